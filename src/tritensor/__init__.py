@@ -1,0 +1,58 @@
+"""tritensor: a PyTorch-compatible tensor library with its own Numba (CPU) and Triton (GPU) kernels.
+
+Use it as ``import tritensor as torch``.
+"""
+from __future__ import annotations
+
+from . import dtypes as _dtypes
+from .dtypes import (bfloat16, bool, double, dtype, float, float16, float32, float64,  # noqa: F401
+                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     promote_types, result_type, set_default_dtype, short, uint8, can_cast)
+from .device import device  # noqa: F401
+from .size import Size  # noqa: F401
+from .tensor import Tensor  # noqa: F401
+from . import tensor as _tensor_module
+from . import ops as _ops
+from . import random as _random  # noqa: F401  (registers random ops)
+from .random import Generator, default_generator  # noqa: F401
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
+from . import autograd, cuda  # noqa: F401
+from . import version  # noqa: F401
+from ._printing import set_printoptions  # noqa: F401
+from .version import __version__  # noqa: F401
+
+_tensor_module.ops = _ops
+_ops.attach_methods(Tensor)
+globals().update({k: v for k, v in _ops.FUNCTIONS.items() if not k.startswith("_")})
+globals().update(_tensor_module.LEGACY_TYPES)
+for _name, _cls in _tensor_module.CUDA_LEGACY_TYPES.items():
+    setattr(cuda, _name, _cls)
+
+strided = "torch.strided"
+contiguous_format = "torch.contiguous_format"
+preserve_format = "torch.preserve_format"
+channels_last = "torch.channels_last"
+
+
+def is_tensor(obj) -> _dtypes.builtins.bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> _dtypes.builtins.bool:
+    return input.is_floating_point()
+
+
+def numel(input) -> _dtypes.builtins.int:
+    return input.numel()
+
+
+def typename(obj) -> str:
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def is_nonzero(input) -> _dtypes.builtins.bool:
+    return _dtypes.builtins.bool(input)
+
+
+del _name, _cls

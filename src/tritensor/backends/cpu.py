@@ -1,0 +1,373 @@
+"""The CPU backend: host memory as numpy buffers, compute in Numba kernels.
+
+Ops hand this module tensors whose shapes and dtypes they already decided; it only moves
+bytes and launches kernels. 16-bit floats are widened to float32 for compute and narrowed
+on store, as torch does on CPU. Large launches are split across a small thread pool
+(the kernels release the GIL); small ones run inline, where a pool would cost more
+than the work.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import dtypes as dt
+from ..device import CPU
+from ..kernels.numba import elementwise as ew_kernels
+from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
+from ..storage import Storage
+from ..tensor import Tensor, _contiguous_strides
+
+#: Below this many elements a launch runs on the calling thread.
+PARALLEL_MIN_ELEMENTS = 1 << 16
+
+try:
+    NUM_THREADS = max(1, len(os.sched_getaffinity(0)))
+except AttributeError:  # pragma: no cover - non-Linux
+    NUM_THREADS = max(1, os.cpu_count() or 1)
+
+_pool = None
+
+
+def _executor():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=NUM_THREADS, thread_name_prefix="tritensor-cpu")
+    return _pool
+
+
+def parallel_chunks(n, minimum=PARALLEL_MIN_ELEMENTS):
+    """Split ``range(n)`` into per-thread (start, stop) chunks, or one chunk if small."""
+    if n < minimum or NUM_THREADS == 1:
+        return [(0, n)]
+    k = min(NUM_THREADS, n)
+    step = -(-n // k)
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def run_chunks(fn, chunks):
+    """Run ``fn(start, stop)`` for each chunk, in parallel when there are several."""
+    if len(chunks) == 1:
+        fn(*chunks[0])
+        return
+    futures = [_executor().submit(fn, a, b) for a, b in chunks[1:]]
+    fn(*chunks[0])
+    for f in futures:
+        f.result()
+
+
+# ------------------------------------------------------------------ memory
+def empty(shape, dtype):
+    shape = tuple(shape)
+    n = 1
+    for s in shape:
+        n *= s
+    buf = np.empty(n, dtype.storage_np)
+    return Tensor._make(Storage(buf, CPU), shape, _contiguous_strides(shape), 0, dtype)
+
+
+def wrap_array(array: np.ndarray, dtype=None):
+    """A tensor sharing ``array``'s memory (``from_numpy``); strides must be non-negative."""
+    dtype = dtype or dt.from_numpy_dtype(array.dtype)
+    itemsize = array.itemsize
+    if any(s < 0 for s in array.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                         "negative strides are not currently supported. (You can probably work around "
+                         "this by making a copy of your array  with array.copy().) ")
+    if any(s % itemsize for s in array.strides):
+        array = array.copy()
+    strides = tuple(s // itemsize for s in array.strides)
+    extent = 1 + sum((n - 1) * s for n, s in zip(array.shape, strides)) if array.size else 0
+    flat = np.lib.stride_tricks.as_strided(array, shape=(extent,), strides=(itemsize,))
+    return Tensor._make(Storage(flat, CPU), tuple(array.shape), strides, 0, dtype)
+
+
+def ndarray(t: Tensor) -> np.ndarray:
+    """The tensor's elements as a numpy view in its storage dtype (bfloat16: raw uint16 bits)."""
+    a = t._np
+    if a is None:
+        itemsize = t.dtype.itemsize
+        a = t._np = np.ndarray(t._shape, t.dtype.storage_np, buffer=t._storage.data,
+                               offset=t._offset * itemsize,
+                               strides=tuple(s * itemsize for s in t._stride))
+    return a
+
+
+def to_host(t: Tensor) -> np.ndarray:
+    """A numpy array of the values (bfloat16 widened to float32)."""
+    if t.dtype is dt.bfloat16:
+        return bfloat16_bits_to_float32(ndarray(t))
+    return ndarray(t)
+
+
+def read(t: Tensor, compute: np.dtype) -> np.ndarray:
+    """The tensor's values in ``compute`` dtype: a view when no conversion is needed."""
+    a = ndarray(t)
+    if t.dtype is dt.bfloat16:
+        a = bfloat16_bits_to_float32(a)
+    if a.dtype != compute:
+        a = a.astype(compute)
+    return a
+
+
+def write(out: Tensor, values) -> None:
+    """Store ``values`` (array or scalar, broadcastable) into ``out``, casting like torch."""
+    dst = ndarray(out)
+    if out.dtype is dt.bfloat16:
+        values = np.broadcast_to(np.asarray(values, np.float32), dst.shape)
+        np.copyto(dst, float32_to_bfloat16_bits(values).reshape(dst.shape))
+        return
+    if out.dtype is dt.bool or (np.asarray(values).dtype.kind == "f" and dst.dtype.kind in "iu"):
+        values = _cast_like_torch(np.asarray(values), dst.dtype)
+    np.copyto(dst, values, casting="unsafe")
+
+
+def _cast_like_torch(values, target):
+    if target == np.bool_:
+        return values != 0
+    with np.errstate(invalid="ignore"):
+        return np.trunc(values).astype(np.int64).astype(target) if target != np.int64 \
+            else np.trunc(values).astype(np.int64)
+
+
+def copy_(dst: Tensor, src: Tensor) -> None:
+    if src.dtype is dst.dtype and dst.dtype is not dt.bfloat16:
+        np.copyto(ndarray(dst), ndarray(src))
+    else:
+        write(dst, to_host(src))
+
+
+def fill_(t: Tensor, value) -> None:
+    write(t, value)
+
+
+# ------------------------------------------------------------------ elementwise
+def _is_dense_like(t: Tensor, shape) -> bool:
+    return t._shape == shape and t.is_contiguous()
+
+
+def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
+    """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
+    shape = out._shape
+    if out.numel() == 0:
+        return
+    args = []
+    flat = out.is_contiguous()
+    for x in operands:
+        if isinstance(x, Tensor):
+            a = read(x, compute)
+            if flat and x._shape == shape and x.is_contiguous():
+                a = a.reshape(-1)
+            else:
+                flat = False
+            args.append(a)
+        else:
+            args.append(compute.type(x))
+    narrow = out.dtype is dt.bfloat16 or out.dtype is dt.float16
+    target = np.empty(shape, np.float32) if narrow else ndarray(out)
+    if flat:
+        if narrow:
+            target = target.reshape(-1)
+        else:
+            target = target.reshape(-1)
+        _run_flat(ew_kernels.flat_kernel(name, len(args)), target, args)
+    else:
+        _run_strided(ew_kernels.ufunc(name), target, args)
+    if narrow:
+        write(out, target.reshape(shape))
+
+
+def _run_flat(kernel, out, args):
+    n = out.shape[0]
+    chunks = parallel_chunks(n)
+    if len(chunks) == 1:
+        kernel(out, *args)
+        return
+
+    def run(a, b):
+        kernel(out[a:b], *[x[a:b] if isinstance(x, np.ndarray) else x for x in args])
+    run_chunks(run, chunks)
+
+
+_NO_LOOP = (TypeError,)
+
+
+def _run_strided(ufunc, out, args):
+    signature = tuple(a.dtype for a in args) + (None,)
+    with np.errstate(all="ignore"):
+        try:
+            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=signature)
+        except _NO_LOOP:
+            # compile the loop for these input types on tiny inputs, then run for real
+            ufunc(*[np.zeros(1, a.dtype) for a in args])
+            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=signature)
+
+
+# ------------------------------------------------------------------ reductions
+from ..kernels.numba import reduction as red_kernels  # noqa: E402
+
+
+def _accumulator(op, compute: np.dtype) -> np.dtype:
+    if op in ("all", "any"):
+        return np.dtype(np.bool_)
+    if op in ("max", "min", "max_abs", "min_abs"):
+        return compute
+    if compute.kind == "f":
+        return np.dtype(np.float64)
+    return np.dtype(np.int64)
+
+
+def _identity(op, acc: np.dtype):
+    if op in ("sum", "any") or op.startswith("sum_") or op == "count_nonzero":
+        return acc.type(0)
+    if op in ("prod", "all"):
+        return acc.type(1)
+    big = np.inf if acc.kind == "f" else (np.iinfo(acc).max if acc.kind in "iu" else True)
+    if op in ("max", "max_abs"):
+        return acc.type(-big if acc.kind == "f" else (np.iinfo(acc).min if acc.kind in "iu" else False))
+    return acc.type(big)
+
+
+def _as_2d(a: np.ndarray, dims):
+    """(kept, reduced) view of ``a`` (a copy only when the dims cannot be merged)."""
+    kept = [d for d in range(a.ndim) if d not in dims]
+    k = int(np.prod([a.shape[d] for d in kept], dtype=np.int64))
+    r = int(np.prod([a.shape[d] for d in dims], dtype=np.int64))
+    return a.transpose(kept + list(dims)).reshape(k, r)
+
+
+def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
+    """``out`` (the kept dims, in order) = reduction ``op`` of ``x`` over ``dims``."""
+    compute = x.dtype.compute_np
+    a = read(x, compute)
+    v = _as_2d(a, dims)
+    k, r = v.shape
+    acc = _accumulator(op, compute)
+    if shift is None:
+        shift_arr = np.zeros(k, acc if acc.kind == "f" else np.float64)
+    elif isinstance(shift, Tensor):
+        shift_arr = np.ascontiguousarray(read(shift, np.dtype(np.float64)).reshape(k))
+    else:
+        shift_arr = np.full(k, shift, np.float64)
+    result = _reduce_2d(op, v, shift_arr, acc)
+    write(out, result.reshape(out._shape))
+
+
+def _reduce_2d(op, v, shift, acc):
+    k, r = v.shape
+    init = _identity(op, acc)
+    result = np.full(k, init, acc)
+    if k == 0 or r == 0:
+        return result
+    cols = k > 1 and abs(v.strides[0]) < abs(v.strides[1]) and v.strides[0] != 0
+    if cols:
+        kernel = red_kernels.cols_kernel(op)
+        vt = v.T
+        chunks = parallel_chunks(k, max(1, PARALLEL_MIN_ELEMENTS // max(r, 1)))
+        if len(chunks) > 1:
+            run_chunks(lambda a, b: kernel(result[a:b], vt[:, a:b], shift[a:b]), chunks)
+        else:
+            kernel(result, vt, shift)
+        return result
+    kernel = red_kernels.rows_kernel(op)
+    if k >= NUM_THREADS and k * r >= PARALLEL_MIN_ELEMENTS:
+        run_chunks(lambda a, b: kernel(result[a:b], v[a:b], shift[a:b], init),
+                   parallel_chunks(k, 1))
+        return result
+    chunks = parallel_chunks(r)
+    if len(chunks) == 1:
+        kernel(result, v, shift, init)
+        return result
+    # few long rows: reduce slices of each row in parallel, then merge the partials
+    partials = np.empty((len(chunks), k), acc)
+    slot = {start: i for i, (start, _) in enumerate(chunks)}
+    run_chunks(lambda a, b: kernel(partials[slot[a]], v[:, a:b], shift, init), chunks)
+    merge = red_kernels.REDUCTIONS[op][2]
+    red_kernels.rows_kernel(merge)(result, np.ascontiguousarray(partials.T), np.zeros(k), init)
+    return result
+
+
+def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) -> None:
+    compute = x.dtype.compute_np
+    v = _as_2d(read(x, compute), [dim])
+    vals = np.empty(v.shape[0], compute)
+    idx = np.empty(v.shape[0], np.int64)
+    if v.shape[0]:
+        red_kernels.arg_rows_kernel(op)(vals, idx, v)
+    if values is not None:
+        write(values, vals.reshape(values._shape))
+    write(indices, idx.reshape(indices._shape))
+
+
+def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
+    a = read(x, acc_np)
+    moved = np.moveaxis(a, dim, -1)
+    v = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
+    res = np.empty(v.shape, acc_np)
+    red_kernels.scan_kernel(op)(res, v)
+    write(out, np.moveaxis(res.reshape(moved.shape), -1, dim))
+
+
+def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
+    compute = x.dtype.compute_np
+    a = read(x, compute)
+    moved = np.moveaxis(a, dim, -1)
+    v = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
+    res = np.empty(v.shape, compute)
+    if v.size:
+        chunks = parallel_chunks(v.shape[0], max(1, PARALLEL_MIN_ELEMENTS // max(v.shape[1], 1)))
+        run_chunks(lambda s, e: red_kernels.softmax_rows(res[s:e], v[s:e], log), chunks)
+    write(out, np.moveaxis(res.reshape(moved.shape), -1, dim))
+
+
+# ------------------------------------------------------------------ matmul
+from ..kernels.numba import matmul as mm_kernels  # noqa: E402
+
+
+def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
+    """out[i] = a[i] @ b[i] for 3-D tensors (batch dims already broadcast)."""
+    compute = out.dtype.compute_np
+    x, y = read(a, compute), read(b, compute)
+    narrow = out.dtype.compute_np != out.dtype.storage_np or out.dtype is dt.bfloat16
+    res = np.empty(out._shape, compute) if narrow else ndarray(out)
+    if res.size:
+        if x.shape[2] == 0:
+            res[...] = 0
+        else:
+            for i in range(x.shape[0]):
+                mm_kernels.mm(res[i], x[i], y[i])
+    if narrow:
+        write(out, res)
+
+
+# ------------------------------------------------------------------ joining
+from ..kernels.numba import join as join_kernels  # noqa: E402
+
+
+def cat(out: Tensor, tensors, dim: int) -> None:
+    """Copy each input into its slice of ``out`` along ``dim`` (inputs cast to out's dtype)."""
+    dst = ndarray(out)
+    outer = int(np.prod(out._shape[:dim], dtype=np.int64))
+    offset = 0
+    for t in tensors:
+        n = t._shape[dim]
+        if t.numel():
+            src = read(t, out.dtype.storage_np) if out.dtype is not dt.bfloat16 else \
+                (ndarray(t) if t.dtype is dt.bfloat16 else float32_to_bfloat16_bits(read(t, np.float32)))
+            region = dst[(slice(None),) * dim + (slice(offset, offset + n),)]
+            join_kernels.copy_block(_rows(region, outer), _rows(src, outer))
+        offset += n
+
+
+def _rows(a, outer):
+    """A 2-D (outer, rest) view of ``a`` (a copy only if the trailing dims cannot merge)."""
+    return a.reshape(outer, -1) if a.size else a.reshape(outer, 0)
+
+
+# ------------------------------------------------------------------ indexing (gather/scatter/...)
+try:
+    from .cpu_indexing import *  # noqa: E402,F401,F403
+except ImportError:  # pragma: no cover - lands with the indexing kernels
+    pass

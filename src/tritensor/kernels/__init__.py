@@ -1,0 +1,1 @@
+"""Compute kernels: ``numba/`` for the CPU backend (and ``triton/`` for the GPU backend)."""

@@ -1,0 +1,221 @@
+"""Reduction, scan and softmax CPU kernels over 2-D views.
+
+Every reduction is a map-reduce: ``acc = combine(acc, transform(x, shift))`` where
+``shift`` is one value per output (the mean for variance, the max for logsumexp, the
+order p for norms). The backend presents the input as a 2-D strided view, either
+(kept, reduced) — ``rows`` kernels walk each row, best when the reduced dim is the
+contiguous one — or (reduced, kept) — ``cols`` kernels sweep whole rows into an
+accumulator vector, so memory is still read in order when the kept dim is contiguous.
+Templates are specialised per op by ``specialize`` (one cached machine-code copy each).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._specialize import specialize
+
+inline = numba.njit(inline="always", cache=True)
+
+
+# ---------------------------------------------------------------- combine functions
+@inline
+def add(a, b):
+    return a + b
+
+
+@inline
+def mul(a, b):
+    return a * b
+
+
+@inline
+def nan_max(a, b):
+    # torch propagates NaN through max/min
+    if a != a or b != b:
+        return a + b
+    return a if a >= b else b
+
+
+@inline
+def nan_min(a, b):
+    if a != a or b != b:
+        return a + b
+    return a if a <= b else b
+
+
+@inline
+def logical_and(a, b):
+    return a and b
+
+
+@inline
+def logical_or(a, b):
+    return a or b
+
+
+# ---------------------------------------------------------------- transforms
+@inline
+def identity(v, s):
+    return v
+
+
+@inline
+def truth(v, s):
+    return v != 0
+
+
+@inline
+def square_deviation(v, s):
+    d = v - s
+    return d * d
+
+
+@inline
+def exp_shifted(v, s):
+    return np.exp(v - s)
+
+
+@inline
+def abs_pow(v, s):
+    return np.abs(v) ** s
+
+
+@inline
+def abs_(v, s):
+    return np.abs(v)
+
+
+@inline
+def nonzero(v, s):
+    return 1.0 if v != 0 else 0.0
+
+
+#: op name -> (combine, transform, name of the op that merges partial results)
+REDUCTIONS = {
+    "sum": (add, identity, "sum"),
+    "prod": (mul, identity, "prod"),
+    "max": (nan_max, identity, "max"),
+    "min": (nan_min, identity, "min"),
+    "all": (logical_and, truth, "all"),
+    "any": (logical_or, truth, "any"),
+    "sum_square_deviation": (add, square_deviation, "sum"),
+    "sum_exp_shifted": (add, exp_shifted, "sum"),
+    "sum_abs_pow": (add, abs_pow, "sum"),
+    "max_abs": (nan_max, abs_, "max"),
+    "min_abs": (nan_min, abs_, "min"),
+    "count_nonzero": (add, nonzero, "sum"),
+}
+
+
+def combine(a, b):  # bound per specialisation
+    raise NotImplementedError
+
+
+def transform(v, s):  # bound per specialisation
+    raise NotImplementedError
+
+
+def _reduce_rows(out, x, shift, init):
+    for i in range(x.shape[0]):
+        acc = init
+        s = shift[i]
+        for j in range(x.shape[1]):
+            acc = combine(acc, transform(x[i, j], s))
+        out[i] = acc
+
+
+def _reduce_cols(acc, x, shift):
+    # acc arrives filled with the identity; x is (reduced, kept)
+    for r in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            acc[k] = combine(acc[k], transform(x[r, k], shift[k]))
+
+
+_FASTMATH = {"fastmath": {"reassoc", "contract"}}
+
+
+def rows_kernel(op):
+    comb, trans, _ = REDUCTIONS[op]
+    return specialize(_reduce_rows, op, _FASTMATH, combine=comb, transform=trans)
+
+
+def cols_kernel(op):
+    comb, trans, _ = REDUCTIONS[op]
+    return specialize(_reduce_cols, op, _FASTMATH, combine=comb, transform=trans)
+
+
+# ---------------------------------------------------------------- arg reductions
+@inline
+def greater(a, b):
+    # NaN wins (torch's argmax returns the first NaN)
+    return (a > b) or (a != a and b == b)
+
+
+@inline
+def less(a, b):
+    return (a < b) or (a != a and b == b)
+
+
+def better(a, b):  # bound per specialisation
+    raise NotImplementedError
+
+
+def _arg_reduce_rows(values, indices, x):
+    for i in range(x.shape[0]):
+        best = x[i, 0]
+        idx = 0
+        for j in range(1, x.shape[1]):
+            v = x[i, j]
+            if better(v, best):
+                best = v
+                idx = j
+        values[i] = best
+        indices[i] = idx
+
+
+def arg_rows_kernel(op):
+    return specialize(_arg_reduce_rows, op, None, better=greater if op == "argmax" else less)
+
+
+# ---------------------------------------------------------------- scans
+def _scan_rows(out, x):
+    for i in range(x.shape[0]):
+        if x.shape[1] == 0:
+            continue
+        acc = x[i, 0]
+        out[i, 0] = acc
+        for j in range(1, x.shape[1]):
+            acc = combine(acc, x[i, j])
+            out[i, j] = acc
+
+
+def scan_kernel(op):
+    return specialize(_scan_rows, op, None, combine={"cumsum": add, "cumprod": mul,
+                                                     "cummax": nan_max, "cummin": nan_min}[op])
+
+
+# ---------------------------------------------------------------- softmax
+@numba.njit(cache=True, nogil=True)
+def softmax_rows(out, x, log):
+    """Softmax (or log-softmax) of each row in three passes: max, sum of exp, write."""
+    for i in range(x.shape[0]):
+        n = x.shape[1]
+        m = -np.inf
+        for j in range(n):
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+        if m == -np.inf:
+            m = 0.0
+        total = 0.0
+        for j in range(n):
+            total += np.exp(x[i, j] - m)
+        if log:
+            lse = np.log(total)
+            for j in range(n):
+                out[i, j] = x[i, j] - m - lse
+        else:
+            inv = 1.0 / total
+            for j in range(n):
+                out[i, j] = np.exp(x[i, j] - m) * inv

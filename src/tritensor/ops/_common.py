@@ -1,0 +1,90 @@
+"""Shared op-layer helpers: dims, broadcasting, devices, backends, scalar operands."""
+from __future__ import annotations
+
+from .. import dtypes as dt
+from ..backends import backend_for
+from ..tensor import Tensor
+
+
+def wrap_dim(dim, ndim: int) -> int:
+    """Normalise a possibly negative ``dim``; IndexError naming the valid range like torch."""
+    if not isinstance(dim, int):
+        dim = dim.__index__()
+    n = max(ndim, 1)
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def wrap_dims(dims, ndim: int):
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, int):
+        dims = (dims,)
+    out = tuple(wrap_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+    return out
+
+
+def broadcast_shapes(*shapes):
+    """torch.broadcast_shapes; RuntimeError naming the mismatching sizes."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        offset = ndim - len(s)
+        for i, n in enumerate(s):
+            j = offset + i
+            if out[j] == 1:
+                out[j] = n
+            elif n != 1 and n != out[j]:
+                raise RuntimeError(
+                    f"The size of tensor a ({out[j]}) must match the size of tensor b ({n}) at "
+                    f"non-singleton dimension {i}")
+    return tuple(out)
+
+
+def common_device(*operands):
+    """The device all tensor operands share; RuntimeError like torch if they differ.
+
+    A 0-d CPU tensor may join a CUDA op, as in torch (it acts as a scalar).
+    """
+    device = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x._storage.device
+            if device is None or device == d:
+                device = d
+            elif x.dim() == 0 and d.type == "cpu":
+                continue
+            elif device.type == "cpu" and _zero_dim_cpu(operands, device):
+                device = d
+            else:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{device} and {d}!")
+    return device
+
+
+def _zero_dim_cpu(operands, device):
+    return all(not isinstance(x, Tensor) or x._storage.device != device or x.dim() == 0
+               for x in operands)
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, (int, float, bool)) or (not isinstance(x, Tensor) and hasattr(x, "__index__")) \
+        or type(x).__module__ == "numpy"
+
+
+def backend(t: Tensor):
+    return backend_for(t._storage.device)
+
+
+def check_no_overlap_inplace(t: Tensor):
+    pass
+
+
+def float_result(d):
+    """dtype of ops that always produce floats (exp, div, mean ...): ints become the default."""
+    return d if d.category == dt._FLOAT else dt.get_default_dtype()

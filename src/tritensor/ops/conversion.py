@@ -1,0 +1,174 @@
+"""Copies, casts and device moves: clone, contiguous, copy_, fill_, to, float() ..."""
+from __future__ import annotations
+
+from .. import dtypes as dt
+from ..autograd.function import Function
+from ..device import as_device, device as device_type
+from ..tensor import Tensor
+from ._common import backend
+from ._registry import export, method
+from .creation import from_host_array, new_empty
+from .elementwise import check_inplace
+
+
+class _Clone(Function):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = new_empty(x._shape, x.dtype, x.device)
+        backend(out).copy_(out, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+@export
+def clone(input, *, memory_format=None):
+    return _Clone.apply(input)
+
+
+@method
+def contiguous(self, memory_format=None):
+    return self if self.is_contiguous() else _Clone.apply(self)
+
+
+class _ToCopy(Function):
+    """dtype and/or device change; backward converts the gradient back."""
+
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        ctx.src = (x.dtype, x.device)
+        if device == x.device:
+            out = new_empty(x._shape, dtype, device)
+            backend(out).copy_(out, x)
+            return out
+        host = backend(x).to_host(x.contiguous() if device.type == "cpu" else x)
+        return from_host_array(host, dtype, device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        dtype, device = ctx.src
+        return grad.to(dtype=dtype, device=device), None, None
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    for a in args:
+        if isinstance(a, dt.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (str, device_type, int)):
+            device = a
+        elif a is not None:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    return dtype, device
+
+
+@method
+def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs):
+    dtype, device = _parse_to(args, kwargs)
+    dtype = dtype or self.dtype
+    device = as_device(device) if device is not None else self.device
+    if dtype is self.dtype and device == self.device and not copy:
+        return self
+    if dtype is self.dtype and device == self.device:
+        return clone(self)
+    return _ToCopy.apply(self, dtype, device)
+
+
+def _cast_method(name, target):
+    def cast(self, memory_format=None):
+        return to(self, target)
+    cast.__name__ = name
+    method(cast)
+
+
+for _name, _target in (("float", dt.float32), ("double", dt.float64), ("half", dt.float16),
+                       ("bfloat16", dt.bfloat16), ("long", dt.int64), ("int", dt.int32),
+                       ("short", dt.int16), ("char", dt.int8), ("byte", dt.uint8), ("bool", dt.bool)):
+    _cast_method(_name, _target)
+
+
+@method
+def type_as(self, other):
+    return to(self, other.dtype)
+
+
+class _Copy(Function):
+    node_name = "CopyBackward0"
+
+    @staticmethod
+    def forward(ctx, self, src):
+        ctx.src_meta = (src.dtype, src.device, src._shape)
+        if src.device != self.device:
+            src = src.to(self.device)
+        backend(self).copy_(self, src)
+        self._bump_version()
+        ctx.mark_dirty(self)
+        return self
+
+    @staticmethod
+    def backward(ctx, grad):
+        dtype, device, shape = ctx.src_meta
+        return grad * 0, grad.to(dtype=dtype, device=device).sum_to_size(shape)
+
+
+@method
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast to self's shape, cast to self's dtype) into self."""
+    from ._common import broadcast_shapes
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+    if broadcast_shapes(self._shape, src._shape) != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "
+                           f"{list(broadcast_shapes(self._shape, src._shape))}")
+    check_inplace(self)
+    return _Copy.apply(self, src)
+
+
+class _Fill(Function):
+    node_name = "FillBackward0"
+
+    @staticmethod
+    def forward(ctx, self, value):
+        backend(self).fill_(self, value)
+        self._bump_version()
+        ctx.mark_dirty(self)
+        return self
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
+
+
+@method
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.dim()} dimensions.")
+        value = value.item()
+    check_inplace(self)
+    return _Fill.apply(self, value)
+
+
+@method
+def zero_(self):
+    return fill_(self, 0)
+
+
+def as_ndarray(t):
+    """The numpy view of a CPU tensor (shares memory)."""
+    return backend(t).ndarray(t)
+
+
+def to_host_array(t):
+    """The values of any tensor as a host numpy array (bfloat16 widened to float32)."""
+    return backend(t).to_host(t)

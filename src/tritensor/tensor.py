@@ -1,0 +1,489 @@
+"""``Tensor``: the user surface: data model, attributes, Python operators, conversions.
+
+A tensor is a strided view (shape, stride, storage offset, dtype) of a ``Storage``.
+Computation lives in ``tritensor.ops``; the op functions that torch also exposes as
+methods are attached to this class when ``tritensor.ops`` is imported (see
+``ops/_registry.py``), so this file holds only what is specific to the tensor object.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+from .autograd import grad_mode
+from .device import CPU, device as _device_type
+from .size import Size
+
+ops = None  # ``tritensor.ops``, bound at the end of package import (it imports this module)
+
+
+def _contiguous_strides(shape):
+    strides = []
+    acc = 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+class Tensor:
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "dtype", "_requires_grad", "grad",
+                 "grad_fn", "_output_nr", "_base", "_accumulator", "_leaf_hooks", "_retains_grad",
+                 "_np", "_view_fn", "__weakref__", "__dict__")
+
+    # ------------------------------------------------------------------ construction
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None, dtype=None):
+        """``Tensor(2, 3)`` is uninitialised of that shape; ``Tensor([2, 3])`` holds the data."""
+        if getattr(self, "_storage", None) is not None:
+            return  # built by _make
+        dt = dtype or _dt.get_default_dtype()
+        if len(args) == 1 and isinstance(args[0], Size):
+            src = ops.empty(args[0], dtype=dt, device=device)
+        elif len(args) == 1 and not isinstance(args[0], int):
+            src = ops.tensor(args[0], dtype=dt, device=device)
+        elif all(isinstance(a, int) for a in args):
+            src = ops.empty(args if args else (0,), dtype=dt, device=device)
+        else:
+            raise TypeError(f"Tensor(): invalid arguments {args!r}")
+        _init_from(self, src._storage, src._shape, src._stride, src._offset, src.dtype)
+
+    @classmethod
+    def _make(cls, storage, shape, stride, offset, dtype):
+        t = object.__new__(cls)
+        _init_from(t, storage, shape, stride, offset, dtype)
+        return t
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._shape)
+        return self._shape[ops.wrap_dim(dim, len(self._shape))]
+
+    def dim(self) -> int:
+        return len(self._shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def stride(self, dim=None):
+        if dim is None:
+            return self._stride
+        return self._stride[ops.wrap_dim(dim, len(self._shape))]
+
+    def storage_offset(self) -> int:
+        return self._offset
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self.dtype.itemsize
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        expected = 1
+        for size, stride in zip(reversed(self._shape), reversed(self._stride)):
+            if size == 1:
+                continue
+            if stride != expected:
+                return size == 0 or self.numel() == 0
+            expected *= size
+        return True
+
+    def data_ptr(self) -> int:
+        return self._storage.data_ptr() + self._offset * self.dtype.itemsize
+
+    def untyped_storage(self):
+        return self._storage
+
+    @property
+    def device(self) -> _device_type:
+        return self._storage.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._storage.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._storage.device.type == "cpu"
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.category == _dt._FLOAT
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
+
+    @property
+    def _version(self) -> int:
+        return self._storage.version
+
+    def _bump_version(self):
+        self._storage.version += 1
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def _is_view_fn(self):
+        return self._base is not None
+
+    is_view = property(_is_view_fn)
+
+    # ------------------------------------------------------------------ autograd surface
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and not self.is_floating_point():
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        return Tensor._make(self._storage, self._shape, self._stride, self._offset, self.dtype)
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, other):
+        _init_from(self, other._storage, other._shape, other._stride, other._offset, other.dtype,
+                   keep_autograd=True)
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+
+        def _store(grad, tensor=self):
+            if tensor.grad is None:
+                tensor.grad = grad.detach().clone()
+            else:
+                tensor.grad = tensor.grad + grad.detach()
+        self._add_grad_hook(_store)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return self._add_grad_hook(hook)
+
+    def _add_grad_hook(self, hook):
+        from .autograd.graph import _RemovableHandle
+        if self.grad_fn is None:
+            if self._leaf_hooks is None:
+                self._leaf_hooks = []
+            self._leaf_hooks.append(hook)
+            return _RemovableHandle(self._leaf_hooks, hook)
+        hooks = self.grad_fn.__dict__.setdefault("_tensor_pre_hooks", {})
+        fns = hooks.setdefault(self._output_nr, [])
+        fns.append(hook)
+        return _RemovableHandle(fns, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from . import autograd
+        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                          inputs=inputs)
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            if not force:
+                raise TypeError(f"can't convert {self.device.type}:{self.device.index or 0} device type "
+                                "tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
+            return self.cpu().numpy()
+        if self.dtype is _dt.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        return ops.as_ndarray(self)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().cpu().numpy() if self.dtype is not _dt.bfloat16 else \
+            self.detach().float().cpu().numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def tolist(self):
+        return ops.to_host_array(self).tolist()
+
+    def item(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        return ops.to_host_array(self).reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.category != _dt._INT or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'more than one value' if n else 'no values'} "
+                               "is ambiguous")
+        return bool(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self.dim() == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __dlpack__(self, stream=None, **kwargs):
+        return ops.as_ndarray(self.detach()).__dlpack__(**({"stream": stream} if stream is not None else {}))
+
+    def __dlpack_device__(self):
+        return (1, 0) if self.device.type == "cpu" else (2, self.device.index or 0)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (ops.to_host_array(self).copy(), self.dtype.name, str(self.device),
+                           self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.")
+        out = self.detach().clone()
+        out._requires_grad = self._requires_grad
+        if self.grad is not None:
+            out.grad = self.grad.detach().clone()
+        memo[id(self)] = out
+        return out
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(self, other)
+    def __iadd__(self, other): return self.add_(other)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.rsub(self, other)
+    def __isub__(self, other): return self.sub_(other)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(self, other)
+    def __imul__(self, other): return self.mul_(other)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(ops.scalar_tensor_like(other, self), self)
+    def __itruediv__(self, other): return self.div_(other)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(ops.scalar_tensor_like(other, self), self)
+    def __ifloordiv__(self, other): return self.floor_divide_(other)
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(ops.scalar_tensor_like(other, self), self)
+    def __imod__(self, other): return self.remainder_(other)
+    def __pow__(self, other): return ops.pow(self, other)
+    def __rpow__(self, other): return ops.pow(other, self)
+    def __ipow__(self, other): return self.pow_(other)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+    def __invert__(self): return ops.bitwise_not(self)
+    def __and__(self, other): return ops.bitwise_and(self, other)
+    def __rand__(self, other): return ops.bitwise_and(self, other)
+    def __iand__(self, other): return self.bitwise_and_(other)
+    def __or__(self, other): return ops.bitwise_or(self, other)
+    def __ror__(self, other): return ops.bitwise_or(self, other)
+    def __ior__(self, other): return self.bitwise_or_(other)
+    def __xor__(self, other): return ops.bitwise_xor(self, other)
+    def __rxor__(self, other): return ops.bitwise_xor(self, other)
+    def __ixor__(self, other): return self.bitwise_xor_(other)
+    def __lshift__(self, other): return ops.bitwise_left_shift(self, other)
+    def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
+    def __eq__(self, other): return ops.eq(self, other)
+    def __ne__(self, other): return ops.ne(self, other)
+    def __lt__(self, other): return ops.lt(self, other)
+    def __le__(self, other): return ops.le(self, other)
+    def __gt__(self, other): return ops.gt(self, other)
+    def __ge__(self, other): return ops.ge(self, other)
+    def __getitem__(self, index): return ops.getitem(self, index)
+    def __setitem__(self, index, value): ops.setitem(self, index, value)
+
+    @property
+    def T(self):
+        return ops.permute(self, tuple(range(self.dim() - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return ops.transpose(self, -2, -1)
+
+    @property
+    def H(self):
+        return self.T
+
+    @property
+    def mH(self):
+        return self.mT
+
+    @property
+    def real(self):
+        return self
+
+    # ------------------------------------------------------------------ device / dtype moves
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            prefix = "torch.cuda." if self.is_cuda else "torch."
+            return prefix + _LEGACY_NAMES[self.dtype]
+        if isinstance(dtype, str):
+            return self.to(_dtype_from_type_string(dtype))
+        if isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
+            return self.to(dtype._legacy_dtype, device=dtype._legacy_device)
+        return self.to(dtype)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else (device if not isinstance(device, int)
+                                                      else f"cuda:{device}"))
+
+    def get_device(self) -> int:
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+
+def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
+    t._storage = storage
+    t._shape = shape
+    t._stride = stride
+    t._offset = offset
+    t.dtype = dtype
+    t._np = None
+    if not keep_autograd:
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._base = None
+        t._accumulator = None
+        t._leaf_hooks = None
+        t._retains_grad = False
+        t._view_fn = None
+
+
+_LEGACY_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",
+                 _dt.bfloat16: "BFloat16Tensor", _dt.int64: "LongTensor", _dt.int32: "IntTensor",
+                 _dt.int16: "ShortTensor", _dt.int8: "CharTensor", _dt.uint8: "ByteTensor",
+                 _dt.bool: "BoolTensor"}
+
+
+def _dtype_from_type_string(name):
+    short = name.rsplit(".", 1)[-1]
+    for d, legacy in _LEGACY_NAMES.items():
+        if legacy == short:
+            return d
+    if short in _dt.BY_NAME:
+        return _dt.BY_NAME[short]
+    raise ValueError(f"invalid type: '{name}'")
+
+
+def _rebuild(array, dtype_name, device, requires_grad):
+    t = ops.tensor(array, dtype=_dt.BY_NAME[dtype_name], device=device)
+    t._requires_grad = requires_grad
+    return t
+
+
+def _make_legacy_type(dtype, device_type):
+    """A class like ``FloatTensor``: calling it builds a tensor; ``isinstance`` checks dtype."""
+
+    class _Meta(type):
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, Tensor) and obj.dtype is dtype and obj.device.type == device_type
+
+    def _new(cls, *args, **kwargs):
+        if len(args) == 1 and not isinstance(args[0], int):
+            return ops.tensor(args[0], dtype=dtype, device=device_type)
+        return ops.empty(args if args else (0,), dtype=dtype, device=device_type)
+
+    name = _LEGACY_NAMES[dtype]
+    return _Meta(name, (), {"__new__": _new, "_legacy_dtype": dtype, "_legacy_device": device_type,
+                            "dtype": dtype, "is_cuda": device_type == "cuda"})
+
+
+LEGACY_TYPES = {name: _make_legacy_type(d, "cpu") for d, name in _LEGACY_NAMES.items()}
+CUDA_LEGACY_TYPES = {name: _make_legacy_type(d, "cuda") for d, name in _LEGACY_NAMES.items()}

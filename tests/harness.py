@@ -1,0 +1,197 @@
+"""One helper runs the same code in torch (the oracle) and in tritensor and compares.
+
+``check(fn, *inputs)``: ``fn(lib, *tensors)`` is called with ``lib`` = torch and with
+``lib`` = tritensor, on tensors built from the same numpy data (``inputs`` are numpy
+arrays, or ``Arg`` for per-input options). Values, dtypes and shapes must match (values
+within the per-dtype tolerance), gradients too when any input requires grad, and if
+torch raises, tritensor must raise the same exception type. ``DEVICE`` selects the
+tritensor device, so the same tests run on any backend.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+import tritensor
+
+DEVICE = os.environ.get("TRITENSOR_TEST_DEVICE", "cpu")
+
+#: (rtol, atol) per dtype: fp32 kernels may reassociate sums; 16-bit floats round early.
+TOLERANCES = {
+    "float64": (1e-7, 1e-9),
+    "float32": (1.3e-5, 1e-5),
+    "float16": (1e-2, 1e-3),
+    "bfloat16": (1.6e-2, 1e-2),
+}
+
+TORCH_DTYPES = {n: getattr(torch, n) for n in
+                ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")}
+TT_DTYPES = {n: getattr(tritensor, n) for n in TORCH_DTYPES}
+FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
+INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+ALL_DTYPES = ("bool",) + INT_DTYPES + FLOAT_DTYPES
+
+
+@dataclass
+class Arg:
+    """A test input: numpy data, its dtype name, and whether it requires grad."""
+
+    data: np.ndarray
+    dtype: str | None = None
+    requires_grad: bool = False
+    transpose: bool = False  # pass a transposed (non-contiguous) view of data.T
+
+    def dtype_name(self):
+        return self.dtype or str(np.asarray(self.data).dtype)
+
+
+def _as_arg(x):
+    if isinstance(x, Arg):
+        return x
+    if isinstance(x, np.ndarray):
+        return Arg(x)
+    return x  # Python scalars and other values pass through unchanged
+
+
+def make_pair(arg: Arg):
+    """The same input as a torch tensor and a tritensor tensor (non-contiguous if asked)."""
+    data = np.asarray(arg.data)
+    name = arg.dtype_name()
+    src = np.ascontiguousarray(data.T) if arg.transpose else data
+    t = torch.tensor(src.astype(np.float64) if name == "bfloat16" else src).to(TORCH_DTYPES[name])
+    tt = tritensor.tensor(src.astype(np.float64) if name == "bfloat16" else src,
+                          dtype=TT_DTYPES[name], device=DEVICE)
+    if arg.transpose:
+        t, tt = t.t(), tt.t()
+    if arg.requires_grad:
+        t.requires_grad_(True)
+        tt.requires_grad_(True)
+    return t, tt
+
+
+def to_numpy(x):
+    if isinstance(x, torch.Tensor):
+        x = x.detach()
+        return (x.float() if x.dtype == torch.bfloat16 else x).cpu().numpy()
+    if isinstance(x, tritensor.Tensor):
+        x = x.detach()
+        return (x.float() if x.dtype is tritensor.bfloat16 else x).cpu().numpy()
+    return np.asarray(x)
+
+
+def tolerance(dtype_name):
+    return TOLERANCES.get(dtype_name, (0, 0))
+
+
+def assert_same(expected, actual, *, rtol=None, atol=None, check_stride=False, what="output"):
+    """Compare one torch result with one tritensor result (tensor, scalar or tuple)."""
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)), f"{what}: expected a sequence, got {type(actual)}"
+        assert len(expected) == len(actual), f"{what}: length {len(actual)} != {len(expected)}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            assert_same(e, a, rtol=rtol, atol=atol, check_stride=check_stride, what=f"{what}[{i}]")
+        return
+    if isinstance(expected, torch.Tensor):
+        assert isinstance(actual, tritensor.Tensor), f"{what}: expected a Tensor, got {type(actual)}"
+        dname = str(expected.dtype).replace("torch.", "")
+        assert str(actual.dtype) == str(expected.dtype), f"{what}: dtype {actual.dtype} != {expected.dtype}"
+        assert tuple(actual.shape) == tuple(expected.shape), \
+            f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
+        assert actual.device.type == DEVICE.split(":")[0], f"{what}: on {actual.device}, expected {DEVICE}"
+        if check_stride:
+            assert actual.stride() == expected.stride(), f"{what}: stride {actual.stride()} != {expected.stride()}"
+        r, a = tolerance(dname)
+        np.testing.assert_allclose(to_numpy(actual), to_numpy(expected), rtol=r if rtol is None else rtol,
+                                   atol=a if atol is None else atol, equal_nan=True, err_msg=what)
+        return
+    if isinstance(expected, bool):
+        assert actual == expected, f"{what}: {actual} != {expected}"
+        return
+    if isinstance(expected, (int, float)):
+        np.testing.assert_allclose(actual, expected, rtol=1e-6 if rtol is None else rtol,
+                                   atol=0 if atol is None else atol, err_msg=what)
+        return
+    assert actual == expected, f"{what}: {actual!r} != {expected!r}"
+
+
+def check(fn, *inputs, rtol=None, atol=None, grad=True, check_stride=False, grad_rtol=None,
+          grad_atol=None, seed=0):
+    """Run ``fn(lib, *tensors)`` in both libraries and compare results, gradients, errors."""
+    args = [_as_arg(x) for x in inputs]
+    torch_args, tt_args = [], []
+    for a in args:
+        if isinstance(a, Arg):
+            t, tt = make_pair(a)
+        else:
+            t = tt = a
+        torch_args.append(t)
+        tt_args.append(tt)
+    try:
+        expected = fn(torch, *torch_args)
+    except Exception as exc:  # noqa: BLE001 - the oracle decides which errors are expected
+        try:
+            fn(tritensor, *tt_args)
+        except Exception as ours:  # noqa: BLE001
+            assert isinstance(ours, type(exc)) or type(exc) in type(ours).__mro__, \
+                f"torch raised {type(exc).__name__}({exc}), tritensor raised {type(ours).__name__}({ours})"
+            return None
+        raise AssertionError(f"torch raised {type(exc).__name__}({exc}); tritensor did not raise")
+    actual = fn(tritensor, *tt_args)
+    assert_same(expected, actual, rtol=rtol, atol=atol, check_stride=check_stride)
+    if grad and any(isinstance(a, Arg) and a.requires_grad for a in args):
+        _check_grads(expected, actual, args, torch_args, tt_args, grad_rtol or rtol, grad_atol or atol, seed)
+    return actual
+
+
+def _differentiable_outputs(out):
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in outs if isinstance(o, (torch.Tensor, tritensor.Tensor)) and o.requires_grad]
+
+
+def _check_grads(expected, actual, args, torch_args, tt_args, rtol, atol, seed):
+    rng = np.random.default_rng(seed)
+    t_outs, a_outs = _differentiable_outputs(expected), _differentiable_outputs(actual)
+    assert len(t_outs) == len(a_outs), "a different number of outputs requires grad"
+    if not t_outs:
+        return
+    for t, a in zip(t_outs, a_outs):
+        assert type(a.grad_fn).__name__ == type(t.grad_fn).__name__, \
+            f"grad_fn {type(a.grad_fn).__name__} != {type(t.grad_fn).__name__}"
+    seeds = [rng.standard_normal(tuple(t.shape)) for t in t_outs]
+    torch.autograd.backward(t_outs, [torch.tensor(s, dtype=t.dtype) for s, t in zip(seeds, t_outs)])
+    tritensor.autograd.backward(a_outs, [tritensor.tensor(s, dtype=a.dtype, device=DEVICE)
+                                         for s, a in zip(seeds, a_outs)])
+    for i, (arg, t, a) in enumerate(zip(args, torch_args, tt_args)):
+        if isinstance(arg, Arg) and arg.requires_grad:
+            if t.grad is None:
+                assert a.grad is None, f"grad of input {i}: expected None"
+                continue
+            assert a.grad is not None, f"grad of input {i} is None"
+            assert_same(t.grad, a.grad, rtol=rtol, atol=atol, what=f"grad of input {i}")
+
+
+def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Finite differences in float64 against tritensor's analytic gradients."""
+    inputs = [tritensor.tensor(np.asarray(a, np.float64), device=DEVICE, requires_grad=True) for a in arrays]
+    out = fn(tritensor, *inputs)
+    seed = np.random.default_rng(1).standard_normal(tuple(out.shape))
+    analytic = tritensor.autograd.grad(out, inputs, tritensor.tensor(seed, device=DEVICE), allow_unused=True)
+    for k, a in enumerate(arrays):
+        base = np.array(a, np.float64, copy=True)
+        numeric = np.zeros_like(base)
+        flat = base.reshape(-1)
+        for i in range(flat.size):
+            orig = flat[i]
+            vals = []
+            for delta in (eps, -eps):
+                flat[i] = orig + delta
+                args = [tritensor.tensor(base if j == k else np.asarray(arrays[j], np.float64), device=DEVICE)
+                        for j in range(len(arrays))]
+                vals.append((to_numpy(fn(tritensor, *args)) * seed).sum())
+            flat[i] = orig
+            numeric.reshape(-1)[i] = (vals[0] - vals[1]) / (2 * eps)
+        got = np.zeros_like(base) if analytic[k] is None else to_numpy(analytic[k])
+        np.testing.assert_allclose(got, numeric, rtol=rtol, atol=atol, err_msg=f"gradcheck input {k}")
