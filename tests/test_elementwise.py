@@ -34,8 +34,6 @@ def _unary_input(name, shape, dtype):
 @pytest.mark.parametrize("name", UNARY_FLOAT + UNARY_SAME)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64", "int32", "uint8"])
 def test_unary_values(name, dtype):
-    if name == "frac" and dtype in INT_DTYPES:
-        pytest.skip("torch.frac has no integer kernel (raises); covered by test_unary_errors")
     check(lambda lib, x: getattr(lib, name)(x), Arg(_unary_input(name, (3, 4), dtype), dtype))
 
 
@@ -167,18 +165,19 @@ def test_bitwise(dtype):
 def test_nan_and_special_values():
     x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.5], np.float32)
     check(lambda lib, t: (t.isnan(), t.isinf(), t.isfinite(), lib.nan_to_num(t), t.sign(), t.relu(),
-                          lib.maximum(t, t.flip(0) if hasattr(t, "flip") else t), t.round(), t.floor()), Arg(x))
+                          t.round(), t.floor()), Arg(x))
+    pairs = (lambda lib, t, u: (lib.maximum(t, u), lib.minimum(t, u), lib.fmax(t, u), lib.fmin(t, u),
+                                t.clamp(-1, 1), lib.where(t > u, t, u)))
+    check(pairs, Arg(x), Arg(x[::-1].copy()))
 
 
 def test_activations():
     x = Arg(data((4, 5), "float64"), requires_grad=True)
-    check(lambda lib, t: (lib.nn.functional.gelu(t) if hasattr(lib, "nn") else lib.gelu(t)), x) if False else None
-    check(lambda lib, t: lib.gelu(t) if lib is not __import__("torch") else lib.nn.functional.gelu(t), x)
-    check(lambda lib, t: lib.gelu(t, approximate="tanh") if lib is not __import__("torch")
-          else lib.nn.functional.gelu(t, approximate="tanh"), x)
-    check(lambda lib, t: lib.nn.functional.silu(t) if lib is __import__("torch") else lib.silu(t), x)
-    check(lambda lib, t: lib.nn.functional.softplus(t, beta=2.0, threshold=3.0) if lib is __import__("torch")
-          else lib.softplus(t, beta=2.0, threshold=3.0), x)
+    check(lambda lib, t: (lib.nn.functional.gelu(t), lib.nn.functional.gelu(t, approximate="tanh"),
+                          lib.nn.functional.silu(t), lib.nn.functional.softplus(t, beta=2.0, threshold=3.0),
+                          lib.nn.functional.leaky_relu(t, 0.2), lib.nn.functional.elu(t)), x)
+    gradcheck(lambda lib, t: lib.nn.functional.softplus(t, beta=2.0, threshold=3.0) + lib.nn.functional.gelu(t),
+              data((5,), "float64"))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int64"])
@@ -221,3 +220,112 @@ def test_alpha():
     check(lambda lib, x, y: (lib.add(x, y, alpha=2), lib.sub(x, y, alpha=0.5)),
           Arg(data((3,), "float64"), requires_grad=True), Arg(data((3,), "float64"), requires_grad=True))
     check(lambda lib, x, y: lib.add(x, y, alpha=0.5), Arg(data((3,), "int64")), Arg(data((3,), "int64")))
+
+
+def test_scalar_operand_grad_fn_names():
+    x = Arg(data((3,), "float64", 0.5, 2), requires_grad=True)
+    check(lambda lib, t: (t + 1, t - 1, t * 2, t / 2, 1 - t, t ** 2, t ** 3, t ** 0.5, 2 ** t, t % 2,
+                          lib.fmod(t, 2), lib.rsub(t, 3, alpha=2), lib.sub(t, 1, alpha=2), t.pow(0)), x)
+    check(lambda lib, t, u: (lib.rsub(t, u), lib.rsub(t, u, alpha=0.5), t % u, lib.fmod(t, u), t ** u,
+                          lib.div(t, u, rounding_mode="trunc"), lib.div(t, 2, rounding_mode="floor")),
+          x, Arg(data((3,), "float64", 0.5, 2), requires_grad=True))
+
+
+def test_floor_divide_has_no_derivative():
+    x = Arg(data((3,), "float64", 1, 3), requires_grad=True)
+    check(lambda lib, t: (t // 2, type((t // 2).grad_fn).__name__), x, grad=False)
+    check(lambda lib, t: (t // 2).sum().backward(), x)  # RuntimeError in both
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin", "maximum", "minimum"])
+def test_extrema_grads_with_ties_and_nan(name):
+    a = np.array([1.0, 2.0, np.nan, 3.0, 0.5])
+    b = np.array([1.0, 3.0, 1.0, np.nan, 0.25])
+    check(lambda lib, x, y: getattr(lib, name)(x, y), Arg(a, requires_grad=True), Arg(b, requires_grad=True))
+    check(lambda lib, x: getattr(lib, name)(x, 1.0), Arg(a))  # TypeError: other must be a tensor
+
+
+def test_clamp_variants_and_grads():
+    x = data((6,), "float64")
+    lo, hi = data((6,), "float64", -2, 0), data((6,), "float64", 0, 2)
+    args = (Arg(x, requires_grad=True), Arg(lo, requires_grad=True), Arg(hi, requires_grad=True))
+    check(lambda lib, t, a, b: lib.clamp(t, a, b), *args)
+    check(lambda lib, t, a, b: (t.clamp(min=a), t.clamp(max=b), lib.clamp_min(t, a), lib.clamp_max(t, b)), *args)
+    check(lambda lib, t, a, b: lib.clamp(t, b, a), *args)  # min > max: the result is max
+    check(lambda lib, t: (t.clamp(min=0), t.clamp(max=0.5), lib.clamp_min(t, -1), t.clamp_max(1),
+                          lib.clip(t, -1, 1)), Arg(x, requires_grad=True))
+    check(lambda lib, t, a: t.clamp(min=a, max=1.0), Arg(x), Arg(lo))  # TypeError: mixed bounds
+    check(lambda lib, t: t.clamp(min=0.5), Arg(data((4,), "int64")))  # promotes to float
+    check(lambda lib, t: t.clone().clamp_(min=0.5), Arg(data((4,), "int64")))  # can't cast in place
+
+
+def test_pow_edge_grads():
+    base = np.array([0.0, 0.0, 2.0, 1.5])
+    exponent = np.array([0.0, 2.0, 0.0, -1.0])
+    check(lambda lib, b, e: b ** e, Arg(base, requires_grad=True), Arg(exponent, requires_grad=True))
+    check(lambda lib, e: (0 ** e, 2.5 ** e), Arg(exponent, requires_grad=True))
+    check(lambda lib, b: (b ** 0, b ** 1, lib.pow(b, 2)), Arg(base, requires_grad=True))
+    check(lambda lib, x: (lib.float_power(x, 2), lib.float_power(x, x), lib.float_power(2, x)),
+          Arg(data((3,), "float32", 0.5, 2)))
+    check(lambda lib, x: x ** -1, Arg(np.array([1, 2])))  # integers to negative powers: error
+    ints = np.array([2, -2, 1, -1, 0, 3])
+    check(lambda lib, x, e: (x ** e, lib.pow(x, e.abs()), 2 ** e.abs()), Arg(ints), Arg(np.array([-1, -3, -2, -3, -1, 2])))
+    check(lambda lib, x, y: lib.hypot(x, y), Arg(data((4,), "float64"), requires_grad=True),
+          Arg(data((4,), "float64"), requires_grad=True))
+    check(lambda lib, x: lib.hypot(x, x), Arg(ints))
+
+
+def test_integer_wraparound_with_python_scalars():
+    x = Arg(np.array([0, 1, 200, 255], np.uint8))
+    check(lambda lib, t: (t + (-3), t - 300, t * -1, t + 256, -1 + t), x)
+    check(lambda lib, t: (t + 200, t * 100), Arg(np.array([-100, 5, 127], np.int8)))
+
+
+def test_zero_dim_operands():
+    x = Arg(data((2, 3), "float64"), requires_grad=True)
+    s = Arg(np.asarray(1.5), requires_grad=True)
+    check(lambda lib, t, z: (t * z, z - t, lib.maximum(t, z), lib.where(t > 0, t, z), lib.atan2(t, z)),
+          x, s)
+    check(lambda lib, z: (z + 1, z * z, z.exp(), lib.where(z > 0, z, 0.0)), s)
+    check(lambda lib, t, z: (t + z, t * z, t / z, t == z), Arg(data((5,), "int8"), "int8"),
+          Arg(np.asarray(3), "int64"))
+
+
+def test_where_scalars_and_dtypes():
+    c = Arg(data((3, 4), "bool"))
+    check(lambda lib, cc: (lib.where(cc, 1.0, 0), lib.where(cc, 2, 3), lib.where(cc, True, False)), c)
+    check(lambda lib, cc, x: (lib.where(cc, x, 2.5), lib.where(cc, 0, x), lib.where(cc, x, x.double())),
+          c, Arg(data((3, 4), "int32"), "int32"))
+    check(lambda lib, cc, x: lib.where(cc, x, 0.0), c, Arg(data((1, 4), "float64"), requires_grad=True))
+    check(lambda lib, cc, x: lib.where(cc.int(), x, x), c, Arg(data((3, 4))))  # non-bool condition
+
+
+def test_bitwise_dtypes_and_errors():
+    x = Arg(data((5,), "int32", 0, 9), "int32")
+    check(lambda lib, t: (t & 6, t | True, t ^ -1, t << 2, t >> 1, lib.bitwise_left_shift(t, t), ~t), x)
+    check(lambda lib, t: (t & True, t | False, ~t), Arg(data((5,), "bool")))
+    for fn in (lambda lib, t: t << 1, lambda lib, t: t >> True, lambda lib, t: lib.bitwise_not(t.float()),
+               lambda lib, t: t & 1.5):
+        check(fn, Arg(data((3,), "bool")))  # NotImplementedError like torch
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t.abs(), lambda lib, t: t.floor(), lambda lib, t: t.ceil(), lambda lib, t: t.round(),
+    lambda lib, t: t.trunc(), lambda lib, t: t.frac(), lambda lib, t: t.relu(), lambda lib, t: t ** t,
+    lambda lib, t: t // t, lambda lib, t: t % t, lambda lib, t: lib.fmod(t, t), lambda lib, t: lib.hypot(t, t),
+    lambda lib, t: lib.div(t, t, rounding_mode="trunc"), lambda lib, t: t.square(), lambda lib, t: t ** 2,
+    lambda lib, t: t.clamp(0, 1), lambda lib, t: t.sign(), lambda lib, t: lib.sigmoid(t)])
+def test_bool_inputs(fn):
+    check(fn, Arg(np.array([True, False, True])))
+
+
+def test_not_implemented_dtypes():
+    check(lambda lib, t: t.frac(), Arg(data((3,), "int64")))
+    check(lambda lib, t: lib.lerp(t, t, 0.5), Arg(data((3,), "int64")))
+    check(lambda lib, t: lib.lerp(t, t.double(), 0.5), Arg(data((3,), "float32")))
+
+
+def test_special_values_of_unary_kernels():
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0])
+    check(lambda lib, t: (t.sign(), t.relu(), t.abs(), t.sgn(), lib.sigmoid(t), t.tanh(), t.floor(), t.frac()),
+          Arg(x))

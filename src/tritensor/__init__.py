@@ -18,7 +18,11 @@ from .random import Generator, default_generator  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import autograd, cuda  # noqa: F401
+from . import func  # noqa: F401
 from . import version  # noqa: F401
+from . import optim  # noqa: F401
+from . import amp  # noqa: F401
+from .amp import autocast  # noqa: F401
 from ._printing import set_printoptions  # noqa: F401
 from .version import __version__  # noqa: F401
 
@@ -28,6 +32,9 @@ globals().update({k: v for k, v in _ops.FUNCTIONS.items() if not k.startswith("_
 globals().update(_tensor_module.LEGACY_TYPES)
 for _name, _cls in _tensor_module.CUDA_LEGACY_TYPES.items():
     setattr(cuda, _name, _cls)
+
+from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops attached)
+from .serialization import load, save  # noqa: E402,F401
 
 strided = "torch.strided"
 contiguous_format = "torch.contiguous_format"

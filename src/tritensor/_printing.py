@@ -149,15 +149,18 @@ def tensor_repr(t, prefix="tensor(") -> str:
         if t.dim() != 1:
             suffixes.append("size=" + str(tuple(t.shape)))
         body = "[]"
+        # no elements to tell an int64 or bool tensor apart: only the default dtype goes unsaid
+        if t.dtype is not dt.get_default_dtype():
+            suffixes.append(f"dtype={t.dtype!r}")
     else:
         summarize = t.numel() > THRESHOLD
         shown = _summarized(values) if summarize else values.reshape(-1)
         fmt = _Formatter(shown.astype(np.float64) if floating else shown, floating)
         body = _nested(values.astype(np.float64) if floating else values, indent, summarize, fmt)
-    if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool):
-        suffixes.append(f"dtype={t.dtype!r}")
+        if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool):
+            suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + _add_suffixes(body, suffixes, indent)
+    return _add_suffixes(prefix + body, suffixes, indent)

@@ -53,8 +53,7 @@ class dtype:
     def __reduce__(self):
         return self.name
 
-    def __hash__(self):
-        return hash(self.name)
+    __hash__ = object.__hash__  # dtypes are singletons: identity hashing, done in C
 
 
 bool = dtype("bool", 1, _BOOL, False, np.bool_, np.bool_, 0)
@@ -153,6 +152,13 @@ def _combine(higher, lower):
 
 def result_type(*operands) -> dtype:
     """torch.result_type over tensors and Python scalars (any number of operands)."""
+    common = getattr(operands[0], "dtype", None) if operands else None
+    if common.__class__ is dtype:  # fast path: tensors that all share one dtype
+        for op in operands:
+            if getattr(op, "dtype", None) is not common:
+                break
+        else:
+            return common
     dim_result = zero_result = wrapped_result = None
     for op in operands:
         d = getattr(op, "dtype", None)

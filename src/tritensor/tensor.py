@@ -7,6 +7,8 @@ methods are attached to this class when ``tritensor.ops`` is imported (see
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -17,7 +19,9 @@ from .size import Size
 ops = None  # ``tritensor.ops``, bound at the end of package import (it imports this module)
 
 
+@functools.lru_cache(maxsize=4096)
 def _contiguous_strides(shape):
+    """Row-major strides of ``shape`` (cached: every new tensor asks for them)."""
     strides = []
     acc = 1
     for s in reversed(shape):
@@ -27,8 +31,8 @@ def _contiguous_strides(shape):
 
 
 class Tensor:
-    __slots__ = ("_storage", "_shape", "_stride", "_offset", "dtype", "_requires_grad", "grad",
-                 "grad_fn", "_output_nr", "_base", "_accumulator", "_leaf_hooks", "_retains_grad",
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "dtype", "_requires_grad", "_grad",
+                 "_grad_fn", "_output_nr", "_base", "_accumulator", "_leaf_hooks", "_retains_grad",
                  "_np", "_view_fn", "__weakref__", "__dict__")
 
     # ------------------------------------------------------------------ construction
@@ -103,6 +107,8 @@ class Tensor:
         return self.numel() * self.dtype.itemsize
 
     def is_contiguous(self, memory_format=None) -> bool:
+        if self._stride == _contiguous_strides(self._shape):
+            return True
         expected = 1
         for size, stride in zip(reversed(self._shape), reversed(self._stride)):
             if size == 1:
@@ -152,7 +158,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return self._grad_fn is None
 
     @property
     def _is_view(self) -> bool:
@@ -165,6 +171,20 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd surface
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for leaves). A view whose base was modified
+        in place since gets a fresh ``AsStridedBackward0`` of the base (like torch)."""
+        fn = self._grad_fn
+        if fn is not None and fn._view_version is not None and fn._view_version != self._storage.version:
+            from .autograd.copy_slices import regenerate_view_grad_fn
+            fn = regenerate_view_grad_fn(self)
+        return fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
@@ -173,7 +193,7 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
                     "you can only change requires_grad flags of leaf variables. If you want to use a "
@@ -181,17 +201,51 @@ class Tensor:
                     "var_no_grad = var.detach().")
             return self
         if requires_grad and not self.is_floating_point():
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
+    @property
+    def grad(self):
+        """The accumulated gradient (leaves, and non-leaves that called ``retain_grad()``)."""
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                                   f"tensor of size '{list(self.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                                   f"with dtype '{self.dtype}'")
+            if value.device != self.device:
+                raise RuntimeError("assigned grad has data located on a different device")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
     def detach(self):
+        """The same data (storage and version counter shared) cut out of the graph."""
         return Tensor._make(self._storage, self._shape, self._stride, self._offset, self.dtype)
 
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -205,18 +259,13 @@ class Tensor:
                    keep_autograd=True)
 
     def retain_grad(self):
+        """Make backward fill ``.grad`` of this non-leaf too (after its other hooks ran)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-
-        def _store(grad, tensor=self):
-            if tensor.grad is None:
-                tensor.grad = grad.detach().clone()
-            else:
-                tensor.grad = tensor.grad + grad.detach()
-        self._add_grad_hook(_store)
+        self.grad_fn.__dict__.setdefault("_retained", {})[self._output_nr] = self
 
     @property
     def retains_grad(self) -> bool:
@@ -226,21 +275,23 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        return self._add_grad_hook(hook)
+        from .autograd.graph import _add_hook, gradient_edge, tensor_hooks
+        node, nr = gradient_edge(self)
+        return _add_hook(tensor_hooks(node, nr), hook)
 
-    def _add_grad_hook(self, hook):
-        from .autograd.graph import _RemovableHandle
-        if self.grad_fn is None:
-            if self._leaf_hooks is None:
-                self._leaf_hooks = []
-            self._leaf_hooks.append(hook)
-            return _RemovableHandle(self._leaf_hooks, hook)
-        hooks = self.grad_fn.__dict__.setdefault("_tensor_pre_hooks", {})
-        fns = hooks.setdefault(self._output_nr, [])
-        fns.append(hook)
-        return _RemovableHandle(fns, hook)
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.graph import _add_hook
+        if self._leaf_hooks is None:
+            self._leaf_hooks = []
+        return _add_hook(self._leaf_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the leaves' ``.grad`` (torch semantics)."""
         from . import autograd
         autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                           inputs=inputs)
@@ -260,9 +311,13 @@ class Tensor:
         return ops.as_ndarray(self)
 
     def __array__(self, dtype=None, copy=None):
-        arr = self.detach().cpu().numpy() if self.dtype is not _dt.bfloat16 else \
-            self.detach().float().cpu().numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        """numpy's view of the tensor, with numpy() rules (torch's): no grad, CPU, no bfloat16."""
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def tolist(self):
         return ops.to_host_array(self).tolist()
@@ -316,8 +371,9 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
-    def __dlpack__(self, stream=None, **kwargs):
-        return ops.as_ndarray(self.detach()).__dlpack__(**({"stream": stream} if stream is not None else {}))
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        from ._dlpack import to_dlpack
+        return to_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
         return (1, 0) if self.device.type == "cpu" else (2, self.device.index or 0)
@@ -364,7 +420,11 @@ class Tensor:
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
     def __abs__(self): return ops.abs(self)
-    def __invert__(self): return ops.bitwise_not(self)
+    def __invert__(self):
+        if self.dtype.is_floating_point:
+            raise TypeError("bad operand type for unary ~: 'Tensor' (bitwise_not is only defined for "
+                            f"integer and bool tensors, got {self.dtype})")
+        return ops.bitwise_not(self)
     def __and__(self, other): return ops.bitwise_and(self, other)
     def __rand__(self, other): return ops.bitwise_and(self, other)
     def __iand__(self, other): return self.bitwise_and_(other)
@@ -436,8 +496,8 @@ def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
     t._np = None
     if not keep_autograd:
         t._requires_grad = False
-        t.grad = None
-        t.grad_fn = None
+        t._grad = None
+        t._grad_fn = None
         t._output_nr = 0
         t._base = None
         t._accumulator = None
@@ -476,9 +536,9 @@ def _make_legacy_type(dtype, device_type):
             return isinstance(obj, Tensor) and obj.dtype is dtype and obj.device.type == device_type
 
     def _new(cls, *args, **kwargs):
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             return ops.tensor(args[0], dtype=dtype, device=device_type)
-        return ops.empty(args if args else (0,), dtype=dtype, device=device_type)
+        return ops.empty(*(args or (0,)), dtype=dtype, device=device_type)
 
     name = _LEGACY_NAMES[dtype]
     return _Meta(name, (), {"__new__": _new, "_legacy_dtype": dtype, "_legacy_device": device_type,

@@ -1,26 +1,28 @@
-"""The backward engine: one topological walk over the graph, like micrograd's.
+"""The backward engine: one topological walk over the graph.
 
 Gradients flowing into the same node output are summed in a buffer; a node runs once
-every node that feeds it has run (dependency counting). ``autograd.grad`` uses the same
-walk but captures gradients at the requested inputs instead of accumulating into leaves.
+every node that feeds it has run (dependency counting). With ``inputs`` only the nodes
+that lead to them run, and the gradients arriving at them are captured: returned
+(``autograd.grad``) or accumulated into their ``.grad`` (``backward(inputs=...)``).
 """
 from __future__ import annotations
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, gradient_edge
+
+
+def _children(node):
+    return [e[0] for e in node._edges if e is not None]
 
 
 def _collect_dependencies(roots):
     """Count, for every node reachable from ``roots``, how many edges point at it."""
     deps = {}
-    stack = [node for node in roots]
+    stack = list(roots)
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for edge in node.next_functions:
-            if edge is None:
-                continue
-            child = edge[0]
+        for child in _children(node):
             deps[child] = deps.get(child, 0) + 1
             if child not in seen:
                 seen.add(child)
@@ -28,76 +30,64 @@ def _collect_dependencies(roots):
     return deps, seen
 
 
-def _nodes_leading_to(targets, all_nodes):
-    """The subset of ``all_nodes`` from which some node of ``targets`` is reachable."""
-    needed = {}
-
-    def visit(root):
-        # iterative post-order DFS
-        stack = [(root, iter(root.next_functions))]
-        on_path = {root}
-        while stack:
-            node, children = stack[-1]
-            advanced = False
-            for edge in children:
-                if edge is None:
-                    continue
-                child = edge[0]
-                if child in needed or child in on_path:
-                    continue
-                on_path.add(child)
-                stack.append((child, iter(child.next_functions)))
-                advanced = True
-                break
-            if advanced:
-                continue
-            stack.pop()
-            needed[node] = node in targets or any(
-                e is not None and needed.get(e[0], False) for e in node.next_functions)
-    for n in all_nodes:
-        if n not in needed:
-            visit(n)
-    return {n for n, ok in needed.items() if ok}
+def _nodes_to_run(targets, reachable, deps, roots):
+    """The nodes that must run to get gradients to ``targets``: those with a child that
+    is a target or leads to one (processed in reverse topological order)."""
+    remaining = dict(deps)
+    order = []
+    ready = [n for n in dict.fromkeys(roots) if remaining.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in _children(node):
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                ready.append(child)
+    leads = {}
+    for node in reversed(order):
+        leads[node] = node in targets or any(leads.get(c, False) for c in _children(node))
+    return {n for n in order if any(leads.get(c, False) for c in _children(n))}
 
 
-def _accumulate(buffer, node, index, grad, n_outputs):
+def _accumulate(buffer, node, index, grad):
     slots = buffer.get(node)
     if slots is None:
-        slots = buffer[node] = [None] * max(n_outputs, index + 1)
-    elif len(slots) <= index:
-        slots.extend([None] * (index + 1 - len(slots)))
+        slots = buffer[node] = [None] * max(_n_outputs(node), index + 1)
     prev = slots[index]
     slots[index] = grad if prev is None else prev + grad
 
 
+def _n_outputs(node):
+    meta = getattr(node, "_output_meta", None)
+    return len(meta) if meta else 1
+
+
 def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=False,
-                 inputs=None, allow_unused=False, accumulate_into_leaves=True):
+                 inputs=None, allow_unused=False, accumulate_into_grad=True):
     """Backpropagate ``grad_tensors`` from ``tensors``.
 
-    With ``inputs`` and ``accumulate_into_leaves=False`` (autograd.grad), returns the
-    gradients of ``inputs`` instead of writing ``.grad``.
+    Without ``inputs`` every leaf's ``.grad`` receives its gradient. With ``inputs``,
+    only those tensors' gradients are computed; they are returned, and also accumulated
+    into their ``.grad`` when ``accumulate_into_grad`` (``backward(inputs=...)``).
     """
     buffer = {}
     roots = []
     for t, g in zip(tensors, grad_tensors):
-        edge = gradient_edge(t)
-        if edge is None:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        roots.append(edge[0])
-        _accumulate(buffer, edge[0], edge[1], g, _n_outputs(edge[0]))
+        node, nr = gradient_edge(t)
+        roots.append(node)
+        _accumulate(buffer, node, nr, g)
 
     deps, reachable = _collect_dependencies(roots)
     capture = None
+    to_run = None
     if inputs is not None:
         capture = {}
         for i, t in enumerate(inputs):
             edge = gradient_edge(t)
             if edge is None:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-            capture.setdefault(edge[0], []).append((i, edge[1]))
-        needed = _nodes_leading_to(set(capture), reachable)
-    else:
-        needed = None
+            capture.setdefault(edge[0], []).append((i, edge[1], t))
+        to_run = _nodes_to_run(set(capture), reachable, deps, roots)
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     ready = [n for n in dict.fromkeys(roots) if deps.get(n, 0) == 0]
@@ -106,31 +96,26 @@ def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=Fals
     try:
         while ready:
             node = ready.pop()
-            grads = buffer.pop(node, None) or [None]
-            grads = _run_pre_hooks(node, grads)
-            if capture is not None and node in capture:
-                for i, nr in capture[node]:
-                    results[i] = grads[nr] if nr < len(grads) else None
-            if isinstance(node, AccumulateGrad):
-                if capture is None or (accumulate_into_leaves and node in capture):
-                    _accumulate_leaf(node.variable, grads[0], create_graph)
-                outputs = ()
-            elif needed is not None and node not in needed:
-                outputs = ()
-            else:
-                outputs = node.apply(grads)
-                if not retain_graph:
-                    node.release()
-                _run_post_hooks(node, outputs, grads)
-            for edge, g in zip(node.next_functions, outputs):
-                if edge is None or g is None:
-                    continue
-                child, nr = edge
-                _accumulate(buffer, child, nr, g, _n_outputs(child))
-            for edge in node.next_functions:
-                if edge is None:
-                    continue
-                child = edge[0]
+            grads = buffer.pop(node, None)
+            outputs = ()
+            if grads is not None and any(g is not None for g in grads):
+                grads = _run_pre_hooks(node, grads)
+                if capture is not None and node in capture:
+                    _capture(capture[node], grads, results, accumulate_into_grad, create_graph)
+                if isinstance(node, AccumulateGrad):
+                    if capture is None:
+                        _accumulate_leaf(node.variable, grads[0], create_graph)
+                elif to_run is None or node in to_run:
+                    outputs = node.apply(grads)
+                    if anomaly_mode.enabled and anomaly_mode.check_nan:
+                        anomaly_mode.check_outputs(node, outputs)
+                    if not retain_graph:
+                        node.release()
+                    _run_post_hooks(node, outputs, grads)
+            for edge, g in zip(node._edges, outputs):
+                if edge is not None and g is not None:
+                    _accumulate(buffer, edge[0], edge[1], g)
+            for child in _children(node):
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)
@@ -141,56 +126,78 @@ def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=Fals
         for i, r in enumerate(results):
             if r is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior.")
             if r is not None and not create_graph:
                 results[i] = r.detach()
     return results
 
 
-def _n_outputs(node):
-    meta = getattr(node, "_output_meta", None)
-    return len(meta) if meta else 1
+def _capture(entries, grads, results, accumulate, create_graph):
+    for i, nr, tensor in entries:
+        g = grads[nr] if nr < len(grads) else None
+        results[i] = g
+        if accumulate and g is not None:
+            _accumulate_leaf(tensor, g, create_graph)
 
 
 def _run_pre_hooks(node, grads):
-    hooks = node.__dict__.get("_tensor_pre_hooks")
+    """Tensor hooks (may replace a gradient), then retain_grad, then node pre-hooks."""
+    d = node.__dict__
+    hooks = d.get("_tensor_pre_hooks")
     if hooks:
         grads = list(grads)
         for nr, fns in hooks.items():
             if nr < len(grads) and grads[nr] is not None:
-                for fn in fns:
-                    new = fn(grads[nr])
-                    if new is not None:
-                        grads[nr] = new
-    pre = node.__dict__.get("_pre_hooks")
+                for fn in list(fns):
+                    grads[nr] = _call_tensor_hook(fn, grads[nr])
+    retained = d.get("_retained")
+    if retained:
+        for nr, tensor in retained.items():
+            if tensor._grad_fn is node and nr < len(grads) and grads[nr] is not None:
+                g = grads[nr]
+                tensor._grad = g.detach().clone() if tensor._grad is None else tensor._grad + g.detach()
+    pre = d.get("_pre_hooks")
     if pre:
-        for fn in pre:
+        for fn in list(pre):
             new = fn(tuple(grads))
             if new is not None:
                 grads = list(new)
     return grads
 
 
+def _call_tensor_hook(fn, grad):
+    """``fn(grad)``; a returned tensor replaces the gradient and must keep its size."""
+    new = fn(grad)
+    if new is None:
+        return grad
+    if new.shape != grad.shape:
+        raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size of value")
+    return new
+
+
 def _run_post_hooks(node, outputs, grads):
     post = node.__dict__.get("_post_hooks")
     if post:
-        for fn in post:
+        for fn in list(post):
             fn(tuple(outputs), tuple(grads))
 
 
 def _accumulate_leaf(leaf, grad, create_graph):
+    """leaf.grad += grad: the first gradient is cloned (never aliased), later ones added
+    in place, or out of place when the graph of the gradient is being recorded."""
     if grad is None:
         return
-    for fn in leaf._leaf_hooks or ():
-        new = fn(grad)
-        if new is not None:
-            grad = new
     if grad.shape != leaf.shape:
         grad = grad.sum_to_size(leaf.shape)
-    if leaf.grad is None:
-        leaf.grad = grad if create_graph else grad.detach().clone()
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + grad
+    if grad.dtype is not leaf.dtype:
+        grad = grad.to(leaf.dtype)
+    old = leaf._grad
+    if old is None:
+        leaf._grad = grad.clone() if create_graph else grad.detach().clone()
+    elif create_graph or old.requires_grad:
+        leaf._grad = old + grad
     else:
-        leaf.grad.add_(grad.detach())
+        old.add_(grad.detach())
+    for hook in leaf._leaf_hooks or ():
+        hook(leaf)

@@ -13,7 +13,7 @@ from .graph import Node, gradient_edge
 
 
 class _NullContext:
-    """Stands in for ``ctx`` when nothing is recorded: saving is a no-op."""
+    """Stands in for ``ctx`` of a built-in op when nothing is recorded: saving is a no-op."""
 
     __slots__ = ()
     needs_input_grad = ()
@@ -43,6 +43,9 @@ class BackwardNode(Node):
     _forward_cls = None
     _materialize = True
     _non_differentiable = ()
+    _dirty = ()
+    _input_meta = ()
+    _output_meta = ()
 
     def mark_dirty(self, *tensors):
         self._dirty = tensors
@@ -53,13 +56,20 @@ class BackwardNode(Node):
     def set_materialize_grads(self, value):
         self._materialize = bool(value)
 
+    @property
+    def next_functions(self):
+        if self._forward_cls.wraps_scalars:  # torch made a tensor of each Python scalar operand
+            return tuple((None, 0) if e is None else e for e in self._edges)
+        return tuple((None, 0) if e is None else e
+                     for e, meta in zip(self._edges, self._input_meta) if meta is not None)
+
     def apply(self, grads):
         if self._materialize:
             grads = _materialize(grads, self._output_meta)
         result = self._forward_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n_inputs = len(self.next_functions)
+        n_inputs = len(self._edges)
         if len(result) != n_inputs:
             if len(result) > n_inputs and all(r is None for r in result[n_inputs:]):
                 result = result[:n_inputs]
@@ -67,6 +77,13 @@ class BackwardNode(Node):
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                    f"(expected {n_inputs}, got {len(result)})")
         return tuple(_fit_gradient(self, i, g) for i, g in enumerate(result))
+
+
+class _UserBackwardNode(BackwardNode):
+    """Node of a user-defined ``autograd.Function``; prints like torch's."""
+
+    def __repr__(self):
+        return f"<torch.autograd.function.{self.name()} object at {hex(id(self))}>"
 
 
 def _materialize(grads, meta):
@@ -81,10 +98,16 @@ def _materialize(grads, meta):
 
 def _fit_gradient(node, index, grad):
     """Check a returned gradient against the input it is for; reduce broadcast dims."""
-    if grad is None or node.next_functions[index] is None:
+    if grad is None:
         return None
-    shape, dtype = node._input_meta[index]
-    if grad.shape != shape:
+    meta = node._input_meta[index]
+    if meta is None:
+        raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                           f"{index + 1}, but the corresponding forward input was not a Variable")
+    if node._edges[index] is None:
+        return None
+    shape, dtype = meta
+    if grad._shape != shape:
         try:
             grad = grad.sum_to_size(shape)
         except RuntimeError:
@@ -100,17 +123,24 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, namespace):
         super().__init__(name, bases, namespace)
         node_name = namespace.get("node_name") or f"{name}Backward"
-        cls._backward_cls = type(node_name, (BackwardNode,), {"_forward_cls": cls})
+        builtin = cls.__module__.startswith("tritensor.")
+        node_base = BackwardNode if builtin else _UserBackwardNode
+        cls._backward_cls = type(node_name, (node_base,), {"_forward_cls": cls})
+        cls._builtin = builtin
+        cls._setup_style = hasattr(cls, "setup_context")
 
 
 class Function(metaclass=_FunctionMeta):
     """Base class for differentiable operations (``torch.autograd.Function``).
 
-    Subclasses define static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``;
-    callers use ``apply``. ``node_name`` sets the grad_fn name (default ``<Name>Backward``).
+    Subclasses define static ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` (or
+    ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``); callers use
+    ``apply``. ``node_name`` sets the grad_fn name (default ``<Name>Backward``).
     """
 
     node_name = None
+    #: Python-scalar arguments count as (constant) tensor inputs in ``next_functions``
+    wraps_scalars = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -126,43 +156,95 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         from ..tensor import Tensor
-        if not grad_mode.enabled or not any(
-                isinstance(a, Tensor) and a._requires_grad for a in args):
+        record = grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if not record and cls._builtin:
             return cls.forward(NULL_CTX, *args, **kwargs)
         node = cls._backward_cls()
-        node.next_functions = tuple(gradient_edge(a) if isinstance(a, Tensor) else None for a in args)
-        node.needs_input_grad = tuple(e is not None for e in node.next_functions)
-        node._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+        node._edges = tuple(gradient_edge(a) if record and isinstance(a, Tensor) else None for a in args)
+        node.needs_input_grad = tuple(e is not None for e in node._edges)
+        node._input_meta = tuple((a._shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+        prev = grad_mode.enabled
         grad_mode.enabled = False
         try:
-            output = cls.forward(node, *args, **kwargs)
+            output = _run_forward(cls, node, args, kwargs)
         finally:
-            grad_mode.enabled = True
-        _link_outputs(node, output, args)
-        return output
+            grad_mode.enabled = prev
+        if not record:
+            return output
+        return _link_outputs(node, output, args)
+
+
+def _run_forward(cls, node, args, kwargs):
+    if not cls._setup_style:
+        return cls.forward(node, *args, **kwargs)
+    output = cls.forward(*args, **kwargs)
+    cls.setup_context(node, args, output)
+    return output
 
 
 def _link_outputs(node, output, args):
+    """Point the differentiable outputs at ``node``; returns ``output`` (inputs returned as
+    they are become views of them, like torch)."""
     from ..tensor import Tensor
-    outputs = output if isinstance(output, tuple) else (output,)
-    dirty = getattr(node, "_dirty", ())
+    is_tuple = isinstance(output, tuple)
+    outputs = list(output) if is_tuple else [output]
+    dirty = node._dirty
     meta = []
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             meta.append(None)
             continue
-        meta.append((out.shape, out.dtype, out.device))
-        if id(out) in node._non_differentiable or not out.dtype.is_floating_point:
+        meta.append((out._shape, out.dtype, out._storage.device))
+        if not out.dtype.is_floating_point or (node._non_differentiable and
+                                               id(out) in node._non_differentiable):
             continue
-        if any(out is a for a in args) and not any(out is d for d in dirty):
-            raise RuntimeError(f"{node.name()}: forward returned an input unchanged; return a view "
-                               "(e.g. input.view_as(input)) or mark it dirty")
-        if any(out is d for d in dirty) and out.grad_fn is None and out._requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        is_dirty = bool(dirty) and any(out is d for d in dirty)
+        if is_dirty:
+            if out._grad_fn is None and out._requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                                   "operation.")
+        elif _is_one_of(out, args):
+            out = outputs[i] = _alias(out)
         out._requires_grad = True
-        out.grad_fn = node
+        out._grad_fn = node
         out._output_nr = i
+        if is_dirty:
+            _after_inplace(out, node)
+        elif out._base is not None:
+            node._view_version = out._storage.version
     node._output_meta = meta
+    if node._saved:
+        _mark_saved_outputs(node)
+    return tuple(outputs) if is_tuple else outputs[0]
+
+
+def _is_one_of(t, args):
+    for a in args:
+        if a is t:
+            return True
+    return False
+
+
+def _alias(t):
+    from ..ops.views import make_view
+    return make_view(t, t._shape, t._stride, t._offset)
+
+
+def _after_inplace(out, node):
+    """An in-place op re-pointed ``out`` at ``node``: keep retain_grad, rebase views."""
+    if out._retains_grad:
+        out._retains_grad = False
+        out.retain_grad()
+    if out._base is not None:
+        from .copy_slices import rebase_view
+        rebase_view(out, node)
+
+
+def _mark_saved_outputs(node):
+    """Saved outputs (saved after the op wrote them) name ``node`` as their producer."""
+    for s in node._saved:
+        if s is not None and s.tensor._grad_fn is node and s.version == s.tensor._storage.version:
+            s.producer, s.output_nr = node, s.tensor._output_nr
 
 
 class once_differentiable:  # noqa: N801 - torch's spelling

@@ -106,7 +106,8 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad (tritensor has no separate inference tensors)."""
+    """Like no_grad (tritensor has no separate inference tensors); also sets the flag
+    ``is_inference_mode_enabled`` reads."""
 
     def __init__(self, mode=True):
         self._target = not mode
@@ -119,9 +120,23 @@ class inference_mode(_GradModeContext):
             return self(mode)
         return self
 
+    def __enter__(self):
+        global inference
+        super().__enter__()
+        self._prev_inference = inference
+        inference = bool(self._mode)
+
+    def __exit__(self, *exc):
+        global inference
+        inference = self._prev_inference
+        return super().__exit__(*exc)
+
     def _ctor_args(self):
         return (self._mode,)
 
 
+inference = False
+
+
 def is_inference_mode_enabled() -> bool:
-    return False
+    return inference

@@ -1,8 +1,10 @@
 """Graph nodes: the backward half of every differentiable op.
 
 Each result of a recorded op points at its ``grad_fn`` node; each node points at the
-nodes of its inputs through ``next_functions`` (pairs of node and output index, or
-``None`` for inputs that need no gradient). Leaves end in an ``AccumulateGrad`` node.
+nodes of its inputs through ``_edges``: one entry per forward argument, a pair of node
+and output index, or ``None`` for an argument that needs no gradient. ``next_functions``
+shows torch's view of the same edges (tensor arguments only). Leaves end in an
+``AccumulateGrad`` node.
 """
 from __future__ import annotations
 
@@ -15,34 +17,46 @@ _FREED_MESSAGE = (
 
 
 class SavedTensor:
-    """A tensor saved for backward, with the version it had when saved."""
+    """A tensor saved for backward, with the version it had when saved.
 
-    __slots__ = ("tensor", "version", "is_output")
+    ``producer``/``output_nr`` name the node that made the tensor (for the error message
+    when the tensor was modified in place before backward).
+    """
 
-    def __init__(self, tensor, is_output=False):
+    __slots__ = ("tensor", "version", "producer", "output_nr")
+
+    def __init__(self, tensor):
         self.tensor = tensor
         self.version = tensor._storage.version
-        self.is_output = is_output
+        self.producer = tensor._grad_fn
+        self.output_nr = tensor._output_nr
 
-    def unpack(self, node):
+    def unpack(self):
         t = self.tensor
         if t._storage.version != self.version:
-            kind = "output" if self.is_output else "input"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{t.type()} {list(t.shape)}], which is {kind} 0 of "
-                f"{node.name()}, is at version {t._storage.version}; expected version "
-                f"{self.version} instead. Hint: the backtrace further above can point at the "
-                "operation that failed to compute its gradient.")
+                f"inplace operation: [{t.type()} {list(t.shape)}]{self._describe()}, is at version "
+                f"{t._storage.version}; expected version {self.version} instead. Hint: compute the "
+                "tensor out of place (or clone() it) before modifying it in place.")
         return t
+
+    def _describe(self):
+        if self.producer is None:
+            return ""
+        name = self.producer.name()
+        op = name[:name.find("Backward")] if "Backward" in name else name  # torch names the forward op
+        return f", which is output {self.output_nr} of {op}"
 
 
 class Node:
     """Base of all backward nodes; ``name()`` is the torch node name, e.g. AddBackward0."""
 
-    next_functions: tuple = ()
+    _edges: tuple = ()
     _saved = None
     _freed = False
+    #: the storage version a view's grad_fn was made at (None: not a view node)
+    _view_version = None
 
     def name(self) -> str:
         return type(self).__name__
@@ -50,10 +64,14 @@ class Node:
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
 
+    @property
+    def next_functions(self):
+        """torch's edges: one ``(node, output_nr)`` per tensor input, ``(None, 0)`` if it has none."""
+        return tuple((None, 0) if e is None else e for e in self._edges)
+
     # -- saved tensors ------------------------------------------------------
     def save_for_backward(self, *tensors):
-        self._saved = tuple(None if t is None else SavedTensor(t, t.grad_fn is self)
-                            for t in tensors)
+        self._saved = tuple(None if t is None else SavedTensor(t) for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -61,7 +79,7 @@ class Node:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        return tuple(None if s is None else s.unpack(self) for s in self._saved)
+        return tuple(None if s is None else s.unpack() for s in self._saved)
 
     def release(self):
         """Free saved tensors after a backward pass without retain_graph."""
@@ -71,17 +89,18 @@ class Node:
 
     # -- hooks --------------------------------------------------------------
     def register_hook(self, fn):
-        hooks = self.__dict__.setdefault("_post_hooks", [])
-        hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        """``fn(grad_inputs, grad_outputs)`` after the node ran (may not replace grads here)."""
+        return _add_hook(self.__dict__.setdefault("_post_hooks", []), fn)
 
     def register_prehook(self, fn):
-        hooks = self.__dict__.setdefault("_pre_hooks", [])
-        hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        """``fn(grad_outputs)`` before the node runs; may return replacement gradients."""
+        return _add_hook(self.__dict__.setdefault("_pre_hooks", []), fn)
 
     def apply(self, grads):
         raise NotImplementedError
+
+    def __call__(self, *grads):
+        return self.apply(list(grads))
 
     @property
     def metadata(self):
@@ -89,16 +108,18 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """Sink for a leaf tensor: adds the incoming gradient to ``leaf.grad``."""
+    """Sink for a leaf tensor: the engine adds the incoming gradient to ``leaf.grad``."""
 
     def __init__(self, variable):
         self.variable = variable
 
-    def apply(self, grads):  # the engine handles accumulation (it knows create_graph)
+    def apply(self, grads):
         return ()
 
 
 class _RemovableHandle:
+    """What register_hook returns: ``remove()`` unregisters the hook."""
+
     def __init__(self, hooks, fn):
         self._hooks, self._fn = hooks, fn
 
@@ -111,6 +132,16 @@ class _RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _add_hook(hooks, fn):
+    hooks.append(fn)
+    return _RemovableHandle(hooks, fn)
+
+
+def tensor_hooks(node, output_nr):
+    """The list of tensor hooks (``register_hook``) for output ``output_nr`` of ``node``."""
+    return node.__dict__.setdefault("_tensor_pre_hooks", {}).setdefault(output_nr, [])
 
 
 def gradient_edge(tensor):

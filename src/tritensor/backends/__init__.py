@@ -13,9 +13,15 @@ def backend_for(device):
         return _BACKENDS[device.type]
     except KeyError:
         if device.type == "cuda":
+            from . import cuda_memory
+            if cuda_memory.usable():  # a GPU, or TRITON_INTERPRET=1 (the emulated device)
+                from . import cuda
+                register_backend("cuda", cuda)
+                return cuda
             raise RuntimeError(
-                f"device '{device}' is not available: tritensor's GPU (Triton) backend is not built "
-                "into this version yet; use device='cpu'") from None
+                f"device '{device}' is not available: tritensor's GPU (Triton) backend needs an NVIDIA GPU "
+                "(with triton and cuda-bindings) or TRITON_INTERPRET=1 for the emulated device; "
+                "use device='cpu'") from None
         raise RuntimeError(f"tritensor has no backend for device '{device}'") from None
 
 

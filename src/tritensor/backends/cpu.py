@@ -8,6 +8,7 @@ than the work.
 """
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -89,6 +90,9 @@ def ndarray(t: Tensor) -> np.ndarray:
     a = t._np
     if a is None:
         itemsize = t.dtype.itemsize
+        if 0 in t._shape:  # an empty view may point past the end of its storage
+            a = t._np = np.empty(t._shape, t.dtype.storage_np)
+            return a
         a = t._np = np.ndarray(t._shape, t.dtype.storage_np, buffer=t._storage.data,
                                offset=t._offset * itemsize,
                                strides=tuple(s * itemsize for s in t._stride))
@@ -121,15 +125,21 @@ def write(out: Tensor, values) -> None:
         return
     if out.dtype is dt.bool or (np.asarray(values).dtype.kind == "f" and dst.dtype.kind in "iu"):
         values = _cast_like_torch(np.asarray(values), dst.dtype)
-    np.copyto(dst, values, casting="unsafe")
+    with np.errstate(over="ignore"):  # float64 -> float16 saturates to inf, like torch
+        np.copyto(dst, values, casting="unsafe")
 
 
 def _cast_like_torch(values, target):
+    """Float -> int/bool as torch does on x86: truncate toward zero into int32 (int64 for
+    int64), out-of-range and NaN becoming the minimum, then keep the low bits."""
     if target == np.bool_:
         return values != 0
+    wide = np.dtype(np.int64 if target == np.int64 else np.int32)
+    info = np.iinfo(wide)
     with np.errstate(invalid="ignore"):
-        return np.trunc(values).astype(np.int64).astype(target) if target != np.int64 \
-            else np.trunc(values).astype(np.int64)
+        whole = np.trunc(values.astype(np.float64, copy=False))
+        fits = (whole >= info.min) & (whole < -float(info.min))
+    return np.where(fits, whole, info.min).astype(wide).astype(target, copy=False)
 
 
 def copy_(dst: Tensor, src: Tensor) -> None:
@@ -144,39 +154,78 @@ def fill_(t: Tensor, value) -> None:
 
 
 # ------------------------------------------------------------------ elementwise
-def _is_dense_like(t: Tensor, shape) -> bool:
-    return t._shape == shape and t.is_contiguous()
+_NARROW = (dt.float16, dt.bfloat16)
 
+
+def fast_elementwise(name: str, operands, result_dtype):
+    """The common eager case in one step, or None when it does not apply.
+
+    Applies when every tensor operand is a contiguous CPU tensor of one non-16-bit dtype
+    and one shape (the caller checked dtype, shape and grad mode) and the other operands
+    are scalars: no broadcasting, casting or stride logic is needed, so the flat kernel
+    runs directly. This is the path of most training-loop ops, where Python overhead
+    per call matters more than anything else.
+    """
+    first = operands[0]
+    dtype = first.dtype
+    if dtype in _NARROW:
+        return None
+    compute = dtype.compute_np
+    args = []
+    for x in operands:
+        if isinstance(x, Tensor):
+            if x._storage.device is not CPU and x._storage.device != CPU:
+                return None
+            a = x._np if x._np is not None else ndarray(x)
+            if not a.flags.c_contiguous:
+                return None
+            args.append(a if a.ndim == 1 else a.reshape(-1))
+        else:
+            args.append(_scalar(x, compute))
+    shape = first._shape
+    buf = np.empty(args[0].shape[0] if isinstance(args[0], np.ndarray) else first.numel(),
+                   result_dtype.storage_np)
+    _run_flat(ew_kernels.flat_kernel(name, len(args)), buf, args)
+    return Tensor._make(Storage(buf, CPU), shape, _contiguous_strides(shape), 0, result_dtype)
 
 def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
-    """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
+    """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars.
+
+    0-d tensors are passed as scalars, so ``x + zero_dim`` still takes the flat loop;
+    the flat loop runs when every other operand is contiguous with out's shape.
+    """
     shape = out._shape
     if out.numel() == 0:
         return
-    args = []
     flat = out.is_contiguous()
+    if flat:
+        for x in operands:
+            if isinstance(x, Tensor) and x._shape and (x._shape != shape or not x.is_contiguous()):
+                flat = False
+                break
+    args = []
     for x in operands:
         if isinstance(x, Tensor):
             a = read(x, compute)
-            if flat and x._shape == shape and x.is_contiguous():
-                a = a.reshape(-1)
-            else:
-                flat = False
-            args.append(a)
+            args.append(a[()] if not x._shape else a.reshape(-1) if flat else a)
         else:
-            args.append(compute.type(x))
+            args.append(_scalar(x, compute))
     narrow = out.dtype is dt.bfloat16 or out.dtype is dt.float16
     target = np.empty(shape, np.float32) if narrow else ndarray(out)
     if flat:
-        if narrow:
-            target = target.reshape(-1)
-        else:
-            target = target.reshape(-1)
-        _run_flat(ew_kernels.flat_kernel(name, len(args)), target, args)
+        _run_flat(ew_kernels.flat_kernel(name, len(args)), target.reshape(-1), args)
     else:
         _run_strided(ew_kernels.ufunc(name), target, args)
     if narrow:
-        write(out, target.reshape(shape))
+        write(out, target)
+
+
+def _scalar(x, compute: np.dtype):
+    """A Python scalar in the compute dtype; integers wrap like torch (uint8 + -3 -> 253)."""
+    try:
+        return compute.type(x)
+    except OverflowError:
+        return np.array(x).astype(compute)[()]
 
 
 def _run_flat(kernel, out, args):
@@ -191,18 +240,15 @@ def _run_flat(kernel, out, args):
     run_chunks(run, chunks)
 
 
-_NO_LOOP = (TypeError,)
-
-
 def _run_strided(ufunc, out, args):
-    signature = tuple(a.dtype for a in args) + (None,)
+    """Let numpy's ufunc machinery walk strides and broadcast, with a loop for these exact types."""
+    types = tuple(a.dtype for a in args)
     with np.errstate(all="ignore"):
         try:
-            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=signature)
-        except _NO_LOOP:
-            # compile the loop for these input types on tiny inputs, then run for real
-            ufunc(*[np.zeros(1, a.dtype) for a in args])
-            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=signature)
+            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=types + (None,))
+        except TypeError:  # no loop compiled yet for exactly these input types
+            ew_kernels.compile_loop(ufunc, types)
+            ufunc.ufunc(*args, out=(out,), casting="unsafe", signature=types + (None,))
 
 
 # ------------------------------------------------------------------ reductions
@@ -233,9 +279,11 @@ def _identity(op, acc: np.dtype):
 def _as_2d(a: np.ndarray, dims):
     """(kept, reduced) view of ``a`` (a copy only when the dims cannot be merged)."""
     kept = [d for d in range(a.ndim) if d not in dims]
-    k = int(np.prod([a.shape[d] for d in kept], dtype=np.int64))
-    r = int(np.prod([a.shape[d] for d in dims], dtype=np.int64))
-    return a.transpose(kept + list(dims)).reshape(k, r)
+    k = math.prod([a.shape[d] for d in kept])
+    r = math.prod([a.shape[d] for d in dims])
+    if kept + list(dims) != list(range(a.ndim)):
+        a = a.transpose(kept + list(dims))
+    return a.reshape(k, r)
 
 
 def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
@@ -301,25 +349,36 @@ def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) ->
     write(indices, idx.reshape(indices._shape))
 
 
+def _rows(a: np.ndarray, dim: int) -> np.ndarray:
+    """A (rows, n) view of ``a`` with ``dim`` last (a copy only when ``dim`` is not last)."""
+    if dim != a.ndim - 1:
+        a = np.moveaxis(a, dim, -1)
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def _row_op(out: Tensor, x: Tensor, dim: int, compute: np.dtype, run) -> None:
+    """``run(result_rows, input_rows)`` along ``dim``, writing into ``out`` in place when its
+    memory already has that row layout and the compute dtype (else through a temporary)."""
+    v = _rows(read(x, compute), dim)
+    direct = dim == x.dim() - 1 and out.is_contiguous() and out.dtype.storage_np == compute
+    res = _rows(ndarray(out), dim) if direct else np.empty(v.shape, compute)
+    if v.size:
+        run(res, v)
+    if not direct:
+        moved = [s for i, s in enumerate(out._shape) if i != dim] + [out._shape[dim]]
+        write(out, np.moveaxis(res.reshape(moved), -1, dim))
+
+
 def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
-    a = read(x, acc_np)
-    moved = np.moveaxis(a, dim, -1)
-    v = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
-    res = np.empty(v.shape, acc_np)
-    red_kernels.scan_kernel(op)(res, v)
-    write(out, np.moveaxis(res.reshape(moved.shape), -1, dim))
+    """Inclusive scan (cumsum, cumprod ...) along ``dim``, accumulating in ``acc_np``."""
+    _row_op(out, x, dim, np.dtype(acc_np), red_kernels.scan_kernel(op))
 
 
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
-    compute = x.dtype.compute_np
-    a = read(x, compute)
-    moved = np.moveaxis(a, dim, -1)
-    v = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
-    res = np.empty(v.shape, compute)
-    if v.size:
+    def run(res, v):
         chunks = parallel_chunks(v.shape[0], max(1, PARALLEL_MIN_ELEMENTS // max(v.shape[1], 1)))
         run_chunks(lambda s, e: red_kernels.softmax_rows(res[s:e], v[s:e], log), chunks)
-    write(out, np.moveaxis(res.reshape(moved.shape), -1, dim))
+    _row_op(out, x, dim, x.dtype.compute_np, run)
 
 
 # ------------------------------------------------------------------ matmul
@@ -329,15 +388,10 @@ from ..kernels.numba import matmul as mm_kernels  # noqa: E402
 def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
     """out[i] = a[i] @ b[i] for 3-D tensors (batch dims already broadcast)."""
     compute = out.dtype.compute_np
-    x, y = read(a, compute), read(b, compute)
-    narrow = out.dtype.compute_np != out.dtype.storage_np or out.dtype is dt.bfloat16
+    narrow = compute != out.dtype.storage_np or out.dtype is dt.bfloat16
     res = np.empty(out._shape, compute) if narrow else ndarray(out)
     if res.size:
-        if x.shape[2] == 0:
-            res[...] = 0
-        else:
-            for i in range(x.shape[0]):
-                mm_kernels.mm(res[i], x[i], y[i])
+        mm_kernels.bmm(res, read(a, compute), read(b, compute))
     if narrow:
         write(out, res)
 
@@ -348,22 +402,33 @@ from ..kernels.numba import join as join_kernels  # noqa: E402
 
 def cat(out: Tensor, tensors, dim: int) -> None:
     """Copy each input into its slice of ``out`` along ``dim`` (inputs cast to out's dtype)."""
-    dst = ndarray(out)
     outer = int(np.prod(out._shape[:dim], dtype=np.int64))
+    inner = int(np.prod(out._shape[dim + 1:], dtype=np.int64))
+    dst = _bits(ndarray(out)).reshape(outer, out._shape[dim], inner)
     offset = 0
     for t in tensors:
         n = t._shape[dim]
         if t.numel():
-            src = read(t, out.dtype.storage_np) if out.dtype is not dt.bfloat16 else \
-                (ndarray(t) if t.dtype is dt.bfloat16 else float32_to_bfloat16_bits(read(t, np.float32)))
-            region = dst[(slice(None),) * dim + (slice(offset, offset + n),)]
-            join_kernels.copy_block(_rows(region, outer), _rows(src, outer))
+            src = _bits(_as_storage_dtype(t, out.dtype)).reshape(outer, n, inner)
+            join_kernels.copy_block(dst[:, offset:offset + n], src)
         offset += n
 
 
-def _rows(a, outer):
-    """A 2-D (outer, rest) view of ``a`` (a copy only if the trailing dims cannot merge)."""
-    return a.reshape(outer, -1) if a.size else a.reshape(outer, 0)
+def _as_storage_dtype(t: Tensor, dtype) -> np.ndarray:
+    """``t``'s values in ``dtype``'s storage format (a view when the dtype already matches).
+
+    cat only ever widens (its dtype is the promoted one), so a plain numpy cast is exact.
+    """
+    if t.dtype is dtype:
+        return ndarray(t)
+    if dtype is dt.bfloat16:
+        return float32_to_bfloat16_bits(read(t, np.dtype(np.float32)))
+    return read(t, dtype.storage_np)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    """float16 arrays as their uint16 bits: Numba has no float16 type, copies need none."""
+    return a.view(np.uint16) if a.dtype == np.float16 else a
 
 
 # ------------------------------------------------------------------ indexing (gather/scatter/...)

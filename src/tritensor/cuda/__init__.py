@@ -1,54 +1,122 @@
-"""``tritensor.cuda``: device queries. Without the GPU backend, no CUDA device exists."""
+"""``tritensor.cuda``: device queries, memory statistics, streams and events.
+
+A CUDA device exists when tritensor's Triton backend can run: on a real GPU (through
+cuda-bindings) or, with ``TRITON_INTERPRET=1``, as one emulated device whose memory is
+host memory and whose kernels run in Triton's interpreter. Without either, every query
+that needs a device raises a RuntimeError saying so.
+"""
 from __future__ import annotations
+
+import threading
+import time
+
+from ..backends import cuda_memory as _mem
 
 
 class OutOfMemoryError(RuntimeError):
-    """Raised when a device allocation fails."""
+    """Raised when a device allocation fails; the allocator stays usable afterwards."""
 
 
 def is_available() -> bool:
-    return False
+    return _mem.usable()
 
 
 def device_count() -> int:
-    return 0
+    return _mem.device_count() if _mem.usable() else 0
 
 
-def _no_device():
-    raise RuntimeError("Found no CUDA device: tritensor's GPU (Triton) backend is not built into this "
-                       "version yet; use device='cpu'")
+def is_initialized() -> bool:
+    return _mem.usable()
+
+
+def _require():
+    if not _mem.usable():
+        raise RuntimeError("Found no CUDA device: tritensor's GPU (Triton) backend needs an NVIDIA GPU with "
+                           "cuda-bindings and triton, or TRITON_INTERPRET=1 for the emulated device; "
+                           "use device='cpu'")
+
+
+_local = threading.local()
 
 
 def current_device() -> int:
-    _no_device()
+    _require()
+    return getattr(_local, "device", 0)
+
+
+def _index(device) -> int:
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    from ..device import device as _device
+    d = _device(device)
+    return d.index if d.index is not None else current_device()
 
 
 def set_device(device) -> None:
-    _no_device()
+    _require()
+    index = _index(device)
+    if not 0 <= index < device_count():
+        raise RuntimeError(f"CUDA error: invalid device ordinal {index}")
+    _local.device = index
 
 
 def get_device_name(device=None) -> str:
-    _no_device()
+    _require()
+    index = _index(device)
+    if _mem.interpreting():
+        return "Triton interpreter (emulated CUDA device)"
+    drv = _mem._cu()
+    name = _mem._check(drv.cuDeviceGetName(256, _mem._check(drv.cuDeviceGet(index))))
+    return name.split(b"\0", 1)[0].decode()
 
 
 def synchronize(device=None) -> None:
-    _no_device()
+    """Wait for all work on the device (the emulated device runs synchronously)."""
+    _require()
+    if not _mem.interpreting():
+        _mem.context(_index(device))
+        _mem._check(_mem._cu().cuCtxSynchronize())
 
 
 def empty_cache() -> None:
-    """Nothing is cached without a GPU backend."""
+    """Return cached free blocks to the driver (a GPU's memory pool; nothing when emulated)."""
+    if _mem.usable() and not _mem.interpreting():
+        drv = _mem._cu()
+        for index in range(device_count()):
+            _mem.context(index)
+            pool = _mem._check(drv.cuDeviceGetDefaultMemPool(_mem._check(drv.cuDeviceGet(index))))
+            _mem._check(drv.cuMemPoolTrimTo(pool, 0))
 
 
 def memory_allocated(device=None) -> int:
-    return 0
+    return _mem.stats(_index(device) if _mem.usable() else 0).allocated
 
 
 def max_memory_allocated(device=None) -> int:
-    return 0
+    return _mem.stats(_index(device) if _mem.usable() else 0).peak
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes held for tensors (the driver's pool may hold more; it is not counted)."""
+    return memory_allocated(device)
+
+
+def is_bf16_supported(including_emulation=True) -> bool:
+    return is_available()
 
 
 def reset_peak_memory_stats(device=None) -> None:
-    pass
+    s = _mem.stats(_index(device) if _mem.usable() else 0)
+    s.peak = s.allocated
+
+
+def set_per_process_memory_fraction(fraction, device=None) -> None:
+    """Cap this process's allocations at ``fraction`` of the device's memory."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    _mem.stats(_index(device)).fraction = float(fraction)
 
 
 def manual_seed(seed) -> None:
@@ -59,5 +127,133 @@ def manual_seed_all(seed) -> None:
     pass
 
 
-def is_initialized() -> bool:
-    return False
+# ------------------------------------------------------------------ streams and events
+class Stream:
+    """A CUDA stream (``handle`` is the CUstream; 0 is the default stream)."""
+
+    def __init__(self, device=None, priority=0, *, _handle=None):
+        _require()
+        self.device_index = _index(device)
+        if _handle is not None or _mem.interpreting():
+            self.handle = _handle or 0
+        else:
+            _mem.context(self.device_index)
+            drv = _mem._cu()
+            self.handle = _mem._check(drv.cuStreamCreate(drv.CUstream_flags.CU_STREAM_NON_BLOCKING.value))
+
+    @property
+    def cuda_stream(self) -> int:
+        return int(self.handle)
+
+    def synchronize(self) -> None:
+        if not _mem.interpreting():
+            _mem._check(_mem._cu().cuStreamSynchronize(self.handle))
+
+    def wait_stream(self, other) -> None:
+        if not _mem.interpreting() and other.handle != self.handle:
+            event = Event()
+            event.record(other)
+            self.wait_event(event)
+
+    def wait_event(self, event) -> None:
+        if not _mem.interpreting():
+            _mem._check(_mem._cu().cuStreamWaitEvent(self.handle, event.handle, 0))
+
+    def query(self) -> bool:
+        if _mem.interpreting():
+            return True
+        drv = _mem._cu()
+        return drv.cuStreamQuery(self.handle)[0] == drv.CUresult.CUDA_SUCCESS
+
+    def __enter__(self):
+        self._prev = current_stream(self.device_index)
+        _streams()[self.device_index] = self
+        return self
+
+    def __exit__(self, *exc):
+        _streams()[self.device_index] = self._prev
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and other.handle == self.handle
+
+    def __hash__(self):
+        return hash(int(self.handle))
+
+    def __repr__(self):
+        return f"<tritensor.cuda.Stream device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
+
+
+def _streams():
+    s = getattr(_local, "streams", None)
+    if s is None:
+        s = _local.streams = {}
+    return s
+
+
+def current_stream(device=None) -> Stream:
+    index = _index(device)
+    s = _streams().get(index)
+    if s is None:
+        s = _streams()[index] = Stream(index, _handle=0)
+    return s
+
+
+def default_stream(device=None) -> Stream:
+    return Stream(_index(device), _handle=0)
+
+
+def stream(s):
+    """Context manager making ``s`` the current stream."""
+    return s if s is not None else _NullContext()
+
+
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Event:
+    """A CUDA event; ``elapsed_time`` is in milliseconds, like torch."""
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+        _require()
+        self.enable_timing = enable_timing
+        self._time = None
+        self.handle = None
+        if not _mem.interpreting():
+            _mem.context(current_device())
+            drv = _mem._cu()
+            flags = 0 if enable_timing else drv.CUevent_flags.CU_EVENT_DISABLE_TIMING.value
+            self.handle = _mem._check(drv.cuEventCreate(flags))
+
+    def record(self, stream=None) -> None:
+        stream = stream or current_stream()
+        if self.handle is None:
+            self._time = time.perf_counter()
+        else:
+            _mem._check(_mem._cu().cuEventRecord(self.handle, stream.handle))
+
+    def synchronize(self) -> None:
+        if self.handle is not None:
+            _mem._check(_mem._cu().cuEventSynchronize(self.handle))
+
+    def query(self) -> bool:
+        if self.handle is None:
+            return True
+        drv = _mem._cu()
+        return drv.cuEventQuery(self.handle)[0] == drv.CUresult.CUDA_SUCCESS
+
+    def wait(self, stream=None) -> None:
+        (stream or current_stream()).wait_event(self)
+
+    def elapsed_time(self, end_event) -> float:
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        if self.handle is None:
+            if self._time is None or end_event._time is None:
+                raise RuntimeError("Both events must be recorded before calculating elapsed time.")
+            return (end_event._time - self._time) * 1000.0
+        return _mem._check(_mem._cu().cuEventElapsedTime(self.handle, end_event.handle))

@@ -7,7 +7,7 @@ from ..device import as_device, device as device_type
 from ..tensor import Tensor
 from ._common import backend
 from ._registry import export, method
-from .creation import from_host_array, new_empty
+from .creation import empty_preserving, from_host_array, new_empty
 from .elementwise import check_inplace
 
 
@@ -15,24 +15,25 @@ class _Clone(Function):
     node_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        out = new_empty(x._shape, x.dtype, x.device)
+    def forward(ctx, x, contiguous=False):
+        out = new_empty(x._shape, x.dtype, x.device) if contiguous else empty_preserving(x)
         backend(out).copy_(out, x)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 @export
 def clone(input, *, memory_format=None):
-    return _Clone.apply(input)
+    """A copy with the same strides when ``input`` is dense (torch's preserve_format)."""
+    return _Clone.apply(input, memory_format == "torch.contiguous_format")
 
 
 @method
 def contiguous(self, memory_format=None):
-    return self if self.is_contiguous() else _Clone.apply(self)
+    return self if self.is_contiguous() else _Clone.apply(self, True)
 
 
 class _ToCopy(Function):
@@ -44,7 +45,7 @@ class _ToCopy(Function):
     def forward(ctx, x, dtype, device):
         ctx.src = (x.dtype, x.device)
         if device == x.device:
-            out = new_empty(x._shape, dtype, device)
+            out = empty_preserving(x, dtype)
             backend(out).copy_(out, x)
             return out
         host = backend(x).to_host(x.contiguous() if device.type == "cpu" else x)
@@ -102,7 +103,7 @@ def type_as(self, other):
 
 
 class _Copy(Function):
-    node_name = "CopyBackward0"
+    node_name = "CopyBackwards"
 
     @staticmethod
     def forward(ctx, self, src):
@@ -134,34 +135,45 @@ def copy_(self, src, non_blocking=False):
 
 
 class _Fill(Function):
-    node_name = "FillBackward0"
+    """self[...] = value; a 0-d tensor ``value`` receives the sum of the gradient."""
+
+    node_name = "FillBackward2"
 
     @staticmethod
     def forward(ctx, self, value):
-        backend(self).fill_(self, value)
+        backend(self).fill_(self, value.item() if isinstance(value, Tensor) else value)
         self._bump_version()
         ctx.mark_dirty(self)
         return self
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0, None
+        return grad * 0, grad.sum() if ctx.needs_input_grad[1] else None
+
+
+class _FillTensor(_Fill):
+    node_name = "FillBackward3"
+
+
+class _Zero(_Fill):
+    node_name = "ZeroBackward0"
 
 
 @method
 def fill_(self, value):
+    check_inplace(self)
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.dim()} dimensions.")
-        value = value.item()
-    check_inplace(self)
+        return _FillTensor.apply(self, value)
     return _Fill.apply(self, value)
 
 
 @method
 def zero_(self):
-    return fill_(self, 0)
+    check_inplace(self)
+    return _Zero.apply(self, 0)
 
 
 def as_ndarray(t):

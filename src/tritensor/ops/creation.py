@@ -1,12 +1,14 @@
 """Tensor creation: from data, filled, ranges, and ``*_like`` variants."""
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 import numpy as np
 
 from .. import dtypes as dt
+from ..autograd import grad_mode
 from ..device import as_device
 from ..size import Size
 from ..tensor import Tensor
@@ -15,20 +17,101 @@ from ._registry import export
 from ..backends import backend_for
 
 
-def _shape_arg(size):
-    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)``."""
+def _shape_arg(size, name="empty"):
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)``; TypeError like torch."""
+    if not size:
+        raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = size[0]
-    shape = tuple(int(s) if not isinstance(s, Tensor) else int(s.item()) for s in size)
+    shape = tuple(_dim_size(s, name) for s in size)
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     return shape
 
 
+def _dim_size(s, name):
+    if isinstance(s, int) and not isinstance(s, bool):
+        return s
+    if hasattr(s, "__index__") and not isinstance(s, bool):
+        return s.__index__()
+    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(s).__name__}")
+
+
 def new_empty(shape, dtype, device):
     return backend_for(device).empty(shape, dtype) if device.type == "cpu" else \
         backend_for(device).empty(shape, dtype, device)
+
+
+def is_non_overlapping_and_dense(t) -> bool:
+    """Whether ``t``'s elements tile a block of memory exactly once, in some dim order."""
+    dims = sorted((st, sz) for sz, st in zip(t._shape, t._stride) if sz >= 2)
+    expected = 1
+    for stride, size in dims:
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def empty_preserving(t, dtype=None, device=None):
+    """An uninitialised tensor like ``t`` (torch's preserve_format): same strides when ``t``
+    is dense, contiguous otherwise."""
+    out = new_empty(t._shape, dtype or t.dtype, device or t.device)
+    if out._stride != t._stride and is_non_overlapping_and_dense(t):
+        out = Tensor._make(out._storage, t._shape, t._stride, 0, out.dtype)
+    return out
+
+
+@export(method=False)
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False):
+    shape, stride = tuple(size), tuple(stride)
+    extent = 1 + sum((n - 1) * st for n, st in zip(shape, stride)) if all(shape) else 0
+    base = new_empty((extent,), dtype or dt.get_default_dtype(), as_device(device))
+    return _finish(Tensor._make(base._storage, shape, stride, 0, base.dtype), requires_grad)
+
+
+def with_out(fn=None, *, factory=False, castable=False):
+    """Give ``fn`` torch's ``out=`` keyword: the result is written into ``out`` (rebound to the
+    result's shape if it differs, as torch resizes it) and ``out`` is returned. ``out`` must
+    have the result's dtype, or one it can be cast to (``castable``); a factory
+    (``factory=True``) takes its dtype and device from ``out`` unless they are given."""
+    def wrap(f):
+        @functools.wraps(f)
+        def call(*args, out=None, **kwargs):
+            if out is None:
+                return f(*args, **kwargs)
+            if factory:
+                kwargs.setdefault("dtype", None)
+                kwargs["dtype"] = kwargs["dtype"] or out.dtype
+                kwargs["device"] = kwargs.get("device") or out.device
+            return write_out(out, f(*args, **kwargs), f.__name__, "any" if factory else
+                             "castable" if castable else "same")
+        return call
+    return wrap(fn) if fn is not None else wrap
+
+
+def write_out(out, result, name, dtypes="same"):
+    """Store ``result`` in ``out`` (see ``with_out``); ``dtypes``: "same", "castable" or "any"."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result.requires_grad and grad_mode.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out.dtype is not result.dtype:
+        if dtypes == "same":
+            raise RuntimeError(f"Expected out tensor to have dtype {result.dtype}, but got {out.dtype} "
+                               "instead")
+        if dtypes == "castable" and not dt.can_cast(result.dtype, out.dtype):
+            raise TypeError(f"torch.{name}(): input types can't be cast to the desired output type "
+                            f"{out.type().rsplit('.', 1)[-1].replace('Tensor', '')}")
+    if out._shape == result._shape:
+        with grad_mode.no_grad():
+            out.copy_(result)
+    else:
+        out.data = result
+    return out
 
 
 def _finish(t, requires_grad):
@@ -38,18 +121,23 @@ def _finish(t, requires_grad):
 
 
 @export(method=False)
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+@with_out(factory=True)
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False, memory_format=None):
-    shape = _shape_arg(size)
+    shape = _shape_arg(size, "empty")
     return _finish(new_empty(shape, dtype or dt.get_default_dtype(), as_device(device)), requires_grad)
 
 
 @export(method=False)
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+@with_out(factory=True)
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+    """``size`` filled with ``fill_value``; the dtype follows the value (bool, int64, default)."""
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
-    t = new_empty(_shape_arg((size,)), dtype, as_device(device))
-    backend(t).fill_(t, _scalar_value(fill_value))
+    value = _scalar_value(fill_value)
+    check_fits(np.asarray(value), dtype)
+    t = new_empty(_shape_arg((size,), "full"), dtype, as_device(device))
+    backend(t).fill_(t, value)
     return _finish(t, requires_grad)
 
 
@@ -58,47 +146,47 @@ def _scalar_value(v):
 
 
 @export(method=False)
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return full(_shape_arg(size), 0, dtype=dtype or dt.get_default_dtype(), device=device,
+@with_out(factory=True)
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
+    return full(_shape_arg(size, "zeros"), 0, dtype=dtype or dt.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
 @export(method=False)
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return full(_shape_arg(size), 1, dtype=dtype or dt.get_default_dtype(), device=device,
+@with_out(factory=True)
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
+    return full(_shape_arg(size, "ones"), 1, dtype=dtype or dt.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
-
-
-def _like(input, dtype, device):
-    return input.shape, dtype or input.dtype, device if device is not None else input.device
 
 
 @export(method=False)
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    shape, dtype, device = _like(input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-@export(method=False)
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
-               memory_format=None):
-    shape, dtype, device = _like(input, dtype, device)
-    return full(shape, 0, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-@export(method=False)
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
-              memory_format=None):
-    shape, dtype, device = _like(input, dtype, device)
-    return full(shape, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = empty_preserving(input, dtype, as_device(device) if device is not None else None)
+    return _finish(out, requires_grad)
 
 
 @export(method=False)
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    shape, dtype, device = _like(input, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    """Like ``input`` (shape, dtype, device, dense strides), filled with ``fill_value``."""
+    out = empty_preserving(input, dtype, as_device(device) if device is not None else None)
+    value = _scalar_value(fill_value)
+    check_fits(np.asarray(value), out.dtype)
+    backend(out).fill_(out, value)
+    return _finish(out, requires_grad)
+
+
+@export(method=False)
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@export(method=False)
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None):
+    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _new_factory(fn):
@@ -129,69 +217,143 @@ Tensor.new_tensor = _new_tensor
 
 # ------------------------------------------------------------------ from data
 def _to_numpy_data(data):
-    """Convert nested Python data / numpy / tensors to a numpy array and its natural dtype."""
+    """``data`` (nested sequences, numpy, tensors, scalars) as a host array and its natural dtype.
+
+    The dtype follows torch's inference: Python floats take the default dtype, ints int64,
+    bools bool, tensors and numpy values their own dtype, promoted over all elements.
+    """
     if isinstance(data, Tensor):
-        return data.detach().cpu().numpy(force=True) if data.dtype is not dt.bfloat16 else \
-            data.detach().float().cpu().numpy(), data.dtype
-    if isinstance(data, np.ndarray):
-        return data, dt.from_numpy_dtype(data.dtype)
-    if isinstance(data, np.generic):
-        arr = np.asarray(data)
-        return arr, dt.from_numpy_dtype(arr.dtype)
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    if isinstance(data, bool):
-        return np.asarray(data), dt.bool
-    if isinstance(data, numbers.Integral):
-        return np.asarray(data, np.int64) if -2**63 <= data < 2**63 else _overflow(data), dt.int64
-    if isinstance(data, numbers.Real):
-        return np.asarray(data, np.float64), dt.get_default_dtype()
-    if isinstance(data, numbers.Number):
-        raise TypeError("tritensor does not support complex numbers")
-    try:
-        arr = np.array(data)
-    except ValueError as e:
-        raise ValueError(f"expected a rectangular sequence of numbers: {e}") from None
-    if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(_first_leaf(data)).__name__}")
-    kind = arr.dtype.kind
-    if kind == "b":
-        return arr, dt.bool
-    if kind in "iu":
-        return arr, dt.int64 if arr.dtype.itemsize == 8 or kind == "i" else dt.from_numpy_dtype(arr.dtype)
-    if kind == "f":
-        # numpy widens Python floats to float64; torch uses the default dtype unless the
-        # elements were already tensors/arrays of a float dtype.
-        natural = _leaf_float_dtype(data)
-        return arr, natural or dt.get_default_dtype()
-    raise TypeError(f"Could not infer dtype of {arr.dtype}")
+        return _tensor_values(data), data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data), dt.from_numpy_dtype(data.dtype)
+    if isinstance(data, (list, tuple)):
+        shape = _nested_shape(data)
+        dtype, has_tensors = _infer_sequence(data, shape, 0)
+        if has_tensors:
+            data = _tensors_to_scalars(data)
+        try:
+            arr = np.array(data, dtype=None if dtype is None or not dtype.is_floating_point else np.float64)
+        except OverflowError:
+            arr = None
+        if arr is None or (dtype is dt.int64 and arr.dtype.kind != "i"):
+            raise ValueError("Overflow when unpacking long long")
+        return arr.reshape(shape), dtype or dt.get_default_dtype()
+    return np.asarray(data), _scalar_dtype(data)
 
 
-def _overflow(value):
-    raise RuntimeError(f"Overflow when unpacking long: {value}")
+def _tensor_values(t):
+    t = t.detach()
+    return (t.float() if t.dtype is dt.bfloat16 else t).cpu().numpy()
 
 
-def _first_leaf(data):
-    while isinstance(data, (list, tuple)) and data:
+def _is_sequence(x):
+    return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim > 0)
+
+
+def _nested_shape(data):
+    shape = []
+    while _is_sequence(data):
+        shape.append(len(data))
+        if not len(data):
+            break
         data = data[0]
+    return tuple(shape)
+
+
+def _scalar_dtype(x):
+    """The dtype torch infers for one element; errors like torch for anything else."""
+    if isinstance(x, (bool, np.bool_)):
+        return dt.bool
+    if isinstance(x, Tensor):
+        if x.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return x.dtype
+    if isinstance(x, (np.generic, np.ndarray)):
+        return dt.from_numpy_dtype(x.dtype)
+    if isinstance(x, numbers.Integral):
+        if not -2 ** 63 <= x < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        return dt.int64
+    if isinstance(x, numbers.Real):
+        return dt.get_default_dtype()
+    if isinstance(x, numbers.Number):
+        raise TypeError("tritensor does not support complex numbers")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+
+def _infer_sequence(seq, shape, dim):
+    """(promoted dtype or None if empty, whether tensors occur) of a nested sequence.
+
+    Checks the nesting is rectangular: ValueError for a wrong length, TypeError for a
+    scalar where a sequence belongs (torch's errors).
+    """
+    inner = dim + 1 < len(shape)
+    if not inner:
+        fast = _python_scalars_dtype(seq)
+        if fast is not None:
+            return fast, False
+    result, has_tensors = None, False
+    for item in seq:
+        if inner:
+            if not _is_sequence(item):
+                raise TypeError("not a sequence")
+            if len(item) != shape[dim + 1]:
+                raise ValueError(f"expected sequence of length {shape[dim + 1]} at dim {dim + 1} "
+                                 f"(got {len(item)})")
+            d, t = _infer_sequence(item, shape, dim + 1) if not isinstance(item, np.ndarray) else \
+                (dt.from_numpy_dtype(item.dtype), False)
+            has_tensors |= t
+        else:
+            if _is_sequence(item):
+                raise TypeError(f"'{type(item).__name__}' object cannot be interpreted as a number")
+            d = _scalar_dtype(item)
+            has_tensors |= isinstance(item, Tensor)
+        if d is not None:
+            result = d if result is None else dt.promote_types(result, d)
+    return result, has_tensors
+
+
+def _python_scalars_dtype(seq):
+    """The dtype of a flat list of plain Python numbers (the common case, done in bulk), else None."""
+    types = set(map(type, seq))
+    if not types or not types <= {float, int, bool}:
+        return None
+    return dt.get_default_dtype() if float in types else dt.int64 if int in types else dt.bool
+
+
+def _tensors_to_scalars(data):
+    if isinstance(data, Tensor):
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_scalars(x) for x in data]
     return data
 
 
-def _leaf_float_dtype(data):
-    leaf = _first_leaf(data)
-    if isinstance(leaf, Tensor):
-        return leaf.dtype if leaf.dtype.is_floating_point else None
-    if isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind == "f":
-        return dt.from_numpy_dtype(leaf.dtype)
-    return None
+def check_fits(values: np.ndarray, dtype):
+    """RuntimeError like torch when Python numbers do not fit an integer ``dtype``.
+
+    Floats must lie within the range; ints may also be negative down to -max for
+    unsigned types (they wrap, as in C).
+    """
+    if dtype.category != dt._INT or values.size == 0:
+        return
+    info = np.iinfo(dtype.storage_np)
+    lo = -int(info.max) if info.min == 0 and values.dtype.kind in "iub" else int(info.min)
+    with np.errstate(invalid="ignore"):
+        bad = values.dtype.kind == "f" and bool(np.isnan(values).any())
+        if bad or values.min() < lo or values.max() > int(info.max):
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 @export(method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Copy ``data`` (nested sequences, numpy arrays, scalars, tensors) into a new tensor."""
     arr, natural = _to_numpy_data(data)
-    dtype = dtype or natural
-    t = from_host_array(np.asarray(arr), dtype, as_device(device))
+    if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
+        check_fits(arr, dtype)
+    t = from_host_array(arr, dtype or natural, as_device(device))
     return _finish(t, requires_grad)
 
 
@@ -218,10 +380,11 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = export(lambda obj, *, dtype=None, device=None, copy=None, requires_grad=False:
-                 _finish(as_tensor(obj, dtype=dtype, device=device) if not copy
-                         else tensor(obj, dtype=dtype, device=device), requires_grad),
-                 name="asarray", method=False)
+@export(method=False)
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``as_tensor`` (shares memory when it can), or a copy when ``copy=True``."""
+    out = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype=dtype, device=device)
+    return _finish(out, requires_grad)
 
 
 @export(method=False)
@@ -230,6 +393,16 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     return backend_for(as_device("cpu")).wrap_array(ndarray)
+
+
+@export(method=False)
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any DLPack producer (numpy, torch ...) or capsule."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    from .._dlpack import from_dlpack as import_dlpack
+    array, dtype = import_dlpack(ext_tensor)
+    return backend_for(as_device("cpu")).wrap_array(array, dtype)
 
 
 @export(method=False)
@@ -246,7 +419,8 @@ def scalar_tensor_like(value, like):
 
 # ------------------------------------------------------------------ ranges
 @export(method=False)
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+@with_out(factory=True)
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     start, end, step = (_scalar_value(v) for v in (start, end, step))
@@ -271,12 +445,15 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
 
 
 @export(method=False)
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+@with_out(factory=True)
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     start, end = _scalar_value(start), _scalar_value(end)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dt.get_default_dtype()
     # torch fills the first half from start and the second half from end (symmetric error)
+    if steps == 1:
+        return _finish(full((1,), start, dtype=dtype, device=device), requires_grad)
     idx = np.arange(steps, dtype=np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     half = steps // 2
@@ -295,7 +472,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 @export(method=False)
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+@with_out(factory=True)
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {min(n, m)}")

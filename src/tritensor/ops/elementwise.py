@@ -8,6 +8,7 @@ those tensors are saved: ``grad`` (incoming gradient), ``self``/``other``/``thir
 """
 from __future__ import annotations
 
+import builtins
 import inspect
 import math
 
@@ -21,14 +22,6 @@ from .creation import new_empty
 
 
 # ------------------------------------------------------------------ dtype rules
-def same(*dtypes):
-    return dtypes[0]
-
-
-def promote(*operands):
-    return dt.result_type(*operands)
-
-
 class Rule:
     """How an op picks its compute dtype and result dtype from its operands."""
 
@@ -78,28 +71,30 @@ def check_inplace(self: Tensor):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
     if base is not None and base._requires_grad:
-        if base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        raise NotImplementedError(
-            "tritensor does not yet record in-place operations on views of tensors that require "
-            "grad; apply the operation out of place (e.g. torch.where or clone() first)")
+        # recorded in-place ops on views rewrite the base's history (autograd/copy_slices.py)
+        from ..autograd.copy_slices import check_view_inplace
+        check_view_inplace(self, base)
 
 
 def compute(kernel, operands, rule, out=None):
     """Run ``kernel`` over broadcast operands into a new tensor (or ``out``)."""
     compute_dtype, result_dtype = _dtypes_for(rule, operands)
     tensors = [x for x in operands if isinstance(x, Tensor)]
-    device = common_device(*tensors)
-    shape = tensors[0]._shape if len(tensors) == 1 else broadcast_shapes(*(t._shape for t in tensors))
+    if tensors:
+        shape = tensors[0]._shape
+        for t in tensors:
+            if t._shape != shape:
+                shape = broadcast_shapes(*(t._shape for t in tensors))
+                break
+    else:
+        raise TypeError(f"{kernel}: expected at least one Tensor argument, got "
+                        f"{', '.join(type(x).__name__ for x in operands)}")
     if out is None:
-        out = new_empty(shape, result_dtype, device)
+        out = new_empty(shape, result_dtype, common_device(*tensors))
     else:
         if out._shape != shape:
             raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
                                f"{list(shape)}")
-        if out is not operands[0] or not isinstance(operands[0], Tensor):
-            pass
         _check_inplace_cast(result_dtype, out)
     backend(out).elementwise(kernel, out, operands, compute_dtype.compute_np)
     return out
@@ -111,6 +106,51 @@ def compute_inplace(kernel, self, operands, rule):
     compute(kernel, operands, rule, out=self)
     self._bump_version()
     return self
+
+
+# ------------------------------------------------------------------ fast lane
+def _fast_result_dtype(rule, dtype):
+    if rule == Rule.PROMOTE:
+        return dtype
+    if rule == Rule.FLOAT:
+        return dtype if dtype.is_floating_point else None
+    return dt.bool
+
+
+_FAST_RESULT = {(rule, d): _fast_result_dtype(rule, d)
+                for rule in (Rule.PROMOTE, Rule.FLOAT, Rule.BOOL, Rule.LOGICAL) for d in dt.ALL_DTYPES}
+
+
+def _scalar_keeps_dtype(x, dtype) -> bool:
+    """A Python scalar operand that leaves the tensor's dtype unchanged under promotion."""
+    kind = type(x)
+    if kind is float:
+        return dtype.is_floating_point
+    if kind is int:
+        return dtype is not dt.bool
+    return False
+
+
+def _fast_lane(cls, operands):
+    """Skip the general machinery for the commonest eager call (see backend fast_elementwise):
+    tensors of one dtype and shape (or Python scalars that keep that dtype), nothing to record."""
+    first = operands[0]
+    if type(first) is not Tensor:
+        return None
+    dtype, shape = first.dtype, first._shape
+    record = grad_mode.enabled and first._requires_grad
+    for x in operands[1:]:
+        if type(x) is Tensor:
+            if x.dtype is not dtype or x._shape != shape:
+                return None
+            record = record or (grad_mode.enabled and x._requires_grad)
+        elif not _scalar_keeps_dtype(x, dtype):
+            return None
+    result_dtype = _FAST_RESULT[cls.rule, dtype]
+    if record or result_dtype is None:
+        return None
+    fast = getattr(backend(first), "fast_elementwise", None)
+    return fast(cls.kernel, operands, result_dtype) if fast is not None else None
 
 
 # ------------------------------------------------------------------ op declaration
@@ -130,28 +170,44 @@ class _ElementwiseFunction(Function):
     def apply(cls, *operands, out=None, inplace=False, **params):
         if inplace:
             check_inplace(operands[0])
+        elif out is None and not params:
+            result = _fast_lane(cls, operands)
+            if result is not None:
+                return result
         return super().apply(*operands, out=out, inplace=inplace, **params)
 
     @classmethod
     def forward(cls, ctx, *operands, out=None, inplace=False, **params):
         kernel_operands = operands + tuple(params[p] for p in cls.params)
         if inplace:
-            result = compute_inplace(cls.kernel, operands[0], kernel_operands, cls.rule)
+            # save only what the needed derivatives read; ``self`` as it was before the write
+            needed = _needed_saves(cls, ctx) if cls.saves and ctx.needs_input_grad else ()
+            if "self" in needed:
+                with grad_mode.enable_grad():  # torch's original_self, differentiable for double backward
+                    operands = (operands[0].clone(),) + operands[1:]
+            version = kernel_operands[0]._version
+            result = compute_inplace(cls.kernel, kernel_operands[0], kernel_operands, cls.rule)
             ctx.mark_dirty(result)
         else:
             result = compute(cls.kernel, kernel_operands, cls.rule, out=out)
-        if cls.saves:
+        if params:
             ctx.params = params
+        if cls.saves:
             saved = [result if s == "result" else operands[_ARG_NAMES.index(s)] for s in cls.saves]
+            if inplace:
+                saved = [v if name in needed else None for name, v in zip(cls.saves, saved)]
             ctx.save_for_backward(*[s if isinstance(s, Tensor) else None for s in saved])
             ctx.scalars = [s if not isinstance(s, Tensor) else None for s in saved]
+            if inplace and needed:
+                _saved_before_write(ctx, cls.saves, result, version)
         return result
 
     @classmethod
     def backward(cls, ctx, grad):
         env = {"grad": grad}
-        if cls.saves:
+        if cls.params:
             env.update(ctx.params)
+        if cls.saves:
             for name, tensor_value, scalar_value in zip(cls.saves, ctx.saved_tensors, ctx.scalars):
                 env[name] = tensor_value if tensor_value is not None else scalar_value
         grads = []
@@ -161,6 +217,20 @@ class _ElementwiseFunction(Function):
             else:
                 grads.append(derivative(**{k: env[k] for k in derivative._params}))
         return tuple(grads)
+
+
+def _needed_saves(cls, ctx):
+    """Names read by the derivatives of the inputs that need a gradient."""
+    return {p for d, needs in zip(cls.derivatives, ctx.needs_input_grad) if d is not None and needs
+            for p in d._params}
+
+
+def _saved_before_write(ctx, names, result, version):
+    """Inputs saved by an in-place op that alias its result were saved before the write
+    (e.g. ``y.mul_(y)``): backward must then fail like torch, not use the new values."""
+    for name, s in zip(names, ctx._saved):
+        if name != "result" and s is not None and s.tensor._storage is result._storage:
+            s.version = version
 
 
 def _derivative(fn):
@@ -186,13 +256,14 @@ def declare(name, kernel=None, *, rule=Rule.PROMOTE, derivatives=(), node=None, 
 
 
 # ------------------------------------------------------------------ unary ops
-def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, bool_error=None,
+def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, check=None,
            inplace=True, int_identity=False):
+    """Declare a unary op and export it (and ``name_``); ``check(dtype)`` rejects dtypes."""
     cls = declare(name, kernel, rule=rule, derivatives=(derivative,), node=node)
 
     def op(input, *, out=None):
-        if bool_error and input.dtype is dt.bool:
-            raise RuntimeError(bool_error)
+        if check:
+            check(input.dtype)
         if int_identity and not input.dtype.is_floating_point:
             return input.clone() if out is None else out.copy_(input)
         return cls.apply(input, out=out)
@@ -202,8 +273,8 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
 
     if inplace:
         def op_(self):
-            if bool_error and self.dtype is dt.bool:
-                raise RuntimeError(bool_error)
+            if check:
+                check(self.dtype)
             if int_identity and not self.dtype.is_floating_point:
                 return self
             return cls.apply(self, inplace=True)
@@ -213,15 +284,38 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
     return op
 
 
-def _const(x):
-    return x
+def _reject_bool(message):
+    def check(dtype):
+        if dtype is dt.bool:
+            raise RuntimeError(message)
+    return check
 
 
-neg = _unary("neg", lambda grad: -grad, bool_error=(
+def not_implemented_for(kernel, dtype):
+    """torch's dispatch error for a dtype an op has no kernel for."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dtype)}'")
+
+
+def _kernel_for(kernel, accepts):
+    def check(dtype):
+        if not accepts(dtype):
+            raise not_implemented_for(kernel, dtype)
+    return check
+
+
+def _integral(dtype):
+    return not dtype.is_floating_point
+
+
+def _not_bool(dtype):
+    return dtype is not dt.bool
+
+
+neg = _unary("neg", lambda grad: -grad, check=_reject_bool(
     "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
     "mask, use the `~` or `logical_not()` operator instead."))
 export(neg, name="negative")
-abs = _unary("abs", lambda grad, self: grad * self.sgn(), bool_error="abs is not supported for bool")
+abs = _unary("abs", lambda grad, self: grad * self.sgn(), check=_kernel_for("abs_cpu", lambda d: d is not dt.bool))
 export(abs, name="absolute")
 sign = _unary("sign", lambda grad: grad * 0)
 export(sign, name="sgn")
@@ -235,7 +329,7 @@ expm1 = _unary("expm1", lambda grad, result: grad * (result + 1), rule=Rule.FLOA
 sqrt = _unary("sqrt", lambda grad, result: grad / (2 * result), rule=Rule.FLOAT)
 rsqrt = _unary("rsqrt", lambda grad, result: -0.5 * grad * result * result * result, rule=Rule.FLOAT)
 reciprocal = _unary("reciprocal", lambda grad, result: -grad * result * result, rule=Rule.FLOAT)
-square = _unary("square", lambda grad, self: 2 * grad * self, node="PowBackward0")
+_square = _unary("square", lambda grad, self: 2 * grad * self, node="PowBackward0")
 sin = _unary("sin", lambda grad, self: grad * self.cos(), rule=Rule.FLOAT)
 cos = _unary("cos", lambda grad, self: -grad * self.sin(), rule=Rule.FLOAT)
 tan = _unary("tan", lambda grad, result: grad * (1 + result * result), rule=Rule.FLOAT)
@@ -246,20 +340,29 @@ sinh = _unary("sinh", lambda grad, self: grad * self.cosh(), rule=Rule.FLOAT)
 cosh = _unary("cosh", lambda grad, self: grad * self.sinh(), rule=Rule.FLOAT)
 tanh = _unary("tanh", lambda grad, result: grad * (1 - result * result), rule=Rule.FLOAT)
 sigmoid = _unary("sigmoid", lambda grad, result: grad * result * (1 - result), rule=Rule.FLOAT)
-relu = _unary("relu", lambda grad, result: grad * (result > 0), bool_error=None)
+relu = _unary("relu", lambda grad, result: where(result <= 0, 0.0, grad),
+              check=_reject_bool("Boolean inputs not supported for relu"))
 silu = _unary("silu", lambda grad, self: grad * _silu_derivative(self), rule=Rule.FLOAT)
 erf = _unary("erf", lambda grad, self: grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp(),
              rule=Rule.FLOAT)
-floor = _unary("floor", lambda grad: grad * 0, int_identity=True)
-ceil = _unary("ceil", lambda grad: grad * 0, int_identity=True)
-trunc = _unary("trunc", lambda grad: grad * 0, int_identity=True)
+floor = _unary("floor", lambda grad: grad * 0, int_identity=True, check=_kernel_for("floor_vml_cpu", _not_bool))
+ceil = _unary("ceil", lambda grad: grad * 0, int_identity=True, check=_kernel_for("ceil_vml_cpu", _not_bool))
+trunc = _unary("trunc", lambda grad: grad * 0, int_identity=True, check=_kernel_for("trunc_vml_cpu", _not_bool))
 export(trunc, name="fix")
-frac = _unary("frac", lambda grad: grad)
+frac = _unary("frac", lambda grad: grad, check=_kernel_for("frac_cpu", dt.dtype.is_floating_point.fget))
 logical_not = _unary("logical_not", rule=Rule.LOGICAL)
-bitwise_not = _unary("bitwise_not", kernel="bitwise_not")
+bitwise_not = _unary("bitwise_not", check=_kernel_for("bitwise_not_cpu", _integral))
 isnan = _unary("isnan", rule=Rule.BOOL, inplace=False)
 isinf = _unary("isinf", rule=Rule.BOOL, inplace=False)
 isfinite = _unary("isfinite", rule=Rule.BOOL, inplace=False)
+
+
+@export
+def square(input, *, out=None):
+    """input * input; a bool input squares to int64, as torch's pow(input, 2)."""
+    if input.dtype is dt.bool:
+        return pow(input, 2, out=out)
+    return _square(input, out=out)
 
 
 def _silu_derivative(x):
@@ -272,8 +375,12 @@ _round_decimals = declare("round", "round_decimals", derivatives=(lambda grad: g
                           params=("scale",), node="RoundBackward1")
 
 
+_check_round = _kernel_for("round_vml_cpu", _not_bool)
+
+
 @export
 def round(input, *, decimals=0, out=None):
+    _check_round(input.dtype)
     if not input.dtype.is_floating_point:
         return input.clone()
     if decimals:
@@ -283,16 +390,12 @@ def round(input, *, decimals=0, out=None):
 
 @method
 def round_(self, *, decimals=0):
+    _check_round(self.dtype)
     if not self.dtype.is_floating_point:
         return self
     if decimals:
         return _round_decimals.apply(self, inplace=True, scale=10.0 ** decimals)
     return _round.apply(self, inplace=True)
-
-
-@method
-def bitwise_not_(self):
-    return bitwise_not(self, out=self)
 
 
 # ------------------------------------------------------------------ unary with parameters
@@ -322,8 +425,7 @@ def gelu(input, approximate="none"):
 
 
 _softplus = declare("softplus", rule=Rule.FLOAT, params=("beta", "threshold"), derivatives=(
-    lambda grad, self, beta, threshold: grad * ((self * beta).sigmoid() * ((self * beta) <= threshold)
-                                                 + ((self * beta) > threshold)),))
+    lambda grad, self, beta, threshold: where(self * beta > threshold, grad, grad * (self * beta).sigmoid()),))
 
 
 @export(method=False)
@@ -332,7 +434,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 _leaky_relu = declare("leaky_relu", params=("slope",), derivatives=(
-    lambda grad, self, slope: grad * ((self > 0) + (self <= 0) * slope),))
+    lambda grad, self, slope: where(self > 0, grad, grad * slope),))
 
 
 @export(method=False)
@@ -341,7 +443,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 _elu = declare("elu", params=("alpha",), derivatives=(
-    lambda grad, self, alpha: grad * ((self > 0) + (self <= 0) * alpha * self.exp()),))
+    lambda grad, self, alpha: where(self > 0, grad, grad * alpha * self.exp()),))
 
 
 @export(method=False)
@@ -378,44 +480,56 @@ def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
 
 
 # ------------------------------------------------------------------ binary ops
-def _binary(name, derivatives, *, rule=Rule.PROMOTE, kernel=None, node=None, params=()):
-    return declare(name, kernel, rule=rule, derivatives=derivatives, node=node, params=params)
+def _binary(name, derivatives, *, rule=Rule.PROMOTE, kernel=None, node=None, scalar_node=None, params=()):
+    """Declare a binary op. ``scalar_node`` is its grad_fn name when ``other`` is a Python
+    scalar, for ops where torch records a different overload (RemainderBackward0 vs 1)."""
+    cls = declare(name, kernel, rule=rule, derivatives=derivatives, node=node, params=params)
+    cls.wraps_scalars = scalar_node is None  # one (Tensor) overload in torch: a scalar is an input too
+    cls.with_scalar = _renamed(cls, scalar_node) if scalar_node else cls
+    return cls
+
+
+def _renamed(cls, node):
+    """The same op recorded under another grad_fn name."""
+    return type(f"{cls.__name__}_{node}", (cls,), {"node_name": node})
+
+
+def _variant(cls, other):
+    return cls if isinstance(other, Tensor) else cls.with_scalar
+
+
+def _not_implemented(name):
+    """A derivative torch does not define: backward raises, like torch's NotImplemented node."""
+    def derivative(grad):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return derivative
 
 
 _Add = _binary("add", (lambda grad: grad, lambda grad: grad))
-_AddScalar = _binary("add", (lambda grad: grad, None), node="AddBackward1")
 _AddAlpha = _binary("add", (lambda grad: grad, lambda grad, alpha: grad * alpha), kernel="add_alpha",
                     params=("alpha",))
+_SubAlpha = _renamed(_AddAlpha, "SubBackward0")  # self - alpha * other == self + (-alpha) * other
 _Sub = _binary("sub", (lambda grad: grad, lambda grad: -grad))
-_SubScalar = _binary("sub", (lambda grad: grad, None), node="SubBackward1")
+# rsub(input, other) == other + (-alpha) * input: add_alpha with the operands swapped
+_Rsub = _renamed(_AddAlpha, "RsubBackward0")
+_Rsub.with_scalar = _renamed(_AddAlpha, "RsubBackward1")
+_Rsub.with_scalar.wraps_scalars = False
 _Mul = _binary("mul", (lambda grad, other: grad * other, lambda grad, self: grad * self))
-_MulScalar = _binary("mul", (lambda grad, other: grad * other, None), node="MulBackward1")
 _Div = _binary("div", (lambda grad, other: grad / other,
                        lambda grad, self, other: -grad * self / (other * other)), rule=Rule.FLOAT)
-_DivScalar = _binary("div", (lambda grad, other: grad / other, None), rule=Rule.FLOAT,
-                     node="DivBackward1")
-
-
-def _pick(tensor_cls, scalar_cls, other):
-    return tensor_cls if isinstance(other, Tensor) else scalar_cls
 
 
 def _check_alpha(input, other, alpha):
-    if isinstance(alpha, float) and not dt.result_type(input, other).is_floating_point:
+    result = dt.result_type(input, other)
+    if isinstance(alpha, float) and not result.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if isinstance(alpha, bool) is False and dt.result_type(input, other) is dt.bool and alpha != 1:
+    if not isinstance(alpha, bool) and result is dt.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
-def _binary_entry(input, other, classes, out, inplace, **params):
-    """Dispatch a binary op to its tensor-tensor or tensor-scalar Function."""
-    if not isinstance(input, Tensor):
-        if not isinstance(other, Tensor):
-            raise TypeError(f"expected a Tensor argument, got {type(input).__name__} and "
-                            f"{type(other).__name__}")
-        return classes[0].apply(input, other, out=out, **params)
-    cls = classes[0] if isinstance(other, Tensor) else classes[1]
-    return cls.apply(input, other, out=out, inplace=inplace, **params)
+def _require_a_tensor(input, other):
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"expected a Tensor argument, got {type(input).__name__} and {type(other).__name__}")
 
 
 @export
@@ -424,7 +538,7 @@ def add(input, other, *, alpha=1, out=None):
     if alpha != 1:
         _check_alpha(input, other, alpha)
         return _AddAlpha.apply(input, other, out=out, alpha=alpha)
-    return _binary_entry(input, other, (_Add, _AddScalar), out, False)
+    return _Add.apply(input, other, out=out)
 
 
 @method
@@ -432,15 +546,23 @@ def add_(self, other, *, alpha=1):
     if alpha != 1:
         _check_alpha(self, other, alpha)
         return _AddAlpha.apply(self, other, inplace=True, alpha=alpha)
-    return _binary_entry(self, other, (_Add, _AddScalar), None, True)
+    return _Add.apply(self, other, inplace=True)
+
+
+def _is_bool(x):
+    return x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, bool)
 
 
 def _check_sub_bool(input, other):
-    if (isinstance(input, Tensor) and input.dtype is dt.bool) and \
-            (not isinstance(other, Tensor) or other.dtype is dt.bool) or \
-            (isinstance(other, Tensor) and other.dtype is dt.bool and isinstance(input, bool)):
+    """torch refuses ``-`` on bools (Python bools count as bool tensors)."""
+    a, b = _is_bool(input), _is_bool(other)
+    if a and b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if a or b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
 
 
 @export
@@ -449,8 +571,8 @@ def sub(input, other, *, alpha=1, out=None):
     _check_sub_bool(input, other)
     if alpha != 1:
         _check_alpha(input, other, alpha)
-        return _AddAlpha.apply(input, other, out=out, alpha=-alpha)
-    return _binary_entry(input, other, (_Sub, _SubScalar), out, False)
+        return _SubAlpha.apply(input, other, out=out, alpha=-alpha)
+    return _Sub.apply(input, other, out=out)
 
 
 export(sub, name="subtract")
@@ -461,21 +583,21 @@ def sub_(self, other, *, alpha=1):
     _check_sub_bool(self, other)
     if alpha != 1:
         _check_alpha(self, other, alpha)
-        return _AddAlpha.apply(self, other, inplace=True, alpha=-alpha)
-    return _binary_entry(self, other, (_Sub, _SubScalar), None, True)
+        return _SubAlpha.apply(self, other, inplace=True, alpha=-alpha)
+    return _Sub.apply(self, other, inplace=True)
 
 
 @export
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
-    return add(-input if alpha == 1 else input * -alpha, other)
+    _check_sub_bool(input, other)
+    _check_alpha(input, other, alpha)
+    return _variant(_Rsub, other).apply(other, input, alpha=-alpha)
 
 
 @export
 def mul(input, other, *, out=None):
-    return _binary_entry(input, other, (_Mul, _MulScalar), out, False)
+    return _Mul.apply(input, other, out=out)
 
 
 export(mul, name="multiply")
@@ -483,12 +605,15 @@ export(mul, name="multiply")
 
 @method
 def mul_(self, other):
-    return _binary_entry(self, other, (_Mul, _MulScalar), None, True)
+    return _Mul.apply(self, other, inplace=True)
 
 
-_DIV_MODES = {None: ("div", "div"), "trunc": ("div_trunc", "int_div_trunc"),
-              "floor": ("div_floor", "int_div_floor")}
-_DivMode = {}
+_DIV_KERNELS = {"trunc": ("div_trunc", "int_div_trunc"), "floor": ("div_floor", "int_div_floor")}
+#: rounding division: zero gradient (torch's DivBackward2), or none for integers
+_RoundingDiv = {(mode, integral): _binary("div", (None, None) if integral else
+                                          (lambda grad: grad * 0, lambda grad: grad * 0),
+                                          kernel=kernels[integral], node="DivBackward2")
+                for mode, kernels in _DIV_KERNELS.items() for integral in (False, True)}
 
 
 def _check_int_divisor(input, other):
@@ -500,30 +625,31 @@ def _check_int_divisor(input, other):
         raise RuntimeError("ZeroDivisionError")
 
 
-def _rounding_div_class(mode, integral):
-    key = (mode, integral)
-    cls = _DivMode.get(key)
-    if cls is None:
-        kernel = _DIV_MODES[mode][1 if integral else 0]
-        cls = _DivMode[key] = _binary("div", (lambda grad: grad * 0, lambda grad: grad * 0),
-                                      kernel=kernel, node="DivBackward2" if mode == "floor" else
-                                      "DivBackward3")
-    return cls
+def _is_integral_division(kernel, input, other):
+    """Whether a rounding division runs on integers (then a zero divisor is an error, like
+    torch); bools have no such kernel."""
+    result = dt.result_type(input, other)
+    if result is dt.bool:
+        raise not_implemented_for(kernel, result)
+    if result.is_floating_point:
+        return False
+    _check_int_divisor(input, other)
+    return True
+
+
+def _rounding_div_class(mode, input, other):
+    if mode not in _DIV_KERNELS:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"'{mode}'")
+    return _RoundingDiv[mode, _is_integral_division(f"div_{mode}_cpu", input, other)]
 
 
 @export
 def div(input, other, *, rounding_mode=None, out=None):
-    if rounding_mode not in _DIV_MODES:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                         f"'{rounding_mode}'")
     if rounding_mode is None:
-        if not isinstance(input, Tensor):
-            return _Div.apply(input, other, out=out)
-        return _binary_entry(input, other, (_Div, _DivScalar), out, False)
-    integral = not dt.result_type(input, other).is_floating_point
-    if integral:
-        _check_int_divisor(input, other)
-    return _rounding_div_class(rounding_mode, integral).apply(input, other, out=out)
+        _require_a_tensor(input, other)
+        return _Div.apply(input, other, out=out)
+    return _rounding_div_class(rounding_mode, input, other).apply(input, other, out=out)
 
 
 export(div, name="divide")
@@ -533,91 +659,113 @@ export(div, name="true_divide")
 @method
 def div_(self, other, *, rounding_mode=None):
     if rounding_mode is None:
-        return _binary_entry(self, other, (_Div, _DivScalar), None, True)
-    integral = not dt.result_type(self, other).is_floating_point
-    if integral:
-        _check_int_divisor(self, other)
-    return _rounding_div_class(rounding_mode, integral).apply(self, other, inplace=True)
+        return _Div.apply(self, other, inplace=True)
+    return _rounding_div_class(rounding_mode, self, other).apply(self, other, inplace=True)
+
+
+_FloorDivide = _binary("floor_divide", (_not_implemented("floor_divide"), _not_implemented("floor_divide")),
+                       kernel="float_floor_divide", node="NotImplemented")
+
+
+def _floor_divide_class(input, other):
+    if _is_integral_division("div_floor_cpu", input, other):
+        return _RoundingDiv["floor", True]
+    return _FloorDivide
 
 
 @export
 def floor_divide(input, other, *, out=None):
-    integral = not dt.result_type(input, other).is_floating_point
-    if integral:
-        _check_int_divisor(input, other)
-        return _rounding_div_class("floor", True).apply(input, other, out=out)
-    return _FloatFloorDivide.apply(input, other, out=out)
-
-
-_FloatFloorDivide = _binary("floor_divide", (lambda grad: grad * 0, lambda grad: grad * 0),
-                            kernel="float_floor_divide", node="FloorDivideBackward0")
+    return _floor_divide_class(input, other).apply(input, other, out=out)
 
 
 @method
 def floor_divide_(self, other):
-    integral = not dt.result_type(self, other).is_floating_point
-    if integral:
-        _check_int_divisor(self, other)
-        return _rounding_div_class("floor", True).apply(self, other, inplace=True)
-    return _FloatFloorDivide.apply(self, other, inplace=True)
+    return _floor_divide_class(self, other).apply(self, other, inplace=True)
 
 
-_Remainder = _binary("remainder", (lambda grad: grad, lambda grad, self, other: -grad * (self / other).floor()))
+_Remainder = _binary("remainder", (lambda grad: grad, lambda grad, self, other:
+                                   -grad * self.div(other, rounding_mode="floor")),
+                     node="RemainderBackward1", scalar_node="RemainderBackward0")
+_Fmod = _binary("fmod", (lambda grad: grad, lambda grad, self, other: -grad * self.div(other, rounding_mode="trunc")),
+                node="FmodBackward1", scalar_node="FmodBackward0")
 _IntRemainder = _binary("remainder", (None, None), kernel="int_remainder")
-_Fmod = _binary("fmod", (lambda grad: grad, lambda grad, self, other: -grad * (self / other).trunc()))
+
+
+def _remainder_class(input, other):
+    if _is_integral_division("remainder_cpu", input, other):
+        return _IntRemainder
+    return _variant(_Remainder, other)
 
 
 @export
 def remainder(input, other, *, out=None):
-    if not dt.result_type(input, other).is_floating_point:
-        _check_int_divisor(input, other)
-        return _IntRemainder.apply(input, other, out=out)
-    return _Remainder.apply(input, other, out=out)
+    return _remainder_class(input, other).apply(input, other, out=out)
 
 
 @method
 def remainder_(self, other):
-    if not dt.result_type(self, other).is_floating_point:
-        _check_int_divisor(self, other)
-        return _IntRemainder.apply(self, other, inplace=True)
-    return _Remainder.apply(self, other, inplace=True)
+    return _remainder_class(self, other).apply(self, other, inplace=True)
+
+
+def _fmod_class(input, other):
+    _is_integral_division("fmod_cpu", input, other)
+    return _variant(_Fmod, other)
 
 
 @export
 def fmod(input, other, *, out=None):
-    if not dt.result_type(input, other).is_floating_point:
-        _check_int_divisor(input, other)
-    return _Fmod.apply(input, other, out=out)
+    return _fmod_class(input, other).apply(input, other, out=out)
 
 
-_Pow = _binary("pow", (lambda grad, self, other: grad * other * self.pow(other - 1) * ((other != 0) | (self != 0)),
-                       lambda grad, self, other, result: grad * result * self.log().masked_fill((self == 0) & (other >= 0), 0)),
-               node="PowBackward1")
-_PowScalar = _binary("pow", (lambda grad, self, other: grad * other * self.pow(other - 1) if other != 0
-                             else grad * 0, None), node="PowBackward0")
-_ScalarPow = _binary("pow", (None, lambda grad, self, result: grad * result * math.log(self) if self > 0
-                             else grad * result * float("nan") if self < 0 else grad * 0),
-                     node="PowBackward2")
+@method
+def fmod_(self, other):
+    return _fmod_class(self, other).apply(self, other, inplace=True)
+
+
+def _pow_self_grad(grad, self, other):
+    # torch: zero where the exponent is 0 (even at self == 0, where the formula gives nan)
+    if isinstance(other, Tensor):
+        return where(other == 0, 0.0, grad * other * self.pow(other - 1))
+    return grad * 0 if other == 0 else grad * other * self.pow(other - 1)
+
+
+def _log_scalar(x):
+    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
+
+
+def _pow_exponent_grad(grad, self, other, result):
+    # torch: zero where the base is 0 and the exponent non-negative (0 * log 0)
+    if isinstance(self, Tensor):
+        return grad * where((self == 0) & (other >= 0), 0.0, result * self.log())
+    if self == 0:
+        return grad * where(other >= 0, 0.0, result * -math.inf)
+    return grad * (result * _log_scalar(self))
+
+
+_Pow = _binary("pow", (_pow_self_grad, _pow_exponent_grad), node="PowBackward1", scalar_node="PowBackward0")
+_ScalarPow = _renamed(_Pow, "PowBackward2")
 _IntPow = _binary("pow", (None, None), kernel="int_pow")
 
 
 def _pow_class(input, exponent):
     result = dt.result_type(input, exponent)
+    if result is dt.bool:
+        raise not_implemented_for("pow", result)
     if not result.is_floating_point:
-        negative = (exponent < 0) if not isinstance(exponent, Tensor) else bool((exponent < 0).any())
-        if negative:
+        # a negative Python exponent is an error; negative tensor exponents give 0, 1 or -1
+        if not isinstance(exponent, Tensor) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _IntPow
     if not isinstance(input, Tensor):
         return _ScalarPow
-    return _Pow if isinstance(exponent, Tensor) else _PowScalar
+    return _variant(_Pow, exponent)
 
 
 @export
 def pow(input, exponent, *, out=None):
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
-        if exponent == 2 and input.dtype.is_floating_point:
-            return square(input)
+    if out is None and exponent.__class__ in (int, float) and exponent == 2 and \
+            isinstance(input, Tensor) and input.dtype.is_floating_point:
+        return square(input)
     return _pow_class(input, exponent).apply(input, exponent, out=out)
 
 
@@ -626,20 +774,51 @@ def pow_(self, exponent):
     return _pow_class(self, exponent).apply(self, exponent, inplace=True)
 
 
-export(pow, name="float_power", method=False)
+@export
+def float_power(input, exponent, *, out=None):
+    """pow computed (and returned) in float64."""
+    def double(x):
+        return x.to(dt.float64) if isinstance(x, Tensor) else builtins.float(x)
+    return pow(double(input), double(exponent), out=out)
+
+
+_Hypot = _binary("hypot", (lambda grad, self, result: grad * self / result,
+                           lambda grad, other, result: grad * other / result))
+
+
+@export
+def hypot(input, other, *, out=None):
+    """sqrt(input**2 + other**2), for floating tensors."""
+    result = dt.result_type(input, other)
+    if not result.is_floating_point:
+        raise not_implemented_for("hypot_cpu", result)
+    return _Hypot.apply(input, other, out=out)
+
+
+@method
+def hypot_(self, other):
+    return _Hypot.apply(self, other, inplace=True)
+
 
 _Atan2 = _binary("atan2", (lambda grad, self, other: grad * other / (self * self + other * other),
                            lambda grad, self, other: -grad * self / (self * self + other * other)),
                  rule=Rule.FLOAT)
-_Maximum = _binary("maximum", (lambda grad, self, other: grad * _select_mask(self, other, True),
-                               lambda grad, self, other: grad * _select_mask(other, self, False)))
-_Minimum = _binary("minimum", (lambda grad, self, other: grad * _select_mask(other, self, True),
-                               lambda grad, self, other: grad * _select_mask(self, other, False)))
 
 
-def _select_mask(winner, loser, first):
-    # ties split the gradient evenly, like torch
-    return (winner > loser) + (winner == loser) * 0.5
+def _tie_split(grad, self, other, lose):
+    """torch's maximum/minimum gradient: ties share it, the losing side gets zero."""
+    return where(lose, 0.0, where(self == other, grad / 2, grad))
+
+
+_Maximum = _binary("maximum", (lambda grad, self, other: _tie_split(grad, self, other, self < other),
+                               lambda grad, self, other: _tie_split(grad, self, other, self > other)))
+_Minimum = _binary("minimum", (lambda grad, self, other: _tie_split(grad, self, other, self > other),
+                               lambda grad, self, other: _tie_split(grad, self, other, self < other)))
+# fmax/fmin: the gradient follows the element that was picked (NaN loses)
+_Fmax = _binary("fmax", (lambda grad, self, other: where((self >= other) | other.isnan(), grad, 0.0),
+                         lambda grad, self, other: where((self >= other) | other.isnan(), 0.0, grad)))
+_Fmin = _binary("fmin", (lambda grad, self, other: where((self <= other) | other.isnan(), grad, 0.0),
+                         lambda grad, self, other: where((self <= other) | other.isnan(), 0.0, grad)))
 
 
 @export
@@ -655,27 +834,22 @@ def atan2_(self, other):
     return _Atan2.apply(self, other, inplace=True)
 
 
-def _require_tensor_other(name, other):
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+def _tensor_binary(name, cls):
+    """A binary op whose ``other`` must be a tensor (torch has no Scalar overload)."""
+    def op(input, other, *, out=None):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(other).__name__}")
+        return cls.apply(input, other, out=out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of two tensors (torch.{name})."
+    return export(op)
 
 
-@export
-def maximum(input, other, *, out=None):
-    _require_tensor_other("maximum", other)
-    return _Maximum.apply(input, other, out=out)
-
-
-@export
-def minimum(input, other, *, out=None):
-    _require_tensor_other("minimum", other)
-    return _Minimum.apply(input, other, out=out)
-
-
-_Fmax = _binary("fmax", (None, None))
-_Fmin = _binary("fmin", (None, None))
-export(lambda input, other, *, out=None: _Fmax.apply(input, other, out=out), name="fmax")
-export(lambda input, other, *, out=None: _Fmin.apply(input, other, out=out), name="fmin")
+maximum = _tensor_binary("maximum", _Maximum)
+minimum = _tensor_binary("minimum", _Minimum)
+fmax = _tensor_binary("fmax", _Fmax)
+fmin = _tensor_binary("fmin", _Fmin)
 
 
 # comparisons, logical and bitwise ops: no gradient
@@ -709,22 +883,26 @@ logical_or = _no_grad_binary("logical_or", Rule.LOGICAL)
 logical_xor = _no_grad_binary("logical_xor", Rule.LOGICAL)
 
 
-def _check_integral(*names):
+def _check_result(kernel, accepts=_integral):
+    """Reject operands whose promoted dtype has no ``kernel`` (bitwise ops on floats)."""
     def check(input, other):
-        for x in (input, other):
-            d = x.dtype if isinstance(x, Tensor) else dt.scalar_dtype(x)
-            if d.is_floating_point:
-                raise RuntimeError(f"\"{names[0]}_cpu\" not implemented for '{_torch_name(d)}'")
+        d = dt.result_type(input, other)
+        if not accepts(d):
+            raise not_implemented_for(kernel, d)
     return check
 
 
-bitwise_and = _no_grad_binary("bitwise_and", Rule.PROMOTE, check=_check_integral("bitwise_and"))
-bitwise_or = _no_grad_binary("bitwise_or", Rule.PROMOTE, check=_check_integral("bitwise_or"))
-bitwise_xor = _no_grad_binary("bitwise_xor", Rule.PROMOTE, check=_check_integral("bitwise_xor"))
+def _shiftable(dtype):
+    return dtype.category == dt._INT
+
+
+bitwise_and = _no_grad_binary("bitwise_and", Rule.PROMOTE, check=_check_result("bitwise_and_cpu"))
+bitwise_or = _no_grad_binary("bitwise_or", Rule.PROMOTE, check=_check_result("bitwise_or_cpu"))
+bitwise_xor = _no_grad_binary("bitwise_xor", Rule.PROMOTE, check=_check_result("bitwise_xor_cpu"))
 bitwise_left_shift = _no_grad_binary("bitwise_left_shift", Rule.PROMOTE, kernel="left_shift",
-                                     check=_check_integral("lshift"))
+                                     check=_check_result("lshift_cpu", _shiftable))
 bitwise_right_shift = _no_grad_binary("bitwise_right_shift", Rule.PROMOTE, kernel="right_shift",
-                                      check=_check_integral("rshift"))
+                                      check=_check_result("rshift_cpu", _shiftable))
 
 
 @export
@@ -753,35 +931,56 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # ------------------------------------------------------------------ ternary ops
-_Clamp = declare("clamp", derivatives=(
-    lambda grad, self, other, third: grad * ((self >= other) & (self <= third)), None, None))
-_ClampScalar = declare("clamp", params=("lo", "hi"), derivatives=(
-    lambda grad, self, lo, hi: grad * ((self >= lo) & (self <= hi)),))
-_ClampMin = declare("clamp_min", params=("lo",), node="ClampMinBackward0",
-                    derivatives=(lambda grad, self, lo: grad * (self >= lo),))
-_ClampMax = declare("clamp_max", params=("hi",), node="ClampMaxBackward0",
-                    derivatives=(lambda grad, self, hi: grad * (self <= hi),))
-_ClampMinT = declare("clamp_min", kernel="clamp_min", node="ClampMinBackward1", derivatives=(
-    lambda grad, self, other: grad * (self >= other), lambda grad, self, other: grad * (self < other)))
-_ClampMaxT = declare("clamp_max", kernel="clamp_max", node="ClampMaxBackward1", derivatives=(
-    lambda grad, self, other: grad * (self <= other), lambda grad, self, other: grad * (self > other)))
+def _pass_where(mask, grad):
+    return where(mask, grad, 0.0)
+
+
+# clamp with tensor bounds (torch's ClampBackward0; clamp_min/clamp_max(Tensor): ...Backward1)
+_ClampT = declare("clamp", node="ClampBackward0", derivatives=(
+    lambda grad, self, other, third: _pass_where((self >= other) & (self <= third), grad),
+    lambda grad, self, other, third: _pass_where((self < other) & (other < third), grad),
+    lambda grad, self, other, third: _pass_where((self > third) | (third < other), grad)))
+_ClampTLo = declare("clamp", kernel="clamp_min", node="ClampBackward0", derivatives=(
+    lambda grad, self, other: _pass_where(self >= other, grad),
+    lambda grad, self, other: _pass_where(self < other, grad)))
+_ClampTHi = declare("clamp", kernel="clamp_max", node="ClampBackward0", derivatives=(
+    lambda grad, self, other: _pass_where(self <= other, grad),
+    lambda grad, self, other: _pass_where(self > other, grad)))
+# clamp with Python-number bounds (ClampBackward1; clamp_min/clamp_max(Scalar): ...Backward0)
+_ClampS = declare("clamp", params=("lo", "hi"), node="ClampBackward1", derivatives=(
+    lambda grad, self, lo, hi: _pass_where((self >= lo) & (self <= hi), grad),))
+_ClampSLo = declare("clamp", kernel="clamp_min", params=("lo",), node="ClampBackward1",
+                    derivatives=(lambda grad, self, lo: _pass_where(self >= lo, grad),))
+_ClampSHi = declare("clamp", kernel="clamp_max", params=("hi",), node="ClampBackward1",
+                    derivatives=(lambda grad, self, hi: _pass_where(self <= hi, grad),))
+_CLAMP_MIN = {True: _renamed(_ClampTLo, "ClampMinBackward1"), False: _renamed(_ClampSLo, "ClampMinBackward0")}
+_CLAMP_MAX = {True: _renamed(_ClampTHi, "ClampMaxBackward1"), False: _renamed(_ClampSHi, "ClampMaxBackward0")}
 
 
 def _clamp_dispatch(input, min, max, out, inplace):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
-    if not tensors:
+    tensor_min, tensor_max = isinstance(min, Tensor), isinstance(max, Tensor)
+    if (tensor_min and max is not None and not tensor_max) or (tensor_max and min is not None and not tensor_min):
+        raise TypeError("clamp(): min and max must both be tensors or both be numbers")
+    if tensor_min or tensor_max:
         if max is None:
-            return _ClampMin.apply(input, out=out, inplace=inplace, lo=min)
+            return _ClampTLo.apply(input, min, out=out, inplace=inplace)
         if min is None:
-            return _ClampMax.apply(input, out=out, inplace=inplace, hi=max)
-        return _ClampScalar.apply(input, out=out, inplace=inplace, lo=min, hi=max)
+            return _ClampTHi.apply(input, max, out=out, inplace=inplace)
+        return _ClampT.apply(input, min, max, out=out, inplace=inplace)
     if max is None:
-        return _ClampMinT.apply(input, min, out=out, inplace=inplace)
+        return _ClampSLo.apply(input, out=out, inplace=inplace, lo=min)
     if min is None:
-        return _ClampMaxT.apply(input, max, out=out, inplace=inplace)
-    return _Clamp.apply(input, min, max, out=out, inplace=inplace)
+        return _ClampSHi.apply(input, out=out, inplace=inplace, hi=max)
+    return _ClampS.apply(input, out=out, inplace=inplace, lo=min, hi=max)
+
+
+def _clamp_bound(table, input, bound, inplace):
+    cls = table[isinstance(bound, Tensor)]
+    if cls.params:
+        return cls.apply(input, inplace=inplace, **{cls.params[0]: bound})
+    return cls.apply(input, bound, inplace=inplace)
 
 
 @export(aliases=("clip",))
@@ -796,50 +995,85 @@ def clamp_(self, min=None, max=None):
 
 @export
 def clamp_min(input, min):
-    return _clamp_dispatch(input, min, None, None, False)
+    return _clamp_bound(_CLAMP_MIN, input, min, False)
 
 
 @export
 def clamp_max(input, max):
-    return _clamp_dispatch(input, None, max, None, False)
+    return _clamp_bound(_CLAMP_MAX, input, max, False)
 
 
 @method
 def clamp_min_(self, min):
-    return _clamp_dispatch(self, min, None, None, True)
+    return _clamp_bound(_CLAMP_MIN, self, min, True)
 
 
 @method
 def clamp_max_(self, max):
-    return _clamp_dispatch(self, None, max, None, True)
+    return _clamp_bound(_CLAMP_MAX, self, max, True)
 
 
-_Lerp = declare("lerp", derivatives=(lambda grad, third: grad * (1 - third),
-                                     lambda grad, third: grad * third,
-                                     lambda grad, self, other: grad * (other - self)))
-_LerpScalar = declare("lerp", derivatives=(lambda grad, third: grad * (1 - third),
-                                           lambda grad, third: grad * third, None),
-                      node="LerpBackward0")
+_Lerp = declare("lerp", node="LerpBackward1", derivatives=(
+    lambda grad, third: grad * (1 - third), lambda grad, third: grad * third,
+    lambda grad, self, other: grad * (other - self)))
+_LerpScalar = declare("lerp", node="LerpBackward0", params=("weight",), derivatives=(
+    lambda grad, weight: grad * (1 - weight), lambda grad, weight: grad * weight))
+
+
+def _lerp(input, end, weight, out, inplace):
+    tensor_weight = isinstance(weight, Tensor)
+    if not input.dtype.is_floating_point:
+        raise not_implemented_for("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", input.dtype)
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {_lower_name(input.dtype)} for `{name}` but got dtype "
+                               f"{_lower_name(other.dtype)}")
+    if tensor_weight:
+        return _Lerp.apply(input, end, weight, out=out, inplace=inplace)
+    return _LerpScalar.apply(input, end, out=out, inplace=inplace, weight=weight)
+
+
+def _lower_name(d):
+    return str(d).replace("torch.", "").replace("float32", "float").replace("float64", "double")
 
 
 @export
 def lerp(input, end, weight, *, out=None):
-    cls = _Lerp if isinstance(weight, Tensor) else _LerpScalar
-    return cls.apply(input, end, weight, out=out)
+    return _lerp(input, end, weight, out, False)
 
 
 @method
 def lerp_(self, end, weight):
-    cls = _Lerp if isinstance(weight, Tensor) else _LerpScalar
-    return cls.apply(self, end, weight, inplace=True)
+    return _lerp(self, end, weight, None, True)
 
 
-_Where = declare("where", derivatives=(None, lambda grad, self: grad * self,
-                                       lambda grad, self: grad * self.logical_not()),
-                 node="WhereBackward0")
+class _Where(Function):
+    """where(cond, a, b): the dtype comes from a and b only, never from the condition."""
+
+    node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, a, b, result, out=None):
+        tensors = [x for x in (cond, a, b) if isinstance(x, Tensor)]
+        shape = broadcast_shapes(*(t._shape for t in tensors))
+        if out is None:
+            out = new_empty(shape, result, common_device(*tensors))
+        elif out._shape != shape:
+            raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
+                               f"{list(shape)}")
+        backend(out).elementwise("where", out, (cond, _as_result(a, result), _as_result(b, result)),
+                                 result.compute_np)
+        ctx.save_for_backward(cond)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        return (None, where(cond, grad, 0.0) if ctx.needs_input_grad[1] else None,
+                where(cond, 0.0, grad) if ctx.needs_input_grad[2] else None, None)
 
 
-@export
+@export(method=False)
 def where(condition, input=None, other=None, *, out=None):
     """``input`` where ``condition`` else ``other``; with one argument, ``nonzero(as_tuple=True)``."""
     if input is None and other is None:
@@ -847,34 +1081,7 @@ def where(condition, input=None, other=None, *, out=None):
     if condition.dtype is not dt.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
                            f"dtype {_torch_name(condition.dtype)}")
-    result_dtype = dt.result_type(input, other)
-    return _WhereTyped.apply(condition, input, other, out=out, result=result_dtype)
-
-
-class _WhereTyped(_Where):
-    """where(cond, a, b): the dtype comes from a and b only, never from the condition."""
-
-    node_name = "WhereBackward0"
-
-    @classmethod
-    def forward(cls, ctx, cond, a, b, out=None, result=None):
-        tensors = [x for x in (cond, a, b) if isinstance(x, Tensor)]
-        device = common_device(*tensors)
-        shape = broadcast_shapes(*(t._shape for t in tensors))
-        if out is None:
-            out = new_empty(shape, result, device)
-        backend(out).elementwise("where", out, (cond, _as_result(a, result), _as_result(b, result)),
-                                 result.compute_np)
-        ctx.save_for_backward(cond)
-        return out
-
-    @classmethod
-    def backward(cls, ctx, grad):
-        (cond,) = ctx.saved_tensors
-        zero = grad * 0
-        return (None,
-                where(cond, grad, zero) if ctx.needs_input_grad[1] else None,
-                where(cond, zero, grad) if ctx.needs_input_grad[2] else None)
+    return _Where.apply(condition, input, other, dt.result_type(input, other), out=out)
 
 
 def _as_result(x, dtype):
@@ -912,3 +1119,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 @method
 def addcdiv_(self, tensor1, tensor2, *, value=1):
     return _Addcdiv.apply(self, tensor1, tensor2, inplace=True, value=value)
+
+
+@method(name="where")
+def _where_method(self, condition, y):
+    """``self.where(condition, y)`` is ``where(condition, self, y)``, as in torch."""
+    return where(condition, self, y)

@@ -1,48 +1,91 @@
 """Indexing: ``t[...]`` and ``t[...] = v``.
 
-Basic indices (ints, slices, None, Ellipsis) become views through ``views``; advanced
-indices (bool masks, integer tensors and lists) go through ``index``/``index_put``.
+An index is first normalised to a list of items (ints, slices, None, bools and tensors;
+Python lists and numpy arrays become tensors, 0-d integer tensors become ints) with the
+Ellipsis expanded. Basic items (ints, slices, None) are applied as views; what is left
+(integer tensors, bool masks, bools) goes to ``advanced_indexing`` as (dim, tensor)
+pairs. Writes always go through ``advanced_setitem``, which records them for autograd.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import dtypes as dt
+from ..autograd.function import Function
 from ..tensor import Tensor
 from . import views
-from ._common import wrap_dim
 from ._registry import export
+from .creation import arange, tensor
+from .elementwise import check_inplace
+
+_MASKS = (dt.bool, dt.uint8)
+
+
+# ------------------------------------------------------------------ normalisation
+def _sequence_as_tuple(seq) -> bool:
+    """torch's treatSequenceAsTuple: ``x[[0, slice]]`` means ``x[0, slice]``, ``x[[0, 1]]`` a tensor."""
+    return len(seq) < 32 and any(isinstance(i, (Tensor, list, tuple, slice)) or i is None or i is Ellipsis
+                                 for i in seq)
+
+
+def _item(i, like: Tensor):
+    if isinstance(i, (bool, np.bool_)):
+        return bool(i)
+    if isinstance(i, Tensor):
+        if i.dim() == 0 and i.dtype is dt.bool:
+            return bool(i.item())
+        if i.dim() == 0 and i.dtype.category == dt._INT:
+            return int(i.item())
+        return i
+    if isinstance(i, (list, tuple, np.ndarray)):
+        t = tensor(i, device=like.device)
+        return t.long() if t.numel() == 0 and t.is_floating_point() else t
+    return i
+
+
+def _normalize(index, like: Tensor):
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        index = tuple(index)
+    if not isinstance(index, tuple):
+        index = (index,)
+    return [_item(i, like) for i in index]
+
+
+def _consumed(i) -> int:
+    """How many dims of the tensor an item indexes."""
+    if i is None or i is Ellipsis or isinstance(i, bool):
+        return 0
+    if isinstance(i, Tensor) and i.dtype in _MASKS:
+        return i.dim()
+    return 1
 
 
 def _expand_ellipsis(index, ndim):
-    if not isinstance(index, tuple):
-        index = (index,)
-    consumed = 0
-    for i in index:
-        if i is None or i is Ellipsis:
-            continue
-        if isinstance(i, Tensor) and i.dtype is dt.bool:
-            consumed += max(i.dim(), 1) if i.dim() else 0
-        else:
-            consumed += 1
-    if sum(1 for i in index if i is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+    """The items with ``...`` replaced by full slices; IndexError for too many indices."""
+    items = list(index) if isinstance(index, (tuple, list)) else [index]
+    consumed = sum(_consumed(i) for i in items)
     if consumed > ndim:
+        if ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     out = []
-    for i in index:
-        if i is Ellipsis:
+    for i in items:
+        if i is Ellipsis:  # like torch, a second ellipsis stands for no dims
             out.extend([slice(None)] * (ndim - consumed))
+            consumed = ndim
         else:
             out.append(i)
     return out
 
 
-def _is_advanced(i):
-    return isinstance(i, (Tensor, list)) or (type(i).__module__ == "numpy" and hasattr(i, "shape")
-                                              and getattr(i, "ndim", 0) > 0)
-
-
+# ------------------------------------------------------------------ basic part
 def _basic(x, items):
-    """Apply ints/slices/None to ``x``; return the view and the advanced indices with their dims."""
+    """Apply ints/slices/None to ``x`` as views; return the view and the advanced (dim, tensor) pairs.
+
+    A bool item adds a size-1 dim that an index of length 1 (True) or 0 (False) then picks,
+    so ``x[True]`` copies like torch.
+    """
     dim = 0
     advanced = []
     for item in items:
@@ -60,20 +103,14 @@ def _basic(x, items):
             dim += 1
         elif isinstance(item, bool):
             x = views.unsqueeze(x, dim)
-            if not item:
-                x = views.narrow(x, dim, 0, 0)
+            advanced.append((dim, arange(int(item), device=x.device)))
             dim += 1
-        elif _is_advanced(item):
+        elif isinstance(item, Tensor):
             advanced.append((dim, item))
-            if isinstance(item, Tensor) and item.dtype in (dt.bool, dt.uint8):
-                dim += max(item.dim(), 1) if item.dim() else 1
-            else:
-                dim += 1
+            dim += _consumed(item)
         elif hasattr(item, "__index__"):
-            size = x._shape[dim] if dim < x.dim() else None
+            size = x._shape[dim]
             idx = item.__index__()
-            if size is None:
-                raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
             if idx < -size or idx >= size:
                 raise IndexError(f"index {idx} is out of bounds for dimension {dim} with size {size}")
             x = views.select(x, dim, idx)
@@ -83,44 +120,37 @@ def _basic(x, items):
     return x, advanced
 
 
+class _Alias(Function):
+    """``x[...]``: a view of the whole tensor."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return views.make_view(x, x._shape, x._stride, x._offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# ------------------------------------------------------------------ entry points
 @export(method=False)
 def getitem(self, index):
-    items = _expand_ellipsis(index, self.dim())
-    if not any(_is_advanced(i) for i in items):
-        x, _ = _basic(self, items)
-        if x is self:
-            return views.view(self, self._shape)
-        return x
-    from .advanced_indexing import advanced_getitem
-    return advanced_getitem(self, items)
+    given = _normalize(index, self)
+    x, advanced = _basic(self, _expand_ellipsis(given, self.dim()))
+    if advanced:
+        from .advanced_indexing import advanced_getitem
+        return advanced_getitem(x, advanced)
+    if x is self:
+        if any(isinstance(i, slice) for i in given):
+            return views.slice_dim(self, 0, None, None, 1)
+        return _Alias.apply(self)
+    return x
 
 
 @export(method=False)
 def setitem(self, index, value):
-    from .elementwise import check_inplace
-    check_inplace(self)
-    items = _expand_ellipsis(index, self.dim())
-    if not any(_is_advanced(i) for i in items):
-        target, _ = _basic(self.detach() if not self._requires_grad else self, items)
-        _assign(target, value)
-        return
     from .advanced_indexing import advanced_setitem
-    advanced_setitem(self, items, value)
-
-
-def _assign(target, value):
-    from .creation import tensor
-    if isinstance(value, Tensor):
-        if value.device != target.device:
-            value = value.to(target.device)
-        target.copy_(value)
-    else:
-        if isinstance(value, (list, tuple)):
-            value = tensor(value, dtype=target.dtype, device=target.device)
-            target.copy_(value)
-        else:
-            target.fill_(value)
-
-
-def normalize_index_dim(dim, ndim):
-    return wrap_dim(dim, ndim)
+    check_inplace(self)
+    advanced_setitem(self, _expand_ellipsis(_normalize(index, self), self.dim()), value)

@@ -1,4 +1,9 @@
-"""Joining: cat, stack, hstack, vstack, dstack, column_stack."""
+"""Joining: cat, stack, hstack, vstack, dstack, column_stack.
+
+Everything is one backend primitive, ``cat`` (each input copied into its slice of a
+new tensor, cast to the promoted dtype). ``stack`` is a cat of unsqueezed inputs with
+its own node so the graph reads ``StackBackward0`` like torch's.
+"""
 from __future__ import annotations
 
 from .. import dtypes as dt
@@ -6,7 +11,25 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import backend, common_device, wrap_dim
 from ._registry import export
-from .creation import new_empty
+from .creation import new_empty, with_out
+from .views import unsqueezed_geometry
+
+
+def _cat_raw(tensors, dim):
+    """New tensor: ``tensors`` (already checked) joined along ``dim``."""
+    device = common_device(*tensors)
+    result_dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        result_dtype = dt.promote_types(result_dtype, t.dtype)
+    parts = [t for t in tensors if not _legacy_empty(t)]
+    if not parts:
+        return new_empty((0,), result_dtype, device)
+    shape = list(parts[0]._shape)
+    shape[dim] = sum(t._shape[dim] for t in parts)
+    out = new_empty(tuple(shape), result_dtype, device)
+    if out.numel():
+        backend(out).cat(out, parts, dim)
+    return out
 
 
 class _Cat(Function):
@@ -14,42 +37,36 @@ class _Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        ctx.sizes = [t._shape[dim] if t.dim() else 0 for t in tensors]
+        ctx.sizes = [0 if _legacy_empty(t) else t._shape[dim] for t in tensors]
         ctx.dim = dim
-        device = common_device(*tensors)
-        result_dtype = dt.result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
-        parts = [t for t in tensors if not _legacy_empty(t)]
-        if not parts:
-            return new_empty((0,), result_dtype, device)
-        ref = parts[0]
-        shape = list(ref._shape)
-        shape[dim] = 0
-        for i, t in enumerate(parts):
-            if t.dim() != ref.dim():
-                raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
-            for d in range(ref.dim()):
-                if d != dim and t._shape[d] != ref._shape[d]:
-                    raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
-                                       f"{ref._shape[d]} but got size {t._shape[d]} for tensor number {i} in "
-                                       "the list.")
-            shape[dim] += t._shape[dim]
-        out = new_empty(tuple(shape), result_dtype, device)
-        if out.numel():
-            backend(out).cat(out, parts, dim)
-        return out
+        return _cat_raw(tensors, dim)
 
     @staticmethod
     def backward(ctx, grad):
         grads, start = [None], 0
         for i, n in enumerate(ctx.sizes):
-            grads.append(grad.narrow(ctx.dim, start, n) if ctx.needs_input_grad[i + 1] and n else
-                         (grad.narrow(ctx.dim, start, 0) if ctx.needs_input_grad[i + 1] else None))
+            grads.append(grad.narrow(ctx.dim, start, n) if ctx.needs_input_grad[i + 1] else None)
             start += n
         return tuple(grads)
 
 
+class _Stack(Function):
+    node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        return _cat_raw([Tensor._make(t._storage, *unsqueezed_geometry(t, dim), t._offset, t.dtype)
+                         for t in tensors], dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) + tuple(grad.select(ctx.dim, i) if need else None
+                               for i, need in enumerate(ctx.needs_input_grad[1:]))
+
+
 def _legacy_empty(t):
-    # torch skips 1-D empty tensors in cat for backward compatibility
+    """torch skips 1-D empty tensors in cat, whatever the other shapes (backward compatibility)."""
     return t.dim() == 1 and t._shape[0] == 0
 
 
@@ -57,58 +74,89 @@ def _tensor_list(tensors, name):
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     return tensors
 
 
+def _check_cat(tensors, dim):
+    """Wrap ``dim`` and check shapes like torch (RuntimeError; IndexError for the dim)."""
+    for i, t in enumerate(tensors):
+        if t.dim() == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    parts = [(i, t) for i, t in enumerate(tensors) if not _legacy_empty(t)]
+    ref = parts[0][1] if parts else tensors[0]
+    dim = wrap_dim(dim, ref.dim())
+    for i, t in parts:
+        if t.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
+        for d in range(ref.dim()):
+            if d != dim and t._shape[d] != ref._shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                                   f"{ref._shape[d]} but got size {t._shape[d]} for tensor number {i} in "
+                                   "the list.")
+    return dim
+
+
 @export(method=False, aliases=("concat", "concatenate"))
-def cat(tensors, dim=0, *, out=None):
+@with_out(castable=True)
+def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
-    ref = next((t for t in tensors if not _legacy_empty(t)), tensors[0])
-    if ref.dim() == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = wrap_dim(dim, ref.dim())
-    return _Cat.apply(d, *tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    return _Cat.apply(_check_cat(tensors, dim), *tensors)
 
 
 @export(method=False)
-def stack(tensors, dim=0, *, out=None):
+@with_out
+def stack(tensors, dim=0):
     tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
     ref = tensors[0]
     for i, t in enumerate(tensors):
-        if t.shape != ref.shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref.shape)} at "
-                               f"entry 0 and {list(t.shape)} at entry {i}")
-    d = wrap_dim(dim, ref.dim() + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
+        if t._shape != ref._shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref._shape)} at "
+                               f"entry 0 and {list(t._shape)} at entry {i}")
+    return _Stack.apply(wrap_dim(dim, ref.dim() + 1), *tensors)
+
+
+def _at_least(tensors, name, ndim):
+    """Inputs raised to ``ndim`` dims the way torch's atleast_{1,2,3}d does it."""
+    return [_raise_dims(t, ndim) for t in _tensor_list(tensors, name)]
+
+
+def _raise_dims(t, ndim):
+    if t.dim() >= ndim:
+        return t
+    if t.dim() == 0:
+        return t.reshape((1,) * ndim)
+    if ndim == 2:
+        return t.unsqueeze(0)
+    return t.unsqueeze(0).unsqueeze(-1) if t.dim() == 1 else t.unsqueeze(-1)
 
 
 @export(method=False)
+@with_out(castable=True)
 def hstack(tensors):
-    tensors = [t if t.dim() else t.reshape(1) for t in _tensor_list(tensors, "hstack")]
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+    tensors = _at_least(tensors, "hstack", 1)
+    return cat(tensors, 0 if tensors and tensors[0].dim() == 1 else 1)
 
 
 @export(method=False, aliases=("row_stack",))
+@with_out(castable=True)
 def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in _tensor_list(tensors, "vstack")], 0)
+    return cat(_at_least(tensors, "vstack", 2), 0)
 
 
 @export(method=False)
+@with_out(castable=True)
 def dstack(tensors):
-    out = []
-    for t in _tensor_list(tensors, "dstack"):
-        if t.dim() == 0:
-            t = t.reshape(1, 1, 1)
-        elif t.dim() == 1:
-            t = t.reshape(1, -1, 1)
-        elif t.dim() == 2:
-            t = t.unsqueeze(-1)
-        out.append(t)
-    return cat(out, 2)
+    return cat(_at_least(tensors, "dstack", 3), 2)
 
 
 @export(method=False)
+@with_out(castable=True)
 def column_stack(tensors):
     return hstack([t.reshape(-1, 1) if t.dim() <= 1 else t for t in _tensor_list(tensors, "column_stack")])

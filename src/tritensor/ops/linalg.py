@@ -1,125 +1,276 @@
-"""Matrix products: mm, mv, bmm, matmul (batch broadcasting), dot, outer, addmm, baddbmm."""
+"""Matrix products: mm, mv, dot, bmm, matmul (batch broadcasting), outer, addmm & co.
+
+Every product runs on one backend primitive, ``bmm`` over 3-D operands. The products
+are ``_Product`` Functions that differ only in how operands become 3-D and in their
+two gradient formulas (``PRODUCTS``); ``addmm``-style ops wrap one product with
+``beta * input + alpha * product`` in a single node named like torch's. ``matmul``
+follows ATen's ``_matmul_impl`` (folding batch dims into mm/mv when that avoids a copy)
+so results, strides and grad_fn names match torch.
+"""
 from __future__ import annotations
 
 from .. import dtypes as dt
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _contiguous_strides
 from ._common import backend, broadcast_shapes, common_device
 from ._registry import export
-from .creation import new_empty
+from .creation import new_empty, with_out
+from .views import squeeze_inplace_node, unsafe_view
 
 
-def _check_dtypes(name, a, b):
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
-                           if name in ("mm", "addmm", "matmul") else
-                           f"expected scalar type {_scalar_name(a.dtype)} but found {_scalar_name(b.dtype)}")
-    if a.dtype is dt.bool:
-        raise RuntimeError(f"\"{name}\" not implemented for 'Bool'")
+def _alias(t, shape, stride):
+    """A transient view of ``t`` for the kernel call (no autograd, no view bookkeeping)."""
+    return Tensor._make(t._storage, shape, stride, t._offset, t.dtype)
 
 
-def _scalar_name(d):
-    from .elementwise import _torch_name
-    return _torch_name(d)
+def _mat3(m):
+    return _alias(m, (1,) + m._shape, (0,) + m._stride)
 
 
-def _batched(a, b):
-    """out = a @ b for 3-D a (B, M, K) and b (B, K, N)."""
+def _col3(v):
+    return _alias(v, (1, v._shape[0], 1), (0, v._stride[0], 0))
+
+
+def _row3(v):
+    return _alias(v, (1, 1, v._shape[0]), (0, 0, v._stride[0]))
+
+
+def _bmm_raw(a, b, out_shape=None):
+    """a @ b for 3-D (B, M, K) and (B, K, N) tensors into a new tensor of ``out_shape``
+    (default (B, M, N); any shape with the same elements), no autograd."""
     common_device(a, b)
-    out = new_empty((a._shape[0], a._shape[1], b._shape[2]), a.dtype, a.device)
-    backend(a).bmm(out, a, b)
+    shape3 = (a._shape[0], a._shape[1], b._shape[2])
+    out = new_empty(shape3 if out_shape is None else out_shape, a.dtype, a.device)
+    backend(out).bmm(out if out_shape is None else _alias(out, shape3, _contiguous_strides(shape3)), a, b)
     return out
 
 
-class _Mm(Function):
-    node_name = "MmBackward0"
+def _expand_batch(g, a):
+    return g.unsqueeze(0).expand(a._shape[0], *g._shape)
 
-    @staticmethod
-    def forward(ctx, a, b):
+
+# name -> (node name, forward on raw tensors, grad wrt a, grad wrt b)
+PRODUCTS = {
+    "mm": ("MmBackward0", lambda a, b: _bmm_raw(_mat3(a), _mat3(b), (a._shape[0], b._shape[1])),
+           lambda g, a, b: g.mm(b.t()), lambda g, a, b: a.t().mm(g)),
+    "mv": ("MvBackward0", lambda a, b: _bmm_raw(_mat3(a), _col3(b), (a._shape[0],)),
+           lambda g, a, b: g.outer(b), lambda g, a, b: a.t().mv(g)),
+    "dot": ("DotBackward0", lambda a, b: _bmm_raw(_row3(a), _col3(b), ()),
+            lambda g, a, b: g * b, lambda g, a, b: g * a),
+    "bmm": ("BmmBackward0", _bmm_raw,
+            lambda g, a, b: g.bmm(b.transpose(1, 2)), lambda g, a, b: a.transpose(1, 2).bmm(g)),
+    "addbmm": ("AddbmmBackward0", lambda a, b: _bmm_raw(a, b).sum(0),
+               lambda g, a, b: _expand_batch(g, a).bmm(b.transpose(1, 2)),
+               lambda g, a, b: a.transpose(1, 2).bmm(_expand_batch(g, a))),
+}
+
+
+class _Product(Function):
+    """``kind`` product of two tensors (see ``PRODUCTS``)."""
+
+    kind = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _batched(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0)
+        return PRODUCTS[cls.kind][1](a, b)
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
-        return (grad.mm(b.t()) if ctx.needs_input_grad[0] else None,
-                a.t().mm(grad) if ctx.needs_input_grad[1] else None)
+        _, _, grad_a, grad_b = PRODUCTS[cls.kind]
+        return (grad_a(grad, a, b) if ctx.needs_input_grad[0] else None,
+                grad_b(grad, a, b) if ctx.needs_input_grad[1] else None)
 
 
-@export
-def mm(input, mat2, *, out=None):
-    if input.dim() != 2 or mat2.dim() != 2:
-        bad = input if input.dim() != 2 else mat2
-        raise RuntimeError(f"{'self' if bad is input else 'mat2'} must be a matrix")
-    if input._shape[1] != mat2._shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input._shape[0]}x{input._shape[1]} "
-                           f"and {mat2._shape[0]}x{mat2._shape[1]})")
-    _check_dtypes("mm", input, mat2)
-    return _Mm.apply(input, mat2)
+class _AddProduct(Function):
+    """beta * input + alpha * (a ``kind`` b) as one node (addmm, addmv, baddbmm, addbmm)."""
 
+    kind = None
 
-class _Bmm(Function):
-    node_name = "BmmBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
+    @classmethod
+    def forward(cls, ctx, input, a, b, beta, alpha):
         ctx.save_for_backward(a, b)
-        return _batched(a, b)
+        ctx.scales = (beta, alpha)
+        out = PRODUCTS[cls.kind][1](a, b)
+        if alpha != 1:
+            out.mul_(alpha)
+        if beta != 0:  # torch ignores input entirely when beta is 0 (NaN included)
+            out.add_(input if beta == 1 else input * beta)
+        return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
-        return (grad.bmm(b.transpose(1, 2)) if ctx.needs_input_grad[0] else None,
-                a.transpose(1, 2).bmm(grad) if ctx.needs_input_grad[1] else None)
+        beta, alpha = ctx.scales
+        _, _, grad_a, grad_b = PRODUCTS[cls.kind]
+        need = ctx.needs_input_grad
+        scaled = grad if alpha == 1 else grad * alpha
+        return (None if not need[0] else grad if beta == 1 else grad * beta,
+                grad_a(scaled, a, b) if need[1] else None,
+                grad_b(scaled, a, b) if need[2] else None, None, None)
 
 
-@export
-def bmm(input, mat2, *, out=None):
-    if input.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
-    if input._shape[0] != mat2._shape[0] or input._shape[2] != mat2._shape[1]:
+def _product_class(base, kind, node_name):
+    return type(node_name.replace("Backward0", ""), (base,), {"kind": kind, "node_name": node_name})
+
+
+_PRODUCT = {kind: _product_class(_Product, kind, spec[0]) for kind, spec in PRODUCTS.items()}
+_ADD_PRODUCT = {kind: _product_class(_AddProduct, kind, name) for kind, name in
+                (("mm", "AddmmBackward0"), ("mv", "AddmvBackward0"), ("bmm", "BaddbmmBackward0"),
+                 ("addbmm", "AddbmmBackward0"))}
+
+
+# ------------------------------------------------------------------ argument checks
+def _not_bool(kernel, *tensors):
+    if any(t.dtype is dt.bool for t in tensors):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _check_mm(a, b):
+    if a.dim() != 2 or b.dim() != 2:
+        raise RuntimeError(f"{'self' if a.dim() != 2 else 'mat2'} must be a matrix")
+    if a._shape[1] != b._shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} "
+                           f"and {b._shape[0]}x{b._shape[1]})")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+    _not_bool("addmm_impl_cpu_", a, b)
+
+
+def _check_mv(a, v):
+    if a.dim() != 2 or v.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.dim()}, {v.dim()}")
+    if a._shape[1] != v._shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a._shape[0]}), mat ({a._shape[0]}x{a._shape[1]}), "
+                           f"vec ({v._shape[0]})")
+    if a.dtype is not v.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {a.dtype} and {v.dtype}")
+    _not_bool("addmv_impl_cpu", a, v)
+
+
+def _check_dot(a, b):
+    if a.dim() != 1 or b.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.dim()}D and {b.dim()}D tensors")
+    if a._shape[0] != b._shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a._shape[0]}] and src "
+                           f"[{b._shape[0]}] "
+                           f"to have the same number of elements, but got {a._shape[0]} and {b._shape[0]} "
+                           "elements respectively")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a.dtype} and "
+                           f"{b.dtype}")
+    _not_bool("dot", a, b)
+
+
+def _check_bmm(a, b):
+    if a.dim() != 3 or b.dim() != 3:
+        raise RuntimeError(f"batch{1 if a.dim() != 3 else 2} must be a 3D tensor")
+    if a._shape[0] != b._shape[0] or a._shape[2] != b._shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{input._shape[0]}, {input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
-    _check_dtypes("bmm", input, mat2)
-    return _Bmm.apply(input, mat2)
+                           f"[{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {a.dtype} but found {b.dtype}")
+    _not_bool("bmm", a, b)
+
+
+_CHECKS = {"mm": _check_mm, "mv": _check_mv, "dot": _check_dot, "bmm": _check_bmm, "addbmm": _check_bmm}
+
+
+def _product(kind, a, b):
+    _CHECKS[kind](a, b)
+    return _PRODUCT[kind].apply(a, b)
+
+
+def _add_product(kind, input, a, b, beta, alpha):
+    _CHECKS[kind](a, b)
+    shape = (a._shape[0],) if kind == "mv" else (a._shape[-2], b._shape[-1]) if kind != "bmm" else \
+        (a._shape[0], a._shape[1], b._shape[2])
+    if broadcast_shapes(input._shape, shape) != shape:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the existing size "
+                           f"({input._shape[-1]}) at non-singleton dimension {len(shape) - 1}.  "
+                           "Target sizes: "
+                           f"{list(shape)}.  Tensor sizes: {list(input._shape)}")
+    return _ADD_PRODUCT[kind].apply(input, a, b, beta, alpha)
+
+
+# ------------------------------------------------------------------ public ops
+@export
+@with_out
+def mm(input, mat2):
+    return _product("mm", input, mat2)
 
 
 @export
-def mv(input, vec, *, out=None):
-    if input.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
-    if input._shape[1] != vec._shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x"
-                           f"{input._shape[1]}), vec ({vec._shape[0]})")
-    _check_dtypes("mv", input, vec)
-    return mm(input, vec.unsqueeze(1)).squeeze(1)
+@with_out
+def mv(input, vec):
+    return _product("mv", input, vec)
 
 
 @export
-def dot(input, other, *, out=None):
-    if input.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
-    if input._shape[0] != other._shape[0]:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
-                           f"[{other._shape[0]}] to have the same number of elements, but got "
-                           f"{input._shape[0]} and {other._shape[0]} elements respectively")
-    _check_dtypes("dot", input, other)
-    return mm(input.unsqueeze(0), other.unsqueeze(1)).reshape(())
+@with_out
+def dot(input, other):
+    return _product("dot", input, other)
 
 
-export(dot, name="inner")
+@export
+@with_out
+def inner(input, other):
+    """Sum over the last dims of both (torch computes it as a tensordot, hence the final view)."""
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    k = input._shape[-1]
+    if other._shape[-1] != k:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input._shape)} and {list(other._shape)}")
+    if input.dim() == 1 and other.dim() == 1:
+        return dot(input, other).view(())
+    prod = mm(input.reshape(-1, k), other.reshape(-1, k).t())
+    return prod.view(input._shape[:-1] + other._shape[:-1])
+
+
+@export
+@with_out
+def bmm(input, mat2):
+    return _product("bmm", input, mat2)
 
 
 @export(aliases=("ger",))
 def outer(input, vec2):
-    return input.unsqueeze(1) * vec2.unsqueeze(0)
+    return input.reshape(-1, 1) * vec2
 
 
 @export
-def matmul(input, other, *, out=None):
-    """torch.matmul: dot, mv, mm, or batched mm with broadcast batch dims."""
+@with_out
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return _add_product("mm", input, mat1, mat2, beta, alpha)
+
+
+@export
+@with_out
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _add_product("mv", input, mat, vec, beta, alpha)
+
+
+@export
+@with_out
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _add_product("bmm", input, batch1, batch2, beta, alpha)
+
+
+@export
+@with_out
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _add_product("addbmm", input, batch1, batch2, beta, alpha)
+
+
+# ------------------------------------------------------------------ matmul
+@export
+@with_out
+def matmul(input, other):
+    """torch.matmul: dot, mv, mm, or (batch-broadcast) bmm, as ATen's _matmul_impl does it."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise TypeError("matmul(): argument 'other' must be Tensor")
+        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     da, db = input.dim(), other.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
@@ -128,57 +279,84 @@ def matmul(input, other, *, out=None):
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        return mm(input.unsqueeze(0), other).squeeze(0)
+        return squeeze_inplace_node(mm(input.unsqueeze(0), other), 0)
     if da == 2 and db == 2:
         return mm(input, other)
-    a = input.unsqueeze(0) if da == 1 else input
-    b = other.unsqueeze(-1) if db == 1 else other
-    if a._shape[-1] != b._shape[-2]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a._shape[-2]}x{a._shape[-1]} and "
-                           f"{b._shape[-2]}x{b._shape[-1]})")
-    batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
-    m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
-    if db == 2 and da > 2:
-        # fold the batch into M: one big mm
-        out = mm(a.reshape(-1, k), b).reshape(*a._shape[:-1], n)
+    if da == 3 and db == 3:
+        input, other = _squeeze_unit_batch(input, other)
+        if input.dim() == 2 or other.dim() == 2:
+            return matmul(input, other)
+    if _should_fold(input, other):
+        return _matmul_folded(input, other)
+    return _matmul_batched(input, other)
+
+
+def _squeeze_unit_batch(a, b):
+    """3-D @ 3-D where only one batch is 1 and that operand requires grad: use it as a matrix.
+
+    torch does this so the operand's gradient comes from one mm, not a sum over the batch.
+    """
+    if a._shape[0] == 1 and b._shape[0] != 1 and a._requires_grad:
+        return a.squeeze(0), b
+    if b._shape[0] == 1 and a._shape[0] != 1 and b._requires_grad:
+        return a, b.squeeze(0)
+    return a, b
+
+
+def _should_fold(a, b):
+    """Fold the batch of the larger operand into an mm/mv when that costs no copy (ATen rule)."""
+    t1, dim2, small = (a, b.dim(), b) if a.dim() >= b.dim() else (b.mT, a.dim(), a)
+    if not (t1.dim() >= 3 and dim2 <= 2):
+        return False
+    if small._requires_grad:
+        return True  # keeps the small operand's gradient an mm, not a batch sum
+    if a.dim() == 2:
+        return False
+    if t1.numel() == 0:
+        return True
+    return all(t1._stride[i] == t1._stride[i + 1] * t1._shape[i + 1] for i in range(t1.dim() - 1))
+
+
+def _matmul_folded(a, b):
+    transpose = b.dim() > a.dim()
+    t1 = b.mT if transpose else a
+    t2 = (a.t() if a.dim() == 2 else a) if transpose else b
+    out_shape = t1._shape[:-1]
+    folded = 1
+    for s in out_shape:
+        folded *= s
+    t1_folded = t1.reshape(folded, t1._shape[-1])
+    if t2.dim() == 2:
+        out = unsafe_view(t1_folded.mm(t2), out_shape + (t2._shape[1],))
+        return out.mT.contiguous() if transpose else out
+    return unsafe_view(t1_folded.mv(t2), out_shape)
+
+
+def _matmul_batched(a, b):
+    n = a._shape[-2] if a.dim() > 1 else 1
+    m1 = a._shape[-1]
+    m2 = b._shape[-2] if b.dim() > 1 else b._shape[0]
+    p = b._shape[-1] if b.dim() > 1 else 1
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {a.dtype} but found {b.dtype}")
+    if m1 != m2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{_numel(broadcast_shapes(a._shape[:-2], b._shape[:-2]))}, {m1}] but got: "
+                           f"[{_numel(broadcast_shapes(a._shape[:-2], b._shape[:-2]))}, {m2}].")
+    batch = broadcast_shapes(a._shape[:max(a.dim() - 2, 0)], b._shape[:max(b.dim() - 2, 0)])
+    count = _numel(batch)
+    a3 = a.expand(*batch, n, m1).reshape(count, n, m1)
+    if b.dim() == 1:
+        b3 = b.expand(*batch, m2).reshape(count, m2).unsqueeze(2)
+        prod = bmm(a3, b3).squeeze(-1)
     else:
-        a3 = a.expand(*batch, m, k).reshape(-1, m, k)
-        b3 = b.expand(*batch, k, n).reshape(-1, k, n)
-        out = bmm(a3, b3).reshape(*batch, m, n)
-    if da == 1:
-        out = out.squeeze(-2)
-    if db == 1:
-        out = out.squeeze(-1)
-    return out
+        prod = bmm(a3, b.expand(*batch, m2, p).reshape(count, m2, p))
+    out_shape = batch + ((n,) if a.dim() > 1 else ()) + ((p,) if b.dim() > 1 else ())
+    return unsafe_view(prod, out_shape)
 
 
-@export
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    prod = mm(mat1, mat2)
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        return prod  # torch ignores input entirely when beta is 0 (NaN included)
-    return prod + (input if beta == 1 else input * beta)
-
-
-@export
-def addmv(input, mat, vec, *, beta=1, alpha=1):
-    prod = mv(mat, vec)
-    return (prod * alpha if alpha != 1 else prod) + (input if beta == 1 else input * beta)
-
-
-@export
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    prod = bmm(batch1, batch2)
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        return prod
-    return prod + (input if beta == 1 else input * beta)
-
-
-@export
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    prod = bmm(batch1, batch2).sum(0)
-    return (prod * alpha if alpha != 1 else prod) + (input if beta == 1 else input * beta)
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n

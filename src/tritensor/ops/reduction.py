@@ -1,18 +1,37 @@
-"""Reductions, scans and softmax, with torch's dtype rules and backward formulas."""
+"""Reductions, scans and softmax, with torch's dtype rules and backward formulas.
+
+A reduction is described by the dims it reduces (a sorted tuple, ``()`` for a 0-d input)
+and ``keepdim``; the backend reduces a tensor into a new one with the kept dims. Backward
+formulas follow torch's derivatives.yaml and are written in differentiable tensor ops, so
+double backward works.
+"""
 from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 from .. import dtypes as dt
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import backend, float_result, wrap_dim, wrap_dims
+from ._common import backend, wrap_dim, wrap_dims
 from ._registry import export
-from .creation import new_empty
-from .elementwise import _torch_name
+from .creation import arange, new_empty
+from .elementwise import _torch_name, not_implemented_for, where
 
 
+class _AllDims:
+    """Default ``dim`` of sum/mean: "not given", which torch records differently from None."""
+
+    def __repr__(self):
+        return "None"
+
+
+_ALL = _AllDims()
+
+
+# ------------------------------------------------------------------ helpers
 def _reduced_shape(shape, dims, keepdim):
     if keepdim:
         return tuple(1 if i in dims else s for i, s in enumerate(shape))
@@ -20,9 +39,18 @@ def _reduced_shape(shape, dims, keepdim):
 
 
 def _normalize_dims(x, dim):
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+    """The sorted dims to reduce: all of them for None or an empty list, as in torch."""
+    if dim is None or dim is _ALL or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(x.dim()))
-    return wrap_dims(dim, x.dim())
+    dims = wrap_dims(dim, x.dim())
+    return () if x.dim() == 0 else tuple(sorted(dims))
+
+
+def _count(x, dims):
+    n = 1
+    for d in dims:
+        n *= x._shape[d]
+    return n
 
 
 def _run_reduce(op, x, dims, keepdim, result_dtype, shift=None):
@@ -31,19 +59,62 @@ def _run_reduce(op, x, dims, keepdim, result_dtype, shift=None):
     return out
 
 
+def _float_acc(dtype):
+    """Where a float result is divided before rounding: 16-bit floats use float32, as torch."""
+    return dt.float32 if dtype.itemsize == 2 else dtype
+
+
 def _expand_back(grad, input_shape, dims, keepdim):
-    """Broadcast a reduced gradient back over the reduced dims of the input."""
+    """Broadcast a reduced gradient (or result) back over the reduced dims of the input."""
     if not keepdim:
-        for d in sorted(dims):
+        for d in dims:
             grad = grad.unsqueeze(d)
     return grad.expand(input_shape)
 
 
-# ------------------------------------------------------------------ sum / mean / prod
+def _into(out, result):
+    """torch's ``out=``: the result copied into ``out``, which must match it."""
+    if out is None:
+        return result
+    if isinstance(out, (tuple, list)):
+        return type(result)(*[_into(o, r) for o, r in zip(out, result)])
+    if grad_mode.enabled and result.requires_grad:
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if not dt.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_torch_name(result.dtype)} can't be cast to the desired output type "
+                           f"{_torch_name(out.dtype)}")
+    if out.shape != result.shape:
+        raise NotImplementedError(f"tritensor does not resize out= tensors: expected shape "
+                                  f"{list(result.shape)}, got {list(out.shape)}")
+    return out.copy_(result)
+
+
+def _int_dim(name, dim):
+    """Ops reducing exactly one dim take an int, like torch's ``int dim`` overloads."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
+def _check_nonempty(name, x, dims):
+    """max-like reductions have no identity: reducing an empty dim is an error."""
+    for d in dims:
+        if x._shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _check_full_nonempty(name, x):
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+
+
+# ------------------------------------------------------------------ sum / nansum / mean / prod
 def _sum_dtype(x, dtype):
     if dtype is not None:
         return dtype
-    return dt.int64 if x.dtype.category != dt._FLOAT else x.dtype
+    return dt.int64 if not x.dtype.is_floating_point else x.dtype
 
 
 class _Sum(Function):
@@ -52,7 +123,7 @@ class _Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.meta = (x._shape, dims, keepdim)
-        return _run_reduce("sum", x, dims, keepdim, _sum_dtype(x, dtype))
+        return _run_reduce("sum", x, dims, keepdim, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,19 +134,41 @@ class _SumAll(_Sum):
     node_name = "SumBackward0"
 
 
-@export
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    dims = _normalize_dims(input, dim)
-    if dtype is not None and input.dtype is not dtype:
-        input = input.to(dtype)
-    cls = _SumAll if dim is None else _Sum
-    return cls.apply(input, dims, keepdim, dtype)
+def _cast_input(input, dtype):
+    return input.to(dtype) if dtype is not None and input.dtype is not dtype else input
 
 
 @export
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    return sum(input.nan_to_num(0.0, float("inf"), float("-inf")) if input.dtype.is_floating_point
-               else input, dim, keepdim, dtype=dtype)
+def sum(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
+    """Sum over ``dim`` (all dims by default); integers and bool sum to int64."""
+    result_dtype = _sum_dtype(input, dtype)
+    x = _cast_input(input, dtype)
+    cls = _SumAll if dim is _ALL and not keepdim else _Sum
+    return _into(out, cls.apply(x, _normalize_dims(x, dim), keepdim, result_dtype))
+
+
+class _NanSum(Function):
+    node_name = "NansumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.meta = (x._shape, dims, keepdim)
+        ctx.save_for_backward(x)
+        return _run_reduce("sum", where(x.isnan(), 0, x), dims, keepdim, dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return where(x.isnan(), 0.0, _expand_back(grad, *ctx.meta)), None, None, None
+
+
+@export
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum treating NaN as zero."""
+    if not input.dtype.is_floating_point:
+        return sum(input, dim, keepdim, dtype=dtype, out=out)
+    x = _cast_input(input, dtype)
+    return _into(out, _NanSum.apply(x, _normalize_dims(x, dim), keepdim, _sum_dtype(input, dtype)))
 
 
 class _Mean(Function):
@@ -83,13 +176,11 @@ class _Mean(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
-        count = 1
-        for d in dims:
-            count *= x._shape[d]
+        count = _count(x, dims)
         ctx.meta = (x._shape, dims, keepdim)
         ctx.count = count
-        total = _run_reduce("sum", x, dims, keepdim, dtype)
-        return total.div_(count) if count else total.fill_(float("nan"))
+        total = _run_reduce("sum", x, dims, keepdim, _float_acc(dtype)).div_(count)
+        return total if total.dtype is dtype else total.to(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -101,21 +192,25 @@ class _MeanAll(_Mean):
 
 
 @export
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def mean(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
+    """Arithmetic mean; the dtype must be floating (no integer means, like torch)."""
     target = dtype or input.dtype
     if not target.is_floating_point:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
+        what = "Optional dtype" if dtype is not None else "Input dtype"
+        raise RuntimeError("mean(): could not infer output dtype. " + what + " must be either a floating "
                            f"point or complex dtype. Got: {_torch_name(target)}")
-    if dtype is not None and input.dtype is not dtype:
-        input = input.to(dtype)
-    dims = _normalize_dims(input, dim)
-    return (_MeanAll if dim is None else _Mean).apply(input, dims, keepdim, target)
+    x = _cast_input(input, dtype)
+    cls = _MeanAll if dim is _ALL and not keepdim else _Mean
+    return _into(out, cls.apply(x, _normalize_dims(x, dim), keepdim, target))
 
 
 @export
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    not_nan = input.isnan().logical_not()
-    return nansum(input, dim, keepdim, dtype=dtype) / not_nan.sum(dim, keepdim=keepdim)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over the non-NaN elements."""
+    if not input.dtype.is_floating_point:
+        return mean(input, dim, keepdim, dtype=dtype, out=out)
+    counted = input.isnan().logical_not().sum(dim, keepdim=keepdim)
+    return _into(out, nansum(input, dim, keepdim, dtype=dtype) / counted)
 
 
 class _Prod(Function):
@@ -124,7 +219,7 @@ class _Prod(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.meta = (x._shape, dims, keepdim)
-        out = _run_reduce("prod", x, dims, keepdim, _sum_dtype(x, dtype))
+        out = _run_reduce("prod", x, dims, keepdim, dtype)
         ctx.save_for_backward(x, out)
         return out
 
@@ -132,15 +227,15 @@ class _Prod(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        g = _expand_back(grad, shape, dims, keepdim)
-        res = _expand_back(out, shape, dims, keepdim)
-        # exact for inputs without zeros; zeros get the product of the other elements
-        safe = x.masked_fill(x == 0, 1)
-        zeros = (x == 0)
-        n_zero = _expand_back(zeros.sum(dims, keepdim=keepdim), shape, dims, keepdim)
-        prod_nonzero = _expand_back(safe.prod_dims(dims, keepdim), shape, dims, keepdim)
-        grad_in = (res / safe).masked_fill(zeros, 0) + prod_nonzero * (zeros & (n_zero == 1))
-        return g * grad_in, None, None, None
+        # d prod / d x_i = product of the others: result / x_i where x_i != 0; at a zero, the
+        # product of the other elements if it is the only zero, else 0.
+        zeros = x == 0
+        safe = where(zeros, 1, x)
+        only_zero = zeros & (_expand_back(zeros.sum(dims, keepdim=True), shape, dims, True) == 1)
+        others = _expand_back(_Prod.apply(safe, dims, True, x.dtype), shape, dims, True)
+        result = _expand_back(out, shape, dims, keepdim)
+        grad_in = where(zeros, where(only_zero, others, 0.0), result / safe)
+        return _expand_back(grad, shape, dims, keepdim) * grad_in, None, None, None
 
 
 class _ProdAll(_Prod):
@@ -148,36 +243,22 @@ class _ProdAll(_Prod):
 
 
 @export
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None and input.dtype is not dtype:
-        input = input.to(dtype)
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or along one ``dim``; integers and bool give int64."""
+    result_dtype = _sum_dtype(input, dtype)
+    x = _cast_input(input, dtype)
     if dim is None:
-        return _ProdAll.apply(input, tuple(range(input.dim())), False, dtype)
-    return _Prod.apply(input, (wrap_dim(dim, input.dim()),), keepdim, dtype)
+        return _into(out, _ProdAll.apply(x, _normalize_dims(x, None), False, result_dtype))
+    return _into(out, _Prod.apply(x, _normalize_dims(x, _int_dim("prod", dim)), keepdim, result_dtype))
 
 
-def _prod_dims(self, dims, keepdim):
-    return _Prod.apply(self, dims, keepdim, None)
-
-
-Tensor.prod_dims = _prod_dims
-
-
-# ------------------------------------------------------------------ max / min
-def _check_nonempty(name, x, dims):
-    for d in dims:
-        if x._shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    if x.numel() == 0 and not dims:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           "Specify the reduction dim with the 'dim' argument.")
-
-
+# ------------------------------------------------------------------ max / min / amax / amin
 class _AMax(Function):
-    """amax/amin: gradient split evenly among the tied extreme elements."""
+    """amax/amin: the gradient is split evenly among the elements equal to the result."""
 
     node_name = "AmaxBackward0"
     op = "max"
+    nan_ties = False  # max()/min() (evenly_distribute_backward) also count NaN as the extreme
 
     @classmethod
     def forward(cls, ctx, x, dims, keepdim):
@@ -190,9 +271,12 @@ class _AMax(Function):
     def backward(cls, ctx, grad):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        mask = (x == _expand_back(out, shape, dims, keepdim))
-        count = _expand_back(mask.sum(dims, keepdim=keepdim), shape, dims, keepdim)
-        return _expand_back(grad, shape, dims, keepdim) * mask / count, None, None
+        result = _expand_back(out, shape, dims, keepdim)
+        mask = x == result
+        if cls.nan_ties:
+            mask = mask | (x.isnan() & result.isnan())
+        count = _expand_back(mask.sum(dims, keepdim=True), shape, dims, True)
+        return where(mask, _expand_back(grad, shape, dims, keepdim) / count, 0.0), None, None
 
 
 class _AMin(_AMax):
@@ -202,24 +286,33 @@ class _AMin(_AMax):
 
 class _MaxAll(_AMax):
     node_name = "MaxBackward1"
+    nan_ties = True
 
 
 class _MinAll(_AMin):
     node_name = "MinBackward1"
+    nan_ties = True
 
 
-@export
-def amax(input, dim=(), keepdim=False):
-    dims = _normalize_dims(input, dim)
-    _check_nonempty("amax", input, dims)
-    return _AMax.apply(input, dims, keepdim)
+def _full_reduction(dim):
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
 
 
-@export
-def amin(input, dim=(), keepdim=False):
-    dims = _normalize_dims(input, dim)
-    _check_nonempty("amin", input, dims)
-    return _AMin.apply(input, dims, keepdim)
+def _extreme(name, cls):
+    def op(input, dim=(), keepdim=False, *, out=None):
+        if _full_reduction(dim):
+            _check_full_nonempty(name, input)
+        dims = _normalize_dims(input, dim)
+        _check_nonempty(name, input, dims)
+        return _into(out, cls.apply(input, dims, keepdim))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: the {'largest' if cls.op == 'max' else 'smallest'} value over ``dim`` " \
+                 "(all dims by default); NaN propagates."
+    return export(op)
+
+
+amax = _extreme("amax", _AMax)
+amin = _extreme("amin", _AMin)
 
 
 class _MaxDim(Function):
@@ -230,10 +323,11 @@ class _MaxDim(Function):
 
     @classmethod
     def forward(cls, ctx, x, dim, keepdim):
-        shape = _reduced_shape(x._shape, (dim,), keepdim)
+        shape = _reduced_shape(x._shape, (dim,), keepdim) if x.dim() else ()
         values = new_empty(shape, x.dtype, x.device)
         indices = new_empty(shape, dt.int64, x.device)
-        backend(x).arg_reduce(cls.op, values, indices, x, dim)
+        src = x.reshape(1) if x.dim() == 0 else x
+        backend(x).arg_reduce(cls.op, values, indices, src, dim)
         ctx.meta = (x._shape, dim, keepdim)
         ctx.save_for_backward(indices)
         ctx.mark_non_differentiable(indices)
@@ -243,7 +337,7 @@ class _MaxDim(Function):
     def backward(cls, ctx, grad, grad_indices=None):
         (indices,) = ctx.saved_tensors
         shape, dim, keepdim = ctx.meta
-        return _index_scatter(grad, indices, shape, dim, keepdim), None, None
+        return _index_backward(grad, indices, shape, dim, keepdim), None, None
 
 
 class _MinDim(_MaxDim):
@@ -251,15 +345,19 @@ class _MinDim(_MaxDim):
     op = "argmin"
 
 
-def _index_scatter(grad, indices, shape, dim, keepdim):
-    from .creation import zeros
+def _index_backward(grad, indices, shape, dim, keepdim):
+    """The gradient of picking ``indices`` along ``dim``: grad there, zero elsewhere."""
+    if not shape:
+        return grad
     if not keepdim:
         grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
-    return zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
+    positions = arange(shape[dim], device=grad.device).reshape(
+        tuple(-1 if i == dim else 1 for i in range(len(shape))))
+    return where(positions == indices, grad, 0.0)
 
 
 class _ValuesIndices(tuple):
-    """torch.return_types.max: a tuple with ``values`` and ``indices`` fields."""
+    """torch.return_types.max/min: a tuple with ``values`` and ``indices`` fields."""
 
     def __new__(cls, values, indices, name="max"):
         self = tuple.__new__(cls, (values, indices))
@@ -276,27 +374,30 @@ class _ValuesIndices(tuple):
 def _max_min(name, cls_all, cls_dim, binary):
     def op(input, dim=None, keepdim=False, *, out=None):
         if isinstance(dim, Tensor):
-            return binary(input, dim)
+            return binary(input, dim, out=out)
         if dim is None:
-            _check_nonempty(name, input, ())
-            return cls_all.apply(input, tuple(range(input.dim())), False)
-        d = wrap_dim(dim, input.dim())
+            _check_full_nonempty(name, input)
+            return _into(out, cls_all.apply(input, _normalize_dims(input, None), False))
+        d = wrap_dim(_int_dim(name, dim), input.dim())
         if input.dim():
             _check_nonempty(name, input, (d,))
         values, indices = cls_dim.apply(input, d, keepdim)
-        return _ValuesIndices(values, indices, name)
-    op.__name__ = name
+        result = _ValuesIndices(values, indices, name)
+        return result if out is None else _ValuesIndices(*_into(out, result), name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: over all elements, along ``dim`` as (values, indices), or " \
+                 f"elementwise with another tensor."
     return export(op)
 
 
-def _maximum(a, b):
+def _maximum(a, b, out=None):
     from .elementwise import maximum
-    return maximum(a, b)
+    return maximum(a, b, out=out)
 
 
-def _minimum(a, b):
+def _minimum(a, b, out=None):
     from .elementwise import minimum
-    return minimum(a, b)
+    return minimum(a, b, out=out)
 
 
 max = _max_min("max", _MaxAll, _MaxDim, _maximum)
@@ -305,24 +406,23 @@ min = _max_min("min", _MinAll, _MinDim, _minimum)
 
 def _arg(name):
     def op(input, dim=None, keepdim=False):
-        x = input
+        if input.dtype is dt.bool:
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
-            if x.numel() == 0:
-                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-            x = x.reshape(-1)
-            d = 0
+            if input.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            x, d, shape = input.reshape(-1), 0, (1,) * input.dim() if keepdim else ()
         else:
-            d = wrap_dim(dim, x.dim())
-            if x.dim():
-                _check_nonempty(name, x, (d,))
-        shape = _reduced_shape(x._shape, (d,), keepdim) if dim is not None else \
-            ((1,) * input.dim() if keepdim else ())
-        indices = new_empty(shape, dt.int64, x.device)
-        if x.dim() == 0:
-            return indices.fill_(0)
+            d = wrap_dim(_int_dim(name, dim), input.dim())
+            if input.dim():
+                _check_nonempty(name, input, (d,))
+            x = input if input.dim() else input.reshape(1)
+            shape = _reduced_shape(input._shape, (d,), keepdim) if input.dim() else ()
+        indices = new_empty(shape, dt.int64, input.device)
         backend(x).arg_reduce(name, None, indices, x, d)
         return indices
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: index of the first extreme element (the first NaN if any)."
     return export(op)
 
 
@@ -330,13 +430,15 @@ argmax = _arg("argmax")
 argmin = _arg("argmin")
 
 
-# ------------------------------------------------------------------ all / any / count
+# ------------------------------------------------------------------ all / any / count_nonzero
 def _logical_reduce(name):
     def op(input, dim=None, keepdim=False, *, out=None):
-        dims = _normalize_dims(input, dim)
         result_dtype = dt.uint8 if input.dtype is dt.uint8 else dt.bool
-        return _run_reduce(name, input, dims, keepdim, result_dtype)
-    op.__name__ = name
+        # unlike sum, torch's all/any reduce nothing for an empty dim list
+        dims = () if isinstance(dim, (tuple, list)) and not dim else _normalize_dims(input, dim)
+        return _into(out, _run_reduce(name, input, dims, keepdim, result_dtype))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: bool (uint8 for uint8 input) reduction of the truth values."
     return export(op)
 
 
@@ -346,78 +448,114 @@ any = _logical_reduce("any")
 
 @export
 def count_nonzero(input, dim=None):
-    dims = _normalize_dims(input, dim)
-    return _run_reduce("count_nonzero", input, dims, False, dt.int64)
+    return _run_reduce("count_nonzero", input, _normalize_dims(input, dim), False, dt.int64)
 
 
 # ------------------------------------------------------------------ var / std
-def _var_correction(correction, unbiased):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
-
-
 class _Var(Function):
+    """Variance with ``correction`` (Bessel's by default); std is its square root, and
+    var_mean/std_mean return the mean too, from the same node (as torch records them)."""
+
     node_name = "VarBackward0"
+    root = False
+    with_mean = False
 
-    @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
-        n = 1
-        for d in dims:
-            n *= x._shape[d]
-        mean_keep = _run_reduce("sum", x, dims, True, float_result(x.dtype))
-        mean_keep = mean_keep.div_(n) if n else mean_keep
-        total = _run_reduce("sum_square_deviation", x, dims, keepdim, x.dtype, shift=mean_keep)
-        ctx.meta = (x._shape, dims, keepdim, n - correction)
-        ctx.save_for_backward(x)
-        return total.div_(builtins.max(0, n - correction)) if n - correction > 0 else total.fill_(float("nan"))
+    @classmethod
+    def forward(cls, ctx, x, dims, correction, keepdim):
+        n = _count(x, dims)
+        dof = builtins.max(0, n - correction)
+        if dof == 0:
+            warnings.warn(f"{'std' if cls.root else 'var'}(): degrees of freedom is <= 0. Correction should "
+                          "be strictly less than the reduction factor (input numel divided by output numel).",
+                          stacklevel=4)
+        acc = _float_acc(x.dtype)
+        center = _run_reduce("sum", x, dims, True, acc).div_(n)
+        out = _run_reduce("sum_square_deviation", x, dims, keepdim, acc, shift=center).div_(dof)
+        if cls.root:
+            out = out.sqrt_()
+        ctx.meta = (x._shape, dims, keepdim, n, dof)
+        ctx.save_for_backward(x, _as_dtype(out, x.dtype) if cls.root else None)
+        if cls.with_mean:
+            mean_ = _run_reduce("sum", x, dims, keepdim, acc).div_(n)
+            return _as_dtype(out, x.dtype), _as_dtype(mean_, x.dtype)
+        return _as_dtype(out, x.dtype)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        shape, dims, keepdim, denom = ctx.meta
-        centered = x - x.mean(dims, keepdim=True)
-        return _expand_back(grad, shape, dims, keepdim) * centered * (2.0 / denom), None, None, None
+    @classmethod
+    def backward(cls, ctx, grad, grad_mean=None):
+        x, result = ctx.saved_tensors
+        shape, dims, keepdim, n, dof = ctx.meta
+        if cls.root:  # torch's std_backward: d sqrt(v) = dv / (2 sqrt(v)), zero where std == 0
+            grad = where(result == 0, 0.0, grad / (result * 2))
+        scale = 2.0 / dof if dof else math.inf
+        grad_in = scale * _expand_back(grad, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True))
+        if grad_mean is not None:
+            grad_in = grad_in + _expand_back(grad_mean, shape, dims, keepdim) / n
+        return grad_in, None, None, None
+
+
+def _as_dtype(t, dtype):
+    return t if t.dtype is dtype else t.to(dtype)
+
+
+class _Std(_Var):
+    node_name = "StdBackward0"
+    root = True
+
+
+class _VarMean(_Var):
+    node_name = "VarMeanBackward0"
+    with_mean = True
+
+
+class _StdMean(_VarMean):
+    node_name = "StdMeanBackward0"
+    root = True
 
 
 def _var_args(input, dim, unbiased, keepdim, correction):
     if isinstance(dim, bool):  # var(input, unbiased)
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
-    return _normalize_dims(input, dim), _var_correction(correction, unbiased), keepdim
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is not None and unbiased is not None:
+        raise TypeError("pass either unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return _normalize_dims(input, dim), correction, keepdim
 
 
 @export
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    dims, corr, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
-    return _Var.apply(input, dims, corr, keepdim)
+    """Variance over ``dim``, dividing by ``N - correction``."""
+    return _into(out, _Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction)))
 
 
 @export
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation over ``dim``, dividing by ``N - correction``."""
+    return _into(out, _Std.apply(input, *_var_args(input, dim, unbiased, keepdim, correction)))
 
 
 @export(method=False)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, _normalize_dims(input, dim), keepdim)
+    """(var, mean) over ``dim``."""
+    return _VarMean.apply(input, *_var_args(input, dim, unbiased, keepdim, correction))
 
 
 @export(method=False)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, _normalize_dims(input, dim), keepdim)
+    """(std, mean) over ``dim``."""
+    return _StdMean.apply(input, *_var_args(input, dim, unbiased, keepdim, correction))
 
 
 # ------------------------------------------------------------------ norm / logsumexp
 class _Norm(Function):
-    node_name = "NormBackward1"
+    """The vector p-norm over ``dims`` (torch.linalg.vector_norm)."""
+
+    node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
-        ctx.meta = (x._shape, dims, keepdim, p)
         if p == math.inf:
             out = _run_reduce("max_abs", x, dims, keepdim, x.dtype)
         elif p == -math.inf:
@@ -425,8 +563,11 @@ class _Norm(Function):
         elif p == 0:
             out = _run_reduce("count_nonzero", x, dims, keepdim, x.dtype)
         else:
-            out = _run_reduce("sum_abs_pow", x, dims, keepdim, x.dtype, shift=float(p))
-            out = out.pow_(1.0 / p) if p != 1 else out
+            acc = _float_acc(x.dtype)
+            out = _run_reduce("sum_abs_pow", x, dims, keepdim, acc, shift=p)
+            out = out.sqrt_() if p == 2 else out if p == 1 else out.pow_(1.0 / p)
+            out = out if out.dtype is x.dtype else out.to(x.dtype)
+        ctx.meta = (x._shape, dims, keepdim, p)
         ctx.save_for_backward(x, out)
         return out
 
@@ -434,39 +575,54 @@ class _Norm(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         shape, dims, keepdim, p = ctx.meta
-        g = _expand_back(grad, shape, dims, keepdim)
-        n = _expand_back(out, shape, dims, keepdim)
-        if p == 0:
-            return g * 0, None, None, None
-        if p in (math.inf, -math.inf):
-            mask = x.abs() == n
-            count = _expand_back(mask.sum(dims, keepdim=keepdim), shape, dims, keepdim)
-            return g * x.sign() * mask / count, None, None, None
-        if p == 1:
-            return g * x.sign(), None, None, None
-        if p == 2:
-            return (g * x / n).masked_fill(n == 0, 0), None, None, None
-        scale = x.abs().pow(p - 2) * x / n.pow(p - 1)
-        return (g * scale).masked_fill(n == 0, 0), None, None, None
+        return _norm_backward(x, _expand_back(grad, shape, dims, keepdim),
+                              _expand_back(out, shape, dims, keepdim), p, dims), None, None, None
 
 
-class _NormAll(_Norm):
-    node_name = "NormBackward0"
+def _norm_backward(x, grad, norm, p, dims):
+    """torch's linalg_vector_norm_backward, case by case."""
+    if p == 0:
+        return None  # torch leaves the gradient of the 0-"norm" undefined
+    if p == 1:
+        return x.sgn() * grad
+    if p == 2:
+        return grad * where(norm == 0, 0.0, x / norm)
+    if math.isinf(p):
+        magnitude = x.abs()
+        mask = (magnitude == norm) | magnitude.isnan()
+        return x.sgn() * ((grad / mask.sum(dims, keepdim=True)) * mask)
+    if p < 1:
+        scaled = where(x == 0, 0.0, x.sgn() * x.abs().pow(p - 1))
+        return scaled * grad * norm.pow(1 - p)
+    scaled = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * where(norm == 0, 0.0, grad / norm.pow(p - 1))
 
 
 @export
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_torch_name(input.dtype)}")
-    if dtype is not None:
-        input = input.to(dtype)
-    if p in ("fro", None):
-        p = 2
+    """torch.norm for vectors: p in numbers, inf, -inf, 0 and 'fro' (the 2-norm)."""
     if p == "nuc":
-        raise NotImplementedError("nuclear norm is not supported by tritensor")
-    dims = _normalize_dims(input, dim)
-    return (_NormAll if dim is None else _Norm).apply(input, float(p), dims, keepdim)
+        raise NotImplementedError("tritensor does not support the nuclear norm (p='nuc')")
+    if isinstance(p, str) and p != "fro":
+        raise RuntimeError(f"norm(): unsupported norm type {p!r}")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    return _into(out, vector_norm(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.vector_norm."""
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_torch_name(x.dtype)}")
+    x = _cast_input(x, dtype)
+    dims = _normalize_dims(x, dim)
+    p = builtins.float(ord)
+    if math.isinf(p) and x.numel() == 0:
+        if not dims or builtins.any(x._shape[d] == 0 for d in dims) or len(dims) == x.dim():
+            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because "
+                               "the operation does not have an identity")
+    return _Norm.apply(x, p, dims, keepdim)
 
 
 class _LogSumExp(Function):
@@ -475,11 +631,11 @@ class _LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         m = _run_reduce("max", x, dims, True, x.dtype)
-        m = m.masked_fill(m.isinf(), 0)
-        s = _run_reduce("sum_exp_shifted", x, dims, True, x.dtype, shift=m)
+        m = where(m.isinf(), 0, m)  # all -inf (or +inf) rows: shift by 0, the result is then exact
+        s = _run_reduce("sum_exp_shifted", x, dims, True, _float_acc(x.dtype), shift=m)
         out = s.log_().add_(m)
-        if not keepdim:
-            out = out.squeeze(dims) if dims else out
+        out = out.reshape(_reduced_shape(x._shape, dims, keepdim))
+        out = out if out.dtype is x.dtype else out.to(x.dtype)
         ctx.meta = (x._shape, dims, keepdim)
         ctx.save_for_backward(x, out)
         return out
@@ -488,16 +644,15 @@ class _LogSumExp(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        return _expand_back(grad, shape, dims, keepdim) * (x - _expand_back(out, shape, dims, keepdim)).exp(), \
-            None, None
+        weights = (x - _expand_back(out, shape, dims, keepdim)).exp()
+        return _expand_back(grad, shape, dims, keepdim) * weights, None, None
 
 
 @export
-def logsumexp(input, dim=None, keepdim=False):
-    if not input.dtype.is_floating_point:
-        input = input.to(dt.get_default_dtype())
-    dims = _normalize_dims(input, dim)
-    return _LogSumExp.apply(input, dims, keepdim)
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input))) over ``dim``, computed stably; integers give the default float."""
+    x = input if input.dtype.is_floating_point else input.to(dt.get_default_dtype())
+    return _into(out, _LogSumExp.apply(x, _normalize_dims(x, dim), keepdim))
 
 
 # ------------------------------------------------------------------ softmax
@@ -508,7 +663,9 @@ class _Softmax(Function):
     @classmethod
     def forward(cls, ctx, x, dim):
         out = new_empty(x._shape, x.dtype, x.device)
-        if x.numel():
+        if x.dim() == 0:
+            backend(x).softmax(out.reshape(1), x.reshape(1), 0, cls.log)
+        elif x.numel():
             backend(x).softmax(out, x, dim, cls.log)
         ctx.dim = dim
         ctx.save_for_backward(out)
@@ -517,9 +674,10 @@ class _Softmax(Function):
     @classmethod
     def backward(cls, ctx, grad):
         (y,) = ctx.saved_tensors
+        d = ctx.dim if y.dim() else ()
         if cls.log:
-            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+            return grad - y.exp() * grad.sum(d, keepdim=True), None
+        return y * (grad - (grad * y).sum(d, keepdim=True)), None
 
 
 class _LogSoftmax(_Softmax):
@@ -527,97 +685,106 @@ class _LogSoftmax(_Softmax):
     log = True
 
 
-def _softmax_input(input, dim, dtype):
+def _softmax(cls, name, input, dim, dtype):
+    if dim is None or not isinstance(dim, int):
+        raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
+    d = wrap_dim(dim, input.dim())
     if dtype is not None:
-        input = input.to(dtype)
+        input = _cast_input(input, dtype)
     elif not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{_torch_name(input.dtype)}'")
-    if input.dim() == 0:
-        return input.reshape(1), 0, True
-    return input, wrap_dim(dim, input.dim()), False
+        kernel = "softmax_lastdim_kernel_impl" if d == builtins.max(input.dim() - 1, 0) else "softmax_kernel_impl"
+        raise not_implemented_for(kernel if not cls.log else kernel.replace("softmax", "log_softmax"),
+                                  input.dtype)
+    return cls.apply(input, d)
 
 
 @export
-def softmax(input, dim=None, dtype=None, _stacklevel=3):
-    x, d, scalar = _softmax_input(input, -1 if dim is None else dim, dtype)
-    out = _Softmax.apply(x, d)
-    return out.reshape(()) if scalar else out
+def softmax(input, dim, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    return _softmax(_Softmax, "softmax", input, dim, dtype)
 
 
 @export
-def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
-    x, d, scalar = _softmax_input(input, -1 if dim is None else dim, dtype)
-    out = _LogSoftmax.apply(x, d)
-    return out.reshape(()) if scalar else out
+def log_softmax(input, dim, dtype=None):
+    """x - logsumexp(x) along ``dim``."""
+    return _softmax(_LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 # ------------------------------------------------------------------ scans
-class _CumSum(Function):
+def _scan_acc(dtype):
+    return dtype.compute_np if dtype.is_floating_point else dt.int64.compute_np
+
+
+def _reverse_cumsum(x, dim):
+    """sum over j >= i (the adjoint of cumsum), as torch computes it."""
+    return x.flip(dim).cumsum(dim).flip(dim)
+
+
+class _Scan(Function):
+    """cumsum along ``dim`` (a 0-d input is its own scan)."""
+
     node_name = "CumsumBackward0"
+    op = "cumsum"
 
-    @staticmethod
-    def forward(ctx, x, dim, dtype):
+    @classmethod
+    def forward(cls, ctx, x, dim, dtype):
         out = new_empty(x._shape, dtype, x.device)
-        backend(x).scan("cumsum", out, x, dim, dtype.compute_np if dtype.is_floating_point else
-                        dt.int64.compute_np)
+        if x.dim() == 0:
+            backend(x).scan(cls.op, out.reshape(1), x.reshape(1), 0, _scan_acc(dtype))
+        else:
+            backend(x).scan(cls.op, out, x, dim, _scan_acc(dtype))
         ctx.dim = dim
+        if cls.op == "cumprod":
+            ctx.save_for_backward(x, out)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None, None
+    @classmethod
+    def backward(cls, ctx, grad):
+        if grad.dim() == 0:
+            return grad, None, None
+        return _reverse_cumsum(grad, ctx.dim), None, None
 
 
-class _CumProd(Function):
+class _CumProd(_Scan):
     node_name = "CumprodBackward0"
+    op = "cumprod"
 
-    @staticmethod
-    def forward(ctx, x, dim, dtype):
-        out = new_empty(x._shape, dtype, x.device)
-        backend(x).scan("cumprod", out, x, dim, dtype.compute_np if dtype.is_floating_point else
-                        dt.int64.compute_np)
-        ctx.dim = dim
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
+        if grad.dim() == 0:
+            return grad, None, None
         x, out = ctx.saved_tensors
-        d = ctx.dim
-        # valid when x has no zeros; zeros are handled by the exclusive-product formula below
-        if not bool((x == 0).any()):
-            return (grad * out).flip(d).cumsum(d).flip(d) / x, None, None
-        n = x.shape[d]
-        grads = []
-        for k in range(n):
-            # d out_j / d x_k = prod_{i<=j, i!=k} x_i for j >= k
-            xs = x.narrow(d, 0, n).clone()
-            xs = xs.index_fill(d, _scalar_index(k, x.device), 1.0)
-            partial = xs.cumprod(d).narrow(d, k, n - k)
-            grads.append((partial * grad.narrow(d, k, n - k)).sum(d, keepdim=True))
-        from .joining import cat
-        return cat(grads, d), None, None
+        return _cumprod_backward(grad, x, out, ctx.dim), None, None
 
 
-def _scalar_index(k, device):
-    from .creation import tensor
-    return tensor([k], device=device)
+def _cumprod_backward(grad, x, out, d):
+    """d/dx_i of sum_j g_j out_j, exact with zeros in x.
+
+    Before the first zero of a slice, out_j / x_i is the product without x_i. At the first
+    zero k, the product without x_k is cumprod of x with x_k replaced by 1. After it, every
+    out_j with j >= i contains x_k = 0, so the gradient is 0.
+    """
+    zeros = x == 0
+    seen = zeros.cumsum(d)
+    before_zero = seen == 0
+    first_zero = zeros & (seen == 1)
+    safe = where(zeros, 1, x)
+    before = where(before_zero, _reverse_cumsum(grad * out, d) / safe, 0.0)
+    at_zero = where(first_zero, _reverse_cumsum(grad * where(first_zero, 1, x).cumprod(d), d), 0.0)
+    return before + at_zero
 
 
 def _scan(name, cls):
     def op(input, dim, *, dtype=None, out=None):
-        d = wrap_dim(dim, input.dim()) if input.dim() else 0
-        x = input.reshape(1) if input.dim() == 0 else input
+        d = wrap_dim(dim, input.dim())
         target = dtype or (dt.int64 if not input.dtype.is_floating_point else input.dtype)
-        if dtype is not None and input.dtype is not dtype:
-            x = x.to(dtype)
-        result = cls.apply(x, d, target)
-        return result.reshape(()) if input.dim() == 0 else result
-    op.__name__ = name
+        return _into(out, cls.apply(_cast_input(input, dtype), d, target))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name} along ``dim``; integers and bool accumulate in int64."
     return export(op)
 
 
-cumsum = _scan("cumsum", _CumSum)
+cumsum = _scan("cumsum", _Scan)
 cumprod = _scan("cumprod", _CumProd)
 
 

@@ -49,8 +49,10 @@ def _view_strides(old_shape, old_stride, new_shape):
     numel = 1
     for s in old_shape:
         numel *= s
+    if not old_shape:
+        return (1,) * len(new_shape)
     if numel == 0:
-        return _contiguous_strides(new_shape)
+        return old_stride if tuple(old_shape) == tuple(new_shape) else _contiguous_strides(new_shape)
     if not new_shape:
         return ()
     new_stride = [0] * len(new_shape)
@@ -110,9 +112,33 @@ def view(self, *shape):
 
 
 def view_as_dtype(self, dtype):
-    if dtype.itemsize != self.dtype.itemsize:
-        raise RuntimeError("tritensor supports view(dtype) only between dtypes of the same size")
-    return Tensor._make(self._storage, self._shape, self._stride, self._offset, dtype)
+    """The same bytes read as ``dtype``; a size change rescales the last dim (torch's rules)."""
+    old, new = self.dtype.itemsize, dtype.itemsize
+    if old == new:
+        return Tensor._make(self._storage, self._shape, self._stride, self._offset, dtype)
+    from .elementwise import _torch_name
+    what = f"to view {_torch_name(self.dtype)} as {_torch_name(dtype)} (different element sizes)"
+    if self.dim() == 0:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    if self._stride[-1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self._stride[-1]}")
+    if new > old:
+        ratio = new // old
+        if self._shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, "
+                               f"but got {self._shape[-1]}")
+        if self._offset % ratio:
+            raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got "
+                               f"{self._offset}")
+        if any(s % ratio for s in self._stride[:-1]):
+            raise RuntimeError(f"self.stride(i) must be divisible by {ratio} for all i < -1 {what}")
+        shape = self._shape[:-1] + (self._shape[-1] // ratio,)
+        stride = tuple(s // ratio for s in self._stride[:-1]) + (1,)
+        return Tensor._make(self._storage, shape, stride, self._offset // ratio, dtype)
+    ratio = old // new
+    shape = self._shape[:-1] + (self._shape[-1] * ratio,)
+    stride = tuple(s * ratio for s in self._stride[:-1]) + (1,)
+    return Tensor._make(self._storage, shape, stride, self._offset * ratio, dtype)
 
 
 @method
@@ -120,12 +146,35 @@ def view_as(self, other):
     return view(self, other.shape)
 
 
+class _ReshapeAlias(_View):
+    node_name = "ReshapeAliasBackward0"
+
+
+class _UnsafeView(Function):
+    """view of a freshly computed tensor; the result is not marked as a view (ATen _unsafe_view)."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x._shape
+        return Tensor._make(x._storage, shape, _view_strides(x._shape, x._stride, shape), x._offset, x.dtype)
+
+    backward = _View.backward
+
+
+def unsafe_view(x, shape):
+    """Reshape a temporary that nobody else sees (its strides must allow the view)."""
+    return _UnsafeView.apply(x, tuple(shape))
+
+
 @export
 def reshape(input, *shape):
+    """A view when the strides allow it, else a contiguous copy (like torch)."""
     shape = _infer_shape(_shape_args(shape), input.numel())
-    if _view_strides(input._shape, input._stride, shape) is not None:
-        return _View.apply(input, shape)
-    return _View.apply(input.contiguous(), shape)
+    if _view_strides(input._shape, input._stride, shape) is None:
+        return unsafe_view(input.contiguous(), shape)
+    return (_View if input.is_contiguous() else _ReshapeAlias).apply(input, shape)
 
 
 @method
@@ -141,7 +190,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:
-        return input.view(input._shape) if False else reshape(input, input._shape)
+        return input
     n = 1
     for s in input._shape[start:end + 1]:
         n *= s
@@ -203,15 +252,23 @@ def _swap(ndim, d0, d1):
 
 @export(aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
+    return _transpose(input, dim0, dim1, _Transpose)
+
+
+def _transpose(input, dim0, dim1, node):
     n = input.dim()
-    return _Transpose.apply(input, _swap(n, wrap_dim(dim0, n), wrap_dim(dim1, n)))
+    return node.apply(input, _swap(n, wrap_dim(dim0, n), wrap_dim(dim1, n)))
 
 
 @export
 def t(input):
+    return _t(input, _T)
+
+
+def _t(input, node):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return _T.apply(input, tuple(range(input.dim() - 1, -1, -1)))
+    return node.apply(input, tuple(range(input.dim() - 1, -1, -1)))
 
 
 @export(aliases=("moveaxis",))
@@ -230,20 +287,38 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
+# in-place view ops: ``self`` takes the geometry (and the grad_fn) of the out-of-place view
+def _become(self, view):
+    """Turn ``self`` into ``view`` of its own storage, as torch's ``t_``/``squeeze_``... do."""
+    self._shape, self._stride, self._offset, self._np = view._shape, view._stride, view._offset, None
+    if view.grad_fn is not None:
+        self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
+    return self
+
+
+def _check_inplace_view(self):
+    from .elementwise import check_inplace
+    check_inplace(self)
+
+
+class _TransposeInplace(_Permute):
+    node_name = "TransposeBackward1"
+
+
+class _TInplace(_Permute):
+    node_name = "TBackward1"
+
+
 @method
 def transpose_(self, dim0, dim1):
-    n = self.dim()
-    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
-    shape, stride = list(self._shape), list(self._stride)
-    shape[d0], shape[d1] = shape[d1], shape[d0]
-    stride[d0], stride[d1] = stride[d1], stride[d0]
-    self._shape, self._stride, self._np = tuple(shape), tuple(stride), None
-    return self
+    _check_inplace_view(self)
+    return _become(self, _transpose(self, dim0, dim1, _TransposeInplace))
 
 
 @method
 def t_(self):
-    return transpose_(self, 0, 1) if self.dim() == 2 else self
+    _check_inplace_view(self)
+    return _become(self, _t(self, _TInplace))
 
 
 # ------------------------------------------------------------------ squeeze / unsqueeze / expand
@@ -262,53 +337,64 @@ class _Reshape(Function):
         return grad.reshape(ctx.input_shape), None, None
 
 
-class _Squeeze(_Reshape):
-    node_name = "SqueezeBackward0"
+def _reshape_node(node_name):
+    return type(node_name.replace("Backward", ""), (_Reshape,), {"node_name": node_name})
 
 
-class _SqueezeDim(_Reshape):
-    node_name = "SqueezeBackward1"
+#: squeeze nodes for (all dims, one dim, a tuple of dims), out of place and in place.
+_SQUEEZE = tuple(map(_reshape_node, ("SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2")))
+_SQUEEZE_ = tuple(map(_reshape_node, ("SqueezeBackward3", "SqueezeBackward4", "SqueezeBackward5")))
+_UNSQUEEZE_ = _reshape_node("UnsqueezeBackward1")
 
 
-class _SqueezeDims(_Reshape):
-    node_name = "SqueezeBackward2"
+def squeeze_inplace_node(x, dim):
+    """squeeze(x, dim) recorded as torch's in-place ``squeeze_`` on a temporary (matmul)."""
+    return _squeeze(x, dim, _SQUEEZE_)
 
 
 @export
 def unsqueeze(input, dim):
-    n = input.dim() + 1
-    d = wrap_dim(dim, n)
-    shape = input._shape[:d] + (1,) + input._shape[d:]
-    inner = input._stride[d] * input._shape[d] if d < input.dim() else 1
-    stride = input._stride[:d] + (inner,) + input._stride[d:]
-    return _Reshape.apply(input, shape, stride)
+    return _unsqueeze(input, dim, _Reshape)
+
+
+def _unsqueeze(input, dim, node):
+    d = wrap_dim(dim, input.dim() + 1)
+    return node.apply(input, *unsqueezed_geometry(input, d))
+
+
+def unsqueezed_geometry(x, d):
+    """(shape, stride) of ``x`` with a size-1 dim inserted at ``d`` (torch's stride for it)."""
+    inner = x._stride[d] * x._shape[d] if d < x.dim() else 1
+    return x._shape[:d] + (1,) + x._shape[d:], x._stride[:d] + (inner,) + x._stride[d:]
+
+
+def _squeeze(input, dim, nodes):
+    n = input.dim()
+    if dim is None:
+        keep = [i for i in range(n) if input._shape[i] != 1]
+        node = nodes[0]
+    else:
+        dims = wrap_dims(dim, n) if n else ()
+        keep = [i for i in range(n) if not (i in dims and input._shape[i] == 1)]
+        node = nodes[2] if isinstance(dim, (tuple, list)) else nodes[1]
+    return node.apply(input, tuple(input._shape[i] for i in keep), tuple(input._stride[i] for i in keep))
 
 
 @export
 def squeeze(input, dim=None):
-    n = input.dim()
-    if dim is None:
-        keep = [i for i in range(n) if input._shape[i] != 1]
-        cls = _Squeeze
-    else:
-        dims = wrap_dims(dim, n) if n else ()
-        keep = [i for i in range(n) if not (i in dims and input._shape[i] == 1)]
-        cls = _SqueezeDims if isinstance(dim, (tuple, list)) else _SqueezeDim
-    return cls.apply(input, tuple(input._shape[i] for i in keep), tuple(input._stride[i] for i in keep))
+    return _squeeze(input, dim, _SQUEEZE)
 
 
 @method
 def unsqueeze_(self, dim):
-    v = unsqueeze(self.detach(), dim)
-    self._shape, self._stride, self._np = v._shape, v._stride, None
-    return self
+    _check_inplace_view(self)
+    return _become(self, _unsqueeze(self, dim, _UNSQUEEZE_))
 
 
 @method
 def squeeze_(self, dim=None):
-    v = squeeze(self.detach(), dim)
-    self._shape, self._stride, self._np = v._shape, v._stride, None
-    return self
+    _check_inplace_view(self)
+    return _become(self, _squeeze(self, dim, _SQUEEZE_))
 
 
 class _Expand(Function):
@@ -319,8 +405,10 @@ class _Expand(Function):
         ctx.input_shape = x._shape
         offset = len(shape) - x.dim()
         if offset < 0:
-            raise RuntimeError(f"expand(torch.FloatTensor{{{list(x._shape)}}}, size=[{', '.join(map(str, shape))}]): "
-                               "the number of sizes provided ({len(shape)}) must be greater or equal to the "
+            from ..tensor import _LEGACY_NAMES
+            raise RuntimeError(f"expand(torch.{_LEGACY_NAMES[x.dtype]}{{{list(x._shape)}}}, "
+                               f"size={list(shape)}): "
+                               f"the number of sizes provided ({len(shape)}) must be greater or equal to the "
                                f"number of dimensions in the tensor ({x.dim()})")
         new_shape, new_stride = [], []
         for i, s in enumerate(shape):
@@ -334,6 +422,8 @@ class _Expand(Function):
             cur = x._shape[i - offset]
             if s == -1:
                 s = cur
+            elif s < 0:
+                raise RuntimeError(f"expand: invalid size {s} in target sizes {list(shape)}")
             if cur == s:
                 new_shape.append(s)
                 new_stride.append(x._stride[i - offset])
@@ -341,7 +431,8 @@ class _Expand(Function):
                 new_shape.append(s)
                 new_stride.append(0)
             else:
-                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                                   f"size ({cur}) "
                                    f"at non-singleton dimension {i}.  Target sizes: {list(shape)}.  Tensor "
                                    f"sizes: {list(x._shape)}")
         return make_view(x, new_shape, new_stride, x._offset)
@@ -353,10 +444,7 @@ class _Expand(Function):
 
 @method
 def expand(self, *sizes):
-    shape = _shape_args(sizes)
-    if shape == self._shape:
-        return _View.apply(self, shape)
-    return _Expand.apply(self, shape)
+    return _Expand.apply(self, _shape_args(sizes))
 
 
 @method
@@ -387,12 +475,38 @@ class _ViewScatter(Function):
         from .creation import zeros
         ctx.view_fn = view_fn
         out = zeros(shape, dtype=grad.dtype, device=grad.device)
-        view_fn(out).copy_(grad)
+        _accumulate(view_fn(out), grad)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         return ctx.view_fn(grad), None, None
+
+
+def _overlaps(t):
+    """Whether two elements of ``t`` may share memory (conservative: True if unsure)."""
+    extent = 0
+    dims = sorted(((st, sz) for sz, st in zip(t._shape, t._stride) if sz > 1))
+    for stride, size in dims:
+        if stride <= extent:
+            return True
+        extent += stride * (size - 1)
+    return False
+
+
+def _accumulate(region, grad):
+    """region += grad, summing where the region's elements alias (unfold, as_strided).
+
+    An aliasing region is split along the shortest dim whose slices are alias-free (the
+    window dim of an unfold), else along its first dim, and each piece is added in turn.
+    """
+    if not _overlaps(region):
+        region.add_(grad)
+        return
+    free = [d for d in range(region.dim()) if not _overlaps(_select_raw(region, d, 0))]
+    dim = min(free, key=lambda d: region._shape[d]) if free else 0
+    for i in range(region._shape[dim]):
+        _accumulate(_select_raw(region, dim, i), _select_raw(grad, dim, i))
 
 
 def _subview_backward(ctx, grad):
@@ -423,6 +537,7 @@ _Select = _named_subview("SelectBackward0")
 _Slice = _named_subview("SliceBackward0")
 _Diagonal = _named_subview("DiagonalBackward0")
 _AsStrided = _named_subview("AsStridedBackward0")
+_Unfold = _named_subview("UnfoldBackward0")
 
 
 def _select_raw(x, dim, index):
@@ -512,12 +627,14 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and size:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+            raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension "
+                               f"size of {size}")
         sections = [min(step, size - i) for i in range(0, size, step)] if size else [0]
     else:
         sections = list(split_size_or_sections)
         if sum(sections) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               "(input tensor's "
                                f"size at dimension {dim}), but got split_sizes={sections}")
     out, start = [], 0
     for n in sections:
@@ -534,14 +651,10 @@ def tensor_split(input, indices_or_sections, dim=0):
         n = indices_or_sections
         base, extra = divmod(size, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
+        bounds = [sum(sizes[:i]) for i in range(n + 1)]
     else:
         bounds = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
-        sizes = [max(0, b - a) for a, b in zip(bounds, bounds[1:])]
-    out, start = [], 0
-    for n in sizes:
-        out.append(narrow(input, dim, start, n))
-        start += n
-    return tuple(out)
+    return tuple(slice_dim(input, dim, a, max(a, b)) for a, b in zip(bounds, bounds[1:]))
 
 
 @export
@@ -550,8 +663,7 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     dim = wrap_dim(dim, input.dim())
     size = input._shape[dim]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, dim) if size else (narrow(input, dim, 0, 0),)
+    return split(input, -(-size // chunks), dim) if size else split(input, [0] * chunks, dim)
 
 
 @export
@@ -562,8 +674,18 @@ def unbind(input, dim=0):
 
 @method
 def unfold(self, dimension, size, step):
+    """Sliding windows of ``size`` every ``step`` along ``dimension``, as a new last dim."""
     dim = wrap_dim(dimension, self.dim())
-    n = (self._shape[dim] - size) // step + 1
-    shape = self._shape[:dim] + (n,) + self._shape[dim + 1:] + (size,)
-    stride = self._stride[:dim] + (self._stride[dim] * step,) + self._stride[dim + 1:] + (self._stride[dim],)
-    return as_strided(self, shape, stride)
+    length = self._shape[dim] if self.dim() else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if not self.dim():
+        return _Unfold.apply(self, lambda x: make_view(x, (size,), (1,), x._offset))
+
+    def view_fn(x):
+        shape = x._shape[:dim] + ((length - size) // step + 1,) + x._shape[dim + 1:] + (size,)
+        stride = x._stride[:dim] + (x._stride[dim] * step,) + x._stride[dim + 1:] + (x._stride[dim],)
+        return make_view(x, shape, stride, x._offset)
+    return _Unfold.apply(self, view_fn)

@@ -49,7 +49,7 @@ def _fmod_floor(a, b):
 # ---------------------------------------------------------------- unary
 def neg(x): return -x
 def abs_(x): return abs(x)
-def sign(x): return (x > 0) - (x < 0) if x == x else x
+def sign(x): return (x > 0) - (x < 0)  # torch: sign(nan) == 0
 def exp(x): return np.exp(x)
 def exp2(x): return np.exp2(x)
 def log(x): return np.log(x)
@@ -71,7 +71,7 @@ def sinh(x): return np.sinh(x)
 def cosh(x): return np.cosh(x)
 def tanh(x): return np.tanh(x)
 def sigmoid(x): return _sigmoid(x)
-def relu(x): return x if (x > 0 or x != x) else x * 0
+def relu(x): return 0 if x < 0 else x  # keeps NaN; relu(-inf) == 0
 def silu(x): return x * _sigmoid(x)
 def gelu(x): return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
 def gelu_tanh(x): return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
@@ -167,6 +167,8 @@ def float_floor_divide(a, b):
 
 
 def int_pow(a, b):
+    if b < 0:  # torch: 1 ** -n == 1, (-1) ** -n == +-1, anything else truncates to 0
+        return 1 if a == 1 else (0 if a != -1 else (-1 if b & 1 else 1))
     result = 1
     base = a
     e = b
@@ -280,6 +282,15 @@ def ufunc(name):
     if u is None:
         u = _UFUNCS[name] = numba.vectorize(cache=True, nopython=True)(scalar_function(name))
     return u
+
+
+def compile_loop(u, dtypes):
+    """Compile ``u``'s loop for exactly these input dtypes.
+
+    Calling the ufunc would not do it when numpy can cast to an existing loop (int8 inputs
+    reuse an int64 loop), and the backend passes an exact signature.
+    """
+    u._compile_for_argtys(tuple(numba.from_dtype(d) for d in dtypes))
 
 
 # ---------------------------------------------------------------- flat (contiguous) kernels

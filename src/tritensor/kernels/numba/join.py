@@ -1,7 +1,8 @@
 """Block copy for cat/stack: each input lands in its slice of the output.
 
-Inputs and the output slice are presented as 2-D (outer, inner) strided views; the copy
-walks rows of the output slice in order, so writes are sequential.
+An input and its output slice are both presented as 3-D (outer, along, inner) strided
+views: dims before the cat dim merge into ``outer``, dims after it into ``inner``, so
+transposed or sliced inputs are read in place. Writes walk the output slice in order.
 """
 from __future__ import annotations
 
@@ -12,4 +13,5 @@ import numba
 def copy_block(dst, src):
     for i in range(dst.shape[0]):
         for j in range(dst.shape[1]):
-            dst[i, j] = src[i, j]
+            for k in range(dst.shape[2]):
+                dst[i, j, k] = src[i, j, k]

@@ -1,8 +1,9 @@
 """Matrix-multiply CPU kernels.
 
-Small products run in a Numba loop (no BLAS call overhead, any strides, any dtype);
-large floating-point products go to the BLAS that numpy links (OpenBLAS), which no
-hand-written kernel on this machine beats: see docs/design.md.
+Small products run in a Numba loop (no BLAS call overhead, any strides, any dtype,
+integers wrap around like torch's); large floating-point products go to the BLAS that
+numpy links (OpenBLAS), which no hand-written kernel on this machine beats: see
+docs/design.md. Integer products never use BLAS (numpy has no integer BLAS).
 """
 from __future__ import annotations
 
@@ -11,27 +12,40 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def mm_small(out, a, b):
-    """out[i, j] = sum_k a[i, k] * b[k, j], iterating k outside j so b is read row by row."""
-    m, k = a.shape
-    n = b.shape[1]
-    for i in range(m):
-        for j in range(n):
-            out[i, j] = 0
-        for p in range(k):
-            aip = a[i, p]
+def bmm_small(out, a, b):
+    """out[q, i, j] = sum_k a[q, i, k] * b[q, k, j], k outside j so b is read row by row.
+
+    Works for K == 0 too (out is zeroed first).
+    """
+    batch, m, k = a.shape
+    n = b.shape[2]
+    for q in range(batch):
+        for i in range(m):
             for j in range(n):
-                out[i, j] += aip * b[p, j]
+                out[q, i, j] = 0
+            for p in range(k):
+                aip = a[q, i, p]
+                for j in range(n):
+                    out[q, i, j] += aip * b[q, p, j]
 
 
-#: At or above this many multiply-adds a float product goes to BLAS.
+#: At or above this many multiply-adds per matrix a float product goes to BLAS.
 BLAS_MIN_FLOPS = 32 * 32 * 32
 
 
-def mm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    m, k = a.shape
-    n = b.shape[1]
-    if out.dtype.kind == "f" and m * n * k >= BLAS_MIN_FLOPS:
-        np.matmul(a, b, out=out)
+def uses_blas(dtype: np.dtype, m: int, k: int, n: int) -> bool:
+    return dtype.kind == "f" and k > 0 and m * n * k >= BLAS_MIN_FLOPS
+
+
+def bmm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """out = a @ b for 3-D arrays of one dtype (out may be any strided view)."""
+    batch, m, k = a.shape
+    if uses_blas(out.dtype, m, k, b.shape[2]):
+        for q in range(batch):  # numpy's stacked matmul is slower than one gemm per matrix
+            np.matmul(a[q], b[q], out=out[q])
     else:
-        mm_small(out, a, b)
+        bmm_small(out, a, b)
+
+
+def mm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    bmm(out[None], a[None], b[None])

@@ -78,6 +78,11 @@ def exp_shifted(v, s):
 
 @inline
 def abs_pow(v, s):
+    # the common norms without a pow call (s is the same for a whole row, so this predicts well)
+    if s == 2.0:
+        return v * v
+    if s == 1.0:
+        return np.abs(v)
     return np.abs(v) ** s
 
 
@@ -88,7 +93,7 @@ def abs_(v, s):
 
 @inline
 def nonzero(v, s):
-    return 1.0 if v != 0 else 0.0
+    return 1 if v != 0 else 0
 
 
 #: op name -> (combine, transform, name of the op that merges partial results)
@@ -196,7 +201,7 @@ def scan_kernel(op):
 
 
 # ---------------------------------------------------------------- softmax
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # all -inf rows give nan, as in torch
 def softmax_rows(out, x, log):
     """Softmax (or log-softmax) of each row in three passes: max, sum of exp, write."""
     for i in range(x.shape[0]):

@@ -1,0 +1,264 @@
+"""CPU indexing: gather/scatter family, advanced index/index_put, masks, nonzero, flip, tril.
+
+Ops hand these functions tensors whose shapes, dtypes and index ranges they already
+checked. Each call becomes one strided walk (``kernels/numba/indexing.py``) over an
+iteration shape with three operands given as (flat storage, start offset, strides per
+iteration dim): reading and writing tensors in place through their strides, so inputs
+are never copied (16-bit floats are widened to float32 only where values are added or
+multiplied). Pure data movement reads the storage as raw bits of the element's size,
+so one compiled kernel serves every dtype of that size.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as dt
+from ..kernels.numba import indexing as ix_kernels
+from ..tensor import Tensor, _contiguous_strides
+from .cpu import empty, ndarray, parallel_chunks, read, run_chunks, write
+
+__all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
+           "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
+
+_RAW = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_WIDENED = (dt.float16, dt.bfloat16)
+
+
+# ------------------------------------------------------------------ operands
+def _raw(t: Tensor, strides=None):
+    """``t`` as an operand of raw element bits, walked with ``strides`` (default: its own)."""
+    buf = t._storage.data
+    return buf.view(_RAW[buf.itemsize]), t._offset, t._stride if strides is None else strides
+
+
+def _native(t: Tensor, strides=None):
+    """``t`` as an operand of its storage dtype (indices, masks, values being combined)."""
+    return t._storage.data, t._offset, t._stride if strides is None else strides
+
+
+def _unused(nd):
+    return np.ones(1, np.bool_), 0, (0,) * nd
+
+
+def _scalar(value, dtype, nd):
+    """A Python scalar as an operand of ``dtype``'s raw bits, the same at every position."""
+    t = empty((), dtype)
+    write(t, value)
+    return _raw(t, (0,) * nd)
+
+
+def _along(nd, dim, stride):
+    """Strides that move only along ``dim`` (an index vector broadcast over the other dims)."""
+    return tuple(stride if d == dim else 0 for d in range(nd))
+
+
+def _launch(name, shape, a, b, c, p0=0, p1=0, parallel=False):
+    """Run kernel ``name`` over ``shape``; ``parallel`` only when each output is written once."""
+    total = 1
+    for s in shape:
+        total *= s
+    if total == 0:
+        return
+    nd = len(shape)
+    strides = np.array([a[2], b[2], c[2]], np.int64).reshape(3, nd)
+    base = np.array([a[1], b[1], c[1]], np.int64)
+    dims = np.array(shape, np.int64)
+    fn = ix_kernels.kernel(name)
+    run_chunks(lambda s, e: fn(a[0], b[0], c[0], dims, strides, base, p0, p1, s, e),
+               parallel_chunks(total) if parallel else [(0, total)])
+
+
+class _Arithmetic:
+    """``t`` in a dtype Numba can add/multiply: itself, or a float32 copy for 16-bit floats."""
+
+    def __init__(self, t: Tensor):
+        self.target = t
+        self.work = t
+        if t.dtype in _WIDENED:
+            self.work = empty(t._shape, dt.float32)
+            write(self.work, read(t, np.dtype(np.float32)))
+
+    def finish(self):
+        if self.work is not self.target:
+            write(self.target, ndarray(self.work))
+
+
+def _source(src, dtype, nd, strides=None, arithmetic=False):
+    """The values operand of a scatter: a tensor (already of ``dtype``) or a Python scalar."""
+    if not isinstance(src, Tensor):
+        if not arithmetic:
+            return _scalar(src, dtype, nd)
+        t = empty((), dt.float32 if dtype in _WIDENED else dtype)
+        write(t, src)
+        return _native(t, (0,) * nd)
+    if not arithmetic:
+        return _raw(src, strides)
+    if src.dtype in _WIDENED:
+        return _native(_Arithmetic(src).work)  # a contiguous float32 copy of src's shape
+    return _native(src, strides)
+
+
+def _combine_name(reduce, dtype):
+    if reduce is None:
+        return "put_assign"
+    return f"put_bool_{reduce}" if dtype is dt.bool else f"put_{reduce}"
+
+
+# ------------------------------------------------------------------ gather family
+def index_range(index: Tensor):
+    """(min, max) of an index tensor, for the op's bounds check; (0, -1) if empty."""
+    a = ndarray(index)
+    if a.size == 0:
+        return 0, -1
+    return int(a.min()), int(a.max())
+
+
+def gather(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
+    """out[p] = x[p with dim replaced by index[p]] over index's (= out's) shape."""
+    xs = tuple(0 if d == dim else s for d, s in enumerate(x._stride))
+    _launch("take", out._shape, _raw(out), _raw(x, xs), _native(index), x._stride[dim], x._shape[dim],
+            parallel=True)
+
+
+def index_select(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
+    """out = x with dim picked by the vector ``index`` (0-d or 1-D; negatives count from the end)."""
+    xs = tuple(0 if d == dim else s for d, s in enumerate(x._stride))
+    istride = index._stride[0] if index.dim() else 0
+    _launch("take", out._shape, _raw(out), _raw(x, xs), _native(index, _along(out.dim(), dim, istride)),
+            x._stride[dim], x._shape[dim], parallel=True)
+
+
+def scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
+    """out[p with dim replaced by index[p]] (op)= src[p] over index's shape, in index order."""
+    _scatter(out, dim, index, index._stride, index._shape, src, reduce,
+             src._stride if isinstance(src, Tensor) else None)
+
+
+def index_scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
+    """out[..., index[i], ...] (op)= src[..., i, ...] along dim (index_add/copy/fill); src may be a scalar."""
+    shape = list(out._shape)
+    shape[dim] = index.numel()
+    istride = index._stride[0] if index.dim() else 0
+    _scatter(out, dim, index, _along(len(shape), dim, istride), tuple(shape), src, reduce,
+             src._stride if isinstance(src, Tensor) else None)
+
+
+def _scatter(out, dim, index, index_strides, shape, src, reduce, src_strides):
+    def locate(dst):
+        ds = tuple(0 if d == dim else s for d, s in enumerate(dst._stride))
+        return ds, _native(index, index_strides), dst._stride[dim], dst._shape[dim]
+    _put(out, shape, src, src_strides, reduce, locate)
+
+
+def _put(out, shape, src, src_strides, reduce, locate):
+    """Walk ``shape`` writing ``src`` (or combining it, ``reduce``) into ``out`` where ``locate`` says.
+
+    ``locate(dst)`` gives dst's walk strides, the index operand, the step one index moves in
+    dst and the size negative indices wrap by; dst is out, or a float32 copy of a 16-bit out
+    when values are combined.
+    """
+    target = _Arithmetic(out) if reduce else None
+    dst = target.work if target else out
+    dst_strides, index, step, size = locate(dst)
+    values = _source(src, out.dtype, len(shape), src_strides, arithmetic=reduce is not None)
+    _launch(_combine_name(reduce, out.dtype), shape, (_native if reduce else _raw)(dst, dst_strides), values,
+            index, step, size)
+    if target:
+        target.finish()
+
+
+# ------------------------------------------------------------------ masks
+def masked_fill(out: Tensor, mask: Tensor, value) -> None:
+    """out[mask] = value in place; ``mask`` is bool and already expanded to out's shape."""
+    _launch("masked_fill", out._shape, _raw(out), _scalar(value, out.dtype, out.dim()), _native(mask),
+            parallel=True)
+
+
+def _truth(x: Tensor):
+    """``x`` as an operand whose elements test true where x is nonzero (-0.0 included as zero)."""
+    if x.dtype in _WIDENED:
+        values = np.ascontiguousarray(read(x, np.dtype(np.float32)))
+        return values.reshape(-1), 0, _contiguous_strides(x._shape)
+    return _native(x)
+
+
+def nonzero(x: Tensor) -> Tensor:
+    """(n, x.dim()) int64 multi-indices of the nonzero elements, in row-major order."""
+    count = int(np.count_nonzero(read(x, x.dtype.compute_np))) if x.numel() else 0
+    out = empty((count, x.dim()), dt.int64)
+    if count:
+        nd = x.dim()
+        _launch("nonzero", x._shape, (ndarray(out), 0, (0,) * nd), (np.zeros(1, np.int64), 0, (0,) * nd),
+                _truth(x))
+    return out
+
+
+# ------------------------------------------------------------------ advanced indexing
+def _offsets(x: Tensor, dims, indices):
+    """Storage offsets (relative to x) that the broadcast ``indices`` pick along ``dims``."""
+    total = np.zeros((), np.int64)
+    for d, idx in zip(dims, indices):
+        a = ndarray(idx).astype(np.int64, copy=False)
+        a = np.where(a < 0, a + x._shape[d], a)
+        total = total + a * x._stride[d]
+    return np.ascontiguousarray(total)
+
+
+def _index_operands(x: Tensor, dims, indices, b_start):
+    """Walk strides over the result shape for x (its other dims) and the offsets table (the B dims)."""
+    off = _offsets(x, dims, indices)
+    rest = [x._stride[d] for d in range(x.dim()) if d not in dims]
+    nb = off.ndim
+    xs = tuple(rest[:b_start]) + (0,) * nb + tuple(rest[b_start:])
+    os_ = (0,) * b_start + _contiguous_strides(off.shape) + (0,) * (len(rest) - b_start)
+    return xs, (off.reshape(-1), 0, os_)
+
+
+def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
+    """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
+    if out.numel() == 0:
+        return
+    xs, offsets = _index_operands(x, dims, indices, b_start)
+    _launch("take", out._shape, _raw(out), _raw(x, xs), offsets, 1, 0, parallel=True)
+
+
+def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate: bool) -> None:
+    """x[indices along dims] (+)= values, values of x's dtype expanded to the indexing result's shape."""
+    if values.numel() == 0:
+        return
+
+    def locate(dst):
+        xs, offsets = _index_operands(dst, dims, indices, b_start)
+        return xs, offsets, 1, 0
+    _put(x, values._shape, values, values._stride, "add" if accumulate else None, locate)
+
+
+def take(out: Tensor, x: Tensor, index: Tensor) -> None:
+    """out = x (1-D) at ``index`` (any shape; negatives count from the end)."""
+    _launch("take", out._shape, _raw(out), _raw(x, (0,) * out.dim()), _native(index), x._stride[0],
+            x._shape[0], parallel=True)
+
+
+def put(x: Tensor, index: Tensor, src: Tensor, accumulate: bool) -> None:
+    """x (1-D) at ``index`` (+)= src (index's shape), in index order."""
+    def locate(dst):
+        return (0,) * index.dim(), _native(index), dst._stride[0], dst._shape[0]
+    _put(x, index._shape, src, src._stride, "add" if accumulate else None, locate)
+
+
+# ------------------------------------------------------------------ layout
+def flip(out: Tensor, x: Tensor, dims) -> None:
+    """out = x reversed along ``dims``: x walked with those strides negated."""
+    strides = list(x._stride)
+    start = x._offset
+    for d in dims:
+        start += (x._shape[d] - 1) * strides[d]
+        strides[d] = -strides[d]
+    src = _raw(x)
+    _launch("masked_fill", out._shape, _raw(out), (src[0], start, tuple(strides)), _unused(out.dim()),
+            parallel=True)
+
+
+def tri(out: Tensor, x: Tensor, diagonal: int, upper: bool) -> None:
+    """out = tril (or triu) of x's last two dims; ``out`` may be ``x`` (in place)."""
+    _launch("tri", out._shape, _raw(out), _raw(x), _unused(out.dim()), diagonal, int(upper), parallel=True)

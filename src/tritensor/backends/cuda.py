@@ -1,0 +1,626 @@
+"""The 'cuda' backend: device memory (``cuda_memory``) and tritensor's own Triton kernels.
+
+Same functions and contract as ``backends/cpu.py``: ops hand over tensors whose shapes
+and dtypes they already decided; this module describes their memory to a kernel
+(pointer, shape and strides, collapsed where dims merge) and launches it. Nothing is
+copied to make an input contiguous. With ``TRITON_INTERPRET=1`` the device is emulated:
+storage in host memory, and the same kernels run in Triton's interpreter.
+"""
+from __future__ import annotations
+
+import numpy as np
+import triton.language as tl
+
+from .. import dtypes as dt
+from ..device import device as _device
+from ..kernels.numba.cast import bfloat16_bits_to_float32
+from ..kernels.triton import elementwise as ew
+from ..kernels.triton import indexing as idx_k
+from ..kernels.triton import join as join_k
+from ..kernels.triton import matmul as mm_k
+from ..kernels.triton import reduction as red
+from ..kernels.triton.launch import cdiv, launch
+from ..tensor import Tensor, _contiguous_strides
+from . import cpu, cpu_indexing
+from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
+
+#: Triton's name of each dtype's storage element (bfloat16 storage is native bf16 here)
+_PTR_TYPE = {dt.bool: "int1", dt.uint8: "uint8", dt.int8: "int8", dt.int16: "int16", dt.int32: "int32",
+             dt.int64: "int64", dt.float16: "float16", dt.bfloat16: "bfloat16", dt.float32: "float32",
+             dt.float64: "float64"}
+#: numpy compute dtype -> Triton dtype
+_TL = {np.dtype(np.bool_): tl.int1, np.dtype(np.uint8): tl.uint8, np.dtype(np.int8): tl.int8,
+       np.dtype(np.int16): tl.int16, np.dtype(np.int32): tl.int32, np.dtype(np.int64): tl.int64,
+       np.dtype(np.float32): tl.float32, np.dtype(np.float64): tl.float64}
+
+_I32 = 2**31
+
+
+def _block(n, gpu_max):
+    """Power-of-two block covering ``n`` up to a cap: big under the interpreter (numpy
+    vectorises a block; programs are a Python loop), a warp-friendly size on a GPU."""
+    cap = 1 << 14 if interpreting() else gpu_max
+    return min(cap, max(16, 1 << (n - 1).bit_length()))
+
+
+def pointer(t: Tensor) -> KernelPointer:
+    return KernelPointer(t._storage, t._offset * t.dtype.itemsize, _PTR_TYPE[t.dtype])
+
+
+def _extent(shape, strides):
+    return sum((s - 1) * abs(st) for s, st in zip(shape, strides))
+
+
+# ------------------------------------------------------------------ memory
+def empty(shape, dtype, device=None):
+    shape = tuple(shape)
+    n = 1
+    for s in shape:
+        n *= s
+    device = device if device is not None else _device("cuda", 0)
+    storage = allocate(n * dtype.itemsize, device)
+    return Tensor._make(storage, shape, _contiguous_strides(shape), 0, dtype)
+
+
+def ndarray(t: Tensor):
+    raise TypeError(f"can't convert {t.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                    "tensor to host memory first.")
+
+
+def _download_array(t: Tensor) -> np.ndarray:
+    """A host copy of the tensor's elements in its storage dtype (any strides)."""
+    item = t.dtype.itemsize
+    if t.numel() == 0:
+        return np.empty(t._shape, t.dtype.storage_np)
+    extent = _extent(t._shape, t._stride) + 1
+    raw = download(t._storage, t._offset * item, extent * item)
+    return np.ndarray(t._shape, t.dtype.storage_np, buffer=raw,
+                      strides=tuple(s * item for s in t._stride))
+
+
+def to_host(t: Tensor) -> np.ndarray:
+    """A host numpy copy of the values (bfloat16 widened to float32)."""
+    a = _download_array(t)  # already a private copy
+    return bfloat16_bits_to_float32(a) if t.dtype is dt.bfloat16 else a
+
+
+def read(t: Tensor, compute: np.dtype) -> np.ndarray:
+    return to_host(t).astype(compute, copy=False)
+
+
+def write(out: Tensor, values) -> None:
+    """Store host ``values`` (array or scalar, broadcastable) into ``out``, cast like torch."""
+    staged = cpu.empty(out._shape, out.dtype)
+    cpu.write(staged, values)
+    if out.is_contiguous():
+        upload(out._storage, out._offset * out.dtype.itemsize, cpu.ndarray(staged))
+        return
+    dense = empty(out._shape, out.dtype, out._storage.device)
+    upload(dense._storage, 0, cpu.ndarray(staged))
+    copy_(out, dense)
+
+
+def copy_(dst: Tensor, src: Tensor) -> None:
+    if src._storage.device.type != "cuda":
+        write(dst, cpu.to_host(src))
+        return
+    elementwise("identity", dst, (src,), src.dtype.compute_np)
+
+
+def fill_(t: Tensor, value) -> None:
+    elementwise("identity", t, (value,), t.dtype.compute_np)
+
+
+# ------------------------------------------------------------------ layout helpers
+def _broadcast_strides(t: Tensor, shape):
+    """``t``'s strides as a view of the broadcast ``shape`` (stride 0 where broadcast)."""
+    lead = len(shape) - len(t._shape)
+    return tuple(0 if i < lead or t._shape[i - lead] == 1 else t._stride[i - lead]
+                 for i in range(len(shape)))
+
+
+def _collapse(shape, stride_sets):
+    """Drop size-1 dims and merge neighbours that are contiguous in every stride set."""
+    dims = [i for i, s in enumerate(shape) if s != 1]
+    out_shape, out_sets = [], [[] for _ in stride_sets]
+    for i in dims:
+        if out_shape and all(st[-1] == s[i] * shape[i] for st, s in zip(out_sets, stride_sets)):
+            out_shape[-1] *= shape[i]
+            for st, s in zip(out_sets, stride_sets):
+                st[-1] = s[i]
+            continue
+        out_shape.append(shape[i])
+        for st, s in zip(out_sets, stride_sets):
+            st.append(s[i])
+    return tuple(out_shape), [tuple(st) for st in out_sets]
+
+
+# ------------------------------------------------------------------ elementwise
+def _scalar_arg(x, compute: np.dtype):
+    """A scalar operand as Triton receives it: float64 travels as its int64 bits."""
+    if isinstance(x, Tensor):  # a 0-d CPU tensor joining a cuda op acts as a scalar
+        x = x.item()
+    with np.errstate(all="ignore"):
+        v = np.asarray(x).astype(compute)[()]  # wraps out-of-range integers like torch
+    if compute == np.float64:
+        return int(np.float64(v).view(np.int64))
+    return v.item()
+
+
+def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
+    """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
+    n = out.numel()
+    if n == 0:
+        return
+    if len(operands) > 4:
+        raise NotImplementedError(f"elementwise op {name!r} with {len(operands)} operands")
+    shape = out._shape
+    args, kinds, tensors = [], [], []
+    contig = out.is_contiguous()
+    for x in operands:
+        if isinstance(x, Tensor) and x._storage.device.type == "cuda":
+            args.append(pointer(x))
+            kinds.append(True)
+            tensors.append(x)
+            if contig and not (x._shape == shape and x.is_contiguous()):
+                contig = False
+        else:
+            args.append(_scalar_arg(x, compute))
+            kinds.append(False)
+    strides = [out._stride] + [_broadcast_strides(t, shape) for t in tensors]
+    if contig:
+        cshape, csets = (n,), [(1,)] * len(strides)
+    else:
+        cshape, csets = _collapse(shape, strides)
+    big = n >= _I32 or any(_extent(cshape, s) >= _I32 for s in csets)
+    it = iter(csets[1:])
+    op_strides = [next(it) if k else () for k in kinds]
+    pad = 4 - len(args)
+    args += [0] * pad
+    kinds += [False] * pad
+    op_strides += [()] * pad
+    block = _block(n, 1024)
+    compute_tl = _TL[compute]
+    if compute_tl is tl.int1:  # bool arithmetic as torch does it: 1 + 1 is nonzero, not 0
+        compute_tl = tl.int8
+        name = "logical_not" if name == "bitwise_not" else name
+    launch(ew.elementwise_kernel, (cdiv(n, block),), pointer(out), *args, n, cshape, csets[0], *op_strides,
+           ew.scalar_function(name), len(operands), *kinds, compute_tl,
+           compute == np.float64, len(cshape), contig, big, block)
+
+
+def fast_elementwise(name: str, operands, result_dtype):
+    """The op layer's fast lane (operands of one dtype and shape, nothing to record): a new
+    output and one launch, or None (general path) when a tensor is on another device."""
+    first = operands[0]
+    device = first._storage.device
+    for x in operands:
+        if isinstance(x, Tensor) and x._storage.device != device:
+            return None
+    out = empty(first._shape, result_dtype, device)
+    elementwise(name, out, operands, first.dtype.compute_np)
+    return out
+
+
+# ------------------------------------------------------------------ reductions
+def _accumulator(op, compute: np.dtype):
+    """fp32 for 16-bit/fp32 inputs, fp64 for float64, int64 for integer sums."""
+    if op in ("all", "any"):
+        return np.dtype(np.int32)
+    if op in ("max", "min", "max_abs", "min_abs"):
+        return compute
+    if compute.kind == "f":
+        return compute
+    return np.dtype(np.int64)
+
+
+def _identity(kind, acc: np.dtype):
+    if kind == "zero":
+        return 0.0 if acc.kind == "f" else 0
+    if kind == "one":
+        return 1.0 if acc.kind == "f" else 1
+    if acc.kind == "f":
+        return float("-inf") if kind == "lowest" else float("inf")
+    if acc.kind == "b":
+        return kind != "lowest"
+    info = np.iinfo(acc)
+    return int(info.min) if kind == "lowest" else int(info.max)
+
+
+def _split_dims(x: Tensor, dims):
+    """(kept shape, kept strides), (reduced shape, reduced strides) of ``x``, collapsed."""
+    kept = [d for d in range(x.dim()) if d not in dims]
+    kshape, (kstr,) = _collapse([x._shape[d] for d in kept], [[x._stride[d] for d in kept]])
+    rshape, (rstr,) = _collapse([x._shape[d] for d in dims], [[x._stride[d] for d in dims]])
+    return kshape, kstr, rshape, rstr
+
+
+def _tiles(kstr, rstr, K, R):
+    """(BLOCK_K, BLOCK_R): long rows when the reduced dim is the inner one, else wide columns."""
+    budget = 1 << 14 if interpreting() else 4096
+    inner_reduced = not kstr or (bool(rstr) and abs(rstr[-1]) <= abs(kstr[-1]))
+    if inner_reduced:
+        br = _block(R, 1024)
+        bk = max(1, min(_block(K, 64), budget // br))
+    else:
+        bk = _block(K, 256)
+        br = max(1, min(_block(R, 64), budget // bk))
+    return bk, br
+
+
+def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
+    """``out`` (the kept dims, in order) = reduction ``op`` of ``x`` over ``dims``."""
+    compute = x.dtype.compute_np
+    acc = _accumulator(op, compute)
+    combine, transform, merge, ident = red.REDUCTIONS[op]
+    kshape, kstr, rshape, rstr = _split_dims(x, dims)
+    K = out.numel()
+    R = x.numel() // K if K else 0
+    if K == 0:
+        return
+    if isinstance(shift, Tensor):
+        shift_arg, shift_kind = pointer(shift.contiguous()), 1
+    elif shift is not None:
+        shift_arg, shift_kind = float(shift), 2
+    else:
+        shift_arg, shift_kind = 0, 0
+    bk, br = _tiles(kstr, rstr, K, R)
+    big = x.numel() >= _I32 or _extent(x._shape, x._stride) >= _I32
+    splits = _splits(K, R, bk, br)
+    per_split = cdiv(R, splits) if R else 0
+    per_split = cdiv(per_split, br) * br
+    splits = cdiv(R, per_split) if R else 1
+    target = out if splits == 1 else empty((splits, K), dt.from_numpy_dtype(acc), out._storage.device)
+    launch(red.reduce_kernel, (cdiv(K, bk), splits), pointer(target), pointer(x), shift_arg, K, R,
+           max(per_split, 1), kshape, kstr, rshape, rstr, combine, transform, _identity(ident, acc),
+           _TL[compute], _TL[acc],
+           shift_kind, len(kshape), len(rshape), big, bk, br)
+    if splits > 1:
+        _merge(merge, out, target, acc)
+
+
+def _splits(K, R, bk, br):
+    """How many slices R is cut into so that enough programs run when K is small."""
+    programs = cdiv(K, bk)
+    want = 8 if interpreting() else 264  # a couple of waves on a 132-SM GPU
+    if programs >= want or R <= 4 * br:
+        return 1
+    return min(cdiv(want, programs), cdiv(R, 2 * br))
+
+
+def _merge(op, out, partials, acc):
+    combine, _, _, ident = red.REDUCTIONS[op]
+    splits, K = partials._shape
+    bk, br = _tiles((1,), (K,), K, splits)
+    launch(red.reduce_kernel, (cdiv(K, bk), 1), pointer(out), pointer(partials), 0, K, splits, splits,
+           (K,), (1,), (splits,), (K,), combine, red.identity, _identity(ident, acc), _TL[acc], _TL[acc],
+           0, 1, 1,
+           False, bk, br)
+
+
+def _rows(x: Tensor, dim: int):
+    """Kept shape/strides of ``x`` around ``dim`` (collapsed) and the stride along ``dim``."""
+    kept = [d for d in range(x.dim()) if d != dim]
+    kshape, (kstr,) = _collapse([x._shape[d] for d in kept], [[x._stride[d] for d in kept]])
+    return kshape, kstr, (x._stride[dim] if x.dim() else 1)
+
+
+def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) -> None:
+    compute = x.dtype.compute_np
+    K = indices.numel()
+    if K == 0:
+        return
+    R = x._shape[dim] if x.dim() else 1
+    kshape, kstr, rstride = _rows(x, dim)
+    combine, ident = red.ARG_COMBINE[op]
+    bk, br = _tiles(kstr, (rstride,), K, R)
+    big = _extent(x._shape, x._stride) >= _I32 or K >= _I32
+    launch(red.arg_reduce_kernel, (cdiv(K, bk),), pointer(values) if values is not None else 0,
+           pointer(indices), pointer(x), K, R, kshape, kstr, rstride, combine, _identity(ident, compute),
+           _TL[compute], values is not None, len(kshape), big, bk, br)
+
+
+def _row_launch(kernel, out: Tensor, x: Tensor, dim: int, *extra):
+    """Launch a per-row kernel (scan, softmax) over rows of ``x`` along ``dim``."""
+    K = x.numel() // x._shape[dim] if x.dim() and x._shape[dim] else 0
+    if x.dim() == 0:
+        K = 1
+    if K == 0 or x.numel() == 0:
+        return
+    R = x._shape[dim] if x.dim() else 1
+    kept = [d for d in range(x.dim()) if d != dim]
+    kshape, (xk, ok) = _collapse([x._shape[d] for d in kept], [[x._stride[d] for d in kept],
+                                                               [out._stride[d] for d in kept]])
+    xr = x._stride[dim] if x.dim() else 1
+    orr = out._stride[dim] if x.dim() else 1
+    bk, br = _tiles(xk, (xr,), K, R)
+    big = max(_extent(x._shape, x._stride), _extent(out._shape, out._stride)) >= _I32
+    launch(kernel, (cdiv(K, bk),), pointer(out), pointer(x), K, R, kshape, xk, ok, xr, orr, *extra,
+           len(kshape), big, bk, br)
+
+
+def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
+    combine, ident = red.SCANS[op]
+    acc = np.dtype(acc_np)
+    _row_launch(red.scan_kernel, out, x, dim, combine, _identity(ident, acc), _TL[acc])
+
+
+def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
+    _row_launch(red.softmax_kernel, out, x, dim, bool(log), _TL[x.dtype.compute_np])
+
+
+# ------------------------------------------------------------------ matmul
+def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
+    """out[i] = a[i] @ b[i] for 3-D tensors (batch dims already broadcast).
+
+    Integer products work too (torch's CUDA build refuses them; its CPU build does not)."""
+    B, M, N = out._shape
+    K = a._shape[2]
+    if out.numel() == 0:
+        return
+    floating = out.dtype.is_floating_point
+    f64 = out.dtype is dt.float64
+    acc = (tl.float64 if f64 else tl.float32) if floating else tl.int64
+    use_dot = floating and (not f64 or interpreting())
+    bm, bn, bk = (64, 64, 32) if not interpreting() else (64, 64, 64)
+    launch(mm_k.bmm_kernel, (cdiv(M, bm) * cdiv(N, bn), B), pointer(out), pointer(a), pointer(b), M, N, K,
+           *a._stride, *b._stride, *out._stride, acc, use_dot, "ieee",
+           interpreting() and out.dtype is dt.bfloat16,
+           bm, bn, bk)
+
+
+# ------------------------------------------------------------------ joining
+def _as_3d(t: Tensor, dim: int):
+    """(outer, along, inner) strides of ``t`` if its dims before/after ``dim`` merge, else None."""
+    before = _collapse(t._shape[:dim], [t._stride[:dim]])
+    after = _collapse(t._shape[dim + 1:], [t._stride[dim + 1:]])
+    if len(before[0]) > 1 or len(after[0]) > 1:
+        return None
+    return (before[1][0][0] if before[0] else 0, t._stride[dim], after[1][0][0] if after[0] else 0)
+
+
+def cat(out: Tensor, tensors, dim: int) -> None:
+    """Copy each input into its slice of ``out`` along ``dim``, all inputs in one launch."""
+    outer = 1
+    for s in out._shape[:dim]:
+        outer *= s
+    inner = 1
+    for s in out._shape[dim + 1:]:
+        inner *= s
+    parts, start = [], 0
+    for t in tensors:
+        if t.numel():
+            strides = _as_3d(t, dim)
+            if strides is None:
+                t = t.contiguous()
+                strides = _as_3d(t, dim)
+            parts.append((t, strides, start))
+        start += t._shape[dim]
+    big = out.numel() >= _I32
+    for i in range(0, len(parts), join_k.MAX_INPUTS):
+        group = parts[i:i + join_k.MAX_INPUTS]
+        largest = max(t.numel() for t, _, _ in group)
+        block = _block(largest, 1024)
+        launch(join_k.cat_kernel, (cdiv(largest, block), len(group)), pointer(out),
+               tuple(pointer(t) for t, _, _ in group), tuple(s[0] for _, s, _ in group),
+               tuple(s[1] for _, s, _ in group), tuple(s[2] for _, s, _ in group),
+               tuple(t._shape[dim] for t, _, _ in group), tuple(st for _, _, st in group),
+               outer, inner, out._shape[dim], len(group), big, block)
+
+
+# ------------------------------------------------------------------ indexing
+def index_range(index: Tensor):
+    """(min, max) of an index tensor, for the op's bounds check; (0, -1) if empty."""
+    if index.numel() == 0:
+        return 0, -1
+    dims = tuple(range(index.dim()))
+    lo, hi = empty((), index.dtype, index._storage.device), empty((), index.dtype, index._storage.device)
+    reduce("min", lo, index, dims)
+    reduce("max", hi, index, dims)
+    return int(to_host(lo)), int(to_host(hi))
+
+
+def _host_values(t: Tensor) -> np.ndarray:
+    return to_host(t) if t._storage.device.type == "cuda" else cpu.to_host(t)
+
+
+def _on_device(t: Tensor, device) -> Tensor:
+    """``t`` itself if on the cuda device, else a device copy (CPU index tensors are allowed)."""
+    if t._storage.device.type == "cuda":
+        return t
+    copy = empty(t._shape, t.dtype, device)
+    write(copy, cpu.to_host(t))
+    return copy
+
+
+def _take(out: Tensor, x: Tensor, xs, index: Tensor, istrides, dim_stride, dim_size):
+    n = out.numel()
+    if n == 0:
+        return
+    shape, (so, sx, si) = _collapse(out._shape, [out._stride, xs, istrides])
+    big = n >= _I32 or max(_extent(x._shape, x._stride), _extent(shape, so)) >= _I32
+    block = _block(n, 1024)
+    launch(idx_k.take_kernel, (cdiv(n, block),), pointer(out), pointer(x), pointer(index), n, shape, so, sx,
+           si, dim_stride, dim_size, len(shape), big, block)
+
+
+def _zero_dim(strides, dim):
+    return tuple(0 if d == dim else s for d, s in enumerate(strides))
+
+
+def gather(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
+    """out[p] = x[p with dim replaced by index[p]] over index's (= out's) shape."""
+    index = _on_device(index, out._storage.device)
+    _take(out, x, _zero_dim(x._stride, dim), index, index._stride, x._stride[dim], x._shape[dim])
+
+
+def index_select(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
+    """out = x with dim picked by the vector ``index`` (0-d or 1-D; negatives count from the end)."""
+    index = _on_device(index, out._storage.device)
+    istride = index._stride[0] if index.dim() else 0
+    along = tuple(istride if d == dim else 0 for d in range(out.dim()))
+    _take(out, x, _zero_dim(x._stride, dim), index, along, x._stride[dim], x._shape[dim])
+
+
+def take(out: Tensor, x: Tensor, index: Tensor) -> None:
+    """out = x (1-D) at ``index`` (any shape; negatives count from the end)."""
+    index = _on_device(index, out._storage.device)
+    _take(out, x, (0,) * out.dim(), index, _broadcast_strides(index, out._shape), x._stride[0], x._shape[0])
+
+
+def flip(out: Tensor, x: Tensor, dims) -> None:
+    """out = x reversed along ``dims``: a copy from x walked with those strides negated."""
+    strides = list(x._stride)
+    start = x._offset
+    for d in dims:
+        if x._shape[d]:
+            start += (x._shape[d] - 1) * strides[d]
+        strides[d] = -strides[d]
+    copy_(out, Tensor._make(x._storage, x._shape, tuple(strides), start, x.dtype))
+
+
+def tri(out: Tensor, x: Tensor, diagonal: int, upper: bool) -> None:
+    """out = tril (or triu) of x's last two dims; ``out`` may be ``x`` (in place)."""
+    n = out.numel()
+    if n == 0:
+        return
+    rows, cols = out._shape[-2], out._shape[-1]
+    block = _block(n, 1024)
+    big = n >= _I32 or _extent(x._shape, x._stride) >= _I32 or _extent(out._shape, out._stride) >= _I32
+    launch(idx_k.tri_kernel, (cdiv(n, block),), pointer(out), pointer(x), n, rows, cols, out._shape,
+           out._stride, x._stride, diagonal, bool(upper), out.dim(), big, block)
+
+
+#: scatter reductions done with atomics, and the dtypes atomics cannot take (widened first)
+_PUT_OPS = {None: 0, "add": 1, "amax": 2, "amin": 3}
+_WIDEN = {dt.int8: dt.int32, dt.uint8: dt.int32, dt.int16: dt.int32, dt.float16: dt.float32,
+          dt.bfloat16: dt.float32}
+
+
+def _twin(t: Tensor, dtype) -> Tensor:
+    """A tensor of ``dtype`` laid out exactly like ``t`` (same strides), holding t's values."""
+    extent = _extent(t._shape, t._stride) + 1 if t.numel() else 0
+    twin = Tensor._make(allocate(extent * dtype.itemsize, t._storage.device), t._shape, t._stride, 0, dtype)
+    copy_(twin, t)
+    return twin
+
+
+def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_stride, dim_size, reduce):
+    """``dst`` at the located elements (op)= src; repeated indices combine atomically."""
+    if reduce not in _PUT_OPS:
+        raise NotImplementedError(f"scatter with reduce={reduce!r} has no Triton kernel on device 'cuda' in "
+                                  "tritensor yet (GPUs have no atomic multiply)")
+    n = 1
+    for s in shape:
+        n *= s
+    if n == 0:
+        return
+    if not isinstance(src, Tensor) or src._storage.device.type != "cuda":
+        value = src.item() if isinstance(src, Tensor) else src  # a scalar: one device element
+        src = empty((), dst.dtype, dst._storage.device)
+        fill_(src, value)
+        src_strides = (0,) * len(shape)
+    target = _twin(dst, _WIDEN[dst.dtype]) if reduce and dst.dtype in _WIDEN else dst
+    cshape, (sd, ss, si) = _collapse(shape, [ds, src_strides, istrides])
+    big = n >= _I32 or _extent(dst._shape, dst._stride) >= _I32
+    block = _block(n, 1024)
+    launch(idx_k.put_kernel, (cdiv(n, block),), pointer(target), pointer(src), pointer(index), n, cshape, sd,
+           ss, si, dim_stride, dim_size, _PUT_OPS[reduce], len(cshape), big, block)
+    if target is not dst:
+        copy_(dst, target)
+
+
+def scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
+    """out[p with dim replaced by index[p]] (op)= src[p] over index's shape."""
+    index = _on_device(index, out._storage.device)
+    _put(out, _zero_dim(out._stride, dim), src, src._stride if isinstance(src, Tensor) else None, index,
+         index._stride, index._shape, out._stride[dim], out._shape[dim], reduce)
+
+
+def index_scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
+    """out[..., index[i], ...] (op)= src[..., i, ...] along dim (index_add/copy/fill); src may be a scalar."""
+    index = _on_device(index, out._storage.device)
+    shape = list(out._shape)
+    shape[dim] = index.numel()
+    istride = index._stride[0] if index.dim() else 0
+    along = tuple(istride if d == dim else 0 for d in range(len(shape)))
+    _put(out, _zero_dim(out._stride, dim), src,
+         _broadcast_strides(src, tuple(shape)) if isinstance(src, Tensor) else None, index, along,
+         tuple(shape), out._stride[dim], out._shape[dim], reduce)
+
+
+def put(x: Tensor, index: Tensor, src: Tensor, accumulate: bool) -> None:
+    """x (1-D) at ``index`` (+)= src (index's shape)."""
+    index = _on_device(index, x._storage.device)
+    nd = index.dim()
+    _put(x, (0,) * nd, src, _broadcast_strides(src, index._shape), index, index._stride, index._shape,
+         x._stride[0], x._shape[0], "add" if accumulate else None)
+
+
+def masked_fill(out: Tensor, mask: Tensor, value) -> None:
+    """out[mask] = value in place; ``mask`` is bool and already expanded to out's shape."""
+    elementwise("where", out, (mask, value, out), out.dtype.compute_np)
+
+
+def nonzero(x: Tensor) -> Tensor:
+    """(n, x.dim()) int64 multi-indices of the nonzero elements, in row-major order.
+
+    The count decides the output's size, so the host needs it anyway (torch synchronises
+    too); the indices are found on the host from the downloaded values."""
+    found = np.argwhere(to_host(x) != 0).astype(np.int64)
+    out = empty(found.shape, dt.int64, x._storage.device)
+    if found.size:
+        upload(out._storage, 0, found)
+    return out
+
+
+def _index_offsets(x: Tensor, dims, indices):
+    """Element offsets (relative to x) picked by the broadcast ``indices`` along ``dims``,
+    computed on the host (the indices were downloaded for the bounds check already)."""
+    total = np.zeros((), np.int64)
+    for d, idx in zip(dims, indices):
+        a = _host_values(idx).astype(np.int64, copy=False)
+        total = total + np.where(a < 0, a + x._shape[d], a) * x._stride[d]
+    table = empty(total.shape, dt.int64, x._storage.device)
+    if total.size:
+        upload(table._storage, 0, np.ascontiguousarray(total))
+    return table
+
+
+def _index_walk(x: Tensor, dims, indices, b_start, result_dims):
+    """Strides over the indexing result's shape for x (its other dims) and the offsets table."""
+    table = _index_offsets(x, dims, indices)
+    rest = [x._stride[d] for d in range(x.dim()) if d not in dims]
+    nb = table.dim()
+    xs = tuple(rest[:b_start]) + (0,) * nb + tuple(rest[b_start:])
+    ts = (0,) * b_start + table._stride + (0,) * (result_dims - b_start - nb)
+    return table, xs, ts
+
+
+def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
+    """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
+    if out.numel() == 0:
+        return
+    table, xs, ts = _index_walk(x, dims, indices, b_start, out.dim())
+    _take(out, x, xs, table, ts, 1, 0)
+
+
+def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate: bool) -> None:
+    """x[indices along dims] (+)= values, values of x's dtype expanded to the indexing result's shape."""
+    if values.numel() == 0:
+        return
+    table, xs, ts = _index_walk(x, dims, indices, b_start, values.dim())
+    _put(x, xs, values, values._stride, table, ts, values._shape, 1, 0, "add" if accumulate else None)
+
+
+# ------------------------------------------------------------------ not yet on this device
+def __getattr__(name):
+    """An indexing function of the CPU backend without a Triton kernel yet raises a clear
+    NotImplementedError (optional hooks stay absent, so ``getattr(backend, name, None)`` works)."""
+    if name in cpu_indexing.__all__:
+        def not_yet(*args, **kwargs):
+            raise NotImplementedError(f"'{name}' has no Triton kernel on device 'cuda' in tritensor yet; "
+                                      "move the tensors to the CPU (.cpu()) for this op")
+        not_yet.__name__ = name
+        return not_yet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

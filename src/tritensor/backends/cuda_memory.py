@@ -1,0 +1,349 @@
+"""Device memory for the 'cuda' backend: storages, allocation, host<->device copies.
+
+Two kinds of device exist behind one interface:
+
+- the *emulated* device (``TRITON_INTERPRET=1``, no GPU needed): a storage owns a host
+  numpy byte buffer and Triton's interpreter runs the kernels on it. The interpreter
+  moves kernel arguments with torch's storage protocol (``untyped_storage()``, ``cpu()``,
+  ``copy_``, ``new_empty``/``set_``); ``KernelPointer`` and ``CudaStorage`` implement it,
+  so no torch is involved.
+- a real GPU through NVIDIA's ``cuda-bindings`` (imported only when no interpreter is
+  requested): stream-ordered allocation from the device's default memory pool with a
+  high release threshold (so freed blocks are reused rather than returned to the
+  driver) and ``cuMemcpy`` for copies. This path is not exercised without a GPU.
+
+Both keep the statistics behind ``tritensor.cuda.memory_allocated`` and friends, and
+raise ``tritensor.cuda.OutOfMemoryError`` naming the requested and free bytes.
+"""
+from __future__ import annotations
+
+import os
+import weakref
+
+import numpy as np
+
+from ..device import device as _device
+from ..storage import Storage
+
+#: torch's caching allocator hands out 512-byte blocks; the statistics count the same way.
+_BLOCK = 512
+
+
+def interpreting() -> bool:
+    """True when kernels run in Triton's interpreter (the emulated device)."""
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+_triton_ok = None
+_gpu_count = None
+
+
+def _triton_importable() -> bool:
+    global _triton_ok
+    if _triton_ok is None:
+        try:
+            import triton  # noqa: F401
+            _triton_ok = True
+        except ImportError:
+            _triton_ok = False
+    return _triton_ok
+
+
+def usable() -> bool:
+    """Whether device 'cuda' can run: the interpreter with triton, or a real GPU."""
+    if interpreting():
+        return _triton_importable()
+    return gpu_count() > 0 and _triton_importable()
+
+
+def gpu_count() -> int:
+    """Number of real GPUs (0 without cuda-bindings or a driver); probed once."""
+    global _gpu_count
+    if _gpu_count is None:
+        _gpu_count = _driver_device_count()
+    return _gpu_count
+
+
+def device_count() -> int:
+    return 1 if interpreting() and _triton_importable() else gpu_count()
+
+
+# ------------------------------------------------------------------ statistics
+class _Stats:
+    __slots__ = ("allocated", "peak", "capacity", "fraction")
+
+    def __init__(self):
+        self.allocated = 0
+        self.peak = 0
+        self.capacity = None  # bytes of device memory; probed lazily
+        self.fraction = 1.0
+
+
+_stats = {}
+
+
+def stats(index: int) -> _Stats:
+    s = _stats.get(index)
+    if s is None:
+        s = _stats[index] = _Stats()
+    return s
+
+
+def _rounded(nbytes: int) -> int:
+    return -(-nbytes // _BLOCK) * _BLOCK
+
+
+def _released(index, rounded):
+    stats(index).allocated -= rounded
+
+
+# ------------------------------------------------------------------ storage
+class CudaStorage(Storage):
+    """A device allocation shared by a tensor and its views.
+
+    ``data`` is the backing buffer: a host uint8 array on the emulated device, a
+    ``DeviceAllocation`` on a GPU. The interpreter protocol (``cpu``/``copy_``) is a
+    no-op on the emulated device because the bytes already live in host memory.
+    """
+
+    __slots__ = ("ptr", "nbytes_")
+
+    def __init__(self, data, device, ptr, nbytes):
+        super().__init__(data, device)
+        self.ptr = ptr
+        self.nbytes_ = nbytes
+
+    def nbytes(self) -> int:
+        return self.nbytes_
+
+    def data_ptr(self) -> int:
+        return self.ptr
+
+    def size(self) -> int:
+        return self.nbytes_
+
+    # torch storage protocol used by triton's interpreter
+    def cpu(self):
+        return self
+
+    def copy_(self, other):
+        if other is not self:
+            raise RuntimeError("tritensor: unexpected storage copy from Triton's interpreter")
+        return self
+
+
+def allocate(nbytes: int, device: _device) -> CudaStorage:
+    index = device.index or 0
+    if index >= device_count():
+        raise RuntimeError(f"CUDA error: invalid device ordinal (device {device} requested, "
+                           f"{device_count()} available)")
+    s = stats(index)
+    rounded = _rounded(max(nbytes, 1))
+    limit = _limit(index)
+    if limit is not None and s.allocated + rounded > limit:
+        _out_of_memory(nbytes, limit - s.allocated, index)
+    if interpreting():
+        buf = np.zeros(max(nbytes, 1), np.uint8)
+        storage = CudaStorage(buf, device, buf.ctypes.data, nbytes)
+    else:
+        alloc = _gpu_allocate(max(nbytes, 1), index)
+        storage = CudaStorage(alloc, device, alloc.ptr, nbytes)
+    s.allocated += rounded
+    s.peak = max(s.peak, s.allocated)
+    weakref.finalize(storage, _released, index, rounded)
+    return storage
+
+
+def _limit(index):
+    """Bytes this process may hold on the device (``set_per_process_memory_fraction``)."""
+    s = stats(index)
+    if s.capacity is None:
+        s.capacity = _host_memory() if interpreting() else _gpu_total_memory(index)
+    return int(s.capacity * s.fraction)
+
+
+def _host_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 34
+
+
+def _out_of_memory(requested, free, index):
+    from ..cuda import OutOfMemoryError
+    raise OutOfMemoryError(
+        f"CUDA out of memory. Tried to allocate {_fmt_bytes(requested)} ({requested} bytes) on device "
+        f"{index}; {_fmt_bytes(max(free, 0))} ({max(free, 0)} bytes) free for this process "
+        f"({_fmt_bytes(stats(index).allocated)} already allocated by tritensor).")
+
+
+def _fmt_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.2f} {unit}" if unit != "bytes" else f"{n} bytes"
+        n /= 1024
+
+
+# ------------------------------------------------------------------ host <-> device
+def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
+    """A fresh host copy of ``nbytes`` bytes of ``storage`` from ``byte_offset``."""
+    if interpreting() or isinstance(storage.data, np.ndarray):
+        return storage.data[byte_offset:byte_offset + nbytes].copy()
+    out = np.empty(nbytes, np.uint8)
+    if nbytes:
+        _gpu_copy_dtoh(out, storage.ptr + byte_offset, nbytes)
+    return out
+
+
+def upload(storage: CudaStorage, byte_offset: int, host: np.ndarray) -> None:
+    """Copy the bytes of contiguous host array ``host`` into ``storage`` at ``byte_offset``."""
+    src = np.ascontiguousarray(host).reshape(-1).view(np.uint8)
+    if isinstance(storage.data, np.ndarray):
+        storage.data[byte_offset:byte_offset + src.size] = src
+    elif src.size:
+        _gpu_copy_htod(storage.ptr + byte_offset, src)
+
+
+class KernelPointer:
+    """A pointer kernel argument: ``data_ptr()`` and ``dtype`` as Triton reads them.
+
+    Under the interpreter it also answers the torch-tensor protocol that the interpreter
+    uses to stage arguments (``untyped_storage``, ``storage_offset``, ``new_empty``,
+    ``set_``); since the storage is host memory, staging is the identity.
+    """
+
+    __slots__ = ("storage", "offset", "dtype")
+
+    def __init__(self, storage, offset, dtype):
+        self.storage = storage
+        self.offset = offset  # bytes
+        self.dtype = dtype    # a name Triton understands: 'float32', 'bfloat16', 'int1' ...
+
+    def data_ptr(self) -> int:
+        return self.storage.ptr + self.offset
+
+    def untyped_storage(self):
+        return self.storage
+
+    def storage_offset(self):
+        return self.offset
+
+    def size(self):
+        return ()
+
+    def stride(self):
+        return ()
+
+    def new_empty(self, *args, **kwargs):
+        return KernelPointer(None, 0, self.dtype)
+
+    def set_(self, storage, offset, size, stride):
+        self.storage, self.offset = storage, offset
+        return self
+
+
+# ------------------------------------------------------------------ real GPU (cuda-bindings)
+# Everything below runs only with a GPU; it is kept small and import-guarded.
+_driver = None
+
+
+def _cu():
+    """``cuda.bindings.driver``, initialised; None when unavailable."""
+    global _driver
+    if _driver is None:
+        try:
+            from cuda.bindings import driver
+        except ImportError:
+            _driver = False
+            return None
+        err, = driver.cuInit(0)
+        _driver = driver if err == driver.CUresult.CUDA_SUCCESS else False
+    return _driver or None
+
+
+def _check(result):
+    err, *rest = result
+    drv = _cu()
+    if err != drv.CUresult.CUDA_SUCCESS:
+        raise RuntimeError(f"CUDA driver error: {err}")
+    return rest[0] if len(rest) == 1 else rest
+
+
+def _driver_device_count() -> int:
+    if interpreting():
+        return 0
+    drv = _cu()
+    if drv is None:
+        return 0
+    err, n = drv.cuDeviceGetCount()
+    return n if err == drv.CUresult.CUDA_SUCCESS else 0
+
+
+_contexts = {}
+
+
+def context(index: int):
+    """Make the primary context of GPU ``index`` current (once per thread is enough)."""
+    drv = _cu()
+    ctx = _contexts.get(index)
+    if ctx is None:
+        dev = _check(drv.cuDeviceGet(index))
+        ctx = _contexts[index] = _check(drv.cuDevicePrimaryCtxRetain(dev))
+        pool = _check(drv.cuDeviceGetDefaultMemPool(dev))
+        threshold = drv.cuuint64_t(2**64 - 1)  # keep freed blocks in the pool
+        _check(drv.cuMemPoolSetAttribute(pool, drv.CUmemPool_attribute.CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                         threshold))
+    _check(drv.cuCtxSetCurrent(ctx))
+    return ctx
+
+
+class DeviceAllocation:
+    """A stream-ordered device allocation, freed on the stream when the storage dies."""
+
+    __slots__ = ("ptr", "__weakref__")
+
+    def __init__(self, ptr, index, stream):
+        self.ptr = ptr
+        weakref.finalize(self, _gpu_free, ptr, index, stream)
+
+
+def _gpu_allocate(nbytes, index):
+    from ..cuda import current_stream
+    drv = _cu()
+    context(index)
+    stream = current_stream(index).handle
+    err, ptr = drv.cuMemAllocAsync(nbytes, stream)
+    if err == drv.CUresult.CUDA_ERROR_OUT_OF_MEMORY:
+        free, _ = _check(drv.cuMemGetInfo())
+        _out_of_memory(nbytes, free, index)
+    if err != drv.CUresult.CUDA_SUCCESS:
+        raise RuntimeError(f"CUDA driver error: {err}")
+    return DeviceAllocation(int(ptr), index, stream)
+
+
+def _gpu_free(ptr, index, stream):
+    drv = _cu()
+    if drv is not None:
+        drv.cuMemFreeAsync(ptr, stream)
+
+
+def _gpu_total_memory(index) -> int:
+    drv = _cu()
+    context(index)
+    return _check(drv.cuDeviceTotalMem(_check(drv.cuDeviceGet(index))))
+
+
+def _gpu_copy_dtoh(out, src_ptr, nbytes):
+    from ..cuda import current_stream
+    drv = _cu()
+    stream = current_stream().handle
+    _check(drv.cuMemcpyDtoHAsync(out.ctypes.data, src_ptr, nbytes, stream))
+    _check(drv.cuStreamSynchronize(stream))
+
+
+def _gpu_copy_htod(dst_ptr, src):
+    from ..cuda import current_stream
+    drv = _cu()
+    stream = current_stream().handle
+    _check(drv.cuMemcpyHtoDAsync(dst_ptr, src.ctypes.data, src.size, stream))
+    _check(drv.cuStreamSynchronize(stream))  # the host buffer may be freed right after

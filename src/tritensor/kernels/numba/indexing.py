@@ -1,0 +1,148 @@
+"""Indexed copies over strided operands: gather, scatter, masked fill, nonzero, tril.
+
+Every kernel is one odometer walk over an N-D iteration space that carries one storage
+offset per operand, so any strides (0 for broadcast, negative for flip) work without
+copies and one compiled kernel serves every rank. The three operands ``a, b, c`` are
+flat storage buffers; ``strides[k, d]`` is operand k's stride (in elements) along
+iteration dim d and ``base[k]`` its starting offset. What happens at each position is a
+small ``body`` bound by ``specialize`` (gather: ``a[oa] = b[ob + c[oc] * p0]``, ...),
+and the walk covers linear positions ``start:stop`` so launches can be split.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._specialize import specialize
+
+inline = numba.njit(inline="always", cache=True)
+
+
+def _walk(a, b, c, shape, strides, base, p0, p1, start, stop):
+    nd = shape.shape[0]
+    idx = np.zeros(nd, np.int64)
+    oa, ob, oc = base[0], base[1], base[2]
+    pos = start
+    for d in range(nd - 1, -1, -1):
+        i = pos % shape[d]
+        pos //= shape[d]
+        idx[d] = i
+        oa += i * strides[0, d]
+        ob += i * strides[1, d]
+        oc += i * strides[2, d]
+    for _ in range(start, stop):
+        body(a, b, c, oa, ob, oc, idx, p0, p1)  # noqa: F821 - bound by specialize
+        d = nd - 1
+        while d >= 0:
+            idx[d] += 1
+            oa += strides[0, d]
+            ob += strides[1, d]
+            oc += strides[2, d]
+            if idx[d] < shape[d]:
+                break
+            oa -= strides[0, d] * shape[d]
+            ob -= strides[1, d] * shape[d]
+            oc -= strides[2, d] * shape[d]
+            idx[d] = 0
+            d -= 1
+
+
+# ---------------------------------------------------------------- bodies
+@inline
+def _take(a, b, c, oa, ob, oc, idx, step, size):
+    """a = b at the position c picks along the indexed dim (negative c counts from ``size``)."""
+    j = c[oc]
+    if j < 0:
+        j += size
+    a[oa] = b[ob + j * step]
+
+
+def _put(a, b, c, oa, ob, oc, idx, step, size):
+    """a at the position c picks = combine(itself, b)."""
+    j = c[oc]
+    if j < 0:
+        j += size
+    p = oa + j * step
+    a[p] = combine(a[p], b[ob])  # noqa: F821 - bound by specialize
+
+
+@inline
+def _masked_fill(a, b, c, oa, ob, oc, idx, p0, p1):
+    if c[oc]:
+        a[oa] = b[ob]
+
+
+@inline
+def _nonzero(a, b, c, oa, ob, oc, idx, p0, p1):
+    """Append the multi-index of each nonzero c to the rows of ``a``; ``b[0]`` counts rows."""
+    if c[oc]:
+        k = b[0]
+        for d in range(idx.shape[0]):
+            a[k, d] = idx[d]
+        b[0] = k + 1
+
+
+@inline
+def _tri(a, b, c, oa, ob, oc, idx, diagonal, upper):
+    """tril (upper=0) / triu (upper=1) of the last two iteration dims."""
+    nd = idx.shape[0]
+    offset = idx[nd - 1] - idx[nd - 2]
+    keep = offset >= diagonal if upper else offset <= diagonal
+    if keep:
+        a[oa] = b[ob]
+    else:
+        a[oa] = 0
+
+
+# ---------------------------------------------------------------- combine functions
+@inline
+def _assign(old, new):
+    return new
+
+
+@inline
+def _add(old, new):
+    return old + new
+
+
+@inline
+def _mul(old, new):
+    return old * new
+
+
+@inline
+def _max(old, new):
+    """Larger of the two; NaN wins (torch's amax)."""
+    return new if (new > old or new != new) else old
+
+
+@inline
+def _min(old, new):
+    return new if (new < old or new != new) else old
+
+
+@inline
+def _or(old, new):
+    return old or new
+
+
+@inline
+def _and(old, new):
+    return old and new
+
+
+COMBINE = {None: _assign, "add": _add, "multiply": _mul, "amax": _max, "amin": _min,
+           "bool_add": _or, "bool_multiply": _and, "bool_amax": _or, "bool_amin": _and}
+
+_BODIES = {"take": _take, "masked_fill": _masked_fill, "nonzero": _nonzero, "tri": _tri}
+
+
+def kernel(name: str):
+    """The walk specialised for ``name``: a body above, or ``put_<reduce>`` for scatters."""
+    if name.startswith("put_"):
+        reduce = name[4:]
+        body = specialize(_put, name, combine=COMBINE[None if reduce == "assign" else reduce],
+                          jit_options={"inline": "always"})
+    else:
+        body = _BODIES[name]
+    return specialize(_walk, name, body=body)

@@ -1,0 +1,1 @@
+"""Triton kernels of the 'cuda' backend (run by Triton's interpreter on the emulated device)."""

@@ -1,0 +1,539 @@
+"""Elementwise Triton kernels: one generic kernel, specialised per op by a scalar function.
+
+The op names are those of ``kernels/numba/elementwise.py``; each is a ``@triton.jit``
+function of (blocks of) operands in the compute dtype. ``elementwise_kernel`` receives
+the op as a constexpr, so Triton compiles one kernel per (op, arity, dtypes, layout):
+a single template, no per-op kernel source.
+
+Operands are pointers (read in place through per-operand strides: broadcast dims have
+stride 0, transposed views their own strides) or scalars. The output and every pointer
+operand share the (collapsed) output shape; ``CONTIG`` selects the fast path where all
+are dense and offsets are the linear index. ``INT64`` widens index arithmetic when an
+offset may pass 2**31. 16-bit floats arrive widened to fp32 (the compute dtype), and
+float64 scalars travel as their int64 bits because Triton passes Python floats as fp32.
+
+Only ``tl`` primitives are used, so every op also runs in Triton's interpreter (which
+cannot call libdevice); log1p/expm1 use Goldberg's compensated forms, and the inverse
+trigonometric functions Cephes' range reductions and approximations (single or double).
+"""
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+INF: tl.constexpr = float("inf")
+NAN: tl.constexpr = float("nan")
+PI: tl.constexpr = 3.141592653589793
+PI_2: tl.constexpr = 1.5707963267948966
+PI_4: tl.constexpr = 0.7853981633974483
+INV_LN10: tl.constexpr = 0.4342944819032518
+SQRT1_2: tl.constexpr = 0.7071067811865476
+SQRT2_PI: tl.constexpr = 0.7978845608028654
+INV_SQRT_2PI: tl.constexpr = 0.3989422804014327
+
+
+# ---------------------------------------------------------------- helpers
+@triton.jit
+def _div(a, b):
+    # IEEE division: Triton's fp32 ``/`` is approximate on GPUs (fp64 ``/`` is exact)
+    if b.dtype == tl.float32:
+        return tl.div_rn(a, b)
+    else:
+        return a / b
+
+
+@triton.jit
+def _sqrt(x):
+    if x.dtype == tl.float32:
+        return tl.sqrt_rn(x)
+    else:
+        return tl.sqrt(x)
+
+
+@triton.jit
+def _sigmoid(x):
+    return 1.0 / (1.0 + tl.exp(-x))
+
+
+@triton.jit
+def _fmod_floor(a, b):
+    # Python/torch remainder: the result takes the sign of the divisor.
+    r = a % b
+    return tl.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+
+
+@triton.jit
+def _log1p(x):
+    u = 1.0 + x
+    res = tl.log(u) * (x / (u - 1.0))
+    res = tl.where(u == INF, u, res)
+    return tl.where(u == 1.0, x, res)
+
+
+@triton.jit
+def _expm1(x):
+    u = tl.exp(x)
+    res = (u - 1.0) * (x / tl.log(u))
+    res = tl.where(u == INF, u, res)
+    res = tl.where(u - 1.0 == -1.0, u - 1.0, res)
+    return tl.where(u == 1.0, x, res)
+
+
+@triton.jit
+def _tanh(x):
+    e = _expm1(-2.0 * tl.abs(x))
+    t = -e / (e + 2.0)
+    return tl.where(x < 0, -t, t)
+
+
+@triton.jit
+def _atan(x):
+    if x.dtype == tl.float64:
+        return _atan_f64(x)
+    else:
+        return _atan_f32(x)
+
+
+@triton.jit
+def _atan_f32(x):
+    # Cephes atanf: reduce to |z| <= tan(pi/8), then an odd polynomial
+    t = tl.abs(x)
+    big = t > 2.414213562373095
+    mid = t > 0.4142135623730950
+    z = tl.where(big, -1.0 / t, tl.where(mid, (t - 1.0) / (t + 1.0), t))
+    y0 = tl.where(big, PI_2, tl.where(mid, PI_4, 0.0))
+    zz = z * z
+    p = (((8.05374449538e-2 * zz - 1.38776856032e-1) * zz + 1.99777106478e-1) * zz
+         - 3.33329491539e-1) * zz * z + z
+    r = y0 + p
+    return tl.where(x < 0, -r, r)
+
+
+@triton.jit
+def _atan_f64(x):
+    # Cephes atan (double): reduce to |z| <= 0.66, then a rational approximation
+    t = tl.abs(x)
+    big = t > 2.41421356237309504880
+    mid = t > 0.66
+    z = tl.where(big, -1.0 / t, tl.where(mid, (t - 1.0) / (t + 1.0), t))
+    quarters = tl.where(big, 2.0, tl.where(mid, 1.0, 0.0)).to(tl.float64)  # y0 in units of pi/4
+    zz = z * z
+    p = (((-8.750608600031904122785e-1 * zz - 1.615753718733365076637e1) * zz
+          - 7.500855792314704667340e1) * zz - 1.228866684490136173410e2) * zz - 6.485021904942025371773e1
+    q = ((((zz + 2.485846490142306297962e1) * zz + 1.650270098316988542046e2) * zz
+          + 4.328810604912902668951e2) * zz + 4.853903996359136964868e2) * zz + 1.945506571482613964425e2
+    r = quarters * PI_4 + (z * (zz * p / q) + z + quarters * 3.061616997868382943065e-17)
+    return tl.where(x < 0, -r, r)
+
+
+@triton.jit
+def _trunc(x):
+    return tl.where(x < 0, tl.ceil(x), tl.floor(x))
+
+
+@triton.jit
+def _rint(x):
+    # round half to even; x - floor(x) is exact, so no overflow or double rounding
+    f = tl.floor(x)
+    d = x - f
+    odd = (f - 2.0 * tl.floor(f * 0.5)) != 0
+    return f + tl.where((d > 0.5) | ((d == 0.5) & odd), 1.0, 0.0)
+
+
+# ---------------------------------------------------------------- unary
+@triton.jit
+def neg(x): return -x
+@triton.jit
+def abs_(x): return tl.abs(x)
+@triton.jit
+def exp(x): return tl.exp(x)
+@triton.jit
+def exp2(x): return tl.exp2(x)
+@triton.jit
+def log(x): return tl.log(x)
+@triton.jit
+def log2(x): return tl.log2(x)
+@triton.jit
+def log10(x): return tl.log(x) * INV_LN10
+@triton.jit
+def log1p(x): return _log1p(x)
+@triton.jit
+def expm1(x): return _expm1(x)
+@triton.jit
+def sqrt(x): return _sqrt(x)
+@triton.jit
+def rsqrt(x): return _div(1.0, _sqrt(x))
+@triton.jit
+def reciprocal(x): return _div(1.0, x)
+@triton.jit
+def square(x): return x * x
+@triton.jit
+def sin(x): return tl.sin(x)
+@triton.jit
+def cos(x): return tl.cos(x)
+@triton.jit
+def tan(x): return _div(tl.sin(x), tl.cos(x))
+@triton.jit
+def atan(x): return _atan(x)
+@triton.jit
+def asin(x): return _atan(_div(x, _sqrt((1.0 - x) * (1.0 + x))))
+@triton.jit
+def acos(x): return 2.0 * _atan(_sqrt(_div(1.0 - x, 1.0 + x)))
+@triton.jit
+def sinh(x): return 0.5 * (_expm1(x) - _expm1(-x))
+@triton.jit
+def cosh(x): return 0.5 * (tl.exp(x) + tl.exp(-x))
+@triton.jit
+def tanh(x): return _tanh(x)
+@triton.jit
+def sigmoid(x): return _sigmoid(x)
+@triton.jit
+def relu(x): return tl.where((x > 0) | (x != x), x, 0)
+@triton.jit
+def silu(x): return x * _sigmoid(x)
+@triton.jit
+def gelu(x): return 0.5 * x * (1.0 + tl.erf(x * SQRT1_2))
+@triton.jit
+def gelu_tanh(x): return 0.5 * x * (1.0 + _tanh(SQRT2_PI * (x + 0.044715 * x * x * x)))
+@triton.jit
+def erf(x): return tl.erf(x)
+@triton.jit
+def floor(x): return tl.floor(x)
+@triton.jit
+def ceil(x): return tl.ceil(x)
+@triton.jit
+def round_(x): return _rint(x)
+@triton.jit
+def trunc(x): return _trunc(x)
+@triton.jit
+def frac(x): return x - _trunc(x)
+@triton.jit
+def logical_not(x): return x == 0
+@triton.jit
+def bitwise_not(x): return ~x
+@triton.jit
+def isnan(x): return x != x
+@triton.jit
+def isinf(x): return (x == INF) | (x == -INF)
+@triton.jit
+def isfinite(x): return (x == x) & (x != INF) & (x != -INF)
+@triton.jit
+def identity(x): return x
+
+
+@triton.jit
+def sign(x):
+    return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)  # torch: sign(nan) is 0
+
+
+# ---------------------------------------------------------------- unary with scalar parameters
+@triton.jit
+def softplus(x, beta, threshold):
+    bx = x * beta
+    return tl.where(bx > threshold, x, _div(_log1p(tl.exp(bx)), beta))
+
+
+@triton.jit
+def leaky_relu(x, slope): return tl.where(x > 0, x, x * slope)
+@triton.jit
+def elu(x, alpha): return tl.where(x > 0, x, alpha * _expm1(x))
+@triton.jit
+def round_decimals(x, scale): return _div(_rint(x * scale), scale)
+
+
+@triton.jit
+def nan_to_num(x, nan, posinf, neginf):
+    r = tl.where(x == INF, posinf, tl.where(x == -INF, neginf, x))
+    return tl.where(x != x, nan, r)
+
+
+@triton.jit
+def clamp(x, lo, hi):
+    r = tl.minimum(tl.maximum(x, lo), hi)
+    r = tl.where(hi != hi, hi, r)
+    r = tl.where(lo != lo, lo, r)
+    return tl.where(x != x, x, r)
+
+
+@triton.jit
+def clamp_min(x, lo):
+    return tl.where((x != x) | (lo != lo), x + lo, tl.maximum(x, lo))
+
+
+@triton.jit
+def clamp_max(x, hi):
+    return tl.where((x != x) | (hi != hi), x + hi, tl.minimum(x, hi))
+
+
+# ---------------------------------------------------------------- binary
+@triton.jit
+def add(a, b): return a + b
+@triton.jit
+def add_alpha(a, b, alpha): return a + alpha * b
+@triton.jit
+def sub(a, b): return a - b
+@triton.jit
+def mul(a, b): return a * b
+@triton.jit
+def div(a, b): return _div(a, b)
+@triton.jit
+def div_trunc(a, b): return _trunc(_div(a, b))
+@triton.jit
+def div_floor(a, b): return tl.floor(_div(a, b))
+@triton.jit
+def remainder(a, b): return _fmod_floor(a, b)
+@triton.jit
+def fmod(a, b): return a % b
+@triton.jit
+def hypot(a, b): return _sqrt(a * a + b * b)
+
+
+@triton.jit
+def int_div_trunc(a, b):
+    return a // b  # Triton's integer division truncates, like C
+
+
+@triton.jit
+def int_div_floor(a, b):
+    q = a // b
+    return tl.where(((a % b) != 0) & ((a < 0) != (b < 0)), q - 1, q)
+
+
+@triton.jit
+def int_remainder(a, b):
+    return _fmod_floor(a, b)
+
+
+@triton.jit
+def pow_(a, b):
+    # exp2(b * log2|a|) in float64 for accuracy, with the sign and zero cases of C's pow
+    a64 = a.to(tl.float64)
+    b64 = b.to(tl.float64)
+    r = tl.exp2(b64 * tl.log2(tl.abs(a64)))
+    b_int = tl.floor(b64) == b64
+    b_odd = b_int & ((b64 - 2.0 * tl.floor(b64 * 0.5)) != 0)
+    r = tl.where((a64 < 0) & b_odd, -r, r)
+    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), NAN, r)
+    r = tl.where((a64 == -INF) & (b64 < 0), tl.where(b_odd, -0.0, 0.0), r)
+    r = tl.where(b64 == 0, 1.0, r)
+    r = tl.where(a64 == 1.0, 1.0, r)
+    return r.to(a.dtype)
+
+
+@triton.jit
+def int_pow(a, b):
+    result = a * 0 + 1
+    base = a
+    e = b
+    for _ in range(64):
+        result = tl.where((e & 1) != 0, result * base, result)
+        base = base * base
+        e = e >> 1
+    return result
+
+
+@triton.jit
+def atan2(a, b):
+    r = _atan(_div(a, b))
+    r = tl.where(b < 0, tl.where(a >= 0, r + PI, r - PI), r)
+    half_pi = tl.full(r.shape, PI_2, r.dtype)  # (a bare float literal in tl.where is fp32)
+    r = tl.where((b == 0) & (a > 0), half_pi, tl.where((b == 0) & (a < 0), -half_pi, r))
+    return tl.where((b == 0) & (a == 0), tl.where(a == a, 0, a), r)
+
+
+@triton.jit
+def float_floor_divide(a, b):
+    mod = a % b
+    d = _div(a - mod, b)
+    d = tl.where((mod != 0) & ((b < 0) != (mod < 0)), d - 1.0, d)
+    fl = tl.floor(d)
+    fl = tl.where(d - fl > 0.5, fl + 1.0, fl)
+    q = _div(a, b)
+    res = tl.where(d != 0, fl, tl.where(q >= 0, 0.0, -0.0))
+    return tl.where(b == 0, q, res)
+
+
+@triton.jit
+def maximum(a, b):
+    return tl.where(a != a, a, tl.where(b != b, b, tl.where(a > b, a, b)))
+
+
+@triton.jit
+def minimum(a, b):
+    return tl.where(a != a, a, tl.where(b != b, b, tl.where(a < b, a, b)))
+
+
+@triton.jit
+def fmax(a, b): return tl.where((a != a) | (b > a), b, a)
+@triton.jit
+def fmin(a, b): return tl.where((a != a) | (b < a), b, a)
+@triton.jit
+def eq(a, b): return a == b
+@triton.jit
+def ne(a, b): return a != b
+@triton.jit
+def lt(a, b): return a < b
+@triton.jit
+def le(a, b): return a <= b
+@triton.jit
+def gt(a, b): return a > b
+@triton.jit
+def ge(a, b): return a >= b
+@triton.jit
+def logical_and(a, b): return (a != 0) & (b != 0)
+@triton.jit
+def logical_or(a, b): return (a != 0) | (b != 0)
+@triton.jit
+def logical_xor(a, b): return (a != 0) != (b != 0)
+@triton.jit
+def bitwise_and(a, b): return a & b
+@triton.jit
+def bitwise_or(a, b): return a | b
+@triton.jit
+def bitwise_xor(a, b): return a ^ b
+
+
+@triton.jit
+def left_shift(a, b):
+    ok = (b >= 0) & (b < 64)
+    return tl.where(ok, a << tl.where(ok, b, 0), 0)
+
+
+@triton.jit
+def right_shift(a, b):
+    ok = (b >= 0) & (b < 64)
+    return tl.where(ok, a >> tl.where(ok, b, 0), tl.where(a < 0, a >> 63, 0))
+
+
+# ---------------------------------------------------------------- ternary
+@triton.jit
+def lerp(a, b, w):
+    return tl.where(tl.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+@triton.jit
+def where(cond, a, b): return tl.where(cond != 0, a, b)
+@triton.jit
+def addcmul(a, b, c, value): return a + value * b * c
+@triton.jit
+def addcdiv(a, b, c, value): return a + value * _div(b, c)
+
+
+# ---------------------------------------------------------------- backward helpers
+@triton.jit
+def sigmoid_backward(g, y): return g * y * (1 - y)
+@triton.jit
+def tanh_backward(g, y): return g * (1 - y * y)
+@triton.jit
+def relu_backward(g, y): return tl.where(y > 0, g, 0)
+@triton.jit
+def threshold_backward(g, x, threshold): return tl.where(x > threshold, g, 0)
+
+
+@triton.jit
+def silu_backward(g, x):
+    s = _sigmoid(x)
+    return g * s * (1 + x * (1 - s))
+
+
+@triton.jit
+def gelu_backward(g, x):
+    cdf = 0.5 * (1.0 + tl.erf(x * SQRT1_2))
+    pdf = tl.exp(-0.5 * x * x) * INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+@triton.jit
+def gelu_tanh_backward(g, x):
+    inner = SQRT2_PI * (x + 0.044715 * x * x * x)
+    t = _tanh(inner)
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT2_PI * (1 + 3 * 0.044715 * x * x))
+
+
+@triton.jit
+def softplus_backward(g, x, beta, threshold):
+    bx = x * beta
+    return tl.where(bx > threshold, g, g * _sigmoid(bx))
+
+
+_NAMES = {"abs": abs_, "round": round_, "pow": pow_}
+
+
+def scalar_function(name):
+    """The ``@triton.jit`` scalar function implementing op ``name``."""
+    fn = _NAMES.get(name) or (globals().get(name) if not name.startswith("_") else None)
+    if not isinstance(fn, (triton.runtime.JITFunction, getattr(triton.runtime.interpreter,
+                                                               "InterpretedFunction", ()))):
+        raise NotImplementedError(f"elementwise op {name!r} has no Triton kernel in tritensor yet")
+    return fn
+
+
+# ---------------------------------------------------------------- the kernel
+@triton.jit
+def cast_to(v, DTYPE: tl.constexpr):
+    """``v.to(DTYPE)``; bfloat16 is reached through fp32, as torch converts (and as the
+    interpreter needs: its direct int/fp64 -> bf16 cast reinterprets bits)."""
+    if DTYPE == tl.bfloat16 and v.dtype != tl.float32:
+        return v.to(tl.float32).to(DTYPE)
+    else:
+        return v.to(DTYPE)
+
+
+@triton.jit
+def _offsets(idx, shape, strides, NDIM: tl.constexpr):
+    """Element offsets of linear output indices ``idx`` in a view with ``strides``."""
+    off = idx * 0
+    rem = idx
+    for d in tl.static_range(NDIM - 1, -1, -1):
+        off += (rem % shape[d]) * strides[d]
+        rem = rem // shape[d]
+    return off
+
+
+@triton.jit
+def _operand(p, strides, idx, mask, shape, IS_PTR: tl.constexpr, COMPUTE: tl.constexpr,
+             NDIM: tl.constexpr, CONTIG: tl.constexpr, F64_BITS: tl.constexpr, BLOCK: tl.constexpr):
+    if IS_PTR:
+        if CONTIG:
+            v = tl.load(p + idx, mask=mask)
+        else:
+            v = tl.load(p + _offsets(idx, shape, strides, NDIM), mask=mask)
+        return v.to(COMPUTE)
+    else:
+        if F64_BITS:
+            v = tl.cast(tl.cast(p, tl.int64), tl.float64, bitcast=True)
+        else:
+            v = tl.cast(p, COMPUTE)
+        return tl.full([BLOCK], v, COMPUTE)  # a splat: same shape as tensor operands
+
+
+@triton.jit
+def elementwise_kernel(out, a, b, c, d, n, shape, so, sa, sb, sc, sd,
+                       OP: tl.constexpr, ARITY: tl.constexpr, A_PTR: tl.constexpr, B_PTR: tl.constexpr,
+                       C_PTR: tl.constexpr, D_PTR: tl.constexpr, COMPUTE: tl.constexpr,
+                       F64_BITS: tl.constexpr, NDIM: tl.constexpr, CONTIG: tl.constexpr,
+                       INT64: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    if INT64:
+        pid = pid.to(tl.int64)
+    idx = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < n
+    va = _operand(a, sa, idx, mask, shape, A_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
+    if ARITY == 1:
+        r = OP(va)
+    else:
+        vb = _operand(b, sb, idx, mask, shape, B_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
+        if ARITY == 2:
+            r = OP(va, vb)
+        else:
+            vc = _operand(c, sc, idx, mask, shape, C_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
+            if ARITY == 3:
+                r = OP(va, vb, vc)
+            else:
+                vd = _operand(d, sd, idx, mask, shape, D_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
+                r = OP(va, vb, vc, vd)
+    if CONTIG:
+        dst = out + idx
+    else:
+        dst = out + _offsets(idx, shape, so, NDIM)
+    tl.store(dst, cast_to(r, out.dtype.element_ty), mask=mask)

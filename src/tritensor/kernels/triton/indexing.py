@@ -1,0 +1,81 @@
+"""Indexing Triton kernels: one gather kernel (take, gather, index_select, advanced
+indexing), one scatter kernel (scatter, index_add/copy/fill, put, index_put) and tril/triu.
+
+``out[p] = x[xoff(p) + wrap(index[p]) * dim_stride]`` over out's (collapsed) shape, where
+``xoff`` walks x with the indexed dim's stride zeroed and ``index`` is walked with its own
+strides (a vector along the dim for index_select, stride 0 where it broadcasts). Values
+move as raw elements of the same dtype, so no conversion happens. Advanced indexing
+passes a table of precomputed element offsets as the index (dim stride 1).
+"""
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from .elementwise import _offsets
+
+
+@triton.jit
+def take_kernel(out, x, index, n, shape, so, sx, si, dim_stride, dim_size,
+                NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    if INT64:
+        pid = pid.to(tl.int64)
+    idx = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < n
+    i = tl.load(index + _offsets(idx, shape, si, NDIM), mask=mask, other=0).to(tl.int64)
+    i = tl.where(i < 0, i + dim_size, i)
+    v = tl.load(x + _offsets(idx, shape, sx, NDIM) + i * dim_stride, mask=mask)
+    tl.store(out + _offsets(idx, shape, so, NDIM), v, mask=mask)
+
+
+@triton.jit
+def tri_kernel(out, x, n, rows, cols, shape, so, sx, diagonal, UPPER: tl.constexpr, NDIM: tl.constexpr,
+               INT64: tl.constexpr, BLOCK: tl.constexpr):
+    """tril/triu of the last two dims: keep x where col - row is on the kept side of diagonal."""
+    pid = tl.program_id(0)
+    if INT64:
+        pid = pid.to(tl.int64)
+    idx = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < n
+    col = idx % cols
+    row = (idx // cols) % rows
+    if UPPER:
+        keep = col - row >= diagonal
+    else:
+        keep = col - row <= diagonal
+    v = tl.load(x + _offsets(idx, shape, sx, NDIM), mask=mask & keep, other=0)
+    tl.store(out + _offsets(idx, shape, so, NDIM), v, mask=mask)
+
+
+@triton.jit
+def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, OP: tl.constexpr,
+               NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
+    """``dst[doff(p) + wrap(index[p]) * dim_stride] (op)= src[p]`` over the index's shape.
+
+    OP: 0 store, 1 add, 2 max, 3 min. Combining is atomic, so repeated indices all count
+    (the order of plain stores to one element is unspecified, as in torch on a GPU). For
+    bool, add and max are "or" (store True where src is), min is "and".
+    """
+    pid = tl.program_id(0)
+    if INT64:
+        pid = pid.to(tl.int64)
+    idx = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < n
+    i = tl.load(index + _offsets(idx, shape, si, NDIM), mask=mask, other=0).to(tl.int64)
+    i = tl.where(i < 0, i + dim_size, i)
+    v = tl.load(src + _offsets(idx, shape, ss, NDIM), mask=mask).to(dst.dtype.element_ty)
+    target = dst + _offsets(idx, shape, sd, NDIM) + i * dim_stride
+    if OP == 0:
+        tl.store(target, v, mask=mask)
+    elif dst.dtype.element_ty == tl.int1:
+        if OP == 3:
+            tl.store(target, v, mask=mask & (v == 0))
+        else:
+            tl.store(target, v, mask=mask & (v != 0))
+    elif OP == 1:
+        tl.atomic_add(target, v, mask=mask)
+    elif OP == 2:
+        tl.atomic_max(target, v, mask=mask)
+    else:
+        tl.atomic_min(target, v, mask=mask)

@@ -1,0 +1,109 @@
+"""Fused kernels the nn layer can use, looked up by device type.
+
+``CROSS_ENTROPY[device_type]`` is an object with ``forward(x, target, weight, ignore_index,
+eps) -> (loss_rows, row_weights, lse)`` and ``backward(x, target, weight, ignore_index, eps,
+lse, g, total_weight) -> grad_x`` over a 2-d float32/float64 ``x`` (rows = samples).
+A device without an entry uses the composed tensor-op path, so a GPU backend can register
+its own kernel here without touching ``nn``.
+"""
+from __future__ import annotations
+
+from .. import dtypes as _dt
+
+CROSS_ENTROPY = {}
+
+
+class _CpuCrossEntropy:
+    """Numba kernels of ``kernels/numba/cross_entropy.py`` run over row chunks on the CPU pool."""
+
+    @staticmethod
+    def _arrays(x, target, weight):
+        from ..backends import cpu
+        w = cpu.ndarray(weight) if weight is not None else cpu.ndarray(x)[0, :1]
+        return cpu, cpu.ndarray(x), cpu.ndarray(target), w
+
+    def forward(self, x, target, weight, ignore_index, eps):
+        from ..kernels.numba import cross_entropy as k
+        cpu, xa, ta, wa = self._arrays(x, target, weight)
+        bad = k.check_targets(ta, xa.shape[1], ignore_index)
+        if bad >= 0:
+            raise IndexError(f"Target {int(ta[bad])} is out of bounds.")
+        n = xa.shape[0]
+        loss, row_weight, lse = (cpu.empty((n,), x.dtype) for _ in range(3))
+        la, rwa, lsa = cpu.ndarray(loss), cpu.ndarray(row_weight), cpu.ndarray(lse)
+
+        def run(lo, hi):
+            k.forward_rows(xa, ta, wa, weight is not None, ignore_index, eps, lo, hi, la, rwa, lsa)
+        cpu.run_chunks(run, cpu.parallel_chunks(n, minimum=64))
+        return loss, row_weight, lse
+
+    def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight):
+        from ..kernels.numba import cross_entropy as k
+        cpu, xa, ta, wa = self._arrays(x, target, weight)
+        out = cpu.empty(tuple(x.shape), x.dtype)
+        oa, la, ga = cpu.ndarray(out), cpu.ndarray(lse), cpu.ndarray(g.contiguous())
+
+        def run(lo, hi):
+            k.backward_rows(xa, ta, wa, weight is not None, ignore_index, eps, la, ga, total_weight,
+                            lo, hi, oa)
+        cpu.run_chunks(run, cpu.parallel_chunks(xa.shape[0], minimum=64))
+        return out
+
+
+CROSS_ENTROPY["cpu"] = _CpuCrossEntropy()
+FUSED_DTYPES = (_dt.float32, _dt.float64)
+
+
+class _CpuGradNorm:
+    """``kernels/numba/grad_norm.py`` over all gradients at once: one pass to get the norm,
+    one to scale. Takes same-dtype (float32/float64) contiguous CPU tensors only."""
+
+    BLOCK = 1 << 16
+
+    def accepts(self, tensors):
+        dtype = tensors[0].dtype
+        return dtype in FUSED_DTYPES and all(
+            t.dtype is dtype and t.device.type == "cpu" and t.is_contiguous() for t in tensors)
+
+    def _table(self, tensors):
+        import numpy as np
+        addrs = np.array([t.data_ptr() for t in tensors], np.int64)
+        sizes = np.array([t.numel() for t in tensors], np.int64)
+        work = np.array([(i, lo, min(lo + self.BLOCK, n)) for i, n in enumerate(sizes.tolist())
+                         for lo in range(0, n, self.BLOCK)], np.int64).reshape(-1, 3)
+        like = np.empty(0, tensors[0].dtype.storage_np)
+        return addrs, sizes, work, like
+
+    def _run(self, fn, work):
+        from ..backends import cpu
+        cpu.run_chunks(fn, cpu.parallel_chunks(work.shape[0], minimum=2))
+
+    def total_norm(self, tensors, norm_type):
+        """The joint ``norm_type``-norm as a 0-d tensor of the gradients' dtype."""
+        import math
+
+        import numpy as np
+
+        from .. import ops
+        from ..kernels.numba import grad_norm as k
+        addrs, sizes, work, like = self._table(tensors)
+        kind = (k.MAX_ABS if math.isinf(norm_type) else k.SUM_SQUARES if norm_type == 2 else
+                k.SUM_ABS if norm_type == 1 else k.SUM_POW)
+        partials = np.zeros(work.shape[0], np.float64)
+        self._run(lambda a, b: k.partial_norms(addrs, sizes, work[a:b], kind, float(norm_type), like,
+                                               partials[a:b]), work)
+        if kind == k.MAX_ABS:
+            total = partials.max() if not np.isnan(partials).any() else np.nan
+        else:
+            total = partials.sum() ** (1.0 / norm_type) if norm_type != 0 else partials.sum()
+        return ops.tensor(total, dtype=tensors[0].dtype)
+
+    def scale_(self, tensors, coef):
+        """Multiply every gradient by ``coef`` (a Python float rounded to their dtype first)."""
+        from ..kernels.numba import grad_norm as k
+        addrs, sizes, work, like = self._table(tensors)
+        coef = like.dtype.type(coef)
+        self._run(lambda a, b: k.scale(addrs, sizes, work[a:b], coef, like), work)
+
+
+GRAD_NORM = {"cpu": _CpuGradNorm()}

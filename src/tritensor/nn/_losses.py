@@ -1,0 +1,585 @@
+"""Loss functions (the ``nn.functional`` forms); ``nn.modules.loss`` wraps them as modules.
+
+Losses whose torch grad_fn is a single fused node (``MseLossBackward0``, ``NllLossBackward0``,
+``BinaryCrossEntropyBackward0`` ...) are ``Function`` subclasses here: the forward computes
+the reduced loss in one go and the backward writes the closed-form gradient in tensor
+ops (so double backward still works). Losses that torch itself composes (l1, kl_div,
+triplet, label smoothing, probability targets) are composed here the same way.
+"""
+from __future__ import annotations
+
+import warnings
+
+from .. import dtypes as _dt
+from .. import ops
+from . import _fused
+from ..autograd import grad_mode
+from ..autograd.function import Function
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """Map the deprecated ``size_average``/``reduce`` flags to a reduction string, like torch."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='{}' instead."
+                  .format("mean" if size_average in (None, True) and reduce in (None, True) else
+                          "sum" if reduce in (None, True) else "none"), stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_reduction(reduction, allowed=_REDUCTIONS):
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _unreduce(grad, shape, count, reduction):
+    """Gradient of ``_reduce`` w.r.t. its elementwise input: broadcast (and scale for mean)."""
+    if reduction == "none":
+        return grad
+    if reduction == "mean":
+        grad = grad / count
+    return grad.expand(shape)
+
+
+def _warn_size(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+# ---------------------------------------------------------------------------- pointwise losses
+class _DifferenceLoss(Function):
+    """A loss ``f(input - target)`` elementwise, then reduced; subclasses give ``f`` and ``f'``."""
+
+    @staticmethod
+    def pointwise(d, param):
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(d, param):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, input, target, reduction, param):
+        d = input - target
+        ctx.d, ctx.reduction, ctx.param = d, reduction, param
+        return _reduce(cls.pointwise(d, param), reduction)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        d = ctx.d
+        g = _unreduce(grad, d.shape, d.numel(), ctx.reduction) * cls.derivative(d, ctx.param)
+        return g, -g, None, None
+
+
+class _MseLoss(_DifferenceLoss):
+    node_name = "MseLossBackward0"
+
+    @staticmethod
+    def pointwise(d, param):
+        return d * d
+
+    @staticmethod
+    def derivative(d, param):
+        return 2 * d
+
+
+class _HuberLoss(_DifferenceLoss):
+    node_name = "HuberLossBackward0"
+
+    @staticmethod
+    def pointwise(d, delta):
+        a = d.abs()
+        small = (a < delta).to(d.dtype)
+        return small * (0.5 * d * d) + (1 - small) * (delta * (a - 0.5 * delta))
+
+    @staticmethod
+    def derivative(d, delta):
+        return d.clamp(-delta, delta)
+
+
+class _SmoothL1Loss(_DifferenceLoss):
+    node_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def pointwise(d, beta):
+        a = d.abs()
+        small = (a < beta).to(d.dtype)
+        return small * (0.5 * d * d / beta) + (1 - small) * (a - 0.5 * beta)
+
+    @staticmethod
+    def derivative(d, beta):
+        return (d / beta).clamp(-1, 1)
+
+
+def _difference_loss(cls, input, target, reduction, param, name):
+    _check_reduction(reduction)
+    _warn_size(input, target, name)
+    input, target = ops.broadcast_tensors(input, target)
+    return cls.apply(input, target, reduction, param)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        raise NotImplementedError("mse_loss(weight=...) is not supported yet")
+    return _difference_loss(_MseLoss, input, target, reduction, None, "mse_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if weight is not None:
+        raise NotImplementedError("huber_loss(weight=...) is not supported yet")
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    return _difference_loss(_HuberLoss, input, target, reduction, float(delta), "huber_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # torch falls back to l1_loss
+        return l1_loss(input, target, reduction=reduction)
+    return _difference_loss(_SmoothL1Loss, input, target, reduction, float(beta), "smooth_l1_loss")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if weight is not None:
+        raise NotImplementedError("l1_loss(weight=...) is not supported yet")
+    _warn_size(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+# ---------------------------------------------------------------------------- binary cross entropy
+def _check_same_size(input, target, message):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(message.format(target=target.shape, input=input.shape))
+
+
+def _expand_weight(weight, shape):
+    return None if weight is None else weight.expand(ops.broadcast_shapes(tuple(weight.shape), tuple(shape)))
+
+
+class _BinaryCrossEntropy(Function):
+    """``-w (y log x + (1 - y) log(1 - x))`` with logs clamped at -100, as in torch."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):
+        if not bool(((input >= 0) & (input <= 1)).all()):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        log_x = input.log().clamp_min(-100)
+        log_1mx = (1 - input).log().clamp_min(-100)
+        loss = -(target * log_x + (1 - target) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        ctx.saved = (input, target, weight, log_x, log_1mx)
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, weight, log_x, log_1mx = ctx.saved
+        g = _unreduce(grad, input.shape, input.numel(), ctx.reduction)
+        if weight is not None:
+            g = g * weight
+        grad_input = g * (input - target) / ((1 - input) * input).clamp_min(1e-12)
+        grad_target = g * (log_1mx - log_x) if ctx.needs_input_grad[1] else None
+        return grad_input, grad_target, None, None
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size(input, target, "Using a target size ({target}) that is different to the input size "
+                                    "({input}) is deprecated. Please ensure they have the same size.")
+    return _BinaryCrossEntropy.apply(input, target, _expand_weight(weight, target.shape), reduction)
+
+
+class _BinaryCrossEntropyWithLogits(Function):
+    """``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``, computed stably; times weight."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):
+        softplus_neg = (-input).clamp_min(0) + (-input.abs()).exp().log1p()
+        log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * softplus_neg
+        if weight is not None:
+            loss = loss * weight
+        ctx.saved = (input, target, weight, pos_weight, softplus_neg)
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, weight, pos_weight, softplus_neg = ctx.saved
+        g = _unreduce(grad, input.shape, input.numel(), ctx.reduction)
+        if weight is not None:
+            g = g * weight
+        s = input.sigmoid()
+        if pos_weight is None:
+            grad_input = g * (s - target)
+            grad_target = -g * input
+        else:
+            grad_input = g * (((pos_weight - 1) * target + 1) * s - pos_weight * target)
+            grad_target = g * ((pos_weight - 1) * softplus_neg - input)
+        return grad_input, grad_target if ctx.needs_input_grad[1] else None, None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size(input, target, "Target size ({target}) must be the same as input size ({input})")
+    return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# ---------------------------------------------------------------------------- nll / cross entropy
+def _class_view(t, ndim):
+    """A (C,) per-class tensor viewed to broadcast along dim 1 of an ``ndim``-d input."""
+    return t.view((1, -1) + (1,) * (ndim - 2))
+
+
+def _check_nll_args(input, target, weight):
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if target.dtype is not _dt.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_dt_name(target.dtype)}")
+    batched = input.dim() > 1
+    if batched and target.dim() + 1 != input.dim() and not (input.dim() == 2 and target.dim() <= 1):
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
+                           f"{list(target.shape)}")
+    if input.dim() == 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if not batched and target.dim() != 0:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if batched and input.shape[0] != (target.shape[0] if target.dim() else 1):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.dim() else 1}).")
+    if batched and input.dim() > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
+    n_classes = input.shape[1] if batched else input.shape[0]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _dt_name(d):
+    return {_dt.float32: "Float", _dt.float64: "Double", _dt.float16: "Half", _dt.bfloat16: "BFloat16",
+            _dt.int32: "Int", _dt.int16: "Short", _dt.int8: "Char", _dt.uint8: "Byte",
+            _dt.bool: "Bool"}.get(d, str(d))
+
+
+def _target_mask(input, target, weight, ignore_index):
+    """(N, C, ...) float mask: the target class's weight at each position, 0 elsewhere/ignored.
+
+    Out-of-range targets (other than ``ignore_index``) raise IndexError, like torch on CPU.
+    """
+    n_classes = input.shape[1]
+    valid = target != ignore_index
+    if target.numel():
+        bad = valid & ((target < 0) | (target >= n_classes))
+        if bool(bad.any()):
+            raise IndexError(_out_of_bounds_message(target, bad))
+    classes = _class_view(ops.arange(n_classes, device=input.device), input.dim())
+    mask = ((target.unsqueeze(1) == classes) & valid.unsqueeze(1)).to(input.dtype)
+    return mask if weight is None else mask * _class_view(weight.to(input.dtype), input.dim())
+
+
+def _out_of_bounds_message(target, bad):
+    flat_t, flat_bad = target.reshape(-1).tolist(), bad.reshape(-1).tolist()
+    return f"Target {next(t for t, b in zip(flat_t, flat_bad) if b)} is out of bounds."
+
+
+class _NllLoss(Function):
+    """``-sum_c w[c] [target == c] input[:, c]``, reduced (mean divides by the total weight)."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction):
+        unbatched = input.dim() == 1
+        x = input.unsqueeze(0) if unbatched else input
+        t = target.reshape(1) if unbatched else target
+        wmask = _target_mask(x, t, weight, ignore_index)
+        loss = -(x.masked_fill(wmask == 0, 0) * wmask).sum(1)  # -inf (masked) logits elsewhere stay out
+        total = wmask.sum()
+        ctx.saved = (wmask, total, loss.shape, unbatched, reduction)
+        if reduction == "mean":
+            return loss.sum() / total
+        if reduction == "sum":
+            return loss.sum()
+        return loss.squeeze(0) if unbatched else loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        wmask, total, loss_shape, unbatched, reduction = ctx.saved
+        if reduction == "none":
+            g = grad.reshape(loss_shape)
+        else:
+            if reduction == "mean":  # all targets ignored: total and the mask are 0; keep grads 0 like torch
+                grad = grad / (total + (total == 0).to(total.dtype))
+            g = grad.expand(loss_shape)
+        grad_input = -wmask * g.unsqueeze(1)
+        return (grad_input.squeeze(0) if unbatched else grad_input), None, None, None, None
+
+
+class _NllLoss2D(_NllLoss):
+    node_name = "NllLoss2DBackward0"
+
+
+def _nll(input, target, weight, ignore_index, reduction):
+    """Dispatch like torch's nll_loss_nd, so grad_fn names match: (N, C) and (C,) inputs use
+    NllLoss, 4-d inputs NllLoss2d, other ranks NllLoss2d on an (N, C, 1, -1) view."""
+    if input.dim() <= 2:
+        return _NllLoss.apply(input, target, weight, ignore_index, reduction)
+    if input.dim() == 4:
+        return _NllLoss2D.apply(input, target, weight, ignore_index, reduction)
+    n, c = input.shape[0], input.shape[1]
+    out = _NllLoss2D.apply(input.reshape(n, c, 1, -1), target.reshape(n, 1, -1), weight, ignore_index,
+                           reduction)
+    return out.view(target.shape) if reduction == "none" else out
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_nll_args(input, target, weight)
+    return _nll(input, target, weight, ignore_index, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax over the class dim (1, or 0 for unbatched input) followed by nll_loss;
+    ``target`` holds class indices (int64) or class probabilities (same shape, float)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    if target.is_floating_point():
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim)
+    if tuple(target.shape) == tuple(input.shape) and input.dim() > 1:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_dt_name(target.dtype)}")
+    _check_nll_args(input, target, weight)
+    kernel = _fused.CROSS_ENTROPY.get(input.device.type)
+    if kernel is not None and input.dim() == 2:
+        cls = _FusedCrossEntropy if label_smoothing == 0 else _FusedCrossEntropySmoothed
+        return cls.apply(input, target, weight, ignore_index, reduction, float(label_smoothing), kernel)
+    logp = ops.log_softmax(input, class_dim)
+    nll = _nll(logp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    return _label_smoothing(logp, target, weight, ignore_index, reduction, label_smoothing, class_dim, nll)
+
+
+class _FusedCrossEntropy(Function):
+    """Cross entropy over class indices of a 2-d input in one fused kernel pass each way
+    (see ``kernels/numba/cross_entropy.py``). Named like the node torch returns on top."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction, eps, kernel):
+        x = input if input.dtype in _fused.FUSED_DTYPES else input.float()  # fp32 accumulation
+        w = None if weight is None else weight.to(x.dtype).contiguous()
+        loss, row_weight, lse = kernel.forward(x, target, w, ignore_index, eps)
+        total = row_weight.sum() if reduction == "mean" else None
+        ctx.saved = (x, target, w, lse, total, ignore_index, reduction, eps, kernel)
+        if reduction == "mean":
+            loss = loss.sum() / total
+        elif reduction == "sum":
+            loss = loss.sum()
+        return loss.to(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, target, w, lse, total, ignore_index, reduction, eps, kernel = ctx.saved
+        n, n_classes = x.shape
+        g = grad.to(x.dtype)
+        g = g if reduction == "none" else (g / total if reduction == "mean" else g).expand(n)
+        if grad_mode.is_grad_enabled():  # create_graph: the same formula in differentiable tensor ops
+            return _cross_entropy_grad(x, target, w, ignore_index, eps, g), None, None, None, None, None, None
+        total_weight = float(w.sum()) if w is not None else float(n_classes)
+        grad_x = kernel.backward(x, target, w, ignore_index, eps, lse, g, total_weight)
+        return grad_x, None, None, None, None, None, None
+
+
+class _FusedCrossEntropySmoothed(_FusedCrossEntropy):
+    node_name = "AddBackward0"  # torch composes label smoothing and returns the final add
+
+
+def _cross_entropy_grad(x, target, weight, ignore_index, eps, g):
+    """d(loss)/dx = g * ((1 - eps) (w_t p - w_t onehot) + eps / C (W p - w)) on non-ignored rows."""
+    n_classes = x.shape[1]
+    p = ops.softmax(x, 1)
+    wmask = _target_mask(x, target, weight, ignore_index)
+    w_t = wmask.sum(1, keepdim=True)
+    out = (1 - eps) * (p * w_t - wmask)
+    if eps:
+        keep = (target != ignore_index).to(x.dtype).unsqueeze(1)
+        w = ops.ones(n_classes, dtype=x.dtype, device=x.device) if weight is None else weight
+        out = out + (eps / n_classes) * (p * w.sum() - w) * keep
+    return out * g.unsqueeze(1)
+
+
+def _label_smoothing(logp, target, weight, ignore_index, reduction, eps, class_dim, nll):
+    """torch's formula: (1 - eps) * nll + eps / C * (uniform-target loss), ignoring ignore_index."""
+    n_classes = logp.shape[class_dim]
+    keep = (target != ignore_index).to(logp.dtype)
+    if weight is not None:
+        wview = weight.view([-1 if d == class_dim else 1 for d in range(logp.dim())])
+        smooth = -(logp * wview).sum(class_dim) * keep
+    else:
+        smooth = -logp.sum(class_dim) * keep
+    if reduction == "mean":
+        if weight is not None:
+            safe = (target * (target != ignore_index).to(target.dtype))
+            denom = (_class_weights(weight, safe, logp.dtype) * keep).sum()
+        else:
+            denom = keep.sum()
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - eps) * nll + smooth * (eps / n_classes)
+
+
+def _class_weights(weight, target, dtype):
+    """weight[target] elementwise, via a one-hot product (no gather needed)."""
+    classes = ops.arange(weight.numel(), device=target.device)
+    onehot = (target.unsqueeze(-1) == classes).to(dtype)
+    return (onehot * weight.to(dtype)).sum(-1)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, eps, class_dim):
+    if tuple(input.shape) != tuple(target.shape):
+        raise RuntimeError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                           f"({target.shape[0] if target.dim() else 1}).")
+    n_classes = input.shape[class_dim]
+    logp = ops.log_softmax(input, class_dim)
+    if eps > 0:
+        target = target * (1 - eps) + eps / n_classes
+    prod = logp * target
+    if weight is not None:
+        prod = prod * weight.view([-1 if d == class_dim else 1 for d in range(input.dim())])
+    if reduction == "none":
+        return -prod.sum(class_dim)
+    if reduction == "sum":
+        return -prod.sum()
+    return _DivScalar.apply(-prod.sum(), input.numel() / n_classes)
+
+
+class _DivScalar(Function):
+    """Division by a Python number as torch's C++ code does it (grad_fn ``DivBackward1``)."""
+
+    node_name = "DivBackward1"
+
+    @staticmethod
+    def forward(ctx, input, other):
+        ctx.other = other
+        return input / other
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.other, None
+
+
+# ---------------------------------------------------------------------------- kl / triplet
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math "
+                      "definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = _xlogy(target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
+    return _reduce(loss, reduction)
+
+
+class _XLogY(Function):
+    """``x * log(y)`` with 0 where ``x == 0`` (torch.xlogy), and torch's gradients:
+    ``d/dx = xlogy(x != 0, y)``, ``d/dy = x / y`` (nan at 0/0, as in torch)."""
+
+    node_name = "XlogyBackward0"
+
+    @staticmethod
+    def _safe_log(x, y):
+        zero = (x == 0).to(y.dtype)
+        return (y * (1 - zero) + zero).log()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.saved = (x, y)
+        return x * _XLogY._safe_log(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        return grad * _XLogY._safe_log(x, y), grad * x / y
+
+
+def _xlogy(t):
+    return _XLogY.apply(t, t)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    dim = max(x1.dim(), x2.dim()) - 1
+    return ops.norm(x1 - x2 + eps, p, dim, keepdim)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+    a, pos, neg = anchor.dim(), positive.dim(), negative.dim()
+    if not a == pos == neg:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number "
+                           f"of dimensions, but got: anchor {a}D, positive {pos}D, and negative {neg}D "
+                           "inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = ops.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    n1 = (x1 * x1).sum(dim).sqrt()
+    n2 = (x2 * x2).sum(dim).sqrt()
+    return (x1 * x2).sum(dim) / (n1 * n2).clamp_min(eps)
+
+
+__all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy", "kl_div", "pairwise_distance",
+           "triplet_margin_loss", "cosine_similarity"]

@@ -1,0 +1,120 @@
+"""Normalisation as autograd Functions: layer_norm and batch_norm share one mechanism.
+
+Both compute ``xhat = (x - mean) * rstd`` over some "statistics" dims and then an affine
+``xhat * w + b`` whose parameters broadcast along the other dims. When the statistics are
+computed from ``x`` (layer norm; batch norm in training) the backward also flows through
+them; when given (batch norm in eval) it does not. 16-bit inputs compute in float32.
+"""
+from __future__ import annotations
+
+from .. import dtypes as _dt
+from ..autograd.function import Function
+
+_LOW_PRECISION = (_dt.float16, _dt.bfloat16)
+
+
+def _sum_to(t, dims, shape):
+    return t.sum(dims).reshape(shape) if dims else t.reshape(shape)
+
+
+class _Normalize(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stat_dims, affine_shape, eps, mean=None, var=None):
+        """Normalise ``x`` over ``stat_dims``; ``mean``/``var`` given means use them as constants."""
+        out_dtype = x.dtype
+        if out_dtype in _LOW_PRECISION:
+            x = x.float()
+        computed = mean is None
+        if computed:
+            mean = x.mean(stat_dims, keepdim=True)
+            var = ((x - mean) ** 2).mean(stat_dims, keepdim=True)
+        else:
+            mean, var = mean.to(x.dtype).view(affine_shape), var.to(x.dtype).view(affine_shape)
+        rstd = (var + eps).rsqrt()
+        xhat = (x - mean) * rstd
+        y = xhat
+        if weight is not None:
+            y = y * weight.to(x.dtype).view(affine_shape)
+        if bias is not None:
+            y = y + bias.to(x.dtype).view(affine_shape)
+        param_shape = next((p.shape for p in (weight, bias) if p is not None), None)
+        ctx.saved = (xhat, rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype)
+        ctx.stats = (mean, var)
+        return y.to(out_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype = ctx.saved
+        g = grad.to(xhat.dtype)
+        param_dims = tuple(d for d in range(g.dim()) if affine_shape[d] == 1)
+        gxhat = g if weight is None else g * weight.to(g.dtype).view(affine_shape)
+        if computed:
+            gx = rstd * (gxhat - gxhat.mean(stat_dims, keepdim=True)
+                         - xhat * (gxhat * xhat).mean(stat_dims, keepdim=True))
+        else:
+            gx = gxhat * rstd
+        gw = _sum_to(g * xhat, param_dims, param_shape) if ctx.needs_input_grad[1] else None
+        gb = _sum_to(g, param_dims, param_shape) if ctx.needs_input_grad[2] else None
+        return gx.to(out_dtype), gw, gb, None, None, None, None, None
+
+
+class _LayerNorm(_Normalize):
+    node_name = "NativeLayerNormBackward0"
+
+
+class _BatchNorm(_Normalize):
+    node_name = "NativeBatchNormBackward0"
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                               f"shape {list(p.shape)} and normalized_shape = {list(shape)}")
+    stat_dims = tuple(range(input.dim() - k, input.dim()))
+    affine_shape = (1,) * (input.dim() - k) + shape
+    return _LayerNorm.apply(input, weight, bias, stat_dims, affine_shape, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise over every dim but 1. In training, update the running stats in place
+    (``running = (1 - momentum) * running + momentum * batch``, unbiased variance)."""
+    if input.dim() < 2:
+        raise ValueError(f"Expected 2D or more input (got {input.dim()}D input)")
+    n_channels = input.shape[1]
+    stat_dims = (0,) + tuple(range(2, input.dim()))
+    count = input.numel() // max(n_channels, 1)
+    if training and count <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         f"{input.shape}")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != n_channels:
+            raise RuntimeError(f"{name} should contain {n_channels} elements not {t.numel()}")
+    affine_shape = (1, n_channels) + (1,) * (input.dim() - 2)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        return _BatchNorm.apply(input, weight, bias, stat_dims, affine_shape, eps, running_mean, running_var)
+    out = _BatchNorm.apply(input, weight, bias, stat_dims, affine_shape, eps)
+    if running_mean is not None or running_var is not None:
+        _update_running_stats(input, stat_dims, count, running_mean, running_var, momentum)
+    return out
+
+
+def _update_running_stats(input, stat_dims, count, running_mean, running_var, momentum):
+    from .. import autograd
+    with autograd.no_grad():
+        x = input.detach().float() if input.dtype in _LOW_PRECISION else input.detach()
+        mean = x.mean(stat_dims)
+        var = x.var(stat_dims, unbiased=False) * (count / (count - 1))
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.to(running_mean.dtype) * momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(var.to(running_var.dtype) * momentum)

@@ -1,0 +1,257 @@
+"""``tritensor.nn.functional``: stateless layers, activations and losses (``torch.nn.functional``).
+
+Everything is written on the Tensor surface; the activations reuse the core ops.
+"""
+from __future__ import annotations
+
+from .. import autograd, dtypes as _dt
+from .. import ops
+from ..autograd.function import Function
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
+                      cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
+                      smooth_l1_loss, triplet_margin_loss)
+from ._norm import batch_norm, layer_norm  # noqa: F401
+
+# ---------------------------------------------------------------------------- activations
+
+
+def _maybe_inplace(name):
+    """``f(input, inplace=False)`` over the core op ``name`` / its in-place ``name_``."""
+    def fn(input, inplace=False):
+        return getattr(input, name + "_")() if inplace else getattr(ops, name)(input)
+    fn.__name__ = name
+    fn.__doc__ = f"torch.nn.functional.{name}"
+    return fn
+
+
+relu = _maybe_inplace("relu")
+silu = _maybe_inplace("silu")
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def sigmoid(input):
+    return ops.sigmoid(input)
+
+
+def tanh(input):
+    return ops.tanh(input)
+
+
+def gelu(input, approximate="none"):
+    return ops.gelu(input, approximate=approximate)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return ops.leaky_relu(input, negative_slope, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return ops.elu(input, alpha, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return ops.softplus(input, beta, threshold)
+
+
+class _Hardtanh(Function):
+    node_name = "HardtanhBackward0"
+
+    @staticmethod
+    def forward(ctx, input, min_val, max_val):
+        ctx.saved = (input, min_val, max_val)
+        return input.clamp(min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, lo, hi = ctx.saved
+        return grad * ((input > lo) & (input < hi)).to(grad.dtype), None, None
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``clamp(input, min_val, max_val)``; the gradient is zero at and beyond the bounds."""
+    if inplace:
+        return input.clamp_(min_val, max_val)
+    return _Hardtanh.apply(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class _LogSigmoid(Function):
+    node_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.input = input
+        return -ops.softplus(-input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ops.sigmoid(-ctx.input)
+
+
+def logsigmoid(input):
+    return _LogSigmoid.apply(input)
+
+
+def _softmax_dim(input, dim):
+    if dim is None:  # torch's legacy implicit choice
+        return 0 if input.dim() in (0, 1, 3) else 1
+    return dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return ops.softmax(input, _softmax_dim(input, dim), dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return ops.log_softmax(input, _softmax_dim(input, dim), dtype=dtype)
+
+
+# ---------------------------------------------------------------------------- linear / dropout
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``; with a bias, one addmm over the flattened batch, like torch."""
+    if bias is None:
+        return ops.matmul(input, weight.t())
+    if input.dim() == 2:
+        return ops.addmm(bias, input, weight.t())
+    out = ops.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
+    return out.view(tuple(input.shape[:-1]) + (weight.shape[0],))
+
+
+def bilinear(input1, input2, weight, bias=None):
+    raise NotImplementedError("bilinear is not supported yet")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0) if inplace else input * ops.zeros_like(input)
+    with autograd.no_grad():
+        mask = ops.empty_like(input).bernoulli_(1 - p).div_(1 - p)
+    return input.mul_(mask) if inplace else input * mask
+
+
+# ---------------------------------------------------------------------------- embedding / one_hot
+class _Embedding(Function):
+    node_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        flat = indices.reshape(-1)
+        ctx.saved = (flat, weight.shape, padding_idx)
+        return weight.index_select(0, flat).view(tuple(indices.shape) + (weight.shape[1],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat, shape, padding_idx = ctx.saved
+        rows = grad.reshape(-1, shape[1])
+        if padding_idx is not None:
+            rows = rows * (flat != padding_idx).to(rows.dtype).unsqueeze(1)
+        return ops.zeros(shape, dtype=grad.dtype, device=grad.device).index_add(0, flat, rows), None, None
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` selected by the integer ``input``; rows at ``padding_idx`` get no gradient."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    if input.is_floating_point() or input.dtype is _dt.bool:
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+                           f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
+                           "embedding)")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    padding_idx = _padding_index(padding_idx, weight.shape[0])
+    return _Embedding.apply(weight, input, padding_idx)
+
+
+def _padding_index(padding_idx, num_embeddings):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % num_embeddings
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding along a new last dim."""
+    if tensor.dtype is not _dt.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() and bool((tensor < 0).any()):
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max().item()) + 1
+    elif num_classes < -1:
+        raise RuntimeError("num_classes should be positive")
+    elif tensor.numel() and bool((tensor >= num_classes).any()):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == ops.arange(num_classes, device=tensor.device)).long()
+
+
+# ---------------------------------------------------------------------------- pad / normalize
+class _ConstantPadNd(Function):
+    """Pad (or crop, for negative amounts) the last dims; backward is the opposite pad."""
+
+    node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, input, pad, value):
+        ctx.pad = pad
+        n = len(pad) // 2
+        out_shape = list(input.shape)
+        src, dst_slices = input, [slice(None)] * input.dim()
+        for i in range(n):
+            d = input.dim() - 1 - i
+            left, right = pad[2 * i], pad[2 * i + 1]
+            out_shape[d] = input.shape[d] + left + right
+            if out_shape[d] < 0:
+                raise RuntimeError(f"The input size {input.shape[d]}, plus negative padding {left} and "
+                                   f"{right} resulted in a negative output size, which is invalid. Check "
+                                   f"dimension {d} of your input.")
+            src = src.narrow(d, max(-left, 0), max(input.shape[d] + min(left, 0) + min(right, 0), 0))
+            dst_slices[d] = slice(max(left, 0), max(left, 0) + src.shape[d])
+        out = ops.full(out_shape, value, dtype=input.dtype, device=input.device)
+        if src.numel():
+            out[tuple(dst_slices)] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ConstantPadNd.apply(grad, tuple(-p for p in ctx.pad), 0), None, None
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last ``len(pad) // 2`` dims, ``pad = (last_left, last_right, prev_left, ...)``."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported yet (only 'constant')")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {input.dim()}")
+    return _ConstantPadNd.apply(input, tuple(int(p) for p in pad), 0 if value is None else value)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    denom = ops.norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return ops.flatten(input, start_dim, end_dim)
+
+
+def unflatten(input, dim, sizes):
+    return ops.unflatten(input, dim, sizes)

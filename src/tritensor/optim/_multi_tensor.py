@@ -1,0 +1,154 @@
+"""Host side of the fused optimizer step: one kernel launch per param group and dtype.
+
+Design: parameters stay the user's tensor objects in their own storages (nothing is
+re-homed into a flat buffer, so tied weights, views and ``.data`` keep working). Each
+step gathers a *table of data addresses* (param, grad, state tensors) and sizes, splits
+the elements into fixed-size blocks, and hands the whole table to one Numba launch
+(``tritensor.kernels.numba.optim``), which the CPU backend's thread pool shares out by
+blocks. A tensor that is not contiguous (or a grad of another dtype) goes in as a
+contiguous copy that is written back afterwards, so the kernel only ever sees flat
+memory. Devices or dtypes without a kernel (16-bit floats; 'cuda' until its Triton
+kernel lands) take the optimizer's reference tensor-op path instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..backends import cpu
+from ..kernels.numba import optim as kernels
+
+#: elements per work block: big tensors are shared between threads block by block
+BLOCK = 1 << 16
+
+KERNEL_DTYPES = {_dt.float32: np.dtype(np.float32), _dt.float64: np.dtype(np.float64)}
+LIKE = {d: np.empty(0, d) for d in KERNEL_DTYPES.values()}
+
+
+def use_fused(group) -> bool:
+    """torch's switches: ``fused=None`` and ``foreach=None`` mean our fused kernel.
+
+    ``foreach=True`` is a multi-tensor request too, served by the same launch;
+    ``foreach=False`` (or ``fused=False``) selects the single-tensor reference path.
+    """
+    fused, foreach = group.get("fused"), group.get("foreach")
+    if fused:
+        return True
+    if fused is None:
+        return foreach is not False
+    return bool(foreach)
+
+
+def fused_step(opt, group, params, states):
+    """Update ``params`` (all with grads) of one group: one launch per (device, dtype)."""
+    buckets: dict = {}
+    for p, state in zip(params, states):
+        buckets.setdefault((p.device.type, p.dtype), []).append((p, state))
+    for (device_type, dtype), items in buckets.items():
+        launch = LAUNCHERS.get(device_type)
+        if launch is None or not launch(opt, group, items, dtype):
+            for p, state in items:
+                opt._single_tensor(p, p.grad, state, group)
+
+
+def advance_step(state) -> float:
+    """``state['step'] += 1`` in place (a 0-d tensor, as torch keeps it); the new value."""
+    step_t = state["step"]
+    a = cpu.ndarray(step_t)
+    a[...] = a + 1
+    step_t._bump_version()
+    return float(a)
+
+
+class Table:
+    """The address table of one launch, plus the copies to write back afterwards."""
+
+    def __init__(self, n, np_dtype, rows=kernels.SLOTS):
+        self.addrs = np.empty((rows, n), np.int64)
+        self.sizes = np.empty(n, np.int64)
+        self.np_dtype = np_dtype
+        self.staged = []   # (destination view, contiguous copy)
+        self.keep = []     # read-only copies that must outlive the launch
+
+    def address(self, t, shape, writable, what):
+        if t._shape != shape:
+            raise RuntimeError(f"{what} has shape {list(t._shape)} but its parameter has shape "
+                               f"{list(shape)}")
+        a = cpu.ndarray(t)
+        if a.dtype != self.np_dtype:
+            if writable:
+                raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has another dtype")
+            a = cpu.read(t, self.np_dtype)
+        if not a.flags.c_contiguous:
+            copy = np.ascontiguousarray(a)
+            (self.staged.append((a, copy)) if writable else self.keep.append(copy))
+            a = copy
+        return a.__array_interface__["data"][0]
+
+
+def _launch_cpu(opt, group, items, dtype) -> bool:
+    """One Numba launch over ``items`` [(param, state)]; False if ``dtype`` has no kernel."""
+    np_dtype = KERNEL_DTYPES.get(dtype)
+    if np_dtype is None:
+        return False
+    slots = opt._state_slots(group)
+    hp_values, flag_values = opt._fused_args(group)
+    n = len(items)
+    table = Table(n, np_dtype)
+    addrs, sizes = table.addrs, table.sizes
+    rows = []
+    bumped = []
+    for i, (p, state) in enumerate(items):
+        rows.append(opt._prepare_fused(group, p, state))
+        shape = p._shape
+        sizes[i] = p.numel()
+        addrs[:, i] = table.address(p, shape, True, "parameter")
+        addrs[1, i] = table.address(p.grad, shape, False, "gradient")
+        bumped.append(p)
+        for k, key in enumerate(slots):
+            t = state.get(key)
+            if t is not None:
+                addrs[2 + k, i] = table.address(t, shape, True, f"state '{key}'")
+                bumped.append(t)
+    hp = np.array(hp_values, np_dtype)
+    pt = np.array(rows, np_dtype).reshape(n, -1)
+    flags = np.array(flag_values, np.int64)
+    run_launch(kernels.step_kernel(opt._kernel), addrs, sizes, hp, pt, flags, LIKE[np_dtype])
+    for dst, copy in table.staged:
+        np.copyto(dst, copy)
+    for t in bumped:
+        t._bump_version()
+    return True
+
+
+#: device type -> launcher(opt, group, [(param, state)], dtype) -> bool; a device's fused
+#: kernel registers here (the Triton one for 'cuda' when it lands)
+LAUNCHERS = {"cpu": _launch_cpu}
+
+
+def _work_blocks(sizes):
+    """(tensor, start, stop) rows covering every tensor in blocks of at most ``BLOCK``."""
+    index = np.arange(sizes.shape[0], dtype=np.int64)
+    if sizes.shape[0] == 0 or sizes.max() <= BLOCK:
+        return np.stack([index, np.zeros_like(sizes), sizes], axis=1)
+    counts = (sizes + BLOCK - 1) // BLOCK
+    tensor = np.repeat(index, counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    start = (np.arange(tensor.shape[0], dtype=np.int64) - first) * BLOCK
+    stop = np.minimum(start + BLOCK, sizes[tensor])
+    return np.stack([tensor, start, stop], axis=1)
+
+
+def run_launch(kernel, addrs, sizes, *args):
+    """``kernel(addrs, sizes, work, *args)``, the work blocks shared out over the CPU threads."""
+    work = _work_blocks(sizes)
+    total = int(sizes.sum())
+    if total < cpu.PARALLEL_MIN_ELEMENTS or cpu.NUM_THREADS == 1 or work.shape[0] == 1:
+        kernel(addrs, sizes, work, *args)
+        return
+    # contiguous runs of blocks with about the same number of elements per thread
+    ends = np.cumsum(work[:, 2] - work[:, 1])
+    cuts = np.searchsorted(ends, np.arange(1, cpu.NUM_THREADS) * (total / cpu.NUM_THREADS))
+    bounds = [0, *sorted(set(int(c) + 1 for c in cuts)), work.shape[0]]
+    chunks = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    cpu.run_chunks(lambda a, b: kernel(addrs, sizes, work[a:b], *args), chunks)

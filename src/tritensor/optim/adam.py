@@ -1,0 +1,117 @@
+"""Adam (and, with decoupled weight decay, AdamW): torch.optim.Adam's algorithm and options."""
+from __future__ import annotations
+
+from .. import ops as _ops
+from ..tensor import Tensor
+from . import _multi_tensor
+from .optimizer import Optimizer, _to_scalar, new_step
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, L2 or decoupled weight decay, AMSGrad and maximize."""
+
+    _kernel = "adam"
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(map(_to_scalar, betas))
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        self._check_flags(defaults)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
+                                 ("capturable", False), ("differentiable", False),
+                                 ("decoupled_weight_decay", False), ("fused", None)):
+                group.setdefault(key, default)
+
+    def step(self, closure=None):
+        return self._step_groups(closure)
+
+    def _init_state(self, p, state, group):
+        state["step"] = new_step()
+        state["exp_avg"] = _ops.zeros_like(p)
+        state["exp_avg_sq"] = _ops.zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _ops.zeros_like(p)
+
+    def _single_tensor(self, p, grad, state, group):
+        lr, wd, eps = _to_scalar(group["lr"]), group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        step_t += 1
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p.mul_(1 - lr * wd)
+            else:
+                grad = grad.add(p, alpha=wd)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size, bias_correction2_sqrt = _bias_corrections(lr, beta1, beta2, step_t.item())
+        if group["amsgrad"]:
+            v = _max_exp_avg_sq(state, exp_avg_sq)
+            _ops.maximum(v, exp_avg_sq, out=v)
+        else:
+            v = exp_avg_sq
+        denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
+        p.addcdiv_(exp_avg, denom, value=-step_size)
+
+    # fused: hp = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, eps); pt = (-step_size, bc2 ** 0.5)
+    def _state_slots(self, group):
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _fused_args(self, group):
+        lr, wd = _to_scalar(group["lr"]), group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        hp = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, group["eps"])
+        flags = (group["maximize"], wd != 0, group["decoupled_weight_decay"], group["amsgrad"])
+        return hp, flags
+
+    def _prepare_fused(self, group, p, state):
+        if group["amsgrad"]:
+            _max_exp_avg_sq(state, state["exp_avg_sq"])
+        beta1, beta2 = group["betas"]
+        step = _multi_tensor.advance_step(state)
+        step_size, bias_correction2_sqrt = _bias_corrections(_to_scalar(group["lr"]), beta1, beta2, step)
+        return (-step_size, bias_correction2_sqrt)
+
+
+def _bias_corrections(lr, beta1, beta2, step):
+    """torch's host-side scalars: (lr / (1 - beta1**t), sqrt(1 - beta2**t))."""
+    return lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5
+
+
+def _max_exp_avg_sq(state, exp_avg_sq):
+    """AMSGrad's running max (created if amsgrad was switched on after the first step)."""
+    v = state.get("max_exp_avg_sq")
+    if v is None:
+        v = state["max_exp_avg_sq"] = _ops.zeros_like(exp_avg_sq)
+    return v

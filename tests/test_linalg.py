@@ -1,0 +1,173 @@
+"""Matrix products against torch: every matmul rank combination, dtypes, strides, grads, errors."""
+import numpy as np
+import pytest
+
+import tritensor
+from harness import FLOAT_DTYPES, Arg, check, gradcheck
+from tritensor.kernels.numba import matmul as mm_kernels
+
+rng = np.random.default_rng(0)
+
+
+def data(*shape, dtype="float32"):
+    if dtype in ("int64", "int32", "int16", "int8", "uint8"):
+        return rng.integers(0 if dtype == "uint8" else -4, 5, shape).astype(dtype)
+    return rng.standard_normal(shape).astype(np.float64 if dtype in ("float16", "bfloat16") else dtype)
+
+
+def A(*shape, dtype="float32", grad=False, transpose=False):
+    if transpose:
+        shape = shape[::-1]
+    return Arg(data(*shape, dtype=dtype), dtype, requires_grad=grad, transpose=transpose)
+
+
+MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
+                 ((3,), (5, 3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
+                 ((1, 2, 3), (5, 3, 4)), ((2, 1, 2, 3), (5, 3, 4)), ((4, 1, 2, 3), (1, 6, 3, 2)),
+                 ((0, 3), (3, 2)), ((2, 0), (0, 4)), ((2, 3), (3, 0)), ((3, 2, 0), (0,))]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+def test_matmul_ranks(sa, sb):
+    check(lambda lib, a, b: (lib.matmul(a, b), a @ b, a.matmul(b)), A(*sa), A(*sb))
+
+
+@pytest.mark.parametrize("sa,sb", [s for s in MATMUL_SHAPES if 0 not in s[0] + s[1]])
+def test_matmul_grads(sa, sb):
+    check(lambda lib, a, b: a @ b, A(*sa, dtype="float64", grad=True), A(*sb, dtype="float64", grad=True))
+
+
+@pytest.mark.parametrize("sa,sb",
+                         [((3,), (3,)), ((2, 3), (3,)), ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (5, 3, 4))])
+def test_matmul_gradcheck(sa, sb):
+    gradcheck(lambda lib, a, b: a @ b, data(*sa, dtype="float64"), data(*sb, dtype="float64"))
+
+
+def test_mm_double_backward():
+    def grad_a(lib, a, b):
+        a = a if a.requires_grad else a.requires_grad_()  # finite differences pass plain leaves
+        return lib.autograd.grad((a @ b).square().sum(), (a,), create_graph=True)[0]
+    gradcheck(grad_a, data(2, 3, dtype="float64"), data(3, 4, dtype="float64"))
+
+    def dd(lib, a, b):
+        ga, = lib.autograd.grad(lib.mm(a, b).sin().sum(), (a,), create_graph=True)
+        return ga
+    check(dd, A(2, 3, dtype="float64", grad=True), A(3, 4, dtype="float64", grad=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
+                                   "int8", "uint8"])
+def test_mm_dtypes(dtype):
+    check(lambda lib, a, b: (lib.mm(a, b), a @ b), A(4, 5, dtype=dtype), A(5, 3, dtype=dtype))
+    check(lambda lib, a, b: lib.bmm(a, b), A(2, 4, 5, dtype=dtype), A(2, 5, 3, dtype=dtype))
+    check(lambda lib, a, b: (lib.mv(a, b), a @ b), A(4, 5, dtype=dtype), A(5, dtype=dtype))
+    check(lambda lib, a, b: lib.dot(a, b), A(5, dtype=dtype), A(5, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+@pytest.mark.parametrize("n", [8, 40])  # below and above the BLAS threshold
+def test_mm_noncontiguous(dtype, n):
+    check(lambda lib, a, b: (a @ b, a.t() @ b.t(), a[:, ::2] @ b[::2]),
+          A(n, n, dtype=dtype, transpose=True), A(n, n, dtype=dtype))
+    check(lambda lib, a, b: lib.bmm(a.transpose(1, 2), b), A(3, n, n, dtype=dtype), A(3, n, 5, dtype=dtype))
+    check(lambda lib, a, b: lib.bmm(a.expand(3, n, n), b), A(1, n, n, dtype=dtype), A(3, n, 5, dtype=dtype))
+
+
+def test_large_matmul_matches():
+    check(lambda lib, a, b: a @ b, A(70, 65), A(65, 80))
+    check(lambda lib, a, b: a @ b, A(70, 65, dtype="int64"), A(65, 80, dtype="int64"))
+    check(lambda lib, a, b: a @ b, A(64, 64, dtype="float16"), A(64, 64, dtype="float16"), rtol=2e-2,
+          atol=2e-2)
+
+
+def test_kernel_threshold_and_empty_k():
+    """The Numba path handles ints (never BLAS) and K == 0 (zeros), any strides."""
+    for dtype in (np.int64, np.int32, np.float32, np.float64):
+        for m, k, n in ((3, 0, 4), (2, 3, 4), (40, 40, 40), (1, 1, 1)):
+            a = (rng.integers(-3, 4, (m, k))).astype(dtype)
+            b = (rng.integers(-3, 4, (n, k))).astype(dtype).T  # non-contiguous
+            out = np.full((m, n), 7, dtype)
+            mm_kernels.mm(out, a, b)
+            np.testing.assert_array_equal(out, (a.astype(np.float64) @ b.astype(np.float64)).astype(dtype))
+
+
+def test_addmm_family():
+    f64 = dict(dtype="float64", grad=True)
+    check(lambda lib, c, a, b: (lib.addmm(c, a, b), lib.addmm(c, a, b, beta=0.5, alpha=2),
+                                c.addmm(a, b, alpha=0)), A(2, 4, **f64), A(2, 3, **f64), A(3, 4, **f64))
+    check(lambda lib, c, a, b: lib.addmm(c, a, b), A(4, **f64), A(2, 3, **f64), A(3, 4, **f64))
+    check(lambda lib, c, a, b: lib.addmv(c, a, b, beta=2, alpha=0.5), A(2, **f64), A(2, 3, **f64),
+          A(3, **f64))
+    check(lambda lib, c, a, b: (lib.baddbmm(c, a, b), lib.baddbmm(c, a, b, beta=0.0, alpha=3)),
+          A(5, 2, 4, **f64), A(5, 2, 3, **f64), A(5, 3, 4, **f64))
+    check(lambda lib, c, a, b: lib.addbmm(c, a, b, beta=0.5), A(2, 4, **f64), A(5, 2, 3, **f64),
+          A(5, 3, 4, **f64))
+    check(lambda lib, c, a, b: lib.addmm(c, a, b), A(2, 4, dtype="int64"), A(2, 3, dtype="int64"),
+          A(3, 4, dtype="int64"))
+    nan = Arg(np.full((2, 4), np.nan))
+    check(lambda lib, c, a, b: lib.addmm(c, a, b, beta=0), nan, A(2, 3, dtype="float64"),
+          A(3, 4, dtype="float64"))
+    check(lambda lib, c, a, b: lib.addmm(c, a, b), A(3, 4), A(2, 3), A(3, 4))  # bad input shape
+
+
+def test_dot_outer():
+    f64 = dict(dtype="float64", grad=True)
+    check(lambda lib, a, b: (lib.dot(a, b), lib.inner(a, b), lib.outer(a, b), lib.ger(a, b), a.outer(b)),
+          A(4, **f64), A(4, **f64))
+    check(lambda lib, a, b: lib.outer(a, b), A(3, dtype="int64"), A(2, dtype="int64"))
+    check(lambda lib, a, b: (lib.inner(a, b), a.inner(b[0])), A(2, 3, **f64), A(4, 3, **f64))
+    check(lambda lib, a: lib.inner(a, a[0, 0]), A(2, 3, **f64))
+    check(lambda lib, a, b: lib.inner(a, b), A(2, 3), A(3, 2))
+
+
+def test_errors():
+    check(lambda lib, a, b: lib.mm(a, b), A(2, 3), A(4, 5))
+    check(lambda lib, a, b: lib.mm(a, b), A(2, 3), A(3))
+    check(lambda lib, a, b: lib.mm(a, b), A(2, 3), A(3, 4, dtype="float64"))
+    check(lambda lib, a, b: lib.mm(a, b), A(2, 3, dtype="int64"), A(3, 4))
+    check(lambda lib, a, b: a @ b, A(2, 3), A(2, 3))
+    check(lambda lib, a, b: a @ b, A(3), A(4))
+    check(lambda lib, a, b: a @ b, A(2, 5, 3), A(2, 4, 3))
+    check(lambda lib, a, b: a @ b, A(2, 2, 3), A(3, 3, 4))
+    check(lambda lib, a, b: a @ b, Arg(np.float32(2.0)), A(3))
+    check(lambda lib, a, b: lib.bmm(a, b), A(2, 2, 3), A(3, 3, 4))
+    check(lambda lib, a, b: lib.bmm(a, b), A(2, 3), A(3, 4))
+    check(lambda lib, a, b: lib.mv(a, b), A(2, 3), A(4))
+    check(lambda lib, a, b: lib.mv(a, b), A(2, 3), A(3, 1))
+    check(lambda lib, a, b: lib.dot(a, b), A(3), A(4))
+    check(lambda lib, a, b: lib.dot(a, b), A(3), A(3, dtype="float64"))
+    check(lambda lib, a, b: lib.dot(a, b), A(3, 1), A(3))
+    check(lambda lib, a, b: a @ b, A(3, dtype="bool"), A(3, dtype="bool"))
+    check(lambda lib, a, b: a @ b, A(2, 3, dtype="bool"), A(3, 2, dtype="bool"))
+
+
+def test_error_messages_are_helpful():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        tritensor.ones(2, 3) @ tritensor.ones(4, 5)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        tritensor.ones(2, 3).mm(tritensor.ones(3, 4, dtype=tritensor.float64))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_matmul_grad_dtypes(dtype):
+    check(lambda lib, a, b: lib.matmul(a, b), A(3, 2, 3, dtype=dtype, grad=True),
+          A(3, 4, dtype=dtype, grad=True))
+
+
+def test_out_argument():
+    def f(lib, a, b):
+        o = lib.empty(2, 4)
+        r = lib.mm(a, b, out=o)
+        wrong = lib.zeros(1)
+        r2 = lib.matmul(a, b, out=wrong)  # resized like torch
+        return o, r is o, r2 is wrong, wrong
+    check(f, A(2, 3), A(3, 4))
+    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4, dtype=lib.float64)), A(2, 3), A(3, 4))
+    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4)), A(2, 3, grad=True), A(3, 4))
+    check(lambda lib, a, b, c: lib.addmm(c, a, b, out=lib.empty(2, 4)), A(2, 3), A(3, 4), A(4))
+
+
+@pytest.mark.parametrize("dtype,value", [("int8", 100), ("uint8", 200), ("int16", 3000), ("int64", 2 ** 40)])
+def test_integer_products_wrap_like_torch(dtype, value):
+    a = Arg(np.full((3, 40), value, dtype))
+    check(lambda lib, x: (x @ x.t(), lib.mv(x, x[0]), lib.dot(x[0], x[1])), a)

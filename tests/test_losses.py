@@ -1,0 +1,340 @@
+"""Losses (functional and module forms) against torch: values, gradients, exception types."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tritensor
+from harness import DEVICE, Arg, check, gradcheck
+
+rng = np.random.default_rng(0)
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+def randn(*shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def probs(*shape):
+    return rng.uniform(0.02, 0.98, shape).astype(np.float32)
+
+
+def g(x):
+    return Arg(x, requires_grad=True)
+
+
+def labels(n, c, *extra):
+    return rng.integers(0, c, (n,) + extra).astype(np.int64)
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+# ---------------------------------------------------------------------------- regression losses
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kwargs", [
+    ("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {}), ("huber_loss", {"delta": 0.3}),
+    ("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.4}), ("smooth_l1_loss", {"beta": 0.0}),
+])
+def test_regression_losses(name, kwargs, reduction):
+    check(lambda lib, x, y: getattr(F(lib), name)(x, y, reduction=reduction, **kwargs),
+          g(randn(4, 5)), g(randn(4, 5)))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+def test_regression_losses_broadcast_and_mismatch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, x, y: getattr(F(lib), name)(x, y), g(randn(4, 5)), g(randn(5)))
+        check(lambda lib, x, y: getattr(F(lib), name)(x, y), randn(4, 5), randn(3))
+    with pytest.warns(UserWarning, match="target size"):
+        getattr(tritensor.nn.functional, name)(tritensor.ones(2, 3), tritensor.ones(3))
+
+
+def test_bad_reduction_string():
+    check(lambda lib, x, y: F(lib).mse_loss(x, y, reduction="avg"), randn(3), randn(3))
+    check(lambda lib, x, y: F(lib).cross_entropy(x, y, reduction="avg"), randn(3, 4), labels(3, 4))
+
+
+def test_legacy_size_average_reduce():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, x, y: F(lib).mse_loss(x, y, size_average=False), g(randn(3, 2)), randn(3, 2))
+        check(lambda lib, x, y: F(lib).l1_loss(x, y, reduce=False), g(randn(3, 2)), randn(3, 2))
+
+
+def test_regression_gradcheck_float64():
+    for name in ("mse_loss", "huber_loss", "smooth_l1_loss"):
+        gradcheck(lambda lib, x, y: getattr(lib.nn.functional, name)(x, y, reduction="sum"),
+                  randn(3, 4, dtype=np.float64), randn(3, 4, dtype=np.float64))
+
+
+# ---------------------------------------------------------------------------- cross entropy / nll
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(6, 5), (3, 4, 2, 3)])
+def test_cross_entropy_class_indices(shape, reduction):
+    target = labels(shape[0], shape[1], *shape[2:])
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction), g(randn(*shape)), target)
+
+
+def test_cross_entropy_unbatched():
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), g(randn(5)), np.array(3, dtype=np.int64))
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), g(randn(5)), np.array(3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_weight_and_ignore_index(reduction):
+    t = labels(8, 4)
+    t[[1, 5]] = -100
+    check(lambda lib, x, t, w: F(lib).cross_entropy(x, t, weight=w, reduction=reduction),
+          g(randn(8, 4)), t, np.array([0.5, 2.0, 1.0, 0.1], np.float32))
+    t2 = labels(8, 4)
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, ignore_index=2, reduction=reduction),
+          g(randn(8, 4)), t2)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_label_smoothing(reduction, weighted):
+    t = labels(8, 4)
+    t[2] = -100
+    w = np.array([0.5, 2.0, 1.0, 0.1], np.float32)
+    check(lambda lib, x, t, w: F(lib).cross_entropy(x, t, weight=w if weighted else None, reduction=reduction,
+                                                    label_smoothing=0.2),
+          g(randn(8, 4)), t, w)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_probability_targets(reduction, smoothing):
+    target = rng.dirichlet(np.ones(5), 6).astype(np.float32)
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
+          g(randn(6, 5)), g(target))
+    check(lambda lib, x, t, w: F(lib).cross_entropy(x, t, weight=w, reduction=reduction),
+          g(randn(6, 5)), target, np.linspace(0.5, 1.5, 5).astype(np.float32))
+
+
+def test_cross_entropy_errors():
+    x = randn(4, 3)
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.array([0, 1, 3, 2]))        # index out of range
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.array([0, 1, -2, 2]))       # negative index
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.array([0, 1, 2]))           # batch mismatch
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, randn(4, 2))                   # prob target shape
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.array([0, 1, 1, 2], np.int32))  # int32 target
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.zeros((4, 3), np.int64))    # multi-target
+    check(lambda lib, x, t, w: F(lib).cross_entropy(x, t, weight=w), x, np.array([0, 1, 1, 2]), randn(2))
+    with pytest.raises(IndexError, match="out of bounds"):
+        tritensor.nn.functional.cross_entropy(tritensor.randn(2, 3), tritensor.tensor([0, 7]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(reduction):
+    t = labels(6, 4)
+    t[0] = -100
+    check(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=reduction), g(randn(6, 4)), t)
+    check(lambda lib, x, t, w: F(lib).nll_loss(x, t, weight=w, reduction=reduction),
+          g(randn(2, 4, 3)), labels(2, 4, 3), np.array([1.0, 2.0, 0.5, 0.0], np.float32))
+
+
+def test_cross_entropy_float64_gradcheck():
+    target = tritensor.tensor([2, 0, 1], device=DEVICE)
+    gradcheck(lambda lib, x: lib.nn.functional.cross_entropy(x, target, label_smoothing=0.1),
+              randn(3, 4, dtype=np.float64))
+
+
+def test_cross_entropy_extreme_logits_stay_finite():
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), g(np.array([[1000.0, -1000.0, 0.0]], np.float32)),
+          np.array([1]))
+
+
+# ---------------------------------------------------------------------------- binary cross entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction):
+    check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y, reduction=reduction), g(probs(4, 3)),
+          rng.integers(0, 2, (4, 3)).astype(np.float32))
+    check(lambda lib, p, y, w: F(lib).binary_cross_entropy(p, y, weight=w, reduction=reduction),
+          g(probs(4, 3)), probs(4, 3), np.array([1.0, 0.5, 2.0], np.float32))
+
+
+def test_binary_cross_entropy_edges_and_errors():
+    check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), g(np.array([0.0, 1.0, 0.5], np.float32)),
+          np.array([1.0, 0.0, 1.0], np.float32))  # log clamped at -100, like torch
+    check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), np.array([1.5, 0.2], np.float32),
+          np.array([1.0, 0.0], np.float32))
+    check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), np.array([-0.1, 0.2], np.float32),
+          np.array([1.0, 0.0], np.float32))
+    check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), probs(3, 2), probs(3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits(reduction):
+    y = rng.integers(0, 2, (5, 3)).astype(np.float32)
+    check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y, reduction=reduction),
+          g(randn(5, 3) * 4), g(y))
+    check(lambda lib, x, y, w, pw: F(lib).binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw,
+                                                                           reduction=reduction),
+          g(randn(5, 3) * 4), g(probs(5, 3)), np.array([1.0, 0.3, 2.0], np.float32),
+          np.array([3.0, 1.0, 0.5], np.float32))
+    check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y), randn(5, 3), randn(5))
+
+
+def test_bce_with_logits_large_logits_stable():
+    check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y, reduction="none"),
+          g(np.array([100.0, -100.0, 30.0], np.float32)), np.array([0.0, 1.0, 1.0], np.float32))
+
+
+# ---------------------------------------------------------------------------- kl / triplet
+@pytest.mark.parametrize("reduction", ["none", "sum", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    target = rng.dirichlet(np.ones(4), 3).astype(np.float32)
+    target[0, 1] = 0.0
+    if log_target:
+        target = np.log(target + 0.1)
+    check(lambda lib, x, t: F(lib).kl_div(x, t, reduction=reduction, log_target=log_target),
+          g(np.log(rng.dirichlet(np.ones(4), 3)).astype(np.float32)), g(target))
+
+
+def test_kl_div_mean_warns_like_torch():
+    with pytest.warns(UserWarning, match="batchmean"):
+        tritensor.nn.functional.kl_div(tritensor.zeros(2, 2), tritensor.ones(2, 2))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kwargs", [{}, {"margin": 0.3, "p": 1.0}, {"swap": True}, {"p": 3.0}])
+def test_triplet_margin_loss(reduction, kwargs):
+    check(lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, reduction=reduction, **kwargs),
+          g(randn(6, 4)), g(randn(6, 4)), g(randn(6, 4)))
+
+
+def test_triplet_errors():
+    check(lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n), randn(3, 2), randn(2), randn(3, 2))
+    check(lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, margin=0.0), randn(3, 2), randn(3, 2),
+          randn(3, 2))
+
+
+# ---------------------------------------------------------------------------- modules
+@pytest.mark.parametrize("name,args,kwargs,inputs", [
+    ("MSELoss", (), {}, lambda: (g(randn(3, 4)), randn(3, 4))),
+    ("L1Loss", (), {"reduction": "sum"}, lambda: (g(randn(3, 4)), randn(3, 4))),
+    ("HuberLoss", (), {"delta": 0.5}, lambda: (g(randn(3, 4)), randn(3, 4))),
+    ("SmoothL1Loss", (), {"beta": 0.5}, lambda: (g(randn(3, 4)), randn(3, 4))),
+    ("CrossEntropyLoss", (), {"label_smoothing": 0.1}, lambda: (g(randn(3, 4)), labels(3, 4))),
+    ("NLLLoss", (), {"ignore_index": 1}, lambda: (g(randn(3, 4)), labels(3, 4))),
+    ("BCELoss", (), {}, lambda: (g(probs(3, 4)), probs(3, 4))),
+    ("BCEWithLogitsLoss", (), {}, lambda: (g(randn(3, 4)), probs(3, 4))),
+    ("KLDivLoss", (), {"reduction": "batchmean"}, lambda: (g(randn(3, 4)), probs(3, 4))),
+    ("TripletMarginLoss", (), {"margin": 2.0}, lambda: (g(randn(3, 4)), g(randn(3, 4)), g(randn(3, 4)))),
+])
+def test_loss_modules(name, args, kwargs, inputs):
+    check(lambda lib, *xs: getattr(lib.nn, name)(*args, **kwargs)(*xs), *inputs())
+    ours, ref = getattr(tritensor.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(ref)
+
+
+def test_weighted_loss_modules_register_buffers():
+    w = np.array([1.0, 2.0, 0.5], np.float32)
+    ours = tritensor.nn.CrossEntropyLoss(weight=tritensor.tensor(w))
+    ref = torch.nn.CrossEntropyLoss(weight=torch.tensor(w))
+    assert list(ours.state_dict()) == list(ref.state_dict()) == ["weight"]
+    check(lambda lib, x, t, w: lib.nn.CrossEntropyLoss(weight=w)(x, t), g(randn(5, 3)), labels(5, 3), w)
+    pw = np.array([2.0, 1.0, 0.5], np.float32)
+    check(lambda lib, x, t, pw: lib.nn.BCEWithLogitsLoss(pos_weight=pw)(x, t), g(randn(5, 3)), probs(5, 3),
+          pw)
+    assert list(tritensor.nn.BCEWithLogitsLoss(pos_weight=tritensor.tensor(pw)).state_dict()) == \
+        list(torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw)).state_dict())
+
+
+def test_seed_custom_and_multitask_losses():
+    """The seed's CustomLoss, custom_loss (F.binary_cross_entropy) and MultiTaskLoss, in both libraries."""
+    def run(lib, pred, target, logits, classes):
+        nn, Fn = lib.nn, lib.nn.functional
+
+        class CustomLoss(nn.Module):
+            def __init__(self, alpha=0.5):
+                super().__init__()
+                self.alpha = alpha
+
+            def forward(self, pred, target):
+                mse = lib.mean((pred - target) ** 2)
+                l1 = lib.mean(lib.abs(pred - target))
+                return self.alpha * mse + (1 - self.alpha) * l1
+
+        def custom_loss(pred, target, beta=0.3):
+            base_loss = Fn.binary_cross_entropy(pred, target)
+            penalty = lib.mean(lib.relu(pred - 0.7)) ** 2
+            return base_loss + beta * penalty
+
+        class MultiTaskLoss(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.ce = nn.CrossEntropyLoss()
+                self.mse = nn.MSELoss()
+
+            def forward(self, pred_class, pred_reg, target_class, target_reg):
+                return self.ce(pred_class, target_class) + 0.5 * self.mse(pred_reg, target_reg)
+
+        return (CustomLoss()(pred, target) + custom_loss(pred, target)
+                + MultiTaskLoss()(logits, pred, classes, target))
+
+    check(run, g(probs(4, 3)), probs(4, 3), g(randn(4, 5)), labels(4, 5))
+
+
+def test_loss_on_device_follows_input():
+    x = tritensor.randn(3, 4, device=DEVICE, requires_grad=True)
+    loss = tritensor.nn.CrossEntropyLoss()(x, tritensor.tensor([0, 1, 2], device=DEVICE))
+    loss.backward()
+    assert loss.device.type == DEVICE.split(":")[0] and x.grad.shape == (3, 4)
+
+
+# ---------------------------------------------------------------------------- fused cross entropy path
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_non_contiguous_and_wide_rows(reduction):
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction),
+          Arg(randn(7, 6), requires_grad=True, transpose=True), labels(6, 7))
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction), g(randn(3, 1000) * 30),
+          labels(3, 1000))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("shape", [(5, 4), (5, 4, 3)])
+def test_cross_entropy_dtypes(dtype, shape):
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), Arg(randn(*shape), dtype, requires_grad=True),
+          labels(shape[0], shape[1], *shape[2:]))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (3, 4, 2)])  # fused 2-d path and composed k-d path
+def test_cross_entropy_nan_logits_and_all_ignored(shape):
+    x = randn(*shape)
+    x[1, 2] = np.nan
+    t = labels(shape[0], shape[1], *shape[2:])
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), g(x), t)
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), g(randn(*shape)), np.full(t.shape, -100))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_double_backward(smoothing):
+    """create_graph through the fused kernel's backward (it switches to tensor ops)."""
+    x_np, w_np, t_np = randn(4, 5).astype(np.float64), np.linspace(0.5, 2, 5), np.array([0, 4, 2, 2])
+    results = []
+    for lib in (torch, tritensor):
+        x = lib.tensor(x_np, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(t_np), weight=lib.tensor(w_np),
+                                               label_smoothing=smoothing)
+        (gx,) = lib.autograd.grad(loss, x, create_graph=True)
+        (ggx,) = lib.autograd.grad((gx ** 2).sum(), x)
+        results.append((gx.detach(), ggx))
+    for e, a in zip(*results):
+        np.testing.assert_allclose(np.asarray(a), e.numpy(), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (3, 5, 2)])  # fused 2-d path and composed k-d path
+def test_cross_entropy_masked_minus_inf_logits(shape):
+    x = randn(*shape)
+    x[0, 1] = x[2, 4] = -np.inf  # masked classes (not the targets) leave the loss finite
+    t = np.array([0, 2, 3]) if len(shape) == 2 else np.array([[0, 0], [2, 2], [3, 3]])
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), g(x), t)
