@@ -53,6 +53,8 @@ def table(results, bandwidth, peak) -> str:
     groups = {}
     for bench in results["benchmarks"]:
         info = bench["extra_info"]
+        if "library" not in info:
+            continue  # another bench file's benchmark
         groups.setdefault(bench["group"], {})[info["library"]] = (bench["stats"]["median"], info)
     rows = ["| op | floor | tritensor | NumPy | torch | speed vs NumPy | speed vs torch |",
             "|---|---|---|---|---|---|---|"]

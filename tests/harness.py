@@ -19,6 +19,12 @@ import tritensor
 
 DEVICE = os.environ.get("TRITENSOR_TEST_DEVICE", "cpu")
 
+
+def dev(lib):
+    """The device a test builds tensors on: DEVICE for tritensor, CPU for the torch oracle."""
+    return DEVICE if lib is tritensor else "cpu"
+
+
 #: (rtol, atol) per dtype: fp32 kernels may reassociate sums; 16-bit floats round early.
 TOLERANCES = {
     "float64": (1e-7, 1e-9),

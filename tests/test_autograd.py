@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import Arg, check
+from harness import DEVICE, Arg, check, dev
 
 rng = np.random.default_rng(0)
 
@@ -41,14 +41,14 @@ def graph(t, depth=6):
 def test_grad_fn_names_and_next_functions():
     check(lambda lib, x, w: graph((x * w + w.detach()).mean()), arg(3), arg(3))
     check(lambda lib, x: graph(((x + 1) * 2 - (2 - x) + x ** 2 + 2 ** x + x % 2).sum()), arg(3))
-    check(lambda lib, x: graph((x * lib.ones(3)).exp().sum()), arg(3))
+    check(lambda lib, x: graph((x * lib.ones(3, device=x.device)).exp().sum()), arg(3))
     check(lambda lib, x: graph(x.t().reshape(6)[1:]), arg(2, 3))
     check(lambda lib, x, y: graph(lib.cat([x, y]).sum(0)), arg(2, 2), Arg(data(1, 2)))
 
 
 def test_grad_fn_repr_and_type_name():
     for lib in (torch, tritensor):
-        x = lib.ones(2, requires_grad=True)
+        x = lib.ones(2, requires_grad=True, device=dev(lib))
         out = (x + 1).mean()
         assert re.fullmatch(r"<MeanBackward0 object at 0x[0-9a-f]+>", repr(out.grad_fn))
         assert type(out.grad_fn).__name__ == "MeanBackward0" and out.grad_fn.name() == "MeanBackward0"
@@ -124,8 +124,8 @@ def test_backward_inputs():
 
 def test_first_gradient_is_not_aliased():
     for lib in (torch, tritensor):
-        x = lib.ones(3, requires_grad=True)
-        g = lib.full((3,), 2.0)
+        x = lib.ones(3, requires_grad=True, device=dev(lib))
+        g = lib.full((3,), 2.0, device=dev(lib))
         (x * 1).backward(g)
         assert x.grad.data_ptr() != g.data_ptr()
         g.add_(1)
@@ -145,7 +145,7 @@ def test_non_leaf_grad_only_with_retain_grad():
             return y.grad, z.grad, y.retains_grad, z.retains_grad, x.grad
     check(fn, arg(3))
     for lib in (torch, tritensor):
-        y = lib.ones(2, requires_grad=True) * 2
+        y = lib.ones(2, requires_grad=True, device=dev(lib)) * 2
         with pytest.warns(UserWarning, match="not a leaf Tensor"):
             assert y.grad is None
 
@@ -165,7 +165,8 @@ def test_multi_output_max_dim_partially_used():
 # ---------------------------------------------------------------- autograd.grad
 def test_autograd_grad_basic():
     check(lambda lib, x, y: lib.autograd.grad((x * y).sum(), [x, y]), arg(3), arg(3))
-    check(lambda lib, x: lib.autograd.grad(x.exp(), x, lib.ones(3, dtype=lib.float64)), arg(3))
+    check(lambda lib, x: lib.autograd.grad(x.exp(), x, lib.ones(3, dtype=lib.float64, device=x.device)),
+          arg(3))
     check(lambda lib, x, y: lib.autograd.grad([(x * 2).sum(), (x * y).sum()], [x, y]), arg(3), arg(3))
 
 
@@ -272,13 +273,13 @@ def test_func_grad_has_aux_and_value():
 
 def test_func_value_and_grad():
     x = data(3)
-    value, g = tritensor.func.value_and_grad(lambda t: t.exp().sum())(tritensor.tensor(x))
+    value, g = tritensor.func.value_and_grad(lambda t: t.exp().sum())(tritensor.tensor(x, device=DEVICE))
     tg, tv = torch.func.grad_and_value(lambda t: t.exp().sum())(torch.tensor(x))
-    np.testing.assert_allclose(value.numpy(), tv.numpy())
-    np.testing.assert_allclose(g.numpy(), tg.numpy())
+    np.testing.assert_allclose(value.cpu().numpy(), tv.numpy())
+    np.testing.assert_allclose(g.cpu().numpy(), tg.numpy())
     (value, aux), g = tritensor.func.value_and_grad(lambda t: (t.sum(), t * 2), has_aux=True)(
-        tritensor.tensor(x))
-    np.testing.assert_allclose(aux.numpy(), 2 * x)
+        tritensor.tensor(x, device=DEVICE))
+    np.testing.assert_allclose(aux.cpu().numpy(), 2 * x)
 
 
 def test_func_grad_pytree_argument():
@@ -487,10 +488,11 @@ def test_post_accumulate_grad_hook():
 
 
 def test_grad_setter_checks():
-    check(lambda lib, x: setattr(x, "grad", lib.zeros(2, dtype=lib.float64)), arg(3))
-    check(lambda lib, x: setattr(x, "grad", lib.zeros(3)), arg(3))
+    check(lambda lib, x: setattr(x, "grad", lib.zeros(2, dtype=lib.float64, device=x.device)), arg(3))
+    check(lambda lib, x: setattr(x, "grad", lib.zeros(3, device=x.device)), arg(3))
     check(lambda lib, x: setattr(x, "grad", 3), arg(3))
-    check(lambda lib, x: (setattr(x, "grad", lib.ones(3, dtype=lib.float64)), x.grad)[1], arg(3))
+    check(lambda lib, x: (setattr(x, "grad", lib.ones(3, dtype=lib.float64, device=x.device)), x.grad)[1],
+          arg(3))
 
 
 # ---------------------------------------------------------------- autograd.Function
@@ -574,7 +576,8 @@ def test_custom_function_basic():
 
 def test_custom_function_repr_like_torch():
     for lib in (torch, tritensor):
-        out = _functions(lib)[0].apply(lib.ones(2, requires_grad=True), 2.0, lib.ones(2))
+        d = dev(lib)
+        out = _functions(lib)[0].apply(lib.ones(2, requires_grad=True, device=d), 2.0, lib.ones(2, device=d))
         assert re.fullmatch(r"<torch\.autograd\.function\.ScaleBackward object at 0x[0-9a-f]+>",
                             repr(out.grad_fn))
 
@@ -644,8 +647,8 @@ def test_custom_function_double_backward():
 # ---------------------------------------------------------------- gradcheck
 def test_gradcheck_passes():
     for lib in (torch, tritensor):
-        x = lib.tensor(data(2, 3), requires_grad=True)
-        w = lib.tensor(data(3), requires_grad=True)
+        x = lib.tensor(data(2, 3), requires_grad=True, device=dev(lib))
+        w = lib.tensor(data(3), requires_grad=True, device=dev(lib))
         assert lib.autograd.gradcheck(lambda a, b: (a * b).sin().sum(1), (x, w))
         assert lib.autograd.gradcheck(lambda a: (a.exp(), a.t().mm(a)), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
         assert lib.autograd.gradcheck(_functions(lib)[4].apply, (w,))
@@ -667,7 +670,7 @@ def _bad(lib):
 def test_gradcheck_failure():
     messages = []
     for lib in (torch, tritensor):
-        x = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        x = lib.ones(2, dtype=lib.float64, requires_grad=True, device=dev(lib))
         with pytest.raises(RuntimeError) as info:
             lib.autograd.gradcheck(_bad(lib).apply, (x,))
         assert type(info.value).__name__ == "GradcheckError"
@@ -676,7 +679,8 @@ def test_gradcheck_failure():
     assert messages[0] == messages[1]
     assert issubclass(tritensor.autograd.GradcheckError, RuntimeError)
     with pytest.raises(ValueError):
-        tritensor.autograd.gradcheck(lambda a: a * 2, (tritensor.ones(2, dtype=tritensor.float64),))
+        tritensor.autograd.gradcheck(lambda a: a * 2,
+                                     (tritensor.ones(2, dtype=tritensor.float64, device=DEVICE),))
 
 
 # ---------------------------------------------------------------- in-place and version counter
@@ -715,14 +719,14 @@ def test_modified_saved_tensor_errors():
 def test_modified_saved_tensor_message_names_producer():
     msgs = []
     for lib in (torch, tritensor):
-        x = lib.ones(3, requires_grad=True)
+        x = lib.ones(3, requires_grad=True, device=dev(lib))
         y = x.exp()
         y.add_(1)
         with pytest.raises(RuntimeError) as info:
             y.sum().backward()
-        msgs.append(str(info.value))
-    for m in msgs:
-        assert "modified by an inplace operation: [torch.FloatTensor [3]], which is output 0 of Exp" in m
+        msgs.append((str(info.value), "torch.cuda.FloatTensor" if x.is_cuda else "torch.FloatTensor"))
+    for m, type_name in msgs:
+        assert f"modified by an inplace operation: [{type_name} [3]], which is output 0 of Exp" in m
         assert "is at version 1; expected version 0 instead" in m
 
 
@@ -745,7 +749,7 @@ def test_inplace_on_views():
 
 def test_setitem_with_grad_value_into_plain_tensor():
     def fn(lib, x):
-        y = lib.zeros(2, 3, dtype=lib.float64)
+        y = lib.zeros(2, 3, dtype=lib.float64, device=x.device)
         y[0] = x
         y[1, 1:] = x[:2] * 3
         return y, y.is_leaf, type(y.grad_fn).__name__, graph(y, 2)
@@ -794,10 +798,10 @@ def test_view_inplace_errors():
 def test_errors_like_torch():
     check(lambda lib, x: (lambda y: (y.backward(), y.backward()))((x * x).sum()), arg(3))
     check(lambda lib, x: (x * 2).backward(), arg(3))
-    check(lambda lib, x: (x * 2).sum().backward(lib.ones(2)), arg(3))
+    check(lambda lib, x: (x * 2).sum().backward(lib.ones(2, device=dev(lib))), arg(3))
     check(lambda lib, x: x.numpy(), arg(3))
     check(lambda lib, x: x.requires_grad_(), Arg(np.arange(3)))
-    check(lambda lib: lib.tensor([1, 2], requires_grad=True))
+    check(lambda lib: lib.tensor([1, 2], requires_grad=True, device=dev(lib)))
     check(lambda lib, x: x.sum().backward(), Arg(data(3)))
     check(lambda lib, x, w: lib.autograd.grad((x * 2).sum(), [x, w]), arg(3), Arg(data(3)))
     check(lambda lib, x: x.retain_grad(), Arg(data(3)))
@@ -811,8 +815,10 @@ def test_freed_graph_error_after_autograd_grad():
 
 
 def test_hook_may_not_change_size():
-    check(lambda lib, x: (x.register_hook(lambda g: lib.ones(2)), (x * 2).sum().backward()), arg(3))
-    check(lambda lib, x: (lambda y: (y.register_hook(lambda g: lib.ones(2)), y.sum().backward()))(x * 2),
+    check(lambda lib, x: (x.register_hook(lambda g: lib.ones(2, device=x.device)), (x * 2).sum().backward()),
+          arg(3))
+    check(lambda lib, x: (lambda y: (y.register_hook(lambda g: lib.ones(2, device=x.device)),
+                                     y.sum().backward()))(x * 2),
           arg(3))
 
 
@@ -858,7 +864,7 @@ def test_detect_anomaly():
     lambda F, lib, a, b: F.jvp(lambda t: t * t.exp(), a, b),
     lambda F, lib, a, b: F.hvp(lambda t: (t ** 3).sum(), a, b),
     lambda F, lib, a, b: F.vhp(lambda t: (t.exp() * t).sum(), a, b),
-    lambda F, lib, a, b: F.jacobian(lambda t: lib.ones(2, dtype=lib.float64), a),
+    lambda F, lib, a, b: F.jacobian(lambda t: lib.ones(2, dtype=lib.float64, device=dev(lib)), a),
 ])
 def test_autograd_functional(case):
     check(lambda lib, a, b: case(lib.autograd.functional, lib, a, b), Arg(data(5)), Arg(data(5)))
@@ -881,9 +887,8 @@ def test_diamond_and_reused_values():
 def test_backward_of_several_outputs_sharing_graph():
     def fn(lib, x):
         y = x.exp()
-        lib.autograd.backward([y.sum(), (y * y).sum(), y[0]], [lib.tensor(1.0, dtype=lib.float64),
-                                                              lib.tensor(2.0, dtype=lib.float64),
-                                                              lib.tensor(3.0, dtype=lib.float64)])
+        seeds = [lib.tensor(v, dtype=lib.float64, device=x.device) for v in (1.0, 2.0, 3.0)]
+        lib.autograd.backward([y.sum(), (y * y).sum(), y[0]], seeds)
         return x.grad
     check(fn, arg(3), grad=False)
 
@@ -892,6 +897,6 @@ def test_output_is_input_of_other_output():
     def fn(lib, x):
         y = x * 2
         z = y.exp()
-        ones = lib.ones(3, dtype=lib.float64)
+        ones = lib.ones(3, dtype=lib.float64, device=x.device)
         return lib.autograd.grad([y, z], [x], [ones, ones])
     check(fn, arg(3))

@@ -1,10 +1,13 @@
-"""Zero-copy exchange with numpy and torch: numpy(), __array__, from_numpy, DLPack."""
+"""Zero-copy exchange with numpy and torch: numpy(), __array__, from_numpy, DLPack.
+
+Memory sharing with numpy/torch is inherently CPU-only (``cpu_only``: skipped on other test devices).
+"""
 import numpy as np
 import pytest
 import torch
 
 import tritensor
-from harness import ALL_DTYPES, TORCH_DTYPES, TT_DTYPES
+from harness import ALL_DTYPES, DEVICE, TORCH_DTYPES, TT_DTYPES
 
 rng = np.random.default_rng(0)
 
@@ -23,6 +26,7 @@ def _same(tt, t):
                                   t.float().numpy() if t.dtype is torch.bfloat16 else t.numpy())
 
 
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_torch_from_dlpack_shares_memory(dtype):
     tt = _tt(dtype)
@@ -35,6 +39,7 @@ def test_torch_from_dlpack_shares_memory(dtype):
     assert tt[1, 2].item() == 0
 
 
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_from_dlpack_of_torch_shares_memory(dtype):
     t = torch.tensor(_values(dtype)).to(TORCH_DTYPES[dtype])
@@ -47,6 +52,7 @@ def test_from_dlpack_of_torch_shares_memory(dtype):
     assert t[1, 0].item() == 0
 
 
+@pytest.mark.cpu_only
 def test_dlpack_views_and_shapes():
     base = tritensor.arange(24.0).reshape(4, 6)
     for view in (base.t(), base[:, ::2], base[1:, 2:], base[2], base[1, 1], base.expand(3, 4, 6)):
@@ -60,6 +66,7 @@ def test_dlpack_views_and_shapes():
     assert torch.from_dlpack(z).shape == (0, 3)
 
 
+@pytest.mark.cpu_only
 def test_numpy_dlpack():
     tt = _tt("float32")
     a = np.from_dlpack(tt)
@@ -71,6 +78,7 @@ def test_numpy_dlpack():
     assert arr[1, 1] == -1 and back.dtype is tritensor.int32
 
 
+@pytest.mark.cpu_only
 def test_legacy_capsules():
     t = torch.arange(4.0)
     tt = tritensor.from_dlpack(torch.utils.dlpack.to_dlpack(t))
@@ -80,6 +88,7 @@ def test_legacy_capsules():
     assert back.dtype == torch.int64
 
 
+@pytest.mark.cpu_only
 def test_memory_outlives_producer():
     t = torch.arange(5.0)
     tt = tritensor.from_dlpack(t)
@@ -91,6 +100,7 @@ def test_memory_outlives_producer():
     assert t.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
+@pytest.mark.cpu_only
 def test_dlpack_errors():
     with pytest.raises(BufferError):
         torch.from_dlpack(tritensor.ones(2, requires_grad=True))
@@ -99,6 +109,7 @@ def test_dlpack_errors():
     assert tritensor.from_dlpack(tt) is tt
 
 
+@pytest.mark.cpu_only
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's own __array__
 def test_numpy_and_array_protocol():
     tt = _tt("float64")
@@ -132,8 +143,8 @@ def test_numpy_and_array_protocol():
 
 def test_tensor_from_torch_tensor_data():
     t = torch.tensor([[1.5, 2.0]], dtype=torch.float64)
-    tt = tritensor.tensor(t.numpy())
-    assert tt.dtype is tritensor.float64 and tt.tolist() == [[1.5, 2.0]]
+    tt = tritensor.tensor(t.numpy(), device=DEVICE)
+    assert tt.dtype is tritensor.float64 and tt.tolist() == [[1.5, 2.0]] and tt.device.type == DEVICE
 
 
 def test_device_objects():

@@ -119,14 +119,17 @@ def test_gradients():
 
 def test_out_argument():
     def f(lib, a, b):
-        o = lib.empty(4, 3)
+        o = lib.empty(4, 3, device=a.device)
         r = lib.cat([a, b], out=o)
-        s = lib.empty(0)
+        s = lib.empty(0, device=a.device)
         lib.stack([a, b], 1, out=s)
         return o, r is o, s
     check(f, A(2, 3), A(2, 3))
-    check(lambda lib, a: lib.cat([a, a], out=lib.empty(4, 3, dtype=lib.int64)), A(2, 3))
-    check(lambda lib, a: lib.cat([a, a], out=lib.empty(4, 3, dtype=lib.float64)), A(2, 3, dtype="int64"))
-    check(lambda lib, a: (lib.hstack([a, a], out=lib.empty(0)), lib.vstack([a, a], out=lib.empty(0)),
-                          lib.dstack([a, a], out=lib.empty(0)), lib.column_stack([a, a], out=lib.empty(0))),
-          A(2, 3))
+    check(lambda lib, a: lib.cat([a, a], out=lib.empty(4, 3, dtype=lib.int64, device=a.device)), A(2, 3))
+    check(lambda lib, a: lib.cat([a, a], out=lib.empty(4, 3, dtype=lib.float64, device=a.device)),
+          A(2, 3, dtype="int64"))
+
+    def stacks(lib, a):
+        return tuple(op([a, a], out=lib.empty(0, device=a.device))
+                     for op in (lib.hstack, lib.vstack, lib.dstack, lib.column_stack))
+    check(stacks, A(2, 3))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tritensor
-from harness import FLOAT_DTYPES, Arg, check, gradcheck
+from harness import DEVICE, FLOAT_DTYPES, Arg, check, gradcheck
 from tritensor.kernels.numba import matmul as mm_kernels
 
 rng = np.random.default_rng(0)
@@ -143,9 +143,9 @@ def test_errors():
 
 def test_error_messages_are_helpful():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
-        tritensor.ones(2, 3) @ tritensor.ones(4, 5)
+        tritensor.ones(2, 3, device=DEVICE) @ tritensor.ones(4, 5, device=DEVICE)
     with pytest.raises(RuntimeError, match="same dtype"):
-        tritensor.ones(2, 3).mm(tritensor.ones(3, 4, dtype=tritensor.float64))
+        tritensor.ones(2, 3, device=DEVICE).mm(tritensor.ones(3, 4, dtype=tritensor.float64, device=DEVICE))
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -156,15 +156,17 @@ def test_matmul_grad_dtypes(dtype):
 
 def test_out_argument():
     def f(lib, a, b):
-        o = lib.empty(2, 4)
+        o = lib.empty(2, 4, device=a.device)
         r = lib.mm(a, b, out=o)
-        wrong = lib.zeros(1)
+        wrong = lib.zeros(1, device=a.device)
         r2 = lib.matmul(a, b, out=wrong)  # resized like torch
         return o, r is o, r2 is wrong, wrong
     check(f, A(2, 3), A(3, 4))
-    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4, dtype=lib.float64)), A(2, 3), A(3, 4))
-    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4)), A(2, 3, grad=True), A(3, 4))
-    check(lambda lib, a, b, c: lib.addmm(c, a, b, out=lib.empty(2, 4)), A(2, 3), A(3, 4), A(4))
+    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4, dtype=lib.float64, device=a.device)),
+          A(2, 3), A(3, 4))
+    check(lambda lib, a, b: lib.mm(a, b, out=lib.empty(2, 4, device=a.device)), A(2, 3, grad=True), A(3, 4))
+    check(lambda lib, a, b, c: lib.addmm(c, a, b, out=lib.empty(2, 4, device=a.device)),
+          A(2, 3), A(3, 4), A(4))
 
 
 @pytest.mark.parametrize("dtype,value", [("int8", 100), ("uint8", 200), ("int16", 3000), ("int64", 2 ** 40)])

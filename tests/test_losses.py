@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, check, gradcheck
+from harness import DEVICE, Arg, check, dev, gradcheck, to_numpy
 
 rng = np.random.default_rng(0)
 REDUCTIONS = ["none", "mean", "sum"]
@@ -52,7 +52,8 @@ def test_regression_losses_broadcast_and_mismatch(name):
         check(lambda lib, x, y: getattr(F(lib), name)(x, y), g(randn(4, 5)), g(randn(5)))
         check(lambda lib, x, y: getattr(F(lib), name)(x, y), randn(4, 5), randn(3))
     with pytest.warns(UserWarning, match="target size"):
-        getattr(tritensor.nn.functional, name)(tritensor.ones(2, 3), tritensor.ones(3))
+        getattr(tritensor.nn.functional, name)(tritensor.ones(2, 3, device=DEVICE),
+                                               tritensor.ones(3, device=DEVICE))
 
 
 def test_bad_reduction_string():
@@ -128,7 +129,8 @@ def test_cross_entropy_errors():
     check(lambda lib, x, t: F(lib).cross_entropy(x, t), x, np.zeros((4, 3), np.int64))    # multi-target
     check(lambda lib, x, t, w: F(lib).cross_entropy(x, t, weight=w), x, np.array([0, 1, 1, 2]), randn(2))
     with pytest.raises(IndexError, match="out of bounds"):
-        tritensor.nn.functional.cross_entropy(tritensor.randn(2, 3), tritensor.tensor([0, 7]))
+        tritensor.nn.functional.cross_entropy(tritensor.randn(2, 3, device=DEVICE),
+                                              tritensor.tensor([0, 7], device=DEVICE))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -201,7 +203,8 @@ def test_kl_div(reduction, log_target):
 
 def test_kl_div_mean_warns_like_torch():
     with pytest.warns(UserWarning, match="batchmean"):
-        tritensor.nn.functional.kl_div(tritensor.zeros(2, 2), tritensor.ones(2, 2))
+        tritensor.nn.functional.kl_div(tritensor.zeros(2, 2, device=DEVICE),
+                                       tritensor.ones(2, 2, device=DEVICE))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -322,14 +325,15 @@ def test_cross_entropy_double_backward(smoothing):
     x_np, w_np, t_np = randn(4, 5).astype(np.float64), np.linspace(0.5, 2, 5), np.array([0, 4, 2, 2])
     results = []
     for lib in (torch, tritensor):
-        x = lib.tensor(x_np, requires_grad=True)
-        loss = lib.nn.functional.cross_entropy(x, lib.tensor(t_np), weight=lib.tensor(w_np),
-                                               label_smoothing=smoothing)
+        d = dev(lib)
+        x = lib.tensor(x_np, requires_grad=True, device=d)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(t_np, device=d),
+                                               weight=lib.tensor(w_np, device=d), label_smoothing=smoothing)
         (gx,) = lib.autograd.grad(loss, x, create_graph=True)
         (ggx,) = lib.autograd.grad((gx ** 2).sum(), x)
         results.append((gx.detach(), ggx))
     for e, a in zip(*results):
-        np.testing.assert_allclose(np.asarray(a), e.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(to_numpy(a), e.numpy(), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (3, 5, 2)])  # fused 2-d path and composed k-d path

@@ -402,7 +402,7 @@ def test_batch_norm_cumulative_average_and_no_tracking():
 
 def test_batch_norm_errors():
     with pytest.raises(ValueError):
-        tnn.BatchNorm1d(3)(tritensor.randn(2, 3, 4, 5))
+        tnn.BatchNorm1d(3).to(DEVICE)(tritensor.randn(2, 3, 4, 5, device=DEVICE))
     check(lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True), randn(1, 3))
 
 
@@ -423,7 +423,7 @@ def test_dropout_train_and_eval():
     assert repr(drop) == repr(torch.nn.Dropout(0.3))
     with pytest.raises(ValueError):
         tnn.Dropout(1.5)
-    assert float(F.dropout(tritensor.ones(10), p=1.0).sum()) == 0.0
+    assert float(F.dropout(tritensor.ones(10, device=DEVICE), p=1.0).sum()) == 0.0
 
 
 def test_embedding_forward_backward():
@@ -446,7 +446,7 @@ def test_embedding_bad_index_dtype():
 
 
 def test_embedding_from_pretrained():
-    w = tritensor.tensor(randn(4, 2))
+    w = tritensor.tensor(randn(4, 2), device=DEVICE)
     e = tnn.Embedding.from_pretrained(w)
     assert not e.weight.requires_grad and e.weight.shape == (4, 2)
 
@@ -475,7 +475,7 @@ def test_pad_errors_and_modes():
     check(lambda lib, x: lib.nn.functional.pad(x, (1,)), randn(3, 4))
     check(lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1, 1, 1)), randn(3, 4))
     with pytest.raises(NotImplementedError):
-        F.pad(tritensor.ones(2, 2), (1, 1), mode="reflect")
+        F.pad(tritensor.ones(2, 2, device=DEVICE), (1, 1), mode="reflect")
 
 
 def test_one_hot():
@@ -546,24 +546,24 @@ def test_init_distributions(name, kwargs, expected_std):
 
 
 def test_init_generator_reproducible():
-    a, b = tritensor.empty(5, 5), tritensor.empty(5, 5)
+    a, b = tritensor.empty(5, 5, device=DEVICE), tritensor.empty(5, 5, device=DEVICE)
     tnn.init.kaiming_uniform_(a, generator=tritensor.Generator().manual_seed(3))
     tnn.init.kaiming_uniform_(b, generator=tritensor.Generator().manual_seed(3))
     assert a.tolist() == b.tolist()
 
 
 def test_init_constant_eye_orthogonal():
-    w = tritensor.empty(3, 5)
+    w = tritensor.empty(3, 5, device=DEVICE)
     assert tnn.init.constant_(w, 0.5).tolist() == [[0.5] * 5] * 3
     assert tnn.init.zeros_(w).sum().item() == 0 and tnn.init.ones_(w).sum().item() == 15
-    np.testing.assert_array_equal(np.asarray(tnn.init.eye_(w)), np.eye(3, 5))
+    np.testing.assert_array_equal(to_numpy(tnn.init.eye_(w)), np.eye(3, 5))
     for shape in [(4, 6), (6, 4), (3, 2, 2)]:
-        q = np.asarray(tnn.init.orthogonal_(tritensor.empty(*shape), gain=2.0), dtype=np.float64)
+        q = to_numpy(tnn.init.orthogonal_(tritensor.empty(*shape, device=DEVICE), gain=2.0)).astype(float)
         flat = q.reshape(shape[0], -1)
         gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
         np.testing.assert_allclose(gram, 4 * np.eye(gram.shape[0]), atol=1e-5)
     with pytest.raises(ValueError):
-        tnn.init.xavier_uniform_(tritensor.empty(3))
+        tnn.init.xavier_uniform_(tritensor.empty(3, device=DEVICE))
 
 
 # ---------------------------------------------------------------------------- nn.utils
@@ -594,9 +594,9 @@ def test_clip_grad_norm_nonfinite_and_empty():
     aps[0].grad[0] = float("inf")
     with pytest.raises(RuntimeError, match="non-finite"):
         tnn.utils.clip_grad_norm_(aps, 1.0, error_if_nonfinite=True)
-    assert float(tnn.utils.clip_grad_norm_([tnn.Parameter(tritensor.ones(2))], 1.0)) == 0.0
-    single = tnn.Parameter(tritensor.ones(4))
-    single.grad = tritensor.full((4,), 2.0)
+    assert float(tnn.utils.clip_grad_norm_([tnn.Parameter(tritensor.ones(2, device=DEVICE))], 1.0)) == 0.0
+    single = tnn.Parameter(tritensor.ones(4, device=DEVICE))
+    single.grad = tritensor.full((4,), 2.0, device=DEVICE)
     assert float(tnn.utils.clip_grad_norm_(single, 1.0)) == pytest.approx(4.0)
     assert float(single.grad.norm()) == pytest.approx(1.0, rel=1e-5)
 

@@ -5,6 +5,9 @@ import torch
 
 import tritensor
 
+#: The oracle prints CPU tensors only (torch has no CUDA here); test_cuda_backend checks the cuda suffix.
+pytestmark = pytest.mark.cpu_only
+
 rng = np.random.default_rng(0)
 nan, inf = float("nan"), float("inf")
 

@@ -3,7 +3,7 @@ NaN, errors, gradients (vs torch and finite differences) and double backward."""
 import numpy as np
 import pytest
 
-from harness import FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck
+from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck
 
 rng = np.random.default_rng(0)
 
@@ -220,14 +220,16 @@ def test_errors():
 
 
 def test_out_argument():
-    check(lambda lib, t: (lib.sum(t, 0, out=lib.empty(4, dtype=lib.float64)),
-                          lib.amax(t, 1, out=lib.empty(3, dtype=lib.float64))), Arg(data((3, 4))))
-    check(lambda lib, t: lib.sum(t, 0, out=lib.empty(4, dtype=lib.float32)), Arg(data((3, 4))))
+    check(lambda lib, t: (lib.sum(t, 0, out=lib.empty(4, dtype=lib.float64, device=t.device)),
+                          lib.amax(t, 1, out=lib.empty(3, dtype=lib.float64, device=t.device))),
+          Arg(data((3, 4))))
+    check(lambda lib, t: lib.sum(t, 0, out=lib.empty(4, dtype=lib.float32, device=t.device)),
+          Arg(data((3, 4))))
 
 
 def test_return_types():
     import tritensor
-    x = tritensor.tensor([[1.0, 5.0], [4.0, 2.0]])
+    x = tritensor.tensor([[1.0, 5.0], [4.0, 2.0]], device=DEVICE)
     result = x.max(1)
     assert result.values.tolist() == [5.0, 4.0] and result.indices.tolist() == [1, 0]
     values, indices = x.min(0)
@@ -320,7 +322,7 @@ def test_double_backward_gradcheck():
         def first_grad(lib, x, op=op):
             x = x if x.requires_grad else x.detach().requires_grad_()  # finite-difference calls
             y = op(lib, x)
-            weights = lib.arange(y.numel(), dtype=y.dtype).reshape(y.shape) * 0.1 + 0.3
+            weights = lib.arange(y.numel(), dtype=y.dtype, device=y.device).reshape(y.shape) * 0.1 + 0.3
             (g,) = lib.autograd.grad(y, x, weights, create_graph=True)
             return g
         gradcheck(first_grad, data((2, 3)))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import Arg, check, gradcheck
+from harness import DEVICE, Arg, check, dev, gradcheck
 
 rng = np.random.default_rng(0)
 
@@ -127,13 +127,14 @@ def test_transpose_family():
 def test_expand_broadcast():
     y = Arg(data(3, 1))
     views(lambda lib, x: (x.expand(3, 4), x.expand(2, 3, 4), x.expand(-1, 5), x.expand((2, 3, 1)),
-                          lib.broadcast_to(x, (2, 3, 6)), x.expand_as(lib.zeros(2, 3, 2)), x.expand(3, 1)), y)
+                          lib.broadcast_to(x, (2, 3, 6)), x.expand_as(lib.zeros(2, 3, 2, device=x.device)),
+                          x.expand(3, 1)), y)
     views(lambda lib, x: x.expand(4, 4), y)
     views(lambda lib, x: x.expand(3), y)
     views(lambda lib, x: x.expand(-1, 3, 1), y)
     views(lambda lib, x: x.expand(2, -1, -2), y)
     views(lambda lib, x: x.expand(2, 3), Arg(np.array(1.5, np.float32)))
-    views(lambda lib, x: lib.broadcast_tensors(x, lib.ones(2, 1, 5)), y)
+    views(lambda lib, x: lib.broadcast_tensors(x, lib.ones(2, 1, 5, device=x.device)), y)
     views(lambda lib, x: (x.expand(2, 3, 4), x.expand(3, 2)),
           Arg(data(3, 1, dtype="float64"), requires_grad=True))
     views(lambda lib, x: x.expand(2, 3, 4), Arg(data(3, 4), transpose=True))
@@ -161,7 +162,7 @@ def test_splitting():
     views(lambda lib, t: t.split(0), x)
     views(lambda lib, t: (t.split(2), t.chunk(2, 1), t.unbind(1), t.tensor_split(2)),
           Arg(data(4, 3, dtype="float64"), requires_grad=True))
-    views(lambda lib: (lib.zeros(0, 3).split(2), lib.zeros(0, 3).chunk(3)))
+    views(lambda lib: (lib.zeros(0, 3, device=dev(lib)).split(2), lib.zeros(0, 3, device=dev(lib)).chunk(3)))
 
 
 def test_diagonal():
@@ -219,8 +220,9 @@ def test_contiguity_metadata():
                 x.view(-1)[3:].data_ptr() - x.data_ptr(),
                 x.unsqueeze(0).expand(1, 3, 4).is_contiguous())
     views(f, Arg(data(3, 4)))
-    views(lambda lib: (lib.zeros(0, 3).is_contiguous(), lib.zeros(0, 3).stride(),
-                       lib.zeros(3, 0).t().is_contiguous()))
+    views(lambda lib: (lib.zeros(0, 3, device=dev(lib)).is_contiguous(),
+                       lib.zeros(0, 3, device=dev(lib)).stride(),
+                       lib.zeros(3, 0, device=dev(lib)).t().is_contiguous()))
     views(lambda lib, x: (x.stride(), x.is_contiguous(), x.dim(), x.numel()), Arg(np.array(1.0, np.float32)))
     views(lambda lib, x: x.stride(2), Arg(data(3, 4)))
     views(lambda lib, x: (x.element_size(), x.double().element_size(), x.half().element_size(),
@@ -228,7 +230,7 @@ def test_contiguity_metadata():
 
 
 def test_contiguous_is_identity_when_contiguous():
-    x = tritensor.ones(2, 3)
+    x = tritensor.ones(2, 3, device=DEVICE)
     assert x.contiguous() is x
     t = x.t()
     c = t.contiguous()
@@ -236,17 +238,17 @@ def test_contiguous_is_identity_when_contiguous():
 
 
 def test_size_object():
-    x = tritensor.zeros(2, 3, 4)
+    x = tritensor.zeros(2, 3, 4, device=DEVICE)
     assert repr(x.shape) == repr(torch.zeros(2, 3, 4).shape) == "torch.Size([2, 3, 4])"
     assert str(x.size()) == "torch.Size([2, 3, 4])"
     assert isinstance(x.shape, tritensor.Size) and isinstance(x.shape, tuple)
     assert x.shape == (2, 3, 4) and x.shape[1:] == (3, 4) and isinstance(x.shape[1:], tritensor.Size)
     assert x.shape.numel() == 24
-    assert repr(tritensor.zeros(()).shape) == "torch.Size([])"
+    assert repr(tritensor.zeros((), device=DEVICE).shape) == "torch.Size([])"
     assert tritensor.Size([2, 3]) + (4,) == (2, 3, 4)
     assert isinstance(tritensor.Size([2, 3]) + (4,), tritensor.Size)
-    assert tritensor.zeros(tritensor.Size([2, 5])).shape == (2, 5)
-    assert tritensor.ones(2, 3).view(x.shape[:2]).shape == (2, 3)
+    assert tritensor.zeros(tritensor.Size([2, 5]), device=DEVICE).shape == (2, 5)
+    assert tritensor.ones(2, 3, device=DEVICE).view(x.shape[:2]).shape == (2, 3)
 
 
 def test_view_as_dtype():
@@ -283,8 +285,8 @@ def test_inplace_views_keep_autograd():
         y.unsqueeze_(1).squeeze_((1,))
         z = (x * 1).unsqueeze(0)
         z.squeeze_()
-        return y * lib.arange(4.0, dtype=lib.float64), z, type(a).__name__, type(b).__name__, \
-            type(c).__name__, type(z.grad_fn).__name__
+        return y * lib.arange(4.0, dtype=lib.float64, device=x.device), z, type(a).__name__, \
+            type(b).__name__, type(c).__name__, type(z.grad_fn).__name__
     views(f, Arg(data(3, 4, dtype="float64"), requires_grad=True))
     views(lambda lib, x: x.t_(), Arg(data(3, 4, dtype="float64"), requires_grad=True))  # leaf: RuntimeError
     views(lambda lib, x: x.unsqueeze_(0), Arg(data(3, 4, dtype="float64"), requires_grad=True))

@@ -25,6 +25,7 @@ from . import amp  # noqa: F401
 from .amp import autocast  # noqa: F401
 from ._printing import set_printoptions  # noqa: F401
 from .version import __version__  # noqa: F401
+from math import e, inf, nan, pi  # noqa: F401  (torch.pi, torch.e, torch.inf, torch.nan)
 
 _tensor_module.ops = _ops
 _ops.attach_methods(Tensor)

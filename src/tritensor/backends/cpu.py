@@ -311,14 +311,18 @@ def _reduce_2d(op, v, shift, acc):
         return result
     cols = k > 1 and abs(v.strides[0]) < abs(v.strides[1]) and v.strides[0] != 0
     if cols:
+        # the kept dim is the contiguous one: sweep whole rows into the accumulator. Threads
+        # split the reduced rows (each slice stays unit-stride, so the sweep vectorizes).
         kernel = red_kernels.cols_kernel(op)
         vt = v.T
-        chunks = parallel_chunks(k, max(1, PARALLEL_MIN_ELEMENTS // max(r, 1)))
-        if len(chunks) > 1:
-            run_chunks(lambda a, b: kernel(result[a:b], vt[:, a:b], shift[a:b]), chunks)
-        else:
+        chunks = parallel_chunks(r, max(1, PARALLEL_MIN_ELEMENTS // k))
+        if len(chunks) == 1:
             kernel(result, vt, shift)
-        return result
+            return result
+        partials = np.full((len(chunks), k), init, acc)
+        slot = {start: i for i, (start, _) in enumerate(chunks)}
+        run_chunks(lambda a, b: kernel(partials[slot[a]], vt[a:b], shift), chunks)
+        return _merge_partials(op, result, partials, init)
     kernel = red_kernels.rows_kernel(op)
     if k >= NUM_THREADS and k * r >= PARALLEL_MIN_ELEMENTS:
         run_chunks(lambda a, b: kernel(result[a:b], v[a:b], shift[a:b], init),
@@ -332,7 +336,13 @@ def _reduce_2d(op, v, shift, acc):
     partials = np.empty((len(chunks), k), acc)
     slot = {start: i for i, (start, _) in enumerate(chunks)}
     run_chunks(lambda a, b: kernel(partials[slot[a]], v[:, a:b], shift, init), chunks)
+    return _merge_partials(op, result, partials, init)
+
+
+def _merge_partials(op, result, partials, init):
+    """Combine per-thread partial results (threads, kept) with the op's merge reduction."""
     merge = red_kernels.REDUCTIONS[op][2]
+    k = result.shape[0]
     red_kernels.rows_kernel(merge)(result, np.ascontiguousarray(partials.T), np.zeros(k), init)
     return result
 

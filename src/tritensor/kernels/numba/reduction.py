@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from ._specialize import specialize
+from .cross_entropy import exp_nonpositive
 
 inline = numba.njit(inline="always", cache=True)
 
@@ -201,26 +202,38 @@ def scan_kernel(op):
 
 
 # ---------------------------------------------------------------- softmax
-@numba.njit(cache=True, nogil=True, error_model="numpy")  # all -inf rows give nan, as in torch
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def softmax_rows(out, x, log):
-    """Softmax (or log-softmax) of each row in three passes: max, sum of exp, write."""
+    """Softmax (or log-softmax) of each row: a max pass, then one exp per element.
+
+    Softmax stores exp(x - max) while summing it and rescales in place, so the
+    vectorizable ``exp_nonpositive`` runs once per element; log-softmax only sums.
+    The sum accumulates in float64; a row holding NaN becomes all NaN, and an all
+    -inf row gives NaN, like torch.
+    """
+    n = x.shape[1]
     for i in range(x.shape[0]):
-        n = x.shape[1]
-        m = -np.inf
+        m = x[i, 0]
         for j in range(n):
             v = x[i, j]
             if v > m or v != v:
                 m = v
-        if m == -np.inf:
-            m = 0.0
-        total = 0.0
-        for j in range(n):
-            total += np.exp(x[i, j] - m)
-        if log:
-            lse = np.log(total)
+        if m != m or m == -np.inf:
             for j in range(n):
-                out[i, j] = x[i, j] - m - lse
+                out[i, j] = np.nan
+            continue
+        total = 0.0
+        if log:
+            for j in range(n):
+                total += exp_nonpositive(x[i, j] - m)
+            shift = m + np.log(total)
+            for j in range(n):
+                out[i, j] = x[i, j] - shift
         else:
+            for j in range(n):
+                e = exp_nonpositive(x[i, j] - m)
+                out[i, j] = e
+                total += e
             inv = 1.0 / total
             for j in range(n):
-                out[i, j] = np.exp(x[i, j] - m) * inv
+                out[i, j] = out[i, j] * inv
