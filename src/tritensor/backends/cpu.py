@@ -420,7 +420,15 @@ def cat(out: Tensor, tensors, dim: int) -> None:
         n = t._shape[dim]
         if t.numel():
             src = _bits(_as_storage_dtype(t, out.dtype)).reshape(outer, n, inner)
-            join_kernels.copy_block(dst[:, offset:offset + n], src)
+            region = dst[:, offset:offset + n]
+            if region.flags.c_contiguous and src.flags.c_contiguous:
+                # the whole input is one contiguous run of the output (outer == 1, or cat
+                # along dim 0): a flat copy, split across threads when large
+                flat_dst, flat_src = region.reshape(-1), src.reshape(-1)
+                run_chunks(lambda a, b: join_kernels.copy_flat(flat_dst[a:b], flat_src[a:b]),
+                           parallel_chunks(flat_dst.shape[0]))
+            else:
+                join_kernels.copy_block(region, src)
         offset += n
 
 

@@ -15,3 +15,10 @@ def copy_block(dst, src):
         for j in range(dst.shape[1]):
             for k in range(dst.shape[2]):
                 dst[i, j, k] = src[i, j, k]
+
+
+@numba.njit(cache=True, nogil=True)
+def copy_flat(dst, src):
+    """Contiguous block to contiguous block: one unit-stride loop that vectorizes."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
