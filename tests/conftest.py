@@ -23,3 +23,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cpu_only" in item.keywords:
             item.add_marker(skip)
+
+
+import zlib  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _data_seeded_by_test(request):
+    """Give each test its own data stream, seeded by its id.
+
+    Test modules draw inputs from a module-level ``rng``; under pytest-xdist the tests a
+    worker runs (and so the draws each one sees) change from run to run. Reseeding per test
+    makes every test's data the same in every run, whatever the distribution.
+    """
+    module = request.module
+    if isinstance(getattr(module, "rng", None), np.random.Generator):
+        module.rng = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+    yield
