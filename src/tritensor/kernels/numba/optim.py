@@ -47,6 +47,16 @@ def _address_as_pointer(typingctx, address, like):
 
 
 @inline
+def _coupled_grad(g, p, maximize, has_wd, weight_decay):
+    """The gradient the update sees: negated to maximize, plus L2 weight decay (torch's order)."""
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + weight_decay * p
+    return g
+
+
+@inline
 def _lerp(a, b, w):
     # the reference ``lerp`` kernel's formula (torch's): exact at both ends
     return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1 - w)
@@ -83,11 +93,7 @@ def sgd_update(p, g, buf, s1, s2, hp, pt, flags):
     maximize, has_wd, has_momentum, nesterov = flags[0], flags[1], flags[2], flags[3]
     first = pt[0] != 0
     for j in range(p.shape[0]):
-        gj = g[j]
-        if maximize:
-            gj = -gj
-        if has_wd:
-            gj = gj + weight_decay * p[j]
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
         if has_momentum:
             if first:
                 bj = gj
@@ -134,11 +140,7 @@ def rmsprop_update(p, g, square_avg, momentum_buffer, grad_avg, hp, pt, flags):
         hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
     maximize, has_wd, centered, has_momentum = flags[0], flags[1], flags[2], flags[3]
     for j in range(p.shape[0]):
-        gj = g[j]
-        if maximize:
-            gj = -gj
-        if has_wd:
-            gj = gj + weight_decay * p[j]
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
         sq = square_avg[j] * alpha
         sq = sq + one_minus_alpha * gj * gj
         square_avg[j] = sq
@@ -163,11 +165,7 @@ def adagrad_update(p, g, state_sum, s1, s2, hp, pt, flags):
     clr_neg = pt[0]
     maximize, has_wd = flags[0], flags[1]
     for j in range(p.shape[0]):
-        gj = g[j]
-        if maximize:
-            gj = -gj
-        if has_wd:
-            gj = gj + weight_decay * p[j]
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
         s = state_sum[j] + gj * gj
         state_sum[j] = s
         p[j] = p[j] + clr_neg * gj / (np.sqrt(s) + eps)
@@ -177,11 +175,7 @@ def adadelta_update(p, g, square_avg, acc_delta, s2, hp, pt, flags):
     lr_neg, weight_decay, rho, one_minus_rho, eps = hp[0], hp[1], hp[2], hp[3], hp[4]
     maximize, has_wd = flags[0], flags[1]
     for j in range(p.shape[0]):
-        gj = g[j]
-        if maximize:
-            gj = -gj
-        if has_wd:
-            gj = gj + weight_decay * p[j]
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
         sq = square_avg[j] * rho
         sq = sq + one_minus_rho * gj * gj
         square_avg[j] = sq
