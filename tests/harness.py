@@ -18,11 +18,14 @@ import torch
 import tritensor
 
 DEVICE = os.environ.get("TRITENSOR_TEST_DEVICE", "cpu")
+#: where the torch oracle computes: its CPU build by default, 'cuda' on a GPU machine
+#: (bench/gpu_check.py sets TRITENSOR_ORACLE_DEVICE=cuda to compare against torch's CUDA kernels)
+ORACLE_DEVICE = os.environ.get("TRITENSOR_ORACLE_DEVICE", "cpu")
 
 
 def dev(lib):
-    """The device a test builds tensors on: DEVICE for tritensor, CPU for the torch oracle."""
-    return DEVICE if lib is tritensor else "cpu"
+    """The device a test builds tensors on: DEVICE for tritensor, ORACLE_DEVICE for torch."""
+    return DEVICE if lib is tritensor else ORACLE_DEVICE
 
 
 #: (rtol, atol) per dtype: fp32 kernels may reassociate sums; 16-bit floats round early.
@@ -67,7 +70,8 @@ def make_pair(arg: Arg):
     data = np.asarray(arg.data)
     name = arg.dtype_name()
     src = np.ascontiguousarray(data.T) if arg.transpose else data
-    t = torch.tensor(src.astype(np.float64) if name == "bfloat16" else src).to(TORCH_DTYPES[name])
+    t = torch.tensor(src.astype(np.float64) if name == "bfloat16" else src)
+    t = t.to(ORACLE_DEVICE, TORCH_DTYPES[name])
     tt = tritensor.tensor(src.astype(np.float64) if name == "bfloat16" else src,
                           dtype=TT_DTYPES[name], device=DEVICE)
     if arg.transpose:
@@ -92,13 +96,15 @@ def tolerance(dtype_name):
     return TOLERANCES.get(dtype_name, (0, 0))
 
 
-def assert_same(expected, actual, *, rtol=None, atol=None, check_stride=False, what="output"):
-    """Compare one torch result with one tritensor result (tensor, scalar or tuple)."""
+def assert_same(expected, actual, *, rtol=None, atol=None, check_stride=False, what="output", device=None):
+    """Compare one torch result with one tritensor result (tensor, scalar or tuple); tensors
+    must be on ``device`` (default: the test device)."""
     if isinstance(expected, (tuple, list)):
         assert isinstance(actual, (tuple, list)), f"{what}: expected a sequence, got {type(actual)}"
         assert len(expected) == len(actual), f"{what}: length {len(actual)} != {len(expected)}"
         for i, (e, a) in enumerate(zip(expected, actual)):
-            assert_same(e, a, rtol=rtol, atol=atol, check_stride=check_stride, what=f"{what}[{i}]")
+            assert_same(e, a, rtol=rtol, atol=atol, check_stride=check_stride, what=f"{what}[{i}]",
+                        device=device)
         return
     if isinstance(expected, torch.Tensor):
         assert isinstance(actual, tritensor.Tensor), f"{what}: expected a Tensor, got {type(actual)}"
@@ -106,7 +112,8 @@ def assert_same(expected, actual, *, rtol=None, atol=None, check_stride=False, w
         assert str(actual.dtype) == str(expected.dtype), f"{what}: dtype {actual.dtype} != {expected.dtype}"
         assert tuple(actual.shape) == tuple(expected.shape), \
             f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
-        assert actual.device.type == DEVICE.split(":")[0], f"{what}: on {actual.device}, expected {DEVICE}"
+        want = device or DEVICE
+        assert actual.device.type == want.split(":")[0], f"{what}: on {actual.device}, expected {want}"
         if check_stride:
             assert actual.stride() == expected.stride(), f"{what}: stride {actual.stride()} != {expected.stride()}"
         r, a = tolerance(dname)
@@ -167,7 +174,8 @@ def _check_grads(expected, actual, args, torch_args, tt_args, rtol, atol, seed):
         assert type(a.grad_fn).__name__ == type(t.grad_fn).__name__, \
             f"grad_fn {type(a.grad_fn).__name__} != {type(t.grad_fn).__name__}"
     seeds = [rng.standard_normal(tuple(t.shape)) for t in t_outs]
-    torch.autograd.backward(t_outs, [torch.tensor(s, dtype=t.dtype) for s, t in zip(seeds, t_outs)])
+    torch.autograd.backward(t_outs, [torch.tensor(s, dtype=t.dtype, device=ORACLE_DEVICE)
+                                     for s, t in zip(seeds, t_outs)])
     tritensor.autograd.backward(a_outs, [tritensor.tensor(s, dtype=a.dtype, device=DEVICE)
                                          for s, a in zip(seeds, a_outs)])
     for i, (arg, t, a) in enumerate(zip(args, torch_args, tt_args)):

@@ -900,3 +900,75 @@ def test_output_is_input_of_other_output():
         ones = lib.ones(3, dtype=lib.float64, device=x.device)
         return lib.autograd.grad([y, z], [x], [ones, ones])
     check(fn, arg(3))
+
+
+# ---------------------------------------------------------------- first gradients: stolen, never aliased
+def _shares_memory(a, b):
+    return np.shares_memory(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+
+
+def test_leaf_gradient_never_aliases_a_tensor_someone_else_holds():
+    x = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 2).sum().backward()
+    assert not _shares_memory(x.grad, seen[0])
+    (x * 2).sum().backward()  # accumulates into x.grad in place
+    np.testing.assert_array_equal(seen[0].cpu().numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [4, 4, 4])
+
+
+def test_one_gradient_flowing_to_two_leaves_is_not_shared():
+    a = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    b = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    (a + b).sum().backward()  # AddBackward hands the same gradient to both
+    assert not _shares_memory(a.grad, b.grad)
+    a.grad.add_(1)
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), [1, 1, 1])
+
+
+def test_retained_and_leaf_gradients_are_separate():
+    x = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    y = x + 0
+    y.retain_grad()
+    y.sum().backward()
+    assert not _shares_memory(x.grad, y.grad)
+
+
+def test_gradient_held_by_a_custom_function_is_cloned():
+    held = tritensor.full((3,), 5.0, device=DEVICE)
+
+    class Emit(tritensor.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return held
+
+    x = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    Emit.apply(x).sum().backward()
+    assert not _shares_memory(x.grad, held)
+    x.grad.zero_()
+    np.testing.assert_array_equal(held.cpu().numpy(), [5, 5, 5])
+
+
+def test_autograd_grad_results_do_not_alias_accumulated_grads():
+    x = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    (x * 3).sum().backward(inputs=[x])
+    (g,) = tritensor.autograd.grad((x * 3).sum(), [x])
+    assert not _shares_memory(x.grad, g)
+
+
+@pytest.mark.cpu_only
+def test_fresh_weight_gradient_is_stolen_not_copied(monkeypatch):
+    """torch's AccumulateGrad rule: a first gradient nothing else holds becomes .grad as is."""
+    from tritensor.backends import cpu
+    copies = []
+    real_copy = cpu.copy_
+    monkeypatch.setattr(cpu, "copy_", lambda dst, src: (copies.append(dst.shape), real_copy(dst, src)))
+    lin = tritensor.nn.Linear(5, 3)
+    lin(tritensor.ones(4, 5)).sum().backward()
+    assert copies == []
+    assert lin.weight.grad.is_contiguous() and lin.weight.grad.shape == (3, 5)

@@ -90,8 +90,9 @@ def test_seed_loader_settings_run():
 
 # ---------------------------------------------------------------------------- collate
 def _same_structure(expected, actual):
+    """Collation keeps tensors where they are: the samples here are host (CPU) data."""
     if isinstance(expected, torch.Tensor):
-        assert_same(expected, actual)
+        assert_same(expected, actual, device="cpu")
     elif isinstance(expected, dict):
         assert type(actual) is type(expected) and list(actual) == list(expected)
         for k in expected:

@@ -300,6 +300,15 @@ def test_where_scalars_and_dtypes():
     check(lambda lib, cc, x: lib.where(cc.int(), x, x), c, Arg(data((3, 4))))  # non-bool condition
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
+def test_shifts_by_the_width_or_more(dtype):
+    """torch: 0 for left shifts and non-negative right shifts, -1 for negative right shifts."""
+    x = Arg(np.array([-5, 5, 0, 1, -128 if dtype != "uint8" else 200]).astype(dtype), dtype)
+    amounts = Arg(np.array([7, 8, 9, 40, 63]).astype(dtype if dtype != "int8" else "int8"), dtype)
+    check(lambda lib, t: (t >> 9, t << 9, t >> 40, t << 40, t >> 63), x)
+    check(lambda lib, t, s: (t >> s, t << s), x, amounts)
+
+
 def test_bitwise_dtypes_and_errors():
     x = Arg(data((5,), "int32", 0, 9), "int32")
     check(lambda lib, t: (t & 6, t | True, t ^ -1, t << 2, t >> 1, lib.bitwise_left_shift(t, t), ~t), x)

@@ -173,3 +173,41 @@ def test_out_argument():
 def test_integer_products_wrap_like_torch(dtype, value):
     a = Arg(np.full((3, 40), value, dtype))
     check(lambda lib, x: (x @ x.t(), lib.mv(x, x[0]), lib.dot(x[0], x[1])), a)
+
+
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, False), (False, True), (True, True)])
+def test_mm_grads_follow_operand_layout(transpose_a, transpose_b):
+    """torch computes the gradient of a column-major operand (linear's ``weight.t()``) in that
+    layout, so the leaf's own gradient comes out contiguous; same strides here."""
+    import torch
+    a_np, b_np = data(5, 4), data(4, 3)
+    grads = {}
+    for lib in (torch, tritensor):
+        dev = DEVICE if lib is tritensor else "cpu"
+        a_leaf = lib.tensor(a_np.T.copy() if transpose_a else a_np, device=dev, requires_grad=True)
+        b_leaf = lib.tensor(b_np.T.copy() if transpose_b else b_np, device=dev, requires_grad=True)
+        a = a_leaf.t() if transpose_a else a_leaf
+        b = b_leaf.t() if transpose_b else b_leaf
+        lib.mm(a, b).sum().backward()
+        grads[lib.__name__] = [(tuple(t.grad.stride()), t.grad.cpu().numpy()) for t in (a_leaf, b_leaf)]
+    for (s_t, v_t), (s_tt, v_tt) in zip(grads["torch"], grads["tritensor"]):
+        assert s_tt == s_t
+        np.testing.assert_allclose(v_tt, v_t, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_weight_grad_is_contiguous():
+    lin = tritensor.nn.Linear(6, 4).to(DEVICE)
+    lin(tritensor.ones(3, 6, device=DEVICE)).sum().backward()
+    assert lin.weight.grad.is_contiguous() and lin.bias.grad.is_contiguous()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("m,k,n", [(2, 3, 4), (40, 50, 60), (0, 3, 4), (3, 0, 4)])
+def test_addmm_row_bias_like_linear(dtype, m, k, n):
+    """linear's addmm (1-d bias, beta = alpha = 1; one fused bias pass on CPU) against torch,
+    with a transposed weight as linear passes it, and gradients."""
+    grad = dtype in ("float32", "float64")
+    check(lambda lib, c, a, w: lib.addmm(c, a, w.t()), A(n, dtype=dtype, grad=grad), A(m, k, dtype=dtype, grad=grad),
+          A(n, k, dtype=dtype, grad=grad))
+    check(lambda lib, c, a, b: lib.addmm(c, a, b), A(n, dtype=dtype), A(m, k, dtype=dtype, transpose=True),
+          A(k, n, dtype=dtype))

@@ -342,3 +342,13 @@ def test_cross_entropy_masked_minus_inf_logits(shape):
     x[0, 1] = x[2, 4] = -np.inf  # masked classes (not the targets) leave the loss finite
     t = np.array([0, 2, 3]) if len(shape) == 2 else np.array([[0, 0], [2, 2], [3, 3]])
     check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), g(x), t)
+
+
+@pytest.mark.parametrize("weight_dtype", ["float64", "float32"])
+def test_class_weight_of_another_dtype_is_an_error(weight_dtype):
+    """torch refuses a weight whose dtype differs from the input's (no silent conversion)."""
+    x = rng.standard_normal((3, 4)).astype(np.float32 if weight_dtype == "float64" else np.float64)
+    t = np.array([0, 1, 3])
+    w = np.ones(4, weight_dtype)
+    check(lambda lib, x, t, w: lib.nn.functional.cross_entropy(x, t, weight=w), x, t, w)
+    check(lambda lib, x, t, w: lib.nn.functional.nll_loss(x, t, weight=w), x, t, w)

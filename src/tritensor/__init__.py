@@ -23,7 +23,13 @@ from . import version  # noqa: F401
 from . import optim  # noqa: F401
 from . import amp  # noqa: F401
 from .amp import autocast  # noqa: F401
+from .amp.autocast_mode import (clear_autocast_cache, get_autocast_cpu_dtype,  # noqa: F401
+                                 get_autocast_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                 is_autocast_cpu_enabled, is_autocast_enabled, set_autocast_cache_enabled,
+                                 set_autocast_dtype, set_autocast_enabled)
 from ._printing import set_printoptions  # noqa: F401
+from . import backends  # noqa: F401  (torch.backends.cuda.matmul / cudnn flags)
+from .backends.precision import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .version import __version__  # noqa: F401
 from math import e, inf, nan, pi  # noqa: F401  (torch.pi, torch.e, torch.inf, torch.nan)
 

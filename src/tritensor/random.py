@@ -1,15 +1,23 @@
 """Random numbers: ``Generator``, ``manual_seed`` and the sampling ops.
 
-Each Generator owns a counter-based Philox stream (numpy's ``Philox`` bit generator),
-the same family the GPU backend uses, so sequences are reproducible under
-``manual_seed``. Values match torch's distributions, not torch's exact bits (torch's CPU
-generator is a Mersenne Twister with its own sampling code).
+A CPU Generator owns a counter-based Philox stream (numpy's ``Philox`` bit generator) and
+samples on the host. A 'cuda' Generator is, like torch's, a (seed, offset) pair: each draw
+of n elements runs a Triton kernel (kernels/triton/random.py) on Philox-4x32-10 counters
+``offset .. offset + n - 1`` under key ``seed`` and advances the offset by n, so device
+draws are reproducible under ``manual_seed`` and independent of the launch configuration
+(and ``rand(n)`` then ``rand(m)`` equals ``rand(n + m)``). randperm and multinomial sample on
+the host for either device (a 'cuda' generator then seeds a host Philox stream from its
+(seed, offset) and advances its offset). Values follow torch's distributions, not torch's
+exact bits (torch's CPU generator is a Mersenne Twister, its CUDA sampling code differs).
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
 from . import dtypes as dt
+from .autograd.function import Function
 from .device import as_device
 from .ops._registry import export, method
 from .ops.creation import with_out
@@ -17,6 +25,7 @@ from .ops.elementwise import _torch_name
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
+_MASK64 = (1 << 64) - 1
 
 
 class Generator:
@@ -31,7 +40,9 @@ class Generator:
         if seed < 0:
             seed += 1 << 64
         self._seed = seed
-        self._rng = np.random.Generator(np.random.Philox(key=seed & ((1 << 64) - 1)))
+        self._offset = 0
+        if self.device.type == "cpu":
+            self._rng = np.random.Generator(np.random.Philox(key=seed & _MASK64))
         return self
 
     def seed(self):
@@ -44,13 +55,24 @@ class Generator:
 
     def get_state(self):
         from .ops.creation import tensor
-        state = self._rng.bit_generator.state
-        tail = np.array([state["buffer_pos"], state["has_uint32"], state["uinteger"]], np.uint64)
-        packed = np.concatenate([state["state"]["counter"], state["state"]["key"], state["buffer"], tail])
+        if self.device.type != "cpu":  # torch's CUDA layout: seed (uint64) then offset (int64)
+            packed = np.array([self._seed & _MASK64, self._offset], np.uint64)
+        else:
+            state = self._rng.bit_generator.state
+            tail = np.array([state["buffer_pos"], state["has_uint32"], state["uinteger"]], np.uint64)
+            packed = np.concatenate([state["state"]["counter"], state["state"]["key"], state["buffer"], tail])
         return tensor(packed.view(np.uint8), dtype=dt.uint8)
 
     def set_state(self, new_state):
-        raw = np.asarray(new_state.numpy(), dtype=np.uint8).view(np.uint64)
+        if not isinstance(new_state, Tensor) or new_state.dtype is not dt.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = np.asarray(new_state.cpu().numpy(), dtype=np.uint8)
+        if raw.size != self.get_state().numel():
+            raise RuntimeError("RNG state is wrong size")
+        raw = raw.view(np.uint64)
+        if self.device.type != "cpu":
+            self._seed, self._offset = int(raw[0]), int(raw[1])
+            return self
         bg = self._rng.bit_generator
         bg.state = {"bit_generator": "Philox",
                     "state": {"counter": raw[0:4].copy(), "key": raw[4:6].copy()},
@@ -58,27 +80,80 @@ class Generator:
                     "has_uint32": int(raw[11]), "uinteger": int(raw[12])}
         return self
 
+    def get_offset(self):
+        self._require_offset()
+        return self._offset
+
+    def set_offset(self, offset):
+        self._require_offset()
+        self._offset = int(offset)
+        return self
+
+    def _require_offset(self):
+        if self.device.type == "cpu":
+            raise RuntimeError("CPU Generator does not use offset")
+
+    def _advance(self, n):
+        """(seed, offset) for a device draw of ``n`` Philox counters; moves the offset past them."""
+        offset = self._offset
+        self._offset += n
+        return self._seed, offset
+
+    def _host_rng(self, n):
+        """A numpy Generator for host sampling: the CPU stream itself, or for a 'cuda'
+        generator a host Philox stream keyed by its seed, on a counter block of its own."""
+        if self.device.type == "cpu":
+            return self._rng
+        seed, offset = self._advance(n)
+        return np.random.Generator(np.random.Philox(key=seed & _MASK64, counter=(offset & _MASK64) << 64))
+
     @property
     def numpy_rng(self) -> np.random.Generator:
-        return self._rng
+        return self._host_rng(0)
 
 
 default_generator = Generator()
+_cuda_generators = {}
 
 
-def _gen(generator):
-    return default_generator if generator is None else generator
+def cuda_default_generator(index):
+    """The default generator of device cuda:index (torch.cuda.default_generators[index])."""
+    g = _cuda_generators.get(index)
+    if g is None:
+        from .device import device
+        g = _cuda_generators[index] = Generator(device("cuda", index))
+    return g
+
+
+def _cuda_seed_all(seed):
+    from . import cuda
+    for i in range(cuda.device_count()):
+        cuda_default_generator(i).manual_seed(seed)
+
+
+def _gen(generator, device):
+    """The generator a draw on ``device`` uses: ``generator``, or that device's default."""
+    if generator is None:
+        return default_generator if device.type == "cpu" else cuda_default_generator(device.index)
+    if generator.device.type != device.type:
+        raise RuntimeError(f"Expected a '{device.type}' device type for generator but found "
+                           f"'{generator.device.type}'")
+    return generator
 
 
 @export(method=False)
 def manual_seed(seed):
+    """Seed the CPU generator and every CUDA device's default generator, as torch does."""
     default_generator.manual_seed(seed)
+    _cuda_seed_all(seed)
     return default_generator
 
 
 @export(method=False)
 def seed():
-    return default_generator.seed()
+    s = default_generator.seed()
+    _cuda_seed_all(s)
+    return s
 
 
 @export(method=False)
@@ -96,10 +171,20 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
-def _host(t):
-    """A tensor's values as a host numpy array (any dtype, any device)."""
-    from .ops.conversion import to_host_array
-    return to_host_array(t.detach())
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """``torch.random.fork_rng``: restore the CPU and CUDA generators' states on exit."""
+    if not enabled:
+        yield
+        return
+    from . import cuda
+    indices = list(range(cuda.device_count())) if devices is None else [cuda._index(d) for d in devices]
+    saved = [(g, g.get_state()) for g in [default_generator] + [cuda_default_generator(i) for i in indices]]
+    try:
+        yield
+    finally:
+        for g, state in saved:
+            g.set_state(state)
 
 
 def _emit(values, shape, dtype, device, requires_grad):
@@ -118,13 +203,62 @@ def _float_dtype(dtype, name):
     return dtype
 
 
+# ------------------------------------------------------------------ sampling into a tensor
 #: Mantissa digits: uniform samples are k * 2**-digits, exact and below 1 in the dtype.
 _DIGITS = {dt.float64: 53, dt.float32: 24, dt.float16: 11, dt.bfloat16: 8}
 
 
 def _uniform01(rng, shape, dtype):
-    digits = _DIGITS[dtype]
+    digits = _DIGITS.get(dtype, 53)
     return rng.integers(0, 1 << digits, shape, dtype=np.int64) * (2.0 ** -digits)
+
+
+def _host_integers(rng, shape, low, span):
+    """Integers in [low, low + span) (span up to 2**64) as int64, wrapping like the kernel."""
+    if -2**63 <= low and low + span <= 2**63:
+        return rng.integers(low, low + span, shape, dtype=np.int64)
+    draws = rng.integers(0, span, shape, dtype=np.uint64, endpoint=False)
+    return (draws + np.uint64(low & _MASK64)).view(np.int64)
+
+
+#: Host samplers: (numpy rng, shape, dtype, a, b) -> values, the parameters as in the kernels
+_HOST = {
+    "uniform": lambda rng, shape, dtype, a, b: a + (b - a) * _uniform01(rng, shape, dtype),
+    "normal": lambda rng, shape, dtype, a, b: rng.normal(a, b, shape),
+    "exponential": lambda rng, shape, dtype, a, b: rng.exponential(1.0 / a, shape),
+    "bernoulli": lambda rng, shape, dtype, a, b: rng.random(shape) < a,
+    "integer": lambda rng, shape, dtype, a, b: _host_integers(rng, shape, a, b),
+}
+
+
+def _sample(out, dist, generator, a=0.0, b=0.0):
+    """Fill ``out`` with samples of ``dist`` (see kernels/triton/random.py for the parameters
+    a and b): in a kernel on 'cuda', on the host on the CPU."""
+    gen = _gen(generator, out.device)
+    if out.numel() == 0:
+        return out
+    from .ops._common import backend
+    if out.device.type == "cuda":
+        backend(out).sample(out, dist, *gen._advance(out.numel()), a, b)
+    else:
+        backend(out).write(out, _HOST[dist](gen._host_rng(0), out.shape, out.dtype, a, b))
+    return out
+
+
+def _new(shape, dtype, device, requires_grad, dist, generator, a=0.0, b=0.0):
+    from .ops.creation import new_empty
+    t = _sample(new_empty(shape, dtype, as_device(device)), dist, generator, a, b)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _in_place(self, dist, generator, a=0.0, b=0.0):
+    from .ops.elementwise import check_inplace
+    check_inplace(self)
+    _sample(self, dist, generator, a, b)
+    self._bump_version()
+    return self
 
 
 def _shape(size, name):
@@ -132,20 +266,19 @@ def _shape(size, name):
     return _shape_arg(size, name)
 
 
+# ------------------------------------------------------------------ factories
 @export(method=False)
 @with_out(factory=True)
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, layout=None):
-    shape = _shape(size, "rand")
     dtype = _float_dtype(dtype, "check_uniform_bounds")
-    return _emit(_uniform01(_gen(generator).numpy_rng, shape, dtype), shape, dtype, device, requires_grad)
+    return _new(_shape(size, "rand"), dtype, device, requires_grad, "uniform", generator, 0.0, 1.0)
 
 
 @export(method=False)
 @with_out(factory=True)
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, layout=None):
-    shape = _shape(size, "randn")
     dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    return _emit(_gen(generator).numpy_rng.standard_normal(shape), shape, dtype, device, requires_grad)
+    return _new(_shape(size, "randn"), dtype, device, requires_grad, "normal", generator, 0.0, 1.0)
 
 
 @export(method=False)
@@ -156,10 +289,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
     dtype = dtype or dt.int64
+    low, high = int(low), int(high)
     _check_random_range(low, high, dtype)
-    shape = _shape((size,), "randint")
-    values = _gen(generator).numpy_rng.integers(low, high, shape, dtype=np.int64)
-    return _emit(values, shape, dtype, device, requires_grad)
+    return _new(_shape((size,), "randint"), dtype, device, requires_grad, "integer", generator, low,
+                high - low)
 
 
 def _check_random_range(low, high, dtype):
@@ -168,8 +301,7 @@ def _check_random_range(low, high, dtype):
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if dtype.is_floating_point:
         return
-    info = np.iinfo(dtype.storage_np) if dtype is not dt.bool else None
-    lo, hi = (0, 1) if info is None else (int(info.min), int(info.max))
+    lo, hi = _integer_bounds(dtype)
     name = dtype.name if dtype is not dt.bool else "bool"
     if low < lo or low > hi:
         raise RuntimeError(f"from is out of bounds for {name}")
@@ -177,64 +309,106 @@ def _check_random_range(low, high, dtype):
         raise RuntimeError(f"to - 1 is out of bounds for {name}")
 
 
+def _integer_bounds(dtype):
+    """(min, max) of the integers ``random_`` draws for ``dtype`` (floats: exact integers)."""
+    if dtype is dt.bool:
+        return 0, 1
+    if dtype.is_floating_point:
+        return -(1 << _DIGITS[dtype]), 1 << _DIGITS[dtype]
+    info = np.iinfo(dtype.storage_np)
+    return int(info.min), int(info.max)
+
+
 @export(method=False)
 @with_out(factory=True)
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """On the host for either device (a permutation is a sort, not a per-element draw)."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    return _emit(_gen(generator).numpy_rng.permutation(n), (n,), dtype or dt.int64, device, requires_grad)
+    device = as_device(device)
+    perm = _gen(generator, device)._host_rng(n).permutation(n)
+    return _emit(perm, (n,), dtype or dt.int64, device, requires_grad)
+
+
+def _like_device(input, device):
+    return device if device is not None else input.device
 
 
 @export(method=False)
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+    return rand(input.shape, dtype=dtype or input.dtype, device=_like_device(input, device),
                 requires_grad=requires_grad, generator=generator)
 
 
 @export(method=False)
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+    return randn(input.shape, dtype=dtype or input.dtype, device=_like_device(input, device),
                  requires_grad=requires_grad, generator=generator)
 
 
 @export(method=False)
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None):
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=_like_device(input, device),
+                   requires_grad=requires_grad, generator=generator)
+
+
+def _any(mask):
+    return bool(mask.any()) if isinstance(mask, Tensor) else bool(np.any(mask))
 
 
 @export(method=False)
 @with_out(factory=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
-    rng = _gen(generator).numpy_rng
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        m = _host(mean) if isinstance(mean, Tensor) else mean
-        s = _host(std) if isinstance(std, Tensor) else std
-        if np.any(np.asarray(s) < 0):
+        if _any(std < 0):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        return _emit(rng.normal(m, s, shape), shape, ref.dtype, ref.device, requires_grad)
+        from .ops._common import broadcast_shapes
+        shape = broadcast_shapes(*(tuple(x.shape) for x in (mean, std) if isinstance(x, Tensor)))
+        from .autograd.grad_mode import no_grad
+        with no_grad():
+            z = _new(shape, ref.dtype, ref.device, False, "normal", generator, 0.0, 1.0)
+            return z * std + mean
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     shape = _shape((size,), "normal") if size is not None else ()
-    return _emit(rng.normal(mean, std, shape), shape, _float_dtype(dtype, "normal"), device, requires_grad)
+    return _new(shape, _float_dtype(dtype, "normal"), device, requires_grad, "normal", generator, mean, std)
+
+
+def _check_probability(p, name):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"{name} expects p to be in [0, 1], but got p={p}")
+
+
+def _bernoulli_tensor(out, probs, generator):
+    """out = (u < probs) for a probability tensor: uniform draws, then one comparison."""
+    if _any((probs < 0) | (probs > 1)):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        u = _new(out.shape, dt.float64, out.device, False, "uniform", generator, 0.0, 1.0)
+        out.copy_(u < probs)
+    return out
 
 
 @export(method=False)
 def bernoulli(input, p=None, *, generator=None):
-    probs = _host(input) if p is None else np.full(input.shape, p)
-    if np.any((probs < 0) | (probs > 1)):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    draws = _gen(generator).numpy_rng.random(input.shape) < probs
-    return _emit(draws, input.shape, input.dtype, input.device, False)
+    from .ops.creation import empty_like
+    out = empty_like(input, requires_grad=False)
+    if p is None:
+        return _bernoulli_tensor(out, input.detach(), generator)
+    _check_probability(p, "bernoulli_")
+    return _sample(out, "bernoulli", generator, float(p))
 
 
 @export(method=False)
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    probs = _host(input).astype(np.float64)
+    """On the host for either device."""
+    from .ops.conversion import to_host_array
+    probs = to_host_array(input.detach()).astype(np.float64)
     rows = probs.reshape(-1, probs.shape[-1])
-    rng = _gen(generator).numpy_rng
+    rng = _gen(generator, input.device)._host_rng(rows.shape[0] * num_samples)
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     out = np.empty((rows.shape[0], num_samples), np.int64)
@@ -247,25 +421,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 # ------------------------------------------------------------------ in-place samplers
-def _fill_sampled(self, values):
-    from .ops.creation import from_host_array
-    with _no_grad():
-        self.copy_(from_host_array(np.asarray(values).reshape(self.shape), self.dtype, self.device))
-    return self
-
-
-def _no_grad():
-    from .autograd.grad_mode import no_grad
-    return no_grad()
-
-
 @method
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     _float_dtype(self.dtype, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    u = _uniform01(_gen(generator).numpy_rng, self.shape, self.dtype)
-    return _fill_sampled(self, a + (b - a) * u)
+    return _in_place(self, "uniform", generator, float(a), float(b))
 
 
 @method
@@ -273,24 +434,78 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _float_dtype(self.dtype, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_sampled(self, _gen(generator).numpy_rng.normal(mean, std, self.shape))
+    return _in_place(self, "normal", generator, float(mean), float(std))
+
+
+_TO_DEFAULT = object()
 
 
 @method
-def random_(self, from_=0, to=None, *, generator=None):
+def random_(self, from_=None, to=_TO_DEFAULT, *, generator=None):
+    """torch's overloads: ``random_()`` -> [0, max], ``random_(to)`` -> [0, to),
+    ``random_(from, to)`` -> [from, to), ``random_(from, None)`` -> [from, max] (max: the
+    dtype's largest value; 2**digits for floats, whose integers are exact up to there)."""
+    if to is _TO_DEFAULT:
+        from_, to = 0, from_
+    lo, hi = _integer_bounds(self.dtype)
     if to is None:
-        to = 2 ** (8 * self.dtype.itemsize - (1 if self.dtype.is_signed else 0)) \
-            if not self.dtype.is_floating_point else 2 ** 24
-        if self.dtype is dt.bool:
-            to = 2
-    return _fill_sampled(self, _gen(generator).numpy_rng.integers(from_, to, self.shape))
+        if not lo <= from_ <= hi:
+            raise RuntimeError(f"from is out of bounds for {self.dtype.name}")
+        return _in_place(self, "integer", generator, from_, hi - from_ + 1)
+    _check_random_range(from_, to, self.dtype)
+    return _in_place(self, "integer", generator, from_, to - from_)
 
 
 @method
 def bernoulli_(self, p=0.5, *, generator=None):
-    return _fill_sampled(self, _gen(generator).numpy_rng.random(self.shape) < p)
+    if isinstance(p, Tensor):
+        from .ops.elementwise import check_inplace
+        check_inplace(self)
+        return _bernoulli_tensor(self, p.detach(), generator)
+    _check_probability(p, "bernoulli_")
+    return _in_place(self, "bernoulli", generator, float(p))
 
 
 @method
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill_sampled(self, _gen(generator).numpy_rng.exponential(1.0 / lambd, self.shape))
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be "
+                           f"a floating point but you specified {_torch_name(self.dtype)}")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _in_place(self, "exponential", generator, float(lambd))
+
+
+# ------------------------------------------------------------------ dropout
+class _NativeDropout(Function):
+    """(input * keep * scale, keep): on 'cuda' the mask is drawn in the kernel that applies it;
+    the bool mask is kept for the backward, grad * keep * scale."""
+
+    node_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, input, p, train, generator):
+        from .ops.creation import empty_like, ones_like
+        if not train:
+            out, keep, scale = input.clone(), ones_like(input, dtype=dt.bool), 1.0
+        elif input.device.type == "cuda":
+            from .ops._common import backend
+            gen = _gen(generator, input.device)
+            out, keep = backend(input).dropout(input, p, *gen._advance(input.numel()))
+            scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+        else:
+            keep = bernoulli(empty_like(input, dtype=dt.bool), 1.0 - p, generator=generator)
+            scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+            out = input * keep * scale
+        ctx.keep, ctx.scale = keep, scale
+        return out, keep
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        return grad * ctx.keep * ctx.scale, None, None, None
+
+
+@export(method=False)
+def native_dropout(input, p, train):
+    """``torch.native_dropout``: (output, bool mask), the fused dropout F.dropout uses on 'cuda'."""
+    return _NativeDropout.apply(input, float(p), train is None or bool(train), None)

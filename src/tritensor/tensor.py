@@ -32,8 +32,15 @@ def _contiguous_strides(shape):
 
 class Tensor:
     __slots__ = ("_storage", "_shape", "_stride", "_offset", "dtype", "_requires_grad", "_grad",
-                 "_grad_fn", "_output_nr", "_base", "_accumulator", "_leaf_hooks", "_retains_grad",
-                 "_np", "_view_fn", "__weakref__", "__dict__")
+                 "_grad_fn", "_np", "__weakref__", "__dict__")
+    # Autograd fields most tensors never set: class-level defaults, so creating a tensor
+    # (on every op) writes only the slots above; a tensor that sets one keeps it in __dict__.
+    _output_nr = 0
+    _base = None
+    _accumulator = None
+    _leaf_hooks = None
+    _retains_grad = False
+    _view_fn = None
 
     # ------------------------------------------------------------------ construction
     def __new__(cls, *args, **kwargs):
@@ -488,6 +495,8 @@ class Tensor:
 
 
 def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
+    """Point ``t`` at a storage view; a new ``t`` also gets fresh autograd fields (the
+    rarely-set ones are class defaults until written)."""
     t._storage = storage
     t._shape = shape
     t._stride = stride
@@ -498,12 +507,6 @@ def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
         t._requires_grad = False
         t._grad = None
         t._grad_fn = None
-        t._output_nr = 0
-        t._base = None
-        t._accumulator = None
-        t._leaf_hooks = None
-        t._retains_grad = False
-        t._view_fn = None
 
 
 _LEGACY_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",

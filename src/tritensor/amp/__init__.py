@@ -1,4 +1,4 @@
-"""tritensor.amp: mixed-precision helpers (``GradScaler``; ``autocast`` in its disabled forms)."""
+"""tritensor.amp: mixed precision: ``autocast`` (op casting, per device type) and ``GradScaler``."""
 from .autocast_mode import autocast, is_autocast_available  # noqa: F401
 from .grad_scaler import GradScaler, OptState  # noqa: F401
 from ..cuda import amp as _cuda_amp  # noqa: F401,E402  (registers tritensor.cuda.amp)

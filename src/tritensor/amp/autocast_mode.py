@@ -1,8 +1,9 @@
-"""``autocast``: torch's context manager, for now only in its *disabled* forms.
+"""``autocast``: torch's mixed-precision context manager / decorator, on 'cpu' and 'cuda'.
 
-Autocasting ops to fp16/bf16 is not implemented yet. Scripts written for a GPU still run:
-as in torch, ``autocast('cuda')`` without an available CUDA device warns and does nothing,
-and ``enabled=False`` is a no-op; entering an enabled autocast raises NotImplementedError.
+Entering sets this thread's per-device-type state (enabled, dtype, weight cache); the ops on
+torch's autocast lists read it at their entry (``ops/_autocast.py`` holds the lists and the
+cast). As in torch, ``autocast('cuda')`` without a CUDA device warns and does nothing, and
+a dtype other than float16/bfloat16 on 'cpu' warns and disables the region.
 """
 from __future__ import annotations
 
@@ -10,42 +11,119 @@ import functools
 import warnings
 
 from .. import dtypes as _dt
+from ..ops._autocast import DEFAULT_DTYPES, state as _state
 
-__all__ = ["autocast", "is_autocast_available"]
+__all__ = ["autocast", "is_autocast_available", "is_autocast_enabled", "get_autocast_dtype",
+           "set_autocast_enabled", "set_autocast_dtype", "is_autocast_cache_enabled",
+           "set_autocast_cache_enabled", "clear_autocast_cache"]
 
 
 def is_autocast_available(device_type: str) -> bool:
-    return False
+    return device_type in DEFAULT_DTYPES
+
+
+def _check_device_type(device_type):
+    if device_type not in DEFAULT_DTYPES:
+        raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
+    return device_type
+
+
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """Whether autocast is on for ``device_type`` in this thread (no argument: 'cuda', like torch)."""
+    return _state.enabled[_check_device_type(device_type)]
+
+
+def get_autocast_dtype(device_type: str):
+    return _state.dtype[_check_device_type(device_type)]
+
+
+def set_autocast_enabled(device_type: str, enabled: bool) -> None:
+    _state.enabled[_check_device_type(device_type)] = bool(enabled)
+    _state.refresh()
+
+
+def set_autocast_dtype(device_type: str, dtype) -> None:
+    _state.dtype[_check_device_type(device_type)] = dtype
+
+
+def is_autocast_cache_enabled() -> bool:
+    return _state.cache_enabled
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    _state.cache_enabled = bool(enabled)
+
+
+def clear_autocast_cache() -> None:
+    _state.cache.clear()
+
+
+# torch's deprecated per-device spellings
+def is_autocast_cpu_enabled() -> bool:
+    return is_autocast_enabled("cpu")
+
+
+def get_autocast_cpu_dtype():
+    return get_autocast_dtype("cpu")
+
+
+def get_autocast_gpu_dtype():
+    return get_autocast_dtype("cuda")
 
 
 class autocast:
+    """``with autocast(device_type, dtype=None, enabled=True, cache_enabled=None):`` or ``@autocast(...)``."""
+
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
-        self.device = device_type
-        default = _dt.float16 if device_type == "cuda" else _dt.bfloat16
-        self.fast_dtype = dtype if dtype is not None else default
-        self._enabled = enabled
-        if device_type == "cuda" and enabled:
+        self.device = _check_device_type(device_type)
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
+        if enabled:
+            enabled = self._usable()
+        self._enabled = bool(enabled)
+
+    def _usable(self):
+        """False (with torch's warning) where torch disables the region; raise where torch raises."""
+        if self.device == "cuda":
             from .. import cuda
             if not cuda.is_available():
-                warnings.warn("User provided device_type of 'cuda', but CUDA is not available. Disabling",
-                              stacklevel=2)
-                self._enabled = False
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
+                              stacklevel=3)
+                return False
+            if self.fast_dtype is _dt.bfloat16 and not cuda.is_bf16_supported():
+                raise RuntimeError("Current CUDA Device does not support bfloat16. "
+                                   "Please switch dtype to float16.")
+            return True
+        if self.fast_dtype not in (_dt.bfloat16, _dt.float16):
+            name = self.device.upper()
+            warnings.warn(f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                          f"{name} Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
+                          stacklevel=3)
+            return False
+        return True
 
     def __enter__(self):
-        if self._enabled:
-            raise NotImplementedError(
-                f"tritensor does not implement autocast (mixed-precision op casting) on '{self.device}' yet; "
-                "run in float32 or pass enabled=False")
+        self._prev = (_state.enabled[self.device], _state.dtype[self.device], _state.cache_enabled)
+        _state.enabled[self.device] = self._enabled
+        _state.dtype[self.device] = self.fast_dtype
+        _state.cache_enabled = self._cache_enabled
+        _state.nesting += 1
+        _state.refresh()
         return self
 
     def __exit__(self, *exc):
+        _state.nesting -= 1
+        if _state.nesting == 0:  # leaving the outermost region drops the cast weights
+            _state.cache.clear()
+        _state.enabled[self.device], _state.dtype[self.device], _state.cache_enabled = self._prev
+        _state.refresh()
         return False
 
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self:
+            with autocast(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
                 return func(*args, **kwargs)
         return wrapper

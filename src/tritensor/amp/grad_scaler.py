@@ -2,7 +2,8 @@
 
 ``scale(loss)`` multiplies by the scale; ``step(optimizer)`` first unscales the grads with
 one fused launch per device and dtype that also flags any inf/NaN (the CPU kernel is
-``tritensor.kernels.numba.optim.unscale_kernel``; other devices use tensor ops), skips the
+``tritensor.kernels.numba.optim.unscale_kernel``, the 'cuda' one
+``tritensor.kernels.triton.optim.unscale_kernel``: no per-tensor host sync), skips the
 step if one was found, and ``update()`` backs the scale off or grows it, as torch does.
 """
 from __future__ import annotations
@@ -259,22 +260,27 @@ class GradScaler:
 
 
 def _unscale_bucket(grads, dtype, inv_scale, found_inf):
-    """grads *= inv_scale; found_inf = 1 if any grad has an inf/NaN. One launch on CPU."""
-    np_dtype = _multi_tensor.KERNEL_DTYPES.get(dtype)
-    if found_inf.device.type != "cpu" or np_dtype is None:
+    """grads *= inv_scale; found_inf = 1 if any grad has an inf/NaN. One launch on CPU
+    (float32/64) and 'cuda' (any float dtype); tensor ops elsewhere."""
+    device = found_inf.device.type
+    if not (dtype in _multi_tensor.KERNEL_DTYPES if device == "cpu" else device == "cuda"):
         for g in grads:
             if not bool(_ops.isfinite(g).all()):
                 found_inf.fill_(1.0)
             g.mul_(inv_scale)
         return
-    table = _multi_tensor.Table(len(grads), np_dtype, rows=1)
+    table = _multi_tensor.Table(len(grads), dtype, rows=1)
     for i, g in enumerate(grads):
         table.sizes[i] = g.numel()
         table.addrs[0, i] = table.address(g, g._shape, True, "gradient")
-    flag = cpu.ndarray(found_inf).reshape(1)
-    _multi_tensor.run_launch(kernels.unscale_kernel(), table.addrs, table.sizes, np.float32(inv_scale),
-                             flag, _multi_tensor.LIKE[np_dtype])
-    for dst, copy in table.staged:
-        np.copyto(dst, copy)
+    if device == "cpu":
+        np_dtype = _multi_tensor.KERNEL_DTYPES[dtype]
+        _multi_tensor.run_launch(kernels.unscale_kernel(), table.addrs, table.sizes, np.float32(inv_scale),
+                                 cpu.ndarray(found_inf).reshape(1), _multi_tensor.LIKE[np_dtype])
+    else:
+        from ..kernels.triton import optim as triton_kernels  # triton is imported only when used
+        work = _multi_tensor._work_blocks(table.sizes, triton_kernels.chunk())
+        triton_kernels.multi_tensor_unscale(table.addrs, work, inv_scale, found_inf, dtype)
+    table.write_back()
     for g in grads:
         g._bump_version()

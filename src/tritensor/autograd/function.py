@@ -155,7 +155,7 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
+        Tensor = _tensor_type or _bind_tensor_type()
         record = grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if not record and cls._builtin:
             return cls.forward(NULL_CTX, *args, **kwargs)
@@ -174,6 +174,18 @@ class Function(metaclass=_FunctionMeta):
         return _link_outputs(node, output, args)
 
 
+#: ``tritensor.Tensor``, bound on first use (tensor.py imports this package, so a module-level
+#: import would be circular; a function-level one costs ~1 us on every op)
+_tensor_type = None
+
+
+def _bind_tensor_type():
+    global _tensor_type
+    from ..tensor import Tensor
+    _tensor_type = Tensor
+    return Tensor
+
+
 def _run_forward(cls, node, args, kwargs):
     if not cls._setup_style:
         return cls.forward(node, *args, **kwargs)
@@ -185,7 +197,7 @@ def _run_forward(cls, node, args, kwargs):
 def _link_outputs(node, output, args):
     """Point the differentiable outputs at ``node``; returns ``output`` (inputs returned as
     they are become views of them, like torch)."""
-    from ..tensor import Tensor
+    Tensor = _tensor_type
     is_tuple = isinstance(output, tuple)
     outputs = list(output) if is_tuple else [output]
     dirty = node._dirty

@@ -4,8 +4,23 @@ reductions, matmul, indexing, joining). ``backend_for`` picks one for a device."
 from __future__ import annotations
 
 from . import cpu
+from .precision import cudnn  # noqa: F401  (tritensor.backends.cudnn)
 
 _BACKENDS = {"cpu": cpu}
+
+
+def __getattr__(name):
+    """``tritensor.backends.cuda``: the Triton backend module, whose ``matmul`` holds torch's
+    ``backends.cuda.matmul`` flags; without triton, just those flags."""
+    if name == "cuda":
+        import importlib
+        try:
+            return importlib.import_module(__name__ + ".cuda")
+        except ImportError:
+            import types
+            from . import precision
+            return types.SimpleNamespace(matmul=precision.matmul)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def backend_for(device):

@@ -19,10 +19,13 @@ from ..device import CPU
 from ..kernels.numba import elementwise as ew_kernels
 from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
 from ..storage import Storage
+from . import host_pool
 from ..tensor import Tensor, _contiguous_strides
 
-#: Below this many elements a launch runs on the calling thread.
-PARALLEL_MIN_ELEMENTS = 1 << 16
+#: Below this many elements a launch runs on the calling thread. Handing work to the pool
+#: and joining costs 20-60 us, so a second thread only pays from about 2^19 float32
+#: elements (measured for relu/add on the 2-core machine; docs/performance.md).
+PARALLEL_MIN_ELEMENTS = 1 << 19
 
 try:
     NUM_THREADS = max(1, len(os.sched_getaffinity(0)))
@@ -60,13 +63,20 @@ def run_chunks(fn, chunks):
 
 
 # ------------------------------------------------------------------ memory
+def new_storage(n: int, np_dtype: np.dtype) -> Storage:
+    """A storage of ``n`` uninitialised elements; big ones recycle pool buffers (host_pool)."""
+    nbytes = n * np_dtype.itemsize
+    if nbytes >= host_pool.MIN_BYTES:
+        return host_pool.new_storage(nbytes, np_dtype, CPU)
+    return Storage(np.empty(n, np_dtype), CPU)
+
+
 def empty(shape, dtype):
     shape = tuple(shape)
     n = 1
     for s in shape:
         n *= s
-    buf = np.empty(n, dtype.storage_np)
-    return Tensor._make(Storage(buf, CPU), shape, _contiguous_strides(shape), 0, dtype)
+    return Tensor._make(new_storage(n, dtype.storage_np), shape, _contiguous_strides(shape), 0, dtype)
 
 
 def wrap_array(array: np.ndarray, dtype=None):
@@ -170,23 +180,29 @@ def fast_elementwise(name: str, operands, result_dtype):
     dtype = first.dtype
     if dtype in _NARROW:
         return None
-    compute = dtype.compute_np
+    shape = first._shape
     args = []
     for x in operands:
-        if isinstance(x, Tensor):
+        if type(x) is Tensor:
             if x._storage.device is not CPU and x._storage.device != CPU:
                 return None
-            a = x._np if x._np is not None else ndarray(x)
+            a = x._np
+            if a is None:
+                a = ndarray(x)
             if not a.flags.c_contiguous:
                 return None
             args.append(a if a.ndim == 1 else a.reshape(-1))
         else:
-            args.append(_scalar(x, compute))
-    shape = first._shape
-    buf = np.empty(args[0].shape[0] if isinstance(args[0], np.ndarray) else first.numel(),
-                   result_dtype.storage_np)
+            args.append(_scalar(x, dtype.compute_np))
+    first_array = args[0]
+    storage = new_storage(first_array.shape[0] if type(first_array) is np.ndarray else first.numel(),
+                          result_dtype.storage_np)
+    buf = storage.data
     _run_flat(ew_kernels.flat_kernel(name, len(args)), buf, args)
-    return Tensor._make(Storage(buf, CPU), shape, _contiguous_strides(shape), 0, result_dtype)
+    out = Tensor._make(storage, shape, _contiguous_strides(shape), 0, result_dtype)
+    if len(shape) == 1:
+        out._np = buf  # already the tensor's own view: the next op skips building one
+    return out
 
 def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars.
@@ -230,10 +246,10 @@ def _scalar(x, compute: np.dtype):
 
 def _run_flat(kernel, out, args):
     n = out.shape[0]
-    chunks = parallel_chunks(n)
-    if len(chunks) == 1:
+    if n < PARALLEL_MIN_ELEMENTS or NUM_THREADS == 1:
         kernel(out, *args)
         return
+    chunks = parallel_chunks(n)
 
     def run(a, b):
         kernel(out[a:b], *[x[a:b] if isinstance(x, np.ndarray) else x for x in args])
@@ -286,35 +302,57 @@ def _as_2d(a: np.ndarray, dims):
     return a.reshape(k, r)
 
 
+#: output dtypes a row-reduction kernel can store its accumulator into directly
+_DIRECT_OUT = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int64, np.bool_))
+_zero_shifts = {}
+
+
+def _zero_shift(k, acc: np.dtype) -> np.ndarray:
+    """A (read-only, cached for small k) array of k zeros: the "no shift" argument."""
+    dtype = acc if acc.kind == "f" else np.dtype(np.float64)
+    if k > 4096:
+        return np.zeros(k, dtype)
+    z = _zero_shifts.get((k, dtype))
+    if z is None:
+        z = _zero_shifts[k, dtype] = np.zeros(k, dtype)
+        z.flags.writeable = False
+    return z
+
+
 def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
     """``out`` (the kept dims, in order) = reduction ``op`` of ``x`` over ``dims``."""
     compute = x.dtype.compute_np
     a = read(x, compute)
     v = _as_2d(a, dims)
-    k, r = v.shape
+    k = v.shape[0]
     acc = _accumulator(op, compute)
     if shift is None:
-        shift_arr = np.zeros(k, acc if acc.kind == "f" else np.float64)
+        shift_arr = _zero_shift(k, acc)
     elif isinstance(shift, Tensor):
         shift_arr = np.ascontiguousarray(read(shift, np.dtype(np.float64)).reshape(k))
     else:
         shift_arr = np.full(k, shift, np.float64)
-    result = _reduce_2d(op, v, shift_arr, acc)
-    write(out, result.reshape(out._shape))
+    dst = ndarray(out)
+    into = dst.reshape(k) if dst.dtype in _DIRECT_OUT and dst.flags.c_contiguous else None
+    result = _reduce_2d(op, v, shift_arr, acc, into)
+    if result is not into:
+        write(out, result.reshape(out._shape))
 
 
-def _reduce_2d(op, v, shift, acc):
+def _reduce_2d(op, v, shift, acc, into=None):
+    """The reduction of each row of ``v`` (kept, reduced). Returns ``into`` (a contiguous
+    array of the output's dtype, or None) when the kernel could store straight into it."""
     k, r = v.shape
     init = _identity(op, acc)
-    result = np.full(k, init, acc)
     if k == 0 or r == 0:
-        return result
+        return np.full(k, init, acc)
     cols = k > 1 and abs(v.strides[0]) < abs(v.strides[1]) and v.strides[0] != 0
     if cols:
         # the kept dim is the contiguous one: sweep whole rows into the accumulator. Threads
         # split the reduced rows (each slice stays unit-stride, so the sweep vectorizes).
         kernel = red_kernels.cols_kernel(op)
         vt = v.T
+        result = np.full(k, init, acc)
         chunks = parallel_chunks(r, max(1, PARALLEL_MIN_ELEMENTS // k))
         if len(chunks) == 1:
             kernel(result, vt, shift)
@@ -324,6 +362,7 @@ def _reduce_2d(op, v, shift, acc):
         run_chunks(lambda a, b: kernel(partials[slot[a]], vt[a:b], shift), chunks)
         return _merge_partials(op, result, partials, init)
     kernel = red_kernels.rows_kernel(op)
+    result = into if into is not None else np.empty(k, acc)
     if k >= NUM_THREADS and k * r >= PARALLEL_MIN_ELEMENTS:
         run_chunks(lambda a, b: kernel(result[a:b], v[a:b], shift[a:b], init),
                    parallel_chunks(k, 1))
@@ -332,6 +371,7 @@ def _reduce_2d(op, v, shift, acc):
     if len(chunks) == 1:
         kernel(result, v, shift, init)
         return result
+    result = np.full(k, init, acc)
     # few long rows: reduce slices of each row in parallel, then merge the partials
     partials = np.empty((len(chunks), k), acc)
     slot = {start: i for i, (start, _) in enumerate(chunks)}
@@ -404,6 +444,23 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
         mm_kernels.bmm(res, read(a, compute), read(b, compute))
     if narrow:
         write(out, res)
+
+
+def addmm(out: Tensor, bias: Tensor, a: Tensor, b: Tensor, beta, alpha) -> bool:
+    """``out = bias + a @ b`` for linear's case (a 1-d float32/float64 bias along the rows,
+    beta = alpha = 1): the product goes straight into ``out`` and one pass adds the bias.
+    Returns False for any other case, which the op layer composes from mm, mul and add."""
+    if (beta != 1 or alpha != 1 or out.dtype not in _BIAS_DTYPES or bias.dtype is not out.dtype
+            or len(bias._shape) != 1 or bias._shape[0] != out._shape[1]):
+        return False
+    o = ndarray(out)
+    if out.numel():
+        mm_kernels.bmm(o[None], ndarray(a)[None], ndarray(b)[None])
+        mm_kernels.add_row_bias(o, ndarray(bias))
+    return True
+
+
+_BIAS_DTYPES = (dt.float32, dt.float64)
 
 
 # ------------------------------------------------------------------ joining

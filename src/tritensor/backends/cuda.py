@@ -18,8 +18,10 @@ from ..kernels.triton import elementwise as ew
 from ..kernels.triton import indexing as idx_k
 from ..kernels.triton import join as join_k
 from ..kernels.triton import matmul as mm_k
+from ..kernels.triton import random as rnd_k
 from ..kernels.triton import reduction as red
 from ..kernels.triton.launch import cdiv, launch
+from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
 from ..tensor import Tensor, _contiguous_strides
 from . import cpu, cpu_indexing
 from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
@@ -354,6 +356,50 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
     """out[i] = a[i] @ b[i] for 3-D tensors (batch dims already broadcast).
 
     Integer products work too (torch's CUDA build refuses them; its CPU build does not)."""
+    _matmul(out, a, b, None, 0, 1)
+
+
+def addmm(out: Tensor, bias: Tensor, a: Tensor, b: Tensor, beta, alpha) -> None:
+    """out = beta * bias + alpha * (a @ b) for matrices, the scaling and the bias add fused
+    into the product's epilogue; ``bias`` broadcasts to out's shape. beta == 0 ignores
+    ``bias`` (NaNs included), as torch does."""
+    shape3 = (1,) + out._shape
+    _matmul(Tensor._make(out._storage, shape3, (0,) + out._stride, out._offset, out.dtype),
+            Tensor._make(a._storage, shape3[:1] + a._shape, (0,) + a._stride, a._offset, a.dtype),
+            Tensor._make(b._storage, shape3[:1] + b._shape, (0,) + b._stride, b._offset, b.dtype),
+            bias if beta != 0 else None, beta, alpha)
+
+
+def _mm_kind(dtype):
+    """Which tile family (see kernels/triton/matmul.py) and ``tl.dot`` precision a dtype uses."""
+    if dtype is dt.float32:
+        mode = fp32_precision()
+        return ("mma" if mode == "tf32" else mode), mode
+    if dtype in (dt.float16, dt.bfloat16):
+        return "mma", "tf32"  # the precision only matters for fp32 inputs
+    return "cores", "ieee"
+
+
+_sms = None
+
+
+def _sm_count() -> int:
+    """Streaming multiprocessors of the GPU (1 on the emulated device), probed once."""
+    global _sms
+    if _sms is None:
+        _sms = 1
+        if not interpreting():
+            from . import cuda_memory as mem
+            drv = mem._cu()
+            mem.context(0)
+            attribute = drv.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
+            _sms = mem._check(drv.cuDeviceGetAttribute(attribute, mem._check(drv.cuDeviceGet(0))))
+    return _sms
+
+
+def _matmul(out: Tensor, a: Tensor, b: Tensor, bias, beta, alpha) -> None:
+    """out = alpha * (a @ b) + beta * bias over 3-D (B, M, N) operands, one tile config per
+    shape class (``mm_k.choose_tile``), split-K partials summed by a second launch."""
     B, M, N = out._shape
     K = a._shape[2]
     if out.numel() == 0:
@@ -362,11 +408,36 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
     f64 = out.dtype is dt.float64
     acc = (tl.float64 if f64 else tl.float32) if floating else tl.int64
     use_dot = floating and (not f64 or interpreting())
-    bm, bn, bk = (64, 64, 32) if not interpreting() else (64, 64, 64)
-    launch(mm_k.bmm_kernel, (cdiv(M, bm) * cdiv(N, bn), B), pointer(out), pointer(a), pointer(b), M, N, K,
-           *a._stride, *b._stride, *out._stride, acc, use_dot, "ieee",
-           interpreting() and out.dtype is dt.bfloat16,
-           bm, bn, bk)
+    kind, precision = _mm_kind(out.dtype) if use_dot else ("cores", "ieee")
+    tile = mm_k.choose_tile(B, M, N, K, kind, _sm_count(), interpreting())
+    splits = max(1, min(tile.splits, K // tile.block_k))  # each slice at least one K step
+    k_split = cdiv(cdiv(K, splits), tile.block_k) * tile.block_k if K else 1
+    splits = cdiv(K, k_split) if K else 1
+    has_bias = bias is not None
+    if has_bias:
+        bias = _on_device(bias, out._storage.device)
+        cs = _broadcast_strides(bias, out._shape)
+    else:
+        bias, cs = out, (0, 0, 0)
+    scalar_np = np.dtype(np.float64 if f64 else np.float32 if floating else np.int64)
+    scalars = (_scalar_arg(alpha, scalar_np), _scalar_arg(beta, scalar_np))
+    big = max(_extent(t._shape, t._stride) for t in (out, a, b, bias)) >= _I32 or splits * out.numel() >= _I32
+    flags = (acc, use_dot, precision, interpreting() and out.dtype is dt.bfloat16)
+    epilogue = (has_bias, alpha != 1, f64)
+    grid_mn = cdiv(M, tile.block_m) * cdiv(N, tile.block_n)
+    options = {} if interpreting() else {"num_warps": tile.num_warps, "num_stages": tile.num_stages}
+    if splits == 1:
+        launch(mm_k.bmm_kernel, (grid_mn, B, 1), pointer(out), pointer(a), pointer(b), pointer(bias), M, N, K,
+               k_split, *a._stride, *b._stride, *out._stride, *cs, *scalars, *flags, *epilogue, False, big,
+               tile.block_m, tile.block_n, tile.block_k, tile.group_m, **options)
+        return
+    partials = empty((splits * B, M, N), dt.float64 if f64 else dt.float32 if floating else dt.int64,
+                     out._storage.device)
+    launch(mm_k.bmm_kernel, (grid_mn, B, splits), pointer(partials), pointer(a), pointer(b), pointer(out), M,
+           N, K, k_split, *a._stride, *b._stride, M * N, N, 1, 0, 0, 0, *scalars, *flags, False, False, False,
+           True, big, tile.block_m, tile.block_n, tile.block_k, tile.group_m, **options)
+    launch(mm_k.splitk_kernel, (grid_mn, B), pointer(out), pointer(partials), pointer(bias), M, N, splits,
+           *out._stride, *cs, *scalars, acc, *epilogue, big, tile.block_m, tile.block_n)
 
 
 # ------------------------------------------------------------------ joining
@@ -624,3 +695,64 @@ def __getattr__(name):
         not_yet.__name__ = name
         return not_yet
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ------------------------------------------------------------------ random numbers
+#: mantissa digits of each float dtype: a uniform sample is k * 2**-digits, exact in it
+_DIGITS = {dt.float64: 53, dt.float32: 24, dt.float16: 11, dt.bfloat16: 8}
+
+
+def _int64_bits(v: int) -> int:
+    """A 64-bit pattern as the signed int a kernel's int64 argument can carry."""
+    v &= (1 << 64) - 1
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _float64_bits(x) -> int:
+    return int(np.float64(x).view(np.int64))
+
+
+def sample(out: Tensor, dist: str, seed: int, offset: int, a, b) -> None:
+    """Fill ``out`` with samples of ``dist`` from Philox counters offset .. offset + numel - 1
+    (element i, in row-major order, takes counter offset + i whatever out's strides)."""
+    n = out.numel()
+    if n == 0:
+        return
+    if dist == "integer":  # a = low, b = range (2**64 wraps to 0)
+        a, b = _int64_bits(a), _int64_bits(b)
+    else:
+        a, b = _float64_bits(a), _float64_bits(b)
+    contig = out.is_contiguous()
+    shape, (so,) = ((n,), [(1,)]) if contig else _collapse(out._shape, [out._stride])
+    block = _block(n, 1024)
+    launch(rnd_k.random_kernel, (cdiv(n, block),), pointer(out), n, shape, so, _int64_bits(seed), offset,
+           a, b, rnd_k.DISTRIBUTIONS[dist], tl.float64 if out.dtype is dt.float64 else tl.float32,
+           _DIGITS.get(out.dtype, 24), len(shape), contig, block)
+
+
+def dropout(x: Tensor, p: float, seed: int, offset: int):
+    """(x * keep / (1 - p), keep) in one launch: the bool mask ``keep`` (P(keep) = 1 - p)
+    comes from Philox counters offset .. offset + numel - 1, like ``sample``."""
+    x = x.contiguous()
+    device = x._storage.device
+    out, keep = empty(x._shape, x.dtype, device), empty(x._shape, dt.bool, device)
+    n = x.numel()
+    if n:
+        block = _block(n, 1024)
+        launch(rnd_k.dropout_kernel, (cdiv(n, block),), pointer(out), pointer(keep), pointer(x), n,
+               _int64_bits(seed), offset, 1.0 - p, _float64_bits(0.0 if p == 1 else 1.0 / (1.0 - p)),
+               tl.float64 if x.dtype is dt.float64 else tl.float32, block)
+    return out, keep
+
+
+# ------------------------------------------------------------------ fused nn kernels
+def _register_fused():
+    """Offer nn its fused cross entropy / grad-norm kernels for 'cuda' (nn never imports triton)."""
+    from ..kernels.triton import cross_entropy as ce_k
+    from ..kernels.triton import grad_norm as gn_k
+    from ..nn import _fused
+    _fused.CROSS_ENTROPY["cuda"] = ce_k.CrossEntropy()
+    _fused.GRAD_NORM["cuda"] = gn_k.GradNorm()
+
+
+_register_fused()

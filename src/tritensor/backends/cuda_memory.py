@@ -242,6 +242,31 @@ class KernelPointer:
         return self
 
 
+# ------------------------------------------------------------------ pinned host memory
+class PinnedStorage(Storage):
+    """A CPU storage in page-locked host memory (``Tensor.pin_memory``): the GPU's copy
+    engine reads and writes it directly, without staging through a driver buffer.
+
+    On a GPU the bytes come from ``cuMemHostAlloc`` and ``allocation`` frees them when the
+    storage dies. The emulated device has no copy engine, so there the bytes are ordinary
+    host memory and only the pinned flag (``is_pinned``) is kept.
+    """
+
+    __slots__ = ("allocation",)
+
+
+def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
+    """``nbytes`` of page-locked host memory viewed as a flat ``np_dtype`` array."""
+    if interpreting():
+        allocation, raw = None, np.empty(nbytes, np.uint8)
+    else:
+        allocation = HostAllocation(max(nbytes, 1))
+        raw = allocation.array[:nbytes]
+    storage = PinnedStorage(raw.view(np_dtype), device)
+    storage.allocation = allocation
+    return storage
+
+
 # ------------------------------------------------------------------ real GPU (cuda-bindings)
 # Everything below runs only with a GPU; it is kept small and import-guarded.
 _driver = None
@@ -305,6 +330,26 @@ class DeviceAllocation:
     def __init__(self, ptr, index, stream):
         self.ptr = ptr
         weakref.finalize(self, _gpu_free, ptr, index, stream)
+
+
+class HostAllocation:
+    """Page-locked host memory from ``cuMemHostAlloc``. It exports itself to numpy
+    (``__array_interface__``), so every array view of it keeps it alive, and it is freed
+    with ``cuMemFreeHost`` only after the last one is gone."""
+
+    __slots__ = ("ptr", "__array_interface__", "__weakref__")
+
+    def __init__(self, nbytes):
+        drv = _cu()
+        context(0)
+        self.ptr = int(_check(drv.cuMemHostAlloc(nbytes, 0)))
+        self.__array_interface__ = {"shape": (nbytes,), "typestr": "|u1", "data": (self.ptr, False),
+                                    "version": 3}
+        weakref.finalize(self, drv.cuMemFreeHost, self.ptr)
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.asarray(self)
 
 
 def _gpu_allocate(nbytes, index):

@@ -119,12 +119,60 @@ def set_per_process_memory_fraction(fraction, device=None) -> None:
     _mem.stats(_index(device)).fraction = float(fraction)
 
 
+# ------------------------------------------------------------------ random number generators
+# Each device's default generator is a (seed, offset) Philox stream (see tritensor/random.py).
+# Without a device, seeding does nothing (torch defers it until CUDA initialises).
+def _generator(device=None):
+    from ..random import cuda_default_generator
+    return cuda_default_generator(_index(device))
+
+
 def manual_seed(seed) -> None:
-    pass
+    if is_available():
+        _generator().manual_seed(seed)
 
 
 def manual_seed_all(seed) -> None:
-    pass
+    from ..random import _cuda_seed_all
+    _cuda_seed_all(seed)
+
+
+def seed() -> None:
+    if is_available():
+        _generator().seed()
+
+
+def seed_all() -> None:
+    if is_available():
+        manual_seed_all(_generator().seed())
+
+
+def initial_seed() -> int:
+    return _generator().initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The generator's state as a CPU uint8 tensor (seed then offset, 8 bytes each, like torch)."""
+    return _generator(device).get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    _generator(device).set_state(new_state)
+
+
+def get_rng_state_all():
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states) -> None:
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
+
+
+def __getattr__(name):
+    if name == "default_generators":  # built on use: creating a generator needs the device
+        return tuple(_generator(i) for i in range(device_count()))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ------------------------------------------------------------------ streams and events
@@ -198,6 +246,14 @@ def current_stream(device=None) -> Stream:
     return s
 
 
+def _current_stream_handle() -> int:
+    """The current device's current stream as an int: the kernel launch path's query,
+    without ``current_stream``'s device checks (a launch already has a usable device)."""
+    streams = getattr(_local, "streams", None)
+    s = streams.get(getattr(_local, "device", 0)) if streams else None
+    return 0 if s is None else s.cuda_stream
+
+
 def default_stream(device=None) -> Stream:
     return Stream(_index(device), _handle=0)
 
@@ -257,3 +313,24 @@ class Event:
                 raise RuntimeError("Both events must be recorded before calculating elapsed time.")
             return (end_event._time - self._time) * 1000.0
         return _mem._check(_mem._cu().cuEventElapsedTime(self.handle, end_event.handle))
+
+
+# ------------------------------------------------------------------ warm-up
+def warmup(dtypes=None) -> None:
+    """Compile and load the kernels of common ops before the first real call.
+
+    Triton compiles a kernel for each specialisation it meets (dtypes, 16-byte alignment,
+    sizes divisible by 16, constexprs); the first call of an op otherwise pays that (up to a
+    second per kernel, less from triton's disk cache). This runs elementwise ops, reductions,
+    softmax, cat and matmul once per dtype (default: float32, float16, bfloat16) on aligned
+    tensors of a few thousand elements, so later calls of the same kinds launch the cached
+    kernels directly. Kernels for other shapes' specialisations still compile on first use.
+    """
+    _require()
+    from .. import float16, float32, bfloat16, ones, cat, softmax
+    for dtype in dtypes or (float32, float16, bfloat16):
+        x = ones(64, 64, dtype=dtype, device="cuda")
+        y = x * 2 + x
+        y.sum(), y.sum(0), y.sum(1), softmax(y, 1), cat([x, y]), y.relu(), y.t() + x
+        x @ y, x.t() @ y
+    synchronize()

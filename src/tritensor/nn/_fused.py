@@ -1,8 +1,14 @@
 """Fused kernels the nn layer can use, looked up by device type.
 
 ``CROSS_ENTROPY[device_type]`` is an object with ``forward(x, target, weight, ignore_index,
-eps) -> (loss_rows, row_weights, lse)`` and ``backward(x, target, weight, ignore_index, eps,
-lse, g, total_weight) -> grad_x`` over a 2-d float32/float64 ``x`` (rows = samples).
+eps, reduction) -> (loss, total, lse)`` and ``backward(x, target, weight, ignore_index, eps,
+lse, g, total_weight) -> grad_x`` over a 2-d ``x`` (rows = samples) of one of its ``dtypes``
+(the caller widens others to float32). ``GRAD_NORM[device_type]`` offers ``accepts(tensors)``,
+``total_norm(tensors, p)`` and ``scale_(tensors, coef)`` (``coef`` a 0-d tensor).
+``loss`` is already reduced (per-row losses for ``'none'``, else a 0-d tensor), ``total``
+the 0-d sum of the rows' target weights for ``'mean'`` (else None); ``g`` is the gradient
+of each row's loss, per row or one 0-d value for all rows. Reducing inside the kernel's
+call saves the two reduction ops (and their dispatch) of every training step.
 A device without an entry uses the composed tensor-op path, so a GPU backend can register
 its own kernel here without touching ``nn``.
 """
@@ -13,40 +19,70 @@ from .. import dtypes as _dt
 CROSS_ENTROPY = {}
 
 
+def _parallel_rows(cpu, x):
+    """Rows of ``x`` worth a second thread: an exp per element, so a quarter of the
+    elementwise threshold (a batch of 128 x 10 logits stays on one thread)."""
+    return max(1, cpu.PARALLEL_MIN_ELEMENTS // 4 // max(1, x.shape[1]))
+
+
+def _zero_dim(cpu, value, dtype):
+    t = cpu.empty((), dtype)
+    cpu.ndarray(t)[()] = value
+    return t
+
+
 class _CpuCrossEntropy:
     """Numba kernels of ``kernels/numba/cross_entropy.py`` run over row chunks on the CPU pool."""
+
+    dtypes = (_dt.float32, _dt.float64)  # logits the kernel reads; others are widened to float32
 
     @staticmethod
     def _arrays(x, target, weight):
         from ..backends import cpu
-        w = cpu.ndarray(weight) if weight is not None else cpu.ndarray(x)[0, :1]
+        # without weights the kernel gets a dummy it never reads (empty for an empty batch)
+        w = cpu.ndarray(weight) if weight is not None else cpu.ndarray(x)[:1, :1].reshape(-1)
         return cpu, cpu.ndarray(x), cpu.ndarray(target), w
 
-    def forward(self, x, target, weight, ignore_index, eps):
+    def forward(self, x, target, weight, ignore_index, eps, reduction):
+        import numpy as np
+
         from ..kernels.numba import cross_entropy as k
         cpu, xa, ta, wa = self._arrays(x, target, weight)
         bad = k.check_targets(ta, xa.shape[1], ignore_index)
         if bad >= 0:
             raise IndexError(f"Target {int(ta[bad])} is out of bounds.")
         n = xa.shape[0]
-        loss, row_weight, lse = (cpu.empty((n,), x.dtype) for _ in range(3))
-        la, rwa, lsa = cpu.ndarray(loss), cpu.ndarray(row_weight), cpu.ndarray(lse)
+        loss, lse = cpu.empty((n,), x.dtype), cpu.empty((n,), x.dtype)
+        la, lsa, rwa = cpu.ndarray(loss), cpu.ndarray(lse), np.empty(n, xa.dtype)
 
         def run(lo, hi):
             k.forward_rows(xa, ta, wa, weight is not None, ignore_index, eps, lo, hi, la, rwa, lsa)
-        cpu.run_chunks(run, cpu.parallel_chunks(n, minimum=64))
-        return loss, row_weight, lse
+        cpu.run_chunks(run, cpu.parallel_chunks(n, minimum=_parallel_rows(cpu, xa)))
+        if reduction == "none":
+            return loss, None, lse
+        value = la.sum(dtype=np.float64)  # float64 accumulation, as the sum op does
+        total = None
+        if reduction == "mean":
+            total = rwa.sum(dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan, like torch
+                value = value / total
+            total = _zero_dim(cpu, total, x.dtype)
+        return _zero_dim(cpu, value, x.dtype), total, lse
 
     def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight):
+        import numpy as np
+
         from ..kernels.numba import cross_entropy as k
         cpu, xa, ta, wa = self._arrays(x, target, weight)
         out = cpu.empty(tuple(x.shape), x.dtype)
         oa, la, ga = cpu.ndarray(out), cpu.ndarray(lse), cpu.ndarray(g.contiguous())
+        if ga.ndim == 0:  # one gradient for every row (a reduced loss)
+            ga = np.full(xa.shape[0], ga)
 
         def run(lo, hi):
             k.backward_rows(xa, ta, wa, weight is not None, ignore_index, eps, la, ga, total_weight,
                             lo, hi, oa)
-        cpu.run_chunks(run, cpu.parallel_chunks(xa.shape[0], minimum=64))
+        cpu.run_chunks(run, cpu.parallel_chunks(xa.shape[0], minimum=_parallel_rows(cpu, xa)))
         return out
 
 
@@ -99,10 +135,10 @@ class _CpuGradNorm:
         return ops.tensor(total, dtype=tensors[0].dtype)
 
     def scale_(self, tensors, coef):
-        """Multiply every gradient by ``coef`` (a Python float rounded to their dtype first)."""
+        """Multiply every gradient by ``coef`` (a 0-d tensor; its value rounded to their dtype)."""
         from ..kernels.numba import grad_norm as k
         addrs, sizes, work, like = self._table(tensors)
-        coef = like.dtype.type(coef)
+        coef = like.dtype.type(float(coef))
         self._run(lambda a, b: k.scale(addrs, sizes, work[a:b], coef, like), work)
 
 

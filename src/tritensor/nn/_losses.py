@@ -15,6 +15,7 @@ from .. import ops
 from . import _fused
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from ..ops._autocast import autocast_call, state as _amp
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -135,6 +136,8 @@ def _difference_loss(cls, input, target, reduction, param, name):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if _amp.on:
+        return autocast_call("mse_loss", mse_loss, input, target, size_average, reduce, reduction, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     if weight is not None:
         raise NotImplementedError("mse_loss(weight=...) is not supported yet")
@@ -142,6 +145,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if _amp.on:
+        return autocast_call("huber_loss", huber_loss, input, target, reduction, delta, weight)
     if weight is not None:
         raise NotImplementedError("huber_loss(weight=...) is not supported yet")
     if delta <= 0:
@@ -150,6 +155,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    if _amp.on:
+        return autocast_call("smooth_l1_loss", smooth_l1_loss, input, target, size_average, reduce, reduction,
+                             beta)
     reduction = legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -159,6 +167,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if _amp.on:
+        return autocast_call("l1_loss", l1_loss, input, target, size_average, reduce, reduction, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if weight is not None:
@@ -207,6 +217,9 @@ class _BinaryCrossEntropy(Function):
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    if _amp.on:
+        return autocast_call("binary_cross_entropy", binary_cross_entropy, input, target, weight,
+                             size_average, reduce, reduction)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size(input, target, "Using a target size ({target}) that is different to the input size "
@@ -248,6 +261,9 @@ class _BinaryCrossEntropyWithLogits(Function):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
+    if _amp.on:
+        return autocast_call("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits, input,
+                             target, weight, size_average, reduce, reduction, pos_weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size(input, target, "Target size ({target}) must be the same as input size ({input})")
@@ -282,6 +298,8 @@ def _check_nll_args(input, target, weight):
     if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_dt_name(input.dtype)} but found {_dt_name(weight.dtype)}")
 
 
 def _dt_name(d):
@@ -363,6 +381,9 @@ def _nll(input, target, weight, ignore_index, reduction):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
+    if _amp.on:
+        return autocast_call("nll_loss", nll_loss, input, target, weight, size_average, ignore_index, reduce,
+                             reduction)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_nll_args(input, target, weight)
@@ -373,6 +394,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over the class dim (1, or 0 for unbatched input) followed by nll_loss;
     ``target`` holds class indices (int64) or class probabilities (same shape, float)."""
+    if _amp.on:
+        return autocast_call("cross_entropy", cross_entropy, input, target, weight, size_average,
+                             ignore_index, reduce, reduction, label_smoothing)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -403,15 +427,10 @@ class _FusedCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, eps, kernel):
-        x = input if input.dtype in _fused.FUSED_DTYPES else input.float()  # fp32 accumulation
+        x = input if input.dtype in kernel.dtypes else input.float()  # fp32 accumulation
         w = None if weight is None else weight.to(x.dtype).contiguous()
-        loss, row_weight, lse = kernel.forward(x, target, w, ignore_index, eps)
-        total = row_weight.sum() if reduction == "mean" else None
+        loss, total, lse = kernel.forward(x, target, w, ignore_index, eps, reduction)
         ctx.saved = (x, target, w, lse, total, ignore_index, reduction, eps, kernel)
-        if reduction == "mean":
-            loss = loss.sum() / total
-        elif reduction == "sum":
-            loss = loss.sum()
         return loss.to(input.dtype)
 
     @staticmethod
@@ -419,10 +438,12 @@ class _FusedCrossEntropy(Function):
         x, target, w, lse, total, ignore_index, reduction, eps, kernel = ctx.saved
         n, n_classes = x.shape
         g = grad.to(x.dtype)
-        g = g if reduction == "none" else (g / total if reduction == "mean" else g).expand(n)
+        g = g / total if reduction == "mean" else g  # per row for 'none', else one value for all rows
         if grad_mode.is_grad_enabled():  # create_graph: the same formula in differentiable tensor ops
+            g = g if reduction == "none" else g.expand(n)
             return _cross_entropy_grad(x, target, w, ignore_index, eps, g), None, None, None, None, None, None
-        total_weight = float(w.sum()) if w is not None else float(n_classes)
+        # W only matters with label smoothing: no device read otherwise
+        total_weight = float(w.sum()) if w is not None and eps else float(n_classes)
         grad_x = kernel.backward(x, target, w, ignore_index, eps, lse, g, total_weight)
         return grad_x, None, None, None, None, None, None
 
@@ -508,6 +529,8 @@ class _DivScalar(Function):
 
 # ---------------------------------------------------------------------------- kl / triplet
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if _amp.on:
+        return autocast_call("kl_div", kl_div, input, target, size_average, reduce, reduction, log_target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
     if reduction == "mean":
@@ -558,6 +581,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
+    if _amp.on:
+        return autocast_call("triplet_margin_loss", triplet_margin_loss, anchor, positive, negative, margin,
+                             p, eps, swap, size_average, reduce, reduction)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if margin <= 0:
@@ -575,6 +601,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    if _amp.on:
+        return autocast_call("cosine_similarity", cosine_similarity, x1, x2, dim, eps)
     n1 = (x1 * x1).sum(dim).sqrt()
     n2 = (x2 * x2).sum(dim).sqrt()
     return (x1 * x2).sum(dim) / (n1 * n2).clamp_min(eps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import dtypes as _dt
 from ..autograd.function import Function
+from ..ops._autocast import autocast_call, state as _amp
 
 _LOW_PRECISION = (_dt.float16, _dt.bfloat16)
 
@@ -67,6 +68,8 @@ class _BatchNorm(_Normalize):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if _amp.on:
+        return autocast_call("layer_norm", layer_norm, input, normalized_shape, weight, bias, eps)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:

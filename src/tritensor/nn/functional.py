@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import autograd, dtypes as _dt
 from .. import ops
 from ..autograd.function import Function
+from ..ops._autocast import autocast_call, state as _amp
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
                       smooth_l1_loss, triplet_margin_loss)
@@ -115,6 +116,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 # ---------------------------------------------------------------------------- linear / dropout
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``; with a bias, one addmm over the flattened batch, like torch."""
+    if _amp.on:
+        return autocast_call("linear", linear, input, weight, bias)
     if bias is None:
         return ops.matmul(input, weight.t())
     if input.dim() == 2:
@@ -135,6 +138,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return input.mul_(0) if inplace else input * ops.zeros_like(input)
+    if input.device.type == "cuda" and not inplace and input.numel():  # torch's fused CUDA path
+        from ..random import native_dropout
+        return native_dropout(input, p, True)[0]
     with autograd.no_grad():
         mask = ops.empty_like(input).bernoulli_(1 - p).div_(1 - p)
     return input.mul_(mask) if inplace else input * mask

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes as dt
 from ..autograd.function import Function
 from ..device import as_device, device as device_type
-from ..tensor import Tensor
+from ..tensor import Tensor, _contiguous_strides
 from ._common import backend
 from ._registry import export, method
 from .creation import empty_preserving, from_host_array, new_empty
@@ -184,3 +184,57 @@ def as_ndarray(t):
 def to_host_array(t):
     """The values of any tensor as a host numpy array (bfloat16 widened to float32)."""
     return backend(t).to_host(t)
+
+
+# ------------------------------------------------------------------ pinned memory
+_NO_ACCELERATOR = "Cannot access accelerator device when none is available."
+
+
+class _PinMemory(Function):
+    """A copy into page-locked host memory; the gradient passes through unchanged."""
+
+    node_name = "PinMemoryBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        from ..backends import cpu, cuda_memory
+        storage = cuda_memory.pinned_storage(x.numel() * x.dtype.itemsize, x.dtype.storage_np, x.device)
+        out = Tensor._make(storage, x._shape, _contiguous_strides(x._shape), 0, x.dtype)
+        cpu.copy_(out, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _check_pinnable(t, what):
+    from ..backends import cuda_memory
+    if not cuda_memory.usable():
+        raise RuntimeError(_NO_ACCELERATOR)
+    if t.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{t.type()}' only dense CPU tensors can be pinned ({what})")
+
+
+@method
+def pin_memory(self, device=None):
+    """A copy in page-locked host memory (``self`` if already pinned), so host->GPU copies
+    of it need no staging; needs an accelerator, like torch."""
+    _check_pinnable(self, "pin_memory")
+    return self if is_pinned(self) else _PinMemory.apply(self)
+
+
+@method
+def is_pinned(self, device=None):
+    from ..backends.cuda_memory import PinnedStorage
+    return isinstance(self._storage, PinnedStorage)
+
+
+def pinned(t):
+    """``t`` moved to pinned memory for a factory's ``pin_memory=True`` (torch's errors)."""
+    from ..backends import cuda_memory
+    if not cuda_memory.usable():
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                           "allocator is available on this system.")
+    _check_pinnable(t, "pin_memory=True")
+    return _PinMemory.apply(t)

@@ -12,6 +12,7 @@ from ..autograd import grad_mode
 from ..device import as_device
 from ..size import Size
 from ..tensor import Tensor
+from ._autocast import run_excluded, state as _amp
 from ._common import backend
 from ._registry import export
 from ..backends import backend_for
@@ -69,6 +70,8 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     shape, stride = tuple(size), tuple(stride)
     extent = 1 + sum((n - 1) * st for n, st in zip(shape, stride)) if all(shape) else 0
     base = new_empty((extent,), dtype or dt.get_default_dtype(), as_device(device))
+    if pin_memory:  # the flat base is pinned; the strided view shares it
+        base = _finish(base, False, pin_memory)
     return _finish(Tensor._make(base._storage, shape, stride, 0, base.dtype), requires_grad)
 
 
@@ -86,7 +89,8 @@ def with_out(fn=None, *, factory=False, castable=False):
                 kwargs.setdefault("dtype", None)
                 kwargs["dtype"] = kwargs["dtype"] or out.dtype
                 kwargs["device"] = kwargs.get("device") or out.device
-            return write_out(out, f(*args, **kwargs), f.__name__, "any" if factory else
+            result = run_excluded(f, *args, **kwargs) if _amp.on else f(*args, **kwargs)  # out=: no autocast
+            return write_out(out, result, f.__name__, "any" if factory else
                              "castable" if castable else "same")
         return call
     return wrap(fn) if fn is not None else wrap
@@ -114,7 +118,10 @@ def write_out(out, result, name, dtypes="same"):
     return out
 
 
-def _finish(t, requires_grad):
+def _finish(t, requires_grad, pin_memory=False):
+    if pin_memory:
+        from .conversion import pinned
+        t = pinned(t)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -125,7 +132,8 @@ def _finish(t, requires_grad):
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False, memory_format=None):
     shape = _shape_arg(size, "empty")
-    return _finish(new_empty(shape, dtype or dt.get_default_dtype(), as_device(device)), requires_grad)
+    return _finish(new_empty(shape, dtype or dt.get_default_dtype(), as_device(device)), requires_grad,
+                   pin_memory)
 
 
 @export(method=False)
@@ -354,7 +362,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         check_fits(arr, dtype)
     t = from_host_array(arr, dtype or natural, as_device(device))
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, pin_memory)
 
 
 def from_host_array(arr, dtype, device):

@@ -16,6 +16,8 @@ from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import _autocast
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
 from ._registry import export, method
 from .creation import new_empty
@@ -138,19 +140,28 @@ def _fast_lane(cls, operands):
     if type(first) is not Tensor:
         return None
     dtype, shape = first.dtype, first._shape
-    record = grad_mode.enabled and first._requires_grad
+    recording = grad_mode.enabled
+    if recording and first._requires_grad:
+        return None
     for x in operands[1:]:
         if type(x) is Tensor:
-            if x.dtype is not dtype or x._shape != shape:
+            if x.dtype is not dtype or x._shape != shape or (recording and x._requires_grad):
                 return None
-            record = record or (grad_mode.enabled and x._requires_grad)
         elif not _scalar_keeps_dtype(x, dtype):
             return None
     result_dtype = _FAST_RESULT[cls.rule, dtype]
-    if record or result_dtype is None:
+    if result_dtype is None:
         return None
-    fast = getattr(backend(first), "fast_elementwise", None)
+    device_type = first._storage.device.type
+    fast = _fast_kernels.get(device_type, _UNKNOWN)
+    if fast is _UNKNOWN:
+        fast = _fast_kernels[device_type] = getattr(backend(first), "fast_elementwise", None)
     return fast(cls.kernel, operands, result_dtype) if fast is not None else None
+
+
+#: device type -> its backend's ``fast_elementwise`` (None if it has none), looked up once
+_fast_kernels = {}
+_UNKNOWN = object()
 
 
 # ------------------------------------------------------------------ op declaration
@@ -260,8 +271,11 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
            inplace=True, int_identity=False):
     """Declare a unary op and export it (and ``name_``); ``check(dtype)`` rejects dtypes."""
     cls = declare(name, kernel, rule=rule, derivatives=(derivative,), node=node)
+    autocast = name in _autocast.ELEMENTWISE  # exp, log ...: fp32 under CUDA autocast
 
     def op(input, *, out=None):
+        if autocast and _amp.on:
+            return autocast_call(name, op, input, out=out)
         if check:
             check(input.dtype)
         if int_identity and not input.dtype.is_floating_point:
@@ -430,6 +444,8 @@ _softplus = declare("softplus", rule=Rule.FLOAT, params=("beta", "threshold"), d
 
 @export(method=False)
 def softplus(input, beta=1.0, threshold=20.0):
+    if _amp.on:
+        return autocast_call("softplus", softplus, input, beta, threshold)
     return _softplus.apply(input, beta=beta, threshold=threshold)
 
 
@@ -763,6 +779,8 @@ def _pow_class(input, exponent):
 
 @export
 def pow(input, exponent, *, out=None):
+    if _amp.on:
+        return autocast_call("pow", pow, input, exponent, out=out)
     if out is None and exponent.__class__ in (int, float) and exponent == 2 and \
             isinstance(input, Tensor) and input.dtype.is_floating_point:
         return square(input)
@@ -823,6 +841,8 @@ _Fmin = _binary("fmin", (lambda grad, self, other: where((self <= other) | other
 
 @export
 def atan2(input, other, *, out=None):
+    if _amp.on:
+        return autocast_call("atan2", atan2, input, other, out=out)
     return _Atan2.apply(input, other, out=out)
 
 
@@ -1100,6 +1120,8 @@ _Addcdiv = declare("addcdiv", params=("value",), rule=Rule.PROMOTE, derivatives=
 
 @export
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    if _amp.on:
+        return autocast_call("addcmul", addcmul, input, tensor1, tensor2, value=value, out=out)
     return _Addcmul.apply(input, tensor1, tensor2, out=out, value=value)
 
 
@@ -1110,6 +1132,8 @@ def addcmul_(self, tensor1, tensor2, *, value=1):
 
 @export
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if _amp.on:
+        return autocast_call("addcdiv", addcdiv, input, tensor1, tensor2, value=value, out=out)
     if not dt.result_type(tensor1, tensor2).is_floating_point:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                            "addcdiv will perform a true division of tensor1 and tensor2.")

@@ -10,6 +10,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim
 from ._indexing_common import (_INT_INDEX, _Mutating, _as_vector, _cast, _check_bounds, _check_index_dtype,
                                _clone, _flat_view, _run, _vec)
@@ -390,6 +391,8 @@ def _index_copy_entry(self, dim, index, source, inplace):
 
 @export
 def index_copy(input, dim, index, source):
+    if _amp.on:
+        return autocast_call("index_copy", index_copy, input, dim, index, source)
     return _index_copy_entry(input, dim, index, source, False)
 
 

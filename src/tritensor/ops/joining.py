@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, common_device, wrap_dim
 from ._registry import export
 from .creation import new_empty, with_out
@@ -102,6 +103,8 @@ def _check_cat(tensors, dim):
 @export(method=False, aliases=("concat", "concatenate"))
 @with_out(castable=True)
 def cat(tensors, dim=0):
+    if _amp.on:
+        return autocast_call("cat", cat, tensors, dim)
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -111,6 +114,8 @@ def cat(tensors, dim=0):
 @export(method=False)
 @with_out
 def stack(tensors, dim=0):
+    if _amp.on:
+        return autocast_call("stack", stack, tensors, dim)
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

@@ -12,9 +12,11 @@ from __future__ import annotations
 from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor, _contiguous_strides
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device
 from ._registry import export
 from .creation import new_empty, with_out
+from .elementwise import _torch_name
 from .views import squeeze_inplace_node, unsafe_view
 
 
@@ -45,6 +47,23 @@ def _bmm_raw(a, b, out_shape=None):
     return out
 
 
+def _column_major(t):
+    """True for a matrix whose transpose is contiguous (e.g. ``weight.t()`` in ``linear``)."""
+    return t._stride[0] == 1 and t._shape[0] > 1 and t._stride[1] == t._shape[0]
+
+
+def _mm_grad(x, y, like):
+    """``x @ y``, the gradient of matrix ``like``, computed in ``like``'s layout as torch does.
+
+    A column-major operand (``linear``'s ``weight.t()``) gets ``(y.T @ x.T).T``: the same
+    values, and its transpose (the weight's own gradient) comes out contiguous, so the
+    optimizer reads it in place instead of copying it every step.
+    """
+    if _column_major(like):
+        return y.t().mm(x.t()).t()
+    return x.mm(y)
+
+
 def _expand_batch(g, a):
     return g.unsqueeze(0).expand(a._shape[0], *g._shape)
 
@@ -52,7 +71,7 @@ def _expand_batch(g, a):
 # name -> (node name, forward on raw tensors, grad wrt a, grad wrt b)
 PRODUCTS = {
     "mm": ("MmBackward0", lambda a, b: _bmm_raw(_mat3(a), _mat3(b), (a._shape[0], b._shape[1])),
-           lambda g, a, b: g.mm(b.t()), lambda g, a, b: a.t().mm(g)),
+           lambda g, a, b: _mm_grad(g, b.t(), a), lambda g, a, b: _mm_grad(a.t(), g, b)),
     "mv": ("MvBackward0", lambda a, b: _bmm_raw(_mat3(a), _col3(b), (a._shape[0],)),
            lambda g, a, b: g.outer(b), lambda g, a, b: a.t().mv(g)),
     "dot": ("DotBackward0", lambda a, b: _bmm_raw(_row3(a), _col3(b), ()),
@@ -92,6 +111,10 @@ class _AddProduct(Function):
     def forward(cls, ctx, input, a, b, beta, alpha):
         ctx.save_for_backward(a, b)
         ctx.scales = (beta, alpha)
+        if cls.kind == "mm":
+            fused = _fused_addmm(input, a, b, beta, alpha)
+            if fused is not None:
+                return fused
         out = PRODUCTS[cls.kind][1](a, b)
         if alpha != 1:
             out.mul_(alpha)
@@ -109,6 +132,18 @@ class _AddProduct(Function):
         return (None if not need[0] else grad if beta == 1 else grad * beta,
                 grad_a(scaled, a, b) if need[1] else None,
                 grad_b(scaled, a, b) if need[2] else None, None, None)
+
+
+def _fused_addmm(input, a, b, beta, alpha):
+    """addmm with the scaling and bias fused into the product where the backend offers it
+    (the 'cuda' epilogue, the CPU's one-pass row bias) and the bias matches the result's
+    dtype and device; else None. A backend's ``addmm`` returns False to decline a case."""
+    hook = getattr(backend(a), "addmm", None)
+    if hook is None or input.dtype is not a.dtype or input._storage.device != a._storage.device:
+        return None
+    common_device(a, b)
+    out = new_empty((a._shape[0], b._shape[1]), a.dtype, a.device)
+    return None if hook(out, input, a, b, beta, alpha) is False else out
 
 
 def _product_class(base, kind, node_name):
@@ -182,8 +217,22 @@ def _product(kind, a, b):
     return _PRODUCT[kind].apply(a, b)
 
 
+def _input_dtype_error(kind, input, a):
+    """torch's message for an ``input`` whose dtype differs from the product's."""
+    got, want = _torch_name(input.dtype), _torch_name(a.dtype)
+    if kind == "mv":
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {got}, {want}, and "
+                            f"{want}")
+    if kind == "bmm":
+        return RuntimeError(f"Input dtypes must be the same, got: input {input.dtype}, batch1: {a.dtype}, "
+                            f"batch2: {a.dtype}")
+    return RuntimeError(f"self and mat2 must have the same dtype, but got {got} and {want}")
+
+
 def _add_product(kind, input, a, b, beta, alpha):
     _CHECKS[kind](a, b)
+    if input.dtype is not a.dtype:
+        raise _input_dtype_error(kind, input, a)
     shape = (a._shape[0],) if kind == "mv" else (a._shape[-2], b._shape[-1]) if kind != "bmm" else \
         (a._shape[0], a._shape[1], b._shape[2])
     if broadcast_shapes(input._shape, shape) != shape:
@@ -198,18 +247,24 @@ def _add_product(kind, input, a, b, beta, alpha):
 @export
 @with_out
 def mm(input, mat2):
+    if _amp.on:
+        return autocast_call("mm", mm, input, mat2)
     return _product("mm", input, mat2)
 
 
 @export
 @with_out
 def mv(input, vec):
+    if _amp.on:
+        return autocast_call("mv", mv, input, vec)
     return _product("mv", input, vec)
 
 
 @export
 @with_out
 def dot(input, other):
+    if _amp.on:
+        return autocast_call("dot", dot, input, other)
     return _product("dot", input, other)
 
 
@@ -232,6 +287,8 @@ def inner(input, other):
 @export
 @with_out
 def bmm(input, mat2):
+    if _amp.on:
+        return autocast_call("bmm", bmm, input, mat2)
     return _product("bmm", input, mat2)
 
 
@@ -243,24 +300,32 @@ def outer(input, vec2):
 @export
 @with_out
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    if _amp.on:
+        return autocast_call("addmm", addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     return _add_product("mm", input, mat1, mat2, beta, alpha)
 
 
 @export
 @with_out
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    if _amp.on:
+        return autocast_call("addmv", addmv, input, mat, vec, beta=beta, alpha=alpha)
     return _add_product("mv", input, mat, vec, beta, alpha)
 
 
 @export
 @with_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _amp.on:
+        return autocast_call("baddbmm", baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     return _add_product("bmm", input, batch1, batch2, beta, alpha)
 
 
 @export
 @with_out
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _amp.on:
+        return autocast_call("addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     return _add_product("addbmm", input, batch1, batch2, beta, alpha)
 
 
@@ -269,6 +334,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 @with_out
 def matmul(input, other):
     """torch.matmul: dot, mv, mm, or (batch-broadcast) bmm, as ATen's _matmul_impl does it."""
+    if _amp.on:
+        return autocast_call("matmul", matmul, input, other)
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     da, db = input.dim(), other.dim()

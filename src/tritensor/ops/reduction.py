@@ -15,6 +15,7 @@ from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim, wrap_dims
 from ._registry import export
 from .creation import arange, new_empty
@@ -141,6 +142,8 @@ def _cast_input(input, dtype):
 @export
 def sum(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` (all dims by default); integers and bool sum to int64."""
+    if _amp.on:
+        return autocast_call("sum", sum, input, dim, keepdim, dtype=dtype, out=out)
     result_dtype = _sum_dtype(input, dtype)
     x = _cast_input(input, dtype)
     cls = _SumAll if dim is _ALL and not keepdim else _Sum
@@ -245,6 +248,8 @@ class _ProdAll(_Prod):
 @export
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along one ``dim``; integers and bool give int64."""
+    if _amp.on:
+        return autocast_call("prod", prod, input, dim, keepdim, dtype=dtype, out=out)
     result_dtype = _sum_dtype(input, dtype)
     x = _cast_input(input, dtype)
     if dim is None:
@@ -601,6 +606,8 @@ def _norm_backward(x, grad, norm, p, dims):
 @export
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm for vectors: p in numbers, inf, -inf, 0 and 'fro' (the 2-norm)."""
+    if _amp.on:
+        return autocast_call("norm", norm, input, p, dim, keepdim, out=out, dtype=dtype)
     if p == "nuc":
         raise NotImplementedError("tritensor does not support the nuclear norm (p='nuc')")
     if isinstance(p, str) and p != "fro":
@@ -651,6 +658,8 @@ class _LogSumExp(Function):
 @export
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over ``dim``, computed stably; integers give the default float."""
+    if _amp.on:
+        return autocast_call("logsumexp", logsumexp, input, dim, keepdim, out=out)
     x = input if input.dtype.is_floating_point else input.to(dt.get_default_dtype())
     return _into(out, _LogSumExp.apply(x, _normalize_dims(x, dim), keepdim))
 
@@ -701,12 +710,16 @@ def _softmax(cls, name, input, dim, dtype):
 @export
 def softmax(input, dim, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
+    if _amp.on:
+        return autocast_call("softmax", softmax, input, dim, dtype=dtype)
     return _softmax(_Softmax, "softmax", input, dim, dtype)
 
 
 @export
 def log_softmax(input, dim, dtype=None):
     """x - logsumexp(x) along ``dim``."""
+    if _amp.on:
+        return autocast_call("log_softmax", log_softmax, input, dim, dtype=dtype)
     return _softmax(_LogSoftmax, "log_softmax", input, dim, dtype)
 
 
@@ -776,6 +789,8 @@ def _cumprod_backward(grad, x, out, d):
 
 def _scan(name, cls):
     def op(input, dim, *, dtype=None, out=None):
+        if _amp.on:
+            return autocast_call(name, op, input, dim, dtype=dtype, out=out)
         d = wrap_dim(dim, input.dim())
         target = dtype or (dt.int64 if not input.dtype.is_floating_point else input.dtype)
         return _into(out, cls.apply(_cast_input(input, dtype), d, target))

@@ -3,12 +3,17 @@
 Design: parameters stay the user's tensor objects in their own storages (nothing is
 re-homed into a flat buffer, so tied weights, views and ``.data`` keep working). Each
 step gathers a *table of data addresses* (param, grad, state tensors) and sizes, splits
-the elements into fixed-size blocks, and hands the whole table to one Numba launch
-(``tritensor.kernels.numba.optim``), which the CPU backend's thread pool shares out by
-blocks. A tensor that is not contiguous (or a grad of another dtype) goes in as a
-contiguous copy that is written back afterwards, so the kernel only ever sees flat
-memory. Devices or dtypes without a kernel (16-bit floats; 'cuda' until its Triton
-kernel lands) take the optimizer's reference tensor-op path instead.
+the elements into fixed-size blocks, and hands the whole table to one launch: Numba on
+the CPU (``tritensor.kernels.numba.optim``, the backend's thread pool shares the blocks
+out), Triton on 'cuda' (``tritensor.kernels.triton.optim``, one program per block). The
+table is built the same way for both (``_launch``); only the ``run`` step differs. A
+tensor that is not contiguous (or a grad of another dtype) goes in as a contiguous copy
+that is written back afterwards, so the kernels only ever see flat memory. Dtypes
+without a kernel (16-bit floats) take the optimizer's reference tensor-op path instead.
+
+``state['step']`` is a CPU tensor (as in torch without ``capturable``), so the per-tensor
+bias corrections are computed on the host without waiting for the GPU; a 'cuda' step
+(loaded with ``fused=True``) is read back, which synchronises.
 """
 from __future__ import annotations
 
@@ -43,10 +48,10 @@ def fused_step(opt, group, params, states):
     """Update ``params`` (all with grads) of one group: one launch per (device, dtype)."""
     buckets: dict = {}
     for p, state in zip(params, states):
-        buckets.setdefault((p.device.type, p.dtype), []).append((p, state))
-    for (device_type, dtype), items in buckets.items():
-        launch = LAUNCHERS.get(device_type)
-        if launch is None or not launch(opt, group, items, dtype):
+        buckets.setdefault((p.device, p.dtype), []).append((p, state))
+    for (device, dtype), items in buckets.items():
+        run = RUNNERS.get(device.type)
+        if run is None or not _launch(opt, group, items, dtype, run):
             for p, state in items:
                 opt._single_tensor(p, p.grad, state, group)
 
@@ -54,6 +59,9 @@ def fused_step(opt, group, params, states):
 def advance_step(state) -> float:
     """``state['step'] += 1`` in place (a 0-d tensor, as torch keeps it); the new value."""
     step_t = state["step"]
+    if step_t.device.type != "cpu":
+        step_t += 1
+        return step_t.item()
     a = cpu.ndarray(step_t)
     a[...] = a + 1
     step_t._bump_version()
@@ -63,38 +71,47 @@ def advance_step(state) -> float:
 class Table:
     """The address table of one launch, plus the copies to write back afterwards."""
 
-    def __init__(self, n, np_dtype, rows=kernels.SLOTS):
+    def __init__(self, n, dtype, rows=kernels.SLOTS):
         self.addrs = np.empty((rows, n), np.int64)
         self.sizes = np.empty(n, np.int64)
-        self.np_dtype = np_dtype
-        self.staged = []   # (destination view, contiguous copy)
+        self.dtype = dtype
+        self.staged = []   # (destination tensor, contiguous copy)
         self.keep = []     # read-only copies that must outlive the launch
 
     def address(self, t, shape, writable, what):
+        """The data address of ``t`` (or of a contiguous copy of the table's dtype)."""
         if t._shape != shape:
             raise RuntimeError(f"{what} has shape {list(t._shape)} but its parameter has shape "
                                f"{list(shape)}")
-        a = cpu.ndarray(t)
-        if a.dtype != self.np_dtype:
+        if t.dtype is not self.dtype:
             if writable:
                 raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has another dtype")
-            a = cpu.read(t, self.np_dtype)
-        if not a.flags.c_contiguous:
-            copy = np.ascontiguousarray(a)
-            (self.staged.append((a, copy)) if writable else self.keep.append(copy))
-            a = copy
-        return a.__array_interface__["data"][0]
+            t = t.to(self.dtype)
+            self.keep.append(t)
+        if not t.is_contiguous():
+            copy = t.contiguous()
+            (self.staged.append((t, copy)) if writable else self.keep.append(copy))
+            t = copy
+        return t.data_ptr()
+
+    def write_back(self):
+        """Copy the staged contiguous copies back into their (strided) tensors."""
+        for dst, copy in self.staged:
+            dst.copy_(copy)
 
 
-def _launch_cpu(opt, group, items, dtype) -> bool:
-    """One Numba launch over ``items`` [(param, state)]; False if ``dtype`` has no kernel."""
+def _launch(opt, group, items, dtype, run) -> bool:
+    """One launch over ``items`` [(param, state)]; False if ``dtype`` has no kernel.
+
+    Builds the address table and the scalars, then ``run(name, table, hp, pt, flags,
+    device)`` launches the device's kernel."""
     np_dtype = KERNEL_DTYPES.get(dtype)
     if np_dtype is None:
         return False
     slots = opt._state_slots(group)
     hp_values, flag_values = opt._fused_args(group)
     n = len(items)
-    table = Table(n, np_dtype)
+    table = Table(n, dtype)
     addrs, sizes = table.addrs, table.sizes
     rows = []
     bumped = []
@@ -112,30 +129,41 @@ def _launch_cpu(opt, group, items, dtype) -> bool:
                 bumped.append(t)
     hp = np.array(hp_values, np_dtype)
     pt = np.array(rows, np_dtype).reshape(n, -1)
-    flags = np.array(flag_values, np.int64)
-    run_launch(kernels.step_kernel(opt._kernel), addrs, sizes, hp, pt, flags, LIKE[np_dtype])
-    for dst, copy in table.staged:
-        np.copyto(dst, copy)
+    run(opt._kernel, table, hp, pt, flag_values, items[0][0].device)
+    table.write_back()
     for t in bumped:
         t._bump_version()
     return True
 
 
-#: device type -> launcher(opt, group, [(param, state)], dtype) -> bool; a device's fused
-#: kernel registers here (the Triton one for 'cuda' when it lands)
-LAUNCHERS = {"cpu": _launch_cpu}
+def _run_cpu(name, table, hp, pt, flags, device):
+    run_launch(kernels.step_kernel(name), table.addrs, table.sizes, hp, pt, np.array(flags, np.int64),
+               LIKE[hp.dtype])
 
 
-def _work_blocks(sizes):
-    """(tensor, start, stop) rows covering every tensor in blocks of at most ``BLOCK``."""
+def _run_cuda(name, table, hp, pt, flags, device):
+    from ..kernels.triton import optim as triton_kernels  # triton is imported only when used
+    work = _work_blocks(table.sizes, triton_kernels.chunk())
+    triton_kernels.multi_tensor_step(name, table.addrs, work, hp, pt, flags, device)
+
+
+#: device type -> run(name, table, hp, pt, flags, device): how a device launches the fused
+#: step over a built table (see ``_launch``)
+RUNNERS = {"cpu": _run_cpu, "cuda": _run_cuda}
+
+
+def _work_blocks(sizes, block=None):
+    """(tensor, start, stop) rows covering every tensor in blocks of at most ``block``
+    (default ``BLOCK``)."""
+    block = block or BLOCK
     index = np.arange(sizes.shape[0], dtype=np.int64)
-    if sizes.shape[0] == 0 or sizes.max() <= BLOCK:
+    if sizes.shape[0] == 0 or sizes.max() <= block:
         return np.stack([index, np.zeros_like(sizes), sizes], axis=1)
-    counts = (sizes + BLOCK - 1) // BLOCK
+    counts = (sizes + block - 1) // block
     tensor = np.repeat(index, counts)
     first = np.repeat(np.cumsum(counts) - counts, counts)
-    start = (np.arange(tensor.shape[0], dtype=np.int64) - first) * BLOCK
-    stop = np.minimum(start + BLOCK, sizes[tensor])
+    start = (np.arange(tensor.shape[0], dtype=np.int64) - first) * block
+    stop = np.minimum(start + block, sizes[tensor])
     return np.stack([tensor, start, stop], axis=1)
 
 

@@ -47,5 +47,14 @@ def bmm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         bmm_small(out, a, b)
 
 
+@numba.njit(cache=True, nogil=True)
+def add_row_bias(out, bias):
+    """out[i, :] += bias: linear's bias, added in one pass over the product (contiguous rows)."""
+    for i in range(out.shape[0]):
+        row = out[i]
+        for j in range(out.shape[1]):
+            row[j] += bias[j]
+
+
 def mm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     bmm(out[None], a[None], b[None])

@@ -21,15 +21,18 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-INF: tl.constexpr = float("inf")
-NAN: tl.constexpr = float("nan")
-PI: tl.constexpr = 3.141592653589793
-PI_2: tl.constexpr = 1.5707963267948966
-PI_4: tl.constexpr = 0.7853981633974483
-INV_LN10: tl.constexpr = 0.4342944819032518
-SQRT1_2: tl.constexpr = 0.7071067811865476
-SQRT2_PI: tl.constexpr = 0.7978845608028654
-INV_SQRT_2PI: tl.constexpr = 0.3989422804014327
+# ``tl.constexpr(...)`` instances: a kernel compiled for a GPU may read no other globals.
+# Keep them right of tensor operands (in the interpreter ``constexpr * tensor`` stays a
+# constexpr).
+INF = tl.constexpr(float("inf"))
+NAN = tl.constexpr(float("nan"))
+PI = tl.constexpr(3.141592653589793)
+PI_2 = tl.constexpr(1.5707963267948966)
+PI_4 = tl.constexpr(0.7853981633974483)
+INV_LN10 = tl.constexpr(0.4342944819032518)
+SQRT1_2 = tl.constexpr(0.7071067811865476)
+SQRT2_PI = tl.constexpr(0.7978845608028654)
+INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
 
 
 # ---------------------------------------------------------------- helpers
@@ -194,7 +197,7 @@ def silu(x): return x * _sigmoid(x)
 @triton.jit
 def gelu(x): return 0.5 * x * (1.0 + tl.erf(x * SQRT1_2))
 @triton.jit
-def gelu_tanh(x): return 0.5 * x * (1.0 + _tanh(SQRT2_PI * (x + 0.044715 * x * x * x)))
+def gelu_tanh(x): return 0.5 * x * (1.0 + _tanh((x + 0.044715 * x * x * x) * SQRT2_PI))
 @triton.jit
 def erf(x): return tl.erf(x)
 @triton.jit
@@ -395,14 +398,16 @@ def bitwise_xor(a, b): return a ^ b
 
 @triton.jit
 def left_shift(a, b):
-    ok = (b >= 0) & (b < 64)
-    return tl.where(ok, a << tl.where(ok, b, 0), 0)
+    # a shift by the width or more is undefined in LLVM; torch gives 0
+    ok = (b >= 0) & (b < a.dtype.primitive_bitwidth)
+    return tl.where(ok, a << tl.where(ok, b, 0), a * 0)
 
 
 @triton.jit
 def right_shift(a, b):
-    ok = (b >= 0) & (b < 64)
-    return tl.where(ok, a >> tl.where(ok, b, 0), tl.where(a < 0, a >> 63, 0))
+    # ... and here the sign: -1 for negative a, else 0
+    ok = (b >= 0) & (b < a.dtype.primitive_bitwidth)
+    return tl.where(ok, a >> tl.where(ok, b, 0), tl.where(a < 0, a * 0 - 1, a * 0))
 
 
 # ---------------------------------------------------------------- ternary
@@ -445,7 +450,7 @@ def gelu_backward(g, x):
 
 @triton.jit
 def gelu_tanh_backward(g, x):
-    inner = SQRT2_PI * (x + 0.044715 * x * x * x)
+    inner = (x + 0.044715 * x * x * x) * SQRT2_PI
     t = _tanh(inner)
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT2_PI * (1 + 3 * 0.044715 * x * x))
 
@@ -459,11 +464,23 @@ def softplus_backward(g, x, beta, threshold):
 _NAMES = {"abs": abs_, "round": round_, "pow": pow_}
 
 
+def _jit_types():
+    """What ``@triton.jit`` returns: a JITFunction, or an InterpretedFunction when
+    TRITON_INTERPRET was set before triton was imported (that module exists only then)."""
+    try:
+        from triton.runtime.interpreter import InterpretedFunction
+    except ImportError:  # pragma: no cover - triton without the interpreter
+        return (triton.runtime.JITFunction,)
+    return (triton.runtime.JITFunction, InterpretedFunction)
+
+
+_JIT_TYPES = _jit_types()
+
+
 def scalar_function(name):
     """The ``@triton.jit`` scalar function implementing op ``name``."""
     fn = _NAMES.get(name) or (globals().get(name) if not name.startswith("_") else None)
-    if not isinstance(fn, (triton.runtime.JITFunction, getattr(triton.runtime.interpreter,
-                                                               "InterpretedFunction", ()))):
+    if not isinstance(fn, _JIT_TYPES):
         raise NotImplementedError(f"elementwise op {name!r} has no Triton kernel in tritensor yet")
     return fn
 

@@ -19,10 +19,10 @@ import triton.language as tl
 from ...backends.cuda_memory import interpreting
 from .elementwise import _offsets
 
-INF: tl.constexpr = float("inf")
+INF = tl.constexpr(float("inf"))
 #: The interpreter runs ``tl.reduce`` with a user combine function one element at a time in
 #: Python; there, tiles are reduced by a log2-deep tree of vector combines instead.
-TREE: tl.constexpr = interpreting()
+TREE = tl.constexpr(interpreting())
 
 
 # ---------------------------------------------------------------- combine functions
@@ -133,12 +133,62 @@ def _tree2(v, i, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr)
 
 
 @triton.jit
+def _along_rows(x, COMBINE: tl.constexpr, SCAN: tl.constexpr):
+    """Compiled ``tl.reduce`` (``tl.associative_scan`` with SCAN) along axis 1 with COMBINE.
+    A jit function passed as a constexpr parameter arrives wrapped in ``tl.constexpr``, which
+    these builtins do not unwrap (nor can a kernel: ``.value`` gives a bound method), so each
+    combine function is named here (checked by bench/compile_check.py)."""
+    if SCAN:
+        if COMBINE == add:
+            r = tl.associative_scan(x, 1, add)
+        elif COMBINE == mul:
+            r = tl.associative_scan(x, 1, mul)
+        elif COMBINE == nan_max:
+            r = tl.associative_scan(x, 1, nan_max)
+        elif COMBINE == nan_min:
+            r = tl.associative_scan(x, 1, nan_min)
+        else:
+            tl.static_assert(False, "scan: unknown combine function")
+    else:
+        if COMBINE == add:
+            r = tl.reduce(x, 1, add)
+        elif COMBINE == mul:
+            r = tl.reduce(x, 1, mul)
+        elif COMBINE == nan_max:
+            r = tl.reduce(x, 1, nan_max)
+        elif COMBINE == nan_min:
+            r = tl.reduce(x, 1, nan_min)
+        elif COMBINE == logical_and:
+            r = tl.reduce(x, 1, logical_and)
+        elif COMBINE == logical_or:
+            r = tl.reduce(x, 1, logical_or)
+        elif COMBINE == _argmax_combine:
+            r = tl.reduce(x, 1, _argmax_combine)
+        elif COMBINE == _argmin_combine:
+            r = tl.reduce(x, 1, _argmin_combine)
+        else:
+            tl.static_assert(False, "reduce: unknown combine function")
+    return r
+
+
+@triton.jit
 def reduce_rows(x, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr):
     """Reduce a [ROWS, WIDTH] tile along its width with ``COMBINE``."""
     if TREE:
         return _tree(x, COMBINE, ROWS, WIDTH)
     else:
-        return tl.reduce(x, 1, COMBINE)
+        return _along_rows(x, COMBINE, False)
+
+
+@triton.jit
+def online_max_sumexp(mx, total, v, m, ROWS: tl.constexpr, WIDTH: tl.constexpr):
+    """Fold a (ROWS, WIDTH) tile ``v`` (valid where ``m``) into each row's running max ``mx``
+    and sum of exp(x - max) ``total``: one step of the online softmax (Milakov & Gimelshein)."""
+    v = tl.where(m, v, -INF)
+    new = nan_max(mx, reduce_rows(v, nan_max, ROWS, WIDTH))
+    safe = tl.where(new == -INF, 0.0, new)
+    e = tl.where(m, tl.exp(v - safe[:, None]), 0.0)
+    return new, total * tl.exp(mx - safe) + reduce_rows(e, add, ROWS, WIDTH)
 
 
 @triton.jit
@@ -146,7 +196,7 @@ def reduce_rows2(v, i, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.cons
     if TREE:
         return _tree2(v, i, COMBINE, ROWS, WIDTH)
     else:
-        return tl.reduce((v, i), 1, COMBINE)
+        return _along_rows((v, i), COMBINE, False)
 
 
 # ---------------------------------------------------------------- reductions
@@ -258,7 +308,11 @@ def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, COMBINE: tl.constexpr, ID
         m = kmask[:, None] & (rs < R)[None, :]
         v = tl.load(x + kx[:, None] + rs[None, :] * xr, mask=m, other=0).to(ACC)
         v = tl.where(m, v, IDENTITY)
-        s = COMBINE(carry[:, None], tl.associative_scan(v, 1, COMBINE))
+        if TREE:
+            s = tl.associative_scan(v, 1, COMBINE)
+        else:
+            s = _along_rows(v, COMBINE, True)
+        s = COMBINE(carry[:, None], s)
         tl.store(out + ko[:, None] + rs[None, :] * orr, s.to(out.dtype.element_ty), mask=m)
         carry = COMBINE(carry, reduce_rows(v, COMBINE, BLOCK_K, BLOCK_R))
 
@@ -281,12 +335,7 @@ def softmax_kernel(out, x, K, R, kshape, xk, ok, xr, orr, LOG: tl.constexpr, ACC
         rs = r0 + tl.arange(0, BLOCK_R)
         m = kmask[:, None] & (rs < R)[None, :]
         v = tl.load(x + kx[:, None] + rs[None, :] * xr, mask=m, other=0).to(ACC)
-        v = tl.where(m, v, -INF)
-        new = nan_max(mx, reduce_rows(v, nan_max, BLOCK_K, BLOCK_R))
-        safe = tl.where(new == -INF, 0.0, new)
-        e = tl.where(m, tl.exp(v - safe[:, None]), 0.0)
-        total = total * tl.exp(mx - safe) + reduce_rows(e, add, BLOCK_K, BLOCK_R)
-        mx = new
+        mx, total = online_max_sumexp(mx, total, v, m, BLOCK_K, BLOCK_R)
     safe = tl.where(mx == -INF, 0.0, mx)
     if LOG:
         lse = safe + tl.log(total)

@@ -28,6 +28,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return ops.tensor(0.0)
+    if math.isinf(norm_type) and any(t.numel() == 0 for t in tensors):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {norm_type} norm on an empty tensor "
+                           "because the operation does not have an identity")
     kernel = _fused_kernel(tensors)
     if kernel is not None and norm_type > 0:
         total = kernel.total_norm(tensors, norm_type)
@@ -52,8 +55,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     with autograd.no_grad():
         coef = (float(max_norm) / (total_norm + 1e-6)).clamp_max(1.0)
         kernel = _fused_kernel(grads)
-        if kernel is not None and coef.dtype is grads[0].dtype:
-            kernel.scale_(grads, coef.item())
+        if kernel is not None and coef.dtype is grads[0].dtype and coef.device == grads[0].device:
+            kernel.scale_(grads, coef)  # a 0-d tensor: no device read on 'cuda'
             return
         for g in grads:
             g.mul_(coef.to(g.dtype).to(g.device))

@@ -1,0 +1,306 @@
+"""Fused multi-tensor optimizer-step kernels (device 'cuda', Triton).
+
+The GPU twin of ``kernels/numba/optim.py``: one launch updates every parameter of a
+param group (of one dtype), whatever their number and sizes, like CUDA's
+``multi_tensor_apply``. The launch reads a small device table instead of the tensors:
+
+- ``work``  int64 ``(n_items, 3)``: (tensor, start, stop) chunks; one program per chunk,
+  so the grid is the number of chunks and big tensors are shared between programs.
+- ``addrs`` int64 ``(5, n_tensors)``: data addresses of param (row 0), grad (row 1) and up
+  to three state tensors (rows 2-4), turned into typed pointers in the kernel
+  (``tl.load(addrs + k).to(tl.pointer_type(DTYPE))``, an ``inttoptr`` on a GPU; the
+  interpreter's pointers are host addresses, so the same cast works there).
+- ``hp``    the group's hyper-parameters in the parameter dtype, ``pt`` the
+  ``(n_tensors, kp)`` per-tensor scalars (bias corrections, Adagrad's decayed lr, SGD's
+  first-step flag). Both are runtime data: a new lr or step count never recompiles.
+  The option switches (maximize, amsgrad, nesterov ...) are constexprs, so each
+  combination compiles once and carries no dead branches.
+
+Memory pattern: a program walks its chunk in ``BLOCK``-wide contiguous slices (coalesced);
+full slices go unmasked, so when every address is 16-byte aligned (``ALIGNED``, checked on
+the host) they compile to 128-bit vector loads and stores; only a tensor's tail is masked.
+Each element's param, grad and state values are loaded once and stored once.
+The update functions follow the Numba ones step for step, but are built from the
+'cuda' reference path's own scalar functions (``elementwise.lerp``, ``addcmul``,
+``addcdiv`` ..., IEEE ``div_rn``/``sqrt_rn`` for fp32), so each rounding point is the
+reference's: under the interpreter the fused step equals ``foreach=False`` bit for bit.
+(The two devices' references differ in one place, as torch's do: CUDA's ``addcdiv`` is
+``a + v * (b / c)``, the CPU's ``a + v * b / c``.) The launch asks for
+``enable_fp_fusion=False``, so a GPU rounds every ``a * b + c`` exactly as the interpreter
+does instead of contracting it into an FMA.
+
+The host helpers at the bottom pack the tables into one device buffer (one upload per
+launch) and launch through ``launch.launch``. (No GPU has run these kernels yet: they run
+in the interpreter, and tests/test_optim_cuda.py compiles them for sm_90 and checks the
+PTX for FMAs, IEEE division and vector accesses.)
+"""
+from __future__ import annotations
+
+import numpy as np
+import triton
+import triton.language as tl
+
+from ... import dtypes as dt
+from ...backends.cuda_memory import KernelPointer, allocate, interpreting, upload
+from .elementwise import _div, _sqrt, addcdiv, addcmul, cast_to, lerp, maximum
+from .launch import launch
+
+#: elements per program (a chunk of the work list) on a GPU: small enough to fill the GPU
+GPU_CHUNK = 1 << 14
+#: the interpreter runs each program as a Python iteration: fewer, bigger chunks
+INTERPRETER_CHUNK = 1 << 16
+#: elements a program touches per loop iteration on a GPU (4 warps x 8 elements per thread)
+GPU_BLOCK = 1024
+
+
+# ---------------------------------------------------------------- helpers
+@triton.jit
+def _coupled_grad(g, p, MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, weight_decay):
+    """The gradient the update sees: negated to maximize, plus L2 weight decay (torch's order)."""
+    if MAXIMIZE:
+        g = -g
+    if HAS_WD:
+        g = g + weight_decay * p
+    return g
+
+
+# ---------------------------------------------------------------- update rules
+# Arguments: the five slot pointers, offsets and mask of one slice, the hp table, this
+# tensor's row of pt, and four constexpr switches. hp / pt / flag layouts are defined next
+# to each optimizer's ``_fused_args``.
+@triton.jit
+def sgd_update(p_ptr, g_ptr, buf_ptr, s1, s2, offs, mask, hp, pt,
+               MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, MOMENTUM: tl.constexpr,
+               NESTEROV: tl.constexpr):
+    lr_neg = tl.load(hp)
+    p = tl.load(p_ptr + offs, mask=mask)
+    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    if MOMENTUM:
+        momentum = tl.load(hp + 2)
+        if tl.load(pt) != 0:  # first step: the buffer starts as the gradient (and is not read)
+            b = g
+        else:
+            b = tl.load(buf_ptr + offs, mask=mask) * momentum
+            b = b + tl.load(hp + 3) * g
+        tl.store(buf_ptr + offs, b, mask=mask)
+        if NESTEROV:
+            g = g + momentum * b
+        else:
+            g = b
+    tl.store(p_ptr + offs, p + lr_neg * g, mask=mask)
+
+
+@triton.jit
+def adam_update(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, mask, hp, pt,
+                MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr,
+                AMSGRAD: tl.constexpr):
+    g = tl.load(g_ptr + offs, mask=mask)
+    if MAXIMIZE:
+        g = -g
+    p = tl.load(p_ptr + offs, mask=mask)
+    if HAS_WD:
+        if DECOUPLED:
+            p = p * tl.load(hp + 1)
+        else:
+            g = g + tl.load(hp) * p
+    m = lerp(tl.load(m_ptr + offs, mask=mask), g, tl.load(hp + 2))
+    tl.store(m_ptr + offs, m, mask=mask)
+    v = tl.load(v_ptr + offs, mask=mask) * tl.load(hp + 3)
+    v = addcmul(v, g, g, tl.load(hp + 4))
+    tl.store(v_ptr + offs, v, mask=mask)
+    if AMSGRAD:
+        v = maximum(tl.load(vmax_ptr + offs, mask=mask), v)
+        tl.store(vmax_ptr + offs, v, mask=mask)
+    denom = _div(_sqrt(v), tl.load(pt + 1)) + tl.load(hp + 5)
+    tl.store(p_ptr + offs, addcdiv(p, m, denom, tl.load(pt)), mask=mask)
+
+
+@triton.jit
+def rmsprop_update(p_ptr, g_ptr, sq_ptr, buf_ptr, ga_ptr, offs, mask, hp, pt,
+                   MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, CENTERED: tl.constexpr,
+                   MOMENTUM: tl.constexpr):
+    lr_neg, one_minus_alpha, eps = tl.load(hp), tl.load(hp + 3), tl.load(hp + 4)
+    p = tl.load(p_ptr + offs, mask=mask)
+    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    sq = tl.load(sq_ptr + offs, mask=mask) * tl.load(hp + 2)
+    sq = addcmul(sq, g, g, one_minus_alpha)
+    tl.store(sq_ptr + offs, sq, mask=mask)
+    if CENTERED:
+        ga = lerp(tl.load(ga_ptr + offs, mask=mask), g, one_minus_alpha)
+        tl.store(ga_ptr + offs, ga, mask=mask)
+        avg = _sqrt(addcmul(sq, ga, ga, -1.0))
+    else:
+        avg = _sqrt(sq)
+    avg = avg + eps
+    if MOMENTUM:
+        b = tl.load(buf_ptr + offs, mask=mask) * tl.load(hp + 5)
+        b = b + _div(g, avg)
+        tl.store(buf_ptr + offs, b, mask=mask)
+        p = p + lr_neg * b
+    else:
+        p = addcdiv(p, g, avg, lr_neg)
+    tl.store(p_ptr + offs, p, mask=mask)
+
+
+@triton.jit
+def adagrad_update(p_ptr, g_ptr, sum_ptr, s1, s2, offs, mask, hp, pt,
+                   MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
+    p = tl.load(p_ptr + offs, mask=mask)
+    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp))
+    s = addcmul(tl.load(sum_ptr + offs, mask=mask), g, g, 1.0)
+    tl.store(sum_ptr + offs, s, mask=mask)
+    tl.store(p_ptr + offs, addcdiv(p, g, _sqrt(s) + tl.load(hp + 1), tl.load(pt)), mask=mask)
+
+
+@triton.jit
+def adadelta_update(p_ptr, g_ptr, sq_ptr, acc_ptr, s2, offs, mask, hp, pt,
+                    MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
+    rho, one_minus_rho, eps = tl.load(hp + 2), tl.load(hp + 3), tl.load(hp + 4)
+    p = tl.load(p_ptr + offs, mask=mask)
+    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    sq = tl.load(sq_ptr + offs, mask=mask) * rho
+    sq = addcmul(sq, g, g, one_minus_rho)
+    tl.store(sq_ptr + offs, sq, mask=mask)
+    acc = tl.load(acc_ptr + offs, mask=mask)
+    delta = _div(_sqrt(acc + eps), _sqrt(sq + eps))
+    delta = delta * g
+    acc = acc * rho
+    tl.store(acc_ptr + offs, addcmul(acc, delta, delta, one_minus_rho), mask=mask)
+    tl.store(p_ptr + offs, p + tl.load(hp) * delta, mask=mask)
+
+
+UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
+           "adagrad": adagrad_update, "adadelta": adadelta_update}
+
+
+# ---------------------------------------------------------------- kernels
+@triton.jit
+def _work_item(work):
+    """(tensor, start, stop) of this program's chunk; chunk starts are multiples of 16."""
+    w = tl.program_id(0).to(tl.int64)
+    return tl.load(work + 3 * w), tl.multiple_of(tl.load(work + 3 * w + 1), 16), tl.load(work + 3 * w + 2)
+
+
+@triton.jit
+def _slot(addrs, row, n_tensors, i, DTYPE: tl.constexpr, ALIGNED: tl.constexpr):
+    """Row ``row`` of tensor ``i``'s addresses as a typed pointer (16-byte aligned if
+    ``ALIGNED``, which lets full slices use vector loads)."""
+    ptr = tl.load(addrs + row * n_tensors + i).to(tl.pointer_type(DTYPE))
+    if ALIGNED:
+        ptr = tl.multiple_of(ptr, 16)
+    return ptr
+
+
+@triton.jit
+def step_kernel(work, addrs, hp, pt, n_tensors, kp, UPDATE: tl.constexpr,
+                F0: tl.constexpr, F1: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr,
+                ALIGNED: tl.constexpr, BLOCK: tl.constexpr):
+    i, lo, hi = _work_item(work)
+    DTYPE: tl.constexpr = hp.dtype.element_ty
+    p = _slot(addrs, 0, n_tensors, i, DTYPE, ALIGNED)
+    g = _slot(addrs, 1, n_tensors, i, DTYPE, ALIGNED)
+    s0 = _slot(addrs, 2, n_tensors, i, DTYPE, ALIGNED)
+    s1 = _slot(addrs, 3, n_tensors, i, DTYPE, ALIGNED)
+    s2 = _slot(addrs, 4, n_tensors, i, DTYPE, ALIGNED)
+    pt = pt + i * kp
+    for start in range(lo, hi, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        if start + BLOCK <= hi:  # a full slice: no mask, so aligned loads vectorise
+            UPDATE(p, g, s0, s1, s2, offs, None, hp, pt, F0, F1, F2, F3)
+        else:
+            UPDATE(p, g, s0, s1, s2, offs, offs < hi, hp, pt, F0, F1, F2, F3)
+
+
+@triton.jit
+def _unscale_slice(g_ptr, offs, mask, other, inv_scale, DTYPE: tl.constexpr):
+    """Scale one slice in place; the number of inf/NaN values in it."""
+    v = tl.load(g_ptr + offs, mask=mask, other=other)
+    if DTYPE != tl.float64:
+        v = v.to(tl.float32)  # 16-bit grads are scaled in fp32, as torch's opmath does
+    tl.store(g_ptr + offs, cast_to(v * inv_scale, DTYPE), mask=mask)
+    return tl.sum(tl.where(v - v != 0, 1, 0))  # inf - inf and NaN - NaN are NaN
+
+
+@triton.jit
+def unscale_kernel(work, addrs, inv_scale, found_inf, DTYPE: tl.constexpr, ALIGNED: tl.constexpr,
+                   BLOCK: tl.constexpr):
+    """grads *= inv_scale over the table (row 0); found_inf = 1 if any value is inf/NaN.
+
+    Every program that sees one stores the same 1.0, so no atomics are needed."""
+    i, lo, hi = _work_item(work)
+    g = _slot(addrs, 0, 0, i, DTYPE, ALIGNED)
+    bad = 0
+    for start in range(lo, hi, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        if start + BLOCK <= hi:
+            bad += _unscale_slice(g, offs, None, None, inv_scale, DTYPE)
+        else:  # masked-off lanes read 0.0: finite
+            bad += _unscale_slice(g, offs, offs < hi, 0.0, inv_scale, DTYPE)
+    if bad > 0:
+        tl.store(found_inf, 1.0)
+
+
+# ---------------------------------------------------------------- host side
+_TL_NAME = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+_TL_DTYPES = {dt.float16: tl.float16, dt.bfloat16: tl.bfloat16, dt.float32: tl.float32,
+              dt.float64: tl.float64}
+
+
+def _pack(device, ints, floats):
+    """One device buffer holding the int64 arrays, then the float arrays; a pointer to each.
+
+    ``ints``/``floats`` are lists of numpy arrays; ``floats`` share one dtype (or are empty)."""
+    parts = [np.ascontiguousarray(a, np.int64).reshape(-1) for a in ints]
+    parts += [np.ascontiguousarray(a).reshape(-1) for a in floats]
+    raw = np.concatenate([a.view(np.uint8) for a in parts])
+    storage = allocate(raw.size, device)
+    upload(storage, 0, raw)  # on a GPU: one host-to-device copy per launch
+    pointers, offset = [], 0
+    for a in parts:
+        name = "int64" if a.dtype == np.int64 else _TL_NAME[a.dtype]
+        pointers.append(KernelPointer(storage, offset, name))
+        offset += a.nbytes
+    return pointers
+
+
+def _aligned(addrs) -> bool:
+    """Whether every address is 16-byte aligned (fresh allocations are; views may not be)."""
+    return bool((addrs % 16 == 0).all())
+
+
+def chunk():
+    """Elements per program, for the host's work list."""
+    return INTERPRETER_CHUNK if interpreting() else GPU_CHUNK
+
+
+def _block(work):
+    """The loop width: ``GPU_BLOCK`` on a GPU; the longest chunk (a power of two) when
+    interpreting, so each program is one vectorised numpy pass."""
+    if not interpreting():
+        return GPU_BLOCK
+    longest = int((work[:, 2] - work[:, 1]).max()) if work.shape[0] else 1
+    return max(16, 1 << (max(longest, 1) - 1).bit_length())
+
+
+def multi_tensor_step(name, addrs, work, hp, pt, flags, device):
+    """Launch optimizer ``name``'s update over the address table ``addrs`` (one launch).
+
+    ``flags`` are the optimizer's switches (up to four), compiled in as constexprs."""
+    if work.shape[0] == 0:
+        return
+    work_p, addrs_p, hp_p, pt_p = _pack(device, [work, addrs], [hp, pt])
+    f = [bool(x) for x in flags] + [False] * (4 - len(flags))
+    launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
+           UPDATES[name], *f, _aligned(addrs), _block(work), enable_fp_fusion=False)
+
+
+def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
+    """GradScaler's fused step: grads of ``dtype`` (row 0 of ``addrs``) *= inv_scale,
+    flagging inf/NaN into ``found_inf`` (a float32 device scalar tensor); one launch."""
+    if work.shape[0] == 0:
+        return
+    device = found_inf.device
+    work_p, addrs_p = _pack(device, [work, addrs], [])
+    flag = KernelPointer(found_inf._storage, found_inf._offset * 4, "float32")
+    launch(unscale_kernel, (work.shape[0],), work_p, addrs_p, float(inv_scale), flag,
+           _TL_DTYPES[dtype], _aligned(addrs), _block(work), enable_fp_fusion=False)

@@ -1,0 +1,311 @@
+"""The fused cross entropy and clip_grad_norm_ kernels against torch, on DEVICE.
+
+Run on 'cpu' (Numba kernels) and with ``TRITON_INTERPRET=1 TRITENSOR_TEST_DEVICE=cuda``
+(the Triton kernels of ``kernels/triton/cross_entropy.py`` and ``grad_norm.py``). Each
+group also proves that the device's fused entry in ``nn._fused`` served the call (and on
+'cuda', how many launches it took).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tritensor
+from harness import DEVICE, Arg, assert_same, check
+from tritensor.nn import _fused
+
+rng = np.random.default_rng(0)
+REDUCTIONS = ["none", "mean", "sum"]
+FLOATS = ["float32", "float64", "float16", "bfloat16"]
+
+
+def logits(n, c, dtype="float32", transpose=False):
+    data = rng.standard_normal((c, n) if transpose else (n, c)) * 3
+    return Arg(data, dtype, requires_grad=True, transpose=transpose)
+
+
+def targets(n, c):
+    return rng.integers(0, c, n).astype(np.int64)
+
+
+def ce(**kwargs):
+    return lambda lib, x, t, *w: lib.nn.functional.cross_entropy(x, t, *w, **kwargs)
+
+
+class _Counting:
+    """Wraps a fused-kernel object and counts the calls of each method."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, {}
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return attr(*args, **kwargs)
+        return counted
+
+
+@pytest.fixture
+def count_fused(monkeypatch):
+    """Counting wrappers around this device's CROSS_ENTROPY and GRAD_NORM entries."""
+    tritensor.empty(0, device=DEVICE)  # loads the device backend, which registers its kernels
+    wrapped = {}
+    for table in (_fused.CROSS_ENTROPY, _fused.GRAD_NORM):
+        wrapped[id(table)] = _Counting(table[DEVICE])
+        monkeypatch.setitem(table, DEVICE, wrapped[id(table)])
+    return wrapped[id(_fused.CROSS_ENTROPY)], wrapped[id(_fused.GRAD_NORM)]
+
+
+@pytest.fixture
+def count_launches(monkeypatch):
+    """On 'cuda': {kernel name: launches} of the fused Triton modules."""
+    if DEVICE != "cuda":
+        pytest.skip("Triton launches exist on device 'cuda' only")
+    from tritensor.kernels.triton import cross_entropy, grad_norm
+    counts = {}
+    for module in (cross_entropy, grad_norm):
+        real = module.launch
+
+        def counted(kernel, *args, _real=real, **kwargs):
+            name = kernel.fn.__name__ if hasattr(kernel, "fn") else kernel.__name__
+            counts[name] = counts.get(name, 0) + 1
+            return _real(kernel, *args, **kwargs)
+        monkeypatch.setattr(module, "launch", counted)
+    return counts
+
+
+# ---------------------------------------------------------------------------- cross entropy
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_dtypes(dtype, reduction):
+    check(ce(reduction=reduction), logits(6, 5, dtype), targets(6, 5))
+
+
+@pytest.mark.parametrize("n,c", [(4, 1), (3, 37), (0, 5), (1, 100), (2, 20000)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_shapes(n, c, reduction):
+    """One class, classes not a multiple of the block, an empty batch (mean: nan), and
+    more classes than one tile holds (several tiles per row)."""
+    check(ce(reduction=reduction), logits(n, c), targets(n, c))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_strided_logits(reduction):
+    check(ce(reduction=reduction), logits(5, 7, transpose=True), targets(5, 7))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_weight_ignore_index(dtype, reduction):
+    t = targets(8, 6)
+    t[[1, 4]] = 3
+    weight = Arg(rng.uniform(0.1, 2.0, 6), dtype)
+    check(ce(reduction=reduction), logits(8, 6, dtype), t, weight)
+    check(ce(reduction=reduction, ignore_index=3), logits(8, 6, dtype), t, weight)
+    check(ce(reduction=reduction, ignore_index=3), logits(8, 6, dtype), t)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_all_ignored(reduction):
+    t = np.full(4, -100, np.int64)
+    check(ce(reduction=reduction), logits(4, 3), t)  # mean: 0 / 0 = nan, zero gradient
+    check(ce(reduction=reduction), logits(4, 3), t, Arg(rng.uniform(0.5, 1.5, 3), "float32"))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_label_smoothing(dtype, reduction):
+    t = targets(7, 9)
+    t[2] = 1
+    check(ce(reduction=reduction, label_smoothing=0.15), logits(7, 9, dtype), t)
+    if dtype in ("float32", "float64"):  # torch's 16-bit nll_loss takes no float weight of its own dtype
+        check(ce(reduction=reduction, label_smoothing=0.3, ignore_index=1), logits(7, 9, dtype), t,
+              Arg(rng.uniform(0.1, 2.0, 9), dtype))
+
+
+def test_cross_entropy_nonfinite_logits():
+    x = rng.standard_normal((4, 3))
+    x[1, 2], x[2, :], x[3, 0] = np.nan, -np.inf, np.inf
+    check(ce(reduction="none"), Arg(x, requires_grad=True), np.array([0, 1, 2, 1]))
+
+
+@pytest.mark.parametrize("bad", [5, -2])
+def test_cross_entropy_bad_target(bad):
+    t = np.array([0, 1, bad, 2], np.int64)
+    for reduction in REDUCTIONS:
+        check(ce(reduction=reduction), logits(4, 3), t)
+    with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+        tritensor.nn.functional.cross_entropy(tritensor.zeros(4, 3, device=DEVICE),
+                                              tritensor.tensor(t, device=DEVICE))
+
+
+def test_cross_entropy_takes_fused_path(count_fused):
+    ce_kernel, _ = count_fused
+    x = tritensor.randn(6, 4, device=DEVICE, requires_grad=True)
+    t = tritensor.tensor(targets(6, 4), device=DEVICE)
+    for smoothing in (0.0, 0.1):
+        tritensor.nn.functional.cross_entropy(x, t, label_smoothing=smoothing).backward()
+    assert ce_kernel.calls == {"forward": 2, "backward": 2}
+
+
+def test_cross_entropy_launches(count_launches):
+    """One forward pass plus the one-program reduction, one backward pass: no other kernel."""
+    x = tritensor.randn(6, 4, device=DEVICE, requires_grad=True)
+    loss = tritensor.nn.functional.cross_entropy(x, tritensor.tensor(targets(6, 4), device=DEVICE))
+    assert count_launches == {"forward_kernel": 1, "finish_kernel": 1}
+    loss.backward(tritensor.tensor(1.0, device=DEVICE))
+    assert count_launches == {"forward_kernel": 1, "finish_kernel": 1, "backward_kernel": 1}
+
+
+# ---------------------------------------------------------------------------- clip_grad_norm_
+def _params(grads, dtype):
+    """The same parameters with ``grads`` in torch and in tritensor."""
+    tps, aps = [], []
+    for g in grads:
+        tp = torch.nn.Parameter(torch.zeros(g.shape, dtype=getattr(torch, dtype)))
+        ap = tritensor.nn.Parameter(tritensor.zeros(g.shape, dtype=getattr(tritensor, dtype), device=DEVICE))
+        tp.grad = torch.tensor(g).to(getattr(torch, dtype))
+        ap.grad = tritensor.tensor(g, device=DEVICE).to(getattr(tritensor, dtype))
+        tps.append(tp)
+        aps.append(ap)
+    return tps, aps
+
+
+def _clip_both(grads, dtype, *args, **kwargs):
+    tps, aps = _params(grads, dtype)
+    try:
+        expected = torch.nn.utils.clip_grad_norm_(tps, *args, **kwargs)
+    except RuntimeError as exc:  # e.g. the inf norm of an empty gradient
+        with pytest.raises(RuntimeError, match=str(exc).split()[1]):
+            tritensor.nn.utils.clip_grad_norm_(aps, *args, **kwargs)
+        return
+    actual = tritensor.nn.utils.clip_grad_norm_(aps, *args, **kwargs)
+    assert_same(expected, actual, rtol=2e-5 if dtype == "float32" else None)
+    for tp, ap in zip(tps, aps):
+        assert_same(tp.grad, ap.grad, rtol=2e-5 if dtype == "float32" else None)
+
+
+MIXED = [(3, 4), (7,), (1,), (50, 3)]
+EMPTY = MIXED + [(0,)]  # torch has no inf norm of an empty tensor: it raises
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0, 0.5])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_clip_grad_norm(norm_type, max_norm, dtype):
+    _clip_both([rng.standard_normal(s) for s in EMPTY], dtype, max_norm, norm_type)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_clip_grad_norm_16bit(dtype, norm_type):
+    _clip_both([rng.standard_normal(s) for s in MIXED], dtype, 0.5, norm_type)
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_clip_grad_norm_foreach(foreach):
+    _clip_both([rng.standard_normal(s) for s in MIXED], "float32", 0.7, 2.0, foreach=foreach)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_clip_grad_norm_nonfinite(norm_type, bad):
+    grads = [rng.standard_normal(s) for s in MIXED]
+    grads[2][0] = bad
+    _clip_both(grads, "float32", 1.0, norm_type)  # scales by the non-finite norm, like torch
+    _, aps = _params(grads, "float32")
+    with pytest.raises(RuntimeError, match="non-finite"):
+        tritensor.nn.utils.clip_grad_norm_(aps, 1.0, norm_type, error_if_nonfinite=True)
+
+
+def test_get_total_norm_and_clip_with_host_norm():
+    """The split API: the norm on its own, then clipping by a norm given as a host tensor."""
+    grads = [rng.standard_normal(s) for s in MIXED]
+    tps, aps = _params(grads, "float32")
+    expected = torch.nn.utils.get_total_norm([p.grad for p in tps], 3.0)
+    assert_same(expected, tritensor.nn.utils.get_total_norm([p.grad for p in aps], 3.0), rtol=2e-5)
+    torch.nn.utils.clip_grads_with_norm_(tps, 0.5, torch.tensor(7.0))
+    tritensor.nn.utils.clip_grads_with_norm_(aps, 0.5, tritensor.tensor(7.0))
+    for tp, ap in zip(tps, aps):
+        assert_same(tp.grad, ap.grad)
+
+
+def test_clip_grad_norm_takes_fused_path(count_fused):
+    _, norm_kernel = count_fused
+    _, aps = _params([rng.standard_normal(s) for s in MIXED], "float32")
+    tritensor.nn.utils.clip_grad_norm_(aps, 0.1)
+    assert norm_kernel.calls == {"accepts": 2, "total_norm": 1, "scale_": 1}
+
+
+def test_clip_grad_norm_launches(count_launches):
+    """Two launches for the norm (all tensors, then the fold) and one to scale, however
+    many tensors; clipping reads nothing back from the device."""
+    _, aps = _params([rng.standard_normal(s) for s in MIXED * 3], "float32")
+    tritensor.nn.utils.clip_grad_norm_(aps, 0.1)
+    assert count_launches == {"partial_norm_kernel": 1, "total_kernel": 1, "scale_kernel": 1}
+
+
+# ---------------------------------------------------------------------------- data and checkpoints on DEVICE
+def _roundtrip(obj, **load_kwargs):
+    import io
+    buf = io.BytesIO()
+    tritensor.save(obj, buf)
+    buf.seek(0)
+    return tritensor.load(buf, **load_kwargs)
+
+
+def test_loader_batches_of_device_tensors():
+    """A TensorDataset of DEVICE tensors collates (stacks) on DEVICE, batch for batch like torch."""
+    import torch.utils.data as tdata
+
+    import tritensor.utils.data as data
+    x = rng.standard_normal((23, 3)).astype(np.float32)
+    y = rng.integers(0, 5, 23)
+    ref = tdata.DataLoader(tdata.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=5)
+    ours = data.DataLoader(data.TensorDataset(tritensor.tensor(x, device=DEVICE),
+                                              tritensor.tensor(y, device=DEVICE)), batch_size=5)
+    for (ex, ey), (ax, ay) in zip(ref, ours, strict=True):
+        assert_same(ex, ax)
+        assert_same(ey, ay)
+
+
+def test_loader_pin_memory_then_move():
+    """pin_memory=True yields host batches (page-locked on a GPU machine) that move to DEVICE."""
+    import tritensor.utils.data as data
+    x = rng.standard_normal((10, 2)).astype(np.float32)
+    loader = data.DataLoader(data.TensorDataset(tritensor.tensor(x)), batch_size=4, pin_memory=True)
+    batches = [b.to(DEVICE, non_blocking=True) for (b,) in loader]
+    assert [b.device.type for b in batches] == [DEVICE] * 3
+    np.testing.assert_array_equal(np.concatenate([b.cpu().numpy() for b in batches]), x)
+
+
+def test_checkpoint_of_device_module_round_trips():
+    model = tritensor.nn.Linear(3, 2).to(DEVICE)
+    state = _roundtrip(model.state_dict())
+    assert [t.device.type for t in state.values()] == [DEVICE] * 2
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(state[k].cpu().numpy(), v.cpu().numpy())
+    on_host = _roundtrip(model.state_dict(), map_location="cpu")
+    assert {t.device.type for t in on_host.values()} == {"cpu"}
+    fresh = tritensor.nn.Linear(3, 2).to(DEVICE)
+    fresh.load_state_dict(on_host)  # copies host values into the DEVICE parameters
+    assert fresh.weight.device.type == DEVICE
+    np.testing.assert_array_equal(fresh.weight.detach().cpu().numpy(), model.weight.detach().cpu().numpy())
+
+
+def test_checkpoint_map_location_to_device():
+    t = tritensor.arange(6, dtype=tritensor.float32).view(2, 3)
+    for where in (DEVICE, tritensor.device(DEVICE), {"cpu": DEVICE}):
+        out = _roundtrip({"t": t.t()}, map_location=where)["t"]
+        assert out.device.type == DEVICE and out.shape == (3, 2)
+        np.testing.assert_array_equal(out.cpu().numpy(), t.t().numpy())
+    saved = t.to(DEVICE)
+    out = _roundtrip(saved, map_location=lambda tensor, location: tensor.cpu())
+    assert out.device.type == "cpu"
+    if DEVICE == "cuda":
+        assert _roundtrip(saved, map_location={"cuda:0": "cpu"}).device.type == "cpu"

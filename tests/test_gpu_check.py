@@ -1,0 +1,28 @@
+"""bench/gpu_check.py must stay runnable: its --smoke mode (tiny sizes, emulated device,
+torch's CPU as the oracle) runs every section here, so the GPU session can run it unedited."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_gpu_check_smoke(tmp_path):
+    out = tmp_path / "table.md"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TRITENSOR_TEST_DEVICE", "TRITENSOR_ORACLE_DEVICE")}
+    script = os.path.join(ROOT, "bench", "gpu_check.py")
+    proc = subprocess.run([sys.executable, script, "--smoke", "--out", str(out), "--budget", "150"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert text.strip() in proc.stdout  # printed and written
+    for section in ("## Op tests on 'cuda'", "## More than 2^31 elements", "## Per-op host time",
+                    "## tritensor vs torch"):
+        assert section in text, section
+    assert "passed" in text and "failed" not in text and "**ok**" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert any(line.startswith("| mm fp32 highest") and line.endswith("x |") for line in rows)  # a ratio
+    assert any(line.startswith("| MLP") and line.endswith("x |") for line in rows)
+    assert not any("**" in line for line in rows), text  # no case raised
+    assert "skipped" not in text, text
