@@ -1,8 +1,10 @@
 """Elementwise ops against torch: values, dtypes, broadcasting, strides, gradients, errors."""
 import numpy as np
 import pytest
+import torch
 
-from harness import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck
+import tritensor
+from harness import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, Arg, check, dev, gradcheck
 
 rng = np.random.default_rng(0)
 
@@ -338,3 +340,20 @@ def test_special_values_of_unary_kernels():
     x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0])
     check(lambda lib, t: (t.sign(), t.relu(), t.abs(), t.sgn(), lib.sigmoid(t), t.tanh(), t.floor(), t.frac()),
           Arg(x))
+
+
+def test_relu_gradient_is_threshold_backward_like_torch():
+    """One fused kernel for relu's gradient: zero where x <= 0, passed through at NaN, and
+    differentiable again (ThresholdBackwardBackward0)."""
+    x_np = np.array([-1.0, 0.0, 2.0, np.nan])
+    check(lambda lib, x: x.relu(), Arg(x_np, requires_grad=True))
+    results = {}
+    for lib in (torch, tritensor):
+        x = lib.tensor(x_np, device=dev(lib), requires_grad=True)
+        g = lib.tensor([1.0, 2.0, 3.0, 4.0], device=dev(lib), requires_grad=True)
+        (gx,) = lib.autograd.grad(x.relu(), x, g, create_graph=True)
+        (gg,) = lib.autograd.grad((gx * gx).sum(), g)
+        results[lib.__name__] = (type(gx.grad_fn).__name__, gx.detach().cpu().numpy(), gg.cpu().numpy())
+    assert results["tritensor"][0] == results["torch"][0] == "ThresholdBackwardBackward0"
+    for a, b in zip(results["tritensor"][1:], results["torch"][1:]):
+        np.testing.assert_array_equal(a, b)

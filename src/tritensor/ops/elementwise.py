@@ -354,7 +354,12 @@ sinh = _unary("sinh", lambda grad, self: grad * self.cosh(), rule=Rule.FLOAT)
 cosh = _unary("cosh", lambda grad, self: grad * self.sinh(), rule=Rule.FLOAT)
 tanh = _unary("tanh", lambda grad, result: grad * (1 - result * result), rule=Rule.FLOAT)
 sigmoid = _unary("sigmoid", lambda grad, result: grad * result * (1 - result), rule=Rule.FLOAT)
-relu = _unary("relu", lambda grad, result: where(result <= 0, 0.0, grad),
+# relu's gradient in one kernel pass, as torch's threshold_backward: grad where x > threshold,
+# else 0 (a NaN x passes grad through); differentiable again in grad for double backward
+_threshold_backward = declare("threshold_backward", params=("threshold",), node="ThresholdBackwardBackward0",
+                              derivatives=(lambda grad, other, threshold: _threshold_backward.apply(
+                                  grad, other, threshold=threshold), None))
+relu = _unary("relu", lambda grad, result: _threshold_backward.apply(grad, result, threshold=0.0),
               check=_reject_bool("Boolean inputs not supported for relu"))
 silu = _unary("silu", lambda grad, self: grad * _silu_derivative(self), rule=Rule.FLOAT)
 erf = _unary("erf", lambda grad, self: grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp(),

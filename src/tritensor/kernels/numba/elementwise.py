@@ -259,7 +259,7 @@ def softplus_backward(g, x, beta, threshold):
     return g if bx > threshold else g * _sigmoid(bx)
 
 
-def threshold_backward(g, x, threshold): return g if x > threshold else g * 0
+def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch
 
 
 _NAMES = {"abs": abs_, "round": round_, "pow": pow_}

@@ -432,7 +432,7 @@ def tanh_backward(g, y): return g * (1 - y * y)
 @triton.jit
 def relu_backward(g, y): return tl.where(y > 0, g, 0)
 @triton.jit
-def threshold_backward(g, x, threshold): return tl.where(x > threshold, g, 0)
+def threshold_backward(g, x, threshold): return tl.where(x <= threshold, 0, g)  # NaN x: g, as torch
 
 
 @triton.jit
