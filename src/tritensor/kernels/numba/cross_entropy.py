@@ -94,6 +94,19 @@ def _exp_nonpositive_impl(x):
     return lambda x: _exp64(x)
 
 
+def like(value, sample):
+    """``value`` in ``sample``'s float type, so a float32 row's arithmetic stays in float32
+    lanes (twice as many per vector as float64)."""
+    return float(value)
+
+
+@overload(like, inline="always")
+def _like_impl(value, sample):
+    if isinstance(sample, types.Float) and sample.bitwidth == 32:
+        return lambda value, sample: np.float32(value)
+    return lambda value, sample: np.float64(value)
+
+
 @_jit
 def forward_rows(x, target, weight, use_weight, ignore_index, eps, lo, hi, loss, row_weight, lse):
     n_classes = x.shape[1]
@@ -148,12 +161,15 @@ def backward_rows(x, target, weight, use_weight, ignore_index, eps, lse, g, tota
         row = x[i]
         gi = g[i]
         w_t = weight[t] if use_weight else 1.0
-        a = gi * (1.0 - eps) * w_t + gi * eps / n_classes * total_weight  # coefficient of p_c
-        b = gi * eps / n_classes
-        log_z = lse[i]
+        sample = row[0]
+        a = like(gi * (1.0 - eps) * w_t + gi * eps / n_classes * total_weight, sample)  # coefficient of p_c
+        log_z = like(lse[i], sample)
         for c in range(n_classes):
-            w_c = weight[c] if use_weight else 1.0
-            orow[c] = a * exp_nonpositive(row[c] - log_z) - b * w_c
+            orow[c] = a * exp_nonpositive(row[c] - log_z)
+        if eps != 0.0:  # label smoothing: the uniform target's share, a second pass over the (cached) row
+            b = like(gi * eps / n_classes, sample)
+            for c in range(n_classes):
+                orow[c] -= b * (weight[c] if use_weight else 1.0)
         orow[t] -= gi * (1.0 - eps) * w_t
 
 
