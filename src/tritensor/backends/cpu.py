@@ -446,18 +446,20 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
         write(out, res)
 
 
-def addmm(out: Tensor, bias: Tensor, a: Tensor, b: Tensor, beta, alpha) -> bool:
-    """``out = bias + a @ b`` for linear's case (a 1-d float32/float64 bias along the rows,
-    beta = alpha = 1): the product goes straight into ``out`` and one pass adds the bias.
-    Returns False for any other case, which the op layer composes from mm, mul and add."""
-    if (beta != 1 or alpha != 1 or out.dtype not in _BIAS_DTYPES or bias.dtype is not out.dtype
-            or len(bias._shape) != 1 or bias._shape[0] != out._shape[1]):
-        return False
+def addmm(bias: Tensor, a: Tensor, b: Tensor, beta, alpha):
+    """``bias + a @ b`` for linear's case (a 1-d float32/float64 bias along the rows,
+    beta = alpha = 1): the product goes straight into the new output and one pass adds the
+    bias. None for any other case, which the op layer composes from mm, mul and add."""
+    n = b._shape[1]
+    if (beta != 1 or alpha != 1 or a.dtype not in _BIAS_DTYPES or bias.dtype is not a.dtype
+            or len(bias._shape) != 1 or bias._shape[0] != n):
+        return None
+    out = empty((a._shape[0], n), a.dtype)
     o = ndarray(out)
     if out.numel():
         mm_kernels.bmm(o[None], ndarray(a)[None], ndarray(b)[None])
         mm_kernels.add_row_bias(o, ndarray(bias))
-    return True
+    return out
 
 
 _BIAS_DTYPES = (dt.float32, dt.float64)

@@ -359,15 +359,17 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
     _matmul(out, a, b, None, 0, 1)
 
 
-def addmm(out: Tensor, bias: Tensor, a: Tensor, b: Tensor, beta, alpha) -> None:
-    """out = beta * bias + alpha * (a @ b) for matrices, the scaling and the bias add fused
-    into the product's epilogue; ``bias`` broadcasts to out's shape. beta == 0 ignores
+def addmm(bias: Tensor, a: Tensor, b: Tensor, beta, alpha) -> Tensor:
+    """beta * bias + alpha * (a @ b) for matrices, the scaling and the bias add fused
+    into the product's epilogue; ``bias`` broadcasts to the result's shape. beta == 0 ignores
     ``bias`` (NaNs included), as torch does."""
+    out = empty((a._shape[0], b._shape[1]), a.dtype, a.device)
     shape3 = (1,) + out._shape
     _matmul(Tensor._make(out._storage, shape3, (0,) + out._stride, out._offset, out.dtype),
             Tensor._make(a._storage, shape3[:1] + a._shape, (0,) + a._stride, a._offset, a.dtype),
             Tensor._make(b._storage, shape3[:1] + b._shape, (0,) + b._stride, b._offset, b.dtype),
             bias if beta != 0 else None, beta, alpha)
+    return out
 
 
 def _mm_kind(dtype):

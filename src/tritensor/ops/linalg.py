@@ -137,13 +137,12 @@ class _AddProduct(Function):
 def _fused_addmm(input, a, b, beta, alpha):
     """addmm with the scaling and bias fused into the product where the backend offers it
     (the 'cuda' epilogue, the CPU's one-pass row bias) and the bias matches the result's
-    dtype and device; else None. A backend's ``addmm`` returns False to decline a case."""
+    dtype and device; else None. A backend's ``addmm`` returns None to decline a case."""
     hook = getattr(backend(a), "addmm", None)
     if hook is None or input.dtype is not a.dtype or input._storage.device != a._storage.device:
         return None
     common_device(a, b)
-    out = new_empty((a._shape[0], b._shape[1]), a.dtype, a.device)
-    return None if hook(out, input, a, b, beta, alpha) is False else out
+    return hook(input, a, b, beta, alpha)
 
 
 def _product_class(base, kind, node_name):
