@@ -357,3 +357,43 @@ def test_relu_gradient_is_threshold_backward_like_torch():
     assert results["tritensor"][0] == results["torch"][0] == "ThresholdBackwardBackward0"
     for a, b in zip(results["tritensor"][1:], results["torch"][1:]):
         np.testing.assert_array_equal(a, b)
+
+
+LANE_SHAPES = [(), (0,), (1,), (7,), (3, 4), (2, 1, 5)]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8", "bool", "float16"])
+@pytest.mark.parametrize("shape", LANE_SHAPES)
+def test_operator_fast_lane_matches_torch(op, dtype, shape):
+    """The operators' fast lane (same dtype and shape, nothing recorded) against torch,
+    with tensor and Python-scalar right operands, in place of the general path."""
+    import operator
+    f = getattr(operator, op)
+    a, b = data(shape, dtype), data(shape, dtype, 1, 3)
+    check(lambda lib, x, y: f(x, y), Arg(a, dtype), Arg(b, dtype))
+    for scalar in (2, 2.5, 300, -3):
+        check(lambda lib, x: (f(x, scalar), f(scalar, x) if op in ("add", "mul") else None), Arg(a, dtype))
+
+
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_operator_fast_lane_declines_what_it_cannot_run(op):
+    """Non-contiguous, broadcast, mixed-dtype, recording and many-element (threaded) calls
+    take the general path or the lane's threaded branch, with torch's results."""
+    import operator
+    f = getattr(operator, op)
+    x = data((4, 6))
+    check(lambda lib, t: f(t, t.t().t()), Arg(x))
+    check(lambda lib, t: f(t, t.t().contiguous().t()), Arg(x))  # transposed, not contiguous
+    check(lambda lib, t: f(t, t[:, 1:2]), Arg(x))                 # broadcast
+    check(lambda lib, t: f(t, t.double()), Arg(x))                # promotion
+    check(lambda lib, t: f(t, t), Arg(x, requires_grad=True))     # recorded
+    check(lambda lib, t: f(t[::2], t[1::2]), Arg(x))              # strided views of one storage
+    big = data((1 << 19) + 3)
+    check(lambda lib, t: f(t, t), Arg(big))
+
+
+def test_fast_lane_follows_in_place_view_changes():
+    """A tensor's cached flat array is dropped when an in-place view op changes its layout."""
+    x = data((3, 4))
+    check(lambda lib, t: (lambda c: (c + c, c.t_(), c + c.contiguous())[::2])(t.clone()), Arg(x))

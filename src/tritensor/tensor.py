@@ -16,6 +16,7 @@ from .autograd import grad_mode
 from .device import CPU, device as _device_type
 from .size import Size
 
+_new_object = object.__new__
 ops = None  # ``tritensor.ops``, bound at the end of package import (it imports this module)
 
 
@@ -31,8 +32,10 @@ def _contiguous_strides(shape):
 
 
 class Tensor:
+    # _np: the CPU backend's numpy view of the elements, _flat: the same as one flat contiguous
+    # array (False if the view is not contiguous); both built on first use, reset with the view
     __slots__ = ("_storage", "_shape", "_stride", "_offset", "dtype", "_requires_grad", "_grad",
-                 "_grad_fn", "_np", "__weakref__", "__dict__")
+                 "_grad_fn", "_np", "_flat", "__weakref__", "__dict__")
     # Autograd fields most tensors never set: class-level defaults, so creating a tensor
     # (on every op) writes only the slots above; a tensor that sets one keeps it in __dict__.
     _output_nr = 0
@@ -63,7 +66,9 @@ class Tensor:
 
     @classmethod
     def _make(cls, storage, shape, stride, offset, dtype):
-        t = object.__new__(cls)
+        if cls is Tensor:
+            return new_tensor(storage, shape, stride, offset, dtype)
+        t = _new_object(cls)
         _init_from(t, storage, shape, stride, offset, dtype)
         return t
 
@@ -401,16 +406,11 @@ class Tensor:
         return out
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(self, other)
+    # (+, -, * and / with their fast lane are set by ops/elementwise.py)
     def __iadd__(self, other): return self.add_(other)
-    def __sub__(self, other): return ops.sub(self, other)
     def __rsub__(self, other): return ops.rsub(self, other)
     def __isub__(self, other): return self.sub_(other)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(self, other)
     def __imul__(self, other): return self.mul_(other)
-    def __truediv__(self, other): return ops.div(self, other)
     def __rtruediv__(self, other): return ops.mul(ops.reciprocal(self), other)  # torch's formula
     def __itruediv__(self, other): return self.div_(other)
     def __floordiv__(self, other): return ops.floor_divide(self, other)
@@ -494,6 +494,22 @@ class Tensor:
         return -1 if self.device.type == "cpu" else (self.device.index or 0)
 
 
+def new_tensor(storage, shape, stride, offset, dtype):
+    """A new ``Tensor`` viewing ``storage``: every op's output, so _init_from is written out."""
+    t = _new_object(Tensor)
+    t._storage = storage
+    t._shape = shape
+    t._stride = stride
+    t._offset = offset
+    t.dtype = dtype
+    t._np = None
+    t._flat = None
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    return t
+
+
 def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
     """Point ``t`` at a storage view; a new ``t`` also gets fresh autograd fields (the
     rarely-set ones are class defaults until written)."""
@@ -503,6 +519,7 @@ def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
     t._offset = offset
     t.dtype = dtype
     t._np = None
+    t._flat = None
     if not keep_autograd:
         t._requires_grad = False
         t._grad = None

@@ -225,6 +225,8 @@ def _link_outputs(node, output, args):
         elif out._base is not None:
             node._view_version = out._storage.version
     node._output_meta = meta
+    if dirty:
+        del node._dirty  # it holds the outputs, which point at the node: no cycle left behind
     if node._saved:
         _mark_saved_outputs(node)
     return tuple(outputs) if is_tuple else outputs[0]
@@ -253,10 +255,10 @@ def _after_inplace(out, node):
 
 
 def _mark_saved_outputs(node):
-    """Saved outputs (saved after the op wrote them) name ``node`` as their producer."""
+    """Saved outputs (saved after the op wrote them) keep only their data (SavedTensor.as_output)."""
     for s in node._saved:
         if s is not None and s.tensor._grad_fn is node and s.version == s.tensor._storage.version:
-            s.producer, s.output_nr = node, s.tensor._output_nr
+            s.as_output(node)
 
 
 class once_differentiable:  # noqa: N801 - torch's spelling

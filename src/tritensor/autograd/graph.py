@@ -20,31 +20,53 @@ class SavedTensor:
     """A tensor saved for backward, with the version it had when saved.
 
     ``producer``/``output_nr`` name the node that made the tensor (for the error message
-    when the tensor was modified in place before backward).
+    when the tensor was modified in place before backward). An output of the saving node
+    itself is kept as a plain alias of its storage (``as_output``), like torch's
+    SavedVariable: holding the output, whose ``grad_fn`` is the node, would make a
+    reference cycle, and its memory would wait for the garbage collector whenever a graph
+    is dropped without a backward pass. Unpacking re-attaches it to the node.
     """
 
-    __slots__ = ("tensor", "version", "producer", "output_nr")
+    __slots__ = ("tensor", "version", "producer", "output_nr", "is_output")
 
     def __init__(self, tensor):
         self.tensor = tensor
         self.version = tensor._storage.version
         self.producer = tensor._grad_fn
         self.output_nr = tensor._output_nr
+        self.is_output = False
 
-    def unpack(self):
+    def as_output(self, node):
+        """Keep only the data of ``self.tensor``, an output of ``node`` (see the class doc)."""
+        t = self.tensor
+        self.tensor = type(t)._make(t._storage, t._shape, t._stride, t._offset, t.dtype)
+        self.producer = None
+        self.output_nr = t._output_nr
+        self.is_output = True
+
+    def unpack(self, node):
         t = self.tensor
         if t._storage.version != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{t.type()} {list(t.shape)}]{self._describe()}, is at version "
+                f"inplace operation: [{t.type()} {list(t.shape)}]{self._describe(node)}, is at version "
                 f"{t._storage.version}; expected version {self.version} instead. Hint: compute the "
                 "tensor out of place (or clone() it) before modifying it in place.")
-        return t
+        return self._reattached(node) if self.is_output else t
 
-    def _describe(self):
-        if self.producer is None:
+    def _reattached(self, node):
+        t = self.tensor
+        out = type(t)._make(t._storage, t._shape, t._stride, t._offset, t.dtype)
+        out._requires_grad = True
+        out._grad_fn = node
+        out._output_nr = self.output_nr
+        return out
+
+    def _describe(self, node):
+        producer = node if self.is_output else self.producer
+        if producer is None:
             return ""
-        name = self.producer.name()
+        name = producer.name()
         op = name[:name.find("Backward")] if "Backward" in name else name  # torch names the forward op
         return f", which is output {self.output_nr} of {op}"
 
@@ -79,7 +101,7 @@ class Node:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        return tuple(None if s is None else s.unpack() for s in self._saved)
+        return tuple(None if s is None else s.unpack(self) for s in self._saved)
 
     def release(self):
         """Free saved tensors after a backward pass without retain_graph."""

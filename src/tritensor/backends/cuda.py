@@ -191,17 +191,20 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
            compute == np.float64, len(cshape), contig, big, block)
 
 
-def fast_elementwise(name: str, operands, result_dtype):
+def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     """The op layer's fast lane (operands of one dtype and shape, nothing to record): a new
     output and one launch, or None (general path) when a tensor is on another device."""
-    first = operands[0]
-    device = first._storage.device
-    for x in operands:
-        if isinstance(x, Tensor) and x._storage.device != device:
-            return None
-    out = empty(first._shape, result_dtype, device)
-    elementwise(name, out, operands, first.dtype.compute_np)
-    return out
+    compute = dtype.compute_np
+
+    def lane(*operands):
+        device = operands[0]._storage.device
+        for x in operands:
+            if isinstance(x, Tensor) and x._storage.device != device:
+                return None
+        out = empty(operands[0]._shape, result_dtype, device)
+        elementwise(name, out, operands, compute)
+        return out
+    return lane
 
 
 # ------------------------------------------------------------------ reductions

@@ -39,7 +39,9 @@ class _Normalize(Function):
         if bias is not None:
             y = y + bias.to(x.dtype).view(affine_shape)
         param_shape = next((p.shape for p in (weight, bias) if p is not None), None)
-        ctx.saved = (xhat, rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype)
+        # xhat is the output itself without weight and bias: keep a detached alias, else the
+        # output would hold its node holding it (a cycle only the garbage collector frees)
+        ctx.saved = (xhat.detach(), rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype)
         ctx.stats = (mean, var)
         return y.to(out_dtype)
 

@@ -123,19 +123,23 @@ _FAST_RESULT = {(rule, d): _fast_result_dtype(rule, d)
                 for rule in (Rule.PROMOTE, Rule.FLOAT, Rule.BOOL, Rule.LOGICAL) for d in dt.ALL_DTYPES}
 
 
+_FLOATING = frozenset(d for d in dt.ALL_DTYPES if d.is_floating_point)
+
+
 def _scalar_keeps_dtype(x, dtype) -> bool:
     """A Python scalar operand that leaves the tensor's dtype unchanged under promotion."""
     kind = type(x)
     if kind is float:
-        return dtype.is_floating_point
+        return dtype in _FLOATING
     if kind is int:
         return dtype is not dt.bool
     return False
 
 
 def _fast_lane(cls, operands):
-    """Skip the general machinery for the commonest eager call (see backend fast_elementwise):
-    tensors of one dtype and shape (or Python scalars that keep that dtype), nothing to record."""
+    """Skip the general machinery for the commonest eager call (see the backends'
+    ``elementwise_lane``): tensors of one dtype and shape (or Python scalars that keep that
+    dtype), nothing to record."""
     first = operands[0]
     if type(first) is not Tensor:
         return None
@@ -149,19 +153,64 @@ def _fast_lane(cls, operands):
                 return None
         elif not _scalar_keeps_dtype(x, dtype):
             return None
-    result_dtype = _FAST_RESULT[cls.rule, dtype]
-    if result_dtype is None:
-        return None
-    device_type = first._storage.device.type
-    fast = _fast_kernels.get(device_type, _UNKNOWN)
-    if fast is _UNKNOWN:
-        fast = _fast_kernels[device_type] = getattr(backend(first), "fast_elementwise", None)
-    return fast(cls.kernel, operands, result_dtype) if fast is not None else None
+    lane = _lane(cls, first, len(operands))
+    return lane(*operands) if lane is not None else None
 
 
-#: device type -> its backend's ``fast_elementwise`` (None if it has none), looked up once
-_fast_kernels = {}
+def _lane(cls, first, arity):
+    """``cls``'s fast lane for ``arity`` operands like ``first`` (same device type and dtype),
+    made by the backend once; None where the backend has none."""
+    key = (first._storage.device.type, first.dtype, arity)
+    lane = cls._lanes.get(key, _UNKNOWN)
+    if lane is _UNKNOWN:
+        make = getattr(backend(first), "elementwise_lane", None)
+        result_dtype = _FAST_RESULT[cls.rule, first.dtype]
+        lane = None
+        if make is not None and result_dtype is not None:
+            lane = make(cls.kernel, arity, first.dtype, result_dtype)
+        cls._lanes[key] = lane
+    return lane
+
+
 _UNKNOWN = object()
+_BOOL = dt.bool
+
+
+def _operator(cls, general, *, bool_lane=True):
+    """A binary Tensor operator (``__add__`` ...): the fast lane inline, else ``general``.
+
+    ``x + y`` is the most frequent call in eager code, so the lane's checks are written out
+    here rather than reached through ``general`` -> ``apply`` -> ``_fast_lane``; lanes are
+    looked up by device type, then dtype. ``bool_lane=False`` sends bool tensors to
+    ``general`` (torch refuses ``-`` on them there).
+    """
+    by_device = {}
+
+    def lane_for(self):
+        lanes = by_device.setdefault(self._storage.device.type, {})
+        dtype = self.dtype
+        lanes[dtype] = _lane(cls, self, 2) if bool_lane or dtype is not _BOOL else None
+        return lanes[dtype]
+
+    def operator(self, other):
+        dtype = self.dtype
+        if type(other) is Tensor:
+            if (other.dtype is not dtype or other._shape != self._shape
+                    or grad_mode.enabled and (self._requires_grad or other._requires_grad)):
+                return general(self, other)
+        elif not _scalar_keeps_dtype(other, dtype) or grad_mode.enabled and self._requires_grad:
+            return general(self, other)
+        lanes = by_device.get(self._storage.device.type)
+        lane = lanes.get(dtype, _UNKNOWN) if lanes is not None else _UNKNOWN
+        if lane is _UNKNOWN:
+            lane = lane_for(self)
+        if lane is not None:
+            out = lane(self, other)
+            if out is not None:
+                return out
+        return general(self, other)
+    operator.__name__ = operator.__qualname__ = f"__{general.__name__}__"
+    return operator
 
 
 # ------------------------------------------------------------------ op declaration
@@ -260,7 +309,7 @@ def declare(name, kernel=None, *, rule=Rule.PROMOTE, derivatives=(), node=None, 
             if p not in ("grad",) and p not in params and p not in used:
                 used.append(p)
     cls = type(name.title().replace("_", "") + "Op", (_ElementwiseFunction,), {
-        "kernel": kernel or name, "rule": rule, "derivatives": derivatives, "saves": tuple(used),
+        "kernel": kernel or name, "rule": rule, "derivatives": derivatives, "saves": tuple(used), "_lanes": {},
         "params": tuple(params), "node_name": node or f"{name.title().replace('_', '')}Backward0",
     })
     return cls
@@ -621,6 +670,12 @@ def mul(input, other, *, out=None):
     return _Mul.apply(input, other, out=out)
 
 
+# the arithmetic operators of Tensor reach the fast lane directly (see ``_operator``)
+Tensor.__add__ = Tensor.__radd__ = _operator(_Add, add)
+Tensor.__sub__ = _operator(_Sub, sub, bool_lane=False)
+Tensor.__mul__ = Tensor.__rmul__ = _operator(_Mul, mul)
+
+
 export(mul, name="multiply")
 
 
@@ -675,6 +730,7 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 export(div, name="divide")
 export(div, name="true_divide")
+Tensor.__truediv__ = _operator(_Div, div)
 
 
 @method

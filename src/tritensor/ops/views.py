@@ -291,6 +291,7 @@ def movedim(input, source, destination):
 def _become(self, view):
     """Turn ``self`` into ``view`` of its own storage, as torch's ``t_``/``squeeze_``... do."""
     self._shape, self._stride, self._offset, self._np = view._shape, view._stride, view._offset, None
+    self._flat = None
     if view.grad_fn is not None:
         self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
     return self
