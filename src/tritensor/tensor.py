@@ -17,6 +17,7 @@ from .device import CPU, device as _device_type
 from .size import Size
 
 _new_object = object.__new__
+_as_size = tuple.__new__  # a tensor's own shape needs no checking: ``Size(shape)`` without it
 ops = None  # ``tritensor.ops``, bound at the end of package import (it imports this module)
 
 
@@ -75,11 +76,11 @@ class Tensor:
     # ------------------------------------------------------------------ metadata
     @property
     def shape(self) -> Size:
-        return Size(self._shape)
+        return _as_size(Size, self._shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._shape)
+            return _as_size(Size, self._shape)
         return self._shape[ops.wrap_dim(dim, len(self._shape))]
 
     def dim(self) -> int:

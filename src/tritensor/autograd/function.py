@@ -64,19 +64,28 @@ class BackwardNode(Node):
                      for e, meta in zip(self._edges, self._input_meta) if meta is not None)
 
     def apply(self, grads):
-        if self._materialize:
+        if self._materialize and _has_missing(grads, self._output_meta):
             grads = _materialize(grads, self._output_meta)
         result = self._forward_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n_inputs = len(self._edges)
+        edges = self._edges
+        n_inputs = len(edges)
         if len(result) != n_inputs:
             if len(result) > n_inputs and all(r is None for r in result[n_inputs:]):
                 result = result[:n_inputs]
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                    f"(expected {n_inputs}, got {len(result)})")
-        return tuple(_fit_gradient(self, i, g) for i, g in enumerate(result))
+        fitted = []
+        for i, g in enumerate(result):
+            if g is not None:
+                meta = self._input_meta[i]
+                # the common case inline: a gradient for a tensor input, already of its shape and dtype
+                if meta is None or edges[i] is None or g._shape != meta[0] or g.dtype is not meta[1]:
+                    g = _fit_gradient(self, i, g)
+            fitted.append(g)
+        return tuple(fitted)
 
 
 class _UserBackwardNode(BackwardNode):
@@ -84,6 +93,15 @@ class _UserBackwardNode(BackwardNode):
 
     def __repr__(self):
         return f"<torch.autograd.function.{self.name()} object at {hex(id(self))}>"
+
+
+def _has_missing(grads, meta):
+    if len(grads) < len(meta):
+        return True
+    for g in grads:
+        if g is None:
+            return True
+    return False
 
 
 def _materialize(grads, meta):
@@ -156,17 +174,34 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = _tensor_type or _bind_tensor_type()
-        record = grad_mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        record = False
+        if grad_mode.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
         if not record and cls._builtin:
             return cls.forward(NULL_CTX, *args, **kwargs)
         node = cls._backward_cls()
-        node._edges = tuple(gradient_edge(a) if record and isinstance(a, Tensor) else None for a in args)
-        node.needs_input_grad = tuple(e is not None for e in node._edges)
-        node._input_meta = tuple((a._shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+        edges, needs, meta = [], [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                edge = gradient_edge(a) if record else None
+                meta.append((a._shape, a.dtype))
+            else:
+                edge = None
+                meta.append(None)
+            edges.append(edge)
+            needs.append(edge is not None)
+        node._edges, node.needs_input_grad, node._input_meta = tuple(edges), tuple(needs), tuple(meta)
         prev = grad_mode.enabled
         grad_mode.enabled = False
         try:
-            output = _run_forward(cls, node, args, kwargs)
+            if cls._setup_style:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, output)
+            else:
+                output = cls.forward(node, *args, **kwargs)
         finally:
             grad_mode.enabled = prev
         if not record:
@@ -184,14 +219,6 @@ def _bind_tensor_type():
     from ..tensor import Tensor
     _tensor_type = Tensor
     return Tensor
-
-
-def _run_forward(cls, node, args, kwargs):
-    if not cls._setup_style:
-        return cls.forward(node, *args, **kwargs)
-    output = cls.forward(*args, **kwargs)
-    cls.setup_context(node, args, output)
-    return output
 
 
 def _link_outputs(node, output, args):

@@ -76,7 +76,10 @@ def empty(shape, dtype):
     n = 1
     for s in shape:
         n *= s
-    return Tensor._make(new_storage(n, dtype.storage_np), shape, _contiguous_strides(shape), 0, dtype)
+    storage = new_storage(n, dtype.storage_np)
+    t = new_tensor(storage, shape, _contiguous_strides(shape), 0, dtype)
+    t._flat = storage.data  # the whole storage, in order: what the fast paths read and write
+    return t
 
 
 def wrap_array(array: np.ndarray, dtype=None):
@@ -180,14 +183,39 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     per epoch: a 1-element add costs ~1.5 us, of which the kernel ~0.25 us. So the lane
     is specialised per op and dtype and written out without helper calls on small inputs.
     """
-    if dtype in _NARROW or result_dtype in _NARROW or arity > 2:
+    if dtype in _NARROW or result_dtype in _NARROW:
         return None
     compute = dtype.compute_np
     out_np = result_dtype.storage_np
+    kernel = ew_kernels.flat_kernel(name, arity)
+    empty = np.empty
+
+    def nary(*operands):
+        """Any arity above two (ternary ops, ops with scalar parameters), through the
+        kernel's dispatcher, which tells tensor operands from scalar ones."""
+        args = []
+        for t in operands:
+            if type(t) is Tensor:
+                x = t._flat
+                if x is None:
+                    x = flat_array(t)
+                if x is False:
+                    return None
+            else:
+                x = _scalar(t, compute)
+            args.append(x)
+        n = len(args[0])
+        if n >= _LANE_THREADED:
+            return _threaded_lane_output(kernel, operands[0]._shape, result_dtype, args)
+        buf = empty(n, out_np)
+        kernel(buf, *args)
+        return _lane_tensor(buf, operands[0]._shape, result_dtype)
+
+    if arity > 2:
+        return nary
     samples = (np.empty(1, out_np),) + (np.empty(1, dtype.storage_np),) * arity
     entry = ew_kernels.flat_entry(name, samples)
     scalar_entry = []  # made on first use: the entry with a scalar second operand
-    empty = np.empty
 
     def unary(a):
         x = a._flat
@@ -197,7 +225,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             return None
         n = len(x)
         if n >= _LANE_THREADED:
-            return _large_lane_output(name, a._shape, result_dtype, x, None)
+            return _threaded_lane_output(kernel, a._shape, result_dtype, (x,))
         buf = empty(n, out_np)
         entry(buf, x)
         return _lane_tensor(buf, a._shape, result_dtype)
@@ -222,7 +250,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             run = scalar_entry[0]
         n = len(x)
         if n >= _LANE_THREADED:
-            return _large_lane_output(name, a._shape, result_dtype, x, y)
+            return _threaded_lane_output(kernel, a._shape, result_dtype, (x, y))
         buf = empty(n, out_np)
         run(buf, x, y)
         shape = a._shape
@@ -261,17 +289,18 @@ def _lane_tensor(buf, shape, dtype):
     return out
 
 
-def _large_lane_output(name, shape, result_dtype, x, y):
+def _threaded_lane_output(kernel, shape, result_dtype, args):
     """A lane's call on many elements: a pooled output, the work split across threads."""
-    args = (x,) if y is None else (x, y)
-    n = x.shape[0]
-    out_np = result_dtype.storage_np
+    storage = _new_lane_storage(len(args[0]), result_dtype)
+    _run_flat(kernel, storage.data, args)
+    return new_tensor(storage, shape, _contiguous_strides(shape), 0, result_dtype)
+
+
+def _new_lane_storage(n, dtype):
+    out_np = dtype.storage_np
     if n * out_np.itemsize >= host_pool.MIN_BYTES:
-        storage = host_pool.new_storage(n * out_np.itemsize, out_np, CPU)
-    else:
-        storage = Storage(np.empty(n, out_np), CPU)
-    _run_flat(ew_kernels.flat_kernel(name, len(args)), storage.data, args)
-    return Tensor._make(storage, shape, _contiguous_strides(shape), 0, result_dtype)
+        return host_pool.new_storage(n * out_np.itemsize, out_np, CPU)
+    return Storage(np.empty(n, out_np), CPU)
 
 
 #: from here a lane's output may come from the buffer pool and its work be threaded
@@ -396,6 +425,8 @@ def _zero_shift(k, acc: np.dtype) -> np.ndarray:
 
 def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
     """``out`` (the kept dims, in order) = reduction ``op`` of ``x`` over ``dims``."""
+    if _reduce_block(op, out, x, dims, shift):
+        return
     compute = x.dtype.compute_np
     a = read(x, compute)
     v = _as_2d(a, dims)
@@ -412,6 +443,58 @@ def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
     result = _reduce_2d(op, v, shift_arr, acc, into)
     if result is not into:
         write(out, result.reshape(out._shape))
+
+
+def _reduce_block(op, out, x, dims, shift) -> bool:
+    """The common case in one kernel call, straight into ``out``: a contiguous input reduced
+    over its leading or its trailing dims (a bias gradient, a row softmax, a loss), small
+    enough for one thread. False leaves the call to the general path."""
+    plan = _REDUCE_PLANS.get((op, x.dtype, out.dtype))
+    if plan is None:
+        plan = _REDUCE_PLANS[op, x.dtype, out.dtype] = _reduce_plan(op, x.dtype, out.dtype)
+    if plan is False or not dims or isinstance(shift, Tensor):
+        return False
+    a = x._flat
+    if a is None:
+        a = flat_array(x)
+    n = len(a) if a is not False else 0
+    if n == 0 or n >= PARALLEL_MIN_ELEMENTS:
+        return False
+    shape = x._shape
+    r = 1
+    for d in dims:
+        r *= shape[d]
+    k = n // r if r else 0
+    if k == 0:
+        return False
+    dst = out._flat
+    if dst is None:
+        dst = flat_array(out)
+    acc, init, rows, cols = plan
+    if dims[-1] == len(shape) - 1 and dims[0] == len(shape) - len(dims):  # trailing: one row each
+        s = _zero_shift(k, acc) if shift is None else np.full(k, shift, np.float64)
+        rows(dst, a.reshape(k, r), s, init)
+    elif dims[0] == 0 and dims[-1] == len(dims) - 1:  # leading: one accumulator per column
+        s = _zero_shift(k, acc) if shift is None else np.full(k, shift, np.float64)
+        cols(dst, a.reshape(r, k), s, init)
+    else:
+        return False
+    return True
+
+
+def _reduce_plan(op, dtype, out_dtype):
+    """(accumulator dtype, identity, rows kernel, columns kernel) of ``op`` on ``dtype``
+    storing into ``out_dtype``, or False where the block path does not apply (16-bit
+    storage, or a result of another kind than the accumulator, which ``write`` casts)."""
+    if dtype in _NARROW or out_dtype in _NARROW:
+        return False
+    acc = _accumulator(op, dtype.compute_np)
+    if out_dtype.storage_np.kind != acc.kind:
+        return False
+    return acc, _identity(op, acc), red_kernels.rows_kernel(op), red_kernels.cols_into_kernel(op)
+
+
+_REDUCE_PLANS = {}
 
 
 def _reduce_2d(op, v, shift, acc, into=None):
@@ -521,6 +604,17 @@ def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
         write(out, res)
 
 
+def mm(a: Tensor, b: Tensor):
+    """``a @ b`` for 2-D tensors into a new contiguous tensor: the op layer's direct path for
+    plain products (forward and backward of linear); None declines (16-bit floats)."""
+    if a.dtype in _NARROW:
+        return None
+    out = empty((a._shape[0], b._shape[1]), a.dtype)
+    if out._flat.size:
+        mm_kernels.mm(ndarray(out), ndarray(a), ndarray(b))
+    return out
+
+
 def addmm(bias: Tensor, a: Tensor, b: Tensor, beta, alpha):
     """``bias + a @ b`` for linear's case (a 1-d float32/float64 bias along the rows,
     beta = alpha = 1): the product goes straight into the new output and one pass adds the
@@ -531,8 +625,8 @@ def addmm(bias: Tensor, a: Tensor, b: Tensor, beta, alpha):
         return None
     out = empty((a._shape[0], n), a.dtype)
     o = ndarray(out)
-    if out.numel():
-        mm_kernels.bmm(o[None], ndarray(a)[None], ndarray(b)[None])
+    if out._flat.size:
+        mm_kernels.mm(o, ndarray(a), ndarray(b))
         mm_kernels.add_row_bias(o, ndarray(bias))
     return out
 

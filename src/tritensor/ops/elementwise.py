@@ -249,7 +249,10 @@ class _ElementwiseFunction(Function):
             result = compute_inplace(cls.kernel, kernel_operands[0], kernel_operands, cls.rule)
             ctx.mark_dirty(result)
         else:
-            result = compute(cls.kernel, kernel_operands, cls.rule, out=out)
+            # a recorded call runs here with grad mode off, so the fast lane can take it too
+            result = _fast_lane(cls, kernel_operands) if out is None else None
+            if result is None:
+                result = compute(cls.kernel, kernel_operands, cls.rule, out=out)
         if params:
             ctx.params = params
         if cls.saves:

@@ -10,6 +10,7 @@ so results, strides and grad_fn names match torch.
 from __future__ import annotations
 
 from .. import dtypes as dt
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _contiguous_strides
 from ._autocast import autocast_call, state as _amp
@@ -52,16 +53,40 @@ def _column_major(t):
     return t._stride[0] == 1 and t._shape[0] > 1 and t._stride[1] == t._shape[0]
 
 
+def _transposed(t):
+    """``t.t()`` as a transient alias: no autograd node, no view bookkeeping."""
+    return _alias(t, t._shape[::-1], t._stride[::-1])
+
+
+def _tr(t):
+    """``t.t()`` inside a backward formula: the plain alias when no graph is being recorded
+    (an ordinary backward pass), the differentiable view under create_graph."""
+    return t.t() if grad_mode.enabled else _transposed(t)
+
+
 def _mm_grad(x, y, like):
     """``x @ y``, the gradient of matrix ``like``, computed in ``like``'s layout as torch does.
 
     A column-major operand (``linear``'s ``weight.t()``) gets ``(y.T @ x.T).T``: the same
     values, and its transpose (the weight's own gradient) comes out contiguous, so the
-    optimizer reads it in place instead of copying it every step.
+    optimizer reads it in place instead of copying it every step. Without a graph to
+    record, the product runs on the kernel directly, skipping the op layer.
     """
-    if _column_major(like):
-        return y.t().mm(x.t()).t()
-    return x.mm(y)
+    column_major = _column_major(like)
+    if grad_mode.enabled:
+        return y.t().mm(x.t()).t() if column_major else x.mm(y)
+    if column_major:
+        return _transposed(_mm_raw(_transposed(y), _transposed(x)))
+    return _mm_raw(x, y)
+
+
+def _mm_raw(a, b):
+    """a @ b for matrices of one dtype and device, into a new contiguous tensor, no autograd:
+    the backend's own 2-D product where it has one, else its batched product."""
+    common_device(a, b)
+    direct = getattr(backend(a), "mm", None)
+    out = direct(a, b) if direct is not None else None
+    return out if out is not None else _bmm_raw(_mat3(a), _mat3(b), (a._shape[0], b._shape[1]))
 
 
 def _expand_batch(g, a):
@@ -70,8 +95,8 @@ def _expand_batch(g, a):
 
 # name -> (node name, forward on raw tensors, grad wrt a, grad wrt b)
 PRODUCTS = {
-    "mm": ("MmBackward0", lambda a, b: _bmm_raw(_mat3(a), _mat3(b), (a._shape[0], b._shape[1])),
-           lambda g, a, b: _mm_grad(g, b.t(), a), lambda g, a, b: _mm_grad(a.t(), g, b)),
+    "mm": ("MmBackward0", _mm_raw,
+           lambda g, a, b: _mm_grad(g, _tr(b), a), lambda g, a, b: _mm_grad(_tr(a), g, b)),
     "mv": ("MvBackward0", lambda a, b: _bmm_raw(_mat3(a), _col3(b), (a._shape[0],)),
            lambda g, a, b: g.outer(b), lambda g, a, b: a.t().mv(g)),
     "dot": ("DotBackward0", lambda a, b: _bmm_raw(_row3(a), _col3(b), ()),

@@ -821,7 +821,11 @@ def _sum_to_size(self, *size):
             dims.append(lead + i)
         elif s != cur:
             raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(self._shape)}}}.")
-    out = sum(self, dims, keepdim=True) if dims else self
+    if not dims:
+        return self.reshape(size) if lead else self
+    if len(dims) == lead:  # only leading dims go (a bias gradient): the sum has the size already
+        return sum(self, dims)
+    out = sum(self, dims, keepdim=True)
     return out.reshape(size) if lead else out
 
 

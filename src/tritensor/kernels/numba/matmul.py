@@ -57,4 +57,9 @@ def add_row_bias(out, bias):
 
 
 def mm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    bmm(out[None], a[None], b[None])
+    """out = a @ b for 2-D arrays of one dtype (out may be any strided view)."""
+    m, k = a.shape
+    if uses_blas(out.dtype, m, k, b.shape[1]):
+        np.matmul(a, b, out=out)
+    else:
+        bmm_small(out[None], a[None], b[None])

@@ -138,6 +138,17 @@ def _reduce_cols(acc, x, shift):
             acc[k] = combine(acc[k], transform(x[r, k], shift[k]))
 
 
+def _reduce_cols_into(out, x, shift, init):
+    # like _reduce_cols, but the accumulator is its own array (init's type) and lands in out
+    # (any dtype) at the end: one call for a leading-dims reduction such as a bias gradient
+    acc = np.full(x.shape[1], init)
+    for r in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            acc[k] = combine(acc[k], transform(x[r, k], shift[k]))
+    for k in range(x.shape[1]):
+        out[k] = acc[k]
+
+
 _FASTMATH = {"fastmath": {"reassoc", "contract"}}
 
 
@@ -149,6 +160,11 @@ def rows_kernel(op):
 def cols_kernel(op):
     comb, trans, _ = REDUCTIONS[op]
     return specialize(_reduce_cols, op, _FASTMATH, combine=comb, transform=trans)
+
+
+def cols_into_kernel(op):
+    comb, trans, _ = REDUCTIONS[op]
+    return specialize(_reduce_cols_into, op, _FASTMATH, combine=comb, transform=trans)
 
 
 # ---------------------------------------------------------------- arg reductions
