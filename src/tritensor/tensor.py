@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from . import dtypes as _dt
+from . import autograd as _autograd
 from .autograd import grad_mode
 from .device import CPU, device as _device_type
 from .size import Size
@@ -278,6 +279,7 @@ class Tensor:
         if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
+        self.grad_fn._has_hooks = True
         self.grad_fn.__dict__.setdefault("_retained", {})[self._output_nr] = self
 
     @property
@@ -305,8 +307,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the leaves' ``.grad`` (torch semantics)."""
-        from . import autograd
-        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+        _autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                           inputs=inputs)
 
     # ------------------------------------------------------------------ conversions

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import grad_mode, graph
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .engine import run_backward
 from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -17,8 +18,20 @@ __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_e
 def _as_tuple(x):
     if x is None:
         return None
-    from ..tensor import Tensor
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+    return (x,) if isinstance(x, _tensor_types()[0]) else tuple(x)
+
+
+_bound = None
+
+
+def _tensor_types():
+    """(Tensor, ones_like), imported on first use: both modules import this package."""
+    global _bound
+    if _bound is None:
+        from ..ops.creation import ones_like
+        from ..tensor import Tensor
+        _bound = (Tensor, ones_like)
+    return _bound
 
 
 def _check_outputs(outputs):
@@ -29,8 +42,7 @@ def _check_outputs(outputs):
 
 def _default_grads(outputs, grad_outputs, create_graph):
     """The seed gradient of each output: given, or ones for a scalar output."""
-    from ..ops.creation import ones_like
-    from ..tensor import Tensor
+    Tensor, ones_like = _tensor_types()
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad_tensors/grad_outputs has {len(grad_outputs)} tensors but there are "
                            f"{len(outputs)} outputs")
@@ -56,7 +68,6 @@ def _default_grads(outputs, grad_outputs, create_graph):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf that requires grad
     (or only of ``inputs``, which may be non-leaves)."""
-    from .engine import run_backward
     outputs = _as_tuple(tensors)
     grads = _default_grads(outputs, _as_tuple(grad_tensors), create_graph)
     _check_outputs(outputs)
@@ -72,7 +83,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) (weighted by ``grad_outputs``) without touching ``.grad``."""
-    from .engine import run_backward
     if is_grads_batched:
         raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by tritensor")
     if materialize_grads and allow_unused is False:

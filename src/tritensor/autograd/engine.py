@@ -51,6 +51,13 @@ def _nodes_to_run(targets, reachable, deps, roots):
     return {n for n in order if any(leads.get(c, False) for c in _children(n))}
 
 
+def _any_gradient(grads):
+    for g in grads:
+        if g is not None:
+            return True
+    return False
+
+
 def _accumulate(buffer, node, index, grad):
     slots = buffer.get(node)
     if slots is None:
@@ -100,11 +107,12 @@ def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=Fals
             node = ready.pop()
             grads = buffer.pop(node, None)
             outputs = ()
-            if grads is not None and any(g is not None for g in grads):
-                grads = _run_pre_hooks(node, grads)
+            if grads is not None and _any_gradient(grads):
+                if node._has_hooks:
+                    grads = _run_pre_hooks(node, grads)
                 if capture is not None and node in capture:
                     _capture(capture[node], grads, results, accumulate_into_grad, create_graph)
-                if isinstance(node, AccumulateGrad):
+                if type(node) is AccumulateGrad:
                     if capture is None:
                         _accumulate_leaf(node.variable, grads[0], create_graph)
                 elif to_run is None or node in to_run:
@@ -113,14 +121,18 @@ def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=Fals
                         anomaly_mode.check_outputs(node, outputs)
                     if not retain_graph:
                         node.release()
-                    _run_post_hooks(node, outputs, grads)
+                    if node._has_hooks:
+                        _run_post_hooks(node, outputs, grads)
             for edge, g in zip(node._edges, outputs):
                 if edge is not None and g is not None:
                     _accumulate(buffer, edge[0], edge[1], g)
-            for child in _children(node):
-                deps[child] -= 1
-                if deps[child] == 0:
-                    ready.append(child)
+            for edge in node._edges:
+                if edge is not None:
+                    child = edge[0]
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0:
+                        ready.append(child)
     finally:
         grad_mode.enabled = prev_mode
 

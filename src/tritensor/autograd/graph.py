@@ -77,6 +77,8 @@ class Node:
     _edges: tuple = ()
     _saved = None
     _freed = False
+    #: set once any hook (node hook, tensor hook, retain_grad) is registered on this node
+    _has_hooks = False
     #: the storage version a view's grad_fn was made at (None: not a view node)
     _view_version = None
 
@@ -112,10 +114,12 @@ class Node:
     # -- hooks --------------------------------------------------------------
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after the node ran (may not replace grads here)."""
+        self._has_hooks = True
         return _add_hook(self.__dict__.setdefault("_post_hooks", []), fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before the node runs; may return replacement gradients."""
+        self._has_hooks = True
         return _add_hook(self.__dict__.setdefault("_pre_hooks", []), fn)
 
     def apply(self, grads):
@@ -163,6 +167,7 @@ def _add_hook(hooks, fn):
 
 def tensor_hooks(node, output_nr):
     """The list of tensor hooks (``register_hook``) for output ``output_nr`` of ``node``."""
+    node._has_hooks = True
     return node.__dict__.setdefault("_tensor_pre_hooks", {}).setdefault(output_nr, [])
 
 

@@ -102,6 +102,10 @@ def ndarray(t: Tensor) -> np.ndarray:
     """The tensor's elements as a numpy view in its storage dtype (bfloat16: raw uint16 bits)."""
     a = t._np
     if a is None:
+        flat = t._flat
+        if flat is not None and flat is not False:  # contiguous: its flat array, reshaped
+            a = t._np = flat.reshape(t._shape)
+            return a
         itemsize = t.dtype.itemsize
         if 0 in t._shape:  # an empty view may point past the end of its storage
             a = t._np = np.empty(t._shape, t.dtype.storage_np)
@@ -315,29 +319,59 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     the flat loop runs when every other operand is contiguous with out's shape.
     """
     shape = out._shape
+    target = out._flat
+    if target is None:
+        target = flat_array(out)
+    if target is not False and len(target) == 0:
+        return
+    narrow = out.dtype is dt.bfloat16 or out.dtype is dt.float16
+    args = _flat_operands(operands, shape, compute) if target is not False else None
+    if args is not None:
+        kernel = ew_kernels.flat_kernel(name, len(args))
+        if narrow:
+            result = np.empty(len(target), np.float32)
+            _run_flat(kernel, result, args)
+            write(out, result.reshape(shape))
+        else:
+            _run_flat(kernel, target, args)
+        return
     if out.numel() == 0:
         return
-    flat = out.is_contiguous()
-    if flat:
-        for x in operands:
-            if isinstance(x, Tensor) and x._shape and (x._shape != shape or not x.is_contiguous()):
-                flat = False
-                break
     args = []
     for x in operands:
         if isinstance(x, Tensor):
             a = read(x, compute)
-            args.append(a[()] if not x._shape else a.reshape(-1) if flat else a)
+            args.append(a[()] if not x._shape else a)
         else:
             args.append(_scalar(x, compute))
-    narrow = out.dtype is dt.bfloat16 or out.dtype is dt.float16
-    target = np.empty(shape, np.float32) if narrow else ndarray(out)
-    if flat:
-        _run_flat(ew_kernels.flat_kernel(name, len(args)), target.reshape(-1), args)
-    else:
-        _run_strided(ew_kernels.ufunc(name), target, args)
+    result = np.empty(shape, np.float32) if narrow else ndarray(out)
+    _run_strided(ew_kernels.ufunc(name), result, args)
     if narrow:
-        write(out, target)
+        write(out, result)
+
+
+def _flat_operands(operands, shape, compute):
+    """The operands as flat arrays in ``compute`` dtype (0-d tensors and Python numbers as
+    scalars) when every tensor among them is contiguous with ``shape``; else None."""
+    args = []
+    for x in operands:
+        if isinstance(x, Tensor):
+            if not x._shape:
+                args.append(read(x, compute)[()])
+                continue
+            if x._shape != shape:
+                return None
+            a = x._flat
+            if a is None:
+                a = flat_array(x)
+            if a is False:
+                return None
+            if x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
+                a = read(x, compute).reshape(-1)
+            args.append(a)
+        else:
+            args.append(_scalar(x, compute))
+    return args
 
 
 def _scalar(x, compute: np.dtype):

@@ -14,75 +14,82 @@ its own kernel here without touching ``nn``.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .. import dtypes as _dt
+from ..backends import cpu
+from ..kernels.numba import cross_entropy as ce_kernels
 
 CROSS_ENTROPY = {}
 
 
-def _parallel_rows(cpu, x):
+def _parallel_rows(x):
     """Rows of ``x`` worth a second thread: an exp per element, so a quarter of the
     elementwise threshold (a batch of 128 x 10 logits stays on one thread)."""
     return max(1, cpu.PARALLEL_MIN_ELEMENTS // 4 // max(1, x.shape[1]))
 
 
-def _zero_dim(cpu, value, dtype):
+def _zero_dim(value, dtype):
     t = cpu.empty((), dtype)
-    cpu.ndarray(t)[()] = value
+    t._flat[0] = value
     return t
 
 
 class _CpuCrossEntropy:
-    """Numba kernels of ``kernels/numba/cross_entropy.py`` run over row chunks on the CPU pool."""
+    """Numba kernels of ``kernels/numba/cross_entropy.py`` run over row chunks on the CPU pool.
+    A training step calls it twice, so the host side keeps to a few kernel calls."""
 
     dtypes = (_dt.float32, _dt.float64)  # logits the kernel reads; others are widened to float32
 
     @staticmethod
     def _arrays(x, target, weight):
-        from ..backends import cpu
         # without weights the kernel gets a dummy it never reads (empty for an empty batch)
-        w = cpu.ndarray(weight) if weight is not None else cpu.ndarray(x)[:1, :1].reshape(-1)
-        return cpu, cpu.ndarray(x), cpu.ndarray(target), w
+        xa = cpu.ndarray(x)
+        w = cpu.ndarray(weight) if weight is not None else xa[:1, :1].reshape(-1)
+        return xa, cpu.ndarray(target), w
 
     def forward(self, x, target, weight, ignore_index, eps, reduction):
-        import numpy as np
-
-        from ..kernels.numba import cross_entropy as k
-        cpu, xa, ta, wa = self._arrays(x, target, weight)
-        bad = k.check_targets(ta, xa.shape[1], ignore_index)
+        xa, ta, wa = self._arrays(x, target, weight)
+        bad = ce_kernels.check_targets(ta, xa.shape[1], ignore_index)
         if bad >= 0:
             raise IndexError(f"Target {int(ta[bad])} is out of bounds.")
         n = xa.shape[0]
         loss, lse = cpu.empty((n,), x.dtype), cpu.empty((n,), x.dtype)
-        la, lsa, rwa = cpu.ndarray(loss), cpu.ndarray(lse), np.empty(n, xa.dtype)
-
-        def run(lo, hi):
-            k.forward_rows(xa, ta, wa, weight is not None, ignore_index, eps, lo, hi, la, rwa, lsa)
-        cpu.run_chunks(run, cpu.parallel_chunks(n, minimum=_parallel_rows(cpu, xa)))
+        la, lsa, rwa = loss._flat, lse._flat, np.empty(n, xa.dtype)
+        use_weight = weight is not None
+        chunks = cpu.parallel_chunks(n, minimum=_parallel_rows(xa))
+        if len(chunks) == 1:
+            ce_kernels.forward_rows(xa, ta, wa, use_weight, ignore_index, eps, 0, n, la, rwa, lsa)
+        else:
+            cpu.run_chunks(lambda lo, hi: ce_kernels.forward_rows(xa, ta, wa, use_weight, ignore_index, eps,
+                                                                  lo, hi, la, rwa, lsa), chunks)
         if reduction == "none":
             return loss, None, lse
-        value = la.sum(dtype=np.float64)  # float64 accumulation, as the sum op does
-        total = None
-        if reduction == "mean":
-            total = rwa.sum(dtype=np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan, like torch
-                value = value / total
-            total = _zero_dim(cpu, total, x.dtype)
-        return _zero_dim(cpu, value, x.dtype), total, lse
+        value, total = ce_kernels.reduced_sums(la, rwa)  # float64 accumulation, as the sum op does
+        if reduction == "sum":
+            return _zero_dim(value, x.dtype), None, lse
+        mean = value / total if total else math.nan  # all rows ignored: 0/0 = nan, like torch
+        return _zero_dim(mean, x.dtype), _zero_dim(total, x.dtype), lse
 
     def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight):
-        import numpy as np
-
-        from ..kernels.numba import cross_entropy as k
-        cpu, xa, ta, wa = self._arrays(x, target, weight)
-        out = cpu.empty(tuple(x.shape), x.dtype)
-        oa, la, ga = cpu.ndarray(out), cpu.ndarray(lse), cpu.ndarray(g.contiguous())
-        if ga.ndim == 0:  # one gradient for every row (a reduced loss)
-            ga = np.full(xa.shape[0], ga)
-
-        def run(lo, hi):
-            k.backward_rows(xa, ta, wa, weight is not None, ignore_index, eps, la, ga, total_weight,
-                            lo, hi, oa)
-        cpu.run_chunks(run, cpu.parallel_chunks(xa.shape[0], minimum=_parallel_rows(cpu, xa)))
+        xa, ta, wa = self._arrays(x, target, weight)
+        out = cpu.empty(x._shape, x.dtype)
+        oa, la = cpu.ndarray(out), cpu.ndarray(lse)
+        ga = g._flat if g._flat is not None else cpu.flat_array(g)
+        if ga is False:
+            ga = cpu.ndarray(g.contiguous()).reshape(-1)
+        if g.dim() == 0:  # one gradient for every row (a reduced loss)
+            ga = np.full(xa.shape[0], ga[0])
+        use_weight = weight is not None
+        chunks = cpu.parallel_chunks(xa.shape[0], minimum=_parallel_rows(xa))
+        if len(chunks) == 1:
+            ce_kernels.backward_rows(xa, ta, wa, use_weight, ignore_index, eps, la, ga, total_weight,
+                                     0, xa.shape[0], oa)
+        else:
+            cpu.run_chunks(lambda lo, hi: ce_kernels.backward_rows(
+                xa, ta, wa, use_weight, ignore_index, eps, la, ga, total_weight, lo, hi, oa), chunks)
         return out
 
 
@@ -102,7 +109,6 @@ class _CpuGradNorm:
             t.dtype is dtype and t.device.type == "cpu" and t.is_contiguous() for t in tensors)
 
     def _table(self, tensors):
-        import numpy as np
         addrs = np.array([t.data_ptr() for t in tensors], np.int64)
         sizes = np.array([t.numel() for t in tensors], np.int64)
         work = np.array([(i, lo, min(lo + self.BLOCK, n)) for i, n in enumerate(sizes.tolist())
@@ -111,15 +117,10 @@ class _CpuGradNorm:
         return addrs, sizes, work, like
 
     def _run(self, fn, work):
-        from ..backends import cpu
         cpu.run_chunks(fn, cpu.parallel_chunks(work.shape[0], minimum=2))
 
     def total_norm(self, tensors, norm_type):
         """The joint ``norm_type``-norm as a 0-d tensor of the gradients' dtype."""
-        import math
-
-        import numpy as np
-
         from .. import ops
         from ..kernels.numba import grad_norm as k
         addrs, sizes, work, like = self._table(tensors)

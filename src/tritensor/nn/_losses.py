@@ -431,13 +431,13 @@ class _FusedCrossEntropy(Function):
         w = None if weight is None else weight.to(x.dtype).contiguous()
         loss, total, lse = kernel.forward(x, target, w, ignore_index, eps, reduction)
         ctx.saved = (x, target, w, lse, total, ignore_index, reduction, eps, kernel)
-        return loss.to(input.dtype)
+        return loss if loss.dtype is input.dtype else loss.to(input.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         x, target, w, lse, total, ignore_index, reduction, eps, kernel = ctx.saved
-        n, n_classes = x.shape
-        g = grad.to(x.dtype)
+        n, n_classes = x._shape
+        g = grad if grad.dtype is x.dtype else grad.to(x.dtype)
         g = g / total if reduction == "mean" else g  # per row for 'none', else one value for all rows
         if grad_mode.is_grad_enabled():  # create_graph: the same formula in differentiable tensor ops
             g = g if reduction == "none" else g.expand(n)

@@ -173,7 +173,22 @@ def backward_rows(x, target, weight, use_weight, ignore_index, eps, lse, g, tota
         orow[t] -= gi * (1.0 - eps) * w_t
 
 
+@_jit
 def check_targets(target, n_classes, ignore_index):
     """Index of the first target outside [0, C) that is not ignore_index, or -1."""
-    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-    return int(np.argmax(bad)) if bad.any() else -1
+    for i in range(target.shape[0]):
+        t = target[i]
+        if t != ignore_index and (t < 0 or t >= n_classes):
+            return i
+    return -1
+
+
+@_jit
+def reduced_sums(loss, row_weight):
+    """(sum of the rows' losses, sum of their target weights), accumulated in float64."""
+    total = 0.0
+    weight = 0.0
+    for i in range(loss.shape[0]):
+        total += loss[i]
+        weight += row_weight[i]
+    return total, weight
