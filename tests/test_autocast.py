@@ -227,6 +227,21 @@ def test_promote_ops(dtype):
                  g(randn(2, 3)), g(randn(2, 3), dtype), dtype=dtype)
 
 
+def test_index_put_and_scatter_add_promote_on_cuda():
+    """index_put/scatter_add run in the widest input type under CUDA autocast (torch's promote
+    list; without autocast mismatched dtypes raise); on CPU they keep their dtype rules."""
+    x, v = g(randn(3, 4), "float16"), g(randn(2, 4))
+    cases = (lambda lib, a, b: a.index_put((lib.tensor([2, 0], device=dev(lib)),), b),
+             lambda lib, a, b: a.scatter_add(0, lib.tensor([[0, 1, 2, 0], [2, 2, 1, 0]], device=dev(lib)), b))
+    for fn in cases:
+        if ON_CUDA:  # torch's CUDA form: both inputs cast to float32 first
+            out = check(lambda lib, a, b: _under_autocast(lib, fn, a, b, dtype="float16") if lib is tritensor
+                        else fn(lib, a.float(), b), x, v, **_tol("float16"))
+            assert out.dtype is tritensor.float32
+        else:  # not on the CPU list: torch raises for the mismatch under CPU autocast as well
+            ac_check(fn, x, v)
+
+
 def test_elementwise_promote_ops_on_cuda():
     """addcmul/addcdiv/atan2 run in the widest input type under CUDA autocast; unchanged on CPU.
     The float32 operand is 0-d, so plain type promotion would keep float16."""

@@ -8,8 +8,12 @@ whose ``backward`` receives the node as ``ctx``.
 """
 from __future__ import annotations
 
+from .. import dtypes as _dt
 from . import grad_mode
 from .graph import Node, gradient_edge
+
+#: outputs of these dtypes join the graph (floating point; complex is not supported)
+_DIFFERENTIABLE = frozenset(d for d in _dt.ALL_DTYPES if d.is_floating_point)
 
 
 class _NullContext:
@@ -183,17 +187,13 @@ class Function(metaclass=_FunctionMeta):
         if not record and cls._builtin:
             return cls.forward(NULL_CTX, *args, **kwargs)
         node = cls._backward_cls()
-        edges, needs, meta = [], [], []
-        for a in args:
-            if isinstance(a, Tensor):
-                edge = gradient_edge(a) if record else None
-                meta.append((a._shape, a.dtype))
-            else:
-                edge = None
-                meta.append(None)
-            edges.append(edge)
-            needs.append(edge is not None)
-        node._edges, node.needs_input_grad, node._input_meta = tuple(edges), tuple(needs), tuple(meta)
+        if record:
+            edges = tuple([gradient_edge(a) if isinstance(a, Tensor) else None for a in args])
+        else:
+            edges = (None,) * len(args)
+        node._edges = edges
+        node.needs_input_grad = tuple([e is not None for e in edges])
+        node._input_meta = tuple([(a._shape, a.dtype) if isinstance(a, Tensor) else None for a in args])
         prev = grad_mode.enabled
         grad_mode.enabled = False
         try:
@@ -234,8 +234,8 @@ def _link_outputs(node, output, args):
             meta.append(None)
             continue
         meta.append((out._shape, out.dtype, out._storage.device))
-        if not out.dtype.is_floating_point or (node._non_differentiable and
-                                               id(out) in node._non_differentiable):
+        if out.dtype not in _DIFFERENTIABLE or (node._non_differentiable and
+                                                id(out) in node._non_differentiable):
             continue
         is_dirty = bool(dirty) and any(out is d for d in dirty)
         if is_dirty:
@@ -246,7 +246,8 @@ def _link_outputs(node, output, args):
             out = outputs[i] = _alias(out)
         out._requires_grad = True
         out._grad_fn = node
-        out._output_nr = i
+        if out._output_nr != i:  # a class default (0) until set: most outputs never write it
+            out._output_nr = i
         if is_dirty:
             _after_inplace(out, node)
         elif out._base is not None:

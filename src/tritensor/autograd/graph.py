@@ -40,6 +40,7 @@ class SavedTensor:
         """Keep only the data of ``self.tensor``, an output of ``node`` (see the class doc)."""
         t = self.tensor
         self.tensor = type(t)._make(t._storage, t._shape, t._stride, t._offset, t.dtype)
+        self.tensor._np, self.tensor._flat = t._np, t._flat  # same elements, same cached arrays
         self.producer = None
         self.output_nr = t._output_nr
         self.is_output = True
@@ -57,6 +58,7 @@ class SavedTensor:
     def _reattached(self, node):
         t = self.tensor
         out = type(t)._make(t._storage, t._shape, t._stride, t._offset, t.dtype)
+        out._np, out._flat = t._np, t._flat  # the same elements: keep the alias's cached arrays
         out._requires_grad = True
         out._grad_fn = node
         out._output_nr = self.output_nr

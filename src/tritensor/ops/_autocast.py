@@ -39,8 +39,7 @@ _CPU = {
 ELEMENTWISE = frozenset(("acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p",
                          "reciprocal", "rsqrt", "sinh", "tan"))
 
-# torch's ``Autocast`` (CUDA) registrations, for the ops tritensor has. index_put and
-# scatter_add are listed but their entry points do not call ``autocast_call`` yet.
+# torch's ``Autocast`` (CUDA) registrations, for the ops tritensor has
 _CUDA = {
     **dict.fromkeys(("mm", "mv", "bmm", "addmm", "addmv", "baddbmm", "addbmm", "linear", "matmul"), LOWER),
     **dict.fromkeys(("layer_norm", "cosine_similarity", "nll_loss", "kl_div", "l1_loss", "smooth_l1_loss",

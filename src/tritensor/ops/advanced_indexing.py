@@ -12,6 +12,7 @@ from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import views
+from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes
 from ._indexing_common import (_Mutating, _cast, _check_bounds, _check_mask, _clone, _columns, _expand_raw,
                                _run, _vec)
@@ -275,6 +276,8 @@ def _index_put_entry(self, indices, values, accumulate, inplace):
 
 @export
 def index_put(input, indices, values, accumulate=False):
+    if _amp.on:
+        return autocast_call("index_put", index_put, input, indices, values, accumulate)
     return _index_put_entry(input, indices, values, accumulate, False)
 
 

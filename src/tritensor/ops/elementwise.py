@@ -230,8 +230,8 @@ class _ElementwiseFunction(Function):
     def apply(cls, *operands, out=None, inplace=False, **params):
         if inplace:
             check_inplace(operands[0])
-        elif out is None and not params:
-            result = _fast_lane(cls, operands)
+        elif out is None:
+            result = _fast_lane(cls, operands + tuple(params[p] for p in cls.params) if params else operands)
             if result is not None:
                 return result
         return super().apply(*operands, out=out, inplace=inplace, **params)

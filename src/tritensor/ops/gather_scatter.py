@@ -142,6 +142,8 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 
 @export
 def scatter_add(input, dim, index, src):
+    if _amp.on:
+        return autocast_call("scatter_add", scatter_add, input, dim, index, src)
     return _scatter_entry("scatter_add", input, dim, index, src, "add", False, _ScatterAdd)
 
 
