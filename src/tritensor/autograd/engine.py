@@ -220,8 +220,8 @@ def _accumulate_leaf(leaf, grad, create_graph):
     if grad is None:
         return
     unshared = sys.getrefcount(grad) <= _ENGINE_REFS
-    if grad.shape != leaf.shape:
-        grad, unshared = grad.sum_to_size(leaf.shape), True
+    if grad._shape != leaf._shape:
+        grad, unshared = grad.sum_to_size(leaf._shape), True
     if grad.dtype is not leaf.dtype:
         grad, unshared = grad.to(leaf.dtype), True
     old = leaf._grad

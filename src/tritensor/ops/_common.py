@@ -54,7 +54,7 @@ def common_device(*operands):
     for x in operands:
         if isinstance(x, Tensor):
             d = x._storage.device
-            if device is None or device == d:
+            if device is None or device is d or device == d:
                 device = d
             elif x.dim() == 0 and d.type == "cpu":
                 continue

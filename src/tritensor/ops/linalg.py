@@ -182,12 +182,13 @@ _ADD_PRODUCT = {kind: _product_class(_AddProduct, kind, name) for kind, name in
 
 # ------------------------------------------------------------------ argument checks
 def _not_bool(kernel, *tensors):
-    if any(t.dtype is dt.bool for t in tensors):
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    for t in tensors:
+        if t.dtype is dt.bool:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _check_mm(a, b):
-    if a.dim() != 2 or b.dim() != 2:
+    if len(a._shape) != 2 or len(b._shape) != 2:
         raise RuntimeError(f"{'self' if a.dim() != 2 else 'mat2'} must be a matrix")
     if a._shape[1] != b._shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} "
@@ -259,7 +260,8 @@ def _add_product(kind, input, a, b, beta, alpha):
         raise _input_dtype_error(kind, input, a)
     shape = (a._shape[0],) if kind == "mv" else (a._shape[-2], b._shape[-1]) if kind != "bmm" else \
         (a._shape[0], a._shape[1], b._shape[2])
-    if broadcast_shapes(input._shape, shape) != shape:
+    bias = input._shape  # linear's bias (the last dim) and a full-size input need no broadcasting check
+    if bias != shape and bias != shape[-1:] and broadcast_shapes(bias, shape) != shape:
         raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the existing size "
                            f"({input._shape[-1]}) at non-singleton dimension {len(shape) - 1}.  "
                            "Target sizes: "
