@@ -504,6 +504,8 @@ def _reduce_block(op, out, x, dims, shift) -> bool:
     dst = out._flat
     if dst is None:
         dst = flat_array(out)
+    if dst is False:
+        return False
     acc, init, rows, cols = plan
     if dims[-1] == len(shape) - 1 and dims[0] == len(shape) - len(dims):  # trailing: one row each
         s = _zero_shift(k, acc) if shift is None else np.full(k, shift, np.float64)
