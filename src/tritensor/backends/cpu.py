@@ -527,7 +527,8 @@ def _reduce_plan(op, dtype, out_dtype):
     acc = _accumulator(op, dtype.compute_np)
     if out_dtype.storage_np.kind != acc.kind:
         return False
-    return acc, _identity(op, acc), red_kernels.rows_kernel(op), red_kernels.cols_into_kernel(op)
+    return (acc, _identity(op, acc), red_kernels.rows_kernel(op),
+            red_kernels.cols_into_kernel(op, dtype.compute_np))
 
 
 _REDUCE_PLANS = {}
@@ -544,7 +545,7 @@ def _reduce_2d(op, v, shift, acc, into=None):
     if cols:
         # the kept dim is the contiguous one: sweep whole rows into the accumulator. Threads
         # split the reduced rows (each slice stays unit-stride, so the sweep vectorizes).
-        kernel = red_kernels.cols_kernel(op)
+        kernel = red_kernels.cols_kernel(op, v.dtype)
         vt = v.T
         result = np.full(k, init, acc)
         chunks = parallel_chunks(r, max(1, PARALLEL_MIN_ELEMENTS // k))

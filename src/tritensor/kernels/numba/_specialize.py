@@ -25,6 +25,7 @@ def _fingerprint(bindings) -> str:
         fn = getattr(value, "py_func", value)
         code = getattr(fn, "__code__", None)
         h.update(key.encode())
+        h.update(getattr(fn, "__qualname__", "").encode())  # a specialisation's names its own bindings
         h.update(code.co_code if code is not None else repr(value).encode())
         if code is not None:
             h.update(repr(code.co_consts).encode())
