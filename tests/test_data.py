@@ -389,3 +389,28 @@ def test_persistent_workers_reuse_processes_and_prefetch_factor():
     assert sorted(_flat(stream)) == sorted(_flat(stream)) == list(range(9))
     loader._iterator._shutdown_workers()
     stream._iterator._shutdown_workers()
+
+
+@pytest.mark.parametrize("subset", [False, True])
+def test_tensor_dataset_batch_gathered_at_once_matches_sample_by_sample(subset):
+    """With the default collate, a TensorDataset (or a Subset of one) gives the DataLoader a
+    whole batch in one gather per tensor instead of indexing and stacking each sample: the
+    batches are torch's, and the same as the sample-by-sample path's."""
+    x = np.arange(60, dtype=np.float32).reshape(20, 3)
+    y = np.arange(20) % 7
+    results = []
+    for lib, dmod, collate in ((torch, tdata, None), (tritensor, data, None),
+                               (tritensor, data, lambda b: data.default_collate(b))):
+        ds = dmod.TensorDataset(lib.tensor(x), lib.tensor(y))
+        if subset:
+            ds = dmod.Subset(ds, list(range(19, -1, -2)))
+        loader = dmod.DataLoader(ds, batch_size=4, collate_fn=collate, drop_last=False)
+        batches = list(loader)
+        assert all(type(b) is list for b in batches)  # default_collate of tuple samples: a list
+        results.append(batches)
+    expected, fast, slow = results
+    assert len(fast) == len(slow) == len(expected)
+    for e, f, s in zip(expected, fast, slow):
+        for et, ft, st in zip(e, f, s):
+            assert_same(et, ft, device="cpu")
+            assert_same(et, st, device="cpu")

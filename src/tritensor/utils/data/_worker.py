@@ -16,6 +16,8 @@ import sys
 import traceback
 from dataclasses import dataclass
 
+from .collate import default_collate
+
 _RESUME = "__resume__"
 _worker_info = None
 
@@ -98,6 +100,11 @@ class _Fetcher:
         if self.is_iterable:
             return self._fetch_iterable(indices)
         if self.auto_collation:
+            if self.collate_fn is default_collate:  # a dataset that can gather a whole batch at once
+                collated = getattr(self.dataset, "_collated", None)
+                batch = collated(indices) if collated is not None else None
+                if batch is not None:
+                    return batch
             getitems = getattr(self.dataset, "__getitems__", None)
             data = getitems(indices) if getitems else [self.dataset[i] for i in indices]
         else:
