@@ -88,3 +88,19 @@ def test_dataloader_pins_batches(num_workers):
 def test_dataloader_without_pinning_leaves_batches_alone():
     dataset = data.TensorDataset(tritensor.ones(4, 2))
     assert not any(b[0].is_pinned() for b in data.DataLoader(dataset, batch_size=2))
+
+
+def test_uploads_wait_only_for_page_locked_sources():
+    """A host-to-device copy from pageable memory is staged by the driver before it returns,
+    so uploads queue without a stream sync; a source in page-locked memory (a view of a
+    HostAllocation, whatever the view) makes the copy wait, since DMA reads it later."""
+    from tritensor.backends import cuda_memory
+    buf = np.zeros(64, np.uint8)
+    pinned = object.__new__(cuda_memory.HostAllocation)  # the host-side object, no driver call
+    pinned.ptr = buf.ctypes.data
+    pinned.__array_interface__ = {"shape": (64,), "typestr": "|u1", "data": (buf.ctypes.data, False),
+                                  "version": 3}
+    view = np.asarray(pinned)[8:].view(np.float32)
+    assert cuda_memory._in_page_locked_memory(view)
+    assert not cuda_memory._in_page_locked_memory(buf)
+    assert not cuda_memory._in_page_locked_memory(np.concatenate([buf, buf]))

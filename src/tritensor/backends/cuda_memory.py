@@ -387,8 +387,27 @@ def _gpu_copy_dtoh(out, src_ptr, nbytes):
 
 
 def _gpu_copy_htod(dst_ptr, src):
+    """Queue a host-to-device copy on the current stream without waiting for the stream.
+
+    From pageable memory (every caller's staging array) the driver copies the bytes into its
+    own staging buffer before ``cuMemcpyHtoDAsync`` returns (CUDA's "API synchronization
+    behavior"), so ``src`` may be freed or reused at once, and kernels queued before the copy
+    keep running. Page-locked memory is read by DMA later, so a ``src`` in it (a view of a
+    ``HostAllocation``) waits for the copy before returning. An optimizer step or GradScaler
+    check uploads its small tables this way every step: a stream sync there would stall the
+    host until the whole backward pass had run."""
     from ..cuda import current_stream
     drv = _cu()
     stream = current_stream().handle
     _check(drv.cuMemcpyHtoDAsync(dst_ptr, src.ctypes.data, src.size, stream))
-    _check(drv.cuStreamSynchronize(stream))  # the host buffer may be freed right after
+    if _in_page_locked_memory(src):
+        _check(drv.cuStreamSynchronize(stream))
+
+
+def _in_page_locked_memory(array) -> bool:
+    base = array
+    while base is not None:
+        if isinstance(base, HostAllocation):
+            return True
+        base = getattr(base, "base", None)
+    return False
