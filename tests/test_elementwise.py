@@ -397,3 +397,5 @@ def test_fast_lane_follows_in_place_view_changes():
     """A tensor's cached flat array is dropped when an in-place view op changes its layout."""
     x = data((3, 4))
     check(lambda lib, t: (lambda c: (c + c, c.t_(), c + c.contiguous())[::2])(t.clone()), Arg(x))
+    # ``.data =`` re-points the tensor: its cached arrays go with the old layout
+    check(lambda lib, t: (lambda c: (c * 2, setattr(c, "data", t.t() * 3), c * 2)[::2])(t.clone()), Arg(x))
