@@ -824,6 +824,8 @@ def _sum_to_size(self, *size):
     if not dims:
         return self.reshape(size) if lead else self
     if len(dims) == lead:  # only leading dims go (a bias gradient): the sum has the size already
+        if not grad_mode.enabled and self.dtype.is_floating_point:  # a plain backward: the kernel alone
+            return _run_reduce("sum", self, tuple(dims), False, self.dtype)
         return sum(self, dims)
     out = sum(self, dims, keepdim=True)
     return out.reshape(size) if lead else out
