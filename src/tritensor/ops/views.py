@@ -6,6 +6,7 @@ pick a subset (select, slice, diagonal, as_strided) a differentiable scatter int
 """
 from __future__ import annotations
 
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..size import Size
 from ..tensor import Tensor, _contiguous_strides
@@ -223,6 +224,9 @@ class _Permute(Function):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
+        if not grad_mode.enabled:  # a plain backward: the permuted alias, no view node or bookkeeping
+            return Tensor._make(grad._storage, tuple([grad._shape[d] for d in inverse]),
+                                tuple([grad._stride[d] for d in inverse]), grad._offset, grad.dtype), None
         return grad.permute(inverse), None
 
 
