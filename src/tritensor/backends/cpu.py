@@ -219,7 +219,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         return nary
     samples = (np.empty(1, out_np),) + (np.empty(1, dtype.storage_np),) * arity
     entry = ew_kernels.flat_entry(name, samples)
-    scalar_entry = []  # made on first use: the entry with a scalar second operand
+    scalar_entry = None  # made on first use: the entry with a scalar second operand
 
     def unary(a):
         x = a._flat
@@ -235,6 +235,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         return _lane_tensor(buf, a._shape, result_dtype)
 
     def binary(a, b):
+        nonlocal scalar_entry
         x = a._flat
         if x is None:
             x = flat_array(a)
@@ -249,9 +250,9 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             run = entry
         else:
             y = _scalar(b, compute)
-            if not scalar_entry:
-                scalar_entry.append(ew_kernels.flat_entry(name, samples[:2] + (y,)))
-            run = scalar_entry[0]
+            if scalar_entry is None:
+                scalar_entry = ew_kernels.flat_entry(name, samples[:2] + (y,))
+            run = scalar_entry
         n = len(x)
         if n >= _LANE_THREADED:
             return _threaded_lane_output(kernel, a._shape, result_dtype, (x, y))
