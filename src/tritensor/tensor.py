@@ -70,7 +70,7 @@ class Tensor:
     def _make(cls, storage, shape, stride, offset, dtype):
         if cls is Tensor:
             return new_tensor(storage, shape, stride, offset, dtype)
-        t = _new_object(cls)
+        t = _new_object(cls)  # a subclass (Parameter): rare, so the generic re-pointing
         _init_from(t, storage, shape, stride, offset, dtype)
         return t
 
@@ -497,7 +497,8 @@ class Tensor:
 
 
 def new_tensor(storage, shape, stride, offset, dtype):
-    """A new ``Tensor`` viewing ``storage``: every op's output, so _init_from is written out."""
+    """A new ``Tensor`` viewing ``storage``: every op's output, so every field is written here
+    directly (no helper call); the other ways to point a tensor at a view go through it."""
     t = _new_object(Tensor)
     t._storage = storage
     t._shape = shape
@@ -512,20 +513,16 @@ def new_tensor(storage, shape, stride, offset, dtype):
     return t
 
 
+_VIEW_FIELDS = ("_storage", "_shape", "_stride", "_offset", "dtype", "_np", "_flat")
+_AUTOGRAD_FIELDS = ("_requires_grad", "_grad", "_grad_fn")
+
+
 def _init_from(t, storage, shape, stride, offset, dtype, keep_autograd=False):
-    """Point ``t`` at a storage view; a new ``t`` also gets fresh autograd fields (the
-    rarely-set ones are class defaults until written)."""
-    t._storage = storage
-    t._shape = shape
-    t._stride = stride
-    t._offset = offset
-    t.dtype = dtype
-    t._np = None
-    t._flat = None
-    if not keep_autograd:
-        t._requires_grad = False
-        t._grad = None
-        t._grad_fn = None
+    """Point the existing tensor ``t`` at a storage view (``Tensor(...)``, ``.data =``);
+    ``keep_autograd`` leaves its requires_grad, grad and grad_fn as they are."""
+    src = new_tensor(storage, shape, stride, offset, dtype)
+    for name in _VIEW_FIELDS + (() if keep_autograd else _AUTOGRAD_FIELDS):
+        setattr(t, name, getattr(src, name))
 
 
 _LEGACY_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",

@@ -197,17 +197,9 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     def nary(*operands):
         """Any arity above two (ternary ops, ops with scalar parameters), through the
         kernel's dispatcher, which tells tensor operands from scalar ones."""
-        args = []
-        for t in operands:
-            if type(t) is Tensor:
-                x = t._flat
-                if x is None:
-                    x = flat_array(t)
-                if x is False:
-                    return None
-            else:
-                x = _scalar(t, compute)
-            args.append(x)
+        args = [flat_of(t) if type(t) is Tensor else _scalar(t, compute) for t in operands]
+        if any(x is False for x in args):
+            return None
         n = len(args[0])
         if n >= _LANE_THREADED:
             return _threaded_lane_output(kernel, operands[0]._shape, result_dtype, args)
@@ -222,9 +214,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     scalar_entry = None  # made on first use: the entry with a scalar second operand
 
     def unary(a):
-        x = a._flat
-        if x is None:
-            x = flat_array(a)
+        x = flat_of(a)
         if x is False:
             return None
         n = len(x)
@@ -234,7 +224,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         entry(buf, x)
         return _lane_tensor(buf, a._shape, result_dtype)
 
-    def binary(a, b):
+    def binary(a, b):  # flat_of written out for both operands: the hottest call there is
         nonlocal scalar_entry
         x = a._flat
         if x is None:
@@ -266,6 +256,12 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         return _lane_tensor(buf, shape, result_dtype)
 
     return binary if arity == 2 else unary
+
+
+def flat_of(t):
+    """``t._flat``, computed on first use (``flat_array``): an array, or False."""
+    x = t._flat
+    return flat_array(t) if x is None else x
 
 
 def flat_array(t):
@@ -320,9 +316,7 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     the flat loop runs when every other operand is contiguous with out's shape.
     """
     shape = out._shape
-    target = out._flat
-    if target is None:
-        target = flat_array(out)
+    target = flat_of(out)
     if target is not False and len(target) == 0:
         return
     narrow = out.dtype is dt.bfloat16 or out.dtype is dt.float16
@@ -362,9 +356,7 @@ def _flat_operands(operands, shape, compute):
                 continue
             if x._shape != shape:
                 return None
-            a = x._flat
-            if a is None:
-                a = flat_array(x)
+            a = flat_of(x)
             if a is False:
                 return None
             if x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
@@ -489,9 +481,7 @@ def _reduce_block(op, out, x, dims, shift) -> bool:
         plan = _REDUCE_PLANS[op, x.dtype, out.dtype] = _reduce_plan(op, x.dtype, out.dtype)
     if plan is False or not dims or isinstance(shift, Tensor):
         return False
-    a = x._flat
-    if a is None:
-        a = flat_array(x)
+    a = flat_of(x)
     n = len(a) if a is not False else 0
     if n == 0 or n >= PARALLEL_MIN_ELEMENTS:
         return False
@@ -502,9 +492,7 @@ def _reduce_block(op, out, x, dims, shift) -> bool:
     k = n // r if r else 0
     if k == 0:
         return False
-    dst = out._flat
-    if dst is None:
-        dst = flat_array(out)
+    dst = flat_of(out)
     if dst is False:
         return False
     acc, init, rows, cols = plan

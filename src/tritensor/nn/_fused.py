@@ -77,7 +77,7 @@ class _CpuCrossEntropy:
         xa, ta, wa = self._arrays(x, target, weight)
         out = cpu.empty(x._shape, x.dtype)
         oa, la = cpu.ndarray(out), cpu.ndarray(lse)
-        ga = g._flat if g._flat is not None else cpu.flat_array(g)
+        ga = cpu.flat_of(g)
         if ga is False:
             ga = cpu.ndarray(g.contiguous()).reshape(-1)
         if g.dim() == 0:  # one gradient for every row (a reduced loss)
