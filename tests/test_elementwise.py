@@ -399,3 +399,23 @@ def test_fast_lane_follows_in_place_view_changes():
     check(lambda lib, t: (lambda c: (c + c, c.t_(), c + c.contiguous())[::2])(t.clone()), Arg(x))
     # ``.data =`` re-points the tensor: its cached arrays go with the old layout
     check(lambda lib, t: (lambda c: (c * 2, setattr(c, "data", t.t() * 3), c * 2)[::2])(t.clone()), Arg(x))
+
+
+def test_common_calls_take_the_fast_lane(monkeypatch):
+    """Same-dtype, same-shape operators, ops called by name, recorded ops and ops with scalar
+    parameters run through the fast lane, never the general ``compute`` path (its cost is
+    what the lane exists to avoid); anything else still reaches ``compute``."""
+    from harness import DEVICE
+    from tritensor.ops import elementwise as ew
+    a = tritensor.ones(3, 4, device=DEVICE)
+    b = tritensor.ones(3, 4, device=DEVICE)
+    w = tritensor.ones(3, 4, device=DEVICE, requires_grad=True)
+    calls = []
+    general = ew.compute
+    monkeypatch.setattr(ew, "compute", lambda *args, **kw: calls.append(args[0]) or general(*args, **kw))
+    a + b, a * 2.5, a - 1, a / b, 3 * a, tritensor.add(a, b), a.relu(), a.exp(), w.sigmoid()
+    tritensor.nn.functional.leaky_relu(a, 0.2)
+    assert calls == []
+    a + b[0]  # broadcast: the general path
+    a.double() + b  # promotion: the general path
+    assert len(calls) == 2
