@@ -12,8 +12,6 @@ from .. import dtypes as _dt
 from . import grad_mode
 from .graph import Node, gradient_edge
 
-#: outputs of these dtypes join the graph (floating point; complex is not supported)
-_DIFFERENTIABLE = frozenset(d for d in _dt.ALL_DTYPES if d.is_floating_point)
 
 
 class _NullContext:
@@ -234,7 +232,7 @@ def _link_outputs(node, output, args):
             meta.append(None)
             continue
         meta.append((out._shape, out.dtype, out._storage.device))
-        if out.dtype not in _DIFFERENTIABLE or (node._non_differentiable and
+        if out.dtype not in _dt.FLOATING_DTYPES or (node._non_differentiable and
                                                 id(out) in node._non_differentiable):
             continue
         is_dirty = bool(dirty) and any(out is d for d in dirty)

@@ -14,7 +14,7 @@ import math
 
 from .. import dtypes as dt
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import NULL_CTX, Function
 from ..tensor import Tensor
 from . import _autocast
 from ._autocast import autocast_call, state as _amp
@@ -123,14 +123,11 @@ _FAST_RESULT = {(rule, d): _fast_result_dtype(rule, d)
                 for rule in (Rule.PROMOTE, Rule.FLOAT, Rule.BOOL, Rule.LOGICAL) for d in dt.ALL_DTYPES}
 
 
-_FLOATING = frozenset(d for d in dt.ALL_DTYPES if d.is_floating_point)
-
-
 def _scalar_keeps_dtype(x, dtype) -> bool:
     """A Python scalar operand that leaves the tensor's dtype unchanged under promotion."""
     kind = type(x)
     if kind is float:
-        return dtype in _FLOATING
+        return dtype in dt.FLOATING_DTYPES
     if kind is int:
         return dtype is not dt.bool
     return False
@@ -250,7 +247,8 @@ class _ElementwiseFunction(Function):
             ctx.mark_dirty(result)
         else:
             # a recorded call runs here with grad mode off, so the fast lane can take it too
-            result = _fast_lane(cls, kernel_operands) if out is None else None
+            # (an unrecorded one already tried it in ``apply``)
+            result = _fast_lane(cls, kernel_operands) if out is None and ctx is not NULL_CTX else None
             if result is None:
                 result = compute(cls.kernel, kernel_operands, cls.rule, out=out)
         if params:
