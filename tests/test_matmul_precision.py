@@ -233,7 +233,7 @@ def test_launch_key_separates_what_triton_specialises():
     native = pytest.importorskip("triton._C.libtriton").native_specialize_impl
     from triton.backends.compiler import BaseBackend
     from tritensor.backends.cuda_memory import KernelPointer
-    from tritensor.kernels.triton.launch import _spec
+    from tritensor.kernels.triton.launch import spec
 
     class Storage:
         def __init__(self, ptr):
@@ -248,7 +248,7 @@ def test_launch_key_separates_what_triton_specialises():
                for d in ("float32", "bfloat16", "int1")]
     for x in values:
         for y in values:
-            if type(x) is type(y) and _spec(x) == _spec(y):
+            if type(x) is type(y) and spec(x) == spec(y):
                 assert specialise(x) == specialise(y), (x, y)
 
 

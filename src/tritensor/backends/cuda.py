@@ -20,10 +20,11 @@ from ..kernels.triton import join as join_k
 from ..kernels.triton import matmul as mm_k
 from ..kernels.triton import random as rnd_k
 from ..kernels.triton import reduction as red
-from ..kernels.triton.launch import cdiv, launch
+from ..kernels.triton.launch import cdiv, compile_kernel, launch, run_compiled, spec
 from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
-from ..tensor import Tensor, _contiguous_strides
+from ..tensor import Tensor, _contiguous_strides, new_tensor
 from . import cpu, cpu_indexing
+from . import cuda_memory as _mem
 from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
 
 #: Triton's name of each dtype's storage element (bfloat16 storage is native bf16 here)
@@ -104,7 +105,12 @@ def write(out: Tensor, values) -> None:
 
 def copy_(dst: Tensor, src: Tensor) -> None:
     if src._storage.device.type != "cuda":
-        write(dst, cpu.to_host(src))
+        if src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous():
+            # the host bytes as they are (bfloat16 too): no staging copy, and a page-locked
+            # source (pin_memory) reaches the copy engine itself
+            upload(dst._storage, dst._offset * dst.dtype.itemsize, cpu.ndarray(src))
+        else:
+            write(dst, cpu.to_host(src))
         return
     elementwise("identity", dst, (src,), src.dtype.compute_np)
 
@@ -139,9 +145,25 @@ def _collapse(shape, stride_sets):
 
 # ------------------------------------------------------------------ elementwise
 def _scalar_arg(x, compute: np.dtype):
-    """A scalar operand as Triton receives it: float64 travels as its int64 bits."""
-    if isinstance(x, Tensor):  # a 0-d CPU tensor joining a cuda op acts as a scalar
-        x = x.item()
+    """A scalar operand as Triton receives it: float64 travels as its int64 bits. Python
+    numbers are converted once per (type, value, dtype): the same few (1, 0.5, lr ...) come
+    back on every step, and the conversion goes through numpy."""
+    kind = type(x)
+    if kind is int or kind is bool or kind is float and x != 0.0:  # 0.0 == -0.0: not a key
+        key = (kind, x, compute)
+        v = _scalar_args.get(key)
+        if v is None:
+            if len(_scalar_args) > 4096:
+                _scalar_args.clear()
+            v = _scalar_args[key] = _convert_scalar(x, compute)
+        return v
+    return _convert_scalar(x.item() if isinstance(x, Tensor) else x, compute)  # a 0-d CPU tensor acts as a scalar
+
+
+_scalar_args = {}
+
+
+def _convert_scalar(x, compute: np.dtype):
     with np.errstate(all="ignore"):
         v = np.asarray(x).astype(compute)[()]  # wraps out-of-range integers like torch
     if compute == np.float64:
@@ -151,9 +173,15 @@ def _scalar_arg(x, compute: np.dtype):
 
 def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
-    n = out.numel()
-    if n == 0:
+    if out.numel() == 0:
         return
+    grid, args = _elementwise_launch(name, out, operands, compute)
+    launch(ew.elementwise_kernel, grid, *args)
+
+
+def _elementwise_launch(name, out, operands, compute):
+    """(grid, arguments) of ``elementwise_kernel`` for ``out[...] = name(*operands)``."""
+    n = out.numel()
     if len(operands) > 4:
         raise NotImplementedError(f"elementwise op {name!r} with {len(operands)} operands")
     shape = out._shape
@@ -182,29 +210,99 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     kinds += [False] * pad
     op_strides += [()] * pad
     block = _block(n, 1024)
+    compute_tl, name = _kernel_compute(compute, name)
+    return (cdiv(n, block),), (pointer(out), *args, n, cshape, csets[0], *op_strides, ew.scalar_function(name),
+                               len(operands), *kinds, compute_tl, compute == np.float64, len(cshape), contig,
+                               big, block)
+
+
+def _kernel_compute(compute: np.dtype, name: str):
+    """(Triton compute type, op name): bool arithmetic runs in int8 as torch does it (1 + 1
+    is nonzero, not 0), where bitwise_not is logical_not."""
     compute_tl = _TL[compute]
-    if compute_tl is tl.int1:  # bool arithmetic as torch does it: 1 + 1 is nonzero, not 0
-        compute_tl = tl.int8
-        name = "logical_not" if name == "bitwise_not" else name
-    launch(ew.elementwise_kernel, (cdiv(n, block),), pointer(out), *args, n, cshape, csets[0], *op_strides,
-           ew.scalar_function(name), len(operands), *kinds, compute_tl,
-           compute == np.float64, len(cshape), contig, big, block)
+    if compute_tl is tl.int1:
+        return tl.int8, "logical_not" if name == "bitwise_not" else name
+    return compute_tl, name
 
 
 def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     """The op layer's fast lane (operands of one dtype and shape, nothing to record): a new
-    output and one launch, or None (general path) when a tensor is on another device."""
+    output and one launch, or None (general path) when a tensor is on another device. On a
+    GPU, contiguous operands skip the layout work and go to the compiled kernel directly."""
     compute = dtype.compute_np
+    out_item = result_dtype.itemsize
+    direct = _direct_elementwise(name, arity, dtype, result_dtype)
 
     def lane(*operands):
-        device = operands[0]._storage.device
+        first = operands[0]
+        device = first._storage.device
         for x in operands:
-            if isinstance(x, Tensor) and x._storage.device != device:
+            if type(x) is Tensor and x._storage.device is not device and x._storage.device != device:
                 return None
-        out = empty(operands[0]._shape, result_dtype, device)
-        elementwise(name, out, operands, compute)
+        shape = first._shape
+        n = 1
+        for size in shape:
+            n *= size
+        out = new_tensor(allocate(n * out_item, device), shape, _contiguous_strides(shape), 0, result_dtype)
+        if not direct(out, operands, n):
+            elementwise(name, out, operands, compute)
         return out
     return lane
+
+
+def _direct_elementwise(name, arity, dtype, result_dtype):
+    """The launch ``elementwise`` makes for contiguous operands, with the layout work done
+    once per specialisation. A call turns the pointers into ints and looks the compiled
+    kernel up by a small key: each pointer's 16-byte alignment (or a scalar operand's
+    specialisation), ``n``'s, the block; the arguments after ``n`` are fixed for a key.
+    A key seen for the first time goes through ``elementwise`` (which compiles, records and
+    launches). Returns False (the caller takes the general path) for strided operands,
+    more than 2^31 elements, or on the emulated device (launches there are interpreted)."""
+    compute = dtype.compute_np
+    compute_tl, kernel_name = _kernel_compute(compute, name)
+    in_item, out_item = dtype.itemsize, result_dtype.itemsize
+    pad = (0,) * (4 - arity)
+    fixed = (ew.scalar_function(kernel_name), arity)
+    last = (compute_tl, compute == np.float64, 1, True, False)  # NDIM, CONTIG, INT64
+    kernels = {}  # key -> (compiled kernel entry, the arguments after n and (n,))
+
+    def direct(out, operands, n):
+        if _mem._INTERPRET:
+            return False
+        if n == 0:
+            return True
+        if n >= _I32:
+            return False
+        strides = out._stride
+        ptr = out._storage.ptr + out._offset * out_item
+        values, key = [ptr], [ptr & 15 == 0]
+        for x in operands:
+            if type(x) is Tensor:
+                if x._stride != strides:
+                    return False
+                ptr = x._storage.ptr + x._offset * in_item
+                values.append(ptr)
+                key.append(ptr & 15 == 0)
+            else:
+                v = _scalar_arg(x, compute)
+                values.append(v)
+                key.append(spec(v))
+        block = 1024 if n > 512 else max(16, 1 << (n - 1).bit_length())
+        key.append(n == 1)
+        key.append(n & 15 == 0)
+        key.append(block)
+        key = tuple(key)
+        known = kernels.get(key)
+        if known is None:
+            grid, args = _elementwise_launch(name, out, operands, compute)
+            launch(ew.elementwise_kernel, grid, *args)
+            tensors = tuple(type(x) is Tensor for x in operands) + (False,) * len(pad)
+            after_n = ((1,), *[(1,) if t else () for t in tensors], *fixed, *tensors, *last, block)
+            kernels[key] = compile_kernel(ew.elementwise_kernel, grid, args), after_n
+            return True
+        run_compiled(known[0], -(-n // block), 1, 1, (*values, *pad, n, (n,), *known[1]))
+        return True
+    return direct
 
 
 # ------------------------------------------------------------------ reductions
@@ -355,6 +453,10 @@ def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
 
 
 # ------------------------------------------------------------------ matmul
+#: no 2-D product of its own: linalg's ``getattr(backend, "mm", None)`` falls back to bmm
+mm = None
+
+
 def bmm(out: Tensor, a: Tensor, b: Tensor) -> None:
     """out[i] = a[i] @ b[i] for 3-D tensors (batch dims already broadcast).
 

@@ -29,9 +29,13 @@ from ..storage import Storage
 _BLOCK = 512
 
 
+#: read once, as triton reads it when the kernels are defined
+_INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+
+
 def interpreting() -> bool:
     """True when kernels run in Triton's interpreter (the emulated device)."""
-    return os.environ.get("TRITON_INTERPRET") == "1"
+    return _INTERPRET
 
 
 _triton_ok = None
@@ -68,50 +72,95 @@ def device_count() -> int:
     return 1 if interpreting() and _triton_importable() else gpu_count()
 
 
-# ------------------------------------------------------------------ statistics
-class _Stats:
-    __slots__ = ("allocated", "peak", "capacity", "fraction")
+# ------------------------------------------------------------------ per-device pools
+class DevicePool:
+    """One device's memory bookkeeping: the bytes live storages hold (``memory_allocated``,
+    its peak, the per-process limit) and, on a GPU, the freed blocks kept for reuse.
 
-    def __init__(self):
+    Eager code drops and allocates the same sizes every step, so a dying storage puts its
+    block on the free list of its (stream, size) and the next allocation of that size on that
+    stream takes it back: no driver call and no finalizer on the hot path. Reuse on the stream
+    the block was freed on needs no sync, since one stream runs its kernels in order (torch's
+    caching allocator relies on the same rule). ``release_cached`` hands the blocks back to
+    the driver (``empty_cache``, or before an allocation that found the device full).
+    """
+
+    __slots__ = ("index", "allocated", "peak", "cached", "capacity", "fraction", "limit", "free")
+
+    def __init__(self, index, capacity):
+        self.index = index
         self.allocated = 0
         self.peak = 0
-        self.capacity = None  # bytes of device memory; probed lazily
+        self.cached = 0       # bytes in free blocks waiting for reuse (GPU only)
+        self.capacity = capacity
         self.fraction = 1.0
+        self.limit = capacity  # bytes this process may hold (set_per_process_memory_fraction)
+        self.free = {}         # (stream handle, rounded bytes) -> device pointers
+
+    def set_fraction(self, fraction):
+        self.fraction = fraction
+        self.limit = int(self.capacity * fraction)
+
+    def release_cached(self):
+        """Free every cached block on the stream it was last used on."""
+        if self.cached:
+            drv = _cu()
+            context(self.index)
+            for (stream, _), ptrs in self.free.items():
+                for ptr in ptrs:
+                    _check(drv.cuMemFreeAsync(ptr, stream))
+                ptrs.clear()
+            self.cached = 0
 
 
-_stats = {}
+_pools = {}
 
 
-def stats(index: int) -> _Stats:
-    s = _stats.get(index)
-    if s is None:
-        s = _stats[index] = _Stats()
-    return s
+def pool(index: int) -> DevicePool:
+    """Device ``index``'s pool; the first call checks the ordinal and probes the capacity."""
+    p = _pools.get(index)
+    if p is None:
+        if not 0 <= index < device_count():
+            raise RuntimeError(f"CUDA error: invalid device ordinal (device cuda:{index} requested, "
+                               f"{device_count()} available)")
+        capacity = _host_memory() if interpreting() else _gpu_total_memory(index)
+        p = _pools[index] = DevicePool(index, capacity)
+    return p
 
 
 def _rounded(nbytes: int) -> int:
     return -(-nbytes // _BLOCK) * _BLOCK
 
 
-def _released(index, rounded):
-    stats(index).allocated -= rounded
-
-
 # ------------------------------------------------------------------ storage
 class CudaStorage(Storage):
     """A device allocation shared by a tensor and its views.
 
-    ``data`` is the backing buffer: a host uint8 array on the emulated device, a
-    ``DeviceAllocation`` on a GPU. The interpreter protocol (``cpu``/``copy_``) is a
-    no-op on the emulated device because the bytes already live in host memory.
+    On the emulated device ``data`` is the backing host uint8 array and the interpreter
+    protocol (``cpu``/``copy_``) is a no-op, as the bytes already live in host memory. On a
+    GPU ``data`` is None and ``ptr`` a device pointer, whose block goes back to its free list
+    (``home``) when the storage dies.
     """
 
-    __slots__ = ("ptr", "nbytes_")
+    __slots__ = ("ptr", "nbytes_", "pool", "rounded", "home")
 
-    def __init__(self, data, device, ptr, nbytes):
-        super().__init__(data, device)
+    def __init__(self, data, device, ptr, nbytes, pool, rounded, home):
+        self.data = data  # Storage's fields, set here: one call less per allocation
+        self.device = device
+        self.version = 0
         self.ptr = ptr
         self.nbytes_ = nbytes
+        self.pool = pool
+        self.rounded = rounded
+        self.home = home
+
+    def __del__(self):
+        pool = self.pool
+        pool.allocated -= self.rounded
+        home = self.home
+        if home is not None:
+            home.append(self.ptr)
+            pool.cached += self.rounded
 
     def nbytes(self) -> int:
         return self.nbytes_
@@ -133,33 +182,42 @@ class CudaStorage(Storage):
 
 
 def allocate(nbytes: int, device: _device) -> CudaStorage:
+    """``nbytes`` of device memory for a new storage: a cached block of the same rounded
+    size on the current stream when one is free (the common case in a training loop)."""
     index = device.index or 0
-    if index >= device_count():
-        raise RuntimeError(f"CUDA error: invalid device ordinal (device {device} requested, "
-                           f"{device_count()} available)")
-    s = stats(index)
-    rounded = _rounded(max(nbytes, 1))
-    limit = _limit(index)
-    if limit is not None and s.allocated + rounded > limit:
-        _out_of_memory(nbytes, limit - s.allocated, index)
-    if interpreting():
+    p = _pools.get(index) or pool(index)
+    rounded = -(-(nbytes or 1) // _BLOCK) * _BLOCK
+    if p.allocated + rounded > p.limit:
+        _out_of_memory(nbytes, p.limit - p.allocated, index)
+    if _INTERPRET:
         buf = np.zeros(max(nbytes, 1), np.uint8)
-        storage = CudaStorage(buf, device, buf.ctypes.data, nbytes)
+        storage = CudaStorage(buf, device, buf.ctypes.data, nbytes, p, rounded, None)
     else:
-        alloc = _gpu_allocate(max(nbytes, 1), index)
-        storage = CudaStorage(alloc, device, alloc.ptr, nbytes)
-    s.allocated += rounded
-    s.peak = max(s.peak, s.allocated)
-    weakref.finalize(storage, _released, index, rounded)
+        stream = (_cuda or _import_cuda())._stream_handle(index)
+        home = p.free.get((stream, rounded))
+        if home:
+            ptr = home.pop()
+            p.cached -= rounded
+        else:
+            if home is None:
+                home = p.free[(stream, rounded)] = []
+            ptr = _gpu_allocate(p, rounded, stream)
+        storage = CudaStorage(None, device, ptr, nbytes, p, rounded, home)
+    p.allocated += rounded
+    if p.allocated > p.peak:
+        p.peak = p.allocated
     return storage
 
 
-def _limit(index):
-    """Bytes this process may hold on the device (``set_per_process_memory_fraction``)."""
-    s = stats(index)
-    if s.capacity is None:
-        s.capacity = _host_memory() if interpreting() else _gpu_total_memory(index)
-    return int(s.capacity * s.fraction)
+_cuda = None
+
+
+def _import_cuda():
+    """``tritensor.cuda`` (which keeps the current streams), imported on first use."""
+    global _cuda
+    from .. import cuda
+    _cuda = cuda
+    return cuda
 
 
 def _host_memory() -> int:
@@ -174,7 +232,7 @@ def _out_of_memory(requested, free, index):
     raise OutOfMemoryError(
         f"CUDA out of memory. Tried to allocate {_fmt_bytes(requested)} ({requested} bytes) on device "
         f"{index}; {_fmt_bytes(max(free, 0))} ({max(free, 0)} bytes) free for this process "
-        f"({_fmt_bytes(stats(index).allocated)} already allocated by tritensor).")
+        f"({_fmt_bytes(pool(index).allocated)} already allocated by tritensor).")
 
 
 def _fmt_bytes(n):
@@ -322,16 +380,6 @@ def context(index: int):
     return ctx
 
 
-class DeviceAllocation:
-    """A stream-ordered device allocation, freed on the stream when the storage dies."""
-
-    __slots__ = ("ptr", "__weakref__")
-
-    def __init__(self, ptr, index, stream):
-        self.ptr = ptr
-        weakref.finalize(self, _gpu_free, ptr, index, stream)
-
-
 class HostAllocation:
     """Page-locked host memory from ``cuMemHostAlloc``. It exports itself to numpy
     (``__array_interface__``), so every array view of it keeps it alive, and it is freed
@@ -352,24 +400,23 @@ class HostAllocation:
         return np.asarray(self)
 
 
-def _gpu_allocate(nbytes, index):
-    from ..cuda import current_stream
+def _gpu_allocate(p: DevicePool, nbytes, stream) -> int:
+    """A new block from the device's stream-ordered pool. When the device is full, the
+    blocks cached for reuse go back to the driver first (a context sync makes their frees
+    complete, whatever stream they were on) and the allocation is tried once more."""
     drv = _cu()
-    context(index)
-    stream = current_stream(index).handle
+    context(p.index)
     err, ptr = drv.cuMemAllocAsync(nbytes, stream)
+    if err == drv.CUresult.CUDA_ERROR_OUT_OF_MEMORY and p.cached:
+        p.release_cached()
+        _check(drv.cuCtxSynchronize())
+        err, ptr = drv.cuMemAllocAsync(nbytes, stream)
     if err == drv.CUresult.CUDA_ERROR_OUT_OF_MEMORY:
         free, _ = _check(drv.cuMemGetInfo())
-        _out_of_memory(nbytes, free, index)
+        _out_of_memory(nbytes, free, p.index)
     if err != drv.CUresult.CUDA_SUCCESS:
         raise RuntimeError(f"CUDA driver error: {err}")
-    return DeviceAllocation(int(ptr), index, stream)
-
-
-def _gpu_free(ptr, index, stream):
-    drv = _cu()
-    if drv is not None:
-        drv.cuMemFreeAsync(ptr, stream)
+    return int(ptr)
 
 
 def _gpu_total_memory(index) -> int:

@@ -36,12 +36,22 @@ def _require():
                            "use device='cpu'")
 
 
-_local = threading.local()
+class _ThreadState(threading.local):
+    """Per thread, as in torch: the current device and each device's current stream. Both
+    exist from a thread's first use (a missing thread-local attribute costs an exception
+    per lookup, and the launch path asks for the stream every time)."""
+
+    def __init__(self):
+        self.device = 0
+        self.streams = {}  # device index -> Stream made current on this thread
+
+
+_local = _ThreadState()
 
 
 def current_device() -> int:
     _require()
-    return getattr(_local, "device", 0)
+    return _local.device
 
 
 def _index(device) -> int:
@@ -81,26 +91,38 @@ def synchronize(device=None) -> None:
 
 
 def empty_cache() -> None:
-    """Return cached free blocks to the driver (a GPU's memory pool; nothing when emulated)."""
+    """Return the blocks cached for reuse to the driver, and the driver's pool to the device
+    (nothing to do on the emulated device, whose storages are host arrays)."""
     if _mem.usable() and not _mem.interpreting():
         drv = _mem._cu()
         for index in range(device_count()):
             _mem.context(index)
+            _mem.pool(index).release_cached()
             pool = _mem._check(drv.cuDeviceGetDefaultMemPool(_mem._check(drv.cuDeviceGet(index))))
+            _mem._check(drv.cuCtxSynchronize())  # the frees above are stream-ordered
             _mem._check(drv.cuMemPoolTrimTo(pool, 0))
 
 
+def _pool(device):
+    return _mem.pool(_index(device)) if _mem.usable() else None
+
+
 def memory_allocated(device=None) -> int:
-    return _mem.stats(_index(device) if _mem.usable() else 0).allocated
+    """Bytes held by live tensors' storages (in 512-byte blocks, as torch counts)."""
+    p = _pool(device)
+    return p.allocated if p is not None else 0
 
 
 def max_memory_allocated(device=None) -> int:
-    return _mem.stats(_index(device) if _mem.usable() else 0).peak
+    p = _pool(device)
+    return p.peak if p is not None else 0
 
 
 def memory_reserved(device=None) -> int:
-    """Bytes held for tensors (the driver's pool may hold more; it is not counted)."""
-    return memory_allocated(device)
+    """Bytes held by live storages plus the freed blocks kept for reuse (the driver's pool
+    may hold more; it is not counted)."""
+    p = _pool(device)
+    return p.allocated + p.cached if p is not None else 0
 
 
 def is_bf16_supported(including_emulation=True) -> bool:
@@ -108,15 +130,16 @@ def is_bf16_supported(including_emulation=True) -> bool:
 
 
 def reset_peak_memory_stats(device=None) -> None:
-    s = _mem.stats(_index(device) if _mem.usable() else 0)
-    s.peak = s.allocated
+    p = _pool(device)
+    if p is not None:
+        p.peak = p.allocated
 
 
 def set_per_process_memory_fraction(fraction, device=None) -> None:
     """Cap this process's allocations at ``fraction`` of the device's memory."""
     if not 0 <= fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    _mem.stats(_index(device)).fraction = float(fraction)
+    _mem.pool(_index(device)).set_fraction(float(fraction))
 
 
 # ------------------------------------------------------------------ random number generators
@@ -215,11 +238,11 @@ class Stream:
 
     def __enter__(self):
         self._prev = current_stream(self.device_index)
-        _streams()[self.device_index] = self
+        _local.streams[self.device_index] = self
         return self
 
     def __exit__(self, *exc):
-        _streams()[self.device_index] = self._prev
+        _local.streams[self.device_index] = self._prev
 
     def __eq__(self, other):
         return isinstance(other, Stream) and other.handle == self.handle
@@ -231,26 +254,25 @@ class Stream:
         return f"<tritensor.cuda.Stream device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
 
 
-def _streams():
-    s = getattr(_local, "streams", None)
-    if s is None:
-        s = _local.streams = {}
-    return s
-
-
 def current_stream(device=None) -> Stream:
     index = _index(device)
-    s = _streams().get(index)
+    s = _local.streams.get(index)
     if s is None:
-        s = _streams()[index] = Stream(index, _handle=0)
+        s = _local.streams[index] = Stream(index, _handle=0)
     return s
 
 
 def _current_stream_handle() -> int:
     """The current device's current stream as an int: the kernel launch path's query,
     without ``current_stream``'s device checks (a launch already has a usable device)."""
-    streams = getattr(_local, "streams", None)
-    s = streams.get(getattr(_local, "device", 0)) if streams else None
+    local = _local
+    s = local.streams.get(local.device)
+    return 0 if s is None else s.cuda_stream
+
+
+def _stream_handle(index: int) -> int:
+    """Device ``index``'s current stream as an int: the allocator's query."""
+    s = _local.streams.get(index)
     return 0 if s is None else s.cuda_stream
 
 

@@ -48,6 +48,11 @@ class _ToCopy(Function):
             out = empty_preserving(x, dtype)
             backend(out).copy_(out, x)
             return out
+        if x.device.type == "cpu":  # an upload: the device backend copies (and casts) host tensors
+            out = new_empty(x._shape, dtype, device)
+            if out.numel():
+                backend(out).copy_(out, x)
+            return out
         host = backend(x).to_host(x.contiguous() if device.type == "cpu" else x)
         return from_host_array(host, dtype, device)
 

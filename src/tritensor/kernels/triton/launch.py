@@ -31,12 +31,18 @@ import operator
 import os
 
 import numpy as np
+import triton.language as tl
 from triton import knobs
+from triton.runtime.interpreter import InterpretedFunction
+from triton.runtime.jit import JITFunction
 
 from ...backends.cuda_memory import KernelPointer, interpreting
 
 _compiled = {}
-_constexpr_positions = {}
+_layouts = {}     # id(kernel) -> _layout's answer
+_keep_alive = []  # the objects whose ids are in keys
+_BY_IDENTITY = {JITFunction, InterpretedFunction, tl.dtype}
+_runtime = knobs.runtime
 _RECORD = os.environ.get("TRITENSOR_RECORD_LAUNCHES")
 
 
@@ -68,7 +74,7 @@ def _check_python_scalars(kernel, args):
 
 
 # ------------------------------------------------------------------ real GPU only
-def _spec(a):
+def spec(a):
     """The part of an argument that selects a compiled specialisation (type checks by
     identity: this runs for every argument of every launch)."""
     t = type(a)
@@ -77,7 +83,7 @@ def _spec(a):
     if t is KernelPointer:
         return a.dtype, (a.storage.ptr + a.offset) % 16 == 0
     if t is tuple:
-        return tuple(map(_spec, a))
+        return tuple(map(spec, a))
     return t  # bool, float, constexpr-like objects: triton does not specialise their values
 
 
@@ -91,13 +97,15 @@ def _raw(a):
 
 
 def _layout(kernel):
-    """(getter of the constexpr arguments, positions of the others), once per kernel."""
-    layout = _constexpr_positions.get(kernel)
+    """(getter of the constexpr arguments as a tuple, positions of the others), once per kernel."""
+    layout = _layouts.get(id(kernel))
     if layout is None:
         flags = constexpr_flags(kernel)
         const = [i for i, c in enumerate(flags) if c]
-        getter = operator.itemgetter(*const) if const else (lambda args: ())
-        layout = _constexpr_positions[kernel] = (getter, [i for i in range(len(flags)) if i not in const])
+        getter = (operator.itemgetter(*const) if len(const) > 1 else
+                  (lambda args: (args[const[0]],)) if const else (lambda args: ()))
+        layout = _layouts[id(kernel)] = (getter, [i for i in range(len(flags)) if i not in const])
+        _keep_alive.append(kernel)
     return layout
 
 
@@ -114,25 +122,30 @@ def constexpr_flags(kernel):
 
 def _prepare(kernel, args, options):
     """(specialisation key, launcher arguments): one pass over the non-constexpr arguments,
-    pointers turned into ints on the way (``_spec`` inlined for pointers and ints)."""
-    getter, positions = _layout(kernel)
+    pointers turned into ints on the way (``spec`` inlined for pointers and ints).
+
+    The kernel, and constexpr values that are Triton functions or dtypes, enter the key by
+    identity: their ``__hash__`` is Python code (a JITFunction's takes a lock), and a launch
+    hashed several. They are module-level objects, kept alive here so an id is never reused."""
+    getter, positions = _layouts.get(id(kernel)) or _layout(kernel)
     raw = list(args)
-    spec = []
+    specs = []
     for i in positions:
         a = args[i]
         t = type(a)
         if t is KernelPointer:
             ptr = raw[i] = a.storage.ptr + a.offset
-            spec.append((a.dtype, ptr % 16 == 0))
+            specs.append((a.dtype, ptr & 15 == 0))
         elif t is int:
-            spec.append((a == 1, a % 16 == 0, -2**31 <= a < 2**31, a >= 2**63))
+            specs.append((a == 1, a & 15 == 0, -2**31 <= a < 2**31, a >= 2**63))
         elif t is tuple:
             raw[i] = _raw(a)
-            spec.append(_spec(a))
+            specs.append(spec(a))
         else:
-            spec.append(t)
-    key = (kernel, getter(args), tuple(spec))
-    return (key + tuple(sorted(options.items())) if options else key), raw
+            specs.append(t)
+    consts = [id(c) if type(c) in _BY_IDENTITY else c for c in getter(args)]
+    key = (id(kernel), *consts, tuple(specs))
+    return (key + tuple(options.items()) if options else key), raw
 
 
 def compile_kernel(kernel, grid, args, options=None, key=None):
@@ -143,38 +156,44 @@ def compile_kernel(kernel, grid, args, options=None, key=None):
         key = _prepare(kernel, args, options)[0]
     entry = _compiled.get(key)
     if entry is None:
+        _keep_alive.extend(c for c in _layout(kernel)[0](args) if type(c) in _BY_IDENTITY)
         compiled = kernel.warmup(*args, grid=grid, **options)
         run = compiled.run  # loads the module: sets compiled.function
         entry = _compiled[key] = (compiled, run, compiled.function, compiled.packed_metadata)
     return entry
 
 
-def _active(hook) -> bool:
-    return hook is not None and getattr(hook, "calls", True) != []  # an empty HookChain (3.6-3.9) is off
-
-
-def _hooks():
-    """triton's launch hooks if a profiler registered any, else None (the fast path)."""
-    enter, leave = knobs.runtime.launch_enter_hook, knobs.runtime.launch_exit_hook
-    return (enter, leave) if _active(enter) or _active(leave) else None
-
-
 def _launch_compiled(kernel, grid, args, options=None):
-    from ...cuda import _current_stream_handle
     key, raw = _prepare(kernel, args, options)
     entry = _compiled.get(key)
-    compiled, run, function, packed = entry if entry is not None else compile_kernel(kernel, grid, args, options,
-                                                                                     key)
-    gx = grid[0]
-    gy = grid[1] if len(grid) > 1 else 1
-    gz = grid[2] if len(grid) > 2 else 1
-    stream = _current_stream_handle()
-    hooks = _hooks()
-    if hooks is None:
-        run(gx, gy, gz, stream, function, packed, None, None, None, *raw)
-    else:
+    if entry is None:
+        entry = compile_kernel(kernel, grid, args, options, key)
+    run_compiled(entry, grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, raw)
+
+
+def run_compiled(entry, gx, gy, gz, raw):
+    """Launch a ``compile_kernel`` entry on the current stream with launcher arguments ``raw``
+    (every kernel argument, pointers as ints)."""
+    compiled, run, function, packed = entry
+    stream = (_cuda or _import_cuda())._current_stream_handle()
+    enter, leave = _runtime.launch_enter_hook, _runtime.launch_exit_hook
+    # a hook is active when set, unless it is one of triton's HookChains with nothing in it
+    if getattr(enter, "calls", enter) or getattr(leave, "calls", leave):
         meta = compiled.launch_metadata((gx, gy, gz), stream, *raw)
-        run(gx, gy, gz, stream, function, packed, meta, *hooks, *raw)
+        run(gx, gy, gz, stream, function, packed, meta, enter, leave, *raw)
+    else:
+        run(gx, gy, gz, stream, function, packed, None, None, None, *raw)
+
+
+_cuda = None
+
+
+def _import_cuda():
+    """``tritensor.cuda``, imported on the first launch (it imports this module's users)."""
+    global _cuda
+    from ... import cuda
+    _cuda = cuda
+    return cuda
 
 
 def cdiv(a, b):

@@ -27,7 +27,7 @@ import os
 from triton._utils import type_canonicalisation_dict
 
 from ...backends.cuda_memory import KernelPointer
-from .launch import _prepare, _spec, constexpr_flags
+from .launch import _prepare, constexpr_flags, spec
 
 _seen = set()
 
@@ -53,13 +53,13 @@ def specialization(kernel, args, options):
             signature[name] = "constexpr"
             constexprs.append([[i], encode(arg)])
         else:
-            signature[name] = _leaf(arg, _spec(arg), [i], constexprs, divisible)
+            signature[name] = _leaf(arg, spec(arg), [i], constexprs, divisible)
     return {"kernel": qualified_name(kernel), "signature": signature, "constexprs": constexprs,
             "divisible": divisible, "options": options}
 
 
 def _leaf(arg, spec, path, constexprs, divisible):
-    """triton's type of a non-constexpr argument from its ``_spec``; ints equal to 1 and
+    """triton's type of a non-constexpr argument from its ``spec``; ints equal to 1 and
     None become constexprs, ``divisible`` collects the 16-divisible paths."""
     t = type(arg)
     if t is tuple:
