@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-#: the launcher calls of the current driverless session: (kernel name, grid, stream, args)
+#: the launcher calls of the current driverless session:
+#: (kernel name, grid, stream, the compiled kernel's CUfunction, args)
 launches = []
 
 
@@ -152,13 +153,14 @@ class FakeCompiled:
     """What ``kernel.warmup`` returns on a GPU: a launcher (``run``) and its handles."""
 
     packed_metadata = (4, 1, 0)
+    _serial = itertools.count()
 
     def __init__(self, kernel):
         self.name = getattr(kernel, "__name__", None) or kernel.fn.__name__
-        self.function = f"CUfunction<{self.name}>"
+        self.function = f"CUfunction<{self.name}#{next(self._serial)}>"  # one per compilation
 
     def run(self, gx, gy, gz, stream, function, packed, meta, enter, leave, *args):
-        launches.append((self.name, (gx, gy, gz), stream, args))
+        launches.append((self.name, (gx, gy, gz), stream, function, args))
 
     def launch_metadata(self, grid, stream, *args):
         return None
@@ -170,8 +172,9 @@ def _warmup(kernel, *args, grid, **options):
 
 def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     """Switch tritensor's 'cuda' device to the real-GPU path on a ``FakeDriver`` (undone by
-    ``monkeypatch``): no interpreter, one device of ``capacity`` bytes, an empty allocator
-    cache and kernel cache, launches recorded in ``launches``."""
+    ``monkeypatch``; call ``launch.forget_compiled()`` after it, the kernel caches then hold
+    stand-ins): no interpreter, one device of ``capacity`` bytes, an empty allocator cache and
+    kernel caches, launches recorded in ``launches``."""
     import triton
     from triton.runtime.interpreter import InterpretedFunction
 
@@ -184,7 +187,7 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "_gpu_count", 1)
     monkeypatch.setattr(cuda_memory, "_pools", {})
     monkeypatch.setattr(cuda_memory, "_contexts", {})
-    monkeypatch.setattr(launch, "_compiled", {})
+    launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):
         monkeypatch.setattr(cls, "warmup", _warmup, raising=False)

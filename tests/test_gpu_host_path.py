@@ -13,6 +13,7 @@ import pytest
 
 import tritensor
 from fake_gpu import driverless_gpu, launches
+from harness import DEVICE
 from tritensor.backends import cuda as cuda_backend
 from tritensor.kernels.triton import elementwise as ew
 from tritensor.kernels.triton import launch as launch_mod
@@ -20,15 +21,17 @@ from tritensor.kernels.triton import launch as launch_mod
 
 @pytest.fixture
 def gpu(monkeypatch):
-    return driverless_gpu(monkeypatch)
+    yield driverless_gpu(monkeypatch)
+    launch_mod.forget_compiled()
 
 
 def _general_launch(name, out, operands):
-    """(kernel name, grid, launcher arguments) of the general elementwise path for this call."""
+    """(specialisation key, the launch) of the general elementwise path for this call."""
     compute = operands[0].dtype.compute_np
     grid, args = cuda_backend._elementwise_launch(name, out, operands, compute)
     key, raw = launch_mod._prepare(ew.elementwise_kernel, args, {})
-    return key, ("elementwise_kernel", grid + (1,) * (3 - len(grid)), 0, tuple(raw))
+    function = launch_mod._compiled[key][2]
+    return key, ("elementwise_kernel", grid + (1,) * (3 - len(grid)), 0, function, tuple(raw))
 
 
 # ------------------------------------------------------------------ fast lane
@@ -48,7 +51,6 @@ def test_lane_launches_what_the_general_path_launches(gpu, dtype, n):
             out = call()
             key, expected = _general_launch(name, out, operands)
             assert launches == [expected], (name, attempt)
-            assert launch_mod._compiled[key][2] == f"CUfunction<{expected[0]}>"
             del out
 
 
@@ -67,7 +69,7 @@ def test_strided_operands_take_the_general_path(gpu):
     x = tritensor.empty(8, 8, device="cuda")
     launches.clear()
     out = x.t() + x
-    (_, _, _, args), = launches
+    (_, _, _, _, args), = launches
     assert args[-3] is False  # CONTIG (then INT64, BLOCK)
     assert launches == [_general_launch("add", out, (x.t(), x))[1]]
 
@@ -85,6 +87,139 @@ def test_launch_hooks_see_direct_launches(gpu):
     finally:
         hook.remove(seen.append)
     assert len(launches) == 1 and len(seen) == 0  # the stand-in launcher does not call hooks itself
+
+
+# ------------------------------------------------------------------ replayed launches
+def _full_path(op):
+    """``op()``'s launches with replay off (as inside another op's capture: every backend
+    function runs in full)."""
+    from tritensor.backends import cuda_memory, cuda_replay
+    cuda_memory.capture = cuda_replay.Capture()
+    try:
+        launches.clear()
+        result = op()
+        return result, list(launches)
+    finally:
+        cuda_memory.capture = None
+
+
+def _replays_like_the_full_path(gpu, op):
+    """Call ``op`` three times: the capture, a replay, and the full path again; the replay
+    must launch exactly what the full path launches (same kernels, compiled kernels, grids
+    and arguments), pointers compared by the device block they point into (blocks named in
+    order of first use, so which free block the allocator handed out does not matter)."""
+    op()
+    launches.clear()
+    op()
+    replayed = _canonical(gpu, launches)
+    _, full = _full_path(op)
+    assert replayed and replayed == _canonical(gpu, full)
+
+
+def _canonical(gpu, calls):
+    names = {}
+
+    def name(v):
+        if type(v) is int and v > 1 << 32:
+            for base, buf in gpu.blocks.items():
+                if base <= v < base + buf.size:
+                    return ("block", names.setdefault(base, len(names)), v - base)
+        return v
+    return [(kernel, grid, stream, function, tuple(map(name, args)))
+            for kernel, grid, stream, function, args in calls]
+
+
+def _cuda(*shape, dtype="float32"):
+    return tritensor.empty(*shape, dtype=getattr(tritensor, dtype), device="cuda")
+
+
+REPLAYED_OPS = {
+    "sum": lambda x, y, v: x.sum(),
+    "sum dim 0": lambda x, y, v: x.sum(0),
+    "sum dim 1 keepdim": lambda x, y, v: x.sum(1, keepdim=True),
+    "mean of a transposed view": lambda x, y, v: x.t().mean(0),
+    "max with indices": lambda x, y, v: x.max(1),
+    "argmin": lambda x, y, v: x.argmin(0),
+    "cumsum": lambda x, y, v: x.cumsum(1),
+    "softmax": lambda x, y, v: x.softmax(1),
+    "log_softmax dim 0": lambda x, y, v: x.log_softmax(0),
+    "mm": lambda x, y, v: x @ y,
+    "mm of transposes": lambda x, y, v: x.t() @ y.t(),
+    "x @ x": lambda x, y, v: x @ x,
+    "mv": lambda x, y, v: x @ v,
+    "addmm": lambda x, y, v: tritensor.addmm(v, x, y, beta=0.5, alpha=2.0),
+    "split-K mm": lambda x, y, v: x[:4].t() @ y[:4],
+    "bmm": lambda x, y, v: x.reshape(16, 8, 8) @ y.reshape(16, 8, 8),
+    "cat": lambda x, y, v: tritensor.cat([x, y, x[:3]]),
+    "stack": lambda x, y, v: tritensor.stack([x, y]),
+    "broadcast add": lambda x, y, v: x + v,
+    "strided mul": lambda x, y, v: x.t() * y,
+    "where": lambda x, y, v: tritensor.where(x > y, x, y),
+    "in-place add": lambda x, y, v: x.add_(y),
+}
+
+
+@pytest.mark.parametrize("name", list(REPLAYED_OPS))
+def test_replay_launches_what_the_full_path_launches(gpu, name):
+    op = REPLAYED_OPS[name]
+    x, y, v = _cuda(32, 32), _cuda(32, 32), _cuda(32)
+    _replays_like_the_full_path(gpu, lambda: op(x, y, v))
+
+
+def test_replay_compiles_for_another_alignment(gpu):
+    """The same layouts at an address that is not 16-byte aligned are another Triton
+    specialisation: the replay compiles it rather than reusing the aligned kernel."""
+    base = _cuda(1 + 32 * 32)
+    aligned, shifted = base[:1024].view(32, 32), base[1:].view(32, 32)
+    aligned.sum(1)
+    launches.clear()
+    aligned.sum(1)
+    (*_, aligned_function, _), = launches
+    launches.clear()
+    shifted.sum(1)
+    (*_, shifted_function, args), = launches
+    assert shifted_function != aligned_function
+    _, full = _full_path(lambda: shifted.sum(1))
+    assert launches == full
+
+
+def test_replay_is_keyed_by_global_state(gpu):
+    """fp32 matmul precision changes the kernel's constexprs: a replay must not cross it."""
+    x = _cuda(32, 32)
+    x @ x
+    try:
+        tritensor.backends.cuda.matmul.allow_tf32 = True
+        launches.clear()
+        x @ x
+        _, full = _full_path(lambda: x @ x)
+        assert launches == full
+    finally:
+        tritensor.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_calls_that_read_device_memory_on_the_host_are_not_replayed(gpu, monkeypatch):
+    """A backend function that downloads bytes may act on their values: it runs in full."""
+    from tritensor.backends import cuda_memory, cuda_replay
+    x = _cuda(8)
+
+    @cuda_replay.replayable
+    def read_then_fill(out):
+        value = float(cuda_memory.download(out._storage, 0, 4).view(np.float32)[0])
+        cuda_backend.fill_(out, value)
+
+    for _ in range(2):
+        launches.clear()
+        read_then_fill(x)
+        assert len(launches) == 1
+    assert list(read_then_fill.plans.values()) == [cuda_replay._NOT_REPLAYABLE]
+
+
+def test_addmm_with_a_host_bias_names_the_devices():
+    if DEVICE != "cuda":
+        pytest.skip("needs the 'cuda' device (emulated or real)")
+    x = tritensor.ones(8, 8, device="cuda")
+    with pytest.raises(RuntimeError, match="same device"):
+        tritensor.addmm(tritensor.ones(8), x, x)
 
 
 # ------------------------------------------------------------------ allocator
@@ -121,8 +256,8 @@ def test_blocks_are_reused_only_on_the_stream_that_freed_them(gpu):
     assert c.data_ptr() == ptr
 
 
-def test_out_of_memory_returns_the_cache_first_then_raises(monkeypatch):
-    gpu = driverless_gpu(monkeypatch, capacity=1 << 20)
+def test_out_of_memory_returns_the_cache_first_then_raises(gpu):
+    gpu.capacity = 1 << 20
     a = tritensor.empty(600_000, dtype=tritensor.uint8, device="cuda")
     del a  # cached: the driver still counts it as used
     b = tritensor.empty(700_000, dtype=tritensor.uint8, device="cuda")  # fits once the cache is returned

@@ -20,11 +20,12 @@ from ..kernels.triton import join as join_k
 from ..kernels.triton import matmul as mm_k
 from ..kernels.triton import random as rnd_k
 from ..kernels.triton import reduction as red
-from ..kernels.triton.launch import cdiv, compile_kernel, launch, run_compiled, spec
+from ..kernels.triton.launch import cdiv, compile_kernel, kernel_cache, launch, run_compiled, spec
 from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
 from ..tensor import Tensor, _contiguous_strides, new_tensor
 from . import cpu, cpu_indexing
 from . import cuda_memory as _mem
+from .cuda_replay import replayable
 from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
 
 #: Triton's name of each dtype's storage element (bfloat16 storage is native bf16 here)
@@ -171,6 +172,7 @@ def _convert_scalar(x, compute: np.dtype):
     return v.item()
 
 
+@replayable
 def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
     if out.numel() == 0:
@@ -264,7 +266,7 @@ def _direct_elementwise(name, arity, dtype, result_dtype):
     pad = (0,) * (4 - arity)
     fixed = (ew.scalar_function(kernel_name), arity)
     last = (compute_tl, compute == np.float64, 1, True, False)  # NDIM, CONTIG, INT64
-    kernels = {}  # key -> (compiled kernel entry, the arguments after n and (n,))
+    kernels = kernel_cache({})  # key -> (compiled kernel entry, the arguments after n and (n,))
 
     def direct(out, operands, n):
         if _mem._INTERPRET:
@@ -351,6 +353,7 @@ def _tiles(kstr, rstr, K, R):
     return bk, br
 
 
+@replayable
 def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
     """``out`` (the kept dims, in order) = reduction ``op`` of ``x`` over ``dims``."""
     compute = x.dtype.compute_np
@@ -408,6 +411,7 @@ def _rows(x: Tensor, dim: int):
     return kshape, kstr, (x._stride[dim] if x.dim() else 1)
 
 
+@replayable
 def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) -> None:
     compute = x.dtype.compute_np
     K = indices.numel()
@@ -442,12 +446,14 @@ def _row_launch(kernel, out: Tensor, x: Tensor, dim: int, *extra):
            len(kshape), big, bk, br)
 
 
+@replayable
 def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
     combine, ident = red.SCANS[op]
     acc = np.dtype(acc_np)
     _row_launch(red.scan_kernel, out, x, dim, combine, _identity(ident, acc), _TL[acc])
 
 
+@replayable
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
     _row_launch(red.softmax_kernel, out, x, dim, bool(log), _TL[x.dtype.compute_np])
 
@@ -504,6 +510,7 @@ def _sm_count() -> int:
     return _sms
 
 
+@replayable(state=fp32_precision)
 def _matmul(out: Tensor, a: Tensor, b: Tensor, bias, beta, alpha) -> None:
     """out = alpha * (a @ b) + beta * bias over 3-D (B, M, N) operands, one tile config per
     shape class (``mm_k.choose_tile``), split-K partials summed by a second launch."""
@@ -557,6 +564,7 @@ def _as_3d(t: Tensor, dim: int):
     return (before[1][0][0] if before[0] else 0, t._stride[dim], after[1][0][0] if after[0] else 0)
 
 
+@replayable
 def cat(out: Tensor, tensors, dim: int) -> None:
     """Copy each input into its slice of ``out`` along ``dim``, all inputs in one launch."""
     outer = 1
@@ -626,12 +634,14 @@ def _zero_dim(strides, dim):
     return tuple(0 if d == dim else s for d, s in enumerate(strides))
 
 
+@replayable
 def gather(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
     """out[p] = x[p with dim replaced by index[p]] over index's (= out's) shape."""
     index = _on_device(index, out._storage.device)
     _take(out, x, _zero_dim(x._stride, dim), index, index._stride, x._stride[dim], x._shape[dim])
 
 
+@replayable
 def index_select(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
     """out = x with dim picked by the vector ``index`` (0-d or 1-D; negatives count from the end)."""
     index = _on_device(index, out._storage.device)
@@ -795,6 +805,8 @@ def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate
 def __getattr__(name):
     """An indexing function of the CPU backend without a Triton kernel yet raises a clear
     NotImplementedError (optional hooks stay absent, so ``getattr(backend, name, None)`` works)."""
+    if name.startswith("__"):  # the import system probes ``__path__`` on every ``from .cuda import``
+        raise AttributeError(name)
     if name in cpu_indexing.__all__:
         def not_yet(*args, **kwargs):
             raise NotImplementedError(f"'{name}' has no Triton kernel on device 'cuda' in tritensor yet; "

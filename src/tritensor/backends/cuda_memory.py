@@ -31,6 +31,8 @@ _BLOCK = 512
 
 #: read once, as triton reads it when the kernels are defined
 _INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+#: the cuda_replay.Capture in progress (allocations and transfers are noted in it), or None
+capture = None
 
 
 def interpreting() -> bool:
@@ -203,6 +205,8 @@ def allocate(nbytes: int, device: _device) -> CudaStorage:
                 home = p.free[(stream, rounded)] = []
             ptr = _gpu_allocate(p, rounded, stream)
         storage = CudaStorage(None, device, ptr, nbytes, p, rounded, home)
+        if capture is not None:
+            capture.temps.append(storage)
     p.allocated += rounded
     if p.allocated > p.peak:
         p.peak = p.allocated
@@ -245,6 +249,8 @@ def _fmt_bytes(n):
 # ------------------------------------------------------------------ host <-> device
 def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
     """A fresh host copy of ``nbytes`` bytes of ``storage`` from ``byte_offset``."""
+    if capture is not None:
+        capture.valid = False
     if interpreting() or isinstance(storage.data, np.ndarray):
         return storage.data[byte_offset:byte_offset + nbytes].copy()
     out = np.empty(nbytes, np.uint8)
@@ -255,6 +261,8 @@ def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
 
 def upload(storage: CudaStorage, byte_offset: int, host: np.ndarray) -> None:
     """Copy the bytes of contiguous host array ``host`` into ``storage`` at ``byte_offset``."""
+    if capture is not None:
+        capture.valid = False
     src = np.ascontiguousarray(host).reshape(-1).view(np.uint8)
     if isinstance(storage.data, np.ndarray):
         storage.data[byte_offset:byte_offset + src.size] = src

@@ -256,6 +256,7 @@ def _input_dtype_error(kind, input, a):
 
 def _add_product(kind, input, a, b, beta, alpha):
     _CHECKS[kind](a, b)
+    common_device(input, a, b)
     if input.dtype is not a.dtype:
         raise _input_dtype_error(kind, input, a)
     shape = (a._shape[0],) if kind == "mv" else (a._shape[-2], b._shape[-1]) if kind != "bmm" else \

@@ -154,13 +154,25 @@ def _bits(x) -> int:
     return int(np.float64(x).view(np.int64))
 
 
+_be = None
+
+
+def _backend():
+    """``backends.cuda``, bound on first use (it imports this module while it loads)."""
+    global _be
+    if _be is None:
+        from ...backends import cuda
+        _be = cuda
+    return _be
+
+
 def _tiles(n, c):
     """(BLOCK_N, BLOCK_C): a row's classes in as few tiles as fit the budget, rows filling
     the rest (the interpreter's budget is larger: a program is a Python iteration there)."""
-    from ...backends.cuda import _block
     budget = 1 << 14 if interpreting() else 4096
-    bc = _block(c, 1024)
-    return max(1, min(_block(n, 64), budget // bc)), bc
+    block = (_be or _backend())._block
+    bc = block(c, 1024)
+    return max(1, min(block(n, 64), budget // bc)), bc
 
 
 class CrossEntropy:
@@ -177,7 +189,7 @@ class CrossEntropy:
     def _layout(x, target, weight):
         """The backend, the accumulation dtype, and the kernels' leading arguments:
         (x, target, weight) pointers, then N, C, x's strides, target's stride."""
-        from ...backends import cuda as be
+        be = _be or _backend()
         acc = dt.float64 if x.dtype is dt.float64 else dt.float32
         n, c = x.shape
         pointers = (be.pointer(x), be.pointer(target), be.pointer(weight if weight is not None else x))

@@ -36,9 +36,11 @@ from triton import knobs
 from triton.runtime.interpreter import InterpretedFunction
 from triton.runtime.jit import JITFunction
 
+from ...backends import cuda_memory as _mem
 from ...backends.cuda_memory import KernelPointer, interpreting
 
 _compiled = {}
+_caches = []      # other caches of compiled kernels (fast paths'), emptied with _compiled
 _layouts = {}     # id(kernel) -> _layout's answer
 _keep_alive = []  # the objects whose ids are in keys
 _BY_IDENTITY = {JITFunction, InterpretedFunction, tl.dtype}
@@ -56,6 +58,8 @@ def launch(kernel, grid, *args, **options):
         return
     if _RECORD:
         _record(kernel, args, options)
+    if _mem.capture is not None:  # cuda_replay is capturing this op's launches
+        _mem.capture.launches.append((kernel, grid, args, options))
     _launch_compiled(kernel, grid, args, options)
 
 
@@ -146,6 +150,20 @@ def _prepare(kernel, args, options):
     consts = [id(c) if type(c) in _BY_IDENTITY else c for c in getter(args)]
     key = (id(kernel), *consts, tuple(specs))
     return (key + tuple(options.items()) if options else key), raw
+
+
+def kernel_cache(cache: dict) -> dict:
+    """Register a fast path's own cache of compiled kernels, so ``forget_compiled`` empties it."""
+    _caches.append(cache)
+    return cache
+
+
+def forget_compiled() -> None:
+    """Drop every compiled kernel this process holds (tests that swap the compiler use it);
+    the next launch of each specialisation compiles again (from triton's disk cache)."""
+    _compiled.clear()
+    for cache in _caches:
+        cache.clear()
 
 
 def compile_kernel(kernel, grid, args, options=None, key=None):

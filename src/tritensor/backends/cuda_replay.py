@@ -1,0 +1,193 @@
+"""Replaying a backend function's launches: the GPU's fast path for repeated op calls.
+
+An eager training loop calls the same ops on the same shapes, strides and dtypes every step;
+only the memory changes. For a backend function that writes into tensors it is given, and
+otherwise only allocates temporaries and launches kernels (``reduce``, ``_matmul``, ``cat``
+...), the Python that turns layouts into tiles, grids, collapsed strides, constexprs and
+specialisation keys gives the same answer every time. ``replayable(fn)`` therefore runs ``fn``
+in full once per layout key, capturing what it launches and allocates, and later calls
+replay the capture: allocate the same temporaries, put each pointer back (the new tensor's
+address plus the recorded offset from it), pick the compiled kernel by the pointers' 16-byte
+alignment (Triton's specialisation) and launch.
+
+A capture is not kept when the function moves bytes between host and device (its result
+could depend on them), hands a kernel memory that is neither an argument's nor a temporary's,
+or returns a value: such a call runs in full every time. Arguments that share a storage (an
+in-place op, ``x @ x``) add the sharing to the key, so a replay sees the same aliasing. Functions whose launches depend on global state name it (``state=``) so it joins the key.
+The emulated device never replays: its launches go through Triton's interpreter.
+"""
+from __future__ import annotations
+
+import functools
+
+from ..tensor import Tensor
+from . import cuda_memory as _mem
+from .cuda_memory import KernelPointer, allocate
+from ..kernels.triton import launch as _launch
+
+#: layout keys kept per function before its cache starts afresh
+MAX_PLANS = 1024
+_NOT_REPLAYABLE = object()
+
+
+class Capture:
+    """What one call launched (kernel, grid, args, options) and allocated, in order."""
+
+    __slots__ = ("launches", "temps", "valid")
+
+    def __init__(self):
+        self.launches = []
+        self.temps = []
+        self.valid = True
+
+
+class _Step:
+    """One captured launch: its arguments with the pointers left as slots."""
+
+    __slots__ = ("kernel", "grid", "options", "args", "raw", "slots", "compiled")
+
+    def __init__(self, kernel, grid, args, options, raw, slots):
+        self.kernel, self.grid, self.options, self.args = kernel, grid, options, args
+        self.raw = raw        # launcher arguments as captured (pointers as ints)
+        self.slots = slots    # (argument position, source index, byte offset from the source)
+        self.compiled = {}    # pointer alignment bits -> compile_kernel entry
+
+
+class _Plan:
+    __slots__ = ("steps", "temp_sizes", "device")
+
+    def __init__(self, steps, temp_sizes, device):
+        self.steps, self.temp_sizes, self.device = steps, temp_sizes, device
+
+
+def replayable(fn=None, *, state=None):
+    """Decorate an out-style backend function (it returns None) to replay its launches on a
+    GPU; ``state()`` (optional) is global state its launches depend on."""
+    if fn is None:
+        return functools.partial(replayable, state=state)
+    plans = _launch.kernel_cache({})  # layout key -> _Plan (which holds compiled kernels)
+
+    @functools.wraps(fn)
+    def call(*args):
+        if _mem._INTERPRET or _mem.capture is not None:
+            return fn(*args)  # emulated device, or inside another function's capture
+        tensors = []
+        key = _key(args, tensors)
+        if key is None:
+            return fn(*args)
+        if len({id(t._storage) for t in tensors}) < len(tensors):
+            key = (key, _aliasing(tensors))  # in-place ops, x @ x: the same sharing replays the same way
+        if state is not None:
+            key = (key, state())
+        try:
+            plan = plans.get(key)
+        except TypeError:  # an unhashable argument: nothing to key a plan by
+            return fn(*args)
+        if plan is None:
+            if len(plans) >= MAX_PLANS:
+                plans.clear()
+            plan = plans[key] = _capture(fn, args, tensors)
+            return None
+        if plan is _NOT_REPLAYABLE:
+            return fn(*args)
+        _replay(plan, tensors)
+        return None
+
+    call.plans = plans
+    return call
+
+
+def _key(args, tensors):
+    """The layouts and values a call's launches are derived from; tensors are appended to
+    ``tensors`` in order. None when the call cannot be replayed (a host tensor among them)."""
+    key = []
+    for a in args:
+        if isinstance(a, Tensor):
+            device = a._storage.device
+            if device.type != "cuda":
+                return None
+            tensors.append(a)
+            key.append((a._shape, a._stride, a.dtype, device.index))
+        elif type(a) is float:
+            key.append(a if a == a and a != 0.0 else repr(a))  # -0.0, nan: keys by their text
+        elif type(a) in (tuple, list):
+            inner = _key(a, tensors)
+            if inner is None:
+                return None
+            key.append((type(a), inner))
+        else:
+            key.append((type(a), a))
+    return tuple(key)
+
+
+def _capture(fn, args, tensors):
+    """Run ``fn`` capturing its launches; the plan to replay them, or _NOT_REPLAYABLE."""
+    capture = _mem.capture = Capture()
+    try:
+        result = fn(*args)
+    finally:
+        _mem.capture = None
+    if result is not None or not capture.valid or not tensors:
+        return _NOT_REPLAYABLE
+    sources = {}  # id(storage) -> (index of the first argument on it, its data address)
+    for i, t in enumerate(tensors):
+        sources.setdefault(id(t._storage), (i, _data_ptr(t)))
+    n = len(tensors)
+    sources.update({id(s): (n + j, s.ptr) for j, s in enumerate(capture.temps)})
+    steps = []
+    for kernel, grid, launch_args, options in capture.launches:
+        slots, raw = [], list(launch_args)
+        for pos, a in enumerate(launch_args):
+            if type(a) is KernelPointer:
+                source = sources.get(id(a.storage))
+                if source is None:
+                    return _NOT_REPLAYABLE
+                ptr = raw[pos] = a.storage.ptr + a.offset
+                slots.append((pos, source[0], ptr - source[1]))
+            elif type(a) is tuple and any(type(x) is KernelPointer for x in a):
+                return _NOT_REPLAYABLE
+        grid = tuple(grid) + (1,) * (3 - len(grid))
+        steps.append(_Step(kernel, grid, launch_args, options, raw, slots))
+    return _Plan(steps, [s.nbytes_ for s in capture.temps], tensors[0]._storage.device)
+
+
+def _aliasing(tensors):
+    """Per tensor: the first tensor on the same storage and the byte distance between their
+    data, which a replay needs to be the same as in the capture."""
+    first = {}
+    pattern = []
+    for i, t in enumerate(tensors):
+        j, base = first.setdefault(id(t._storage), (i, _data_ptr(t)))
+        pattern.append((j, _data_ptr(t) - base))
+    return tuple(pattern)
+
+
+def _data_ptr(t):
+    return t._storage.ptr + t._offset * t.dtype.itemsize
+
+
+def _replay(plan, tensors):
+    temps = [allocate(n, plan.device) for n in plan.temp_sizes]
+    bases = [t._storage.ptr + t._offset * t.dtype.itemsize for t in tensors]
+    bases += [s.ptr for s in temps]
+    for step in plan.steps:
+        raw = step.raw[:]
+        aligned = 0
+        for pos, source, offset in step.slots:
+            ptr = raw[pos] = bases[source] + offset
+            aligned = aligned << 1 | (ptr & 15 == 0)
+        entry = step.compiled.get(aligned)
+        if entry is None:
+            entry = step.compiled[aligned] = _compile(step, tensors, temps, raw)
+        gx, gy, gz = step.grid
+        _launch.run_compiled(entry, gx, gy, gz, raw)
+
+
+def _compile(step, tensors, temps, raw):
+    """The compiled kernel for this replay's pointers (another alignment than captured)."""
+    storages = [t._storage for t in tensors] + temps
+    args = list(step.args)
+    for pos, source, _ in step.slots:
+        storage = storages[source]
+        args[pos] = KernelPointer(storage, raw[pos] - storage.ptr, step.args[pos].dtype)
+    return _launch.compile_kernel(step.kernel, step.grid, args, step.options)
