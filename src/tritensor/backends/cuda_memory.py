@@ -8,9 +8,9 @@ Two kinds of device exist behind one interface:
   ``copy_``, ``new_empty``/``set_``); ``KernelPointer`` and ``CudaStorage`` implement it,
   so no torch is involved.
 - a real GPU through NVIDIA's ``cuda-bindings`` (imported only when no interpreter is
-  requested): stream-ordered allocation from the device's default memory pool with a
-  high release threshold (so freed blocks are reused rather than returned to the
-  driver) and ``cuMemcpy`` for copies. This path is not exercised without a GPU.
+  requested): blocks from the device's stream-ordered pool (``cuMemAllocAsync``), kept for
+  reuse by this module's caching allocator (``DevicePool``), and ``cuMemcpy`` for copies.
+  Without a GPU this path runs on tests/fake_gpu.py's stand-in driver.
 
 Both keep the statistics behind ``tritensor.cuda.memory_allocated`` and friends, and
 raise ``tritensor.cuda.OutOfMemoryError`` naming the requested and free bytes.

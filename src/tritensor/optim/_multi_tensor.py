@@ -143,8 +143,23 @@ def _run_cpu(name, table, hp, pt, flags, device):
 
 def _run_cuda(name, table, hp, pt, flags, device):
     from ..kernels.triton import optim as triton_kernels  # triton is imported only when used
-    work = _work_blocks(table.sizes, triton_kernels.chunk())
+    work = _cached_work_blocks(table.sizes, triton_kernels.chunk())
     triton_kernels.multi_tensor_step(name, table.addrs, work, hp, pt, flags, device)
+
+
+_WORK = {}
+
+
+def _cached_work_blocks(sizes, block):
+    """``_work_blocks``, kept per (sizes, block): a group's sizes are the same every step."""
+    key = (sizes.tobytes(), block)
+    work = _WORK.get(key)
+    if work is None:
+        if len(_WORK) > 256:
+            _WORK.clear()
+        work = _WORK[key] = _work_blocks(sizes, block)
+        work.flags.writeable = False
+    return work
 
 
 #: device type -> run(name, table, hp, pt, flags, device): how a device launches the fused
