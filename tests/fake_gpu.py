@@ -140,6 +140,14 @@ class FakeDriver:
         return 0, next(self._handles)
 
     def cuEventRecord(self, event, stream):
+        self._log("cuEventRecord", event)
+        return (0,)
+
+    def cuEventQuery(self, event):
+        return (0,)  # the stand-in device has always finished
+
+    def cuEventDestroy(self, event):
+        self._log("cuEventDestroy", event)
         return (0,)
 
     def cuEventSynchronize(self, event):
@@ -187,6 +195,7 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "_gpu_count", 1)
     monkeypatch.setattr(cuda_memory, "_pools", {})
     monkeypatch.setattr(cuda_memory, "_contexts", {})
+    monkeypatch.setattr(cuda_memory, "_in_flight", type(cuda_memory._in_flight)())
     launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):

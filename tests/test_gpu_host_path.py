@@ -292,3 +292,18 @@ def test_pageable_uploads_do_not_wait_for_the_stream(gpu):
     assert gpu.count("cuMemcpyHtoDAsync") == 1 and gpu.count("cuStreamSynchronize") == 0
     tritensor.ones(2).pin_memory().to("cuda")  # page-locked: the copy engine reads it later
     assert gpu.count("cuStreamSynchronize") == 1
+
+
+def test_non_blocking_uploads_from_pinned_memory_do_not_wait(gpu):
+    """torch's input pipeline idiom: pinned batches copied with non_blocking=True overlap the
+    device's work; the pinned memory stays referenced until the copy is known to be done."""
+    from tritensor.backends import cuda_memory
+    batch = tritensor.arange(6.0).pin_memory()
+    on_device = batch.to("cuda", non_blocking=True)
+    assert gpu.count("cuStreamSynchronize") == 0 and gpu.count("cuEventRecord") == 1
+    assert len(cuda_memory._in_flight) == 1
+    np.testing.assert_array_equal(on_device.cpu().numpy(), np.arange(6.0, dtype=np.float32))
+    batch.cuda(non_blocking=True)  # the first copy has finished by now: its event is let go
+    assert gpu.count("cuEventDestroy") == 1 and len(cuda_memory._in_flight) == 1
+    tritensor.empty(6, device="cuda").copy_(batch, non_blocking=True)
+    assert gpu.count("cuStreamSynchronize") == 1  # the download in .cpu() above, none since

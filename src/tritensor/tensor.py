@@ -490,7 +490,7 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False):
         return self.to("cuda" if device is None else (device if not isinstance(device, int)
-                                                      else f"cuda:{device}"))
+                                                      else f"cuda:{device}"), non_blocking=non_blocking)
 
     def get_device(self) -> int:
         return -1 if self.device.type == "cpu" else (self.device.index or 0)

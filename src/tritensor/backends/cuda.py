@@ -104,12 +104,14 @@ def write(out: Tensor, values) -> None:
     copy_(out, dense)
 
 
-def copy_(dst: Tensor, src: Tensor) -> None:
+def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
+    """``dst[...] = src``; from a host tensor, an upload (asynchronous from pinned memory with
+    ``non_blocking``, as in torch)."""
     if src._storage.device.type != "cuda":
         if src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous():
             # the host bytes as they are (bfloat16 too): no staging copy, and a page-locked
             # source (pin_memory) reaches the copy engine itself
-            upload(dst._storage, dst._offset * dst.dtype.itemsize, cpu.ndarray(src))
+            upload(dst._storage, dst._offset * dst.dtype.itemsize, cpu.ndarray(src), non_blocking)
         else:
             write(dst, cpu.to_host(src))
         return

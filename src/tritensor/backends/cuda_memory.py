@@ -17,6 +17,7 @@ raise ``tritensor.cuda.OutOfMemoryError`` naming the requested and free bytes.
 """
 from __future__ import annotations
 
+import collections
 import os
 import weakref
 
@@ -259,15 +260,16 @@ def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
     return out
 
 
-def upload(storage: CudaStorage, byte_offset: int, host: np.ndarray) -> None:
-    """Copy the bytes of contiguous host array ``host`` into ``storage`` at ``byte_offset``."""
+def upload(storage: CudaStorage, byte_offset: int, host: np.ndarray, non_blocking=False) -> None:
+    """Copy the bytes of contiguous host array ``host`` into ``storage`` at ``byte_offset``
+    (``non_blocking``: see ``_gpu_copy_htod``)."""
     if capture is not None:
         capture.valid = False
     src = np.ascontiguousarray(host).reshape(-1).view(np.uint8)
     if isinstance(storage.data, np.ndarray):
         storage.data[byte_offset:byte_offset + src.size] = src
     elif src.size:
-        _gpu_copy_htod(storage.ptr + byte_offset, src)
+        _gpu_copy_htod(storage.ptr + byte_offset, src, non_blocking)
 
 
 class KernelPointer:
@@ -441,22 +443,41 @@ def _gpu_copy_dtoh(out, src_ptr, nbytes):
     _check(drv.cuStreamSynchronize(stream))
 
 
-def _gpu_copy_htod(dst_ptr, src):
+def _gpu_copy_htod(dst_ptr, src, non_blocking=False):
     """Queue a host-to-device copy on the current stream without waiting for the stream.
 
     From pageable memory (every caller's staging array) the driver copies the bytes into its
     own staging buffer before ``cuMemcpyHtoDAsync`` returns (CUDA's "API synchronization
     behavior"), so ``src`` may be freed or reused at once, and kernels queued before the copy
-    keep running. Page-locked memory is read by DMA later, so a ``src`` in it (a view of a
-    ``HostAllocation``) waits for the copy before returning. An optimizer step or GradScaler
-    check uploads its small tables this way every step: a stream sync there would stall the
-    host until the whole backward pass had run."""
+    keep running. An optimizer step or GradScaler check uploads its small tables this way
+    every step: a stream sync there would stall the host until the whole backward pass had run.
+    Page-locked memory (a view of a ``HostAllocation``) is read by DMA later: the copy waits
+    for the stream, unless ``non_blocking`` (torch's ``pin_memory()`` + ``to(...,
+    non_blocking=True)``), where an event keeps the memory alive until the copy has run."""
     from ..cuda import current_stream
     drv = _cu()
     stream = current_stream().handle
     _check(drv.cuMemcpyHtoDAsync(dst_ptr, src.ctypes.data, src.size, stream))
     if _in_page_locked_memory(src):
-        _check(drv.cuStreamSynchronize(stream))
+        if non_blocking:
+            _keep_until_copied(src, stream)
+        else:
+            _check(drv.cuStreamSynchronize(stream))
+
+
+#: (event, host array) of asynchronous uploads from page-locked memory not yet seen finished
+_in_flight = collections.deque()
+
+
+def _keep_until_copied(array, stream):
+    """Hold ``array`` (and so its page-locked allocation) until the copy just queued on
+    ``stream`` has run; finished ones are let go on the way."""
+    drv = _cu()
+    while _in_flight and drv.cuEventQuery(_in_flight[0][0])[0] == drv.CUresult.CUDA_SUCCESS:
+        drv.cuEventDestroy(_in_flight.popleft()[0])
+    event = _check(drv.cuEventCreate(drv.CUevent_flags.CU_EVENT_DISABLE_TIMING.value))
+    _check(drv.cuEventRecord(event, stream))
+    _in_flight.append((event, array))
 
 
 def _in_page_locked_memory(array) -> bool:

@@ -42,7 +42,7 @@ class _ToCopy(Function):
     node_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, x, dtype, device):
+    def forward(ctx, x, dtype, device, non_blocking=False):
         ctx.src = (x.dtype, x.device)
         if device == x.device:
             out = empty_preserving(x, dtype)
@@ -51,7 +51,7 @@ class _ToCopy(Function):
         if x.device.type == "cpu":  # an upload: the device backend copies (and casts) host tensors
             out = new_empty(x._shape, dtype, device)
             if out.numel():
-                backend(out).copy_(out, x)
+                backend(out).copy_(out, x, non_blocking=non_blocking)
             return out
         host = backend(x).to_host(x.contiguous() if device.type == "cpu" else x)
         return from_host_array(host, dtype, device)
@@ -59,7 +59,7 @@ class _ToCopy(Function):
     @staticmethod
     def backward(ctx, grad):
         dtype, device = ctx.src
-        return grad.to(dtype=dtype, device=device), None, None
+        return grad.to(dtype=dtype, device=device), None, None, None
 
 
 def _parse_to(args, kwargs):
@@ -86,7 +86,7 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
         return self
     if dtype is self.dtype and device == self.device:
         return clone(self)
-    return _ToCopy.apply(self, dtype, device)
+    return _ToCopy.apply(self, dtype, device, bool(non_blocking))
 
 
 def _cast_method(name, target):
@@ -111,10 +111,10 @@ class _Copy(Function):
     node_name = "CopyBackwards"
 
     @staticmethod
-    def forward(ctx, self, src):
+    def forward(ctx, self, src, non_blocking=False):
         ctx.src_meta = (src.dtype, src.device, src._shape)
         if src.device != self.device:
-            src = src.to(self.device)
+            src = src.to(self.device, non_blocking=non_blocking)
         backend(self).copy_(self, src)
         self._bump_version()
         ctx.mark_dirty(self)
@@ -123,7 +123,7 @@ class _Copy(Function):
     @staticmethod
     def backward(ctx, grad):
         dtype, device, shape = ctx.src_meta
-        return grad * 0, grad.to(dtype=dtype, device=device).sum_to_size(shape)
+        return grad * 0, grad.to(dtype=dtype, device=device).sum_to_size(shape), None
 
 
 @method
@@ -136,7 +136,7 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "
                            f"{list(broadcast_shapes(self._shape, src._shape))}")
     check_inplace(self)
-    return _Copy.apply(self, src)
+    return _Copy.apply(self, src, bool(non_blocking))
 
 
 class _Fill(Function):
