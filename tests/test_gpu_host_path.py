@@ -49,7 +49,7 @@ def test_lane_launches_what_the_general_path_launches(gpu, dtype, n):
         for attempt in range(2):  # the first compiles through the general path, the second is direct
             launches.clear()
             out = call()
-            key, expected = _general_launch(name, out, operands)
+            _, expected = _general_launch(name, out, operands)
             assert launches == [expected], (name, attempt)
             del out
 
@@ -104,15 +104,22 @@ def _full_path(op):
 
 
 def _replays_like_the_full_path(gpu, op):
-    """Call ``op`` three times: the capture, a replay, and the full path again; the replay
-    must launch exactly what the full path launches (same kernels, compiled kernels, grids
-    and arguments), pointers compared by the device block they point into (blocks named in
-    order of first use, so which free block the allocator handed out does not matter)."""
+    """Call ``op`` three times: the capture, a replay (there must be one), and the full path
+    again; the replay must launch exactly what the full path launches (same kernels, compiled
+    kernels, grids and arguments), pointers compared by the device block they point into
+    (blocks named in order of first use: which free block the allocator hands out may vary)."""
+    from tritensor.backends import cuda_replay
     op()
     launches.clear()
-    op()
+    replays = []
+    replay = cuda_replay._replay
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cuda_replay, "_replay",
+                      lambda plan, tensors: (replays.append(plan), replay(plan, tensors)))
+        op()
     replayed = _canonical(gpu, launches)
     _, full = _full_path(op)
+    assert replays, "nothing was replayed"
     assert replayed and replayed == _canonical(gpu, full)
 
 
@@ -177,7 +184,7 @@ def test_replay_compiles_for_another_alignment(gpu):
     (*_, aligned_function, _), = launches
     launches.clear()
     shifted.sum(1)
-    (*_, shifted_function, args), = launches
+    (*_, shifted_function, _), = launches
     assert shifted_function != aligned_function
     _, full = _full_path(lambda: shifted.sum(1))
     assert launches == full
@@ -262,7 +269,8 @@ def test_out_of_memory_returns_the_cache_first_then_raises(gpu):
     del a  # cached: the driver still counts it as used
     b = tritensor.empty(700_000, dtype=tritensor.uint8, device="cuda")  # fits once the cache is returned
     assert gpu.count("cuMemFreeAsync") == 1 and gpu.count("cuCtxSynchronize") == 1
-    with pytest.raises(tritensor.cuda.OutOfMemoryError, match=r"Tried to allocate 781\.25 KiB \(800000 bytes\)"):
+    with pytest.raises(tritensor.cuda.OutOfMemoryError,
+                       match=r"Tried to allocate 781\.25 KiB \(800000 bytes\)"):
         tritensor.empty(800_000, dtype=tritensor.uint8, device="cuda")
     assert tritensor.cuda.memory_allocated() == 700_416
     del b
@@ -307,3 +315,14 @@ def test_non_blocking_uploads_from_pinned_memory_do_not_wait(gpu):
     assert gpu.count("cuEventDestroy") == 1 and len(cuda_memory._in_flight) == 1
     tritensor.empty(6, device="cuda").copy_(batch, non_blocking=True)
     assert gpu.count("cuStreamSynchronize") == 1  # the download in .cpu() above, none since
+
+
+def test_launches_with_pointer_tuples_replay(gpu):
+    """cat hands its kernel a tuple of input pointers: those are replayed too."""
+    from tritensor.backends import cuda_replay
+    x, y = _cuda(4, 8), _cuda(4, 8)
+    _replays_like_the_full_path(gpu, lambda: tritensor.cat([x, y, x[1:]]))
+    plans = list(cuda_backend.cat.plans.values())
+    assert plans and all(isinstance(p, cuda_replay._Plan) for p in plans)
+    misaligned = _cuda(33)[1:].view(4, 8)  # another alignment of one member: compiled anew
+    _replays_like_the_full_path(gpu, lambda: tritensor.cat([x, misaligned]))

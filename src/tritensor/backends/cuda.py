@@ -160,7 +160,8 @@ def _scalar_arg(x, compute: np.dtype):
                 _scalar_args.clear()
             v = _scalar_args[key] = _convert_scalar(x, compute)
         return v
-    return _convert_scalar(x.item() if isinstance(x, Tensor) else x, compute)  # a 0-d CPU tensor acts as a scalar
+    # a 0-d CPU tensor joining a cuda op acts as a scalar
+    return _convert_scalar(x.item() if isinstance(x, Tensor) else x, compute)
 
 
 _scalar_args = {}
@@ -215,9 +216,9 @@ def _elementwise_launch(name, out, operands, compute):
     op_strides += [()] * pad
     block = _block(n, 1024)
     compute_tl, name = _kernel_compute(compute, name)
-    return (cdiv(n, block),), (pointer(out), *args, n, cshape, csets[0], *op_strides, ew.scalar_function(name),
-                               len(operands), *kinds, compute_tl, compute == np.float64, len(cshape), contig,
-                               big, block)
+    args = (pointer(out), *args, n, cshape, csets[0], *op_strides, ew.scalar_function(name), len(operands),
+            *kinds, compute_tl, compute == np.float64, len(cshape), contig, big, block)
+    return (cdiv(n, block),), args
 
 
 def _kernel_compute(compute: np.dtype, name: str):

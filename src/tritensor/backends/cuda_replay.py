@@ -13,12 +13,14 @@ alignment (Triton's specialisation) and launch.
 A capture is not kept when the function moves bytes between host and device (its result
 could depend on them), hands a kernel memory that is neither an argument's nor a temporary's,
 or returns a value: such a call runs in full every time. Arguments that share a storage (an
-in-place op, ``x @ x``) add the sharing to the key, so a replay sees the same aliasing. Functions whose launches depend on global state name it (``state=``) so it joins the key.
-The emulated device never replays: its launches go through Triton's interpreter.
+in-place op, ``x @ x``) add the sharing to the key, so a replay sees the same aliasing.
+Functions whose launches depend on global state name it (``state=``) so it joins the key. The
+emulated device never replays: its launches go through Triton's interpreter.
 """
 from __future__ import annotations
 
 import functools
+import math
 
 from ..tensor import Tensor
 from . import cuda_memory as _mem
@@ -44,12 +46,15 @@ class Capture:
 class _Step:
     """One captured launch: its arguments with the pointers left as slots."""
 
-    __slots__ = ("kernel", "grid", "options", "args", "raw", "slots", "compiled")
+    __slots__ = ("kernel", "grid", "options", "args", "raw", "slots", "pointer_tuples", "compiled")
 
-    def __init__(self, kernel, grid, args, options, raw, slots):
+    def __init__(self, kernel, grid, args, options, raw, slots, pointer_tuples):
         self.kernel, self.grid, self.options, self.args = kernel, grid, options, args
         self.raw = raw        # launcher arguments as captured (pointers as ints)
-        self.slots = slots    # (argument position, source index, byte offset from the source)
+        #: (argument position, index in it if the argument is a tuple else -1, source index,
+        #: byte offset from the source's data)
+        self.slots = slots
+        self.pointer_tuples = pointer_tuples  # positions of tuple arguments holding pointers
         self.compiled = {}    # pointer alignment bits -> compile_kernel entry
 
 
@@ -109,7 +114,7 @@ def _key(args, tensors):
             tensors.append(a)
             key.append((a._shape, a._stride, a.dtype, device.index))
         elif type(a) is float:
-            key.append(a if a == a and a != 0.0 else repr(a))  # -0.0, nan: keys by their text
+            key.append(repr(a) if a == 0.0 or math.isnan(a) else a)  # -0.0, nan: keys by their text
         elif type(a) in (tuple, list):
             inner = _key(a, tensors)
             if inner is None:
@@ -136,18 +141,25 @@ def _capture(fn, args, tensors):
     sources.update({id(s): (n + j, s.ptr) for j, s in enumerate(capture.temps)})
     steps = []
     for kernel, grid, launch_args, options in capture.launches:
-        slots, raw = [], list(launch_args)
+        slots, raw, pointer_tuples = [], list(launch_args), []
         for pos, a in enumerate(launch_args):
-            if type(a) is KernelPointer:
-                source = sources.get(id(a.storage))
+            members = [(-1, a)] if type(a) is KernelPointer else \
+                list(enumerate(a)) if type(a) is tuple and any(type(x) is KernelPointer for x in a) else ()
+            for member, x in members:
+                if type(x) is not KernelPointer:
+                    continue
+                source = sources.get(id(x.storage))
                 if source is None:
                     return _NOT_REPLAYABLE
-                ptr = raw[pos] = a.storage.ptr + a.offset
-                slots.append((pos, source[0], ptr - source[1]))
-            elif type(a) is tuple and any(type(x) is KernelPointer for x in a):
-                return _NOT_REPLAYABLE
+                ptr = x.storage.ptr + x.offset
+                slots.append((pos, member, source[0], ptr - source[1]))
+            if members and members[0][0] >= 0:
+                pointer_tuples.append(pos)
+                raw[pos] = _launch._raw(a)
+            elif members:
+                raw[pos] = a.storage.ptr + a.offset
         grid = tuple(grid) + (1,) * (3 - len(grid))
-        steps.append(_Step(kernel, grid, launch_args, options, raw, slots))
+        steps.append(_Step(kernel, grid, launch_args, options, raw, slots, pointer_tuples))
     return _Plan(steps, [s.nbytes_ for s in capture.temps], tensors[0]._storage.device)
 
 
@@ -172,10 +184,18 @@ def _replay(plan, tensors):
     bases += [s.ptr for s in temps]
     for step in plan.steps:
         raw = step.raw[:]
+        for pos in step.pointer_tuples:
+            raw[pos] = list(raw[pos])
         aligned = 0
-        for pos, source, offset in step.slots:
-            ptr = raw[pos] = bases[source] + offset
+        for pos, member, source, offset in step.slots:
+            ptr = bases[source] + offset
+            if member < 0:
+                raw[pos] = ptr
+            else:
+                raw[pos][member] = ptr
             aligned = aligned << 1 | (ptr & 15 == 0)
+        for pos in step.pointer_tuples:
+            raw[pos] = tuple(raw[pos])
         entry = step.compiled.get(aligned)
         if entry is None:
             entry = step.compiled[aligned] = _compile(step, tensors, temps, raw)
@@ -186,8 +206,13 @@ def _replay(plan, tensors):
 def _compile(step, tensors, temps, raw):
     """The compiled kernel for this replay's pointers (another alignment than captured)."""
     storages = [t._storage for t in tensors] + temps
-    args = list(step.args)
-    for pos, source, _ in step.slots:
+    args = [list(a) if pos in step.pointer_tuples else a for pos, a in enumerate(step.args)]
+    for pos, member, source, _ in step.slots:
         storage = storages[source]
-        args[pos] = KernelPointer(storage, raw[pos] - storage.ptr, step.args[pos].dtype)
+        if member < 0:
+            args[pos] = KernelPointer(storage, raw[pos] - storage.ptr, step.args[pos].dtype)
+        else:
+            args[pos][member] = KernelPointer(storage, raw[pos][member] - storage.ptr,
+                                              step.args[pos][member].dtype)
+    args = [tuple(a) if pos in step.pointer_tuples else a for pos, a in enumerate(args)]
     return _launch.compile_kernel(step.kernel, step.grid, args, step.options)
