@@ -32,14 +32,17 @@ SHARED_LIMIT = {80: 166912, 86: 101376, 89: 101376, 90: 232448}
 MAX_THREADS = 1024
 
 
-def load(path, per_variant=False):
+def load(path, per_variant=False, package=None):
     """The distinct records of a JSON-lines file; with ``per_variant``, one per kernel,
-    constexpr values and options (ignoring argument types and divisibility)."""
+    constexpr values and options (ignoring argument types and divisibility); with ``package``,
+    only the kernels of that package's modules."""
     records = {}
     with open(path) as f:
         for line in f:
             if line.strip():
                 rec = json.loads(line)
+                if package and not rec["kernel"].startswith(package + "."):
+                    continue
                 fields = ("kernel", "constexprs", "options") if per_variant else sorted(rec)
                 records.setdefault(json.dumps([rec[k] for k in fields], sort_keys=True), rec)
     return list(records.values())
@@ -173,13 +176,15 @@ def main(argv=None):
     parser.add_argument("--per-variant", action="store_true",
                         help="compile one specialisation per kernel + constexprs + options")
     parser.add_argument("--quiet", action="store_true", help="table rows of failures only")
+    parser.add_argument("--package", help="only kernels defined in this package (e.g. tritensor: not the "
+                        "tests' own kernels, which import the test harness and torch)")
     args = parser.parse_args(argv)
     os.environ.pop("TRITON_INTERPRET", None)
     # triton 3.9's default (fusion on) made explicit, so its warning is not printed per worker;
     # kernels that need IEEE rounding pass enable_fp_fusion=False themselves
     os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
     archs = args.arch or [90, 80]
-    records = load(args.records, args.per_variant)
+    records = load(args.records, args.per_variant, args.package)
     jobs = [(rec, arch) for rec in records for arch in archs]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_init_worker) as pool:

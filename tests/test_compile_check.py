@@ -76,3 +76,18 @@ def test_recorded_launches_compile_for_sm90_and_a_bad_kernel_fails(tmp_path):
     failed = [row for row in rows if " FAIL " in row]
     assert len(rows) == len(lines) and len(failed) == 1 and failed[0].startswith("bad "), check.stdout
     assert f"{len(lines) - 1} compiled, 1 failed" in check.stdout
+
+
+def test_package_filter_keeps_the_packages_kernels(tmp_path):
+    """``--package tritensor`` (CI's triton 3.6 pass) drops the tests' own kernels."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    try:
+        import compile_check
+    finally:
+        sys.path.pop(0)
+    records = tmp_path / "launches.jsonl"
+    names = ["tritensor.kernels.triton.elementwise:elementwise_kernel", "test_random_cuda:_philox_words",
+             "tritensor_extra.kernels:k"]
+    records.write_text("".join(json.dumps({"kernel": n, "constexprs": [], "options": {}}) + "\n" for n in names))
+    assert [r["kernel"] for r in compile_check.load(records, per_variant=True)] == names
+    assert [r["kernel"] for r in compile_check.load(records, per_variant=True, package="tritensor")] == names[:1]
