@@ -94,13 +94,13 @@ def _full_path(op):
     """``op()``'s launches with replay off (as inside another op's capture: every backend
     function runs in full)."""
     from tritensor.backends import cuda_memory, cuda_replay
-    cuda_memory.capture = cuda_replay.Capture()
+    cuda_memory.captures.current = cuda_replay.Capture()
     try:
         launches.clear()
         result = op()
         return result, list(launches)
     finally:
-        cuda_memory.capture = None
+        cuda_memory.captures.current = None
 
 
 def _replays_like_the_full_path(gpu, op):
@@ -326,3 +326,23 @@ def test_launches_with_pointer_tuples_replay(gpu):
     assert plans and all(isinstance(p, cuda_replay._Plan) for p in plans)
     misaligned = _cuda(33)[1:].view(4, 8)  # another alignment of one member: compiled anew
     _replays_like_the_full_path(gpu, lambda: tritensor.cat([x, misaligned]))
+
+
+def test_a_capture_holds_only_its_own_threads_work(gpu):
+    """Ops another thread runs while one op is being captured are not part of its plan."""
+    import threading
+    from tritensor.backends import cuda_replay
+    x, y = _cuda(16, 16), _cuda(16, 16)
+    sums = []
+
+    @cuda_replay.replayable
+    def fill_while_another_thread_works(out):
+        worker = threading.Thread(target=lambda: sums.append(y.sum(0)))
+        worker.start()
+        worker.join()
+        cuda_backend.fill_(out, 1.0)
+
+    fill_while_another_thread_works(x)
+    (plan,) = fill_while_another_thread_works.plans.values()
+    assert sums and [step.kernel.__name__ for step in plan.steps] == ["elementwise_kernel"]
+    assert plan.temp_sizes == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import os
+import threading
 import weakref
 
 import numpy as np
@@ -32,8 +33,16 @@ _BLOCK = 512
 
 #: read once, as triton reads it when the kernels are defined
 _INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
-#: the cuda_replay.Capture in progress (allocations and transfers are noted in it), or None
-capture = None
+
+
+class _Captures(threading.local):
+    """This thread's ``cuda_replay.Capture`` in progress (``current``; allocations and
+    transfers are noted in it), or None. Per thread: another thread's ops are not part of it."""
+
+    current = None
+
+
+captures = _Captures()
 
 
 def interpreting() -> bool:
@@ -206,6 +215,7 @@ def allocate(nbytes: int, device: _device) -> CudaStorage:
                 home = p.free[(stream, rounded)] = []
             ptr = _gpu_allocate(p, rounded, stream)
         storage = CudaStorage(None, device, ptr, nbytes, p, rounded, home)
+        capture = captures.current
         if capture is not None:
             capture.temps.append(storage)
     p.allocated += rounded
@@ -250,8 +260,8 @@ def _fmt_bytes(n):
 # ------------------------------------------------------------------ host <-> device
 def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
     """A fresh host copy of ``nbytes`` bytes of ``storage`` from ``byte_offset``."""
-    if capture is not None:
-        capture.valid = False
+    if captures.current is not None:
+        captures.current.valid = False
     if interpreting() or isinstance(storage.data, np.ndarray):
         return storage.data[byte_offset:byte_offset + nbytes].copy()
     out = np.empty(nbytes, np.uint8)
@@ -263,8 +273,8 @@ def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
 def upload(storage: CudaStorage, byte_offset: int, host: np.ndarray, non_blocking=False) -> None:
     """Copy the bytes of contiguous host array ``host`` into ``storage`` at ``byte_offset``
     (``non_blocking``: see ``_gpu_copy_htod``)."""
-    if capture is not None:
-        capture.valid = False
+    if captures.current is not None:
+        captures.current.valid = False
     src = np.ascontiguousarray(host).reshape(-1).view(np.uint8)
     if isinstance(storage.data, np.ndarray):
         storage.data[byte_offset:byte_offset + src.size] = src

@@ -25,6 +25,7 @@ import math
 from ..tensor import Tensor
 from . import cuda_memory as _mem
 from .cuda_memory import KernelPointer, allocate
+from .cuda_memory import captures as _captures
 from ..kernels.triton import launch as _launch
 
 #: layout keys kept per function before its cache starts afresh
@@ -74,7 +75,7 @@ def replayable(fn=None, *, state=None):
 
     @functools.wraps(fn)
     def call(*args):
-        if _mem._INTERPRET or _mem.capture is not None:
+        if _mem._INTERPRET or _captures.current is not None:
             return fn(*args)  # emulated device, or inside another function's capture
         tensors = []
         key = _key(args, tensors)
@@ -127,11 +128,11 @@ def _key(args, tensors):
 
 def _capture(fn, args, tensors):
     """Run ``fn`` capturing its launches; the plan to replay them, or _NOT_REPLAYABLE."""
-    capture = _mem.capture = Capture()
+    capture = _captures.current = Capture()
     try:
         result = fn(*args)
     finally:
-        _mem.capture = None
+        _captures.current = None
     if result is not None or not capture.valid or not tensors:
         return _NOT_REPLAYABLE
     sources = {}  # id(storage) -> (index of the first argument on it, its data address)

@@ -58,8 +58,9 @@ def launch(kernel, grid, *args, **options):
         return
     if _RECORD:
         _record(kernel, args, options)
-    if _mem.capture is not None:  # cuda_replay is capturing this op's launches
-        _mem.capture.launches.append((kernel, grid, args, options))
+    capture = _mem.captures.current
+    if capture is not None:  # cuda_replay is capturing this op's launches
+        capture.launches.append((kernel, grid, args, options))
     _launch_compiled(kernel, grid, args, options)
 
 
