@@ -110,11 +110,13 @@ class FakeDriver:
         return (0,)
 
     def cuMemHostAlloc(self, nbytes, flags):
+        self._log("cuMemHostAlloc", nbytes)
         buf = np.zeros(nbytes, np.uint8)
         self.blocks[buf.ctypes.data] = buf
         return 0, buf.ctypes.data
 
     def cuMemFreeHost(self, ptr):
+        self._log("cuMemFreeHost", ptr)
         self.blocks.pop(ptr, None)
         return (0,)
 
@@ -196,6 +198,8 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "_pools", {})
     monkeypatch.setattr(cuda_memory, "_contexts", {})
     monkeypatch.setattr(cuda_memory, "_in_flight", type(cuda_memory._in_flight)())
+    monkeypatch.setattr(cuda_memory, "_pinned_free", {})
+    monkeypatch.setattr(cuda_memory, "_pinned_held", 0)
     launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):

@@ -346,3 +346,24 @@ def test_a_capture_holds_only_its_own_threads_work(gpu):
     (plan,) = fill_while_another_thread_works.plans.values()
     assert sums and [step.kernel.__name__ for step in plan.steps] == ["elementwise_kernel"]
     assert plan.temp_sizes == []
+
+
+def test_pinned_memory_is_cached_until_nothing_holds_it(gpu):
+    """A DataLoader with pin_memory=True pins every batch: the page-locked allocations are
+    reused (by power-of-two size class) instead of pinned and unpinned each time, but never
+    while a numpy view of the old tensor or an upload from it is still alive."""
+    first = tritensor.ones(1000).pin_memory()
+    ptr = first.data_ptr()
+    del first
+    second = tritensor.ones(900).pin_memory()  # 3600 bytes: the same 4 KiB class
+    assert second.data_ptr() == ptr and gpu.count("cuMemHostAlloc") == 1
+    view = second.numpy()
+    del second
+    third = tritensor.ones(1000).pin_memory()
+    assert third.data_ptr() != ptr and gpu.count("cuMemHostAlloc") == 2  # the view holds the old one
+    np.testing.assert_array_equal(view, np.ones(900, np.float32))
+    del third, view
+    assert len({tritensor.ones(1000).pin_memory().data_ptr() for _ in range(3)}) <= 2
+    assert gpu.count("cuMemHostAlloc") == 2
+    tritensor.cuda.empty_cache()
+    assert gpu.count("cuMemFreeHost") == 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import os
+import sys
 import threading
 import weakref
 
@@ -325,12 +326,19 @@ class PinnedStorage(Storage):
     """A CPU storage in page-locked host memory (``Tensor.pin_memory``): the GPU's copy
     engine reads and writes it directly, without staging through a driver buffer.
 
-    On a GPU the bytes come from ``cuMemHostAlloc`` and ``allocation`` frees them when the
+    On a GPU the bytes are a ``HostAllocation``, which goes back to the pinned cache when the
     storage dies. The emulated device has no copy engine, so there the bytes are ordinary
     host memory and only the pinned flag (``is_pinned``) is kept.
     """
 
     __slots__ = ("allocation",)
+
+    def __del__(self):
+        if self.allocation is not None:
+            try:
+                _give_pinned(self.allocation)
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
 
 
 def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
@@ -338,11 +346,59 @@ def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
     if interpreting():
         allocation, raw = None, np.empty(nbytes, np.uint8)
     else:
-        allocation = HostAllocation(max(nbytes, 1))
+        allocation = _take_pinned(nbytes)
         raw = allocation.array[:nbytes]
     storage = PinnedStorage(raw.view(np_dtype), device)
     storage.allocation = allocation
     return storage
+
+
+# Pinning and unpinning memory are slow driver calls, and freeing page-locked memory waits for
+# the device: a DataLoader with pin_memory=True would pay both for every batch. So, as torch's
+# caching host allocator does, a dead pinned storage's allocation waits here, by power-of-two
+# size class, for the next pin of that class. It is handed out again only when nothing holds
+# it any more: a numpy view of the old tensor, or an upload still in flight (``_in_flight``),
+# keeps it referenced, and the reference count says so.
+_pinned_free = {}   # size class -> HostAllocations
+_pinned_held = 0
+PINNED_CACHE_LIMIT = 1 << 30
+#: references to a cached allocation nobody else holds: its free-list slot, the loop
+#: variable and getrefcount's argument
+_UNREFERENCED = 3
+
+
+def _pinned_class(nbytes: int) -> int:
+    return max(4096, 1 << (max(nbytes, 1) - 1).bit_length())
+
+
+def _take_pinned(nbytes: int) -> "HostAllocation":
+    global _pinned_held
+    size = _pinned_class(nbytes)
+    waiting = _pinned_free.get(size)
+    if waiting:
+        for i in range(len(waiting) - 1, -1, -1):
+            allocation = waiting[i]
+            if sys.getrefcount(allocation) == _UNREFERENCED:
+                del waiting[i]
+                _pinned_held -= size
+                return allocation
+            del allocation
+    return HostAllocation(size)
+
+
+def _give_pinned(allocation) -> None:
+    global _pinned_held
+    size = allocation.__array_interface__["shape"][0]
+    if _pinned_held + size <= PINNED_CACHE_LIMIT:
+        _pinned_free.setdefault(size, []).append(allocation)
+        _pinned_held += size
+
+
+def release_pinned_cache() -> None:
+    """Let every cached pinned allocation go (each is unpinned when nothing holds it)."""
+    global _pinned_held
+    _pinned_free.clear()
+    _pinned_held = 0
 
 
 # ------------------------------------------------------------------ real GPU (cuda-bindings)

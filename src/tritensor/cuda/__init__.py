@@ -91,9 +91,11 @@ def synchronize(device=None) -> None:
 
 
 def empty_cache() -> None:
-    """Return the blocks cached for reuse to the driver, and the driver's pool to the device
-    (nothing to do on the emulated device, whose storages are host arrays)."""
+    """Return the blocks cached for reuse to the driver, and the driver's pool to the device;
+    cached pinned host memory is unpinned too (nothing to do on the emulated device, whose
+    storages are host arrays)."""
     if _mem.usable() and not _mem.interpreting():
+        _mem.release_pinned_cache()
         drv = _mem._cu()
         for index in range(device_count()):
             _mem.context(index)
