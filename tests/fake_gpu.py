@@ -188,10 +188,16 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     import triton
     from triton.runtime.interpreter import InterpretedFunction
 
+    from tritensor import backends
+    from tritensor.backends import cuda as cuda_backend
     from tritensor.backends import cuda_memory
     from tritensor.kernels.triton import launch
 
     driver = FakeDriver(capacity)
+    # the 'cuda' backend registers itself on first use: forget that afterwards (without a GPU,
+    # 'cuda' must stay unavailable for the other tests)
+    monkeypatch.setattr(backends, "_BACKENDS", {k: v for k, v in backends._BACKENDS.items() if k != "cuda"})
+    monkeypatch.setattr(cuda_backend, "_sms", None)  # probed from the stand-in: 132, an H100's
     monkeypatch.setattr(cuda_memory, "_INTERPRET", False)
     monkeypatch.setattr(cuda_memory, "_driver", driver)
     monkeypatch.setattr(cuda_memory, "_gpu_count", 1)
