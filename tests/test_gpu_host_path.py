@@ -367,3 +367,13 @@ def test_pinned_memory_is_cached_until_nothing_holds_it(gpu):
     assert gpu.count("cuMemHostAlloc") == 2
     tritensor.cuda.empty_cache()
     assert gpu.count("cuMemFreeHost") == 2
+
+
+def test_replays_can_be_turned_off(gpu, monkeypatch):
+    """TRITENSOR_REPLAY=0 (read at import; set here on the module): every call runs in full."""
+    from tritensor.backends import cuda_replay
+    monkeypatch.setattr(cuda_replay, "ENABLED", False)
+    x = _cuda(8, 8)
+    for _ in range(3):
+        x.sum(0)
+    assert not cuda_backend.reduce.plans

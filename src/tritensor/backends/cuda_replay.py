@@ -16,11 +16,14 @@ or returns a value: such a call runs in full every time. Arguments that share a 
 in-place op, ``x @ x``) add the sharing to the key, so a replay sees the same aliasing.
 Functions whose launches depend on global state name it (``state=``) so it joins the key. The
 emulated device never replays: its launches go through Triton's interpreter.
+``TRITENSOR_REPLAY=0`` turns replays off (every call runs in full), to tell whether a wrong
+result on a GPU comes from them; ``bench/gpu_check.py`` reruns a failing test file that way.
 """
 from __future__ import annotations
 
 import functools
 import math
+import os
 
 from ..tensor import Tensor
 from . import cuda_memory as _mem
@@ -30,6 +33,8 @@ from ..kernels.triton import launch as _launch
 
 #: layout keys kept per function before its cache starts afresh
 MAX_PLANS = 1024
+#: TRITENSOR_REPLAY=0: never replay (read once)
+ENABLED = os.environ.get("TRITENSOR_REPLAY", "1") != "0"
 _NOT_REPLAYABLE = object()
 
 
@@ -75,7 +80,7 @@ def replayable(fn=None, *, state=None):
 
     @functools.wraps(fn)
     def call(*args):
-        if _mem._INTERPRET or _captures.current is not None:
+        if _mem._INTERPRET or _captures.current is not None or not ENABLED:
             return fn(*args)  # emulated device, or inside another function's capture
         tensors = []
         key = _key(args, tensors)
