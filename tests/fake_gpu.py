@@ -204,8 +204,8 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "_pools", {})
     monkeypatch.setattr(cuda_memory, "_contexts", {})
     monkeypatch.setattr(cuda_memory, "_in_flight", type(cuda_memory._in_flight)())
-    monkeypatch.setattr(cuda_memory, "_pinned_free", {})
-    monkeypatch.setattr(cuda_memory, "_pinned_held", 0)
+    monkeypatch.setattr(cuda_memory.PINNED, "free", {})
+    monkeypatch.setattr(cuda_memory.PINNED, "held", 0)
     launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):

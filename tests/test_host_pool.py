@@ -72,7 +72,7 @@ def test_tensor_view_keeps_storage_out_of_the_pool():
 
 
 def test_limit_and_empty_cache(monkeypatch):
-    monkeypatch.setattr(host_pool, "LIMIT_BYTES", host_pool.size_class(N * 4))
+    monkeypatch.setattr(host_pool.POOL, "limit", host_pool.size_class(N * 4))
     a = tritensor.ones(N)
     b, c = a + a, a + a
     del b, c

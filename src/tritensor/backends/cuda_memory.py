@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import os
-import sys
 import threading
 import weakref
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..device import device as _device
 from ..storage import Storage
+from .host_pool import RecyclingPool
 
 #: torch's caching allocator hands out 512-byte blocks; the statistics count the same way.
 _BLOCK = 512
@@ -355,50 +355,24 @@ def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
 
 # Pinning and unpinning memory are slow driver calls, and freeing page-locked memory waits for
 # the device: a DataLoader with pin_memory=True would pay both for every batch. So, as torch's
-# caching host allocator does, a dead pinned storage's allocation waits here, by power-of-two
-# size class, for the next pin of that class. It is handed out again only when nothing holds
-# it any more: a numpy view of the old tensor, or an upload still in flight (``_in_flight``),
-# keeps it referenced, and the reference count says so.
-_pinned_free = {}   # size class -> HostAllocations
-_pinned_held = 0
-PINNED_CACHE_LIMIT = 1 << 30
-#: references to a cached allocation nobody else holds: its free-list slot, the loop
-#: variable and getrefcount's argument
-_UNREFERENCED = 3
-
-
-def _pinned_class(nbytes: int) -> int:
-    return max(4096, 1 << (max(nbytes, 1) - 1).bit_length())
+# caching host allocator does, a dead pinned storage's allocation waits in this pool, by
+# power-of-two size class, for the next pin of that class; a numpy view of the old tensor or an
+# upload still in flight (``_in_flight``) keeps it referenced, so it is not handed out meanwhile.
+PINNED = RecyclingPool(lambda nbytes: max(4096, 1 << (max(nbytes, 1) - 1).bit_length()),
+                       lambda size: HostAllocation(size), 1 << 30)
 
 
 def _take_pinned(nbytes: int) -> "HostAllocation":
-    global _pinned_held
-    size = _pinned_class(nbytes)
-    waiting = _pinned_free.get(size)
-    if waiting:
-        for i in range(len(waiting) - 1, -1, -1):
-            allocation = waiting[i]
-            if sys.getrefcount(allocation) == _UNREFERENCED:
-                del waiting[i]
-                _pinned_held -= size
-                return allocation
-            del allocation
-    return HostAllocation(size)
+    return PINNED.take(nbytes)
 
 
 def _give_pinned(allocation) -> None:
-    global _pinned_held
-    size = allocation.__array_interface__["shape"][0]
-    if _pinned_held + size <= PINNED_CACHE_LIMIT:
-        _pinned_free.setdefault(size, []).append(allocation)
-        _pinned_held += size
+    PINNED.give(allocation, allocation.__array_interface__["shape"][0])
 
 
 def release_pinned_cache() -> None:
     """Let every cached pinned allocation go (each is unpinned when nothing holds it)."""
-    global _pinned_held
-    _pinned_free.clear()
-    _pinned_held = 0
+    PINNED.clear()
 
 
 # ------------------------------------------------------------------ real GPU (cuda-bindings)

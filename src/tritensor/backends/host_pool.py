@@ -38,11 +38,50 @@ def _limit_bytes() -> int:
 
 LIMIT_BYTES = _limit_bytes()
 
-_free: dict[int, list[np.ndarray]] = {}  # size class -> returned raw uint8 buffers
-_held = 0
 #: references to a returned buffer when nothing outside the pool holds it: its slot in the
 #: free list, the loop variable and getrefcount's own argument
 _UNREFERENCED = 3
+
+
+class RecyclingPool:
+    """Buffers of dead storages kept by size class for the next allocation of that class.
+
+    A buffer goes back to the pool when its storage dies, but views of it may outlive the
+    storage (a numpy array from ``Tensor.numpy()``, an upload still in flight): it is handed
+    out again only when its reference count shows that nothing else holds it. At most
+    ``limit`` bytes wait; ``clear()`` lets them all go. The CPU's large buffers use one
+    (this module), pinned host memory another (``cuda_memory``)."""
+
+    def __init__(self, size_class, make, limit):
+        self.size_class = size_class  # bytes -> the size of buffer that serves them
+        self.make = make              # size -> a new buffer
+        self.limit = limit
+        self.free = {}                # size -> returned buffers
+        self.held = 0
+
+    def take(self, nbytes: int):
+        """A buffer of ``size_class(nbytes)`` bytes: a recycled one if any is free."""
+        size = self.size_class(nbytes)
+        waiting = self.free.get(size)
+        if waiting:
+            for i in range(len(waiting) - 1, -1, -1):
+                buf = waiting[i]
+                if sys.getrefcount(buf) == _UNREFERENCED:
+                    del waiting[i]
+                    self.held -= size
+                    return buf
+                del buf
+        return self.make(size)
+
+    def give(self, buf, size: int) -> None:
+        """Take back a buffer of ``size`` bytes from ``take`` whose storage died."""
+        if self.held + size <= self.limit:
+            self.free.setdefault(size, []).append(buf)
+            self.held += size
+
+    def clear(self) -> None:
+        self.free.clear()
+        self.held = 0
 
 
 class PooledStorage(Storage):
@@ -69,38 +108,23 @@ def size_class(nbytes: int) -> int:
     return -(-nbytes // GRANULE) * GRANULE
 
 
+POOL = RecyclingPool(size_class, lambda size: np.empty(size, np.uint8), LIMIT_BYTES)
+
+
 def take(nbytes: int) -> np.ndarray:
     """A raw uint8 buffer of ``size_class(nbytes)`` bytes: a recycled one if any is free."""
-    global _held
-    size = size_class(nbytes)
-    waiting = _free.get(size)
-    if waiting:
-        for i in range(len(waiting) - 1, -1, -1):
-            raw = waiting[i]
-            if sys.getrefcount(raw) == _UNREFERENCED:
-                del waiting[i]
-                _held -= size
-                return raw
-            del raw
-    return np.empty(size, np.uint8)
+    return POOL.take(nbytes)
 
 
 def give(raw: np.ndarray) -> None:
     """Take back a buffer from ``take`` whose storage died (it may still have live views)."""
-    global _held
-    size = raw.shape[0]
-    if _held + size > LIMIT_BYTES:
-        return
-    _free.setdefault(size, []).append(raw)
-    _held += size
+    POOL.give(raw, raw.shape[0])
 
 
 def empty_cache() -> None:
     """Release every buffer waiting for reuse."""
-    global _held
-    _free.clear()
-    _held = 0
+    POOL.clear()
 
 
 def held_bytes() -> int:
-    return _held
+    return POOL.held
