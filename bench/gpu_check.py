@@ -110,7 +110,7 @@ def environment(report, smoke):
 
 
 # ------------------------------------------------------------------ 2. op tests
-def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=8):
+def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=8, logs=None):
     """Each target in its own pytest process, ``jobs`` at a time (Triton compiles on the CPU,
     so files compile in parallel); whatever has not finished by the section's end is
     stopped and reported with the progress it made."""
@@ -131,7 +131,7 @@ def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=8):
                 continue
             running.remove(job)
             timed_out = job["proc"].poll() is None
-            report.add(_finish_pytest(job, timed_out))
+            report.add(_finish_pytest(job, timed_out, logs))
             if not timed_out and job["proc"].returncode != 0 and "TRITENSOR_REPLAY" not in job["env"]:
                 # once more without launch replays (backends/cuda_replay.py): says whether they are the cause
                 pending.append((job["target"], dict(job["env"], TRITENSOR_REPLAY="0")))
@@ -152,14 +152,22 @@ def _start_pytest(target, env, maxfail):
     return {"target": target, "label": label, "env": env, "proc": proc, "log": log, "start": time.monotonic()}
 
 
-def _finish_pytest(job, timed_out) -> str:
+def _finish_pytest(job, timed_out, logs=None) -> str:
+    """The report row of a finished (or stopped) test process; a failing one's whole output is
+    kept under ``logs`` (a folder) when given."""
     proc, log = job["proc"], job["log"]
     if timed_out:
         proc.kill()
     proc.wait()
     log.seek(0)
-    lines = [ln for ln in log.read().splitlines() if ln.strip()]
+    text = log.read()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
     log.close()
+    if logs and proc.returncode:
+        os.makedirs(logs, exist_ok=True)
+        name = "".join(c if c.isalnum() else "_" for c in job["label"])[:120]
+        with open(os.path.join(logs, name + ".log"), "w") as f:
+            f.write(text)
     if timed_out:
         dots = sum(ln.count(".") for ln in lines if set(ln.split("[")[0].strip()) <= set(".sxF"))
         result = f"**stopped (time budget)** after about {dots} tests"
@@ -489,7 +497,8 @@ def main(argv=None):
     report = Report(args.out)
     environment(report, args.smoke)
     if not args.skip_tests:
-        op_tests(report, budget, args.smoke, args.tests_budget, args.maxfail, args.jobs)
+        op_tests(report, budget, args.smoke, args.tests_budget, args.maxfail, args.jobs,
+                 logs=os.path.splitext(args.out)[0] + "_logs")
     for title, step in (("More than 2^31 elements", lambda: huge_tensor(report, budget, args.smoke)),
                         ("Per-op host time", lambda: host_overhead(report, args.smoke)),
                         ("Benchmarks", lambda: benchmarks(report, budget, args.smoke, args.per_case))):

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import tritensor
-from harness import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, Arg, check, dev, gradcheck
+from harness import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, ORACLE_DEVICE, Arg, check, cpu_oracle_only, dev,
+                     gradcheck)
 
 rng = np.random.default_rng(0)
 
@@ -79,6 +80,8 @@ BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "atan2", "pow", "rem
 def test_binary_values(name, dtype):
     a = data((4, 5), dtype, 1, 4)
     b = data((4, 5), dtype, 1, 4)
+    if ORACLE_DEVICE != "cpu" and dtype in INT_DTYPES and (b == 0).any():
+        b[b == 0] = 1  # integer division by zero raises on torch's CPU build only
     if name == "atan2" and dtype in INT_DTYPES:
         pass
     check(lambda lib, x, y: getattr(lib, name)(x, y), Arg(a, dtype), Arg(b, dtype))
@@ -146,6 +149,7 @@ def test_div_rounding(mode, dtype):
           Arg(a, dtype), Arg(b, dtype))
 
 
+@cpu_oracle_only
 def test_integer_division_by_zero():
     check(lambda lib, x, y: lib.div(x, y, rounding_mode="floor"), Arg(np.array([1, 2])), Arg(np.array([1, 0])))
     check(lambda lib, x: x % 0, Arg(np.array([1, 2])))
@@ -326,6 +330,7 @@ def test_bitwise_dtypes_and_errors():
     lambda lib, t: t // t, lambda lib, t: t % t, lambda lib, t: lib.fmod(t, t), lambda lib, t: lib.hypot(t, t),
     lambda lib, t: lib.div(t, t, rounding_mode="trunc"), lambda lib, t: t.square(), lambda lib, t: t ** 2,
     lambda lib, t: t.clamp(0, 1), lambda lib, t: t.sign(), lambda lib, t: lib.sigmoid(t)])
+@cpu_oracle_only  # torch's CUDA build has abs, floor ... for bool
 def test_bool_inputs(fn):
     check(fn, Arg(np.array([True, False, True])))
 

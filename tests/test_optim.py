@@ -96,7 +96,7 @@ def run(lib, name, kwargs, dtype, steps=STEPS, impl=None, seed=0):
 def _np(t):
     if isinstance(t, np.ndarray):
         return t
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t.detach())
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t.detach().cpu())
 
 
 def _assert_close(ours, ref, dtype, what):
