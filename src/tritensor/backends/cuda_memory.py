@@ -141,10 +141,6 @@ def pool(index: int) -> DevicePool:
     return p
 
 
-def _rounded(nbytes: int) -> int:
-    return -(-nbytes // _BLOCK) * _BLOCK
-
-
 # ------------------------------------------------------------------ storage
 class CudaStorage(Storage):
     """A device allocation shared by a tensor and its views.
@@ -336,7 +332,7 @@ class PinnedStorage(Storage):
     def __del__(self):
         if self.allocation is not None:
             try:
-                _give_pinned(self.allocation)
+                PINNED.give(self.allocation, self.allocation.__array_interface__["shape"][0])
             except Exception:  # pragma: no cover - interpreter shutdown
                 pass
 
@@ -346,7 +342,7 @@ def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
     if interpreting():
         allocation, raw = None, np.empty(nbytes, np.uint8)
     else:
-        allocation = _take_pinned(nbytes)
+        allocation = PINNED.take(nbytes)
         raw = allocation.array[:nbytes]
     storage = PinnedStorage(raw.view(np_dtype), device)
     storage.allocation = allocation
@@ -360,14 +356,6 @@ def pinned_storage(nbytes: int, np_dtype: np.dtype, device) -> PinnedStorage:
 # upload still in flight (``_in_flight``) keeps it referenced, so it is not handed out meanwhile.
 PINNED = RecyclingPool(lambda nbytes: max(4096, 1 << (max(nbytes, 1) - 1).bit_length()),
                        lambda size: HostAllocation(size), 1 << 30)
-
-
-def _take_pinned(nbytes: int) -> "HostAllocation":
-    return PINNED.take(nbytes)
-
-
-def _give_pinned(allocation) -> None:
-    PINNED.give(allocation, allocation.__array_interface__["shape"][0])
 
 
 def release_pinned_cache() -> None:

@@ -142,7 +142,7 @@ def _capture(fn, args, tensors):
         return _NOT_REPLAYABLE
     sources = {}  # id(storage) -> (index of the first argument on it, its data address)
     for i, t in enumerate(tensors):
-        sources.setdefault(id(t._storage), (i, _data_ptr(t)))
+        sources.setdefault(id(t._storage), (i, t.data_ptr()))
     n = len(tensors)
     sources.update({id(s): (n + j, s.ptr) for j, s in enumerate(capture.temps)})
     steps = []
@@ -175,13 +175,9 @@ def _aliasing(tensors):
     first = {}
     pattern = []
     for i, t in enumerate(tensors):
-        j, base = first.setdefault(id(t._storage), (i, _data_ptr(t)))
-        pattern.append((j, _data_ptr(t) - base))
+        j, base = first.setdefault(id(t._storage), (i, t.data_ptr()))
+        pattern.append((j, t.data_ptr() - base))
     return tuple(pattern)
-
-
-def _data_ptr(t):
-    return t._storage.ptr + t._offset * t.dtype.itemsize
 
 
 def _replay(plan, tensors):
