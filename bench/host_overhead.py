@@ -56,11 +56,7 @@ def main(argv=None):
 
 def mlp_step(patch):
     """One training step of bench/test_bench_mlp.py's model, on the driverless GPU."""
-    import numpy as np
     import tritensor as torch
-    from tritensor.kernels.triton import cross_entropy
-    # the stub runs no kernel, so the loss's out-of-range-target flag is never written: say "none"
-    patch.setattr(cross_entropy, "download", lambda storage, offset, n: np.full(1, 2**62).view(np.uint8))
     nn = torch.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                           nn.Linear(256, 10)).to("cuda")

@@ -43,3 +43,13 @@ def _data_seeded_by_test(request):
     if isinstance(getattr(module, "rng", None), np.random.Generator):
         module.rng = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_device_error_left_over():
+    """A kernel's finding that no test waited for would surface in the next test: fail the
+    test that left it (``backends/cuda_errors.py``)."""
+    yield
+    from tritensor.backends import cuda_memory
+    if cuda_memory.raise_device_errors is not None:
+        cuda_memory.raise_device_errors()

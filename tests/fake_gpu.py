@@ -115,6 +115,9 @@ class FakeDriver:
         self.blocks[buf.ctypes.data] = buf
         return 0, buf.ctypes.data
 
+    def cuMemHostGetDevicePointer(self, ptr, flags):
+        return 0, ptr  # unified addressing: the device sees mapped host memory at its host address
+
     def cuMemFreeHost(self, ptr):
         self._log("cuMemFreeHost", ptr)
         self.blocks.pop(ptr, None)
@@ -190,7 +193,7 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
 
     from tritensor import backends
     from tritensor.backends import cuda as cuda_backend
-    from tritensor.backends import cuda_memory
+    from tritensor.backends import cuda_errors, cuda_memory
     from tritensor.kernels.triton import launch
 
     driver = FakeDriver(capacity)
@@ -206,6 +209,9 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "_in_flight", type(cuda_memory._in_flight)())
     monkeypatch.setattr(cuda_memory.PINNED, "free", {})
     monkeypatch.setattr(cuda_memory.PINNED, "held", 0)
+    monkeypatch.setattr(cuda_memory, "raise_device_errors", None)
+    monkeypatch.setattr(cuda_errors, "_words", {})
+    monkeypatch.setattr(cuda_errors, "_views", [])
     launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):

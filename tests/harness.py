@@ -29,6 +29,13 @@ cpu_oracle_only = pytest.mark.skipif(ORACLE_DEVICE != "cpu", reason="torch's CUD
                                      "tritensor follows its CPU build, the oracle in CI")
 
 
+def wait_for_device():
+    """On 'cuda', wait for the device: errors its kernels found in their input are raised by
+    such a call, not by the op (``backends/cuda_errors.py``, CUDA's device-side asserts)."""
+    if DEVICE != "cpu":
+        tritensor.cuda.synchronize()
+
+
 def dev(lib):
     """The device a test builds tensors on: DEVICE for tritensor, ORACLE_DEVICE for torch."""
     return DEVICE if lib is tritensor else ORACLE_DEVICE
@@ -157,6 +164,7 @@ def check(fn, *inputs, rtol=None, atol=None, grad=True, check_stride=False, grad
             pytest.skip(f"no torch CUDA kernel to compare with: {exc}")
         try:
             fn(tritensor, *tt_args)
+            wait_for_device()  # a kernel's finding (an out-of-range class index) is raised here
         except Exception as ours:  # noqa: BLE001
             assert isinstance(ours, type(exc)) or type(exc) in type(ours).__mro__, \
                 f"torch raised {type(exc).__name__}({exc}), tritensor raised {type(ours).__name__}({ours})"

@@ -7,6 +7,8 @@ group also proves that the device's fused entry in ``nn._fused`` served the call
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -139,9 +141,22 @@ def test_cross_entropy_bad_target(bad):
     t = np.array([0, 1, bad, 2], np.int64)
     for reduction in REDUCTIONS:
         check(ce(reduction=reduction), logits(4, 3), t)
+    x = tritensor.zeros(4, 3, device=DEVICE, requires_grad=True)
     with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
-        tritensor.nn.functional.cross_entropy(tritensor.zeros(4, 3, device=DEVICE),
-                                              tritensor.tensor(t, device=DEVICE))
+        loss = tritensor.nn.functional.cross_entropy(x, tritensor.tensor(t, device=DEVICE))
+        loss.backward()
+        loss.item()  # on 'cuda' the kernel's finding is raised by the next wait for the device
+    if DEVICE != "cpu":  # the loss and the bad row's gradient are nan, the rest is computed
+        assert math.isnan(loss.item())
+        grad = x.grad.cpu().numpy()
+        assert np.isnan(grad[2]).all() and np.isfinite(np.delete(grad, 2, 0)).all()
+        rows = tritensor.nn.functional.cross_entropy(x.detach(), tritensor.tensor(t, device=DEVICE),
+                                                     reduction="none")
+        with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+            tritensor.cuda.synchronize()
+        expected = np.full(4, np.log(3), np.float32)
+        expected[2] = np.nan
+        np.testing.assert_allclose(rows.cpu().numpy(), expected, rtol=1e-6)  # the device goes on
 
 
 def test_cross_entropy_takes_fused_path(count_fused):
@@ -154,12 +169,23 @@ def test_cross_entropy_takes_fused_path(count_fused):
 
 
 def test_cross_entropy_launches(count_launches):
-    """One forward pass plus the one-program reduction, one backward pass: no other kernel."""
+    """A batch in one program: one forward launch, one backward launch, no other kernel (the
+    mean's division included); a batch over several programs adds the one-program reduction
+    of their partial sums, except for reduction='none'."""
     x = tritensor.randn(6, 4, device=DEVICE, requires_grad=True)
     loss = tritensor.nn.functional.cross_entropy(x, tritensor.tensor(targets(6, 4), device=DEVICE))
-    assert count_launches == {"forward_kernel": 1, "finish_kernel": 1}
+    assert count_launches == {"forward_kernel": 1}
     loss.backward(tritensor.tensor(1.0, device=DEVICE))
-    assert count_launches == {"forward_kernel": 1, "finish_kernel": 1, "backward_kernel": 1}
+    assert count_launches == {"forward_kernel": 1, "backward_kernel": 1}
+    count_launches.clear()
+    x, t = tritensor.randn(2000, 4, device=DEVICE), tritensor.tensor(targets(2000, 4), device=DEVICE)
+    tritensor.nn.functional.cross_entropy(x, t, reduction="none")
+    assert count_launches == {"forward_kernel": 1}
+    expected = torch.nn.functional.cross_entropy(torch.from_numpy(x.cpu().numpy()),
+                                                 torch.from_numpy(t.cpu().numpy()), reduction="sum")
+    actual = tritensor.nn.functional.cross_entropy(x, t, reduction="sum")
+    assert count_launches == {"forward_kernel": 2, "finish_kernel": 1}
+    assert_same(expected, actual)
 
 
 # ---------------------------------------------------------------------------- clip_grad_norm_

@@ -377,3 +377,49 @@ def test_replays_can_be_turned_off(gpu, monkeypatch):
     for _ in range(3):
         x.sum(0)
     assert not cuda_backend.reduce.plans
+
+
+# ------------------------------------------------------------------ cross entropy, kernel errors
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("rows", [16, 300])  # one program; several, whose partial sums a second kernel adds
+def test_cross_entropy_replays_and_never_waits_for_the_device(gpu, reduction, rows):
+    """The fused loss's forward and backward replay like any op, and neither reads device
+    memory: an out-of-range target is reported through the error word instead."""
+    x = _cuda(rows, 10).requires_grad_()
+    t = tritensor.zeros(rows, dtype=tritensor.int64, device="cuda")
+    forward = lambda: tritensor.nn.functional.cross_entropy(x, t, reduction=reduction)  # noqa: E731
+    _replays_like_the_full_path(gpu, forward)
+    assert [name for name, *_ in launches] == ["forward_kernel"] + ["finish_kernel"] * (
+        rows > 128 and reduction != "none")
+    loss = forward()
+    seed = tritensor.empty(loss.shape, device="cuda")
+    _replays_like_the_full_path(gpu, lambda: loss.backward(seed, retain_graph=True))
+    assert [name for name, *_ in launches] == ["backward_kernel", "elementwise_kernel"]  # and x.grad += it
+    assert gpu.count("cuMemcpyDtoHAsync") == 0 and gpu.count("cuStreamSynchronize") == 0
+
+
+def test_kernel_errors_are_raised_at_the_next_wait_for_the_device(gpu):
+    """What a kernel writes into the error word (mapped host memory, handed to the loss kernel
+    as a pointer) is raised once, by whichever call next waits for the device."""
+    from tritensor.backends import cuda_errors
+    x, t = _cuda(4, 3), tritensor.zeros(4, dtype=tritensor.int64, device="cuda")
+    launches.clear()
+    loss = tritensor.nn.functional.cross_entropy(x, t)
+    word = cuda_errors.word(x.device)
+    (_, _, _, _, args), = [call for call in launches if call[0] == "forward_kernel"]
+    assert word.data_ptr() in args and gpu.count("cuMemHostAlloc") == 1
+    view, = cuda_errors._views
+    waits = [loss.item, lambda: print(loss), tritensor.cuda.synchronize,
+             tritensor.cuda.current_stream().synchronize]
+    for wait in waits:
+        view[:] = (cuda_errors.TARGET_OUT_OF_BOUNDS, 7)  # what forward_kernel stores for target 7
+        with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+            wait()
+        assert not view.any()
+        wait()  # reported once; the device stays usable
+    event = tritensor.cuda.Event()
+    event.record()
+    view[:] = (cuda_errors.TARGET_OUT_OF_BOUNDS, -3)
+    with pytest.raises(IndexError, match="Target -3 is out of bounds"):
+        event.synchronize()
+    assert tritensor.cuda.memory_allocated() == 5 * 512  # x, t, loss, lse and total; not the word

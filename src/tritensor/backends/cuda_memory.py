@@ -255,15 +255,23 @@ def _fmt_bytes(n):
 
 
 # ------------------------------------------------------------------ host <-> device
+#: ``cuda_errors.raise_pending`` once a kernel has been given an error word (None before):
+#: every call that waits for the device calls it
+raise_device_errors = None
+
+
 def download(storage: CudaStorage, byte_offset: int, nbytes: int) -> np.ndarray:
     """A fresh host copy of ``nbytes`` bytes of ``storage`` from ``byte_offset``."""
     if captures.current is not None:
         captures.current.valid = False
     if interpreting() or isinstance(storage.data, np.ndarray):
-        return storage.data[byte_offset:byte_offset + nbytes].copy()
-    out = np.empty(nbytes, np.uint8)
-    if nbytes:
-        _gpu_copy_dtoh(out, storage.ptr + byte_offset, nbytes)
+        out = storage.data[byte_offset:byte_offset + nbytes].copy()
+    else:
+        out = np.empty(nbytes, np.uint8)
+        if nbytes:
+            _gpu_copy_dtoh(out, storage.ptr + byte_offset, nbytes)
+    if raise_device_errors is not None:  # the copy waited for the stream: report what kernels found
+        raise_device_errors()
     return out
 
 
@@ -425,10 +433,10 @@ class HostAllocation:
 
     __slots__ = ("ptr", "__array_interface__", "__weakref__")
 
-    def __init__(self, nbytes):
+    def __init__(self, nbytes, flags=0):
         drv = _cu()
         context(0)
-        self.ptr = int(_check(drv.cuMemHostAlloc(nbytes, 0)))
+        self.ptr = int(_check(drv.cuMemHostAlloc(nbytes, flags)))
         self.__array_interface__ = {"shape": (nbytes,), "typestr": "|u1", "data": (self.ptr, False),
                                     "version": 3}
         weakref.finalize(self, drv.cuMemFreeHost, self.ptr)

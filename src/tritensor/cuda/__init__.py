@@ -88,6 +88,13 @@ def synchronize(device=None) -> None:
     if not _mem.interpreting():
         _mem.context(_index(device))
         _mem._check(_mem._cu().cuCtxSynchronize())
+    _raise_device_errors()
+
+
+def _raise_device_errors():
+    """Raise what kernels found wrong with their input since the last wait (``cuda_errors``)."""
+    if _mem.raise_device_errors is not None:
+        _mem.raise_device_errors()
 
 
 def empty_cache() -> None:
@@ -221,6 +228,7 @@ class Stream:
     def synchronize(self) -> None:
         if not _mem.interpreting():
             _mem._check(_mem._cu().cuStreamSynchronize(self.handle))
+        _raise_device_errors()
 
     def wait_stream(self, other) -> None:
         if not _mem.interpreting() and other.handle != self.handle:
@@ -319,6 +327,7 @@ class Event:
     def synchronize(self) -> None:
         if self.handle is not None:
             _mem._check(_mem._cu().cuEventSynchronize(self.handle))
+        _raise_device_errors()
 
     def query(self) -> bool:
         if self.handle is None:

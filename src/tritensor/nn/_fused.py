@@ -2,12 +2,13 @@
 
 ``CROSS_ENTROPY[device_type]`` is an object with ``forward(x, target, weight, ignore_index,
 eps, reduction) -> (loss, total, lse)`` and ``backward(x, target, weight, ignore_index, eps,
-lse, g, total_weight) -> grad_x`` over a 2-d ``x`` (rows = samples) of one of its ``dtypes``
+lse, g, total_weight, total) -> grad_x`` over a 2-d ``x`` (rows = samples) of one of its ``dtypes``
 (the caller widens others to float32). ``GRAD_NORM[device_type]`` offers ``accepts(tensors)``,
 ``total_norm(tensors, p)`` and ``scale_(tensors, coef)`` (``coef`` a 0-d tensor).
 ``loss`` is already reduced (per-row losses for ``'none'``, else a 0-d tensor), ``total``
 the 0-d sum of the rows' target weights for ``'mean'`` (else None); ``g`` is the gradient
-of each row's loss, per row or one 0-d value for all rows. Reducing inside the kernel's
+of the returned loss, per row or one 0-d value for all rows, which ``backward`` divides by
+``total`` for ``'mean'`` (one op less per step). Reducing inside the kernel's
 call saves the two reduction ops (and their dispatch) of every training step.
 A device without an entry uses the composed tensor-op path, so a GPU backend can register
 its own kernel here without touching ``nn``.
@@ -35,6 +36,14 @@ def _zero_dim(value, dtype):
     t = cpu.empty((), dtype)
     t._flat[0] = value
     return t
+
+
+def _quotient(a, b):
+    """``a / b`` of numpy scalars, inf or nan for b == 0 as the tensor op gives, without a warning."""
+    if b:
+        return a / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
 
 
 class _CpuCrossEntropy:
@@ -73,15 +82,15 @@ class _CpuCrossEntropy:
         mean = value / total if total else math.nan  # all rows ignored: 0/0 = nan, like torch
         return _zero_dim(mean, x.dtype), _zero_dim(total, x.dtype), lse
 
-    def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight):
+    def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight, total):
         xa, ta, wa = self._arrays(x, target, weight)
         out = cpu.empty(x._shape, x.dtype)
         oa, la = cpu.ndarray(out), cpu.ndarray(lse)
         ga = cpu.flat_of(g)
         if ga is False:
             ga = cpu.ndarray(g.contiguous()).reshape(-1)
-        if g.dim() == 0:  # one gradient for every row (a reduced loss)
-            ga = np.full(xa.shape[0], ga[0])
+        if g.dim() == 0:  # one gradient for every row (a reduced loss), over the mean's total
+            ga = np.full(xa.shape[0], ga[0] if total is None else _quotient(ga[0], total._flat[0]))
         use_weight = weight is not None
         chunks = cpu.parallel_chunks(xa.shape[0], minimum=_parallel_rows(xa))
         if len(chunks) == 1:

@@ -437,14 +437,14 @@ class _FusedCrossEntropy(Function):
     def backward(ctx, grad):
         x, target, w, lse, total, ignore_index, reduction, eps, kernel = ctx.saved
         n, n_classes = x._shape
-        g = grad if grad.dtype is x.dtype else grad.to(x.dtype)
-        g = g / total if reduction == "mean" else g  # per row for 'none', else one value for all rows
+        g = grad if grad.dtype is x.dtype else grad.to(x.dtype)  # per row for 'none', else one value
         if grad_mode.is_grad_enabled():  # create_graph: the same formula in differentiable tensor ops
+            g = g / total if reduction == "mean" else g
             g = g if reduction == "none" else g.expand(n)
             return _cross_entropy_grad(x, target, w, ignore_index, eps, g), None, None, None, None, None, None
         # W only matters with label smoothing: no device read otherwise
         total_weight = float(w.sum()) if w is not None and eps else float(n_classes)
-        grad_x = kernel.backward(x, target, w, ignore_index, eps, lse, g, total_weight)
+        grad_x = kernel.backward(x, target, w, ignore_index, eps, lse, g, total_weight, total)
         return grad_x, None, None, None, None, None, None
 
 
