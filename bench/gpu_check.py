@@ -283,11 +283,14 @@ def _randint(lib, device, high, n):
     return lib.from_numpy(_host_data[key]).to(device)
 
 
-def _mm_case(n, dtype, mode):
+def _mm_case(n, dtype, mode, k_major_b=False):
+    """mm of two row-major n x n matrices; ``k_major_b``: B = (a row-major matrix).t(), the
+    layout of nn.Linear's weight, which TF32 products read without staging a copy."""
     def setup(lib, device):
         _set_precision(lib, mode)
         d = getattr(lib, dtype)
         a, b = _randn(lib, device, n, n, dtype=d), _randn(lib, device, n, n, dtype=d)
+        b = b.t() if k_major_b else b
         return lambda: lib.mm(a, b)
     return setup
 
@@ -391,6 +394,9 @@ def cases(smoke):
         for dtype, mode, label in (modes[::4] if smoke else modes):
             out.append(Case(f"mm {label} {n}", _mm_case(n, dtype, mode), flops=2 * n ** 3,
                             torch_name="torch: fp32 highest" if mode == "tf32x3" else ""))
+    if not smoke:  # the TF32 kernel without the K-major copy of B (backends/cuda._k_major)
+        out.append(Case("mm fp32 tf32 4096, B = w.t() (K-major, no copy)",
+                        _mm_case(4096, "float32", "tf32", True), flops=2 * 4096 ** 3))
     out.append(Case("add, 1 element (per-op time)", _elementwise(lambda lib, a, b: a + b, (1,), (1,))))
     ce = (64, 10) if smoke else (4096, 1000)
     out += [

@@ -204,6 +204,18 @@ def test_replay_is_keyed_by_global_state(gpu):
         tritensor.backends.cuda.matmul.allow_tf32 = False
 
 
+def test_tf32_operand_staging_replays(gpu, monkeypatch):
+    """A TF32 product that copies its row-major B K-major first replays the copy too."""
+    monkeypatch.setattr(cuda_backend, "K_MAJOR_MIN_MACS", 0)
+    x, y = _cuda(32, 32), _cuda(32, 32)
+    try:
+        tritensor.backends.cuda.matmul.allow_tf32 = True
+        _replays_like_the_full_path(gpu, lambda: x @ y)
+        assert [name for name, *_ in launches] == ["elementwise_kernel", "bmm_kernel"]
+    finally:
+        tritensor.backends.cuda.matmul.allow_tf32 = False
+
+
 def test_calls_that_read_device_memory_on_the_host_are_not_replayed(gpu, monkeypatch):
     """A backend function that downloads bytes may act on their values: it runs in full."""
     from tritensor.backends import cuda_memory, cuda_replay

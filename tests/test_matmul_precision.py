@@ -123,6 +123,42 @@ def test_kernel_gets_the_precision(monkeypatch, setting, expected):
     assert seen == [expected, "tf32"]  # 16-bit products ignore it
 
 
+K_MAJOR_CASES = {  # (B, M, K) and (B, K, N) operands of bmm, as (batch, a, b) callables
+    "row-major b": lambda lib, a, b: a @ b,
+    "transposed a": lambda lib, a, b: a.t() @ b.t(),
+    "linear layout (b = w.t())": lambda lib, a, b: a @ b.t(),
+    "batched, b broadcast": lambda lib, a, b: a.expand(3, *a.shape) @ b,
+    "addmm": lambda lib, a, b: lib.addmm(a[:, :1], a, b, beta=0.5),
+}
+
+
+@pytest.mark.skipif(DEVICE == "cpu", reason="operand staging is the Triton path's")
+@pytest.mark.parametrize("setting", ["tf32", "tf32x3"])
+@pytest.mark.parametrize("case", list(K_MAJOR_CASES))
+def test_tf32_operands_reach_the_kernel_k_major(monkeypatch, setting, case):
+    """A TF32 product hands the kernel K-major operands (copying the others first, see
+    ``backends/cuda._k_major``): the same numbers as the product on the original layout."""
+    from tritensor.backends import cuda as cuda_backend
+    from tritensor.backends import cuda_replay
+    monkeypatch.setattr(cuda_replay, "ENABLED", False)  # a replay would not pass through the spy
+    tritensor.backends.cuda.matmul.fp32_precision = setting
+    op = K_MAJOR_CASES[case]
+    a, b = tritensor.tensor(data(24, 24), device=DEVICE), tritensor.tensor(data(24, 24), device=DEVICE)
+    unstaged = op(tritensor, a, b).cpu().numpy()
+    strides = []
+    real = cuda_backend.launch
+
+    def spy(kernel, grid, *args, **options):
+        if kernel is mm_k.bmm_kernel:
+            strides.append((args[10], args[12]))  # A's and B's K strides
+        return real(kernel, grid, *args, **options)
+    monkeypatch.setattr(cuda_backend, "launch", spy)
+    monkeypatch.setattr(cuda_backend, "K_MAJOR_MIN_MACS", 0)
+    staged = op(tritensor, a, b).cpu().numpy()
+    assert strides == [(1, 1)]
+    np.testing.assert_array_equal(staged, unstaged)
+
+
 def _relative_error(got, a, b):
     """max |got - a@b| relative to max |a@b|, the reference in float64."""
     ref = a.astype(np.float64) @ b.astype(np.float64)

@@ -515,6 +515,33 @@ def _sm_count() -> int:
     return _sms
 
 
+#: multiply-adds from which a TF32 product stages an operand that is not K-major (``_k_major``)
+K_MAJOR_MIN_MACS = 1 << 30
+
+
+def _k_major(t: Tensor, k_axis: int) -> Tensor:
+    """``t`` (B, rows, cols) with its K axis (2 for A, 1 for B) contiguous, copied if it is not.
+
+    Hopper's TF32 tensor-core instruction (wgmma) reads fp32 operands from shared memory
+    K-major only. For another layout, such as B = a row-major (K, N) matrix, Triton fills
+    shared memory with 4-byte ``cp.async`` copies that transpose on the way (the compiled PTX
+    for sm_90 shows them; 16-byte copies for K-major operands, and for 16-bit types, which
+    wgmma reads transposed). A transposing copy through the elementwise kernel costs two
+    passes over the operand (27 us for a 4096^2 fp32 operand at 4.8 TB/s) against a product of
+    2 * 4096^3 flops (1.0 ms at the 134 TFLOP/s measured without it on an H200); hence only
+    from ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
+    if t._stride[k_axis] == 1 or t._shape[k_axis] == 1:
+        return t
+    B, rows, cols = t._shape
+    copies = 1 if t._stride[0] == 0 else B
+    plane = rows * cols
+    strides = (plane, cols, 1) if k_axis == 2 else (plane, 1, rows)
+    storage = allocate(copies * plane * t.dtype.itemsize, t._storage.device)
+    dense = Tensor._make(storage, (copies, rows, cols), strides, 0, t.dtype)
+    copy_(dense, t if copies == B else Tensor._make(t._storage, dense._shape, t._stride, t._offset, t.dtype))
+    return dense if copies == B else Tensor._make(storage, t._shape, (0,) + strides[1:], 0, t.dtype)
+
+
 @replayable(state=fp32_precision)
 def _matmul(out: Tensor, a: Tensor, b: Tensor, bias, beta, alpha) -> None:
     """out = alpha * (a @ b) + beta * bias over 3-D (B, M, N) operands, one tile config per
@@ -528,6 +555,8 @@ def _matmul(out: Tensor, a: Tensor, b: Tensor, bias, beta, alpha) -> None:
     acc = (tl.float64 if f64 else tl.float32) if floating else tl.int64
     use_dot = floating and (not f64 or interpreting())
     kind, precision = _mm_kind(out.dtype) if use_dot else ("cores", "ieee")
+    if precision != "ieee" and out.dtype is dt.float32 and B * M * N * K >= K_MAJOR_MIN_MACS:
+        a, b = _k_major(a, 2), _k_major(b, 1)
     tile = mm_k.choose_tile(B, M, N, K, kind, _sm_count(), interpreting())
     splits = max(1, min(tile.splits, K // tile.block_k))  # each slice at least one K step
     k_split = cdiv(cdiv(K, splits), tile.block_k) * tile.block_k if K else 1

@@ -16,8 +16,9 @@ makes its row's loss nan and is recorded in the device's error word
 (``backends/cuda_errors.py``): nothing is read back to the host.
 
 Backward: one sweep over the same tiles reading ``x`` and ``lse`` once and writing the
-gradient once (the mean's division by the total weight included; nan for a bad target). 16-bit logits are read as they are and computed in fp32; float64 scalars
-travel as int64 bits (Triton passes Python floats as fp32).
+gradient once (the mean's division by the total weight included; nan for a bad target).
+16-bit logits are read as they are and computed in fp32; float64 scalars travel as int64
+bits (Triton passes Python floats as fp32).
 """
 from __future__ import annotations
 
