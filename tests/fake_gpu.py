@@ -195,6 +195,7 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     from tritensor.backends import cuda as cuda_backend
     from tritensor.backends import cuda_errors, cuda_memory
     from tritensor.kernels.triton import launch
+    from tritensor.kernels.triton import optim as optim_kernels
 
     driver = FakeDriver(capacity)
     # the 'cuda' backend registers itself on first use: forget that afterwards (without a GPU,
@@ -212,6 +213,7 @@ def driverless_gpu(monkeypatch, capacity=1 << 30) -> FakeDriver:
     monkeypatch.setattr(cuda_memory, "raise_device_errors", None)
     monkeypatch.setattr(cuda_errors, "_words", {})
     monkeypatch.setattr(cuda_errors, "_views", [])
+    monkeypatch.setattr(optim_kernels, "_TABLES", {})
     launch.forget_compiled()
     monkeypatch.setattr(launch, "_RECORD", None)
     for cls in (triton.runtime.JITFunction, InterpretedFunction):

@@ -435,3 +435,23 @@ def test_kernel_errors_are_raised_at_the_next_wait_for_the_device(gpu):
     with pytest.raises(IndexError, match="Target -3 is out of bounds"):
         event.synchronize()
     assert tritensor.cuda.memory_allocated() == 5 * 512  # x, t, loss, lse and total; not the word
+
+
+# ------------------------------------------------------------------ fused optimizer step
+def test_optimizer_step_uploads_its_address_table_only_when_it_changes(gpu):
+    """Each step uploads its scalars (lr, bias corrections ...); the table of tensor addresses
+    and work chunks goes to the device again only when an address changed."""
+    params = [tritensor.nn.Parameter(_cuda(1000)) for _ in range(3)]
+    for p in params:
+        p.grad = _cuda(1000)
+    opt = tritensor.optim.Adam(params, lr=1e-3)
+    uploads = []
+    for step in range(4):
+        if step == 2:
+            params[1].grad = _cuda(1000)  # another block: the table changes
+        before = gpu.count("cuMemcpyHtoDAsync")
+        launches.clear()
+        opt.step()
+        uploads.append(gpu.count("cuMemcpyHtoDAsync") - before)
+        assert [name for name, *_ in launches if name == "step_kernel"] == ["step_kernel"]
+    assert uploads == [2, 1, 2, 1]

@@ -490,9 +490,8 @@ def _gpu_copy_htod(dst_ptr, src, non_blocking=False):
     Page-locked memory (a view of a ``HostAllocation``) is read by DMA later: the copy waits
     for the stream, unless ``non_blocking`` (torch's ``pin_memory()`` + ``to(...,
     non_blocking=True)``), where an event keeps the memory alive until the copy has run."""
-    from ..cuda import current_stream
     drv = _cu()
-    stream = current_stream().handle
+    stream = (_cuda or _import_cuda())._current_stream_handle()
     _check(drv.cuMemcpyHtoDAsync(dst_ptr, src.ctypes.data, src.size, stream))
     if _in_page_locked_memory(src):
         if non_blocking:

@@ -22,6 +22,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backends import cpu
 from ..kernels.numba import optim as kernels
+from ..tensor import _contiguous_strides
 
 #: elements per work block: big tensors are shared between threads block by block
 BLOCK = 1 << 16
@@ -62,10 +63,10 @@ def advance_step(state) -> float:
     if step_t.device.type != "cpu":
         step_t += 1
         return step_t.item()
-    a = cpu.ndarray(step_t)
-    a[...] = a + 1
+    flat = cpu.flat_of(step_t)
+    value = flat[0] = flat[0] + 1
     step_t._bump_version()
-    return float(a)
+    return float(value)
 
 
 class Table:
@@ -80,6 +81,8 @@ class Table:
 
     def address(self, t, shape, writable, what):
         """The data address of ``t`` (or of a contiguous copy of the table's dtype)."""
+        if t._shape == shape and t.dtype is self.dtype and t._stride == _contiguous_strides(shape):
+            return t._storage.data_ptr() + t._offset * t.dtype.itemsize  # the common case, checked first
         if t._shape != shape:
             raise RuntimeError(f"{what} has shape {list(t._shape)} but its parameter has shape "
                                f"{list(shape)}")
@@ -112,21 +115,23 @@ def _launch(opt, group, items, dtype, run) -> bool:
     hp_values, flag_values = opt._fused_args(group)
     n = len(items)
     table = Table(n, dtype)
-    addrs, sizes = table.addrs, table.sizes
-    rows = []
-    bumped = []
-    for i, (p, state) in enumerate(items):
+    address = table.address
+    rows, columns, bumped = [], [], []
+    for p, state in items:
         rows.append(opt._prepare_fused(group, p, state))
         shape = p._shape
-        sizes[i] = p.numel()
-        addrs[:, i] = table.address(p, shape, True, "parameter")
-        addrs[1, i] = table.address(p.grad, shape, False, "gradient")
+        column = [0] * kernels.SLOTS  # param, grad, then the optimizer's state tensors
+        column[0] = address(p, shape, True, "parameter")
+        column[1] = address(p.grad, shape, False, "gradient")
         bumped.append(p)
         for k, key in enumerate(slots):
             t = state.get(key)
             if t is not None:
-                addrs[2 + k, i] = table.address(t, shape, True, f"state '{key}'")
+                column[2 + k] = address(t, shape, True, f"state '{key}'")
                 bumped.append(t)
+        columns.append(column)
+    table.addrs[...] = np.array(columns, np.int64).T  # one conversion, not one per entry
+    table.sizes[...] = [p.numel() for p, _ in items]
     hp = np.array(hp_values, np_dtype)
     pt = np.array(rows, np_dtype).reshape(n, -1)
     run(opt._kernel, table, hp, pt, flag_values, items[0][0].device)

@@ -282,16 +282,38 @@ def _block(work):
     return max(16, 1 << (max(longest, 1) - 1).bit_length())
 
 
+#: (device, address table bytes) -> (work list, [work, addrs] device pointers, aligned): the
+#: last tables uploaded. A training loop steps the same tensors every step and the caching
+#: allocator mostly hands the gradients the same blocks, so the table is usually on the device
+#: already and only the step's scalars travel.
+_TABLES = {}
+_MAX_TABLES = 64
+
+
+def _device_table(device, addrs, work):
+    """The work list and address table on the device, uploaded only when they changed."""
+    key = (device, addrs.tobytes())
+    entry = _TABLES.get(key)
+    if entry is None or entry[0] is not work:
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+        entry = _TABLES[key] = (work, _pack(device, [work, addrs], []), _aligned(addrs))
+    return entry[1], entry[2]
+
+
 def multi_tensor_step(name, addrs, work, hp, pt, flags, device):
     """Launch optimizer ``name``'s update over the address table ``addrs`` (one launch).
 
-    ``flags`` are the optimizer's switches (up to four), compiled in as constexprs."""
+    ``work`` must be the cached work list of the sizes (``_multi_tensor._cached_work_blocks``),
+    whose identity keys the device copy of the tables; ``flags`` are the optimizer's switches
+    (up to four), compiled in as constexprs."""
     if work.shape[0] == 0:
         return
-    work_p, addrs_p, hp_p, pt_p = _pack(device, [work, addrs], [hp, pt])
+    (work_p, addrs_p), aligned = _device_table(device, addrs, work)
+    hp_p, pt_p = _pack(device, [], [hp, pt])
     f = [bool(x) for x in flags] + [False] * (4 - len(flags))
     launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
-           UPDATES[name], *f, _aligned(addrs), _block(work), enable_fp_fusion=False)
+           UPDATES[name], *f, aligned, _block(work), enable_fp_fusion=False)
 
 
 def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
