@@ -68,9 +68,10 @@ def _params(lib, arrays, dtype):
     return out + [last]
 
 
-def train(lib, name, kwargs, dtype, impl=None, steps=STEPS):
-    """``steps`` steps over two param groups, lr scaled down after step 2; (opt, params)."""
-    params_np, grads_np = _data()
+def train(lib, name, kwargs, dtype, impl=None, steps=STEPS, data=None):
+    """``steps`` steps over two param groups, lr scaled down after step 2; (opt, params).
+    ``data``: (params, grads per step) arrays to start from instead of ``_data()``'s."""
+    params_np, grads_np = data or _data()
     params = _params(lib, params_np, dtype)
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] * 0.5}]
     opt = getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
@@ -143,6 +144,56 @@ def test_fused_equals_reference_and_torch(name, kwargs, dtype, monkeypatch):
         _assert_close(ours, ref, dtype, f"param {i}")
 
 
+#: a 16-bit dtype's machine epsilon (the spacing of its values near 1) and its smallest
+#: subnormal (the spacing of its values near 0: float16's normal range ends at 6e-5)
+EPS_16 = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
+TINY_16 = {"float16": 2.0 ** -24, "bfloat16": 2.0 ** -133}
+#: Triton's interpreter rounds float32 -> bfloat16 by truncation: up to an epsilon per stored
+#: value from torch's round-to-nearest, on each step (see BF16_TRUNCATED below)
+TRUNCATING = DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1"
+#: torch's fused kernels that compute 16-bit params as ours do (torch 2.13's CPU build: its fused
+#: SGD with momentum on 16+ elements drifts from the float32 run by ~0.1, and its fused Adam on
+#: a transposed float16 param by ~1%, where its single-tensor path and ours stay within 4e-4)
+TORCH_FUSED = {"Adam", "AdamW", "Adagrad"}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
+def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, monkeypatch):
+    """16-bit params and state take the fused launch too, computed in float32 and rounded once
+    per stored value (torch's fused opmath). Against torch's float32 run from the same rounded
+    start and gradients, each of the steps may add at most one rounding (half an epsilon) of
+    each stored value, and the state's roundings perturb the update by a few epsilons of its
+    size: within STEPS epsilons of the largest value. Where torch's fused kernel computes the
+    same way, it agrees within an epsilon (roundings of float32 intermediates may differ).
+    Values in float16's subnormal range (Adadelta's tiny accumulators) are rounded to a fixed
+    spacing (TINY_16) instead of a relative one."""
+    params_np, grads_np = _data()
+    rounded = [torch.tensor(a).to(getattr(torch, dtype)).double().numpy() for a in params_np]
+    rounded_grads = [[torch.tensor(g).to(getattr(torch, dtype)).double().numpy() for g in step]
+                     for step in grads_np]
+    counter = LaunchCounter(monkeypatch)
+    opt, params = train(tritensor, name, kwargs, dtype)
+    assert len(counter.calls) == 2 * STEPS  # one launch per param group per step
+    ref_opt, ref_params = train(torch, name, kwargs, "float32", data=(rounded, rounded_grads))
+    for i, (p, q) in enumerate(zip(params, ref_params)):
+        assert p.dtype is getattr(tritensor, dtype)
+        pairs = [(p, q, f"param {i}")] + [(opt.state[p][key], value, f"param {i} {key}")
+                                          for key, value in ref_opt.state[q].items() if key != "step"]
+        for ours, ref, what in pairs:
+            ours, ref = _np(ours.float()), _np(ref)
+            err, scale = np.abs(ours - ref).max(initial=0.0), np.abs(ref).max(initial=0.0)
+            assert err <= STEPS * (EPS_16[dtype] * scale + TINY_16[dtype]), \
+                f"{what}: error {err:.3g} for values up to {scale:.3g}"
+    if name in TORCH_FUSED:
+        _, fused = train(torch, name, {**kwargs, "fused": True}, dtype)
+        bound = EPS_16[dtype] * (STEPS if TRUNCATING and dtype == "bfloat16" else 1)
+        for i, (p, q) in enumerate(zip(params[:-1], fused[:-1])):  # not the transposed one (above)
+            ours, ref = _np(p.float()), _np(q.float())
+            err = np.abs(ours - ref).max(initial=0.0) / max(np.abs(ref).max(initial=0.0), 1e-30)
+            assert err <= bound, f"param {i} against torch's fused step: relative error {err:.3g}"
+
+
 @pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[4], CONFIGS[8], CONFIGS[11], CONFIGS[13]],
                          ids=[IDS[1], IDS[4], IDS[8], IDS[11], IDS[13]])
 def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
@@ -166,10 +217,10 @@ def test_lr_change_keeps_the_compiled_kernel(monkeypatch):
     train(tritensor, "Adam", {"lr": 0.01, "weight_decay": 0.1}, "float32")
     assert len(counter.calls) == 2 * STEPS
     if DEVICE == "cuda":
-        # the constexprs (the update function, four switches, ALIGNED, BLOCK) select the compiled
-        # kernel: the same on every step of a group (calls alternate between the two groups)
+        # the constexprs (the update function, four switches, DTYPE, ALIGNED, BLOCK) select the
+        # compiled kernel: the same on every step of a group (calls alternate between the groups)
         for group in (0, 1):
-            assert len({args[-7:] for args in counter.calls[group::2]}) == 1
+            assert len({args[-8:] for args in counter.calls[group::2]}) == 1
     else:
         kernel = counter.calls[0][0]
         before = len(kernel.signatures)
@@ -317,11 +368,14 @@ def test_kernels_compile_for_a_gpu_without_fma():
     import triton.language as tl
     from tritensor.kernels.triton import optim as kernels
     step = {"work": "*i64", "addrs": "*i64", "hp": "*fp32", "pt": "*fp32", "n_tensors": "i32", "kp": "i32"}
-    ptx = _compile_for_sm90(kernels.step_kernel, step, {
-        "UPDATE": kernels.adam_update, "F0": True, "F1": True, "F2": False, "F3": True, "ALIGNED": True,
-        "BLOCK": kernels.GPU_BLOCK})
+    constexprs = {"UPDATE": kernels.adam_update, "F0": True, "F1": True, "F2": False, "F3": True,
+                  "DTYPE": tl.float32, "ALIGNED": True, "BLOCK": kernels.GPU_BLOCK}
+    ptx = _compile_for_sm90(kernels.step_kernel, step, constexprs)
     assert "fma." not in ptx and "div.rn.f32" in ptx and "sqrt.rn.f32" in ptx
     assert "ld.global.v4" in ptx and "st.global.v4" in ptx
+    # bfloat16 tensors: float32 arithmetic, each value rounded once (to nearest even) when stored
+    ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "DTYPE": tl.bfloat16})
+    assert "fma." not in ptx and "div.rn.f32" in ptx and "cvt.rn.bf16" in ptx
     ptx = _compile_for_sm90(kernels.unscale_kernel, {"work": "*i64", "addrs": "*i64", "inv_scale": "fp32",
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})

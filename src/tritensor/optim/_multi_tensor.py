@@ -8,8 +8,10 @@ the CPU (``tritensor.kernels.numba.optim``, the backend's thread pool shares the
 out), Triton on 'cuda' (``tritensor.kernels.triton.optim``, one program per block). The
 table is built the same way for both (``_launch``); only the ``run`` step differs. A
 tensor that is not contiguous (or a grad of another dtype) goes in as a contiguous copy
-that is written back afterwards, so the kernels only ever see flat memory. Dtypes
-without a kernel (16-bit floats) take the optimizer's reference tensor-op path instead.
+that is written back afterwards, so the kernels only ever see flat memory. 16-bit params
+are updated in float32 and rounded once per value (torch's fused kernels' opmath): the
+Triton kernels convert as they load and store; on the CPU, whose Numba kernels take
+float32/float64 only, the group's tensors go in as float32 copies rounded back afterwards.
 
 ``state['step']`` is a CPU tensor (as in torch without ``capturable``), so the per-tensor
 bias corrections are computed on the host without waiting for the GPU; a 'cuda' step
@@ -27,8 +29,16 @@ from ..tensor import _contiguous_strides
 #: elements per work block: big tensors are shared between threads block by block
 BLOCK = 1 << 16
 
+#: the dtypes the CPU's Numba kernels read and write
 KERNEL_DTYPES = {_dt.float32: np.dtype(np.float32), _dt.float64: np.dtype(np.float64)}
 LIKE = {d: np.empty(0, d) for d in KERNEL_DTYPES.values()}
+#: param dtype -> the dtype an update computes in (that of hp and pt): 16-bit params are
+#: updated in float32 and each value rounded once when stored, as torch's fused kernels do
+COMPUTE_DTYPES = {_dt.float32: _dt.float32, _dt.float64: _dt.float64, _dt.float16: _dt.float32,
+                  _dt.bfloat16: _dt.float32}
+#: devices whose kernels read and write 16-bit tensors themselves; on the others (the CPU)
+#: a 16-bit group's tensors go in as float32 copies, rounded back after the launch
+CONVERTING_DEVICES = {"cuda"}
 
 
 def use_fused(group) -> bool:
@@ -72,10 +82,11 @@ def advance_step(state) -> float:
 class Table:
     """The address table of one launch, plus the copies to write back afterwards."""
 
-    def __init__(self, n, dtype, rows=kernels.SLOTS):
+    def __init__(self, n, dtype, rows=kernels.SLOTS, param_dtype=None):
         self.addrs = np.empty((rows, n), np.int64)
         self.sizes = np.empty(n, np.int64)
-        self.dtype = dtype
+        self.dtype = dtype  # of the memory the kernel sees
+        self.param_dtype = param_dtype or dtype  # of the tensors it updates (staged if not dtype)
         self.staged = []   # (destination tensor, contiguous copy)
         self.keep = []     # read-only copies that must outlive the launch
 
@@ -87,10 +98,12 @@ class Table:
             raise RuntimeError(f"{what} has shape {list(t._shape)} but its parameter has shape "
                                f"{list(shape)}")
         if t.dtype is not self.dtype:
-            if writable:
-                raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has another dtype")
-            t = t.to(self.dtype)
-            self.keep.append(t)
+            if writable and t.dtype is not self.param_dtype:
+                raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has dtype {self.param_dtype}")
+            converted = t.to(self.dtype)
+            converted = converted if converted.is_contiguous() else converted.contiguous()
+            (self.staged.append((t, converted)) if writable else self.keep.append(converted))
+            return converted.data_ptr()
         if not t.is_contiguous():
             copy = t.contiguous()
             (self.staged.append((t, copy)) if writable else self.keep.append(copy))
@@ -108,13 +121,15 @@ def _launch(opt, group, items, dtype, run) -> bool:
 
     Builds the address table and the scalars, then ``run(name, table, hp, pt, flags,
     device)`` launches the device's kernel."""
-    np_dtype = KERNEL_DTYPES.get(dtype)
-    if np_dtype is None:
+    compute = COMPUTE_DTYPES.get(dtype)
+    if compute is None:
         return False
+    np_dtype = compute.compute_np
     slots = opt._state_slots(group)
     hp_values, flag_values = opt._fused_args(group)
     n = len(items)
-    table = Table(n, dtype)
+    converting = items[0][0].device.type in CONVERTING_DEVICES
+    table = Table(n, dtype if converting else compute, param_dtype=dtype)
     address = table.address
     rows, columns, bumped = [], [], []
     for p, state in items:
@@ -149,7 +164,7 @@ def _run_cpu(name, table, hp, pt, flags, device):
 def _run_cuda(name, table, hp, pt, flags, device):
     from ..kernels.triton import optim as triton_kernels  # triton is imported only when used
     work = _cached_work_blocks(table.sizes, triton_kernels.chunk())
-    triton_kernels.multi_tensor_step(name, table.addrs, work, hp, pt, flags, device)
+    triton_kernels.multi_tensor_step(name, table.addrs, work, hp, pt, flags, device, table.dtype)
 
 
 _WORK = {}

@@ -64,6 +64,18 @@ def _coupled_grad(g, p, MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, weight_dec
     return g
 
 
+@triton.jit
+def _ld(ptr, offs, mask, hp):
+    """A slice of a slot, in the compute dtype (hp's: float32 for 16-bit params)."""
+    return tl.load(ptr + offs, mask=mask).to(hp.dtype.element_ty)
+
+
+@triton.jit
+def _st(ptr, offs, value, mask):
+    """Store a slice of a slot, rounded once to the slot's dtype."""
+    tl.store(ptr + offs, cast_to(value, ptr.dtype.element_ty), mask=mask)
+
+
 # ---------------------------------------------------------------- update rules
 # Arguments: the five slot pointers, offsets and mask of one slice, the hp table, this
 # tensor's row of pt, and four constexpr switches. hp / pt / flag layouts are defined next
@@ -73,46 +85,46 @@ def sgd_update(p_ptr, g_ptr, buf_ptr, s1, s2, offs, mask, hp, pt,
                MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, MOMENTUM: tl.constexpr,
                NESTEROV: tl.constexpr):
     lr_neg = tl.load(hp)
-    p = tl.load(p_ptr + offs, mask=mask)
-    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
     if MOMENTUM:
         momentum = tl.load(hp + 2)
         if tl.load(pt) != 0:  # first step: the buffer starts as the gradient (and is not read)
             b = g
         else:
-            b = tl.load(buf_ptr + offs, mask=mask) * momentum
+            b = _ld(buf_ptr, offs, mask, hp) * momentum
             b = b + tl.load(hp + 3) * g
-        tl.store(buf_ptr + offs, b, mask=mask)
+        _st(buf_ptr, offs, b, mask)
         if NESTEROV:
             g = g + momentum * b
         else:
             g = b
-    tl.store(p_ptr + offs, p + lr_neg * g, mask=mask)
+    _st(p_ptr, offs, p + lr_neg * g, mask)
 
 
 @triton.jit
 def adam_update(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, mask, hp, pt,
                 MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr,
                 AMSGRAD: tl.constexpr):
-    g = tl.load(g_ptr + offs, mask=mask)
+    g = _ld(g_ptr, offs, mask, hp)
     if MAXIMIZE:
         g = -g
-    p = tl.load(p_ptr + offs, mask=mask)
+    p = _ld(p_ptr, offs, mask, hp)
     if HAS_WD:
         if DECOUPLED:
             p = p * tl.load(hp + 1)
         else:
             g = g + tl.load(hp) * p
-    m = lerp(tl.load(m_ptr + offs, mask=mask), g, tl.load(hp + 2))
-    tl.store(m_ptr + offs, m, mask=mask)
-    v = tl.load(v_ptr + offs, mask=mask) * tl.load(hp + 3)
+    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
+    _st(m_ptr, offs, m, mask)
+    v = _ld(v_ptr, offs, mask, hp) * tl.load(hp + 3)
     v = addcmul(v, g, g, tl.load(hp + 4))
-    tl.store(v_ptr + offs, v, mask=mask)
+    _st(v_ptr, offs, v, mask)
     if AMSGRAD:
-        v = maximum(tl.load(vmax_ptr + offs, mask=mask), v)
-        tl.store(vmax_ptr + offs, v, mask=mask)
+        v = maximum(_ld(vmax_ptr, offs, mask, hp), v)
+        _st(vmax_ptr, offs, v, mask)
     denom = _div(_sqrt(v), tl.load(pt + 1)) + tl.load(hp + 5)
-    tl.store(p_ptr + offs, addcdiv(p, m, denom, tl.load(pt)), mask=mask)
+    _st(p_ptr, offs, addcdiv(p, m, denom, tl.load(pt)), mask)
 
 
 @triton.jit
@@ -120,53 +132,53 @@ def rmsprop_update(p_ptr, g_ptr, sq_ptr, buf_ptr, ga_ptr, offs, mask, hp, pt,
                    MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, CENTERED: tl.constexpr,
                    MOMENTUM: tl.constexpr):
     lr_neg, one_minus_alpha, eps = tl.load(hp), tl.load(hp + 3), tl.load(hp + 4)
-    p = tl.load(p_ptr + offs, mask=mask)
-    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
-    sq = tl.load(sq_ptr + offs, mask=mask) * tl.load(hp + 2)
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    sq = _ld(sq_ptr, offs, mask, hp) * tl.load(hp + 2)
     sq = addcmul(sq, g, g, one_minus_alpha)
-    tl.store(sq_ptr + offs, sq, mask=mask)
+    _st(sq_ptr, offs, sq, mask)
     if CENTERED:
-        ga = lerp(tl.load(ga_ptr + offs, mask=mask), g, one_minus_alpha)
-        tl.store(ga_ptr + offs, ga, mask=mask)
+        ga = lerp(_ld(ga_ptr, offs, mask, hp), g, one_minus_alpha)
+        _st(ga_ptr, offs, ga, mask)
         avg = _sqrt(addcmul(sq, ga, ga, -1.0))
     else:
         avg = _sqrt(sq)
     avg = avg + eps
     if MOMENTUM:
-        b = tl.load(buf_ptr + offs, mask=mask) * tl.load(hp + 5)
+        b = _ld(buf_ptr, offs, mask, hp) * tl.load(hp + 5)
         b = b + _div(g, avg)
-        tl.store(buf_ptr + offs, b, mask=mask)
+        _st(buf_ptr, offs, b, mask)
         p = p + lr_neg * b
     else:
         p = addcdiv(p, g, avg, lr_neg)
-    tl.store(p_ptr + offs, p, mask=mask)
+    _st(p_ptr, offs, p, mask)
 
 
 @triton.jit
 def adagrad_update(p_ptr, g_ptr, sum_ptr, s1, s2, offs, mask, hp, pt,
                    MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
-    p = tl.load(p_ptr + offs, mask=mask)
-    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp))
-    s = addcmul(tl.load(sum_ptr + offs, mask=mask), g, g, 1.0)
-    tl.store(sum_ptr + offs, s, mask=mask)
-    tl.store(p_ptr + offs, addcdiv(p, g, _sqrt(s) + tl.load(hp + 1), tl.load(pt)), mask=mask)
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp))
+    s = addcmul(_ld(sum_ptr, offs, mask, hp), g, g, 1.0)
+    _st(sum_ptr, offs, s, mask)
+    _st(p_ptr, offs, addcdiv(p, g, _sqrt(s) + tl.load(hp + 1), tl.load(pt)), mask)
 
 
 @triton.jit
 def adadelta_update(p_ptr, g_ptr, sq_ptr, acc_ptr, s2, offs, mask, hp, pt,
                     MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
     rho, one_minus_rho, eps = tl.load(hp + 2), tl.load(hp + 3), tl.load(hp + 4)
-    p = tl.load(p_ptr + offs, mask=mask)
-    g = _coupled_grad(tl.load(g_ptr + offs, mask=mask), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
-    sq = tl.load(sq_ptr + offs, mask=mask) * rho
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
+    sq = _ld(sq_ptr, offs, mask, hp) * rho
     sq = addcmul(sq, g, g, one_minus_rho)
-    tl.store(sq_ptr + offs, sq, mask=mask)
-    acc = tl.load(acc_ptr + offs, mask=mask)
+    _st(sq_ptr, offs, sq, mask)
+    acc = _ld(acc_ptr, offs, mask, hp)
     delta = _div(_sqrt(acc + eps), _sqrt(sq + eps))
     delta = delta * g
     acc = acc * rho
-    tl.store(acc_ptr + offs, addcmul(acc, delta, delta, one_minus_rho), mask=mask)
-    tl.store(p_ptr + offs, p + tl.load(hp) * delta, mask=mask)
+    _st(acc_ptr, offs, addcmul(acc, delta, delta, one_minus_rho), mask)
+    _st(p_ptr, offs, p + tl.load(hp) * delta, mask)
 
 
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
@@ -194,9 +206,10 @@ def _slot(addrs, row, n_tensors, i, DTYPE: tl.constexpr, ALIGNED: tl.constexpr):
 @triton.jit
 def step_kernel(work, addrs, hp, pt, n_tensors, kp, UPDATE: tl.constexpr,
                 F0: tl.constexpr, F1: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr,
-                ALIGNED: tl.constexpr, BLOCK: tl.constexpr):
+                DTYPE: tl.constexpr, ALIGNED: tl.constexpr, BLOCK: tl.constexpr):
+    """``DTYPE``: the tensors' dtype; the update computes in hp's (the same, or float32 for
+    16-bit tensors, each value rounded once when stored, as torch's fused kernels do)."""
     i, lo, hi = _work_item(work)
-    DTYPE: tl.constexpr = hp.dtype.element_ty
     p = _slot(addrs, 0, n_tensors, i, DTYPE, ALIGNED)
     g = _slot(addrs, 1, n_tensors, i, DTYPE, ALIGNED)
     s0 = _slot(addrs, 2, n_tensors, i, DTYPE, ALIGNED)
@@ -301,19 +314,20 @@ def _device_table(device, addrs, work):
     return entry[1], entry[2]
 
 
-def multi_tensor_step(name, addrs, work, hp, pt, flags, device):
+def multi_tensor_step(name, addrs, work, hp, pt, flags, device, dtype):
     """Launch optimizer ``name``'s update over the address table ``addrs`` (one launch).
 
     ``work`` must be the cached work list of the sizes (``_multi_tensor._cached_work_blocks``),
     whose identity keys the device copy of the tables; ``flags`` are the optimizer's switches
-    (up to four), compiled in as constexprs."""
+    (up to four), compiled in as constexprs; ``dtype`` is the tensors' (hp and pt hold the
+    compute dtype's values)."""
     if work.shape[0] == 0:
         return
     (work_p, addrs_p), aligned = _device_table(device, addrs, work)
     hp_p, pt_p = _pack(device, [], [hp, pt])
     f = [bool(x) for x in flags] + [False] * (4 - len(flags))
     launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
-           UPDATES[name], *f, aligned, _block(work), enable_fp_fusion=False)
+           UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work), enable_fp_fusion=False)
 
 
 def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
