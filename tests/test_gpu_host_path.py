@@ -27,7 +27,7 @@ def gpu(monkeypatch):
 
 def _general_launch(name, out, operands):
     """(specialisation key, the launch) of the general elementwise path for this call."""
-    compute = operands[0].dtype.compute_np
+    compute = next(x for x in (*operands, out) if isinstance(x, tritensor.Tensor)).dtype.compute_np
     grid, args = cuda_backend._elementwise_launch(name, out, operands, compute)
     key, raw = launch_mod._prepare(ew.elementwise_kernel, args, {})
     function = launch_mod._compiled[key][2]
@@ -52,6 +52,21 @@ def test_lane_launches_what_the_general_path_launches(gpu, dtype, n):
             _, expected = _general_launch(name, out, operands)
             assert launches == [expected], (name, attempt)
             del out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "int64", "bool"])
+def test_fill_takes_the_lane_for_contiguous_tensors(gpu, dtype):
+    """``fill_`` (``ones_like(loss)`` in every backward) of a contiguous tensor launches what
+    the general path would; a strided one takes the general path."""
+    dtype = getattr(tritensor, dtype)
+    value = True if dtype is tritensor.bool else 1
+    for t in (tritensor.empty(1, dtype=dtype, device="cuda"), tritensor.empty(33, dtype=dtype, device="cuda"),
+              tritensor.empty(6, 6, dtype=dtype, device="cuda").t()):
+        for _ in range(2):
+            launches.clear()
+            t.fill_(value)
+            _, expected = _general_launch("identity", t, (value,))
+            assert launches == [expected]
 
 
 def test_lane_keys_follow_alignment_and_size(gpu):

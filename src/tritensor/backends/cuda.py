@@ -118,7 +118,18 @@ def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
     elementwise("identity", dst, (src,), src.dtype.compute_np)
 
 
+_fill_lanes = {}  # dtype -> _direct_elementwise("identity") of a scalar into that dtype
+
+
 def fill_(t: Tensor, value) -> None:
+    """``t[...] = value``; a contiguous ``t`` (every ``ones_like(loss)`` of a backward) takes
+    the direct lane."""
+    if t._stride == _contiguous_strides(t._shape):
+        direct = _fill_lanes.get(t.dtype)
+        if direct is None:
+            direct = _fill_lanes[t.dtype] = _direct_elementwise("identity", 1, t.dtype, t.dtype)
+        if direct(t, (value,), t.numel()):
+            return
     elementwise("identity", t, (value,), t.dtype.compute_np)
 
 
