@@ -99,7 +99,8 @@ class Table:
                                f"{list(shape)}")
         if t.dtype is not self.dtype:
             if writable and t.dtype is not self.param_dtype:
-                raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has dtype {self.param_dtype}")
+                raise RuntimeError(f"{what} has dtype {t.dtype} but its parameter has dtype "
+                                   f"{self.param_dtype}")
             converted = t.to(self.dtype)
             converted = converted if converted.is_contiguous() else converted.contiguous()
             (self.staged.append((t, converted)) if writable else self.keep.append(converted))

@@ -204,21 +204,19 @@ def _tiles(n, c):
 
 
 def _layout(x, target, weight):
-    """The kernels' leading pointers (x, target, weight) and sizes (N, C, x's strides,
-    target's stride)."""
+    """The kernels' leading pointers (x, target, weight), sizes (N, C, x's strides, target's
+    stride) and tiles (BLOCK_N, BLOCK_C)."""
     pointer = (_be or _backend()).pointer
     n, c = x._shape
     pointers = (pointer(x), pointer(target), pointer(weight if weight is not None else x))
-    return pointers, (n, c, *x._stride, target._stride[0] if n else 1)
+    return pointers, (n, c, *x._stride, target._stride[0] if n else 1), _tiles(n, c)
 
 
 @replayable
 def _forward_into(loss, total, lse, x, target, weight, errors, ignore_index, eps, reduction):
     be = _be or _backend()
-    pointers, sizes = _layout(x, target, weight)
-    n, c = x._shape
-    bn, bc = _tiles(n, c)
-    programs = max(1, cdiv(n, bn))  # one program even for an empty batch: it writes the zeros
+    pointers, sizes, (bn, bc) = _layout(x, target, weight)
+    programs = max(1, cdiv(x._shape[0], bn))  # one program even for an empty batch: it writes the zeros
     code = _REDUCTIONS[reduction]
     one_program = programs == 1 or code == 0
     sums = None if one_program else KernelPointer(allocate(16 * programs, x._storage.device), 0, "float64")
@@ -233,12 +231,9 @@ def _forward_into(loss, total, lse, x, target, weight, errors, ignore_index, eps
 
 @replayable
 def _backward_into(out, x, target, weight, lse, g, total, ignore_index, eps, total_weight):
-    be = _be or _backend()
-    pointers, sizes = _layout(x, target, weight)
-    n, c = x._shape
-    bn, bc = _tiles(n, c)
-    pointer = be.pointer
-    launch(backward_kernel, (cdiv(n, bn),), pointer(out), *pointers, pointer(lse), pointer(g),
+    pointers, sizes, (bn, bc) = _layout(x, target, weight)
+    pointer = (_be or _backend()).pointer
+    launch(backward_kernel, (cdiv(x._shape[0], bn),), pointer(out), *pointers, pointer(lse), pointer(g),
            pointer(total if total is not None else g), *sizes, g._stride[0] if g.dim() else 0, ignore_index,
            _bits(eps), _bits(total_weight), weight is not None, eps != 0, total is not None, _TL[lse.dtype],
            bn, bc)
