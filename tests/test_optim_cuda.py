@@ -380,3 +380,32 @@ def test_kernels_compile_for_a_gpu_without_fma():
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})
     assert "ld.global.v4" not in ptx  # unaligned tables: no vector access
+
+
+@pytest.mark.parametrize("name,kwargs,bad", [
+    ("Adam", {"lr": 0.01, "amsgrad": True}, "exp_avg"),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, "momentum_buffer"),
+])
+def test_a_refused_step_changes_nothing(name, kwargs, bad):
+    """A state tensor of another dtype than its param is refused, naming both, before any
+    step count moves or state is created: fixed, training goes on as if it never happened."""
+    def run(break_it):
+        p, q = (tritensor.tensor([1.0, -2.0, 3.0], device=DEVICE, requires_grad=True) for _ in range(2))
+        opt = getattr(tritensor.optim, name)([p, q], **kwargs)
+        for k in range(3):
+            p.grad = tritensor.tensor([0.5, 0.25, -1.0], device=DEVICE) * (k + 1)
+            q.grad = p.grad * 2
+            if k == 1 and break_it:
+                good = opt.state[q][bad]
+                opt.state[q][bad] = good.double()
+                before = [_np(t).copy() for t in (p, q, *opt.state[p].values(), good)]
+                with pytest.raises(RuntimeError, match=f"state '{bad}' has dtype torch.float64 but its "
+                                                       "parameter has dtype torch.float32"):
+                    opt.step()
+                after = [_np(t) for t in (p, q, *opt.state[p].values(), good)]
+                assert all(np.array_equal(x, y) for x, y in zip(before, after))
+                opt.state[q][bad] = good
+            opt.step()
+        return [_np(t) for t in (p, q, *opt.state[p].values(), *opt.state[q].values())]
+    for x, y in zip(run(True), run(False)):
+        np.testing.assert_array_equal(x, y)

@@ -132,20 +132,27 @@ def _launch(opt, group, items, dtype, run) -> bool:
     converting = items[0][0].device.type in CONVERTING_DEVICES
     table = Table(n, dtype if converting else compute, param_dtype=dtype)
     address = table.address
-    rows, columns, bumped = [], [], []
-    for p, state in items:
-        rows.append(opt._prepare_fused(group, p, state))
+    columns = []
+    for p, state in items:  # every check first (address raises), so a failed call changes nothing
         shape = p._shape
         column = [0] * kernels.SLOTS  # param, grad, then the optimizer's state tensors
         column[0] = address(p, shape, True, "parameter")
         column[1] = address(p.grad, shape, False, "gradient")
-        bumped.append(p)
         for k, key in enumerate(slots):
             t = state.get(key)
             if t is not None:
                 column[2 + k] = address(t, shape, True, f"state '{key}'")
-                bumped.append(t)
         columns.append(column)
+    rows, bumped = [], []
+    for (p, state), column in zip(items, columns):
+        rows.append(opt._prepare_fused(group, p, state))  # advances the step, creates missing state
+        bumped.append(p)
+        for k, key in enumerate(slots):
+            t = state.get(key)
+            if t is not None:
+                if not column[2 + k]:
+                    column[2 + k] = address(t, p._shape, True, f"state '{key}'")
+                bumped.append(t)
     table.addrs[...] = np.array(columns, np.int64).T  # one conversion, not one per entry
     table.sizes[...] = [p.numel() for p, _ in items]
     hp = np.array(hp_values, np_dtype)
