@@ -7,8 +7,9 @@ Sections, each with its own time budget inside a total budget (default 285 s), w
 markdown report after every section so a cut-off run still leaves its partial results:
 
 1. environment: GPU, versions;
-2. op tests: selected test files run with pytest on device 'cuda' against torch on 'cuda'
-   (``TRITENSOR_TEST_DEVICE=cuda TRITENSOR_ORACLE_DEVICE=cuda``), one subprocess per file;
+2. op tests: the harness's test files run with pytest on device 'cuda' against torch on
+   'cuda' (``TRITENSOR_TEST_DEVICE=cuda TRITENSOR_ORACLE_DEVICE=cuda``), one subprocess per
+   file or shard of a big file;
 3. a tensor of more than 2^31 elements (uint8 add and sum; a few values checked);
 4. the benchmark table: tritensor vs torch in the same run, both timed with CUDA events
    (``tritensor.cuda.Event`` / ``torch.cuda.Event``), medians of several repetitions, with
@@ -37,15 +38,23 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: test files for section 2, most important first (each stops at its first failure: -x; all
-#: run at once, so on a 16-core machine their Triton compilations overlap). Not test_cuda_backend:
-#: it is the emulated device's own (skipped on a GPU). The first H200 run (2026-11-27) needed
-#: over 100 s for reductions, elementwise and optim, mostly compiling.
-TEST_FILES = ["tests/test_matmul_precision.py", "tests/test_linalg.py", "tests/test_reduction.py",
-              "tests/test_elementwise.py", "tests/test_optim_cuda.py", "tests/test_fused_cuda.py",
-              "tests/test_joining.py", "tests/test_losses.py", "tests/test_optim.py"]
-SMOKE_TESTS = ["tests/test_matmul_precision.py::test_defaults_match_torch "
-               "tests/test_matmul_precision.py::test_shape_classes_and_split_k_choice"]
+#: (test file, shards) for section 2: every file of the emulated CI run that a GPU runs (not
+#: test_cuda_backend, the emulated device's own, nor test_gpu_host_path, the driverless GPU's),
+#: most important first. Each stops at its first failure (-x). The first H200 run (2026-11-27)
+#: needed over 100 s for reductions, elementwise and optim, mostly compiling, so the big files
+#: run in shards (TRITENSOR_TEST_SHARD, tests/conftest.py): one process each, ``--jobs`` at once,
+#: their Triton compilations spread over the machine's 16 cores.
+TEST_FILES = [("tests/test_matmul_precision.py", 1), ("tests/test_linalg.py", 1),
+              ("tests/test_reduction.py", 4), ("tests/test_elementwise.py", 4),
+              ("tests/test_optim_cuda.py", 1), ("tests/test_fused_cuda.py", 1), ("tests/test_joining.py", 1),
+              ("tests/test_losses.py", 1),
+              ("tests/test_optim.py", 3), ("tests/test_indexing.py", 2), ("tests/test_creation.py", 2),
+              ("tests/test_nn.py", 1), ("tests/test_autograd.py", 1), ("tests/test_autocast.py", 1),
+              ("tests/test_random_cuda.py", 1), ("tests/test_views.py", 1), ("tests/test_interop.py", 1),
+              ("tests/test_promotion.py", 1), ("tests/test_data.py", 1), ("tests/test_serialization.py", 1),
+              ("tests/test_grad_scaler.py", 1), ("tests/test_pinned.py", 1)]
+SMOKE_TESTS = [("tests/test_matmul_precision.py::test_defaults_match_torch "
+                "tests/test_matmul_precision.py::test_shape_classes_and_split_k_choice", 1)]
 
 
 class SectionTimeout(Exception):
@@ -112,9 +121,9 @@ def environment(report, smoke):
 
 
 # ------------------------------------------------------------------ 2. op tests
-def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=8, logs=None):
-    """Each target in its own pytest process, ``jobs`` at a time (Triton compiles on the CPU,
-    so files compile in parallel); whatever has not finished by the section's end is
+def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=14, logs=None):
+    """Each target (or shard of one) in its own pytest process, ``jobs`` at a time (Triton
+    compiles on the CPU, so files compile in parallel); whatever has not finished by the section's end is
     stopped and reported with the progress it made."""
     env = dict(os.environ, TRITENSOR_TEST_DEVICE="cuda", PYTHONPATH=os.path.join(ROOT, "src"))
     if not smoke:
@@ -122,7 +131,10 @@ def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=8, logs=None):
     report.add("## Op tests on 'cuda' (oracle: torch on " + ("cpu" if smoke else "cuda") + ")", "",
                "| tests | result | seconds |", "|---|---|---|")
     section_end = time.monotonic() + min(seconds, budget.left())
-    pending, running = [(target, env) for target in (SMOKE_TESTS if smoke else TEST_FILES)], []
+    pending, running = [], []
+    for target, shards in SMOKE_TESTS if smoke else TEST_FILES:
+        pending += [(target, dict(env, TRITENSOR_TEST_SHARD=f"{k}/{shards}") if shards > 1 else env)
+                    for k in range(shards)]
     while pending or running:
         while pending and len(running) < jobs:
             running.append(_start_pytest(*pending.pop(0), maxfail))
@@ -150,7 +162,9 @@ def _start_pytest(target, env, maxfail):
     cmd = [sys.executable, "-m", "pytest", f"--maxfail={maxfail}", "-q", "-p", "no:randomly", "-p",
            "no:cacheprovider", *target.split()]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    label = target + (" (replays off)" if env.get("TRITENSOR_REPLAY") == "0" else "")
+    shard = env.get("TRITENSOR_TEST_SHARD")
+    label = target + (f" [shard {shard}]" if shard else "") + \
+        (" (replays off)" if env.get("TRITENSOR_REPLAY") == "0" else "")
     return {"target": target, "label": label, "env": env, "proc": proc, "log": log, "start": time.monotonic()}
 
 
@@ -494,7 +508,7 @@ def main(argv=None):
     parser.add_argument("--per-case", type=float, default=40,
                         help="seconds at most per benchmark and library")
     parser.add_argument("--maxfail", type=int, default=1, help="failures before a test file stops (1: -x)")
-    parser.add_argument("--jobs", type=int, default=8, help="test files run at once")
+    parser.add_argument("--jobs", type=int, default=14, help="test processes run at once")
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes on the emulated device (no GPU)")
     args = parser.parse_args(argv)

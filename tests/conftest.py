@@ -15,7 +15,14 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_collection_modifyitems(config, items):
-    """``@pytest.mark.cpu_only`` tests run only when the test device is the CPU."""
+    """``@pytest.mark.cpu_only`` tests run only when the test device is the CPU.
+    ``TRITENSOR_TEST_SHARD=k/n`` keeps every n-th test from the k-th (k = 0 .. n-1), so that
+    bench/gpu_check.py can run one big file in n processes at once."""
+    shard = os.environ.get("TRITENSOR_TEST_SHARD")
+    if shard:
+        k, n = (int(x) for x in shard.split("/"))
+        config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if i % n != k])
+        items[:] = [item for i, item in enumerate(items) if i % n == k]
     from harness import DEVICE
     if DEVICE == "cpu":
         return
@@ -28,7 +35,6 @@ def pytest_collection_modifyitems(config, items):
 import zlib  # noqa: E402
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
