@@ -26,3 +26,19 @@ def test_gpu_check_smoke(tmp_path):
     assert any(line.startswith("| MLP") and line.endswith("x |") for line in rows)
     assert not any("**" in line for line in rows), text  # no case raised
     assert "skipped" not in text, text
+
+
+def test_shards_split_a_file_without_overlap():
+    """TRITENSOR_TEST_SHARD=k/n (tests/conftest.py), which gpu_check uses for big files: the
+    shards of a file run every test exactly once."""
+    def collected(shard=None):
+        env = {k: v for k, v in os.environ.items() if k != "TRITENSOR_TEST_SHARD"}
+        if shard:
+            env["TRITENSOR_TEST_SHARD"] = shard
+        proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_promotion.py"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        return [line for line in proc.stdout.splitlines() if "::" in line]
+    every = collected()
+    shards = [collected(f"{k}/3") for k in range(3)]
+    assert len(every) > 3 and all(shards)
+    assert sorted(sum(shards, [])) == sorted(every)
