@@ -14,12 +14,12 @@ def __getattr__(name):
     ``backends.cuda.matmul`` flags; without triton, just those flags."""
     if name == "cuda":
         import importlib
-        try:
+        import importlib.util
+        if importlib.util.find_spec("triton") is not None:  # an ImportError in the backend is a bug: raise it
             return importlib.import_module(__name__ + ".cuda")
-        except ImportError:
-            import types
-            from . import precision
-            return types.SimpleNamespace(matmul=precision.matmul)
+        import types
+        from . import precision
+        return types.SimpleNamespace(matmul=precision.matmul)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -23,7 +23,7 @@ from ... import dtypes as dt
 from ...backends.cuda_memory import KernelPointer, allocate
 from .elementwise import cast_to
 from .launch import launch
-from .optim import _TL_DTYPES, _block, _pack, chunk
+from .optim import _TL_DTYPES, _block, _device_tables, chunk
 
 #: ``KIND`` codes (as in the Numba kernels); ``tl.constexpr``s, the only globals a compiled kernel reads
 SUM_SQUARES, SUM_ABS, MAX_ABS, SUM_POW = (tl.constexpr(code) for code in range(4))
@@ -130,7 +130,7 @@ class GradNorm:
         device = tensors[0].device
         dtype = tensors[0].dtype
         acc = tl.float64 if dtype is dt.float64 else tl.float32
-        return work, _pack(device, [work, addrs], []), device, _TL_DTYPES[dtype], acc
+        return work, _device_tables(device, work, addrs)[0], device, _TL_DTYPES[dtype], acc
 
     def total_norm(self, tensors, norm_type):
         """The joint ``norm_type``-norm (p > 0) as a 0-d device tensor of the gradients' dtype."""

@@ -41,6 +41,7 @@ import triton
 import triton.language as tl
 
 from ... import dtypes as dt
+from ...backends import cuda_memory as _mem
 from ...backends.cuda_memory import KernelPointer, allocate, interpreting, upload
 from .elementwise import _div, _sqrt, addcdiv, addcmul, cast_to, lerp, maximum
 from .launch import launch
@@ -259,26 +260,45 @@ _TL_DTYPES = {dt.float16: tl.float16, dt.bfloat16: tl.bfloat16, dt.float32: tl.f
               dt.float64: tl.float64}
 
 
-def _pack(device, ints, floats):
-    """One device buffer holding the int64 arrays, then the float arrays; a pointer to each.
+#: (device, stream, work list and address table bytes, scalar shapes) -> (pointers into the
+#: device buffer holding them, whether every address is 16-byte aligned)
+_TABLES = {}
+_MAX_TABLES = 64
 
-    ``ints``/``floats`` are lists of numpy arrays; ``floats`` share one dtype (or are empty)."""
-    parts = [np.ascontiguousarray(a, np.int64).reshape(-1) for a in ints]
-    parts += [np.ascontiguousarray(a).reshape(-1) for a in floats]
-    raw = np.concatenate([a.view(np.uint8) for a in parts])
-    storage = allocate(raw.size, device)
-    upload(storage, 0, raw)  # on a GPU: one host-to-device copy per launch
-    pointers, offset = [], 0
-    for a in parts:
-        name = "int64" if a.dtype == np.int64 else _TL_NAME[a.dtype]
-        pointers.append(KernelPointer(storage, offset, name))
-        offset += a.nbytes
-    return pointers
+
+def _device_tables(device, work, addrs, scalars=()):
+    """Pointers to the work list, the address table and each of ``scalars`` (float arrays of
+    one dtype: hp, pt) in one device buffer, and whether every address is 16-byte aligned.
+
+    A training loop launches with the same tables step after step (the caching allocator
+    hands a step's tensors the same few blocks), so the buffer is kept per tables and stream
+    and only the scalars are uploaded into it again: one host-to-device copy per launch and
+    no allocation. The copy is ordered after the stream's previous launches, which read the
+    buffer."""
+    stream = (_mem._cuda or _mem._import_cuda())._stream_handle(device.index or 0)
+    key = (device, stream, work.tobytes(), addrs.tobytes(), *[a.shape for a in scalars],
+           scalars[0].dtype if scalars else None)
+    entry = _TABLES.get(key)
+    if entry is None:
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+        arrays = [work.reshape(-1), addrs.reshape(-1), *[a.reshape(-1) for a in scalars]]
+        storage = allocate(sum(a.nbytes for a in arrays), device)
+        upload(storage, 0, np.concatenate([a.view(np.uint8) for a in arrays]))
+        pointers, offset = [], 0
+        for a in arrays:
+            pointers.append(KernelPointer(storage, offset, "int64" if a.dtype == np.int64 else _TL_NAME[a.dtype]))
+            offset += a.nbytes
+        entry = _TABLES[key] = (pointers, _aligned(addrs))
+    elif scalars:
+        first = entry[0][2]
+        upload(first.storage, first.offset, np.concatenate([a.reshape(-1) for a in scalars]))
+    return entry
 
 
 def _aligned(addrs) -> bool:
     """Whether every address is 16-byte aligned (fresh allocations are; views may not be)."""
-    return bool((addrs % 16 == 0).all())
+    return not (addrs & 15).any()
 
 
 def chunk():
@@ -295,36 +315,14 @@ def _block(work):
     return max(16, 1 << (max(longest, 1) - 1).bit_length())
 
 
-#: (device, address table bytes) -> (work list, [work, addrs] device pointers, aligned): the
-#: last tables uploaded. A training loop steps the same tensors every step and the caching
-#: allocator mostly hands the gradients the same blocks, so the table is usually on the device
-#: already and only the step's scalars travel.
-_TABLES = {}
-_MAX_TABLES = 64
-
-
-def _device_table(device, addrs, work):
-    """The work list and address table on the device, uploaded only when they changed."""
-    key = (device, addrs.tobytes())
-    entry = _TABLES.get(key)
-    if entry is None or entry[0] is not work:
-        if len(_TABLES) >= _MAX_TABLES:
-            _TABLES.clear()
-        entry = _TABLES[key] = (work, _pack(device, [work, addrs], []), _aligned(addrs))
-    return entry[1], entry[2]
-
-
 def multi_tensor_step(name, addrs, work, hp, pt, flags, device, dtype):
     """Launch optimizer ``name``'s update over the address table ``addrs`` (one launch).
 
-    ``work`` must be the cached work list of the sizes (``_multi_tensor._cached_work_blocks``),
-    whose identity keys the device copy of the tables; ``flags`` are the optimizer's switches
-    (up to four), compiled in as constexprs; ``dtype`` is the tensors' (hp and pt hold the
-    compute dtype's values)."""
+    ``flags`` are the optimizer's switches (up to four), compiled in as constexprs; ``dtype``
+    is the tensors' (hp and pt hold the compute dtype's values)."""
     if work.shape[0] == 0:
         return
-    (work_p, addrs_p), aligned = _device_table(device, addrs, work)
-    hp_p, pt_p = _pack(device, [], [hp, pt])
+    (work_p, addrs_p, hp_p, pt_p), aligned = _device_tables(device, work, addrs, (hp, pt))
     f = [bool(x) for x in flags] + [False] * (4 - len(flags))
     launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
            UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work), enable_fp_fusion=False)
@@ -336,7 +334,7 @@ def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
     if work.shape[0] == 0:
         return
     device = found_inf.device
-    work_p, addrs_p = _pack(device, [work, addrs], [])
+    (work_p, addrs_p), aligned = _device_tables(device, work, addrs)
     flag = KernelPointer(found_inf._storage, found_inf._offset * 4, "float32")
     launch(unscale_kernel, (work.shape[0],), work_p, addrs_p, float(inv_scale), flag,
-           _TL_DTYPES[dtype], _aligned(addrs), _block(work), enable_fp_fusion=False)
+           _TL_DTYPES[dtype], aligned, _block(work), enable_fp_fusion=False)
