@@ -425,6 +425,20 @@ def test_cross_entropy_replays_and_never_waits_for_the_device(gpu, reduction, ro
     assert gpu.count("cuMemcpyDtoHAsync") == 0 and gpu.count("cuStreamSynchronize") == 0
 
 
+def test_loss_input_checks_do_not_wait_for_the_device(gpu):
+    """nll_loss's target check and binary_cross_entropy's input check launch a check kernel
+    that writes the error word: no device-to-host copy, no sync."""
+    x, t = _cuda(4, 3), tritensor.zeros(4, dtype=tritensor.int64, device="cuda")
+    for loss in (lambda: tritensor.nn.functional.nll_loss(x, t),
+                 lambda: tritensor.nn.functional.binary_cross_entropy(x, x)):
+        loss()  # the first call compiles (and captures)
+        launches.clear()
+        before = len(gpu.calls)
+        loss()
+        assert not {"cuMemcpyDtoHAsync", "cuStreamSynchronize"} & {name for name, _ in gpu.calls[before:]}
+        assert "report_kernel" in [name for name, *_ in launches]
+
+
 def test_kernel_errors_are_raised_at_the_next_wait_for_the_device(gpu):
     """What a kernel writes into the error word (mapped host memory, handed to the loss kernel
     as a pointer) is raised once, by whichever call next waits for the device."""

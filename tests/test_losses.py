@@ -134,6 +134,18 @@ def test_cross_entropy_errors():
                                               tritensor.tensor([0, 7], device=DEVICE)).item()
 
 
+@pytest.mark.parametrize("bad", [7, -3])
+def test_out_of_range_inputs_name_the_value(bad):
+    """nll_loss names the first bad target, binary_cross_entropy refuses inputs outside [0, 1];
+    on 'cuda' the kernel's finding is raised by the next call that waits for the device."""
+    logp = tritensor.randn(3, 4, device=DEVICE).log_softmax(1)
+    with pytest.raises(IndexError, match=f"^Target {bad} is out of bounds"):
+        tritensor.nn.functional.nll_loss(logp, tritensor.tensor([1, bad, 2], device=DEVICE)).item()
+    p = tritensor.tensor([0.5, bad / 5, 0.2], device=DEVICE)  # 1.4 or -0.6
+    with pytest.raises(RuntimeError, match="^all elements of input should be between 0 and 1"):
+        tritensor.nn.functional.binary_cross_entropy(p, tritensor.zeros(3, device=DEVICE)).item()
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss(reduction):
     t = labels(6, 4)

@@ -24,6 +24,7 @@ from ..kernels.triton.launch import cdiv, compile_kernel, kernel_cache, launch, 
 from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
 from ..tensor import Tensor, _contiguous_strides, new_tensor
 from . import cpu, cpu_indexing
+from . import cuda_errors
 from . import cuda_memory as _mem
 from .cuda_replay import replayable
 from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
@@ -920,3 +921,23 @@ def _register_fused():
 
 
 _register_fused()
+
+
+# ------------------------------------------------------------------ input checks
+def report_any(bad: Tensor, exc: type, message: str, values=None) -> None:
+    """Have ``exc(message.format(v))`` raised at the next call that waits for the device if any
+    element of the bool tensor ``bad`` is set, ``v`` being the flagged element of ``values``
+    (an int64 tensor of ``bad``'s shape): one launch and no host read (``cuda_errors``)."""
+    if bad.numel():
+        has_values = values is not None
+        _report(bad.contiguous(), values.contiguous() if has_values else bad, cuda_errors.word(bad.device),
+                cuda_errors.code_for(exc, message), has_values)
+
+
+@replayable
+def _report(bad: Tensor, values: Tensor, word: Tensor, code: int, has_values: bool) -> None:
+    from ..kernels.triton import checks
+    n = bad.numel()
+    block = _block(n, 1024)
+    launch(checks.report_kernel, (cdiv(n, block),), pointer(bad), pointer(values), n, pointer(word), code,
+           has_values, block)

@@ -21,9 +21,21 @@ from .. import dtypes as dt
 from ..tensor import Tensor
 from . import cuda_memory as _mem
 
-#: error codes a kernel stores in word[0]; word[1] holds the offending value
-TARGET_OUT_OF_BOUNDS = 1
-_MESSAGES = {TARGET_OUT_OF_BOUNDS: (IndexError, "Target {} is out of bounds.")}
+_MESSAGES = {}  # error code -> (exception type, message with ``{}`` for the offending value)
+
+
+def code_for(exc: type, message: str) -> int:
+    """The error code (>= 1) a kernel stores in word[0] to have ``exc(message.format(value))``
+    raised, ``value`` being what it stores in word[1]."""
+    for code, known in _MESSAGES.items():
+        if known == (exc, message):
+            return code
+    code = len(_MESSAGES) + 1
+    _MESSAGES[code] = (exc, message)
+    return code
+
+
+TARGET_OUT_OF_BOUNDS = code_for(IndexError, "Target {} is out of bounds.")
 
 _CU_MEMHOSTALLOC_PORTABLE, _CU_MEMHOSTALLOC_DEVICEMAP = 1, 2
 

@@ -16,6 +16,7 @@ from . import _fused
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
+from ..ops._common import raise_if_any
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -194,8 +195,8 @@ class _BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, reduction):
-        if not bool(((input >= 0) & (input <= 1)).all()):
-            raise RuntimeError("all elements of input should be between 0 and 1")
+        raise_if_any(~((input >= 0) & (input <= 1)), RuntimeError,
+                     "all elements of input should be between 0 and 1")  # on 'cuda': at the next wait
         log_x = input.log().clamp_min(-100)
         log_1mx = (1 - input).log().clamp_min(-100)
         loss = -(target * log_x + (1 - target) * log_1mx)
@@ -311,22 +312,17 @@ def _dt_name(d):
 def _target_mask(input, target, weight, ignore_index):
     """(N, C, ...) float mask: the target class's weight at each position, 0 elsewhere/ignored.
 
-    Out-of-range targets (other than ``ignore_index``) raise IndexError, like torch on CPU.
+    Out-of-range targets (other than ``ignore_index``) raise IndexError, like torch on the CPU
+    (on 'cuda' at the next call that waits for the device, like its device-side assert).
     """
     n_classes = input.shape[1]
     valid = target != ignore_index
     if target.numel():
-        bad = valid & ((target < 0) | (target >= n_classes))
-        if bool(bad.any()):
-            raise IndexError(_out_of_bounds_message(target, bad))
+        raise_if_any(valid & ((target < 0) | (target >= n_classes)), IndexError, "Target {} is out of bounds.",
+                     target)
     classes = _class_view(ops.arange(n_classes, device=input.device), input.dim())
     mask = ((target.unsqueeze(1) == classes) & valid.unsqueeze(1)).to(input.dtype)
     return mask if weight is None else mask * _class_view(weight.to(input.dtype), input.dim())
-
-
-def _out_of_bounds_message(target, bad):
-    flat_t, flat_bad = target.reshape(-1).tolist(), bad.reshape(-1).tolist()
-    return f"Target {next(t for t, b in zip(flat_t, flat_bad) if b)} is out of bounds."
 
 
 class _NllLoss(Function):

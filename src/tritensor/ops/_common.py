@@ -81,6 +81,19 @@ def backend(t: Tensor):
     return backend_for(t._storage.device)
 
 
+def raise_if_any(bad: Tensor, exc: type, message: str, values: Tensor = None) -> None:
+    """Raise ``exc(message.format(v))`` if any element of the bool tensor ``bad`` is set, ``v``
+    the first flagged element of ``values`` (same shape). A backend that checks on its device
+    (``report_any``: 'cuda') records it there instead, raised by the next call that waits for
+    the device, as torch's CUDA build reports a device-side assert: no host sync per call."""
+    report = getattr(backend(bad), "report_any", None)
+    if report is not None:
+        report(bad, exc, message, values)
+    elif bool(bad.any()):
+        first = bad.reshape(-1).tolist().index(True)
+        raise exc(message.format(values.reshape(-1)[first].item() if values is not None else None))
+
+
 def check_no_overlap_inplace(t: Tensor):
     pass
 

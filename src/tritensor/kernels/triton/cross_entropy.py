@@ -31,6 +31,7 @@ from ...backends import cuda_errors
 from ...backends.cuda_errors import TARGET_OUT_OF_BOUNDS as _TARGET_OUT_OF_BOUNDS
 from ...backends.cuda_memory import KernelPointer, allocate, interpreting
 from ...backends.cuda_replay import replayable
+from .checks import record_first
 from .elementwise import cast_to
 from .launch import cdiv, launch
 from .reduction import add, online_max_sumexp, reduce_rows
@@ -59,15 +60,6 @@ def _rows(target, t_stride, N, C, ignore_index, BLOCK_N: tl.constexpr):
 
 
 @triton.jit
-def _report_bad_target(errors, rows, t, bad, N):
-    """Record one of this program's out-of-range targets in the device's error word."""
-    first = tl.min(tl.where(bad, rows, N), 0)
-    found = first < N
-    tl.store(errors + 1, tl.sum(tl.where(rows == first, t, 0), 0), mask=found)
-    tl.store(errors, tl.full([], TARGET_OUT_OF_BOUNDS, tl.int64), mask=found)
-
-
-@triton.jit
 def _store_reduced(loss, total, loss_sum, weight_sum, REDUCTION: tl.constexpr):
     """'sum' (REDUCTION 1) stores the loss sum, 'mean' (2) also the total target weight and
     the loss divided by it (all rows ignored: 0 / 0 = nan, like torch)."""
@@ -83,7 +75,7 @@ def forward_kernel(x, target, weight, loss, total, lse_out, sums, errors, N, C, 
                    REDUCTION: tl.constexpr, ONE_PROGRAM: tl.constexpr, ACC: tl.constexpr,
                    BLOCK_N: tl.constexpr, BLOCK_C: tl.constexpr):
     rows, in_range, t_given, t, keep, bad = _rows(target, t_stride, N, C, ignore_index, BLOCK_N)
-    _report_bad_target(errors, rows, t_given, bad, N)
+    record_first(errors, rows, bad, t_given, N, TARGET_OUT_OF_BOUNDS)
     eps = _f64(eps_bits, ACC)
     base = rows * sxn
     mx = tl.full([BLOCK_N], -INF, ACC)
