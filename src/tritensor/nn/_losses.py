@@ -318,8 +318,8 @@ def _target_mask(input, target, weight, ignore_index):
     n_classes = input.shape[1]
     valid = target != ignore_index
     if target.numel():
-        raise_if_any(valid & ((target < 0) | (target >= n_classes)), IndexError, "Target {} is out of bounds.",
-                     target)
+        bad = valid & ((target < 0) | (target >= n_classes))
+        raise_if_any(bad, IndexError, "Target {} is out of bounds.", target)
     classes = _class_view(ops.arange(n_classes, device=input.device), input.dim())
     mask = ((target.unsqueeze(1) == classes) & valid.unsqueeze(1)).to(input.dtype)
     return mask if weight is None else mask * _class_view(weight.to(input.dtype), input.dim())

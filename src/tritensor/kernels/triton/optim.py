@@ -287,7 +287,8 @@ def _device_tables(device, work, addrs, scalars=()):
         upload(storage, 0, np.concatenate([a.view(np.uint8) for a in arrays]))
         pointers, offset = [], 0
         for a in arrays:
-            pointers.append(KernelPointer(storage, offset, "int64" if a.dtype == np.int64 else _TL_NAME[a.dtype]))
+            name = "int64" if a.dtype == np.int64 else _TL_NAME[a.dtype]
+            pointers.append(KernelPointer(storage, offset, name))
             offset += a.nbytes
         entry = _TABLES[key] = (pointers, _aligned(addrs))
     elif scalars:
