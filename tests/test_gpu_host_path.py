@@ -425,18 +425,25 @@ def test_cross_entropy_replays_and_never_waits_for_the_device(gpu, reduction, ro
     assert gpu.count("cuMemcpyDtoHAsync") == 0 and gpu.count("cuStreamSynchronize") == 0
 
 
-def test_loss_input_checks_do_not_wait_for_the_device(gpu):
-    """nll_loss's target check and binary_cross_entropy's input check launch a check kernel
-    that writes the error word: no device-to-host copy, no sync."""
+@pytest.mark.parametrize("op", ["nll_loss", "binary_cross_entropy", "gather", "index_select", "embedding",
+                                "index_add", "scatter_add"])
+def test_value_checks_do_not_wait_for_the_device(gpu, op):
+    """nll_loss's targets, binary_cross_entropy's inputs and the indexing ops' indices are
+    checked by a kernel that writes the error word: no device-to-host copy, no sync."""
     x, t = _cuda(4, 3), tritensor.zeros(4, dtype=tritensor.int64, device="cuda")
-    for loss in (lambda: tritensor.nn.functional.nll_loss(x, t),
-                 lambda: tritensor.nn.functional.binary_cross_entropy(x, x)):
-        loss()  # the first call compiles (and captures)
-        launches.clear()
-        before = len(gpu.calls)
-        loss()
-        assert not {"cuMemcpyDtoHAsync", "cuStreamSynchronize"} & {name for name, _ in gpu.calls[before:]}
-        assert "report_kernel" in [name for name, *_ in launches]
+    call = {"nll_loss": lambda: tritensor.nn.functional.nll_loss(x, t),
+            "binary_cross_entropy": lambda: tritensor.nn.functional.binary_cross_entropy(x, x),
+            "gather": lambda: x.gather(1, t[:, None]),
+            "index_select": lambda: x.index_select(0, t),
+            "embedding": lambda: tritensor.nn.functional.embedding(t, x),
+            "index_add": lambda: x.index_add(0, t, _cuda(4, 3)),
+            "scatter_add": lambda: x.scatter_add(1, t[:, None], _cuda(4, 1))}[op]
+    call()  # the first call compiles (and captures)
+    launches.clear()
+    before = len(gpu.calls)
+    call()
+    assert not {"cuMemcpyDtoHAsync", "cuStreamSynchronize"} & {name for name, _ in gpu.calls[before:]}
+    assert {"report_kernel", "range_kernel"} & {name for name, *_ in launches}
 
 
 def test_kernel_errors_are_raised_at_the_next_wait_for_the_device(gpu):

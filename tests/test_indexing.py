@@ -325,7 +325,43 @@ def test_gather_errors(index):
 
 def test_gather_error_message():
     with pytest.raises(RuntimeError, match="index 5 is out of bounds for dimension 0 with size 3"):
-        tritensor.zeros(3, device=DEVICE).gather(0, tritensor.tensor([5], device=DEVICE))
+        tritensor.zeros(3, device=DEVICE).gather(0, tritensor.tensor([5], device=DEVICE)).tolist()
+
+
+def _index_calls(lib, x, bad):
+    return {"gather": lambda: x.gather(0, bad),
+            "index_select": lambda: x.index_select(0, bad[0]),
+            "scatter_add": lambda: x.clone().scatter_add(0, bad, lib.ones(1, 4, device=x.device)),
+            "index_add": lambda: x.clone().index_add(0, bad[0], lib.ones(4, 4, device=x.device)),
+            "embedding": lambda: lib.nn.functional.embedding(bad, x)}
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select", "scatter_add", "index_add", "embedding"])
+def test_out_of_range_indices_touch_nothing(op):
+    """An out-of-range index raises torch's error; on 'cuda' at the next call that waits for
+    the device (as torch's CUDA build reports its device-side assert), the op's kernel having
+    read and written nothing for it (a gathered element is 0), and the first error of several
+    is the one raised. The device goes on working."""
+    with pytest.raises(Exception) as torch_error:
+        _index_calls(torch, torch.arange(12.0).reshape(3, 4), torch.tensor([[1, 7, 0, 2]]))[op]()
+    expected = type(torch_error.value)
+    x = tritensor.arange(12.0, device=DEVICE).reshape(3, 4)
+    call = _index_calls(tritensor, x, tritensor.tensor([[1, 7, 0, 2]], device=DEVICE))[op]
+    if DEVICE == "cpu":
+        with pytest.raises(expected, match=str(torch_error.value)):
+            call()
+        return
+    out = call()
+    second = x.gather(0, tritensor.tensor([[-9, 0, 0, 0]], device=DEVICE))  # another error, later
+    with pytest.raises(expected, match=str(torch_error.value)):
+        tritensor.cuda.synchronize()
+    values = out.cpu().numpy()  # reported once: reading works
+    rows = {"gather": [[4, 0, 2, 11]],
+            "index_select": [[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]],
+            "scatter_add": [[0, 1, 3, 3], [5, 5, 6, 7], [8, 9, 10, 12]],
+            "index_add": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]}
+    np.testing.assert_array_equal(values, rows.get(op, [[[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]]]))
+    assert second.cpu().numpy().tolist() == [[0.0, 1.0, 2.0, 3.0]]  # its error was dropped: the first wins
 
 
 SCATTER_INDEX = np.array([[0, 1, 2], [2, 0, 1]])

@@ -673,7 +673,7 @@ def _take(out: Tensor, x: Tensor, xs, index: Tensor, istrides, dim_stride, dim_s
     big = n >= _I32 or max(_extent(x._shape, x._stride), _extent(shape, so)) >= _I32
     block = _block(n, 1024)
     launch(idx_k.take_kernel, (cdiv(n, block),), pointer(out), pointer(x), pointer(index), n, shape, so, sx,
-           si, dim_stride, dim_size, len(shape), big, block)
+           si, dim_stride, dim_size, dim_size > 0, len(shape), big, block)
 
 
 def _zero_dim(strides, dim):
@@ -759,7 +759,7 @@ def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_
     big = n >= _I32 or _extent(dst._shape, dst._stride) >= _I32
     block = _block(n, 1024)
     launch(idx_k.put_kernel, (cdiv(n, block),), pointer(target), pointer(src), pointer(index), n, cshape, sd,
-           ss, si, dim_stride, dim_size, _PUT_OPS[reduce], len(cshape), big, block)
+           ss, si, dim_stride, dim_size, dim_size > 0, _PUT_OPS[reduce], len(cshape), big, block)
     if target is not dst:
         copy_(dst, target)
 
@@ -924,14 +924,30 @@ _register_fused()
 
 
 # ------------------------------------------------------------------ input checks
-def report_any(bad: Tensor, exc: type, message: str, values=None) -> None:
+def report_any(bad: Tensor, exc: type, message: str, values=None) -> bool:
     """Have ``exc(message.format(v))`` raised at the next call that waits for the device if any
     element of the bool tensor ``bad`` is set, ``v`` being the flagged element of ``values``
-    (an int64 tensor of ``bad``'s shape): one launch and no host read (``cuda_errors``)."""
+    (an int64 tensor of ``bad``'s shape): one launch and no host read (``cuda_errors``).
+    False (nothing launched) when no error code is left: the caller checks on the host."""
+    code = cuda_errors.code_for(exc, message)
+    if code is None:
+        return False
     if bad.numel():
         has_values = values is not None
         _report(bad.contiguous(), values.contiguous() if has_values else bad, cuda_errors.word(bad.device),
-                cuda_errors.code_for(exc, message), has_values)
+                code, has_values)
+    return True
+
+
+def report_out_of_range(values: Tensor, lo: int, hi: int, exc: type, message: str) -> bool:
+    """``report_any`` for integer ``values`` outside [lo, hi), in one pass over them (an index
+    tensor's bounds: the indexing kernels skip such indices, so nothing reads out of bounds)."""
+    code = cuda_errors.code_for(exc, message)
+    if code is None:
+        return False
+    if values.numel():
+        _report_range(values.contiguous(), lo, hi, cuda_errors.word(values.device), code)
+    return True
 
 
 @replayable
@@ -941,3 +957,11 @@ def _report(bad: Tensor, values: Tensor, word: Tensor, code: int, has_values: bo
     block = _block(n, 1024)
     launch(checks.report_kernel, (cdiv(n, block),), pointer(bad), pointer(values), n, pointer(word), code,
            has_values, block)
+
+
+@replayable
+def _report_range(values: Tensor, lo: int, hi: int, word: Tensor, code: int) -> None:
+    from ..kernels.triton import checks
+    n = values.numel()
+    block = _block(n, 1024)
+    launch(checks.range_kernel, (cdiv(n, block),), pointer(values), n, lo, hi, pointer(word), code, block)

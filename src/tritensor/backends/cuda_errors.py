@@ -22,16 +22,19 @@ from ..tensor import Tensor
 from . import cuda_memory as _mem
 
 _MESSAGES = {}  # error code -> (exception type, message with ``{}`` for the offending value)
+_CODES = {}     # the reverse
+#: codes kept at most (messages name sizes and dims, so a program could make new ones forever)
+MAX_CODES = 4096
 
 
-def code_for(exc: type, message: str) -> int:
+def code_for(exc: type, message: str):
     """The error code (>= 1) a kernel stores in word[0] to have ``exc(message.format(value))``
-    raised, ``value`` being what it stores in word[1]."""
-    for code, known in _MESSAGES.items():
-        if known == (exc, message):
-            return code
-    code = len(_MESSAGES) + 1
-    _MESSAGES[code] = (exc, message)
+    raised, ``value`` being what it stores in word[1]; None once MAX_CODES are taken (the
+    caller then checks on the host)."""
+    code = _CODES.get((exc, message))
+    if code is None and len(_MESSAGES) < MAX_CODES:
+        code = _CODES[(exc, message)] = len(_MESSAGES) + 1
+        _MESSAGES[code] = (exc, message)
     return code
 
 

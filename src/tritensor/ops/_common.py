@@ -87,9 +87,9 @@ def raise_if_any(bad: Tensor, exc: type, message: str, values: Tensor = None) ->
     (``report_any``: 'cuda') records it there instead, raised by the next call that waits for
     the device, as torch's CUDA build reports a device-side assert: no host sync per call."""
     report = getattr(backend(bad), "report_any", None)
-    if report is not None:
-        report(bad, exc, message, values)
-    elif bool(bad.any()):
+    if report is not None and report(bad, exc, message, values):
+        return
+    if bool(bad.any()):
         first = bad.reshape(-1).tolist().index(True)
         raise exc(message.format(values.reshape(-1)[first].item() if values is not None else None))
 

@@ -56,15 +56,25 @@ def _check_index_dtype(index, allowed, exc, message):
         raise exc(message.format(name=_torch_name(index.dtype)))
 
 
-def _check_bounds(index, size, dim, exc=RuntimeError, negative=False, message=None):
-    """Raise ``exc`` (torch's message) if an index falls outside [0, size) (or [-size, size))."""
+def _check_bounds(index, size, dim, exc=RuntimeError, negative=False, message=None, deferrable=True):
+    """Raise ``exc`` (torch's message) if an index falls outside [0, size) (or [-size, size)).
+
+    On a backend that checks on its device (``report_out_of_range``: 'cuda'), a ``deferrable``
+    check is raised at the next call that waits for the device instead, as torch's CUDA build
+    reports its device-side assert: no host sync per op; its indexing kernels skip such
+    indices. Not deferrable: a caller that computes with the indices on the host."""
     if index.numel() == 0:
         return
+    text = (message.format(bad="{}", size=size, dim=dim) if message else
+            f"index {{}} is out of bounds for dimension {dim} with size {size}")
+    lower = -size if negative else 0
+    report = getattr(backend(index), "report_out_of_range", None) if deferrable else None
+    if report is not None and report(index, lower, size, exc, text):
+        return
     lo, hi = backend(index).index_range(index)
-    bad = hi if hi >= size else (lo if lo < (-size if negative else 0) else None)
+    bad = hi if hi >= size else (lo if lo < lower else None)
     if bad is not None:
-        raise exc(message.format(bad=bad, size=size, dim=dim) if message else
-                  f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        raise exc(text.format(bad))
 
 
 class _Mutating(Function):

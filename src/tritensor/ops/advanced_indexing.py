@@ -48,7 +48,8 @@ class _Plan:
                     dims.append(dim + k)
                     indices.append(column)
             elif idx.dtype in _INDEX_DTYPES:
-                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True)
+                # not deferrable: the backends compute element offsets from the indices on the host
+                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True, deferrable=False)
                 dims.append(dim)
                 indices.append(idx)
             else:

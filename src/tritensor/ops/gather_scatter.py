@@ -343,7 +343,7 @@ def _index_add_entry(self, dim, index, source, alpha, inplace):
         raise RuntimeError(f"index_add_(): self ({_torch_name(self.dtype)}) and source "
                            f"({_torch_name(source.dtype)}) must have the same scalar type")
     _check_source_slices("index_add_", self, dim, index, source)
-    if dim == 0:
+    if self.dim() <= 1:  # torch's 1-d kernel reports differently
         _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, message="index out of range in self")
     _check_bounds(index, _vec(self)._shape[dim], dim)
     return _run(_IndexAdd, self, dim, index, source, alpha, inplace=inplace)

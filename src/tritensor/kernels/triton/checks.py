@@ -9,9 +9,12 @@ import triton.language as tl
 @triton.jit
 def record_first(word, idx, bad, values, n, code):
     """Store ``code`` and the value at the first index of ``idx`` where ``bad`` holds (if any)
-    in the error word ``word``. Programs that find one race to store theirs: any is a true one."""
+    in the error word ``word``, unless an earlier launch stored one (the first error is the one
+    reported; only a program that found something reads the word). Programs of one launch
+    that find one race to store theirs: any is a true one."""
     first = tl.min(tl.where(bad, idx, n), 0)
     found = first < n
+    found = found & (tl.load(word, mask=found, other=1) == 0)
     tl.store(word + 1, tl.sum(tl.where(idx == first, values, 0), 0), mask=found)
     tl.store(word, tl.full([], 0, tl.int64) + code, mask=found)  # code: a constexpr or an int argument
 
@@ -28,3 +31,12 @@ def report_kernel(bad, values, n, word, code, HAS_VALUES: tl.constexpr, BLOCK: t
     else:
         v = tl.full([BLOCK], 0, tl.int64)
     record_first(word, offs, hit, v, n, code)
+
+
+@triton.jit
+def range_kernel(values, n, lo, hi, word, code, BLOCK: tl.constexpr):
+    """Record ``code`` with the first of the ``n`` (contiguous) ``values`` outside [lo, hi)."""
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    in_range = offs < n
+    v = tl.load(values + offs, mask=in_range, other=lo).to(tl.int64)
+    record_first(word, offs, in_range & ((v < lo) | (v >= hi)), v, n, code)

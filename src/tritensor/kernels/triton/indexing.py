@@ -5,7 +5,13 @@ indexing), one scatter kernel (scatter, index_add/copy/fill, put, index_put) and
 ``xoff`` walks x with the indexed dim's stride zeroed and ``index`` is walked with its own
 strides (a vector along the dim for index_select, stride 0 where it broadcasts). Values
 move as raw elements of the same dtype, so no conversion happens. Advanced indexing
-passes a table of precomputed element offsets as the index (dim stride 1).
+passes a table of precomputed element offsets as the index (dim stride 1, not ``BOUNDED``).
+
+With ``BOUNDED``, an index outside [0, dim_size) after wrapping reads nothing and writes nothing (a gathered
+element is 0): on 'cuda' the op's bounds check is reported after the launch, at the next
+call that waits for the device (``ops/_indexing_common._check_bounds``), so the kernel must
+stay inside the tensor meanwhile. The offsets tables of advanced indexing are checked on
+the host before they are built.
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from .elementwise import _offsets
 
 
 @triton.jit
-def take_kernel(out, x, index, n, shape, so, sx, si, dim_stride, dim_size,
+def take_kernel(out, x, index, n, shape, so, sx, si, dim_stride, dim_size, BOUNDED: tl.constexpr,
                 NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0)
     if INT64:
@@ -25,7 +31,11 @@ def take_kernel(out, x, index, n, shape, so, sx, si, dim_stride, dim_size,
     mask = idx < n
     i = tl.load(index + _offsets(idx, shape, si, NDIM), mask=mask, other=0).to(tl.int64)
     i = tl.where(i < 0, i + dim_size, i)
-    v = tl.load(x + _offsets(idx, shape, sx, NDIM) + i * dim_stride, mask=mask)
+    if BOUNDED:  # see the module docstring
+        inside = mask & (i >= 0) & (i < dim_size)
+    else:
+        inside = mask
+    v = tl.load(x + _offsets(idx, shape, sx, NDIM) + i * dim_stride, mask=inside, other=0)
     tl.store(out + _offsets(idx, shape, so, NDIM), v, mask=mask)
 
 
@@ -49,8 +59,8 @@ def tri_kernel(out, x, n, rows, cols, shape, so, sx, diagonal, UPPER: tl.constex
 
 
 @triton.jit
-def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, OP: tl.constexpr,
-               NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
+def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, BOUNDED: tl.constexpr,
+               OP: tl.constexpr, NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
     """``dst[doff(p) + wrap(index[p]) * dim_stride] (op)= src[p]`` over the index's shape.
 
     OP: 0 store, 1 add, 2 max, 3 min. Combining is atomic, so repeated indices all count
@@ -64,6 +74,8 @@ def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, OP: 
     mask = idx < n
     i = tl.load(index + _offsets(idx, shape, si, NDIM), mask=mask, other=0).to(tl.int64)
     i = tl.where(i < 0, i + dim_size, i)
+    if BOUNDED:  # see the module docstring
+        mask = mask & (i >= 0) & (i < dim_size)
     v = tl.load(src + _offsets(idx, shape, ss, NDIM), mask=mask).to(dst.dtype.element_ty)
     target = dst + _offsets(idx, shape, sd, NDIM) + i * dim_stride
     if OP == 0:
