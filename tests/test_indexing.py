@@ -360,7 +360,8 @@ def test_out_of_range_indices_touch_nothing(op):
             "index_select": [[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]],
             "scatter_add": [[0, 1, 3, 3], [5, 5, 6, 7], [8, 9, 10, 12]],
             "index_add": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]}
-    np.testing.assert_array_equal(values, rows.get(op, [[[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]]]))
+    embedded = [[[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]]]
+    np.testing.assert_array_equal(values, rows.get(op, embedded))
     assert second.cpu().numpy().tolist() == [[0.0, 1.0, 2.0, 3.0]]  # its error was dropped: the first wins
 
 
