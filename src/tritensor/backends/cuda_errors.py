@@ -3,8 +3,9 @@
 A kernel cannot raise, and checking its input on the host first (is every class index in
 range?) needs the values on the host: a device-to-host copy and a wait for the stream on
 every call, which would stall the host once per loss in a training loop. So a kernel that
-validates its input computes around what is bad (reading no memory out of bounds, marking
-the affected results nan) and records what it found in its device's *error word*: two int64
+validates its input computes around what is bad (reading and writing nothing out of bounds;
+the fused loss makes the affected rows nan) and records what it found in its device's
+*error word*: two int64
 (error code, offending value) in page-locked host memory mapped into the device's address
 space. ``raise_pending`` turns a recorded error into the exception the CPU raises at once,
 and clears it; it runs in every call that waits for the device (a read to the host such as
