@@ -520,3 +520,31 @@ def test_an_import_error_in_the_cuda_backend_is_not_hidden(monkeypatch):
     monkeypatch.setattr(importlib, "import_module", broken)
     with pytest.raises(ImportError, match="_pack"):
         backends.__getattr__("cuda")
+
+
+def test_a_training_step_never_waits_for_the_device(gpu):
+    """A training step (embedding, Linear, LayerNorm, BatchNorm, GELU, dropout; cross entropy
+    with label smoothing plus an MSE term; clip_grad_norm_, AdamW, OneCycleLR) copies nothing
+    back to the host and never waits: its only driver calls are the optimizer's uploads of
+    its tables (and allocations while the caching allocator warms up)."""
+    nn = tritensor.nn
+    model = nn.Sequential(nn.Linear(8, 16), nn.LayerNorm(16), nn.GELU(), nn.Dropout(0.1), nn.Linear(16, 16),
+                          nn.BatchNorm1d(16), nn.Linear(16, 4)).to("cuda")
+    embedding = nn.Embedding(10, 8).to("cuda")
+    opt = tritensor.optim.AdamW([*model.parameters(), *embedding.parameters()], lr=1e-3)
+    schedule = tritensor.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=10)
+    ids, y = (tritensor.zeros(6, dtype=tritensor.int64, device="cuda") for _ in range(2))
+
+    def step():
+        opt.zero_grad()
+        out = model(embedding(ids))
+        loss = nn.functional.cross_entropy(out, y, label_smoothing=0.1) + 0.1 * nn.functional.mse_loss(out, out)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        schedule.step()
+    for _ in range(3):
+        step()
+    before = len(gpu.calls)
+    step()
+    assert {name for name, _ in gpu.calls[before:]} <= {"cuMemcpyHtoDAsync", "cuMemAllocAsync", "cuCtxSetCurrent"}
