@@ -528,8 +528,8 @@ def test_a_training_step_never_waits_for_the_device(gpu):
     back to the host and never waits: its only driver calls are the optimizer's uploads of
     its tables (and allocations while the caching allocator warms up)."""
     nn = tritensor.nn
-    model = nn.Sequential(nn.Linear(8, 16), nn.LayerNorm(16), nn.GELU(), nn.Dropout(0.1), nn.Linear(16, 16),
-                          nn.BatchNorm1d(16), nn.Linear(16, 4)).to("cuda")
+    model = nn.Sequential(nn.Linear(8, 16), nn.LayerNorm(16), nn.GELU(), nn.Dropout(0.1),
+                          nn.Linear(16, 16), nn.BatchNorm1d(16), nn.Linear(16, 4)).to("cuda")
     embedding = nn.Embedding(10, 8).to("cuda")
     opt = tritensor.optim.AdamW([*model.parameters(), *embedding.parameters()], lr=1e-3)
     schedule = tritensor.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=10)
@@ -538,7 +538,8 @@ def test_a_training_step_never_waits_for_the_device(gpu):
     def step():
         opt.zero_grad()
         out = model(embedding(ids))
-        loss = nn.functional.cross_entropy(out, y, label_smoothing=0.1) + 0.1 * nn.functional.mse_loss(out, out)
+        loss = nn.functional.cross_entropy(out, y, label_smoothing=0.1)
+        loss = loss + 0.1 * nn.functional.mse_loss(out, out)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
