@@ -538,10 +538,10 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     K-major only. For another layout, such as B = a row-major (K, N) matrix, Triton fills
     shared memory with 4-byte ``cp.async`` copies that transpose on the way (the compiled PTX
     for sm_90 shows them; 16-byte copies for K-major operands, and for 16-bit types, which
-    wgmma reads transposed). A transposing copy through the elementwise kernel costs two
-    passes over the operand (27 us for a 4096^2 fp32 operand at 4.8 TB/s) against a product of
-    2 * 4096^3 flops (1.0 ms at the 134 TFLOP/s measured without it on an H200); hence only
-    from ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
+    wgmma reads transposed). A transposing copy through the elementwise kernel moves 2 x 64 MiB
+    for a 4096^2 fp32 operand: ~85 us at the 1.5 TB/s its strided copies reached on an H200
+    (the transposed add), against a product of 2 * 4096^3 flops (1.0 ms at the 134 TFLOP/s
+    measured without it); hence only from ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
     if t._stride[k_axis] == 1 or t._shape[k_axis] == 1:
         return t
     B, rows, cols = t._shape
