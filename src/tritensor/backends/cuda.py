@@ -19,6 +19,7 @@ from ..kernels.triton import indexing as idx_k
 from ..kernels.triton import join as join_k
 from ..kernels.triton import matmul as mm_k
 from ..kernels.triton import random as rnd_k
+from ..kernels.triton import transpose as tp_k
 from ..kernels.triton import reduction as red
 from ..kernels.triton.launch import cdiv, compile_kernel, kernel_cache, launch, run_compiled, spec
 from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
@@ -538,10 +539,10 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     K-major only. For another layout, such as B = a row-major (K, N) matrix, Triton fills
     shared memory with 4-byte ``cp.async`` copies that transpose on the way (the compiled PTX
     for sm_90 shows them; 16-byte copies for K-major operands, and for 16-bit types, which
-    wgmma reads transposed). A transposing copy through the elementwise kernel moves 2 x 64 MiB
-    for a 4096^2 fp32 operand: ~85 us at the 1.5 TB/s its strided copies reached on an H200
-    (the transposed add), against a product of 2 * 4096^3 flops (1.0 ms at the 134 TFLOP/s
-    measured without it); hence only from ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
+    wgmma reads transposed). The copy (``tile_copy``, coalesced on both sides) moves 2 x 64 MiB
+    for a 4096^2 fp32 operand, 27 us at an H200's 4.8 TB/s, against a product of 2 * 4096^3
+    flops (1.0 ms at the 134 TFLOP/s measured without it); hence only from
+    ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
     if t._stride[k_axis] == 1 or t._shape[k_axis] == 1:
         return t
     B, rows, cols = t._shape
@@ -550,8 +551,23 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     strides = (plane, cols, 1) if k_axis == 2 else (plane, 1, rows)
     storage = allocate(copies * plane * t.dtype.itemsize, t._storage.device)
     dense = Tensor._make(storage, (copies, rows, cols), strides, 0, t.dtype)
-    copy_(dense, t if copies == B else Tensor._make(t._storage, dense._shape, t._stride, t._offset, t.dtype))
+    source = t if copies == B else Tensor._make(t._storage, dense._shape, t._stride, t._offset, t.dtype)
+    tile_copy(dense, source)
     return dense if copies == B else Tensor._make(storage, t._shape, (0,) + strides[1:], 0, t.dtype)
+
+
+def tile_copy(dst: Tensor, src: Tensor) -> None:
+    """``dst[...] = src`` for (B, R, C) tensors of one dtype, by tiles (``kernels/triton/transpose``:
+    coalesced on both sides when their layouts differ); batches beyond the grid's 65535 take the
+    elementwise copy."""
+    B, R, C = dst._shape
+    if B > 65535 or dst.numel() == 0:
+        copy_(dst, src)
+        return
+    block = 64 if not interpreting() else 1 << 8
+    big = max(_extent(dst._shape, dst._stride), _extent(src._shape, src._stride)) >= _I32
+    launch(tp_k.tile_copy_kernel, (cdiv(R, block), cdiv(C, block), B), pointer(dst), pointer(src), R, C,
+           *dst._stride, *src._stride, big, block, block)
 
 
 @replayable(state=fp32_precision)
