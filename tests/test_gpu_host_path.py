@@ -178,6 +178,8 @@ REPLAYED_OPS = {
     "strided mul": lambda x, y, v: x.t() * y,
     "where": lambda x, y, v: tritensor.where(x > y, x, y),
     "in-place add": lambda x, y, v: x.add_(y),
+    "transposing copy": lambda x, y, v: x.t().contiguous(),
+    "batched transposing copy": lambda x, y, v: x.reshape(4, 16, 16).transpose(1, 2).contiguous(),
 }
 
 
@@ -186,6 +188,20 @@ def test_replay_launches_what_the_full_path_launches(gpu, name):
     op = REPLAYED_OPS[name]
     x, y, v = _cuda(32, 32), _cuda(32, 32), _cuda(32)
     _replays_like_the_full_path(gpu, lambda: op(x, y, v))
+
+
+def test_transposing_copies_go_by_tiles(gpu):
+    """A copy whose two sides are contiguous along different axes launches the tile copy;
+    other copies (and casts) stay on the elementwise kernel."""
+    x = _cuda(32, 48)
+    for op, kernel in [(lambda: x.t().contiguous(), "tile_copy_kernel"),
+                       (lambda: x.reshape(4, 8, 48).transpose(1, 2).contiguous(), "tile_copy_kernel"),
+                       (lambda: x.t().to(tritensor.float64), "elementwise_kernel"),
+                       (lambda: x[:, ::2].contiguous(), "elementwise_kernel"),
+                       (lambda: x.expand(2, 32, 48).contiguous(), "elementwise_kernel")]:
+        launches.clear()
+        op()
+        assert [name for name, *_ in launches] == [kernel]
 
 
 def test_replay_compiles_for_another_alignment(gpu):

@@ -290,3 +290,17 @@ def test_inplace_views_keep_autograd():
     views(f, Arg(data(3, 4, dtype="float64"), requires_grad=True))
     views(lambda lib, x: x.t_(), Arg(data(3, 4, dtype="float64"), requires_grad=True))  # leaf: RuntimeError
     views(lambda lib, x: x.unsqueeze_(0), Arg(data(3, 4, dtype="float64"), requires_grad=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "int64", "bool"])
+@pytest.mark.parametrize("shape,make", [
+    ((37, 70), lambda x: x.t()),                      # a matrix
+    ((3, 17, 5), lambda x: x.transpose(1, 2)),        # a batch of them
+    ((4, 6, 9), lambda x: x.permute(2, 0, 1)),        # merged dims on one side
+    ((1, 300), lambda x: x.t()),                      # a vector: nothing to transpose
+])
+def test_transposing_copies(dtype, shape, make):
+    """contiguous() / clone of views contiguous along another axis (on 'cuda': by tiles)."""
+    check(lambda lib, x: make(x).contiguous(), Arg(data(*shape), dtype), check_stride=True)
+    check(lambda lib, x: make(x).clone(memory_format=lib.contiguous_format), Arg(data(*shape), dtype),
+          check_stride=True)

@@ -108,7 +108,8 @@ def write(out: Tensor, values) -> None:
 
 def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
     """``dst[...] = src``; from a host tensor, an upload (asynchronous from pinned memory with
-    ``non_blocking``, as in torch)."""
+    ``non_blocking``, as in torch). A transposing copy of one dtype (``x.t().contiguous()``)
+    goes by tiles."""
     if src._storage.device.type != "cuda":
         if src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous():
             # the host bytes as they are (bfloat16 too): no staging copy, and a page-locked
@@ -117,7 +118,24 @@ def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
         else:
             write(dst, cpu.to_host(src))
         return
+    if src.dtype is dst.dtype:
+        matrices = _as_matrices(dst, src)
+        if matrices is not None:
+            tile_copy(*matrices)
+            return
     elementwise("identity", dst, (src,), src.dtype.compute_np)
+
+
+def _as_matrices(dst: Tensor, src: Tensor):
+    """(dst, src) as (B, R, C) views when, their dims merged, they are batches of matrices
+    contiguous along different axes (a transposing copy), else None."""
+    shape, (ds, ss) = _collapse(dst._shape, [dst._stride, _broadcast_strides(src, dst._shape)])
+    if len(shape) == 2:
+        shape, ds, ss = (1, *shape), (0, *ds), (0, *ss)
+    if len(shape) != 3 or not ((ds[2] == 1 and ss[1] == 1) or (ds[1] == 1 and ss[2] == 1)):
+        return None
+    return (Tensor._make(dst._storage, shape, ds, dst._offset, dst.dtype),
+            Tensor._make(src._storage, shape, ss, src._offset, src.dtype))
 
 
 _fill_lanes = {}  # dtype -> _direct_elementwise("identity") of a scalar into that dtype
@@ -560,11 +578,16 @@ def tile_copy(dst: Tensor, src: Tensor) -> None:
     """``dst[...] = src`` for (B, R, C) tensors of one dtype, by tiles (``kernels/triton/transpose``:
     coalesced on both sides when their layouts differ); batches beyond the grid's 65535 take the
     elementwise copy."""
+    if dst._shape[0] > 65535:
+        elementwise("identity", dst, (src,), src.dtype.compute_np)
+    elif dst.numel():
+        _tile_copy(dst, src)
+
+
+@replayable
+def _tile_copy(dst: Tensor, src: Tensor) -> None:
     B, R, C = dst._shape
-    if B > 65535 or dst.numel() == 0:
-        copy_(dst, src)
-        return
-    block = 64 if not interpreting() else 1 << 8
+    block = 64  # 64 x 64 tiles: 32 KiB of shared memory for 8-byte types (the interpreter uses the GPU's)
     big = max(_extent(dst._shape, dst._stride), _extent(src._shape, src._stride)) >= _I32
     launch(tp_k.tile_copy_kernel, (cdiv(R, block), cdiv(C, block), B), pointer(dst), pointer(src), R, C,
            *dst._stride, *src._stride, big, block, block)
