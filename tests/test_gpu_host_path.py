@@ -193,12 +193,13 @@ def test_replay_launches_what_the_full_path_launches(gpu, name):
 def test_transposing_copies_go_by_tiles(gpu):
     """A copy whose two sides are contiguous along different axes launches the tile copy;
     other copies (and casts) stay on the elementwise kernel."""
-    x = _cuda(32, 48)
+    x, long = _cuda(32, 48), _cuda(64 * 65536 + 1, 2)
     for op, kernel in [(lambda: x.t().contiguous(), "tile_copy_kernel"),
                        (lambda: x.reshape(4, 8, 48).transpose(1, 2).contiguous(), "tile_copy_kernel"),
                        (lambda: x.t().to(tritensor.float64), "elementwise_kernel"),
                        (lambda: x[:, ::2].contiguous(), "elementwise_kernel"),
-                       (lambda: x.expand(2, 32, 48).contiguous(), "elementwise_kernel")]:
+                       (lambda: x.expand(2, 32, 48).contiguous(), "elementwise_kernel"),
+                       (lambda: long.t().contiguous(), "tile_copy_kernel")]:  # 65537 tiles, on grid axis 0
         launches.clear()
         op()
         assert [name for name, *_ in launches] == [kernel]

@@ -574,11 +574,21 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     return dense if copies == B else Tensor._make(storage, t._shape, (0,) + strides[1:], 0, t.dtype)
 
 
+#: tile side of ``tile_copy``: 32 KiB of shared memory for 8-byte types (the interpreter uses it too)
+_TILE = 64
+
+
 def tile_copy(dst: Tensor, src: Tensor) -> None:
     """``dst[...] = src`` for (B, R, C) tensors of one dtype, by tiles (``kernels/triton/transpose``:
-    coalesced on both sides when their layouts differ); batches beyond the grid's 65535 take the
+    coalesced on both sides when their layouts differ). The longer matrix axis goes on grid axis
+    0; axes 1 and 2 (the other one's tiles and the batch) hold at most 65535: beyond, the
     elementwise copy."""
-    if dst._shape[0] > 65535:
+    B, R, C = dst._shape
+    if C > R:  # the same copy with rows and columns swapped
+        dst, src = (Tensor._make(t._storage, (B, C, R), (t._stride[0], t._stride[2], t._stride[1]), t._offset,
+                                 t.dtype) for t in (dst, src))
+        R, C = C, R
+    if B > 65535 or cdiv(C, _TILE) > 65535:
         elementwise("identity", dst, (src,), src.dtype.compute_np)
     elif dst.numel():
         _tile_copy(dst, src)
@@ -587,7 +597,7 @@ def tile_copy(dst: Tensor, src: Tensor) -> None:
 @replayable
 def _tile_copy(dst: Tensor, src: Tensor) -> None:
     B, R, C = dst._shape
-    block = 64  # 64 x 64 tiles: 32 KiB of shared memory for 8-byte types (the interpreter uses the GPU's)
+    block = _TILE
     big = max(_extent(dst._shape, dst._stride), _extent(src._shape, src._stride)) >= _I32
     launch(tp_k.tile_copy_kernel, (cdiv(R, block), cdiv(C, block), B), pointer(dst), pointer(src), R, C,
            *dst._stride, *src._stride, big, block, block)
