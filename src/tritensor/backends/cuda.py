@@ -14,6 +14,7 @@ import triton.language as tl
 from .. import dtypes as dt
 from ..device import device as _device
 from ..kernels.numba.cast import bfloat16_bits_to_float32
+from ..kernels.triton import checks as check_k
 from ..kernels.triton import elementwise as ew
 from ..kernels.triton import indexing as idx_k
 from ..kernels.triton import join as join_k
@@ -1001,16 +1002,14 @@ def report_out_of_range(values: Tensor, lo: int, hi: int, exc: type, message: st
 
 @replayable
 def _report(bad: Tensor, values: Tensor, word: Tensor, code: int, has_values: bool) -> None:
-    from ..kernels.triton import checks
     n = bad.numel()
     block = _block(n, 1024)
-    launch(checks.report_kernel, (cdiv(n, block),), pointer(bad), pointer(values), n, pointer(word), code,
+    launch(check_k.report_kernel, (cdiv(n, block),), pointer(bad), pointer(values), n, pointer(word), code,
            has_values, block)
 
 
 @replayable
 def _report_range(values: Tensor, lo: int, hi: int, word: Tensor, code: int) -> None:
-    from ..kernels.triton import checks
     n = values.numel()
     block = _block(n, 1024)
-    launch(checks.range_kernel, (cdiv(n, block),), pointer(values), n, lo, hi, pointer(word), code, block)
+    launch(check_k.range_kernel, (cdiv(n, block),), pointer(values), n, lo, hi, pointer(word), code, block)
