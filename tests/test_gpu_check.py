@@ -35,8 +35,8 @@ def test_shards_split_a_file_without_overlap():
         env = {k: v for k, v in os.environ.items() if k != "TRITENSOR_TEST_SHARD"}
         if shard:
             env["TRITENSOR_TEST_SHARD"] = shard
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_promotion.py"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_promotion.py"]
+        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         return [line for line in proc.stdout.splitlines() if "::" in line]
     every = collected()
     shards = [collected(f"{k}/3") for k in range(3)]

@@ -295,10 +295,11 @@ def index_select(input, dim, index):
     _check_index_dtype(index, _INT_INDEX, RuntimeError,
                        "index_select(): Expected dtype int32 or int64 for index")
     dim = wrap_dim(dim, input.dim())
-    if dim == 1:  # torch's dim-1 kernel reports differently
+    if dim == 1:  # torch's dim-1 kernel reports differently (the same bounds: one check)
         _check_bounds(index, input._shape[dim], dim,
                       message="INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
-    _check_bounds(index, _vec(input)._shape[dim], dim, IndexError, message="index out of range in self")
+    else:
+        _check_bounds(index, _vec(input)._shape[dim], dim, IndexError, message="index out of range in self")
     return _IndexSelect.apply(input, dim, index)
 
 
@@ -343,9 +344,10 @@ def _index_add_entry(self, dim, index, source, alpha, inplace):
         raise RuntimeError(f"index_add_(): self ({_torch_name(self.dtype)}) and source "
                            f"({_torch_name(source.dtype)}) must have the same scalar type")
     _check_source_slices("index_add_", self, dim, index, source)
-    if self.dim() <= 1:  # torch's 1-d kernel reports differently
+    if self.dim() <= 1:  # torch's 1-d kernel reports differently (the same bounds: one check)
         _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, message="index out of range in self")
-    _check_bounds(index, _vec(self)._shape[dim], dim)
+    else:
+        _check_bounds(index, _vec(self)._shape[dim], dim)
     return _run(_IndexAdd, self, dim, index, source, alpha, inplace=inplace)
 
 
