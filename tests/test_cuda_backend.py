@@ -275,9 +275,14 @@ def test_reduction_dtypes(dtype):
           Arg(data((6, 7), dtype), dtype))
 
 
-def test_long_reduction_splits_into_partials():
-    check(lambda lib, t: (t.sum(), t.amax(), t.mean(), t.var()), Arg(data((70000,))), rtol=1e-4)
-    check(lambda lib, t: t.sum(1), Arg(data((2, 40000))), rtol=1e-4)
+def test_long_reduction_splits_into_partials(monkeypatch):
+    from tritensor.backends import cuda as cuda_backend
+    merges = []
+    merge = cuda_backend._merge
+    monkeypatch.setattr(cuda_backend, "_merge", lambda *a: merges.append(a) or merge(*a))
+    check(lambda lib, t: (t.sum(), t.amax(), t.mean(), t.var()), Arg(data((300000,))), rtol=1e-4)
+    check(lambda lib, t: t.sum(1), Arg(data((2, 300000))), rtol=1e-4)
+    assert len(merges) >= 5  # every reduction above took the second launch
 
 
 def test_reduction_of_empty_and_single_element():

@@ -69,6 +69,24 @@ def test_fill_takes_the_lane_for_contiguous_tensors(gpu, dtype):
             assert launches == [expected]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_operands_keep_the_sign_of_zero(gpu, dtype):
+    """Scalars are converted once and cached by value; 0.0 and -0.0 are equal as keys but
+    not as bits, so each must reach the kernel as itself however often both are used."""
+    dtype = getattr(tritensor, dtype)
+    a = tritensor.empty(4, dtype=dtype, device="cuda")
+    bits = {}
+    for scalar in (0.0, -0.0, 0.0, -0.0, 1.5):
+        launches.clear()
+        a * scalar
+        (*_, args), = launches
+        bits.setdefault(str(scalar), set()).add(args[2])  # out, a, the scalar
+    as_bits = (lambda v: int(np.float64(v).view(np.int64))) if dtype is tritensor.float64 else float
+    for text, seen in bits.items():
+        assert len(seen) == 1 and np.signbit(float(text)) == np.signbit(next(iter(seen)))
+        assert seen == {as_bits(float(text))}
+
+
 def test_lane_keys_follow_alignment_and_size(gpu):
     """A misaligned view or a size of other divisibility is another specialisation: the lane
     must not reuse a kernel compiled for aligned pointers or multiples of 16."""

@@ -8,6 +8,8 @@ storage in host memory, and the same kernels run in Triton's interpreter.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import triton.language as tl
 
@@ -181,11 +183,12 @@ def _collapse(shape, stride_sets):
 # ------------------------------------------------------------------ elementwise
 def _scalar_arg(x, compute: np.dtype):
     """A scalar operand as Triton receives it: float64 travels as its int64 bits. Python
-    numbers are converted once per (type, value, dtype): the same few (1, 0.5, lr ...) come
-    back on every step, and the conversion goes through numpy."""
+    numbers are converted once per (type, value, dtype): the same few (1, 0.5, lr, relu's
+    threshold 0.0 ...) come back on every step, and the conversion goes through numpy."""
     kind = type(x)
-    if kind is int or kind is bool or kind is float and x != 0.0:  # 0.0 == -0.0: not a key
-        key = (kind, x, compute)
+    if kind is int or kind is bool or kind is float:
+        # 0.0 == -0.0 as dict keys, though their bits differ: a float zero is keyed by its sign
+        key = (kind, x, compute) if kind is not float or x != 0.0 else (compute, math.copysign(1.0, x))
         v = _scalar_args.get(key)
         if v is None:
             if len(_scalar_args) > 4096:
@@ -384,6 +387,8 @@ def _tiles(kstr, rstr, K, R):
         bk = max(1, min(_block(K, 64), budget // br))
     else:
         bk = _block(K, 256)
+        while bk > 64 and cdiv(K, bk) < 8 and not interpreting():  # few columns: more, narrower programs
+            bk //= 2
         br = max(1, min(_block(R, 64), budget // bk))
     return bk, br
 
@@ -421,12 +426,16 @@ def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
 
 
 def _splits(K, R, bk, br):
-    """How many slices R is cut into so that enough programs run when K is small."""
+    """How many slices R is cut into so that enough programs run when K is small.
+
+    A split costs a second launch (the merge) and a temporary, which a reduction of up to
+    16 tiles per program does not repay: ``sum(0)`` of a 128-row gradient (every bias) runs
+    in one launch."""
     programs = cdiv(K, bk)
     # 16 programs per SM keep enough loads in flight to stream HBM (a full sum of 2^28 fp32
     # with 2 per SM reached 1.8 of the H200's 4.3 TB/s, 2026-11-27)
     want = 8 if interpreting() else 16 * _sm_count()
-    if programs >= want or R <= 4 * br:
+    if programs >= want or R <= 16 * br:
         return 1
     return min(cdiv(want, programs), cdiv(R, 2 * br))
 

@@ -7,6 +7,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from . import views
 from ._common import backend
+from ._overlap import check_no_overlap, check_writable
 from .creation import new_empty, zeros
 from .elementwise import _torch_name, check_inplace
 
@@ -80,6 +81,12 @@ def _check_bounds(index, size, dim, exc=RuntimeError, negative=False, message=No
 class _Mutating(Function):
     """An op returning ``self`` with some elements replaced: in place, or on a copy of self."""
 
+    #: torch's checks of an in-place call (ops/_overlap.py), which differ by op: ``self`` may
+    #: not be expanded (elements sharing an address) / may share no memory with the other
+    #: tensor arguments (index, source), whose values the write would change while reading them
+    refuses_expanded = True
+    refuses_shared_arguments = True
+
     @classmethod
     def forward(cls, ctx, self, *args, inplace=False):
         out = self if inplace else _clone(self)
@@ -101,6 +108,10 @@ class _Mutating(Function):
 def _run(cls, self, *args, inplace=False):
     if inplace:
         check_inplace(self)
+        if cls.refuses_expanded:
+            check_writable(self)
+        if cls.refuses_shared_arguments:
+            check_no_overlap(self, args)
     return cls.apply(self, *args, inplace=inplace)
 
 

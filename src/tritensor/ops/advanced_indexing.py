@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from . import views
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes
+from ._overlap import check_inplace_overlap, check_no_overlap
 from ._indexing_common import (_Mutating, _cast, _check_bounds, _check_mask, _clone, _columns, _expand_raw,
                                _run, _vec)
 from ._registry import export, method
@@ -119,6 +120,7 @@ class _Write(_Mutating):
     """``self[spec] = value`` (or ``+=`` when accumulating): setitem, index_put(_)."""
 
     node_name = "IndexPutBackward0"
+    refuses_expanded = False  # torch writes into an expanded self (deprecated, with a warning)
 
     @staticmethod
     def write(ctx, out, value, spec):
@@ -220,6 +222,11 @@ def advanced_setitem(self, items, value):
     elif isinstance(value, (list, tuple)) or _is_numpy_array(value):
         kind = "list" if isinstance(value, list) else f"{type(value).__module__}.{type(value).__name__}"
         raise TypeError(f"can't assign a {kind} to a {self.type()}")
+    if isinstance(value, Tensor) and mask is None:  # torch's copy_ / index_put_ checks (ops/_overlap.py)
+        if plan is None:
+            check_inplace_overlap(region, (value,))
+        else:
+            check_no_overlap(self, (value, *(t for _, t in advanced)))
     whole = region._shape == self._shape and region._offset == self._offset and region._stride == self._stride
     if not whole:
         cls = _CopySlices
@@ -322,6 +329,7 @@ def masked_select(input, mask):
 
 class _MaskedScatter(_Mutating):
     node_name = "MaskedScatterBackward0"
+    refuses_shared_arguments = False  # torch lets the mask or source share self's memory
 
     @staticmethod
     def write(ctx, out, mask, source):

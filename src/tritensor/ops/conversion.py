@@ -6,6 +6,7 @@ from ..autograd.function import Function
 from ..device import as_device, device as device_type
 from ..tensor import Tensor, _contiguous_strides
 from ._common import backend
+from ._overlap import check_inplace_overlap
 from ._registry import export, method
 from .creation import empty_preserving, from_host_array, new_empty
 from .elementwise import check_inplace
@@ -136,6 +137,7 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "
                            f"{list(broadcast_shapes(self._shape, src._shape))}")
     check_inplace(self)
+    check_inplace_overlap(self, (src,))
     return _Copy.apply(self, src, bool(non_blocking))
 
 

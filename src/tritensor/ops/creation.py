@@ -14,6 +14,7 @@ from ..size import Size
 from ..tensor import Tensor
 from ._autocast import run_excluded, state as _amp
 from ._common import backend
+from ._overlap import check_no_overlap, check_writable, is_non_overlapping_and_dense
 from ._registry import export
 from ..backends import backend_for
 
@@ -44,17 +45,6 @@ def new_empty(shape, dtype, device):
         backend_for(device).empty(shape, dtype, device)
 
 
-def is_non_overlapping_and_dense(t) -> bool:
-    """Whether ``t``'s elements tile a block of memory exactly once, in some dim order."""
-    dims = sorted((st, sz) for sz, st in zip(t._shape, t._stride) if sz >= 2)
-    expected = 1
-    for stride, size in dims:
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
 def empty_preserving(t, dtype=None, device=None):
     """An uninitialised tensor like ``t`` (torch's preserve_format): same strides when ``t``
     is dense, contiguous otherwise."""
@@ -75,16 +65,21 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     return _finish(Tensor._make(base._storage, shape, stride, 0, base.dtype), requires_grad)
 
 
-def with_out(fn=None, *, factory=False, castable=False):
+def with_out(fn=None, *, factory=False, castable=False, no_overlap=False):
     """Give ``fn`` torch's ``out=`` keyword: the result is written into ``out`` (rebound to the
     result's shape if it differs, as torch resizes it) and ``out`` is returned. ``out`` must
     have the result's dtype, or one it can be cast to (``castable``); a factory
-    (``factory=True``) takes its dtype and device from ``out`` unless they are given."""
+    (``factory=True``) takes its dtype and device from ``out`` unless they are given.
+    ``no_overlap``: ``out`` may share no memory with a tensor argument (or one in a list
+    argument), as torch checks for cat, gather ... (ops/_overlap.py)."""
     def wrap(f):
         @functools.wraps(f)
         def call(*args, out=None, **kwargs):
             if out is None:
                 return f(*args, **kwargs)
+            if no_overlap and isinstance(out, Tensor):
+                check_writable(out)
+                check_no_overlap(out, _tensor_arguments(args))
             if factory:
                 kwargs.setdefault("dtype", None)
                 kwargs["dtype"] = kwargs["dtype"] or out.dtype
@@ -94,6 +89,14 @@ def with_out(fn=None, *, factory=False, castable=False):
                              "castable" if castable else "same")
         return call
     return wrap(fn) if fn is not None else wrap
+
+
+def _tensor_arguments(args):
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            yield from a
+        else:
+            yield a
 
 
 def write_out(out, result, name, dtypes="same"):

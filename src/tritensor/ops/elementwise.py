@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from . import _autocast
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
+from ._overlap import check_inplace_overlap
 from ._registry import export, method
 from .creation import new_empty
 
@@ -98,6 +99,7 @@ def compute(kernel, operands, rule, out=None):
             raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
                                f"{list(shape)}")
         _check_inplace_cast(result_dtype, out)
+        check_inplace_overlap(out, operands)
     backend(out).elementwise(kernel, out, operands, compute_dtype.compute_np)
     return out
 
@@ -1140,9 +1142,11 @@ class _Where(Function):
         shape = broadcast_shapes(*(t._shape for t in tensors))
         if out is None:
             out = new_empty(shape, result, common_device(*tensors))
-        elif out._shape != shape:
-            raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
-                               f"{list(shape)}")
+        else:
+            if out._shape != shape:
+                raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
+                                   f"{list(shape)}")
+            check_inplace_overlap(out, tensors)
         backend(out).elementwise("where", out, (cond, _as_result(a, result), _as_result(b, result)),
                                  result.compute_np)
         ctx.save_for_backward(cond)

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim
+from ._overlap import check_no_overlap, check_writable
 from ._indexing_common import (_INT_INDEX, _Mutating, _as_vector, _cast, _check_bounds, _check_index_dtype,
                                _clone, _flat_view, _run, _vec)
 from ._registry import export, method
@@ -44,7 +45,7 @@ class _Gather(Function):
 
 
 @export
-@with_out
+@with_out(no_overlap=True)
 def gather(input, dim, index, *, sparse_grad=False):
     _check_index_dtype(index, _INT_INDEX, RuntimeError, "gather(): Expected dtype int32/int64 for index")
     dim = wrap_dim(dim, input.dim())
@@ -248,6 +249,8 @@ def _scatter_reduce_entry(input, dim, index, src, reduce, include_self, inplace)
     _check_bounds(index, _vec(input)._shape[dim], dim)
     if inplace:
         check_inplace(input)
+        check_writable(input)
+        check_no_overlap(input, (index, src))
     return _ScatterReduceTwo.apply(input, dim, index, src, reduce, bool(include_self), inplace=inplace)
 
 
@@ -289,7 +292,7 @@ class _IndexSelect(Function):
 
 
 @export
-@with_out
+@with_out(no_overlap=True)
 def index_select(input, dim, index):
     _check_vector(index, IndexError, "index_select(): Index is supposed to be a vector")
     _check_index_dtype(index, _INT_INDEX, RuntimeError,
@@ -407,6 +410,7 @@ def index_copy_(self, dim, index, source):
 
 class _IndexFill(_Mutating):
     node_name = "IndexFillBackward0"
+    refuses_expanded = False  # torch fills an expanded self (deprecated, with a warning)
 
     @staticmethod
     def write(ctx, out, dim, index, value):

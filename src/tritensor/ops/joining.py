@@ -101,7 +101,7 @@ def _check_cat(tensors, dim):
 
 
 @export(method=False, aliases=("concat", "concatenate"))
-@with_out(castable=True)
+@with_out(castable=True, no_overlap=True)
 def cat(tensors, dim=0):
     if _amp.on:
         return autocast_call("cat", cat, tensors, dim)
@@ -112,7 +112,7 @@ def cat(tensors, dim=0):
 
 
 @export(method=False)
-@with_out
+@with_out(no_overlap=True)
 def stack(tensors, dim=0):
     if _amp.on:
         return autocast_call("stack", stack, tensors, dim)
@@ -143,25 +143,25 @@ def _raise_dims(t, ndim):
 
 
 @export(method=False)
-@with_out(castable=True)
+@with_out(castable=True, no_overlap=True)
 def hstack(tensors):
     tensors = _at_least(tensors, "hstack", 1)
     return cat(tensors, 0 if tensors and tensors[0].dim() == 1 else 1)
 
 
 @export(method=False, aliases=("row_stack",))
-@with_out(castable=True)
+@with_out(castable=True, no_overlap=True)
 def vstack(tensors):
     return cat(_at_least(tensors, "vstack", 2), 0)
 
 
 @export(method=False)
-@with_out(castable=True)
+@with_out(castable=True, no_overlap=True)
 def dstack(tensors):
     return cat(_at_least(tensors, "dstack", 3), 2)
 
 
 @export(method=False)
-@with_out(castable=True)
+@with_out(castable=True, no_overlap=True)
 def column_stack(tensors):
     return hstack([t.reshape(-1, 1) if t.dim() <= 1 else t for t in _tensor_list(tensors, "column_stack")])

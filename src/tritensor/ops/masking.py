@@ -13,6 +13,7 @@ from .creation import with_out, zeros
 # ------------------------------------------------------------------ masked_fill
 class _MaskedFill(_Mutating):
     node_name = "MaskedFillBackward0"
+    refuses_expanded = refuses_shared_arguments = False  # torch checks neither here
 
     @staticmethod
     def write(ctx, out, mask, value):

@@ -155,6 +155,7 @@ def diag(input, diagonal=0):
 
 class _Tril(_Mutating):
     node_name = "TrilBackward0"
+    refuses_expanded = False  # torch's tril_ writes into an expanded self
     upper = False
 
     @classmethod

@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim, wrap_dims
+from ._overlap import check_inplace_overlap
 from ._registry import export
 from .creation import arange, new_empty
 from .elementwise import _torch_name, not_implemented_for, where
@@ -793,6 +794,8 @@ def _scan(name, cls):
             return autocast_call(name, op, input, dim, dtype=dtype, out=out)
         d = wrap_dim(dim, input.dim())
         target = dtype or (dt.int64 if not input.dtype.is_floating_point else input.dtype)
+        if isinstance(out, Tensor):
+            check_inplace_overlap(out, (input,))  # torch's scans refuse an out= sharing the input
         return _into(out, cls.apply(_cast_input(input, dtype), d, target))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name} along ``dim``; integers and bool accumulate in int64."
