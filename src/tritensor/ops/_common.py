@@ -94,10 +94,6 @@ def raise_if_any(bad: Tensor, exc: type, message: str, values: Tensor = None) ->
         raise exc(message.format(values.reshape(-1)[first].item() if values is not None else None))
 
 
-def check_no_overlap_inplace(t: Tensor):
-    pass
-
-
 def float_result(d):
     """dtype of ops that always produce floats (exp, div, mean ...): ints become the default."""
     return d if d.category == dt._FLOAT else dt.get_default_dtype()

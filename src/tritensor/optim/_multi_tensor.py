@@ -212,14 +212,31 @@ def _work_blocks(sizes, block=None):
 
 def run_launch(kernel, addrs, sizes, *args):
     """``kernel(addrs, sizes, work, *args)``, the work blocks shared out over the CPU threads."""
-    work = _work_blocks(sizes)
-    total = int(sizes.sum())
-    if total < cpu.PARALLEL_MIN_ELEMENTS or cpu.NUM_THREADS == 1 or work.shape[0] == 1:
+    work = _cached_work_blocks(sizes, BLOCK)
+    chunks = _thread_runs(work, sizes)
+    if chunks is None:
         kernel(addrs, sizes, work, *args)
         return
-    # contiguous runs of blocks with about the same number of elements per thread
-    ends = np.cumsum(work[:, 2] - work[:, 1])
-    cuts = np.searchsorted(ends, np.arange(1, cpu.NUM_THREADS) * (total / cpu.NUM_THREADS))
-    bounds = [0, *sorted(set(int(c) + 1 for c in cuts)), work.shape[0]]
-    chunks = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
     cpu.run_chunks(lambda a, b: kernel(addrs, sizes, work[a:b], *args), chunks)
+
+
+_RUNS = {}
+
+
+def _thread_runs(work, sizes):
+    """Contiguous runs of ``work``'s blocks with about the same number of elements per CPU
+    thread, or None for one run; kept per (sizes, threads), like the blocks."""
+    key = (sizes.tobytes(), cpu.NUM_THREADS)
+    if key in _RUNS:
+        return _RUNS[key]
+    total = int(sizes.sum())
+    chunks = None
+    if total >= cpu.PARALLEL_MIN_ELEMENTS and cpu.NUM_THREADS > 1 and work.shape[0] > 1:
+        ends = np.cumsum(work[:, 2] - work[:, 1])
+        cuts = np.searchsorted(ends, np.arange(1, cpu.NUM_THREADS) * (total / cpu.NUM_THREADS))
+        bounds = [0, *sorted(set(int(c) + 1 for c in cuts)), work.shape[0]]
+        chunks = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    if len(_RUNS) > 256:
+        _RUNS.clear()
+    _RUNS[key] = chunks
+    return chunks
