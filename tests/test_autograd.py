@@ -404,6 +404,18 @@ def test_detach_shares_storage_and_version():
     check(detach_, arg(3))
 
 
+def test_in_place_ops_record_or_refuse_like_torch():
+    """Same-dtype, same-shape ``x.op_(y)`` takes a one-step lane when nothing is recorded;
+    whenever autograd is involved it must still refuse or record as torch does."""
+    check(lambda lib, x: x.add_(1), arg(3))  # a leaf that requires grad
+    check(lambda lib, x: x[:2].mul_(2), arg(3))  # a view of one
+    check(lambda lib, x, z: (x * 1).add_(z) * 2, arg(3), arg(3))  # an operand that requires grad
+    check(lambda lib, x: (x * 2).mul_(3), arg(3))
+    check(lambda lib, x: (x * 2)[1:].mul_(3), arg(3))  # a view of a recorded result
+    check(lambda lib, x: (lambda y: (y.add_(1), y.sum().backward()))(x.exp()), arg(3))  # exp's saved result
+    check(lambda lib, x: (lambda d: (d.mul_(4), d._version))(x.detach()), arg(3))
+
+
 def test_saved_tensor_modified_through_detach_is_detected():
     def fn(lib, x):
         y = x.exp()

@@ -44,7 +44,8 @@ def test_lane_launches_what_the_general_path_launches(gpu, dtype, n):
     scalar = 2.0 if dtype.is_floating_point else 3
     calls = [(lambda: a + b, "add", (a, b)), (lambda: a * b, "mul", (a, b))]
     if dtype is not tritensor.bool:
-        calls += [(lambda: a * scalar, "mul", (a, scalar)), (lambda: a - b, "sub", (a, b))]
+        calls += [(lambda: a * scalar, "mul", (a, scalar)), (lambda: a - b, "sub", (a, b)),
+                  (lambda: a.add_(b), "add", (a, b)), (lambda: a.mul_(scalar), "mul", (a, scalar))]
     for call, name, operands in calls:
         for attempt in range(2):  # the first compiles through the general path, the second is direct
             launches.clear()
@@ -195,7 +196,7 @@ REPLAYED_OPS = {
     "broadcast add": lambda x, y, v: x + v,
     "strided mul": lambda x, y, v: x.t() * y,
     "where": lambda x, y, v: tritensor.where(x > y, x, y),
-    "in-place add": lambda x, y, v: x.add_(y),
+    "in-place add into a strided tensor": lambda x, y, v: x.t().add_(y.t()),
     "transposing copy": lambda x, y, v: x.t().contiguous(),
     "batched transposing copy": lambda x, y, v: x.reshape(4, 16, 16).transpose(1, 2).contiguous(),
 }

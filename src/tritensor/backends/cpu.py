@@ -258,6 +258,33 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     return binary if arity == 2 else unary
 
 
+def elementwise_inplace_lane(name: str, arity: int, dtype):
+    """The in-place lane (``x.add_(y)``): like ``elementwise_lane``, with the first operand,
+    a contiguous CPU tensor, also the output. Returns False to send a call the general way."""
+    if dtype in _NARROW:
+        return None
+    compute = dtype.compute_np
+    kernel = ew_kernels.flat_kernel(name, arity)
+    entries = {}  # second operand's kind -> compiled entry (skips the dispatcher's type resolution)
+
+    def inplace(operands):
+        args = [flat_of(t) if type(t) is Tensor else _scalar(t, compute) for t in operands]
+        for x in args:
+            if x is False:
+                return False
+        target = args[0]
+        if arity != 2 or len(target) >= _LANE_THREADED:
+            _run_flat(kernel, target, args)
+            return True
+        kind = type(args[1])
+        entry = entries.get(kind)
+        if entry is None:
+            entry = entries[kind] = ew_kernels.flat_entry(name, (target[:1], target[:1], args[1]))
+        entry(target, *args)
+        return True
+    return inplace
+
+
 def flat_of(t):
     """``t._flat``, computed on first use (``flat_array``): an array, or False."""
     x = t._flat

@@ -290,6 +290,30 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     return lane
 
 
+def elementwise_inplace_lane(name: str, arity: int, dtype):
+    """The in-place lane (``x.add_(y)``): one launch into the first operand, when it is
+    contiguous (the direct launch assumes it; others go the general way) and every tensor
+    is on its device."""
+    compute = dtype.compute_np
+    direct = _direct_elementwise(name, arity, dtype, dtype)
+
+    def inplace(operands):
+        out = operands[0]
+        device, shape = out._storage.device, out._shape
+        if out._stride != _contiguous_strides(shape):
+            return False
+        for x in operands:
+            if type(x) is Tensor and x._storage.device is not device and x._storage.device != device:
+                return False
+        n = 1
+        for size in shape:
+            n *= size
+        if not direct(out, operands, n):
+            elementwise(name, out, operands, compute)
+        return True
+    return inplace
+
+
 def _direct_elementwise(name, arity, dtype, result_dtype):
     """The launch ``elementwise`` makes for contiguous operands, with the layout work done
     once per specialisation. A call turns the pointers into ints and looks the compiled

@@ -171,6 +171,40 @@ def _lane(cls, first, arity):
     return lane
 
 
+def _inplace_lane(cls, operands):
+    """``self.op_(...)`` in one step, the in-place twin of ``_fast_lane`` (grad accumulation,
+    ``x.mul_(0.9)``): tensor operands of self's dtype and shape, a result of self's dtype,
+    nothing to record, and no operand sharing self's memory unless it is self (the overlap
+    rules then hold trivially). The backend's lane declines (False) a self it cannot write
+    in one flat pass. Returns self, or None for the general path."""
+    self = operands[0]
+    if type(self) is not Tensor:
+        return None
+    dtype = self.dtype
+    if _FAST_RESULT[cls.rule, dtype] is not dtype:
+        return None
+    recording = grad_mode.enabled
+    if recording and (self._requires_grad or self._base is not None and self._base._requires_grad):
+        return None
+    shape, storage = self._shape, self._storage
+    for x in operands[1:]:
+        if type(x) is Tensor:
+            if (x.dtype is not dtype or x._shape != shape or x._storage is storage and x is not self
+                    or recording and x._requires_grad):
+                return None
+        elif not _scalar_keeps_dtype(x, dtype):
+            return None
+    key = (storage.device.type, dtype, len(operands), "inplace")
+    lane = cls._lanes.get(key, _UNKNOWN)
+    if lane is _UNKNOWN:
+        make = getattr(backend(self), "elementwise_inplace_lane", None)
+        lane = cls._lanes[key] = make(cls.kernel, len(operands), dtype) if make is not None else None
+    if lane is None or not lane(operands):
+        return None
+    self._bump_version()
+    return self
+
+
 _UNKNOWN = object()
 _BOOL = dt.bool
 
@@ -228,6 +262,9 @@ class _ElementwiseFunction(Function):
     @classmethod
     def apply(cls, *operands, out=None, inplace=False, **params):
         if inplace:
+            result = _inplace_lane(cls, operands + tuple(params[p] for p in cls.params) if params else operands)
+            if result is not None:
+                return result
             check_inplace(operands[0])
         elif out is None:
             result = _fast_lane(cls, operands + tuple(params[p] for p in cls.params) if params else operands)
