@@ -185,13 +185,19 @@ class Function(metaclass=_FunctionMeta):
         if not record and cls._builtin:
             return cls.forward(NULL_CTX, *args, **kwargs)
         node = cls._backward_cls()
-        if record:
-            edges = tuple([gradient_edge(a) if isinstance(a, Tensor) else None for a in args])
-        else:
-            edges = (None,) * len(args)
-        node._edges = edges
-        node.needs_input_grad = tuple([e is not None for e in edges])
-        node._input_meta = tuple([(a._shape, a.dtype) if isinstance(a, Tensor) else None for a in args])
+        edges, needs, meta = [], [], []  # one pass over the arguments: this runs for every recorded op
+        for a in args:
+            if isinstance(a, Tensor):
+                edge = gradient_edge(a) if record else None
+                meta.append((a._shape, a.dtype))
+            else:
+                edge = None
+                meta.append(None)
+            edges.append(edge)
+            needs.append(edge is not None)
+        node._edges = tuple(edges)
+        node.needs_input_grad = tuple(needs)
+        node._input_meta = tuple(meta)
         prev = grad_mode.enabled
         grad_mode.enabled = False
         try:
@@ -223,9 +229,20 @@ def _link_outputs(node, output, args):
     """Point the differentiable outputs at ``node``; returns ``output`` (inputs returned as
     they are become views of them, like torch)."""
     Tensor = _tensor_type
+    dirty = node._dirty
+    if (type(output) is Tensor and not dirty and output._base is None and output.dtype in _dt.FLOATING_DTYPES
+            and not node._non_differentiable and not _is_one_of(output, args)):
+        # the commonest case in short: one new floating-point tensor (the loop below does the same)
+        node._output_meta = [(output._shape, output.dtype, output._storage.device)]
+        output._requires_grad = True
+        output._grad_fn = node
+        if output._output_nr:
+            output._output_nr = 0
+        if node._saved:
+            _mark_saved_outputs(node)
+        return output
     is_tuple = isinstance(output, tuple)
     outputs = list(output) if is_tuple else [output]
-    dirty = node._dirty
     meta = []
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):

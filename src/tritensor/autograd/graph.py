@@ -97,7 +97,7 @@ class Node:
 
     # -- saved tensors ------------------------------------------------------
     def save_for_backward(self, *tensors):
-        self._saved = tuple(None if t is None else SavedTensor(t) for t in tensors)
+        self._saved = tuple([None if t is None else SavedTensor(t) for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -177,8 +177,10 @@ def gradient_edge(tensor):
     """The (node, output index) a gradient for ``tensor`` flows into, or None."""
     if not tensor._requires_grad:
         return None
-    fn = tensor.grad_fn
+    fn = tensor._grad_fn
     if fn is not None:
+        if fn._view_version is not None:  # a view's node may need regenerating (Tensor.grad_fn)
+            fn = tensor.grad_fn
         return (fn, tensor._output_nr)
     acc = tensor._accumulator
     if acc is None:

@@ -257,6 +257,7 @@ class _ElementwiseFunction(Function):
     rule = Rule.PROMOTE
     derivatives = ()  # one callable (or None) per tensor input position
     saves = ()        # names of what the derivatives read: self/other/third/result
+    _save_positions = ()  # where each saved value comes from: operand position, or -1 for the result
     params = ()       # names of extra scalar keyword parameters, passed to the kernel
 
     @classmethod
@@ -274,7 +275,7 @@ class _ElementwiseFunction(Function):
 
     @classmethod
     def forward(cls, ctx, *operands, out=None, inplace=False, **params):
-        kernel_operands = operands + tuple(params[p] for p in cls.params)
+        kernel_operands = operands + tuple(params[p] for p in cls.params) if params else operands
         if inplace:
             # save only what the needed derivatives read; ``self`` as it was before the write
             needed = _needed_saves(cls, ctx) if cls.saves and ctx.needs_input_grad else ()
@@ -293,11 +294,19 @@ class _ElementwiseFunction(Function):
         if params:
             ctx.params = params
         if cls.saves:
-            saved = [result if s == "result" else operands[_ARG_NAMES.index(s)] for s in cls.saves]
+            saved = [result if i < 0 else operands[i] for i in cls._save_positions]
             if inplace:
                 saved = [v if name in needed else None for name, v in zip(cls.saves, saved)]
-            ctx.save_for_backward(*[s if isinstance(s, Tensor) else None for s in saved])
-            ctx.scalars = [s if not isinstance(s, Tensor) else None for s in saved]
+            tensors, scalars = [], None
+            for i, s in enumerate(saved):
+                if isinstance(s, Tensor):
+                    tensors.append(s)
+                else:  # a Python scalar operand (x * 2): kept apart, rarely there
+                    tensors.append(None)
+                    scalars = scalars or [None] * len(saved)
+                    scalars[i] = s
+            ctx.save_for_backward(*tensors)
+            ctx.scalars = scalars
             if inplace and needed:
                 _saved_before_write(ctx, cls.saves, result, version)
         return result
@@ -308,7 +317,8 @@ class _ElementwiseFunction(Function):
         if cls.params:
             env.update(ctx.params)
         if cls.saves:
-            for name, tensor_value, scalar_value in zip(cls.saves, ctx.saved_tensors, ctx.scalars):
+            scalars = ctx.scalars or (None,) * len(cls.saves)
+            for name, tensor_value, scalar_value in zip(cls.saves, ctx.saved_tensors, scalars):
                 env[name] = tensor_value if tensor_value is not None else scalar_value
         grads = []
         for i, derivative in enumerate(cls.derivatives):
@@ -351,6 +361,8 @@ def declare(name, kernel=None, *, rule=Rule.PROMOTE, derivatives=(), node=None, 
     cls = type(name.title().replace("_", "") + "Op", (_ElementwiseFunction,), {
         "kernel": kernel or name, "rule": rule, "derivatives": derivatives, "saves": tuple(used), "_lanes": {},
         "params": tuple(params), "node_name": node or f"{name.title().replace('_', '')}Backward0",
+        # where each saved value comes from: an operand's position, or -1 for the result
+        "_save_positions": tuple(-1 if p == "result" else _ARG_NAMES.index(p) for p in used),
     })
     return cls
 
