@@ -167,6 +167,11 @@ def copy_(dst: Tensor, src: Tensor) -> None:
 
 
 def fill_(t: Tensor, value) -> None:
+    if (t.dtype is dt.float32 or t.dtype is dt.float64) and type(value) in (float, int) and abs(value) < 1e38:
+        flat = flat_of(t)
+        if flat is not False:  # contiguous: numpy's own fill (ones_like(loss) in every backward)
+            flat.fill(value)
+            return
     write(t, value)
 
 
@@ -385,7 +390,11 @@ def _flat_operands(operands, shape, compute):
                 return None
             a = flat_of(x)
             if a is False:
-                return None
+                if any(x._stride):
+                    return None
+                # one value expanded to the shape (the gradient of a full reduction): a scalar
+                args.append(read(x, compute)[(0,) * len(shape)])
+                continue
             if x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
                 a = read(x, compute).reshape(-1)
             args.append(a)

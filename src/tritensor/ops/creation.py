@@ -183,7 +183,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     """Like ``input`` (shape, dtype, device, dense strides), filled with ``fill_value``."""
     out = empty_preserving(input, dtype, as_device(device) if device is not None else None)
     value = _scalar_value(fill_value)
-    check_fits(np.asarray(value), out.dtype)
+    if out.dtype.category == dt._INT:
+        check_fits(np.asarray(value), out.dtype)
     backend(out).fill_(out, value)
     return _finish(out, requires_grad)
 
