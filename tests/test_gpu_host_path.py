@@ -197,6 +197,9 @@ REPLAYED_OPS = {
     "strided mul": lambda x, y, v: x.t() * y,
     "where": lambda x, y, v: tritensor.where(x > y, x, y),
     "in-place add into a strided tensor": lambda x, y, v: x.t().add_(y.t()),
+    "advanced getitem": lambda x, y, v: x[:, tritensor.arange(3, device="cuda")],
+    "index_put_ accumulating": lambda x, y, v: x.index_put_((tritensor.arange(3, device="cuda"),), y[:3],
+                                                            accumulate=True),
     "transposing copy": lambda x, y, v: x.t().contiguous(),
     "batched transposing copy": lambda x, y, v: x.reshape(4, 16, 16).transpose(1, 2).contiguous(),
 }
@@ -462,10 +465,12 @@ def test_cross_entropy_replays_and_never_waits_for_the_device(gpu, reduction, ro
 
 
 @pytest.mark.parametrize("op", ["nll_loss", "binary_cross_entropy", "gather", "index_select", "embedding",
-                                "index_add", "scatter_add"])
+                                "index_add", "scatter_add", "getitem", "getitem of columns", "setitem",
+                                "getitem backward"])
 def test_value_checks_do_not_wait_for_the_device(gpu, op):
-    """nll_loss's targets, binary_cross_entropy's inputs and the indexing ops' indices are
-    checked by a kernel that writes the error word: no device-to-host copy, no sync."""
+    """nll_loss's targets, binary_cross_entropy's inputs and the indexing ops' indices (one
+    index tensor for ``x[idx]``) are checked by a kernel that writes the error word: no
+    device-to-host copy, no sync."""
     x, t = _cuda(4, 3), tritensor.zeros(4, dtype=tritensor.int64, device="cuda")
     call = {"nll_loss": lambda: tritensor.nn.functional.nll_loss(x, t),
             "binary_cross_entropy": lambda: tritensor.nn.functional.binary_cross_entropy(x, x),
@@ -473,7 +478,11 @@ def test_value_checks_do_not_wait_for_the_device(gpu, op):
             "index_select": lambda: x.index_select(0, t),
             "embedding": lambda: tritensor.nn.functional.embedding(t, x),
             "index_add": lambda: x.index_add(0, t, _cuda(4, 3)),
-            "scatter_add": lambda: x.scatter_add(1, t[:, None], _cuda(4, 1))}[op]
+            "scatter_add": lambda: x.scatter_add(1, t[:, None], _cuda(4, 1)),
+            "getitem": lambda: x[t],
+            "getitem of columns": lambda: x[:, t[:2]],
+            "setitem": lambda: x.__setitem__(t, _cuda(4, 3)),
+            "getitem backward": lambda: x.detach().requires_grad_()[t].sum().backward()}[op]
     call()  # the first call compiles (and captures)
     launches.clear()
     before = len(gpu.calls)

@@ -333,10 +333,18 @@ def _index_calls(lib, x, bad):
             "index_select": lambda: x.index_select(0, bad[0]),
             "scatter_add": lambda: x.clone().scatter_add(0, bad, lib.ones(1, 4, device=x.device)),
             "index_add": lambda: x.clone().index_add(0, bad[0], lib.ones(4, 4, device=x.device)),
-            "embedding": lambda: lib.nn.functional.embedding(bad, x)}
+            "embedding": lambda: lib.nn.functional.embedding(bad, x),
+            "getitem": lambda: x[bad[0]],
+            "setitem": lambda: _assigned(x.clone(), bad[0], lib.ones(4, 4, device=x.device))}
 
 
-@pytest.mark.parametrize("op", ["gather", "index_select", "scatter_add", "index_add", "embedding"])
+def _assigned(t, index, value):
+    t[index] = value
+    return t
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select", "scatter_add", "index_add", "embedding", "getitem",
+                                "setitem"])
 def test_out_of_range_indices_touch_nothing(op):
     """An out-of-range index raises torch's error; on 'cuda' at the next call that waits for
     the device (as torch's CUDA build reports its device-side assert), the op's kernel having
@@ -359,7 +367,9 @@ def test_out_of_range_indices_touch_nothing(op):
     rows = {"gather": [[4, 0, 2, 11]],
             "index_select": [[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]],
             "scatter_add": [[0, 1, 3, 3], [5, 5, 6, 7], [8, 9, 10, 12]],
-            "index_add": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]}
+            "index_add": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]],
+            "getitem": [[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]],
+            "setitem": [[1] * 4] * 3}
     embedded = [[[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]]]
     np.testing.assert_array_equal(values, rows.get(op, embedded))
     assert second.cpu().numpy().tolist() == [[0.0, 1.0, 2.0, 3.0]]  # its error was dropped: the first wins

@@ -915,8 +915,14 @@ def _index_walk(x: Tensor, dims, indices, b_start, result_dims):
 
 
 def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
-    """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
+    """out = x[indices along dims] (broadcastable); their shape sits at ``b_start`` in out.
+
+    One index tensor (``x[idx]``, ``x[:, idx]``) is read by the kernel on the device; several
+    are combined into element offsets on the host (they were checked in range there)."""
     if out.numel() == 0:
+        return
+    if len(indices) == 1:
+        _index_along(out, x, dims[0], _on_device(indices[0], out._storage.device), b_start)
         return
     table, xs, ts = _index_walk(x, dims, indices, b_start, out.dim())
     _take(out, x, xs, table, ts, 1, 0)
@@ -926,8 +932,35 @@ def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate
     """x[indices along dims] (+)= values, values of x's dtype expanded to the indexing result's shape."""
     if values.numel() == 0:
         return
+    if len(indices) == 1:
+        _index_put_along(x, dims[0], _on_device(indices[0], x._storage.device), b_start, values, accumulate)
+        return
     table, xs, ts = _index_walk(x, dims, indices, b_start, values.dim())
     _put(x, xs, values, values._stride, table, ts, values._shape, 1, 0, "add" if accumulate else None)
+
+
+def _along(x: Tensor, dim: int, index: Tensor, b_start: int, result_dims: int):
+    """Strides over the indexing result's shape for x (its other dims, the index's dims at
+    ``b_start`` contributing nothing) and for the index (its own dims there, 0 elsewhere)."""
+    rest = [x._stride[d] for d in range(x.dim()) if d != dim]
+    nb = index.dim()
+    xs = tuple(rest[:b_start]) + (0,) * nb + tuple(rest[b_start:])
+    ts = (0,) * b_start + index._stride + (0,) * (result_dims - b_start - nb)
+    return xs, ts
+
+
+@replayable
+def _index_along(out: Tensor, x: Tensor, dim: int, index: Tensor, b_start: int) -> None:
+    xs, ts = _along(x, dim, index, b_start, out.dim())
+    _take(out, x, xs, index, ts, x._stride[dim], x._shape[dim])
+
+
+@replayable
+def _index_put_along(x: Tensor, dim: int, index: Tensor, b_start: int, values: Tensor,
+                     accumulate: bool) -> None:
+    xs, ts = _along(x, dim, index, b_start, values.dim())
+    _put(x, xs, values, values._stride, index, ts, values._shape, x._stride[dim], x._shape[dim],
+         "add" if accumulate else None)
 
 
 # ------------------------------------------------------------------ not yet on this device

@@ -69,7 +69,9 @@ def _check_bounds(index, size, dim, exc=RuntimeError, negative=False, message=No
     text = (message.format(bad="{}", size=size, dim=dim) if message else
             f"index {{}} is out of bounds for dimension {dim} with size {size}")
     lower = -size if negative else 0
-    report = getattr(backend(index), "report_out_of_range", None) if deferrable else None
+    # a dim of size 0 has no index in range; the kernels read unbounded there (dim_size 0),
+    # so such a call is refused now rather than reported later
+    report = getattr(backend(index), "report_out_of_range", None) if deferrable and size > 0 else None
     if report is not None and report(index, lower, size, exc, text):
         return
     lo, hi = backend(index).index_range(index)

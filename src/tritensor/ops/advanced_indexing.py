@@ -49,8 +49,11 @@ class _Plan:
                     dims.append(dim + k)
                     indices.append(column)
             elif idx.dtype in _INDEX_DTYPES:
-                # not deferrable: the backends compute element offsets from the indices on the host
-                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True, deferrable=False)
+                # one index tensor: the kernels read it on the device and skip a bad index, so
+                # the check may be deferred ('cuda'); several: their element offsets are
+                # combined on the host, which must know them in range first
+                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True,
+                              deferrable=len(advanced) == 1)
                 dims.append(dim)
                 indices.append(idx)
             else:
