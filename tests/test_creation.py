@@ -471,3 +471,34 @@ def test_factories_with_out():
         lib.rand(4, out=r)
         return o, i, f, e, r.shape, str(r.dtype), lib.linspace(0, 1, 3, out=lib.empty(3, device=d))
     check(f)
+
+
+FILL_CALLS = {
+    "full": lambda lib, t, v: lib.full((2,), v, dtype=t.dtype, device=t.device),
+    "full_like": lambda lib, t, v: lib.full_like(t, v),
+    "fill_": lambda lib, t, v: t.fill_(v),
+    "masked_fill": lambda lib, t, v: t.masked_fill(t == t, v),
+    "index_fill": lambda lib, t, v: t.index_fill(0, lib.tensor([0], device=t.device), v),
+    "setitem": lambda lib, t, v: t.__setitem__(0, v) or t,
+}
+
+
+@pytest.mark.parametrize("call", list(FILL_CALLS))
+@pytest.mark.parametrize("dtype,value", [
+    ("int8", 300), ("int8", -129), ("int8", -128), ("uint8", -1), ("uint8", -300), ("int32", float("nan")),
+    ("int16", 1e10), ("int64", 2 ** 63), ("bool", 300), ("float16", 1e5), ("float16", float("-inf")),
+    ("bfloat16", 1e39), ("float32", 1e300), ("float32", float("nan")), ("float64", 1e300)])
+def test_fill_values_that_do_not_fit_are_refused_like_torch(call, dtype, value):
+    """torch's fill ops refuse a Python number outside an integer dtype's range (NaN too) or
+    finite beyond a floating dtype's largest value, naming the C++ type; negatives wrap into
+    unsigned types, infinity fits any floating dtype (and ``x[i] = v`` rounds a 16-bit float
+    to infinity instead, as torch's setitem does)."""
+    fn = FILL_CALLS[call]
+    outcomes = []
+    for lib in (torch, tritensor):
+        t = lib.zeros(2, dtype=getattr(lib, dtype), device="cpu" if lib is torch else DEVICE)
+        try:
+            outcomes.append(fn(lib, t, value).cpu().tolist())
+        except (RuntimeError, ValueError) as exc:
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    np.testing.assert_equal(outcomes[1], outcomes[0])  # the message, or the values (NaN equal to NaN)

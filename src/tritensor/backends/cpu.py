@@ -142,6 +142,8 @@ def write(out: Tensor, values) -> None:
         return
     if out.dtype is dt.bool or (np.asarray(values).dtype.kind == "f" and dst.dtype.kind in "iu"):
         values = _cast_like_torch(np.asarray(values), dst.dtype)
+    elif type(values) is int and dst.dtype.kind in "iu":
+        values = np.asarray(values).astype(dst.dtype)  # wraps like C (uint8 x.fill_(-1) is 255)
     with np.errstate(over="ignore"):  # float64 -> float16 saturates to inf, like torch
         np.copyto(dst, values, casting="unsafe")
 

@@ -18,7 +18,7 @@ from ._overlap import check_inplace_overlap, check_no_overlap
 from ._indexing_common import (_Mutating, _cast, _check_bounds, _check_mask, _clone, _columns, _expand_raw,
                                _run, _vec)
 from ._registry import export, method
-from .creation import full, new_empty, with_out, zeros
+from .creation import check_fill_value, full, new_empty, with_out, zeros
 from .elementwise import _torch_name
 from .indexing import _basic, _expand_ellipsis
 from .joining import cat
@@ -225,6 +225,10 @@ def advanced_setitem(self, items, value):
     elif isinstance(value, (list, tuple)) or _is_numpy_array(value):
         kind = "list" if isinstance(value, list) else f"{type(value).__module__}.{type(value).__name__}"
         raise TypeError(f"can't assign a {kind} to a {self.type()}")
+    elif type(value) is int and not -(1 << 63) <= value < 1 << 63:
+        raise ValueError("Overflow when unpacking long long")  # torch's argument parsing
+    elif self.dtype is not dt.float16 and self.dtype is not dt.bfloat16:  # torch rounds these to inf
+        check_fill_value(value, self.dtype)
     if isinstance(value, Tensor) and mask is None:  # torch's copy_ / index_put_ checks (ops/_overlap.py)
         if plan is None:
             check_inplace_overlap(region, (value,))

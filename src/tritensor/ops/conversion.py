@@ -8,7 +8,7 @@ from ..tensor import Tensor, _contiguous_strides
 from ._common import backend
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
-from .creation import empty_preserving, from_host_array, new_empty
+from .creation import check_fill_value, empty_preserving, from_host_array, new_empty
 from .elementwise import check_inplace
 
 
@@ -174,6 +174,7 @@ def fill_(self, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.dim()} dimensions.")
         return _FillTensor.apply(self, value)
+    check_fill_value(value, self.dtype)
     return _Fill.apply(self, value)
 
 

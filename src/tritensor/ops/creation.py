@@ -146,7 +146,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     value = _scalar_value(fill_value)
-    check_fits(np.asarray(value), dtype)
+    check_fill_value(value, dtype)
     t = new_empty(_shape_arg((size,), "full"), dtype, as_device(device))
     backend(t).fill_(t, value)
     return _finish(t, requires_grad)
@@ -183,8 +183,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     """Like ``input`` (shape, dtype, device, dense strides), filled with ``fill_value``."""
     out = empty_preserving(input, dtype, as_device(device) if device is not None else None)
     value = _scalar_value(fill_value)
-    if out.dtype.category == dt._INT:
-        check_fits(np.asarray(value), out.dtype)
+    check_fill_value(value, out.dtype)
     backend(out).fill_(out, value)
     return _finish(out, requires_grad)
 
@@ -341,6 +340,31 @@ def _tensors_to_scalars(data):
     if isinstance(data, (list, tuple)):
         return [_tensors_to_scalars(x) for x in data]
     return data
+
+
+#: the C++ type torch's fill ops name when a value overflows the tensor's dtype
+_CPP_NAMES = {dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
+              dt.int64: "int64_t", dt.float16: "c10::Half", dt.bfloat16: "c10::BFloat16", dt.float32: "float"}
+_FLOAT_MAX = {dt.float16: 65504.0, dt.bfloat16: 3.3895313892515355e38, dt.float32: 3.4028234663852886e38}
+
+
+def check_fill_value(value, dtype):
+    """RuntimeError like torch's fill ops (full, fill_, masked_fill, index_fill, ``x[i] = v``)
+    when the Python number ``value`` does not fit ``dtype``: outside an integer dtype's range
+    (NaN and infinity included), or finite beyond a floating dtype's largest value (infinity
+    itself fits). ``tensor()`` is laxer for floats (it rounds to inf), so it has ``check_fits``."""
+    if dtype.category == dt._INT:
+        try:
+            check_fits(np.asarray(value), dtype)
+        except RuntimeError:
+            raise RuntimeError(_overflow_message(dtype)) from None
+    elif dtype in _FLOAT_MAX and type(value) in (int, float) and math.isfinite(value) \
+            and abs(value) > _FLOAT_MAX[dtype]:
+        raise RuntimeError(_overflow_message(dtype))
+
+
+def _overflow_message(dtype):
+    return f"value cannot be converted to type {_CPP_NAMES[dtype]} without overflow"
 
 
 def check_fits(values: np.ndarray, dtype):

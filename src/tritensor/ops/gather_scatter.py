@@ -16,7 +16,7 @@ from ._overlap import check_no_overlap, check_writable
 from ._indexing_common import (_INT_INDEX, _Mutating, _as_vector, _cast, _check_bounds, _check_index_dtype,
                                _clone, _flat_view, _run, _vec)
 from ._registry import export, method
-from .creation import full, new_empty, ones_like, with_out, zeros, zeros_like
+from .creation import check_fill_value, full, new_empty, ones_like, with_out, zeros, zeros_like
 from .elementwise import _torch_name, check_inplace, where
 
 
@@ -444,6 +444,8 @@ def _index_fill_entry(self, dim, index, value, inplace):
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.dim()} dimension(s).")
     _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, negative=True)
+    if not isinstance(value, Tensor):
+        check_fill_value(value, self.dtype)
     cls = _IndexFillTensor if isinstance(value, Tensor) else _IndexFill
     return _run(cls, self, dim, index, value, inplace=inplace)
 

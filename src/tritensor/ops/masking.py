@@ -7,7 +7,7 @@ from ..tensor import Tensor
 from ._common import backend, broadcast_shapes
 from ._indexing_common import _Mutating, _check_mask, _columns, _expand_raw, _run
 from ._registry import export, method
-from .creation import with_out, zeros
+from .creation import check_fill_value, with_out, zeros
 
 
 # ------------------------------------------------------------------ masked_fill
@@ -47,6 +47,8 @@ def _masked_fill_entry(self, mask, value, inplace):
                            f"{list(shape)}")
     if not inplace and shape != self._shape:
         self = self.expand(shape)
+    if not isinstance(value, Tensor):
+        check_fill_value(value, self.dtype)
     cls = _MaskedFillTensor if isinstance(value, Tensor) else _MaskedFill
     return _run(cls, self, mask, value, inplace=inplace)
 
