@@ -198,6 +198,8 @@ REPLAYED_OPS = {
     "where": lambda x, y, v: tritensor.where(x > y, x, y),
     "in-place add into a strided tensor": lambda x, y, v: x.t().add_(y.t()),
     "advanced getitem": lambda x, y, v: x[:, tritensor.arange(3, device="cuda")],
+    "advanced getitem of two index tensors": lambda x, y, v: x[tritensor.arange(3, device="cuda"),
+                                                               tritensor.arange(3, device="cuda")[:, None]],
     "index_put_ accumulating": lambda x, y, v: x.index_put_((tritensor.arange(3, device="cuda"),), y[:3],
                                                             accumulate=True),
     "transposing copy": lambda x, y, v: x.t().contiguous(),
@@ -466,7 +468,7 @@ def test_cross_entropy_replays_and_never_waits_for_the_device(gpu, reduction, ro
 
 @pytest.mark.parametrize("op", ["nll_loss", "binary_cross_entropy", "gather", "index_select", "embedding",
                                 "index_add", "scatter_add", "getitem", "getitem of columns", "setitem",
-                                "getitem backward"])
+                                "getitem of two index tensors", "getitem backward"])
 def test_value_checks_do_not_wait_for_the_device(gpu, op):
     """nll_loss's targets, binary_cross_entropy's inputs and the indexing ops' indices (one
     index tensor for ``x[idx]``) are checked by a kernel that writes the error word: no
@@ -481,6 +483,7 @@ def test_value_checks_do_not_wait_for_the_device(gpu, op):
             "scatter_add": lambda: x.scatter_add(1, t[:, None], _cuda(4, 1)),
             "getitem": lambda: x[t],
             "getitem of columns": lambda: x[:, t[:2]],
+            "getitem of two index tensors": lambda: x[t, t],
             "setitem": lambda: x.__setitem__(t, _cuda(4, 3)),
             "getitem backward": lambda: x.detach().requires_grad_()[t].sum().backward()}[op]
     call()  # the first call compiles (and captures)

@@ -335,6 +335,7 @@ def _index_calls(lib, x, bad):
             "index_add": lambda: x.clone().index_add(0, bad[0], lib.ones(4, 4, device=x.device)),
             "embedding": lambda: lib.nn.functional.embedding(bad, x),
             "getitem": lambda: x[bad[0]],
+            "getitem of two index tensors": lambda: x[bad[0], lib.zeros(4, dtype=lib.int64, device=x.device)],
             "setitem": lambda: _assigned(x.clone(), bad[0], lib.ones(4, 4, device=x.device))}
 
 
@@ -344,11 +345,12 @@ def _assigned(t, index, value):
 
 
 @pytest.mark.parametrize("op", ["gather", "index_select", "scatter_add", "index_add", "embedding", "getitem",
-                                "setitem"])
+                                "getitem of two index tensors", "setitem"])
 def test_out_of_range_indices_touch_nothing(op):
     """An out-of-range index raises torch's error; on 'cuda' at the next call that waits for
     the device (as torch's CUDA build reports its device-side assert), the op's kernel having
-    read and written nothing for it (a gathered element is 0), and the first error of several
+    read and written nothing outside the tensor for it (a gathered element is 0; with several
+    index tensors, the element at the index modulo the dim), and the first error of several
     is the one raised. The device goes on working."""
     with pytest.raises(Exception) as torch_error:
         _index_calls(torch, torch.arange(12.0).reshape(3, 4), torch.tensor([[1, 7, 0, 2]]))[op]()
@@ -369,6 +371,8 @@ def test_out_of_range_indices_touch_nothing(op):
             "scatter_add": [[0, 1, 3, 3], [5, 5, 6, 7], [8, 9, 10, 12]],
             "index_add": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]],
             "getitem": [[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]],
+            # several index tensors become element offsets, each index modulo its dim: 7 -> row 1
+            "getitem of two index tensors": [4, 4, 0, 8],
             "setitem": [[1] * 4] * 3}
     embedded = [[[4, 5, 6, 7], [0] * 4, [0, 1, 2, 3], [8, 9, 10, 11]]]
     np.testing.assert_array_equal(values, rows.get(op, embedded))

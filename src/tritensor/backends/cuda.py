@@ -735,10 +735,6 @@ def index_range(index: Tensor):
     return int(to_host(lo)), int(to_host(hi))
 
 
-def _host_values(t: Tensor) -> np.ndarray:
-    return to_host(t) if t._storage.device.type == "cuda" else cpu.to_host(t)
-
-
 def _on_device(t: Tensor, device) -> Tensor:
     """``t`` itself if on the cuda device, else a device copy (CPU index tensors are allowed)."""
     if t._storage.device.type == "cuda":
@@ -891,76 +887,71 @@ def nonzero(x: Tensor) -> Tensor:
     return out
 
 
-def _index_offsets(x: Tensor, dims, indices):
-    """Element offsets (relative to x) picked by the broadcast ``indices`` along ``dims``,
-    computed on the host (the indices were downloaded for the bounds check already)."""
-    total = np.zeros((), np.int64)
-    for d, idx in zip(dims, indices):
-        a = _host_values(idx).astype(np.int64, copy=False)
-        total = total + np.where(a < 0, a + x._shape[d], a) * x._stride[d]
-    table = empty(total.shape, dt.int64, x._storage.device)
-    if total.size:
-        upload(table._storage, 0, np.ascontiguousarray(total))
-    return table
-
-
-def _index_walk(x: Tensor, dims, indices, b_start, result_dims):
-    """Strides over the indexing result's shape for x (its other dims) and the offsets table."""
-    table = _index_offsets(x, dims, indices)
-    rest = [x._stride[d] for d in range(x.dim()) if d not in dims]
-    nb = table.dim()
-    xs = tuple(rest[:b_start]) + (0,) * nb + tuple(rest[b_start:])
-    ts = (0,) * b_start + table._stride + (0,) * (result_dims - b_start - nb)
-    return table, xs, ts
-
-
 def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
     """out = x[indices along dims] (broadcastable); their shape sits at ``b_start`` in out.
-
-    One index tensor (``x[idx]``, ``x[:, idx]``) is read by the kernel on the device; several
-    are combined into element offsets on the host (they were checked in range there)."""
+    The indices are read on the device: nothing waits for it."""
     if out.numel() == 0:
         return
-    if len(indices) == 1:
-        _index_along(out, x, dims[0], _on_device(indices[0], out._storage.device), b_start)
-        return
-    table, xs, ts = _index_walk(x, dims, indices, b_start, out.dim())
-    _take(out, x, xs, table, ts, 1, 0)
+    _index_take(out, x, dims, [_on_device(i, out._storage.device) for i in indices], b_start)
 
 
 def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate: bool) -> None:
     """x[indices along dims] (+)= values, values of x's dtype expanded to the indexing result's shape."""
     if values.numel() == 0:
         return
+    _index_put(x, dims, [_on_device(i, x._storage.device) for i in indices], b_start, values, accumulate)
+
+
+@replayable
+def _index_take(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
+    index, dim_stride, dim_size = _index_source(x, dims, indices)
+    xs, ts = _index_walk(x, dims, index, b_start, out.dim())
+    _take(out, x, xs, index, ts, dim_stride, dim_size)
+
+
+@replayable
+def _index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate: bool) -> None:
+    index, dim_stride, dim_size = _index_source(x, dims, indices)
+    xs, ts = _index_walk(x, dims, index, b_start, values.dim())
+    _put(x, xs, values, values._stride, index, ts, values._shape, dim_stride, dim_size,
+         "add" if accumulate else None)
+
+
+def _index_source(x: Tensor, dims, indices):
+    """(index tensor, stride, size) for the take/put kernels: one index tensor is read as it
+    is (the kernels wrap a negative one and skip one out of range); several become one table
+    of element offsets (``_index_offsets``), read unbounded."""
     if len(indices) == 1:
-        _index_put_along(x, dims[0], _on_device(indices[0], x._storage.device), b_start, values, accumulate)
-        return
-    table, xs, ts = _index_walk(x, dims, indices, b_start, values.dim())
-    _put(x, xs, values, values._stride, table, ts, values._shape, 1, 0, "add" if accumulate else None)
+        return indices[0], x._stride[dims[0]], x._shape[dims[0]]
+    return _index_offsets(x, dims, indices), 1, 0
 
 
-def _along(x: Tensor, dim: int, index: Tensor, b_start: int, result_dims: int):
-    """Strides over the indexing result's shape for x (its other dims, the index's dims at
-    ``b_start`` contributing nothing) and for the index (its own dims there, 0 elsewhere)."""
-    rest = [x._stride[d] for d in range(x.dim()) if d != dim]
+def _index_offsets(x: Tensor, dims, indices) -> Tensor:
+    """Element offsets (relative to x) picked by the broadcast ``indices`` along ``dims``,
+    on the device: each index modulo its dim's size (a negative one counts from the end; one
+    out of range, which the bounds check reports, lands inside x all the same) times the dim's
+    stride, summed. Two elementwise launches per index tensor."""
+    device = x._storage.device
+    shape = tuple(np.broadcast_shapes(*(i._shape for i in indices)))
+    table, wrapped = empty(shape, dt.int64, device), empty(shape, dt.int64, device)
+    int64 = np.dtype(np.int64)
+    for k, (d, idx) in enumerate(zip(dims, indices)):
+        elementwise("int_remainder", wrapped, (idx, x._shape[d]), int64)
+        if k == 0:
+            elementwise("mul", table, (wrapped, x._stride[d]), int64)
+        else:
+            elementwise("add_alpha", table, (table, wrapped, x._stride[d]), int64)
+    return table
+
+
+def _index_walk(x: Tensor, dims, index: Tensor, b_start: int, result_dims: int):
+    """Strides over the indexing result's shape for x (its dims other than ``dims``; the
+    index's dims at ``b_start`` contribute nothing) and for the index (its own dims there)."""
+    rest = [x._stride[d] for d in range(x.dim()) if d not in dims]
     nb = index.dim()
     xs = tuple(rest[:b_start]) + (0,) * nb + tuple(rest[b_start:])
     ts = (0,) * b_start + index._stride + (0,) * (result_dims - b_start - nb)
     return xs, ts
-
-
-@replayable
-def _index_along(out: Tensor, x: Tensor, dim: int, index: Tensor, b_start: int) -> None:
-    xs, ts = _along(x, dim, index, b_start, out.dim())
-    _take(out, x, xs, index, ts, x._stride[dim], x._shape[dim])
-
-
-@replayable
-def _index_put_along(x: Tensor, dim: int, index: Tensor, b_start: int, values: Tensor,
-                     accumulate: bool) -> None:
-    xs, ts = _along(x, dim, index, b_start, values.dim())
-    _put(x, xs, values, values._stride, index, ts, values._shape, x._stride[dim], x._shape[dim],
-         "add" if accumulate else None)
 
 
 # ------------------------------------------------------------------ not yet on this device

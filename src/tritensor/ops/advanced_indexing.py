@@ -49,11 +49,8 @@ class _Plan:
                     dims.append(dim + k)
                     indices.append(column)
             elif idx.dtype in _INDEX_DTYPES:
-                # one index tensor: the kernels read it on the device and skip a bad index, so
-                # the check may be deferred ('cuda'); several: their element offsets are
-                # combined on the host, which must know them in range first
-                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True,
-                              deferrable=len(advanced) == 1)
+                # deferrable: the backends read a bad index without touching memory outside x
+                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True)
                 dims.append(dim)
                 indices.append(idx)
             else:
