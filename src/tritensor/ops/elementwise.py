@@ -262,15 +262,13 @@ class _ElementwiseFunction(Function):
 
     @classmethod
     def apply(cls, *operands, out=None, inplace=False, **params):
+        if out is None:  # the lanes: in place into operands[0], or a new output
+            lane_operands = operands + tuple(params[p] for p in cls.params) if params else operands
+            result = _inplace_lane(cls, lane_operands) if inplace else _fast_lane(cls, lane_operands)
+            if result is not None:
+                return result
         if inplace:
-            result = _inplace_lane(cls, operands + tuple(params[p] for p in cls.params) if params else operands)
-            if result is not None:
-                return result
             check_inplace(operands[0])
-        elif out is None:
-            result = _fast_lane(cls, operands + tuple(params[p] for p in cls.params) if params else operands)
-            if result is not None:
-                return result
         return super().apply(*operands, out=out, inplace=inplace, **params)
 
     @classmethod

@@ -212,23 +212,26 @@ def _work_blocks(sizes, block=None):
 
 def run_launch(kernel, addrs, sizes, *args):
     """``kernel(addrs, sizes, work, *args)``, the work blocks shared out over the CPU threads."""
-    work = _cached_work_blocks(sizes, BLOCK)
-    chunks = _thread_runs(work, sizes)
+    work, chunks = _cpu_plan(sizes)
     if chunks is None:
         kernel(addrs, sizes, work, *args)
         return
     cpu.run_chunks(lambda a, b: kernel(addrs, sizes, work[a:b], *args), chunks)
 
 
-_RUNS = {}
+_CPU_PLANS = {}
 
 
-def _thread_runs(work, sizes):
-    """Contiguous runs of ``work``'s blocks with about the same number of elements per CPU
-    thread, or None for one run; kept per (sizes, threads), like the blocks."""
+def _cpu_plan(sizes):
+    """(work blocks, contiguous runs of them with about the same number of elements per CPU
+    thread or None for one run), kept per (sizes, threads): a group's sizes are the same
+    every step, and working them out with numpy each time cost more than a small step."""
     key = (sizes.tobytes(), cpu.NUM_THREADS)
-    if key in _RUNS:
-        return _RUNS[key]
+    plan = _CPU_PLANS.get(key)
+    if plan is not None:
+        return plan
+    work = _work_blocks(sizes)
+    work.flags.writeable = False
     total = int(sizes.sum())
     chunks = None
     if total >= cpu.PARALLEL_MIN_ELEMENTS and cpu.NUM_THREADS > 1 and work.shape[0] > 1:
@@ -236,7 +239,7 @@ def _thread_runs(work, sizes):
         cuts = np.searchsorted(ends, np.arange(1, cpu.NUM_THREADS) * (total / cpu.NUM_THREADS))
         bounds = [0, *sorted(set(int(c) + 1 for c in cuts)), work.shape[0]]
         chunks = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
-    if len(_RUNS) > 256:
-        _RUNS.clear()
-    _RUNS[key] = chunks
-    return chunks
+    if len(_CPU_PLANS) > 256:
+        _CPU_PLANS.clear()
+    plan = _CPU_PLANS[key] = (work, chunks)
+    return plan
