@@ -424,3 +424,37 @@ def test_common_calls_take_the_fast_lane(monkeypatch):
     a + b[0]  # broadcast: the general path
     a.double() + b  # promotion: the general path
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+def test_lane_takes_an_operand_expanded_from_one_value(op, dtype, monkeypatch):
+    """One value expanded to the shape (all strides 0: the gradient of a full reduction)
+    stands for a scalar in the lanes, on either side and in place, with torch's values;
+    on CPU no such call reaches the general path. Empty and all-expanded calls still run."""
+    import operator
+    from harness import DEVICE
+    from tritensor.ops import elementwise as ew
+    if op == "sub" and dtype == "bool":
+        pytest.skip("torch refuses - on bools (tested elsewhere)")
+    f, f_ = getattr(operator, op), getattr(operator, "i" + op)
+    integer_quotient = op == "truediv" and dtype in ("int64", "bool")  # a float result: no lane
+    x, one = data((3, 4), dtype), data((), dtype, 1, 3)
+    calls = []
+    general = ew.compute
+    monkeypatch.setattr(ew, "compute", lambda *args, **kw: calls.append(args[0]) or general(*args, **kw))
+    check(lambda lib, t, s: (f(t, s.expand(3, 4)), f(s.expand(3, 4), t), f(s[None].expand(4), t[0])), Arg(x, dtype),
+          Arg(one, dtype))
+    if DEVICE == "cpu" and not integer_quotient:
+        assert calls == []
+    if not integer_quotient:  # an integer tensor cannot hold the quotient in place
+        check(lambda lib, t, s: f_(t.clone(), s.expand(3, 4)), Arg(x, dtype), Arg(one, dtype))
+    check(lambda lib, t, s: (f(s.expand(3, 4), s.expand(3, 4)), f(t[:0], s.expand(0))), Arg(x, dtype), Arg(one, dtype))
+
+
+def test_gradients_of_full_reductions_accumulate_like_torch():
+    """``x.sum()``'s gradient is one value expanded: it accumulates into ``.grad`` (first a
+    copy, then in place) and meets the other operand of a product on either side."""
+    check(lambda lib, a, b: [((a * b).sum() + (b / a).sum() + a.mean()).backward() for _ in range(3)] and
+          (a.grad, b.grad), Arg(data((3, 4), "float64"), requires_grad=True),
+          Arg(data((3, 4), "float64"), requires_grad=True), grad=False)

@@ -254,7 +254,9 @@ class Tensor:
 
     def detach(self):
         """The same data (storage and version counter shared) cut out of the graph."""
-        return Tensor._make(self._storage, self._shape, self._stride, self._offset, self.dtype)
+        out = Tensor._make(self._storage, self._shape, self._stride, self._offset, self.dtype)
+        out._np, out._flat = self._np, self._flat  # the same elements: keep the cached arrays
+        return out
 
     def detach_(self):
         if self._base is not None and self._base._requires_grad:

@@ -235,7 +235,7 @@ def _accumulate_leaf(leaf, grad, create_graph):
     elif create_graph or old.requires_grad:
         leaf._grad = old + grad
     else:
-        old.add_(grad.detach())
+        old.add_(grad)  # grad mode is off here (create_graph=False): nothing is recorded
     for hook in leaf._leaf_hooks or ():
         hook(leaf)
 

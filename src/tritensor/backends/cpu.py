@@ -202,12 +202,18 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     empty = np.empty
 
     def nary(*operands):
-        """Any arity above two (ternary ops, ops with scalar parameters), through the
-        kernel's dispatcher, which tells tensor operands from scalar ones."""
-        args = [flat_of(t) if type(t) is Tensor else _scalar(t, compute) for t in operands]
-        if any(x is False for x in args):
+        """Any arity above two (ternary ops, ops with scalar parameters) and binary calls
+        with an expanded operand, through the kernel's dispatcher, which tells tensor
+        operands from scalar ones."""
+        args = [_lane_operand(t, compute) if type(t) is Tensor else _scalar(t, compute) for t in operands]
+        n = -1
+        for x in args:
+            if x is False:
+                return None
+            if n < 0 and type(x) is np.ndarray:
+                n = len(x)
+        if n < 0:  # every operand one value: the general path sizes the output
             return None
-        n = len(args[0])
         if n >= _LANE_THREADED:
             return _threaded_lane_output(kernel, operands[0]._shape, result_dtype, args)
         buf = empty(n, out_np)
@@ -237,13 +243,13 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         if x is None:
             x = flat_array(a)
         if x is False:
-            return None
+            return nary(a, b)
         if type(b) is Tensor:
             y = b._flat
             if y is None:
                 y = flat_array(b)
             if y is False:
-                return None
+                return nary(a, b)
             run = entry
         else:
             y = _scalar(b, compute)
@@ -275,11 +281,15 @@ def elementwise_inplace_lane(name: str, arity: int, dtype):
     entries = {}  # second operand's kind -> compiled entry (skips the dispatcher's type resolution)
 
     def inplace(operands):
-        args = [flat_of(t) if type(t) is Tensor else _scalar(t, compute) for t in operands]
-        for x in args:
+        target = flat_of(operands[0])
+        if target is False:
+            return False
+        args = [target]
+        for t in operands[1:]:
+            x = _lane_operand(t, compute) if type(t) is Tensor else _scalar(t, compute)
             if x is False:
                 return False
-        target = args[0]
+            args.append(x)
         if arity != 2 or len(target) >= _LANE_THREADED:
             _run_flat(kernel, target, args)
             return True
@@ -296,6 +306,17 @@ def flat_of(t):
     """``t._flat``, computed on first use (``flat_array``): an array, or False."""
     x = t._flat
     return flat_array(t) if x is None else x
+
+
+def _lane_operand(t, compute):
+    """A lane's view of tensor operand ``t``: its flat array, its one value for a tensor
+    expanded from one element (all strides 0: the gradient of a full reduction), or False."""
+    x = t._flat
+    if x is None:
+        x = flat_array(t)
+    if x is False and t._storage.device is CPU and not any(t._stride) and 0 not in t._shape:
+        return compute.type(t._storage.data[t._offset])
+    return x
 
 
 def flat_array(t):
@@ -554,7 +575,7 @@ def _reduce_plan(op, dtype, out_dtype):
     acc = _accumulator(op, dtype.compute_np)
     if out_dtype.storage_np.kind != acc.kind:
         return False
-    return (acc, _identity(op, acc), red_kernels.rows_kernel(op),
+    return (acc, _identity(op, acc), red_kernels.rows_kernel(op, dtype.compute_np),
             red_kernels.cols_into_kernel(op, dtype.compute_np))
 
 
@@ -583,7 +604,7 @@ def _reduce_2d(op, v, shift, acc, into=None):
         slot = {start: i for i, (start, _) in enumerate(chunks)}
         run_chunks(lambda a, b: kernel(partials[slot[a]], vt[a:b], shift), chunks)
         return _merge_partials(op, result, partials, init)
-    kernel = red_kernels.rows_kernel(op)
+    kernel = red_kernels.rows_kernel(op, v.dtype)
     result = into if into is not None else np.empty(k, acc)
     if k >= NUM_THREADS and k * r >= PARALLEL_MIN_ELEMENTS:
         run_chunks(lambda a, b: kernel(result[a:b], v[a:b], shift[a:b], init),

@@ -68,7 +68,7 @@ def _float_acc(dtype):
 
 def _expand_back(grad, input_shape, dims, keepdim):
     """Broadcast a reduced gradient (or result) back over the reduced dims of the input."""
-    if not keepdim:
+    if not keepdim and grad._shape:  # a 0-d gradient (full reduction) expands as it is
         for d in dims:
             grad = grad.unsqueeze(d)
     return grad.expand(input_shape)

@@ -131,6 +131,29 @@ def _reduce_rows(out, x, shift, init):
         out[i] = acc
 
 
+#: elements per block of a float32 row sum (``_sum_rows_float32``)
+SUM_ROW_BLOCK = 1024
+
+
+def _sum_rows_float32(out, x, shift, init):
+    # A float32 row sum into float64: blocks of SUM_ROW_BLOCK elements are summed in float32
+    # (the vectorised loop keeps 32 partial sums, so each adds ~32 values in float32), then
+    # each block's sum goes into the float64 total. float64 throughout converts every value
+    # and uses half the vector lanes: 3.3 -> 2.8 ms for 2^24 on one core (torch: 2.8 ms).
+    n = x.shape[1]
+    whole = n - n % SUM_ROW_BLOCK
+    for i in range(x.shape[0]):
+        acc = init
+        for b in range(0, whole, SUM_ROW_BLOCK):
+            part = np.float32(0)
+            for j in range(b, b + SUM_ROW_BLOCK):
+                part += x[i, j]
+            acc += part
+        for j in range(whole, n):
+            acc += x[i, j]
+        out[i] = acc
+
+
 def _reduce_cols(acc, x, shift):
     # acc arrives filled with the identity; x is (reduced, kept)
     for r in range(x.shape[0]):
@@ -173,7 +196,10 @@ def _reduce_cols_into(out, x, shift, init):
 _FASTMATH = {"fastmath": {"reassoc", "contract"}}
 
 
-def rows_kernel(op):
+def rows_kernel(op, dtype=None):
+    """The row loop of ``op`` (float32 sums in blocks when ``dtype`` is float32)."""
+    if op == "sum" and dtype == np.float32:
+        return specialize(_sum_rows_float32, "sum_float32", _FASTMATH)
     comb, trans, _ = REDUCTIONS[op]
     return specialize(_reduce_rows, op, _FASTMATH, combine=comb, transform=trans)
 
