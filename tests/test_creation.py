@@ -487,7 +487,8 @@ FILL_CALLS = {
 @pytest.mark.parametrize("dtype,value", [
     ("int8", 300), ("int8", -129), ("int8", -128), ("uint8", -1), ("uint8", -300), ("int32", float("nan")),
     ("int16", 1e10), ("int64", 2 ** 63), ("bool", 300), ("float16", 1e5), ("float16", float("-inf")),
-    ("bfloat16", 1e39), ("float32", 1e300), ("float32", float("nan")), ("float64", 1e300)])
+    ("bfloat16", 1e39), ("float32", 1e300), ("float32", float("nan")), ("float64", 1e300),
+    ("float32", 2 ** 64), ("float64", -2 ** 63 - 1), ("int64", 10 ** 40)])
 def test_fill_values_that_do_not_fit_are_refused_like_torch(call, dtype, value):
     """torch's fill ops refuse a Python number outside an integer dtype's range (NaN too) or
     finite beyond a floating dtype's largest value, naming the C++ type; negatives wrap into
@@ -499,6 +500,55 @@ def test_fill_values_that_do_not_fit_are_refused_like_torch(call, dtype, value):
         t = lib.zeros(2, dtype=getattr(lib, dtype), device="cpu" if lib is torch else DEVICE)
         try:
             outcomes.append(fn(lib, t, value).cpu().tolist())
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, OverflowError) as exc:
             outcomes.append(f"{type(exc).__name__}: {exc}")
     np.testing.assert_equal(outcomes[1], outcomes[0])  # the message, or the values (NaN equal to NaN)
+
+
+SCALAR_CALLS = {
+    "add": lambda lib, t, v: t + v, "rsub": lambda lib, t, v: v - t, "mul_": lambda lib, t, v: t.mul_(v),
+    "lt": lambda lib, t, v: t < v, "clamp": lambda lib, t, v: t.clamp(max=v), "pow": lambda lib, t, v: t.pow(v),
+    "alpha": lambda lib, t, v: t.add(1, alpha=v), "where": lambda lib, t, v: lib.where(t > 0, t, v),
+    "full": lambda lib, t, v: lib.full((2,), v, dtype=t.dtype),
+}
+
+
+#: ops that wrap a Python int in [2**63, 2**64) into an int64 tensor's range, as torch does
+#: (clamp, pow, alpha and where refuse it there in torch: docs/api-coverage.md)
+WRAPPING_CALLS = ("add", "rsub", "mul_", "lt", "full")
+
+
+@pytest.mark.parametrize("call,dtype,value", [
+    (call, dtype, value) for call in SCALAR_CALLS for dtype in ("float32", "int64")
+    for value in (2 ** 63, 2 ** 64 - 1, 2 ** 64, 10 ** 40, -2 ** 63, -2 ** 63 - 1)
+    if call in WRAPPING_CALLS or dtype == "float32" or not 1 << 63 <= value < 1 << 64])
+def test_python_ints_beyond_64_bits_are_refused_like_torch(call, dtype, value):
+    """A Python int that neither int64 nor uint64 holds is torch's OverflowError wherever a
+    number is an argument (it must not round to inf); within uint64 it is taken (wrapped
+    into int64 for integer tensors)."""
+    fn = SCALAR_CALLS[call]
+    outcomes = []
+    for lib in (torch, tritensor):
+        t = lib.ones(2, dtype=getattr(lib, dtype), device="cpu" if lib is torch else DEVICE)
+        try:
+            outcomes.append(fn(lib, t, value).cpu().tolist())
+        except (RuntimeError, OverflowError) as exc:
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    np.testing.assert_equal(outcomes[1], outcomes[0])
+
+
+@pytest.mark.parametrize("args", [(2 ** 63,), (2 ** 64 - 1,), (2 ** 64,), (-2 ** 63,), (0, 2 ** 63, 2 ** 62),
+                                  (-2 ** 63 - 1, 0), (2 ** 63, 2 ** 63 + 4), (0, 9, 2 ** 64)])
+@pytest.mark.parametrize("dtype", [None, "float32"])
+def test_arange_bounds_beyond_int64(args, dtype):
+    """arange refuses what no int64 holds (an integer result's bounds, any element count)
+    with torch's exception type, never an empty or wrapped result."""
+    outcomes = []
+    for lib in (torch, tritensor):
+        kw = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+        try:
+            r = lib.arange(*args, **kw)
+            outcomes.append((r.tolist(), str(r.dtype)))
+        except (RuntimeError, OverflowError) as exc:
+            outcomes.append(type(exc).__name__)
+    assert outcomes[1] == outcomes[0]

@@ -134,9 +134,23 @@ def scalar_dtype(value) -> dtype:
     """The dtype torch gives a Python scalar as an operand ("wrapped number")."""
     if isinstance(value, (builtins.bool, np.bool_)):
         return bool
-    if isinstance(value, (builtins.int, np.integer)):
+    if isinstance(value, builtins.int):
+        check_int_argument(value)
+        return int64
+    if isinstance(value, np.integer):
         return int64
     return _default_dtype
+
+
+#: the Python ints torch's argument parser takes as a number: int64's, then uint64's range
+INT_ARGUMENT_MIN, INT_ARGUMENT_END = -(1 << 63), 1 << 64
+
+
+def check_int_argument(value: builtins.int) -> None:
+    """OverflowError like torch for a Python int that no 64-bit integer holds (``x + 10**40``:
+    torch refuses it before looking at dtypes; numpy would round it to inf)."""
+    if not INT_ARGUMENT_MIN <= value < INT_ARGUMENT_END:
+        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
 
 
 def _combine(higher, lower):

@@ -353,6 +353,8 @@ def check_fill_value(value, dtype):
     when the Python number ``value`` does not fit ``dtype``: outside an integer dtype's range
     (NaN and infinity included), or finite beyond a floating dtype's largest value (infinity
     itself fits). ``tensor()`` is laxer for floats (it rounds to inf), so it has ``check_fits``."""
+    if type(value) is int:
+        dt.check_int_argument(value)
     if dtype.category == dt._INT:
         try:
             check_fits(np.asarray(value), dtype)
@@ -460,14 +462,25 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     start, end, step = (_scalar_value(v) for v in (start, end, step))
+    for v in (start, end, step):
+        if type(v) is int:
+            dt.check_int_argument(v)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dt.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                 for v in (start, end, step)) else dt.get_default_dtype()
+    if dtype.is_floating_point:  # the length as torch computes it, in double
+        start, end, step = float(start), float(end), float(step)
+    else:
+        for v in (start, end, step):
+            check_fill_value(v, dt.int64)
     n = max(0, math.ceil((end - start) / step))
+    if n >= 1 << 63:
+        raise RuntimeError(f"invalid size, possible overflow? arange({start}, {end}, {step}) would have "
+                           f"{n} elements, more than int64 can count")
     values = start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
     return _finish(from_host_array(values, dtype, as_device(device)), requires_grad)
 

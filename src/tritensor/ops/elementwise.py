@@ -131,7 +131,7 @@ def _scalar_keeps_dtype(x, dtype) -> bool:
     if kind is float:
         return dtype in dt.FLOATING_DTYPES
     if kind is int:
-        return dtype is not dt.bool
+        return dtype is not dt.bool and dt.INT_ARGUMENT_MIN <= x < dt.INT_ARGUMENT_END
     return False
 
 
