@@ -10,6 +10,7 @@ from .dtypes import (bfloat16, bool, double, dtype, float, float16, float32, flo
                      promote_types, result_type, set_default_dtype, short, uint8, can_cast)
 from .device import device  # noqa: F401
 from .size import Size  # noqa: F401
+from .type_info import finfo, iinfo  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from . import tensor as _tensor_module
 from . import ops as _ops

@@ -1,13 +1,20 @@
-"""Reordering and triangular ops: flip, fliplr, flipud, roll, diag, diag_embed, tril, triu."""
+"""Reordering, repeating and triangular ops: flip, fliplr, flipud, roll, repeat, tile,
+repeat_interleave, diag, diag_embed, tril, triu."""
 from __future__ import annotations
 
+import operator
+
+import numpy as np
+
+from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor, _contiguous_strides
 from . import views
 from ._common import backend, wrap_dim, wrap_dims
 from ._indexing_common import _Mutating, _clone, _flat_view, _run
 from ._registry import export, method
-from .creation import new_empty, with_out, zeros
+from .conversion import to_host_array
+from .creation import new_empty, tensor, with_out, zeros
 from .joining import cat
 
 
@@ -92,6 +99,126 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     return _Roll.apply(input, shifts, tuple(wrap_dim(d, input.dim()) for d in dims))
+
+
+# ------------------------------------------------------------------ repeat / tile / repeat_interleave
+def _int_sizes(name, sizes):
+    """``sizes`` as given to repeat/tile (ints, or one sequence of ints); floats and a call
+    without any are refused like torch's argument parser."""
+    if not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{name == "tile" and "dims" or "repeats"}"')
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    out = []
+    for i, s in enumerate(sizes):
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"{name}(): argument 'repeats' must be tuple of ints, but found element of "
+                            f"type {type(s).__name__} at pos {i}") from None
+    return tuple(out)
+
+
+class _Repeat(Function):
+    """Dim i of x (shape padded with leading 1s) repeated r_i times: x seen as (1, s_0, 1, s_1,
+    ...) is expanded to (r_0, s_0, r_1, s_1, ...) and copied once; backward sums the copies."""
+
+    node_name = "RepeatBackward0"
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        padded = (1,) * (len(repeats) - x.dim()) + x._shape
+        spread = tuple(n for pair in zip(repeats, padded) for n in pair)
+        ctx.meta = (x._shape, spread)
+        unit = tuple(n for s in padded for n in (1, s))
+        return x.reshape(unit).expand(spread).contiguous().view(tuple(r * s for r, s in zip(repeats, padded)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, spread = ctx.meta
+        copies = tuple(range(0, len(spread), 2))
+        return grad.reshape(spread).sum(copies).reshape(shape), None
+
+
+@method
+def repeat(self, *sizes):
+    repeats = _int_sizes("repeat", sizes)
+    if len(repeats) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    _check_repeats(repeats, (1,) * (len(repeats) - self.dim()) + self._shape)
+    return _Repeat.apply(self, repeats)
+
+
+def _check_repeats(repeats, padded):
+    if any(r < 0 for r in repeats):
+        shape = [r * s for r, s in zip(repeats, padded)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(n for n in shape if n < 0)}: {shape}")
+
+
+@export(method=False)
+def tile(input, dims):
+    """``repeat`` with ``dims`` padded with leading 1s to the input's number of dims."""
+    repeats = _int_sizes("tile", (dims,) if isinstance(dims, int) else (tuple(dims),))
+    return repeat(input, (1,) * (input.dim() - len(repeats)) + repeats)
+
+
+@method(name="tile")
+def _tile_method(self, *dims):
+    return tile(self, _int_sizes("tile", dims))
+
+
+@export
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or slice along ``dim``) repeated in place: an int repeats them all alike
+    (an expand and one copy); a tensor of counts, one per slice, becomes an index_select,
+    whose counts are read on the host (a device sync on 'cuda', as in torch).
+    ``repeat_interleave(counts)`` is the index that select uses."""
+    if repeats is None:
+        return _slot_index(input, None, output_size, input.device)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    elif input.dim() == 0:
+        input = input.reshape(1)
+    dim = wrap_dim(dim, input.dim())
+    if isinstance(repeats, Tensor):
+        from .gather_scatter import index_select
+        return index_select(input, dim, _slot_index(repeats, input._shape[dim], output_size, input.device))
+    repeats = operator.index(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    shape = input._shape
+    _check_output_size(output_size, shape[dim] * repeats)
+    spread = shape[:dim + 1] + (repeats,) + shape[dim + 1:]
+    return input.unsqueeze(dim + 1).expand(spread).contiguous().view(
+        shape[:dim] + (shape[dim] * repeats,) + shape[dim + 1:])
+
+
+def _slot_index(repeats, n, output_size, device):
+    """int64 indices 0..n-1, index i ``repeats[i]`` times (a one-element ``repeats`` serves
+    every i; ``n`` None: one index per count)."""
+    if repeats.dim() > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if repeats.dtype.is_floating_point or repeats.dtype is dt.bool:
+        raise NotImplementedError(f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype}")
+    counts = to_host_array(repeats).reshape(-1).astype(np.int64)
+    if n is None:
+        n = counts.size
+    elif counts.size == 1:
+        counts = np.repeat(counts, n)
+    if counts.size != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{counts.size} and input.size(dim) = {n}")
+    if (counts < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    _check_output_size(output_size, int(counts.sum()))
+    return tensor(np.repeat(np.arange(n, dtype=np.int64), counts), device=device)
+
+
+def _check_output_size(output_size, size):
+    if output_size is not None and output_size != size:
+        raise RuntimeError(f"repeat_interleave: output_size={output_size}, but the repeats make {size}")
 
 
 # ------------------------------------------------------------------ diag / diag_embed / tril / triu
