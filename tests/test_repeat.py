@@ -56,8 +56,10 @@ def test_repeat_gradcheck():
 @pytest.mark.parametrize("dim", [None, 0, 1, -1])
 @pytest.mark.parametrize("repeats", [0, 1, 3])
 def test_repeat_interleave_by_an_int(dim, repeats):
-    check(lambda lib, t: lib.repeat_interleave(t, repeats, dim), Arg(data(2, 3, dtype="float64"), requires_grad=True))
-    check(lambda lib, t: t.repeat_interleave(repeats, dim), Arg(data(4, 2), transpose=True, requires_grad=True))
+    x = Arg(data(2, 3, dtype="float64"), requires_grad=True)
+    check(lambda lib, t: lib.repeat_interleave(t, repeats, dim), x)
+    xt = Arg(data(4, 2), transpose=True, requires_grad=True)
+    check(lambda lib, t: t.repeat_interleave(repeats, dim), xt)
 
 
 def test_repeat_interleave_by_counts():

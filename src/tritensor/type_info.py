@@ -60,7 +60,8 @@ class iinfo:
 
     def __init__(self, type):
         if not isinstance(type, dt.dtype) or type.is_floating_point:
-            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+            raise TypeError("torch.iinfo() requires an integer input type. "
+                            "Use torch.finfo to handle 'torch.iinfo'")
         if type is dt.bool:
             raise TypeError("torch.bool is not supported by torch.iinfo")
         info = np.iinfo(type.storage_np)

@@ -102,11 +102,11 @@ def roll(input, shifts, dims=None):
 
 
 # ------------------------------------------------------------------ repeat / tile / repeat_interleave
-def _int_sizes(name, sizes):
-    """``sizes`` as given to repeat/tile (ints, or one sequence of ints); floats and a call
-    without any are refused like torch's argument parser."""
+def _int_sizes(name, arg, sizes):
+    """``sizes`` as given to repeat/tile (ints, or one sequence of ints) for their argument
+    ``arg``; floats and a call without any are refused like torch's argument parser."""
     if not sizes:
-        raise TypeError(f'{name}() missing 1 required positional arguments: "{name == "tile" and "dims" or "repeats"}"')
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
     out = []
@@ -114,7 +114,7 @@ def _int_sizes(name, sizes):
         try:
             out.append(operator.index(s))
         except TypeError:
-            raise TypeError(f"{name}(): argument 'repeats' must be tuple of ints, but found element of "
+            raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, but found element of "
                             f"type {type(s).__name__} at pos {i}") from None
     return tuple(out)
 
@@ -142,7 +142,7 @@ class _Repeat(Function):
 
 @method
 def repeat(self, *sizes):
-    repeats = _int_sizes("repeat", sizes)
+    repeats = _int_sizes("repeat", "repeats", sizes)
     if len(repeats) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
                            "dimensions of tensor")
@@ -160,13 +160,13 @@ def _check_repeats(repeats, padded):
 @export(method=False)
 def tile(input, dims):
     """``repeat`` with ``dims`` padded with leading 1s to the input's number of dims."""
-    repeats = _int_sizes("tile", (dims,) if isinstance(dims, int) else (tuple(dims),))
+    repeats = _int_sizes("tile", "dims", (dims,) if isinstance(dims, int) else (tuple(dims),))
     return repeat(input, (1,) * (input.dim() - len(repeats)) + repeats)
 
 
 @method(name="tile")
 def _tile_method(self, *dims):
-    return tile(self, _int_sizes("tile", dims))
+    return tile(self, _int_sizes("tile", "dims", dims))
 
 
 @export
@@ -201,7 +201,8 @@ def _slot_index(repeats, n, output_size, device):
     if repeats.dim() > 1:
         raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
     if repeats.dtype.is_floating_point or repeats.dtype is dt.bool:
-        raise NotImplementedError(f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype}")
+        raise NotImplementedError(f"repeat_interleave: repeats must be an integer tensor, got "
+                                  f"{repeats.dtype}")
     counts = to_host_array(repeats).reshape(-1).astype(np.int64)
     if n is None:
         n = counts.size
