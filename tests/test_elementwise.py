@@ -438,22 +438,26 @@ def test_lane_takes_an_operand_expanded_from_one_value(op, dtype, monkeypatch):
     from tritensor.ops import elementwise as ew
     f, f_ = getattr(operator, op), getattr(operator, "i" + op)
     integer_quotient = op == "truediv" and dtype in ("int64", "bool")  # a float result: no lane
-    x, one = data((3, 4), dtype), data((), dtype, 1, 3)
+    one = data((), dtype, 1, 3)
     calls = []
     general = ew.compute
     monkeypatch.setattr(ew, "compute", lambda *args, **kw: calls.append(args[0]) or general(*args, **kw))
-    check(lambda lib, t, s: (f(t, s.expand(3, 4)), f(s.expand(3, 4), t), f(s[None].expand(4), t[0])), Arg(x, dtype),
-          Arg(one, dtype))
+    for shape in ((3, 4), (2, (1 << 18) + 5)):  # a small call, and one the lane splits over threads
+        x = data(shape, dtype)
+        check(lambda lib, t, s: (f(t, s.expand(shape)), f(s.expand(shape), t), f(s[None].expand(shape[1]), t[0])),
+              Arg(x, dtype), Arg(one, dtype))
+        if not integer_quotient:  # an integer tensor cannot hold the quotient in place
+            check(lambda lib, t, s: f_(t.clone(), s.expand(shape)), Arg(x, dtype), Arg(one, dtype))
     if DEVICE == "cpu" and not integer_quotient:
         assert calls == []
-    if not integer_quotient:  # an integer tensor cannot hold the quotient in place
-        check(lambda lib, t, s: f_(t.clone(), s.expand(3, 4)), Arg(x, dtype), Arg(one, dtype))
+    x = data((3, 4), dtype)
     check(lambda lib, t, s: (f(s.expand(3, 4), s.expand(3, 4)), f(t[:0], s.expand(0))), Arg(x, dtype), Arg(one, dtype))
 
 
 def test_gradients_of_full_reductions_accumulate_like_torch():
     """``x.sum()``'s gradient is one value expanded: it accumulates into ``.grad`` (first a
     copy, then in place) and meets the other operand of a product on either side."""
-    check(lambda lib, a, b: [((a * b).sum() + (b / a).sum() + a.mean()).backward() for _ in range(3)] and
-          (a.grad, b.grad), Arg(data((3, 4), "float64"), requires_grad=True),
-          Arg(data((3, 4), "float64"), requires_grad=True), grad=False)
+    for shape in ((3, 4), (600, 500)):  # the second one's lanes split the work over threads
+        check(lambda lib, a, b: [((a * b).sum() + (b / a).sum() + a.mean()).backward() for _ in range(3)] and
+              (a.grad, b.grad), Arg(data(shape, "float64"), requires_grad=True),
+              Arg(data(shape, "float64"), requires_grad=True), grad=False)

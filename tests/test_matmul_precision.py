@@ -251,6 +251,32 @@ def test_split_k_grads(tile):
               A(1, 9, grad=True), A(12, 80, grad=True), A(80, 9, grad=True, transpose=True))
 
 
+#: tile kind -> (dtype, fp32 precision setting) of the products that use it
+_KIND_CASES = {"mma": [("float16", None), ("bfloat16", None)], "tf32": [("float32", "tf32")],
+               "tf32x3": [("float32", "tf32x3")], "ieee": [("float32", None)], "cores": [("float64", None)]}
+#: a real GPU rounds TF32 operands to 10 mantissa bits (2^-11 relative each); the interpreter
+#: computes in fp32. Other kinds keep their dtype's tolerance.
+_TF32_TOLERANCE = {"rtol": 1e-2, "atol": 1e-2}
+
+
+@pytest.mark.skipif(DEVICE == "cpu", reason="the Triton path's tiles")
+@pytest.mark.parametrize("tile,dtype,setting", [
+    pytest.param(tile, dtype, setting, id=f"{cls}-{kind}-{dtype}-{setting or 'default'}")
+    for (cls, kind), tile in mm_k._TILES.items() for dtype, setting in _KIND_CASES[kind]])
+def test_the_gpu_tiles(tile, dtype, setting):
+    """Each tile a real GPU picks (``_TILES``; the interpreter otherwise runs only its own), on
+    a product with partial tiles on every side, and, for the large tiles, split-K: run here,
+    the launches are recorded and bench/compile_check.py compiles them for sm_90 in CI, where
+    a tile over the 227 KiB of shared memory fails (as 128x128x64 fp32 tiles did on the H200)."""
+    if setting is not None:
+        tritensor.backends.cuda.matmul.fp32_precision = setting
+    tolerance = _TF32_TOLERANCE if setting == "tf32" else {}
+    m, n, k = tile.block_m + 3, tile.block_n + 1, 2 * tile.block_k + 5
+    for splits in (1, 2) if tile.shape_class == "large" else (1,):
+        with mm_k.force_tile(tile._replace(splits=splits)):
+            check(lambda lib, a, b: a @ b, A(m, k, dtype=dtype), A(k, n, dtype=dtype), **tolerance)
+
+
 def test_shape_classes_and_split_k_choice():
     sms = 132
     assert mm_k.shape_class(1, 8192, 8192, sms) == "large"

@@ -215,7 +215,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         if n < 0:  # every operand one value: the general path sizes the output
             return None
         if n >= _LANE_THREADED:
-            return _threaded_lane_output(kernel, operands[0]._shape, result_dtype, args)
+            return _threaded_lane_output(kernel, n, operands[0]._shape, result_dtype, args)
         buf = empty(n, out_np)
         kernel(buf, *args)
         return _lane_tensor(buf, operands[0]._shape, result_dtype)
@@ -232,7 +232,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             return None
         n = len(x)
         if n >= _LANE_THREADED:
-            return _threaded_lane_output(kernel, a._shape, result_dtype, (x,))
+            return _threaded_lane_output(kernel, n, a._shape, result_dtype, (x,))
         buf = empty(n, out_np)
         entry(buf, x)
         return _lane_tensor(buf, a._shape, result_dtype)
@@ -258,7 +258,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             run = scalar_entry
         n = len(x)
         if n >= _LANE_THREADED:
-            return _threaded_lane_output(kernel, a._shape, result_dtype, (x, y))
+            return _threaded_lane_output(kernel, n, a._shape, result_dtype, (x, y))
         buf = empty(n, out_np)
         run(buf, x, y)
         shape = a._shape
@@ -345,9 +345,9 @@ def _lane_tensor(buf, shape, dtype):
     return out
 
 
-def _threaded_lane_output(kernel, shape, result_dtype, args):
-    """A lane's call on many elements: a pooled output, the work split across threads."""
-    storage = _new_lane_storage(len(args[0]), result_dtype)
+def _threaded_lane_output(kernel, n, shape, result_dtype, args):
+    """A lane's call on ``n`` elements, many: a pooled output, the work split across threads."""
+    storage = _new_lane_storage(n, result_dtype)
     _run_flat(kernel, storage.data, args)
     return new_tensor(storage, shape, _contiguous_strides(shape), 0, result_dtype)
 
