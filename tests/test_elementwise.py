@@ -87,6 +87,19 @@ def test_binary_values(name, dtype):
     check(lambda lib, x, y: getattr(lib, name)(x, y), Arg(a, dtype), Arg(b, dtype))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "float64"])
+def test_rounding_ops_with_negative_operands(dtype):
+    """fmod takes the dividend's sign, remainder the divisor's, trunc/floor division round
+    toward zero/down: every sign combination, with tensor, scalar and 0-d divisors."""
+    a = np.array([-7, -6, -1, 0, 1, 5, 7, -8, 8], dtype)
+    b = np.array([2, -3, 3, -2, -1, -3, -2, 3, 3], dtype)
+    ops = lambda lib, x, y: (lib.fmod(x, y), lib.remainder(x, y), lib.div(x, y, rounding_mode="trunc"),  # noqa: E731
+                             lib.div(x, y, rounding_mode="floor"), lib.floor_divide(x, y))
+    check(ops, Arg(a, dtype), Arg(b, dtype))
+    for divisor in (3, -3):
+        check(lambda lib, x: ops(lib, x, divisor) + ops(lib, x, lib.tensor(divisor, device=x.device)), Arg(a, dtype))
+
+
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_grad(name):
     a = Arg(data((3, 4), "float64", 0.5, 2), requires_grad=True)

@@ -816,6 +816,7 @@ _Remainder = _binary("remainder", (lambda grad: grad, lambda grad, self, other:
 _Fmod = _binary("fmod", (lambda grad: grad, lambda grad, self, other: -grad * self.div(other, rounding_mode="trunc")),
                 node="FmodBackward1", scalar_node="FmodBackward0")
 _IntRemainder = _binary("remainder", (None, None), kernel="int_remainder")
+_IntFmod = _binary("fmod", (None, None), kernel="int_fmod")
 
 
 def _remainder_class(input, other):
@@ -835,7 +836,8 @@ def remainder_(self, other):
 
 
 def _fmod_class(input, other):
-    _is_integral_division("fmod_cpu", input, other)
+    if _is_integral_division("fmod_cpu", input, other):
+        return _IntFmod
     return _variant(_Fmod, other)
 
 

@@ -145,6 +145,17 @@ def int_div_floor(a, b): return a // b
 def remainder(a, b): return _fmod_floor(a, b)
 def int_remainder(a, b): return a % b
 def fmod(a, b): return np.fmod(a, b)
+
+
+def int_fmod(a, b):
+    # C's fmod on integers, the sign of the dividend (Numba's np.fmod on integers is not:
+    # fmod(5, -3) gives 5): Python's modulo, which takes the divisor's sign, corrected.
+    r = a % b
+    if r != 0 and (r < 0) != (a < 0):
+        r -= b
+    return r
+
+
 def pow_(a, b): return a ** b
 def atan2(a, b): return np.arctan2(a, b)
 def hypot(a, b): return np.hypot(a, b)

@@ -288,6 +288,8 @@ def remainder(a, b): return _fmod_floor(a, b)
 @triton.jit
 def fmod(a, b): return a % b
 @triton.jit
+def int_fmod(a, b): return a % b  # Triton's integer remainder takes the dividend's sign, like C
+@triton.jit
 def hypot(a, b): return _sqrt(a * a + b * b)
 
 
