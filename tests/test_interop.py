@@ -135,6 +135,11 @@ def test_numpy_and_array_protocol():
         assert src[0].item() == 7
     with pytest.raises(TypeError):
         tritensor.ones(2, dtype=tritensor.bfloat16).numpy()
+    for lib in (torch, tritensor):  # numpy scalars on the left defer to the tensor (__array_priority__)
+        t = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        for result in (np.float32(2.5) + t, np.float64(2) * t, np.int64(3) - t, np.float64(2) ** t):
+            assert isinstance(result, lib.Tensor) and result.requires_grad and result.dtype == lib.float64
+        assert (np.float32(1) < t.detach()).dtype == lib.bool
     # torch.tensor / torch.as_tensor accept our tensors through __array__
     np.testing.assert_array_equal(torch.as_tensor(np.asarray(tt)).numpy(), tt.numpy())
     t = torch.tensor(_tt("int32").numpy())

@@ -160,6 +160,12 @@ def test_printoptions():
 
 def test_format_and_size():
     assert f"{tritensor.tensor(2.5):.2f}" == f"{torch.tensor(2.5):.2f}"
+    for lib in (torch, tritensor):  # a 0-d tensor formats as its number even without a spec
+        assert f"loss {lib.tensor(0.5)} {lib.tensor(3)} {lib.tensor(True)} {lib.tensor(0.5, requires_grad=True)}" \
+            == "loss 0.5 3 True 0.5"
+        assert f"{lib.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+        with pytest.raises(TypeError):
+            format(lib.tensor([1.0]), ".2f")
     assert repr(tritensor.zeros(2, 3).shape) == "torch.Size([2, 3])"
     assert str(tritensor.zeros(0).size()) == "torch.Size([0])"
     assert repr(tritensor.float32) == "torch.float32"

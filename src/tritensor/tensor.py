@@ -326,6 +326,10 @@ class Tensor:
             raise TypeError("Got unsupported ScalarType BFloat16")
         return ops.as_ndarray(self)
 
+    #: above numpy's arrays and scalars: ``np.float32(2) + t`` calls ``t.__radd__`` (a tensor,
+    #: recorded for autograd), not numpy's ufunc on ``t.__array__()``
+    __array_priority__ = 1000
+
     def __array__(self, dtype=None, copy=None):
         """numpy's view of the tensor, with numpy() rules (torch's): no grad, CPU, no bfloat16."""
         arr = self.numpy()
@@ -383,7 +387,9 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self.dim() == 0 and spec:
+        """A 0-d tensor formats as its number (``f"loss {loss}"`` prints ``loss 0.5``), any
+        other as its repr; a format spec on those is a TypeError, as in torch."""
+        if self.dim() == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
