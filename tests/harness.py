@@ -29,6 +29,12 @@ cpu_oracle_only = pytest.mark.skipif(ORACLE_DEVICE != "cpu", reason="torch's CUD
                                      "tritensor follows its CPU build, the oracle in CI")
 
 
+#: float32 -> bfloat16 must round to nearest even, like torch and GPUs; Triton's interpreter truncates.
+BF16_TRUNCATED = pytest.mark.xfail(
+    DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1", strict=True,
+    reason="emulated cuda: Triton's interpreter casts float32 -> bfloat16 by truncation, 1 ulp off torch")
+
+
 def wait_for_device():
     """On 'cuda', wait for the device: errors its kernels found in their input are raised by
     such a call, not by the op (``backends/cuda_errors.py``, CUDA's device-side asserts)."""

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import ALL_DTYPES, DEVICE, TT_DTYPES, Arg, check, dev
+from harness import ALL_DTYPES, BF16_TRUNCATED, DEVICE, TT_DTYPES, Arg, check, dev
 
 rng = np.random.default_rng(0)
 
@@ -259,12 +259,6 @@ def test_casts(src, dst):
     arg = Arg(values if src in ("float16", "bfloat16") else values.astype(src), src)
     check(lambda lib, t: (t.to(getattr(lib, dst)), t.to(dtype=getattr(lib, dst)), t.type(getattr(lib, dst))),
           arg)
-
-
-#: float32 -> bfloat16 must round to nearest even, like torch and GPUs; Triton's interpreter truncates.
-BF16_TRUNCATED = pytest.mark.xfail(
-    DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1", strict=True,
-    reason="emulated cuda: Triton's interpreter casts float32 -> bfloat16 by truncation, 1 ulp off torch")
 
 
 @BF16_TRUNCATED

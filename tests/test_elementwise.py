@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import tritensor
-from harness import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, ORACLE_DEVICE, Arg, check, cpu_oracle_only, dev,
-                     gradcheck)
+from harness import (ALL_DTYPES, BF16_TRUNCATED, FLOAT_DTYPES, INT_DTYPES, ORACLE_DEVICE, Arg, check,
+                     cpu_oracle_only, dev, gradcheck)
 
 rng = np.random.default_rng(0)
 
@@ -98,6 +98,29 @@ def test_rounding_ops_with_negative_operands(dtype):
     check(ops, Arg(a, dtype), Arg(b, dtype))
     for divisor in (3, -3):
         check(lambda lib, x: ops(lib, x, divisor) + ops(lib, x, lib.tensor(divisor, device=x.device)), Arg(a, dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_operands_are_cast_to_a_narrow_common_dtype(dtype):
+    """With a float16/bfloat16 result, torch casts the operands to it before computing: a
+    number, a 0-d float32 tensor or int32 values (65505 and beyond are inf in float16) meet
+    the tensor's values rounded, whatever precision the kernel computes in; except that its
+    CPU mul and div read a number (or 0-d tensor) operand unrounded."""
+    x = Arg(np.array([0.1, 0.3, 1 / 3, 1.764, -2.5, 1000]), dtype)
+    for other in (0.1, 1 / 3, 0.3, 70000, -3):
+        check(lambda lib, t: (t == other, t != other, t >= other, t < other, t - other, t + other, t * other,
+                              t / other, other * t, lib.remainder(t, other), t.pow(other / 1e5),
+                              lib.maximum(t, lib.tensor(other, device=t.device)),
+                              t.clone().add_(other), t.clone().mul_(other), t.clone().div_(other)), x)
+    check(lambda lib, t, u: (t + u, t * u), x, Arg(np.array([1, 65505, 70000, -3, 300000, 7]), "int32"))
+
+
+@pytest.mark.parametrize("dtype", ["float16", pytest.param("bfloat16", marks=BF16_TRUNCATED)])
+def test_a_0d_operand_is_cast_to_a_narrow_common_dtype(dtype):
+    """A 0-d float32 tensor with a float16/bfloat16 one: rounded to it, as torch does (unrounded
+    by mul and div). The cast runs on the device (the emulated one truncates to bfloat16)."""
+    x = Arg(np.array([0.1, 0.3, 1 / 3, 1.764, -2.5, 1000]), dtype)
+    check(lambda lib, t, u: (t == u, t - u, u + t, t * u, t / u), x, Arg(np.array(0.1), "float32"))
 
 
 @pytest.mark.parametrize("name", BINARY)

@@ -233,6 +233,8 @@ def _operator(cls, general, *, bool_lane=True):
                 return general(self, other)
         elif not _scalar_keeps_dtype(other, dtype) or grad_mode.enabled and self._requires_grad:
             return general(self, other)
+        elif dtype in _NARROW_FLOATS and not cls.scalar_as_given:
+            other = dt.round_scalar(other, dtype)
         lanes = by_device.get(self._storage.device.type)
         lane = lanes.get(dtype, _UNKNOWN) if lanes is not None else _UNKNOWN
         if lane is _UNKNOWN:
@@ -259,9 +261,13 @@ class _ElementwiseFunction(Function):
     saves = ()        # names of what the derivatives read: self/other/third/result
     _save_positions = ()  # where each saved value comes from: operand position, or -1 for the result
     params = ()       # names of extra scalar keyword parameters, passed to the kernel
+    #: a number operand of a float16/bfloat16 op is used unrounded (``_narrowed``): torch's CPU
+    #: mul and div kernels read it so (``original_scalar_value``), the others cast it first
+    scalar_as_given = False
 
     @classmethod
     def apply(cls, *operands, out=None, inplace=False, **params):
+        operands = _narrowed(operands, cls.scalar_as_given)
         if out is None:  # the lanes: in place into operands[0], or a new output
             lane_operands = operands + tuple(params[p] for p in cls.params) if params else operands
             result = _inplace_lane(cls, lane_operands) if inplace else _fast_lane(cls, lane_operands)
@@ -325,6 +331,33 @@ class _ElementwiseFunction(Function):
             else:
                 grads.append(derivative(**{k: env[k] for k in derivative._params}))
         return tuple(grads)
+
+
+def _narrowed(operands, scalar_as_given=False):
+    """``operands`` as torch casts them when their common dtype is float16/bfloat16: numbers
+    rounded to it, tensors of other dtypes converted (recorded). The kernels of those dtypes
+    compute in float32, so without this ``x_half == 0.1`` compared with float32's 0.1.
+    ``scalar_as_given``: numbers and 0-d tensors stay as they are (torch's mul and div)."""
+    for x in operands:
+        if type(x) is Tensor and x.dtype in _NARROW_FLOATS:
+            break
+    else:
+        return operands
+    common = dt.result_type(*operands)
+    if common not in _NARROW_FLOATS:
+        return operands
+    narrowed = []
+    for x in operands:
+        if type(x) is Tensor:
+            if x.dtype is not common and not (scalar_as_given and not x._shape):
+                x = x.to(common)
+        elif type(x) in (int, float) and not scalar_as_given:
+            x = dt.round_scalar(x, common)
+        narrowed.append(x)
+    return tuple(narrowed)
+
+
+_NARROW_FLOATS = dt.NARROW_FLOATS
 
 
 def _needed_saves(cls, ctx):
@@ -637,6 +670,7 @@ _Rsub.with_scalar.wraps_scalars = False
 _Mul = _binary("mul", (lambda grad, other: grad * other, lambda grad, self: grad * self))
 _Div = _binary("div", (lambda grad, other: grad / other,
                        lambda grad, self, other: -grad * self / (other * other)), rule=Rule.FLOAT)
+_Mul.scalar_as_given = _Div.scalar_as_given = True
 
 
 def _check_alpha(input, other, alpha):
