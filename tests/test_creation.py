@@ -1,5 +1,4 @@
 """Creation and conversion against torch: dtype inference, factories, casts, legacy types, random."""
-import os
 
 import numpy as np
 import pytest
