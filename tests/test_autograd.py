@@ -404,6 +404,25 @@ def test_detach_shares_storage_and_version():
     check(detach_, arg(3))
 
 
+def test_writes_through_data_are_not_seen_by_autograd():
+    """``.data`` has a version counter of its own in torch: writing through it (or a view of
+    it) after a tensor was saved leaves backward working, on the new values; writing through
+    ``detach()`` (which shares the counter) still fails backward."""
+    def through_data(lib, x, w):
+        z = x * w
+        w.data.mul_(10)
+        w.data[0].fill_(7)
+        z.sum().backward()
+        return x.grad, w._version
+    check(through_data, arg(3), arg(3), grad=False)
+
+    def through_detach(lib, x, w):
+        z = x * w
+        w.detach().mul_(10)
+        z.sum().backward()
+    check(through_detach, arg(3), arg(3), grad=False)
+
+
 def test_in_place_ops_record_or_refuse_like_torch():
     """Same-dtype, same-shape ``x.op_(y)`` takes a one-step lane when nothing is recorded;
     whenever autograd is involved it must still refuse or record as torch does."""

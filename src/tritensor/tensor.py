@@ -46,6 +46,8 @@ class Tensor:
     _leaf_hooks = None
     _retains_grad = False
     _view_fn = None
+    #: set on what ``.data`` returns: its writes (and its views') leave the version alone
+    _untracked = False
 
     # ------------------------------------------------------------------ construction
     def __new__(cls, *args, **kwargs):
@@ -168,6 +170,11 @@ class Tensor:
         return self._storage.version
 
     def _bump_version(self):
+        """Count an in-place write, for autograd's check of saved tensors. torch gives ``.data``
+        a version counter of its own, so writes through it (``w.data.mul_(10)``) and through its
+        views go unseen by autograd; here the count lives on the storage, so they skip it."""
+        if self._untracked or self._base is not None and self._base._untracked:
+            return
         self._storage.version += 1
 
     @property
@@ -267,7 +274,10 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        """The same data cut out of the graph, its writes hidden from autograd (``_bump_version``)."""
+        out = self.detach()
+        out._untracked = True
+        return out
 
     @data.setter
     def data(self, other):
