@@ -351,11 +351,16 @@ def test_cross_entropy_double_backward(smoothing):
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (3, 5, 2)])  # fused 2-d path and composed k-d path
-def test_cross_entropy_masked_minus_inf_logits(shape):
-    x = randn(*shape)
-    x[0, 1] = x[2, 4] = -np.inf  # masked classes (not the targets) leave the loss finite
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cross_entropy_masked_minus_inf_logits(shape, dtype):
+    """Masked classes (not the targets) leave the loss finite, the first class included (a
+    row's sum once started from its first logit times zero: -inf * 0 is nan); with label
+    smoothing the loss is inf, as in torch."""
+    x = randn(*shape).astype(dtype)
+    x[0, 1] = x[2, 4] = x[1, 0] = -np.inf
     t = np.array([0, 2, 3]) if len(shape) == 2 else np.array([[0, 0], [2, 2], [3, 3]])
     check(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), g(x), t)
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t, label_smoothing=0.1), g(x), t)
 
 
 @pytest.mark.parametrize("weight_dtype", ["float64", "float32"])

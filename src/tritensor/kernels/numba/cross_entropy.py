@@ -127,7 +127,7 @@ def forward_rows(x, target, weight, use_weight, ignore_index, eps, lo, hi, loss,
         if has_nan or not math.isfinite(m):  # nan, +inf or all -inf logits give nan, as in torch
             loss[i] = row_weight[i] = lse[i] = np.nan
             continue
-        s = row[0] * 0  # accumulate in the row dtype: float32 lanes for float32 logits
+        s = like(0.0, row[0])  # accumulate in the row dtype: float32 lanes for float32 logits
         for c in range(n_classes):
             s += exp_nonpositive(row[c] - m)
         log_z = m + math.log(s)
