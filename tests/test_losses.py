@@ -350,6 +350,44 @@ def test_cross_entropy_double_backward(smoothing):
         np.testing.assert_allclose(to_numpy(a), e.numpy(), rtol=1e-7, atol=1e-9)
 
 
+DOUBLE_BACKWARD = {
+    "mse_loss": lambda F, x, y, w, b: F.mse_loss(x, y),
+    "mse_loss sum": lambda F, x, y, w, b: F.mse_loss(x * w, y, reduction="sum"),
+    "huber_loss": lambda F, x, y, w, b: F.huber_loss(x, y, delta=0.5),
+    "smooth_l1_loss none": lambda F, x, y, w, b: F.smooth_l1_loss(x, y * b, reduction="none"),
+    "layer_norm": lambda F, x, y, w, b: F.layer_norm(x, (3,), w, b) * y,
+    "layer_norm, affine from x": lambda F, x, y, w, b: F.layer_norm(x, (3,), x[0], x[1]) * y,
+    "batch_norm train": lambda F, x, y, w, b: F.batch_norm(x, None, None, w, b, training=True) * y,
+    "batch_norm eval": lambda F, x, y, w, b: F.batch_norm(x, w.detach() * 0.1, b.detach().abs() + 1, w, b) * y,
+}
+
+
+@pytest.mark.parametrize("case", list(DOUBLE_BACKWARD))
+def test_double_backward_through_fused_backwards(case):
+    """Fused losses and normalisations compute their gradient from tensors forward kept;
+    with create_graph the gradient must still be differentiable in every input (it came
+    back without a graph, or with a partial one, before)."""
+    fn = DOUBLE_BACKWARD[case]
+    x_np, y_np = randn(2, 3).astype(np.float64) + 1, randn(2, 3).astype(np.float64)
+    w_np, b_np = np.linspace(0.5, 2, 3), np.linspace(-1, 1, 3)
+    results = []
+    for lib in (torch, tritensor):
+        x, y, w, b = (lib.tensor(a, requires_grad=True, device=dev(lib)) for a in (x_np, y_np, w_np, b_np))
+        out = fn(lib.nn.functional, x, y, w, b)
+        inputs = (x, y, w, b)
+        grads = lib.autograd.grad(out.sum() if out.dim() else out, inputs, create_graph=True, allow_unused=True)
+        used = [(t, g) for t, g in zip(inputs, grads) if g is not None]
+        assert all(g.requires_grad for _, g in used)
+        second = lib.autograd.grad(sum((g * g).sum() for _, g in used), [t for t, _ in used], allow_unused=True)
+        results.append([g.detach() for _, g in used] + list(second))
+    assert len(results[0]) == len(results[1])
+    for e, a in zip(*results):
+        if e is None:
+            assert a is None or not to_numpy(a).any()
+        else:
+            np.testing.assert_allclose(to_numpy(a), e.cpu().numpy(), rtol=1e-7, atol=1e-9)
+
+
 @pytest.mark.parametrize("shape", [(3, 5), (3, 5, 2)])  # fused 2-d path and composed k-d path
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_cross_entropy_masked_minus_inf_logits(shape, dtype):

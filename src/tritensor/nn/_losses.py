@@ -78,13 +78,16 @@ class _DifferenceLoss(Function):
 
     @classmethod
     def forward(cls, ctx, input, target, reduction, param):
-        d = input - target
-        ctx.d, ctx.reduction, ctx.param = d, reduction, param
-        return _reduce(cls.pointwise(d, param), reduction)
+        ctx.save_for_backward(input, target)
+        ctx.reduction, ctx.param = reduction, param
+        return _reduce(cls.pointwise(input - target, param), reduction)
 
     @classmethod
     def backward(cls, ctx, grad):
-        d = ctx.d
+        # the difference again rather than kept from forward: with create_graph it is
+        # recorded here, so the gradient is differentiable in input and target
+        input, target = ctx.saved_tensors
+        d = input - target
         g = _unreduce(grad, d.shape, d.numel(), ctx.reduction) * cls.derivative(d, ctx.param)
         return g, -g, None, None
 

@@ -8,6 +8,7 @@ them; when given (batch norm in eval) it does not. 16-bit inputs compute in floa
 from __future__ import annotations
 
 from .. import dtypes as _dt
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
 
@@ -23,6 +24,7 @@ class _Normalize(Function):
     def forward(ctx, x, weight, bias, stat_dims, affine_shape, eps, mean=None, var=None):
         """Normalise ``x`` over ``stat_dims``; ``mean``/``var`` given means use them as constants."""
         out_dtype = x.dtype
+        ctx.save_for_backward(x)
         if out_dtype in _LOW_PRECISION:
             x = x.float()
         computed = mean is None
@@ -42,12 +44,14 @@ class _Normalize(Function):
         # xhat is the output itself without weight and bias: keep a detached alias, else the
         # output would hold its node holding it (a cycle only the garbage collector frees)
         ctx.saved = (xhat.detach(), rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype)
-        ctx.stats = (mean, var)
+        ctx.stats = (mean, var, eps)
         return y.to(out_dtype)
 
     @staticmethod
     def backward(ctx, grad):
         xhat, rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype = ctx.saved
+        if grad_mode.is_grad_enabled():  # create_graph: the gradient must be differentiable in x
+            xhat, rstd = _standardized(ctx, stat_dims, computed)
         g = grad.to(xhat.dtype)
         param_dims = tuple(d for d in range(g.dim()) if affine_shape[d] == 1)
         gxhat = g if weight is None else g * weight.to(g.dtype).view(affine_shape)
@@ -59,6 +63,19 @@ class _Normalize(Function):
         gw = _sum_to(g * xhat, param_dims, param_shape) if ctx.needs_input_grad[1] else None
         gb = _sum_to(g, param_dims, param_shape) if ctx.needs_input_grad[2] else None
         return gx.to(out_dtype), gw, gb, None, None, None, None, None
+
+
+def _standardized(ctx, stat_dims, computed):
+    """(xhat, rstd) of the forward, recomputed from the saved input and recorded: forward's
+    ran with grad mode off, so theirs carry no graph back to x."""
+    (x,) = ctx.saved_tensors
+    x = x.float() if x.dtype in _LOW_PRECISION else x
+    mean, var, eps = ctx.stats
+    if computed:
+        mean = x.mean(stat_dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(stat_dims, keepdim=True)
+    rstd = (var + eps).rsqrt()
+    return (x - mean) * rstd, rstd
 
 
 class _LayerNorm(_Normalize):
