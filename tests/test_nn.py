@@ -306,6 +306,20 @@ def test_sequential_indexing_slicing_append():
     compare_module(ref, ours.to(DEVICE), randn(4, 2))
 
 
+@pytest.mark.parametrize("index", [-3, -2, -1, 0, 1, 2, 3])
+def test_sequential_insert_like_torch(index):
+    """insert(i) puts the module before position i, counting a negative i from the end (i + n)."""
+    names = []
+    for lib in (torch, tritensor):
+        seq = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh())
+        try:
+            seq.insert(index, lib.nn.GELU())
+            names.append([type(m).__name__ for m in seq] + list(seq._modules))
+        except IndexError as exc:
+            names.append(str(exc))
+    assert names[1] == names[0]
+
+
 def test_module_list_and_dict():
     ml = tnn.ModuleList([tnn.Linear(1, 1) for _ in range(3)])
     ml.append(tnn.ReLU())

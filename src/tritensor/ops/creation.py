@@ -481,7 +481,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if n >= 1 << 63:
         raise RuntimeError(f"invalid size, possible overflow? arange({start}, {end}, {step}) would have "
                            f"{n} elements, more than int64 can count")
-    values = start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
+    if dtype.is_floating_point:
+        values = start + np.arange(n, dtype=np.float64) * step
+    else:  # torch: the length from the numbers given, the values from them truncated to integers
+        start, step = math.trunc(start), math.trunc(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        values = start + np.arange(n, dtype=np.int64) * step
     return _finish(from_host_array(values, dtype, as_device(device)), requires_grad)
 
 
