@@ -208,7 +208,8 @@ def test_like_and_new():
     ((5, 0, -1.5), {}), ((10,), {"dtype": "float64"}), ((0, 5, 2), {"dtype": "float32"}), ((0.5, 3), {}),
     ((-3, 3, 1), {"dtype": "int32"}), ((0, 0), {}), ((1, 0.3, -0.2), {}), ((1, 5), {"dtype": "uint8"}),
     ((0, 10, 0), {}), ((0, 10, -1), {}), ((2.5,), {}), ((0, 1, 1 / 3), {"dtype": "float64"}),
-    ((-0.5, 3.7, 1.5), {"dtype": "int64"}), ((0.5, 3), {"dtype": "int64"}), ((0.0, 2.5, 0.9), {"dtype": "int64"}),
+    ((-0.5, 3.7, 1.5), {"dtype": "int64"}), ((0.5, 3), {"dtype": "int64"}),
+    ((0.0, 2.5, 0.9), {"dtype": "int64"}),
 ])
 def test_arange(args, kw):
     kw = dict(kw or {})
@@ -501,15 +502,17 @@ def test_fill_values_that_do_not_fit_are_refused_like_torch(call, dtype, value):
 
 SCALAR_CALLS = {
     "add": lambda lib, t, v: t + v, "rsub": lambda lib, t, v: v - t, "mul_": lambda lib, t, v: t.mul_(v),
-    "lt": lambda lib, t, v: t < v, "clamp": lambda lib, t, v: t.clamp(max=v), "pow": lambda lib, t, v: t.pow(v),
+    "lt": lambda lib, t, v: t < v, "clamp": lambda lib, t, v: t.clamp(max=v),
+    "pow": lambda lib, t, v: t.pow(v),
     "alpha": lambda lib, t, v: t.add(1, alpha=v), "where": lambda lib, t, v: lib.where(t > 0, t, v),
     "full": lambda lib, t, v: lib.full((2,), v, dtype=t.dtype),
 }
 
 
-#: ops that wrap a Python int in [2**63, 2**64) into an int64 tensor's range, as torch does
-#: (clamp, pow, alpha and where refuse it there in torch: docs/api-coverage.md)
-WRAPPING_CALLS = ("add", "rsub", "mul_", "lt", "full")
+#: ops that treat a Python int in [2**63, 2**64) with an int64 tensor as torch does (add, rsub,
+#: mul_ and lt wrap it, full and clamp refuse it); pow, alpha and where wrap it where torch
+#: refuses it (docs/api-coverage.md)
+WRAPPING_CALLS = ("add", "rsub", "mul_", "lt", "full", "clamp")
 
 
 @pytest.mark.parametrize("call,dtype,value", [

@@ -93,11 +93,13 @@ def test_rounding_ops_with_negative_operands(dtype):
     toward zero/down: every sign combination, with tensor, scalar and 0-d divisors."""
     a = np.array([-7, -6, -1, 0, 1, 5, 7, -8, 8], dtype)
     b = np.array([2, -3, 3, -2, -1, -3, -2, 3, 3], dtype)
-    ops = lambda lib, x, y: (lib.fmod(x, y), lib.remainder(x, y), lib.div(x, y, rounding_mode="trunc"),  # noqa: E731
-                             lib.div(x, y, rounding_mode="floor"), lib.floor_divide(x, y))
+    def ops(lib, x, y):
+        return (lib.fmod(x, y), lib.remainder(x, y), lib.div(x, y, rounding_mode="trunc"),
+                lib.div(x, y, rounding_mode="floor"), lib.floor_divide(x, y))
     check(ops, Arg(a, dtype), Arg(b, dtype))
     for divisor in (3, -3):
-        check(lambda lib, x: ops(lib, x, divisor) + ops(lib, x, lib.tensor(divisor, device=x.device)), Arg(a, dtype))
+        check(lambda lib, x: ops(lib, x, divisor) + ops(lib, x, lib.tensor(divisor, device=x.device)),
+              Arg(a, dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
@@ -228,6 +230,32 @@ def test_clamp(dtype):
     check(lambda lib, t: (t.clamp(-1, 2), t.clamp(min=0), t.clamp(max=1), lib.clip(t, -2, 0)), x)
     check(lambda lib, t, lo: t.clamp(lo, lo + 2), x, Arg(data((5,), dtype), dtype))
     check(lambda lib, t: t.clamp(), x)
+
+
+@pytest.mark.parametrize("bounds", [(-1000, 1000), (None, 1000), (-129, None), (-100, 100), (-1000.0, 1000.0),
+                                    (-1, None), (0, 2 ** 63)])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64"])
+def test_clamp_number_bounds_must_fit_an_integer_result(bounds, dtype):
+    """torch converts number bounds to an integer result's dtype: beyond its range is an error
+    (a negative wraps into an unsigned type); float bounds make the result float."""
+    lo, hi = bounds
+    def calls(lib, t):
+        if lo is not None and hi is not None:
+            return t.clamp(lo, hi), t.clone().clamp_(lo, hi)
+        if hi is None:
+            return t.clamp(min=lo), lib.clamp_min(t, lo)
+        return t.clamp(max=hi), lib.clamp_max(t, hi)
+    check(calls, Arg(np.array([1, 5, 100]), dtype))
+
+
+def test_python_number_conversions_of_many_elements_are_value_errors():
+    for lib in (torch, tritensor):
+        t = lib.tensor([1.0, 2.0], device=dev(lib))
+        for convert in (int, float, complex):
+            with pytest.raises(ValueError, match="only one element tensors"):
+                convert(t)
+        with pytest.raises(RuntimeError):
+            t.item()
 
 
 def test_clamp_grad():
@@ -480,14 +508,15 @@ def test_lane_takes_an_operand_expanded_from_one_value(op, dtype, monkeypatch):
     monkeypatch.setattr(ew, "compute", lambda *args, **kw: calls.append(args[0]) or general(*args, **kw))
     for shape in ((3, 4), (2, (1 << 18) + 5)):  # a small call, and one the lane splits over threads
         x = data(shape, dtype)
-        check(lambda lib, t, s: (f(t, s.expand(shape)), f(s.expand(shape), t), f(s[None].expand(shape[1]), t[0])),
-              Arg(x, dtype), Arg(one, dtype))
+        check(lambda lib, t, s: (f(t, s.expand(shape)), f(s.expand(shape), t),
+                                 f(s[None].expand(shape[1]), t[0])), Arg(x, dtype), Arg(one, dtype))
         if not integer_quotient:  # an integer tensor cannot hold the quotient in place
             check(lambda lib, t, s: f_(t.clone(), s.expand(shape)), Arg(x, dtype), Arg(one, dtype))
     if DEVICE == "cpu" and not integer_quotient:
         assert calls == []
     x = data((3, 4), dtype)
-    check(lambda lib, t, s: (f(s.expand(3, 4), s.expand(3, 4)), f(t[:0], s.expand(0))), Arg(x, dtype), Arg(one, dtype))
+    check(lambda lib, t, s: (f(s.expand(3, 4), s.expand(3, 4)), f(t[:0], s.expand(0))), Arg(x, dtype),
+          Arg(one, dtype))
 
 
 def test_gradients_of_full_reductions_accumulate_like_torch():

@@ -358,7 +358,8 @@ DOUBLE_BACKWARD = {
     "layer_norm": lambda F, x, y, w, b: F.layer_norm(x, (3,), w, b) * y,
     "layer_norm, affine from x": lambda F, x, y, w, b: F.layer_norm(x, (3,), x[0], x[1]) * y,
     "batch_norm train": lambda F, x, y, w, b: F.batch_norm(x, None, None, w, b, training=True) * y,
-    "batch_norm eval": lambda F, x, y, w, b: F.batch_norm(x, w.detach() * 0.1, b.detach().abs() + 1, w, b) * y,
+    "batch_norm eval": lambda F, x, y, w, b: F.batch_norm(x, w.detach() * 0.1, b.detach().abs() + 1, w, b)
+    * y,
 }
 
 
@@ -375,10 +376,12 @@ def test_double_backward_through_fused_backwards(case):
         x, y, w, b = (lib.tensor(a, requires_grad=True, device=dev(lib)) for a in (x_np, y_np, w_np, b_np))
         out = fn(lib.nn.functional, x, y, w, b)
         inputs = (x, y, w, b)
-        grads = lib.autograd.grad(out.sum() if out.dim() else out, inputs, create_graph=True, allow_unused=True)
+        grads = lib.autograd.grad(out.sum() if out.dim() else out, inputs, create_graph=True,
+                                  allow_unused=True)
         used = [(t, g) for t, g in zip(inputs, grads) if g is not None]
         assert all(g.requires_grad for _, g in used)
-        second = lib.autograd.grad(sum((g * g).sum() for _, g in used), [t for t, _ in used], allow_unused=True)
+        second = lib.autograd.grad(sum((g * g).sum() for _, g in used), [t for t, _ in used],
+                                   allow_unused=True)
         results.append([g.detach() for _, g in used] + list(second))
     assert len(results[0]) == len(results[1])
     for e, a in zip(*results):

@@ -161,8 +161,9 @@ def test_printoptions():
 def test_format_and_size():
     assert f"{tritensor.tensor(2.5):.2f}" == f"{torch.tensor(2.5):.2f}"
     for lib in (torch, tritensor):  # a 0-d tensor formats as its number even without a spec
-        assert f"loss {lib.tensor(0.5)} {lib.tensor(3)} {lib.tensor(True)} {lib.tensor(0.5, requires_grad=True)}" \
-            == "loss 0.5 3 True 0.5"
+        half, three = lib.tensor(0.5), lib.tensor(3)
+        text = f"loss {half} {three} {lib.tensor(True)} {lib.tensor(0.5, requires_grad=True)}"
+        assert text == "loss 0.5 3 True 0.5"
         assert f"{lib.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
         with pytest.raises(TypeError):
             format(lib.tensor([1.0]), ".2f")

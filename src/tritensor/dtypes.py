@@ -167,7 +167,8 @@ def check_int_argument(value: builtins.int) -> None:
     """OverflowError like torch for a Python int that no 64-bit integer holds (``x + 10**40``:
     torch refuses it before looking at dtypes; numpy would round it to inf)."""
     if not INT_ARGUMENT_MIN <= value < INT_ARGUMENT_END:
-        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
+        raise OverflowError("int too big to convert" if value > 0 else
+                            "can't convert negative int to unsigned")
 
 
 def _combine(higher, lower):

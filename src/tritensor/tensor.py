@@ -359,10 +359,16 @@ class Tensor:
         return ops.to_host_array(self).reshape(()).item()
 
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element())
+
+    def _one_element(self):
+        """``item()`` for Python's number conversions, which torch refuses with a ValueError."""
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self):
         if self.dtype.category != _dt._INT or self.numel() != 1:
@@ -377,7 +383,7 @@ class Tensor:
         return bool(self.item())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._one_element())
 
     def __len__(self):
         if not self._shape:

@@ -669,7 +669,8 @@ def _matmul(out: Tensor, a: Tensor, b: Tensor, bias, beta, alpha) -> None:
     epilogue = (has_bias, alpha != 1, f64)
     grid_mn = cdiv(M, tile.block_m) * cdiv(N, tile.block_n)
     # the interpreter ignores compile options; a forced GPU tile keeps them for the launch record
-    options = {} if tile is mm_k.INTERPRETER_TILE else {"num_warps": tile.num_warps, "num_stages": tile.num_stages}
+    options = {} if tile is mm_k.INTERPRETER_TILE else \
+        {"num_warps": tile.num_warps, "num_stages": tile.num_stages}
     if splits == 1:
         launch(mm_k.bmm_kernel, (grid_mn, B, 1), pointer(out), pointer(a), pointer(b), pointer(bias), M, N, K,
                k_split, *a._stride, *b._stride, *out._stride, *cs, *scalars, *flags, *epilogue, False, big,

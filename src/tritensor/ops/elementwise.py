@@ -21,7 +21,7 @@ from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
-from .creation import new_empty
+from .creation import check_fill_value, new_empty
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -1136,6 +1136,7 @@ def _clamp_dispatch(input, min, max, out, inplace):
         if min is None:
             return _ClampTHi.apply(input, max, out=out, inplace=inplace)
         return _ClampT.apply(input, min, max, out=out, inplace=inplace)
+    _check_scalar_bounds(input, min, max)
     if max is None:
         return _ClampSLo.apply(input, out=out, inplace=inplace, lo=min)
     if min is None:
@@ -1143,9 +1144,20 @@ def _clamp_dispatch(input, min, max, out, inplace):
     return _ClampS.apply(input, out=out, inplace=inplace, lo=min, hi=max)
 
 
+def _check_scalar_bounds(input, *bounds):
+    """torch converts number bounds to an integer result's dtype, refusing what does not fit
+    (``int8.clamp(-1000, 1000)``; negatives wrap into unsigned types, as in fill_)."""
+    given = [b for b in bounds if b is not None]
+    result = dt.result_type(input, *given)
+    if not result.is_floating_point:
+        for b in given:
+            check_fill_value(b, result)
+
+
 def _clamp_bound(table, input, bound, inplace):
     cls = table[isinstance(bound, Tensor)]
     if cls.params:
+        _check_scalar_bounds(input, bound)
         return cls.apply(input, inplace=inplace, **{cls.params[0]: bound})
     return cls.apply(input, bound, inplace=inplace)
 
