@@ -144,6 +144,8 @@ def test_out_of_range_inputs_name_the_value(bad):
     p = tritensor.tensor([0.5, bad / 5, 0.2], device=DEVICE)  # 1.4 or -0.6
     with pytest.raises(RuntimeError, match="^all elements of input should be between 0 and 1"):
         tritensor.nn.functional.binary_cross_entropy(p, tritensor.zeros(3, device=DEVICE)).item()
+    with pytest.raises(RuntimeError, match="^all elements of target should be between 0 and 1"):
+        tritensor.nn.functional.binary_cross_entropy(p.clamp(0, 1), p.clamp(0, 1) + bad).item()
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -184,6 +186,12 @@ def test_binary_cross_entropy_edges_and_errors():
     check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), np.array([-0.1, 0.2], np.float32),
           np.array([1.0, 0.0], np.float32))
     check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), probs(3, 2), probs(3))
+    for target in (np.array([2.0, 0.0], np.float32), np.array([-0.1, 1.0], np.float32),  # outside [0, 1]
+                   np.array([1, 0]), np.array([1.0, 0.0])):  # int64 and float64 targets
+        check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), np.array([0.5, 0.2], np.float32), target)
+    for target in (np.array([1, 0]), np.array([1.0, 0.0]), np.array([2.0, -1.0], np.float32)):
+        check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y), np.array([0.5, -2.0], np.float32),
+              target)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -306,6 +306,23 @@ def test_sequential_indexing_slicing_append():
     compare_module(ref, ours.to(DEVICE), randn(4, 2))
 
 
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_warns_and_picks_torchs_dim(shape):
+    """torch's legacy implicit dim (0 for 0-, 1- and 3-d inputs, else 1), with its warning."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    for name in ("softmax", "log_softmax"):
+        outs = []
+        for lib in (torch, tritensor):
+            module = getattr(lib.nn, {"softmax": "Softmax", "log_softmax": "LogSoftmax"}[name])()
+            with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
+                a = getattr(lib.nn.functional, name)(lib.tensor(x))
+            with pytest.warns(UserWarning, match="Implicit dimension choice"):
+                b = module(lib.tensor(x))
+            outs.append((to_numpy(a), to_numpy(b)))
+        for ours, theirs in zip(outs[1], outs[0]):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("index", [-3, -2, -1, 0, 1, 2, 3])
 def test_sequential_insert_like_torch(index):
     """insert(i) puts the module before position i, counting a negative i from the end (i + n)."""

@@ -200,6 +200,8 @@ class _BinaryCrossEntropy(Function):
     def forward(ctx, input, target, weight, reduction):
         raise_if_any(~((input >= 0) & (input <= 1)), RuntimeError,
                      "all elements of input should be between 0 and 1")  # on 'cuda': at the next wait
+        raise_if_any(~((target >= 0) & (target <= 1)), RuntimeError,
+                     "all elements of target should be between 0 and 1")
         log_x = input.log().clamp_min(-100)
         log_1mx = (1 - input).log().clamp_min(-100)
         loss = -(target * log_x + (1 - target) * log_1mx)
@@ -228,7 +230,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction)
     _check_same_size(input, target, "Using a target size ({target}) that is different to the input size "
                                     "({input}) is deprecated. Please ensure they have the same size.")
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected {_type_name(input.dtype)}")
     return _BinaryCrossEntropy.apply(input, target, _expand_weight(weight, target.shape), reduction)
+
+
+def _type_name(dtype):
+    """torch's scalar type name in messages: Float, Long ..."""
+    from ..ops.elementwise import _torch_name
+    return _torch_name(dtype)
 
 
 class _BinaryCrossEntropyWithLogits(Function):
@@ -271,6 +281,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size(input, target, "Target size ({target}) must be the same as input size ({input})")
+    if not target.dtype.is_floating_point:  # torch computes into a tensor of target's dtype
+        raise RuntimeError(f"result type {_type_name(input.dtype)} can't be cast to the desired output type "
+                           f"{_type_name(target.dtype)}")
     return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 

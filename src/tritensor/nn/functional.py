@@ -4,6 +4,8 @@ Everything is written on the Tensor surface; the activations reuse the core ops.
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import autograd, dtypes as _dt
 from .. import ops
 from ..autograd.function import Function
@@ -99,18 +101,20 @@ def logsigmoid(input):
     return _LogSigmoid.apply(input)
 
 
-def _softmax_dim(input, dim):
-    if dim is None:  # torch's legacy implicit choice
+def _softmax_dim(name, input, dim, stacklevel):
+    if dim is None:  # torch's legacy implicit choice, with its warning
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=stacklevel)
         return 0 if input.dim() in (0, 1, 3) else 1
     return dim
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return ops.softmax(input, _softmax_dim(input, dim), dtype=dtype)
+    return ops.softmax(input, _softmax_dim("softmax", input, dim, _stacklevel), dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return ops.log_softmax(input, _softmax_dim(input, dim), dtype=dtype)
+    return ops.log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype=dtype)
 
 
 # ---------------------------------------------------------------------------- linear / dropout
