@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import tritensor
 from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck
 
 rng = np.random.default_rng(0)
@@ -128,6 +129,18 @@ def test_integer_dtypes(dtype):
     check(lambda lib, t: (t.logsumexp(1), t.mean(dtype=lib.float64), t.sum(dtype=lib.float32),
                           t.softmax(0, dtype=lib.float64)), x)
 
+
+
+@pytest.mark.skipif(DEVICE != "cpu", reason="torch's CUDA scans accumulate in float32 too")
+def test_float32_scans_accumulate_in_float64_on_the_cpu():
+    """torch's CPU cumsum/cumprod carry a double accumulator: over 7000 rows the float32 result
+    is the float64 scan rounded once (a float32 running sum drifted by ~5e-4)."""
+    a = np.random.default_rng(9).standard_normal((7000, 3)).astype(np.float32)
+    exact = np.cumsum(a.astype(np.float64), 0)
+    for lib in (torch, tritensor):
+        for got in (lib.tensor(a).cumsum(0), lib.tensor(a.T.copy()).cumsum(1).t()):
+            np.testing.assert_allclose(got.numpy(), exact, rtol=0, atol=2e-5)
+    check(lambda lib, t: (t.cumsum(0), t.cumprod(0)), Arg(1 + a[:200] / 100))
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_float_dtypes(dtype):
