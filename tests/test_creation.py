@@ -1,4 +1,5 @@
 """Creation and conversion against torch: dtype inference, factories, casts, legacy types, random."""
+import warnings
 
 import numpy as np
 import pytest
@@ -466,6 +467,36 @@ def test_factories_with_out():
         lib.rand(4, out=r)
         return o, i, f, e, r.shape, str(r.dtype), lib.linspace(0, 1, 3, out=lib.empty(3, device=d))
     check(f)
+
+
+OUT_CALLS = {
+    "add": lambda lib, x, o: lib.add(x, 1, out=o), "exp": lambda lib, x, o: lib.exp(x, out=o),
+    "mul": lambda lib, x, o: lib.mul(x, x[0], out=o), "where": lambda lib, x, o: lib.where(x > 0, x, -x, out=o),
+    "sum": lambda lib, x, o: lib.sum(x, 0, out=o), "mean": lambda lib, x, o: lib.mean(x, 1, out=o),
+    "cumsum": lambda lib, x, o: lib.cumsum(x, 0, out=o), "clamp": lambda lib, x, o: lib.clamp(x, 0, 1, out=o),
+    "cat": lambda lib, x, o: lib.cat([x, x], out=o), "mm": lambda lib, x, o: lib.mm(x, x.t(), out=o),
+    "arange": lambda lib, x, o: lib.arange(4.0, out=o),
+}
+
+
+@pytest.mark.parametrize("call", list(OUT_CALLS))
+@pytest.mark.parametrize("out_shape", [(0,), (5,), (2, 3)])
+def test_out_of_another_shape_is_resized_like_torch(call, out_shape):
+    """An ``out=`` tensor of another shape takes the result's (an empty one silently, else
+    with torch's deprecation warning); an in-place op's self is never resized."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
+    results = []
+    for lib in (torch, tritensor):
+        o = lib.zeros(out_shape, device=dev(lib))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = OUT_CALLS[call](lib, lib.tensor(x, device=dev(lib)), o)
+        warned = any(str(w.message).startswith("An output with one or more elements was resized") for w in caught)
+        results.append((r is o, tuple(o.shape), warned, o.cpu().numpy()))
+    assert results[1][:3] == results[0][:3]
+    np.testing.assert_allclose(results[1][3], results[0][3], rtol=1.3e-6)
+    check(lambda lib, t: t.add_(t.sum(0)), Arg(x))  # broadcast into self: fine
+    check(lambda lib, t: t[0].add_(t), Arg(x))  # self would need resizing: an error
 
 
 FILL_CALLS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -117,8 +118,27 @@ def write_out(out, result, name, dtypes="same"):
         with grad_mode.no_grad():
             out.copy_(result)
     else:
+        if dtypes != "any":  # factories (arange ...) resize their out= silently in torch
+            _warn_resized(out, result._shape)
         out.data = result
     return out
+
+
+def resize_out(out, shape):
+    """torch's ``out=`` of another shape: it takes ``shape``, on new memory (with torch's
+    deprecation warning when it had elements); the caller then writes the result into it."""
+    if out._shape != shape:
+        _warn_resized(out, shape)
+        out.data = new_empty(shape, out.dtype, out.device)
+
+
+def _warn_resized(out, shape):
+    if out.numel():
+        warnings.warn(f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
+                      f"which does not match the required output shape {list(shape)}. This behavior is "
+                      "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                      "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                      "to zero elements with t.resize_(0).", UserWarning, stacklevel=4)
 
 
 def _finish(t, requires_grad, pin_memory=False):

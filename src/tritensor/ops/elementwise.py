@@ -21,7 +21,7 @@ from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
-from .creation import check_fill_value, new_empty
+from .creation import check_fill_value, new_empty, resize_out
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -79,8 +79,9 @@ def check_inplace(self: Tensor):
         check_view_inplace(self, base)
 
 
-def compute(kernel, operands, rule, out=None):
-    """Run ``kernel`` over broadcast operands into a new tensor (or ``out``)."""
+def compute(kernel, operands, rule, out=None, resize=False):
+    """Run ``kernel`` over broadcast operands into a new tensor (or ``out``, which takes the
+    broadcast shape when ``resize``: torch's ``out=``; an in-place op's self cannot)."""
     compute_dtype, result_dtype = _dtypes_for(rule, operands)
     tensors = [x for x in operands if isinstance(x, Tensor)]
     if tensors:
@@ -96,8 +97,10 @@ def compute(kernel, operands, rule, out=None):
         out = new_empty(shape, result_dtype, common_device(*tensors))
     else:
         if out._shape != shape:
-            raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
-                               f"{list(shape)}")
+            if not resize:
+                raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
+                                   f"{list(shape)}")
+            resize_out(out, shape)
         _check_inplace_cast(result_dtype, out)
         check_inplace_overlap(out, operands)
     backend(out).elementwise(kernel, out, operands, compute_dtype.compute_np)
@@ -294,7 +297,7 @@ class _ElementwiseFunction(Function):
             # (an unrecorded one already tried it in ``apply``)
             result = _fast_lane(cls, kernel_operands) if out is None and ctx is not NULL_CTX else None
             if result is None:
-                result = compute(cls.kernel, kernel_operands, cls.rule, out=out)
+                result = compute(cls.kernel, kernel_operands, cls.rule, out=out, resize=True)
         if params:
             ctx.params = params
         if cls.saves:
@@ -1238,9 +1241,7 @@ class _Where(Function):
         if out is None:
             out = new_empty(shape, result, common_device(*tensors))
         else:
-            if out._shape != shape:
-                raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
-                                   f"{list(shape)}")
+            resize_out(out, shape)
             check_inplace_overlap(out, tensors)
         backend(out).elementwise("where", out, (cond, _as_result(a, result), _as_result(b, result)),
                                  result.compute_np)

@@ -19,7 +19,7 @@ from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim, wrap_dims
 from ._overlap import check_inplace_overlap
 from ._registry import export
-from .creation import arange, new_empty
+from .creation import arange, new_empty, resize_out
 from .elementwise import _torch_name, not_implemented_for, where
 
 
@@ -86,9 +86,7 @@ def _into(out, result):
     if not dt.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {_torch_name(result.dtype)} can't be cast to the desired output type "
                            f"{_torch_name(out.dtype)}")
-    if out.shape != result.shape:
-        raise NotImplementedError(f"tritensor does not resize out= tensors: expected shape "
-                                  f"{list(result.shape)}, got {list(out.shape)}")
+    resize_out(out, result._shape)
     return out.copy_(result)
 
 
