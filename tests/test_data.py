@@ -202,6 +202,27 @@ def test_random_sampler():
         data.RandomSampler(range(3), num_samples=0)
 
 
+def test_weighted_random_sampler():
+    """Draws in proportion to the weights (a zero weight never), distinct indices without
+    replacement, reproducible under a generator; torch's argument errors."""
+    gen = tritensor.Generator().manual_seed(2)
+    counts = collections.Counter(data.WeightedRandomSampler([1.0, 3.0, 0.0], 40_000, generator=gen))
+    assert counts[2] == 0 and abs(counts[1] / 40_000 - 0.75) < 0.01
+    distinct = list(data.WeightedRandomSampler([0.9, 0.4, 0.05, 0.2, 0.3, 0.1], 6, replacement=False))
+    assert sorted(distinct) == list(range(6)) and len(data.WeightedRandomSampler([1, 2], 7)) == 7
+    draw = [list(data.WeightedRandomSampler(tritensor.tensor([0.2, 0.8]), 30, generator=tritensor.Generator()
+                                            .manual_seed(4))) for _ in range(2)]
+    assert draw[0] == draw[1]
+    loader = data.DataLoader(data.TensorDataset(tritensor.arange(3)), batch_size=4,
+                             sampler=data.WeightedRandomSampler([0.0, 1.0, 0.0], 8))
+    assert [b[0].tolist() for b in loader] == [[1] * 4] * 2
+    for args, kwargs in [(([1.0], 0), {}), (([1.0], True), {}), (([1.0], 2.0), {}),
+                         (([1.0], 2), {"replacement": 1}), (([[1.0, 2.0]], 2), {})]:
+        for lib in (tdata, data):
+            with pytest.raises(ValueError):
+                lib.WeightedRandomSampler(*args, **kwargs)
+
+
 # ---------------------------------------------------------------------------- DataLoader
 @pytest.mark.parametrize("batch_size,drop_last", [(4, False), (4, True), (23, False), (1, False)])
 @pytest.mark.parametrize("num_workers", [0, 2])
