@@ -337,6 +337,49 @@ def test_sequential_insert_like_torch(index):
     assert names[1] == names[0]
 
 
+def _parameter_containers(lib):
+    """What a user sees of ParameterList/ParameterDict: reprs, names, types, edits, errors."""
+    nn, seen = lib.nn, []
+    pl = nn.ParameterList([nn.Parameter(lib.ones(2)), lib.zeros(3)])
+    seen += [repr(pl), [n for n, _ in pl.named_parameters()], type(pl[1]).__name__, len(pl)]
+    pd = nn.ParameterDict({"a": nn.Parameter(lib.ones(2)), "b": lib.zeros(2, 3)})
+    seen += [repr(pd), [n for n, _ in pd.named_parameters()], list(pd.keys()), "a" in pd]
+    seen.append(type(pd["b"]).__name__)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ps = nn.ParameterList([nn.Parameter(lib.ones(2))])
+            self.pd = nn.ParameterDict({"w": lib.ones(1)})
+    model = Model()
+    seen += [repr(model), list(model.state_dict()), len(list(model.parameters()))]
+    pl.append(lib.ones(1))
+    pl.extend([lib.ones(2)])
+    pl += [lib.ones(4)]
+    pl[0] = lib.zeros(5)
+    seen += [[tuple(p.shape) for p in pl], type(pl[0]).__name__, tuple(pl[-1].shape), len(pl[1:3])]
+    seen += [repr(nn.ParameterList()), repr(nn.ParameterDict())]
+    seen.append(repr(nn.ParameterList([nn.Parameter(lib.ones(2, dtype=lib.float64)), 3])))
+    pd.update([("c", lib.ones(1))])
+    seen += [list(pd), tuple(pd.pop("a").shape), list(pd), pd.get("zz", 5)]
+    seen.append(tuple(pd.setdefault("d", lib.ones(3)).shape))
+    del pd["b"]
+    seen.append(list(pd))
+    for bad in (lambda: pl[10], lambda: pd["nope"]):
+        try:
+            bad()
+        except Exception as exc:  # noqa: BLE001 - the type is what is compared
+            seen.append(type(exc).__name__)
+    return seen
+
+
+def test_parameter_list_and_dict_like_torch():
+    ours, theirs = _parameter_containers(tritensor), _parameter_containers(torch)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a == b
+
+
 def test_module_list_and_dict():
     ml = tnn.ModuleList([tnn.Linear(1, 1) for _ in range(3)])
     ml.append(tnn.ReLU())

@@ -1,10 +1,13 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict`` (submodules keyed "0", "1", ...)."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict`` (submodules keyed "0", "1", ...),
+``ParameterList`` and ``ParameterDict`` (parameters keyed the same way)."""
 from __future__ import annotations
 
 import operator
 from collections import OrderedDict
 from itertools import islice
 
+from ...tensor import Tensor
+from ..parameter import Parameter
 from .module import Module, _addindent
 
 
@@ -212,3 +215,132 @@ class ModuleDict(Module):
                                      f"length 2; is length {len(item) if hasattr(item, '__len__') else '?'}")
                 key, module = item
             self[key] = module
+
+
+def _as_parameter(value):
+    """What the parameter containers store: a tensor becomes a Parameter (as in torch); any
+    other object is kept as it is."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _describe(value, type_name):
+    """One entry of the parameter containers' repr (torch's text)."""
+    if not isinstance(value, Tensor):
+        return f"Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    device = "" if value.device.type == "cpu" else f" ({value.device})"
+    size = "x".join(str(s) for s in value.shape)
+    return f"{kind} containing: [{type_name(value)} of size {size}{device}]"
+
+
+class ParameterList(Module):
+    """A list of parameters registered on the module (their names are their positions);
+    tensors put in become Parameters."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self))))
+
+    def __setitem__(self, idx, value):
+        setattr(self, str(_index(idx, len(self))), _as_parameter(value))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value):
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"  ({i}): {_describe(p, lambda t: t.dtype)}" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered on the module under their keys, in insertion order;
+    tensors put in become Parameters."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)  # a missing key is torch's AttributeError
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, not {type(key).__name__}")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for j, item in enumerate(items):
+            if not hasattr(item, "__len__") or len(item) != 2:
+                raise ValueError(f"ParameterDict update sequence element #{j} should be Iterable of "
+                                 f"length 2; is length {len(item) if hasattr(item, '__len__') else '?'}")
+            self[item[0]] = item[1]
+
+    def extra_repr(self):
+        return "\n".join(f"  ({k}): {_describe(p, lambda t: t.type())}" for k, p in self.items())
