@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, assert_same, check, to_numpy
+from harness import DEVICE, Arg, assert_same, check, dev, gradcheck, to_numpy
 
 tnn = tritensor.nn
 F = tritensor.nn.functional
@@ -418,12 +418,20 @@ def test_linear_default_init_distribution():
     ("GELU", (), {"approximate": "tanh"}), ("SiLU", (), {}), ("Sigmoid", (), {}), ("Tanh", (), {}),
     ("Softplus", (2.0, 5.0), {}), ("Softmax", (1,), {}), ("LogSoftmax", (-1,), {}), ("Identity", (), {}),
     ("Flatten", (), {}), ("Flatten", (0, 1), {}), ("Unflatten", (1, (2, 3)), {}),
-    ("Hardtanh", (-0.5, 0.5), {}),
+    ("Hardtanh", (-0.5, 0.5), {}), ("Mish", (), {}), ("Hardswish", (), {}), ("Hardsigmoid", (), {}),
+    ("SELU", (), {}), ("CELU", (0.5,), {}), ("Softsign", (), {}), ("Tanhshrink", (), {}),
+    ("Threshold", (0.1, 20.0), {}), ("GLU", (), {}), ("GLU", (0,), {}),
 ])
 def test_activation_and_shape_layers(name, args, kwargs):
     ref, ours = module_pair(name, *args, **kwargs)
     assert repr(ours) == repr(ref)
     compare_module(ref, ours, randn(4, 6))
+
+
+def test_in_place_activation_module_reprs():
+    for name, args in [("CELU", ()), ("Threshold", (0.1, 20)), ("Mish", ()), ("SELU", ()), ("Hardswish", ())]:
+        ours, theirs = getattr(tnn, name)(*args, inplace=True), getattr(torch.nn, name)(*args, inplace=True)
+        assert repr(ours) == repr(theirs)
 
 
 def test_inplace_relu_module():
@@ -537,9 +545,39 @@ def test_embedding_from_pretrained():
     lambda lib, x: lib.nn.functional.normalize(x),
     lambda lib, x: lib.nn.functional.normalize(x, p=1.0, dim=0),
     lambda lib, x: lib.nn.functional.logsigmoid(x), lambda lib, x: lib.nn.functional.relu6(x * 5),
+    lambda lib, x: lib.nn.functional.mish(x * 4), lambda lib, x: lib.nn.functional.hardswish(x * 4),
+    lambda lib, x: lib.nn.functional.hardsigmoid(x * 4), lambda lib, x: lib.nn.functional.selu(x),
+    lambda lib, x: lib.nn.functional.celu(x, 0.5), lambda lib, x: lib.nn.functional.softsign(x),
+    lambda lib, x: lib.nn.functional.tanhshrink(x), lambda lib, x: lib.nn.functional.threshold(x, 0.1, 20.0),
+    lambda lib, x: lib.nn.functional.glu(x), lambda lib, x: lib.nn.functional.glu(x, 0),
+    lambda lib, x: (lib.selu(x), lib.celu(x), lib.threshold(x, -0.5, 2.0)),
 ])
 def test_functional_activations(fn):
     check(fn, Arg(randn(3, 4), requires_grad=True))
+
+
+@pytest.mark.parametrize("name,args", [("mish", ()), ("hardswish", ()), ("hardsigmoid", ()), ("selu", ()),
+                                       ("celu", (0.5,)), ("threshold", (0.1, 20.0)), ("elu", (0.5,))])
+def test_new_activations_in_place_gradcheck_and_edges(name, args):
+    """Values at the kinks (hardswish's gradient is torch's -0.5 at exactly -3), in place on a
+    non-leaf, float64 finite differences and double backward."""
+    edges = np.array([-5.0, -3.0, -1.0, 0.0, 0.1, 1.0, 3.0, 5.0, 25.0])
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, *args), Arg(edges, requires_grad=True))
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x * 1, *args, inplace=True),
+          Arg(edges, requires_grad=True))
+    gradcheck(lambda lib, x: getattr(lib.nn.functional, name)(x, *args), randn(6).astype(np.float64) * 3)
+    results = []
+    for lib in (torch, tritensor):
+        x = lib.tensor(edges[[0, 2, 4, 5, 7]], requires_grad=True, device=dev(lib))
+        (g,) = lib.autograd.grad(getattr(lib.nn.functional, name)(x, *args).sum(), x, create_graph=True)
+        try:  # a gradient that does not depend on x (threshold's) has no second derivative: None
+            second = lib.autograd.grad((g * g).sum(), x, allow_unused=True)[0] if g.requires_grad else None
+            results.append(second)
+        except RuntimeError:  # torch has no second derivative of hardsigmoid (ours is 0)
+            assert lib is torch and name == "hardsigmoid"
+            return
+    expected, actual = (np.zeros(5) if r is None else to_numpy(r) for r in results)  # None: no dependence
+    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("pad", [(1, 2), (1, 0, 2, 1), (-1, 1), (0, 0, -1, 2)])

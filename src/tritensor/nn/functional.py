@@ -59,6 +59,57 @@ def softplus(input, beta=1.0, threshold=20.0):
     return ops.softplus(input, beta, threshold)
 
 
+from ..ops.elementwise import hardsigmoid, hardswish, mish  # noqa: E402,F401  (not torch.<name> either)
+
+
+def selu(input, inplace=False):
+    return ops.selu(input, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return ops.celu(input, alpha, inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return ops.threshold(input, threshold, value, inplace)
+
+
+def softsign(input):
+    return input / (1 + input.abs())
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+class _Glu(Function):
+    """``a * sigmoid(b)`` for the halves ``a``, ``b`` of ``input`` along ``dim``."""
+
+    node_name = "GluBackward0"
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        a, b = input.chunk(2, dim)
+        gate = b.sigmoid()
+        ctx.save_for_backward(a, gate)
+        ctx.dim = dim
+        return a * gate
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, gate = ctx.saved_tensors
+        return ops.cat([grad * gate, grad * a * gate * (1 - gate)], ctx.dim), None
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = ops.wrap_dim(dim, input.dim())
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    return _Glu.apply(input, dim)
+
+
 class _Hardtanh(Function):
     node_name = "HardtanhBackward0"
 

@@ -401,6 +401,11 @@ def declare(name, kernel=None, *, rule=Rule.PROMOTE, derivatives=(), node=None, 
     return cls
 
 
+def _renamed(cls, node):
+    """The same op recorded under another grad_fn name."""
+    return type(f"{cls.__name__}_{node}", (cls,), {"node_name": node})
+
+
 # ------------------------------------------------------------------ unary ops
 def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, check=None,
            inplace=True, int_identity=False):
@@ -602,9 +607,75 @@ _elu = declare("elu", params=("alpha",), derivatives=(
     lambda grad, self, alpha: where(self > 0, grad, grad * alpha * self.exp()),))
 
 
+_elu_ = _renamed(_elu, "EluBackward1")  # torch records its in-place forms under another name
+
+
 @export(method=False)
 def elu(input, alpha=1.0, inplace=False):
-    return _elu.apply(input, inplace=inplace, alpha=alpha)
+    return (_elu_ if inplace else _elu).apply(input, inplace=inplace, alpha=alpha)
+
+
+def _elu_scaled_derivative(grad, self, alpha, scale, input_scale):
+    return where(self > 0, grad * scale, grad * (scale * alpha * input_scale) * (self * input_scale).exp())
+
+
+# torch's elu(x, alpha, scale, input_scale), recorded under the name of the op called
+_selu = declare("elu_scaled", rule=Rule.FLOAT, params=("alpha", "scale", "input_scale"), node="EluBackward0",
+                derivatives=(_elu_scaled_derivative,))
+_celu = declare("elu_scaled", rule=Rule.FLOAT, params=("alpha", "scale", "input_scale"), node="CeluBackward0",
+                derivatives=(_elu_scaled_derivative,))
+_selu_, _celu_ = _renamed(_selu, "EluBackward1"), _renamed(_celu, "CeluBackward1")
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+@export(method=False)
+def selu(input, inplace=False):
+    return (_selu_ if inplace else _selu).apply(input, inplace=inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                                                input_scale=1.0)
+
+
+@export(method=False)
+def celu(input, alpha=1.0, inplace=False):
+    return (_celu_ if inplace else _celu).apply(input, inplace=inplace, alpha=alpha, scale=1.0,
+                                                input_scale=1.0 / alpha)
+
+
+_threshold = declare("threshold", params=("threshold", "value"), derivatives=(
+    lambda grad, self, threshold: where(self > threshold, grad, 0.0),))
+_threshold_ = _renamed(_threshold, "ThresholdBackward1")
+
+
+@export(method=False)
+def threshold(input, threshold, value, inplace=False):
+    return (_threshold_ if inplace else _threshold).apply(input, inplace=inplace, threshold=threshold,
+                                                          value=value)
+
+
+def _mish_derivative(grad, self):
+    t = softplus(self).tanh()
+    return grad * (t + self * self.sigmoid() * (1 - t * t))
+
+
+_mish = declare("mish", rule=Rule.FLOAT, derivatives=(_mish_derivative,))
+_hardswish = declare("hardswish", rule=Rule.FLOAT, derivatives=(  # torch's: 0 at -3, 1 at 3
+    lambda grad, self: grad * where(self <= -3, 0.0, where(self < 3, self / 3 + 0.5, 1.0)),))
+_hardsigmoid = declare("hardsigmoid", rule=Rule.FLOAT, derivatives=(
+    lambda grad, self: grad * (((self > -3) & (self < 3)) / 6),))
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))`` (nn.functional only, like torch)."""
+    return _mish.apply(input, inplace=inplace)
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6`` (nn.functional only, like torch)."""
+    return _hardswish.apply(input, inplace=inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6`` (nn.functional only, like torch)."""
+    return _hardsigmoid.apply(input, inplace=inplace)
 
 
 _nan_to_num = declare("nan_to_num", params=("nan", "posinf", "neginf"), derivatives=(
@@ -643,11 +714,6 @@ def _binary(name, derivatives, *, rule=Rule.PROMOTE, kernel=None, node=None, sca
     cls.wraps_scalars = scalar_node is None  # one (Tensor) overload in torch: a scalar is an input too
     cls.with_scalar = _renamed(cls, scalar_node) if scalar_node else cls
     return cls
-
-
-def _renamed(cls, node):
-    """The same op recorded under another grad_fn name."""
-    return type(f"{cls.__name__}_{node}", (cls,), {"node_name": node})
 
 
 def _variant(cls, other):

@@ -33,6 +33,11 @@ def _sigmoid(x):
 
 
 @inline
+def _softplus(x):
+    return x if x > 20.0 else np.log1p(np.exp(x))
+
+
+@inline
 def _is_nan(x):
     return x != x
 
@@ -97,6 +102,15 @@ def softplus(x, beta, threshold):
 
 def leaky_relu(x, slope): return x if x > 0 else x * slope
 def elu(x, alpha): return x if x > 0 else alpha * np.expm1(x)
+# torch's elu(x, alpha, scale, input_scale): selu and celu are its instances
+def elu_scaled(x, alpha, scale, input_scale):
+    return scale * x if x > 0 else scale * alpha * np.expm1(x * input_scale)
+
+
+def threshold(x, threshold, value): return x if x > threshold else value
+def mish(x): return x * np.tanh(_softplus(x))
+def hardswish(x): return x * min(max(x + 3.0, 0.0), 6.0) / 6.0
+def hardsigmoid(x): return min(max(x + 3.0, 0.0), 6.0) / 6.0
 def round_decimals(x, scale): return np.rint(x * scale) / scale
 
 

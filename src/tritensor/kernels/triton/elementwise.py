@@ -241,6 +241,17 @@ def leaky_relu(x, slope): return tl.where(x > 0, x, x * slope)
 @triton.jit
 def elu(x, alpha): return tl.where(x > 0, x, alpha * _expm1(x))
 @triton.jit
+def elu_scaled(x, alpha, scale, input_scale):
+    return tl.where(x > 0, scale * x, scale * alpha * _expm1(x * input_scale))
+@triton.jit
+def threshold(x, threshold, value): return tl.where(x > threshold, x, value)
+@triton.jit
+def mish(x): return x * _tanh(tl.where(x > 20.0, x, _log1p(tl.exp(x))))
+@triton.jit
+def hardswish(x): return x * tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
+@triton.jit
+def hardsigmoid(x): return tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
+@triton.jit
 def round_decimals(x, scale): return _div(_rint(x * scale), scale)
 
 
