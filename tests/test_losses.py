@@ -134,6 +134,11 @@ def test_cross_entropy_errors():
                                               tritensor.tensor([0, 7], device=DEVICE)).item()
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss", "l1_loss"])
+def test_pointwise_losses_refuse_integer_inputs(name):
+    check(lambda lib, x, y: getattr(F(lib), name)(x, y), np.array([1, 2]), np.array([1, 3]))
+
+
 @pytest.mark.parametrize("bad", [7, -3])
 def test_out_of_range_inputs_name_the_value(bad):
     """nll_loss names the first bad target, binary_cross_entropy refuses inputs outside [0, 1];

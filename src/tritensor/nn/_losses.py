@@ -134,6 +134,9 @@ class _SmoothL1Loss(_DifferenceLoss):
 
 def _difference_loss(cls, input, target, reduction, param, name):
     _check_reduction(reduction)
+    if not input.dtype.is_floating_point:  # torch's kernels are for floats only
+        from ..ops.elementwise import not_implemented_for
+        raise not_implemented_for(f"{name.replace('_loss', '')}_{input.device.type}", input.dtype)
     _warn_size(input, target, name)
     input, target = ops.broadcast_tensors(input, target)
     return cls.apply(input, target, reduction, param)

@@ -173,6 +173,9 @@ def linear(input, weight, bias=None):
     """``input @ weight.T + bias``; with a bias, one addmm over the flattened batch, like torch."""
     if _amp.on:
         return autocast_call("linear", linear, input, weight, bias)
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.dim()}D and "
+                           f"{weight.dim()}D")
     if bias is None:
         return ops.matmul(input, weight.t())
     if input.dim() == 2:
