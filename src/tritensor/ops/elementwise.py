@@ -155,8 +155,16 @@ def _fast_lane(cls, operands):
                 return None
         elif not _scalar_keeps_dtype(x, dtype):
             return None
+    if dtype in _NARROW_FLOATS and _number_operand(cls, operands):
+        return None
     lane = _lane(cls, first, len(operands))
     return lane(*operands) if lane is not None else None
+
+
+def _number_operand(cls, operands):
+    """Whether a Python number is among the op's operands (not its trailing parameters): for
+    float16/bfloat16 the general path rounds it first (``_narrowed``)."""
+    return any(type(x) is not Tensor for x in operands[1:len(operands) - len(cls.params)])
 
 
 def _lane(cls, first, arity):
@@ -197,6 +205,8 @@ def _inplace_lane(cls, operands):
                 return None
         elif not _scalar_keeps_dtype(x, dtype):
             return None
+    if dtype in _NARROW_FLOATS and _number_operand(cls, operands):
+        return None
     key = (storage.device.type, dtype, len(operands), "inplace")
     lane = cls._lanes.get(key, _UNKNOWN)
     if lane is _UNKNOWN:
@@ -270,7 +280,6 @@ class _ElementwiseFunction(Function):
 
     @classmethod
     def apply(cls, *operands, out=None, inplace=False, **params):
-        operands = _narrowed(operands, cls.scalar_as_given)
         if out is None:  # the lanes: in place into operands[0], or a new output
             lane_operands = operands + tuple(params[p] for p in cls.params) if params else operands
             result = _inplace_lane(cls, lane_operands) if inplace else _fast_lane(cls, lane_operands)
@@ -282,6 +291,7 @@ class _ElementwiseFunction(Function):
 
     @classmethod
     def forward(cls, ctx, *operands, out=None, inplace=False, **params):
+        operands = _narrowed(operands, cls.scalar_as_given)
         kernel_operands = operands + tuple(params[p] for p in cls.params) if params else operands
         if inplace:
             # save only what the needed derivatives read; ``self`` as it was before the write
@@ -341,6 +351,8 @@ def _narrowed(operands, scalar_as_given=False):
     rounded to it, tensors of other dtypes converted (recorded). The kernels of those dtypes
     compute in float32, so without this ``x_half == 0.1`` compared with float32's 0.1.
     ``scalar_as_given``: numbers and 0-d tensors stay as they are (torch's mul and div)."""
+    if len(operands) < 2:  # one operand is its own common dtype
+        return operands
     for x in operands:
         if type(x) is Tensor and x.dtype in _NARROW_FLOATS:
             break
