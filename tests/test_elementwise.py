@@ -274,6 +274,10 @@ def test_where_lerp_addcmul():
     check(lambda lib, x, y: lib.addcmul(x, y, y, value=0.5), a, b)
     check(lambda lib, x, y: lib.addcdiv(x, y, y + 5, value=0.5), a, b)
     check(lambda lib, cc: lib.where(cc, 1.0, 0), c)
+    n = Arg(data((3, 4), "int64"))  # an integer addcmul truncates value (no float result); bool has none
+    for value in (1.7, -1.7, 2, 0.5):
+        check(lambda lib, x: (lib.addcmul(x, x, x, value=value), x.clone().addcmul_(x, x, value=value)), n)
+    check(lambda lib, cc: lib.addcmul(cc, cc, cc, value=0.5), c)
 
 
 def test_inplace_on_leaf_requiring_grad_is_an_error():

@@ -106,8 +106,12 @@ def test_parameter_repr_and_type():
     assert repr(p) == repr(torch.nn.Parameter(torch.tensor([1.0, 2.0])))
     assert isinstance(p, tritensor.Tensor) and p.requires_grad and p.is_leaf
     assert not tnn.Parameter(tritensor.tensor([1.0]), requires_grad=False).requires_grad
+    p.grad = tritensor.ones(2)
     q = copy.deepcopy(p)
     assert isinstance(q, tnn.Parameter) and q.requires_grad and q.data_ptr() != p.data_ptr()
+    theirs = torch.nn.Parameter(torch.ones(2))
+    theirs.grad = torch.ones(2)
+    assert q.grad is None and copy.deepcopy(theirs).grad is None  # a parameter's copy has no grad
 
 
 # ---------------------------------------------------------------------------- registration

@@ -1362,12 +1362,22 @@ _Addcdiv = declare("addcdiv", params=("value",), rule=Rule.PROMOTE, derivatives=
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if _amp.on:
         return autocast_call("addcmul", addcmul, input, tensor1, tensor2, value=value, out=out)
+    value = _addcmul_value(input, tensor1, tensor2, value)
     return _Addcmul.apply(input, tensor1, tensor2, out=out, value=value)
 
 
 @method
 def addcmul_(self, tensor1, tensor2, *, value=1):
+    value = _addcmul_value(self, tensor1, tensor2, value)
     return _Addcmul.apply(self, tensor1, tensor2, inplace=True, value=value)
+
+
+def _addcmul_value(input, tensor1, tensor2, value):
+    """torch converts ``value`` to the operands' dtype: truncated for integers (no float result)."""
+    result = dt.result_type(input, tensor1, tensor2)
+    if result is dt.bool:
+        raise not_implemented_for(f"addcmul_{input.device.type}_out", result)
+    return math.trunc(value) if isinstance(value, float) and not result.is_floating_point else value
 
 
 @export
