@@ -134,6 +134,18 @@ def test_cross_entropy_errors():
                                               tritensor.tensor([0, 7], device=DEVICE)).item()
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib, x, w: F(lib).cross_entropy(x, lib.tensor([0, 2], device=x.device), weight=w),
+    lambda lib, x, w: F(lib).nll_loss(x.log_softmax(1), lib.tensor([0, 2], device=x.device), weight=w),
+    lambda lib, x, w: F(lib).binary_cross_entropy(x[0].sigmoid(), x[1].sigmoid().detach(), weight=w),
+    lambda lib, x, w: F(lib).binary_cross_entropy_with_logits(x[0], x[1].detach(), weight=w),
+    lambda lib, x, w: F(lib).binary_cross_entropy_with_logits(x[0], x[1].detach(), pos_weight=w),
+])
+def test_loss_weights_that_require_grad_are_refused(call):
+    """torch does not differentiate losses' weights: one requiring grad is a RuntimeError."""
+    check(call, g(randn(2, 3)), g(np.array([1.0, 2.0, 0.5], np.float32)))
+
+
 @pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss", "l1_loss"])
 def test_pointwise_losses_refuse_integer_inputs(name):
     check(lambda lib, x, y: getattr(F(lib), name)(x, y), np.array([1, 2]), np.array([1, 3]))

@@ -408,6 +408,20 @@ def test_linear(bias, shape):
     compare_module(ref, ours, randn(*shape))
 
 
+def test_layer_norm_wants_a_shape_tuple():
+    check(lambda lib, t: lib.nn.functional.layer_norm(t, 3), Arg(np.ones((2, 3)), "float32"))
+
+
+@pytest.mark.skipif(DEVICE != "cpu", reason="torch's mixed-dtype rule is its CPU kernel's")
+def test_layer_norm_parameters_of_another_dtype_on_the_cpu():
+    """On the CPU layer_norm's parameters must have the input's dtype (float32 serves 16-bit)."""
+    x = np.ones((2, 3))
+    for dtype, pdtype in [("float64", "float32"), ("float32", "float64"), ("bfloat16", "float32"),
+                          ("float16", "float64")]:
+        check(lambda lib, t, w: lib.nn.functional.layer_norm(t, (3,), w), Arg(x, dtype),
+              Arg(np.ones(3), pdtype))
+
+
 def test_linear_refuses_0d_input():
     check(lambda lib, x: lib.nn.functional.linear(x, lib.ones(2, 3, device=x.device)), Arg(np.array(1.0)))
 

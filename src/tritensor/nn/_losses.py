@@ -231,6 +231,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                              size_average, reduce, reduction)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_constant("binary_cross_entropy", weight=weight)
     _check_same_size(input, target, "Using a target size ({target}) that is different to the input size "
                                     "({input}) is deprecated. Please ensure they have the same size.")
     if target.dtype is not input.dtype:
@@ -283,6 +284,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                              target, weight, size_average, reduce, reduction, pos_weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_constant("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     _check_same_size(input, target, "Target size ({target}) must be the same as input size ({input})")
     if not target.dtype.is_floating_point:  # torch computes into a tensor of target's dtype
         raise RuntimeError(f"result type {_type_name(input.dtype)} can't be cast to the desired output type "
@@ -296,7 +298,17 @@ def _class_view(t, ndim):
     return t.view((1, -1) + (1,) * (ndim - 2))
 
 
+def _check_constant(function, **arguments):
+    """torch's losses do not differentiate their weights: a weight requiring grad is an error."""
+    if grad_mode.enabled:
+        for name, t in arguments.items():
+            if t is not None and t.requires_grad:
+                raise RuntimeError(f"The function '{function}' is not differentiable with respect to "
+                                   f"argument '{name}'. This input cannot have requires_grad True.")
+
+
 def _check_nll_args(input, target, weight):
+    _check_constant("nll_loss_forward", weight=weight)
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if target.dtype is not _dt.int64:

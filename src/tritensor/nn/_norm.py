@@ -89,7 +89,10 @@ class _BatchNorm(_Normalize):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if _amp.on:
         return autocast_call("layer_norm", layer_norm, input, normalized_shape, weight, bias, eps)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if isinstance(normalized_shape, int):  # nn.LayerNorm takes an int; the function does not
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        "not int")
+    shape = tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
@@ -98,6 +101,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if p is not None and tuple(p.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
                                f"shape {list(p.shape)} and normalized_shape = {list(shape)}")
+    if input.device.type == "cpu":  # torch's CPU kernel: parameters of the input's dtype (float32 for 16-bit)
+        for p in (weight, bias):
+            if p is not None and p.dtype is not input.dtype and not (input.dtype in _LOW_PRECISION
+                                                                      and p.dtype is _dt.float32):
+                raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     stat_dims = tuple(range(input.dim() - k, input.dim()))
     affine_shape = (1,) * (input.dim() - k) + shape
     return _LayerNorm.apply(input, weight, bias, stat_dims, affine_shape, eps)
