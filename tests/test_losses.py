@@ -207,8 +207,8 @@ def test_binary_cross_entropy_edges_and_errors():
                    np.array([1, 0]), np.array([1.0, 0.0])):  # int64 and float64 targets
         check(lambda lib, p, y: F(lib).binary_cross_entropy(p, y), np.array([0.5, 0.2], np.float32), target)
     for target in (np.array([1, 0]), np.array([1.0, 0.0]), np.array([2.0, -1.0], np.float32)):
-        check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y), np.array([0.5, -2.0], np.float32),
-              target)
+        check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y),
+              np.array([0.5, -2.0], np.float32), target)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
