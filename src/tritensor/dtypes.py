@@ -74,21 +74,6 @@ ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32
 FLOATING_DTYPES = (float16, bfloat16, float32, float64)
 #: the dtypes whose kernels compute in float32 (their storage is narrower)
 NARROW_FLOATS = (float16, bfloat16)
-
-
-def round_scalar(value, d: dtype) -> builtins.float:
-    """The Python number ``value`` as float16/bfloat16 ``d`` holds it (round to nearest even;
-    beyond the range, infinity). torch casts a number operand to an op's dtype before
-    computing; the narrow dtypes' kernels compute in float32, so it is rounded here first."""
-    with np.errstate(over="ignore"):
-        single = np.float32(value)
-        if d is float16:
-            return builtins.float(np.float16(single))
-    bits = builtins.int(single.view(np.uint32))
-    if single != single:
-        return builtins.float(single)
-    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
-    return builtins.float(np.uint32(bits).view(np.float32))
 INTEGRAL_DTYPES = (uint8, int8, int16, int32, int64)
 BY_NAME = {d.name: d for d in ALL_DTYPES}
 BY_NAME.update(half=half, float=float, double=double, short=short, int=int, long=long)
@@ -157,6 +142,21 @@ def scalar_dtype(value) -> dtype:
     if isinstance(value, np.integer):
         return int64
     return _default_dtype
+
+
+def round_scalar(value, d: dtype) -> builtins.float:
+    """The Python number ``value`` as float16/bfloat16 ``d`` holds it (round to nearest even;
+    beyond the range, infinity). torch casts a number operand to an op's dtype before
+    computing; the narrow dtypes' kernels compute in float32, so it is rounded here first."""
+    with np.errstate(over="ignore"):
+        single = np.float32(value)
+        if d is float16:
+            return builtins.float(np.float16(single))
+    bits = builtins.int(single.view(np.uint32))
+    if single != single:
+        return builtins.float(single)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return builtins.float(np.uint32(bits).view(np.float32))
 
 
 #: the Python ints torch's argument parser takes as a number: int64's, then uint64's range
