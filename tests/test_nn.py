@@ -327,6 +327,20 @@ def test_softmax_without_dim_warns_and_picks_torchs_dim(shape):
             np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
 
 
+def test_sequential_times_an_int_repeats_its_modules():
+    for lib in (torch, tritensor):
+        s = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.ReLU())
+        twice = s * 2
+        assert len(twice) == len(2 * s) == 4 and twice[0] is twice[2] is s[0]
+        s *= 3
+        assert len(s) == 6 and len(list(s.parameters())) == 2
+        for bad, error in ((0, ValueError), (-1, ValueError), (1.5, TypeError)):
+            with pytest.raises(error):
+                lib.nn.Sequential(lib.nn.ReLU()) * bad
+    ours, theirs = tritensor.nn.Sequential(tritensor.nn.ReLU()) * 2, torch.nn.Sequential(torch.nn.ReLU()) * 2
+    assert repr(ours) == repr(theirs)
+
+
 @pytest.mark.parametrize("index", [-3, -2, -1, 0, 1, 2, 3])
 def test_sequential_insert_like_torch(index):
     """insert(i) puts the module before position i, counting a negative i from the end (i + n)."""

@@ -58,6 +58,21 @@ class Sequential(Module):
                              f"{type(other)} is given.")
         return Sequential(*self, *other)
 
+    def __mul__(self, times):
+        """The modules ``times`` over, the same module objects repeated (as torch)."""
+        if not isinstance(times, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(times)}")
+        if times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for {type(self)}")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        repeated = self * times
+        self._modules = repeated._modules
+        return self
+
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
