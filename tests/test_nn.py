@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -462,6 +463,55 @@ def test_activation_and_shape_layers(name, args, kwargs):
     ref, ours = module_pair(name, *args, **kwargs)
     assert repr(ours) == repr(ref)
     compare_module(ref, ours, randn(4, 6))
+
+
+class _TwoWay(torch.nn.Module):
+    def forward(self, x, scale, y):
+        return x * scale + y, (x * y).sum(1)
+
+
+class _TwoWayOurs(tnn.Module):
+    def forward(self, x, scale, y):
+        return x * scale + y, (x * y).sum(1)
+
+
+def _hooked_backward(lib, two_way):
+    """What full backward (pre-)hooks see, and what replacing grad_input does."""
+    seen = []
+    lin = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]))
+        lin.bias.fill_(0.1)
+
+    def as_lists(grads):
+        return [None if g is None else np.round(to_numpy(g), 6).tolist() for g in grads]
+    lin.register_full_backward_pre_hook(lambda m, go: seen.append(("pre", as_lists(go))))
+    handle = lin.register_full_backward_hook(lambda m, gi, go: seen.append(("hook", as_lists(gi),
+                                                                             as_lists(go))))
+    x = lib.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]], requires_grad=True)
+    out = lin(x)
+    seen.append(type(out.grad_fn).__name__)
+    (out * lib.tensor([1.0, 2.0])).sum().backward()
+    seen.append(as_lists([x.grad]))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        (lin(x.detach()) * 3).sum().backward()  # no input needs a gradient: grad_input is (None,)
+    handle.remove()
+    lin.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
+    x.grad = None
+    lin(x).sum().backward()
+    seen.append(as_lists([x.grad]))
+    module = two_way()
+    module.register_full_backward_hook(lambda m, gi, go: seen.append(("two", as_lists(gi), as_lists(go))))
+    y = lib.tensor([[1.0, -1.0, 2.0]], requires_grad=True)
+    a, b = module(x, 2.0, y)
+    (a.sum() + b.sum() * 3).backward()
+    return seen
+
+
+def test_full_backward_hooks_like_torch():
+    ours, theirs = _hooked_backward(tritensor, _TwoWayOurs), _hooked_backward(torch, _TwoWay)
+    assert ours == theirs
 
 
 def test_in_place_activation_module_reprs():

@@ -63,6 +63,8 @@ class Module:
         set_(self, "_forward_pre_hooks_with_kwargs", set())
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", set())
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
         set_(self, "_state_dict_hooks", OrderedDict())
         set_(self, "_load_state_dict_post_hooks", OrderedDict())
 
@@ -497,8 +499,19 @@ class Module:
         return self._add_hook(self._forward_hooks, self._forward_hooks_with_kwargs, hook, prepend,
                               with_kwargs)
 
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's
+        positional inputs are computed; may return replacement ``grad_input``."""
+        return self._add_hook(self._backward_hooks, set(), hook, prepend, False)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` before the module's gradients are computed; may return
+        replacement ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, set(), hook, prepend, False)
+
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -512,7 +525,14 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            from ._backward_hooks import BackwardHookCall
+            backward_hooks = BackwardHookCall(self, len(args))
+            args = backward_hooks.inputs(args)
         output = self.forward(*args, **kwargs)
+        if backward_hooks is not None:
+            output = backward_hooks.outputs(output)
         for hook_id, hook in list(self._forward_hooks.items()):
             if hook_id in self._forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)
