@@ -634,9 +634,8 @@ def _elu_scaled_derivative(grad, self, alpha, scale, input_scale):
 # torch's elu(x, alpha, scale, input_scale), recorded under the name of the op called
 _selu = declare("elu_scaled", rule=Rule.FLOAT, params=("alpha", "scale", "input_scale"), node="EluBackward0",
                 derivatives=(_elu_scaled_derivative,))
-_celu = declare("elu_scaled", rule=Rule.FLOAT, params=("alpha", "scale", "input_scale"), node="CeluBackward0",
-                derivatives=(_elu_scaled_derivative,))
-_selu_, _celu_ = _renamed(_selu, "EluBackward1"), _renamed(_celu, "CeluBackward1")
+_celu = _renamed(_selu, "CeluBackward0")
+_selu_, _celu_ = _renamed(_selu, "EluBackward1"), _renamed(_selu, "CeluBackward1")
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
