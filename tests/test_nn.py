@@ -611,6 +611,21 @@ def test_embedding_forward_backward():
     assert float(ours.weight.grad[1].abs().sum()) == 0.0
 
 
+@pytest.mark.parametrize("max_norm,norm_type,scale,padding_idx", [
+    (1.5, 2.0, False, None), (None, 2.0, True, None), (1.5, 1.0, True, 4), (0.5, float("inf"), True, 0)])
+def test_embedding_max_norm_and_scale_grad_by_freq(max_norm, norm_type, scale, padding_idx):
+    """max_norm renormalises the selected rows of the weight in place (a row selected twice
+    once); scale_grad_by_freq divides each row's gradient by its count in the batch."""
+    idx = np.array([[0, 2, 2], [4, 0, 2]])
+
+    def call(lib, w):
+        d = w.device
+        out = lib.nn.functional.embedding(lib.tensor(idx, device=d), w, padding_idx=padding_idx,
+                                          max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale)
+        return out * lib.arange(18.0, device=d).reshape(2, 3, 3), w.detach().clone()
+    check(call, Arg(randn(5, 3).astype(np.float64) * 3, requires_grad=True))
+
+
 def test_embedding_bad_index_dtype():
     check(lambda lib, i, w: lib.nn.functional.embedding(i, w), randn(3), randn(5, 2))
 

@@ -174,8 +174,8 @@ def linear(input, weight, bias=None):
     if _amp.on:
         return autocast_call("linear", linear, input, weight, bias)
     if input.dim() == 0 or weight.dim() == 0:
-        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.dim()}D and "
-                           f"{weight.dim()}D")
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.dim()}D "
+                           f"and {weight.dim()}D")
     if bias is None:
         return ops.matmul(input, weight.t())
     if input.dim() == 2:
@@ -209,25 +209,40 @@ class _Embedding(Function):
     node_name = "EmbeddingBackward0"
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         flat = indices.reshape(-1)
-        ctx.saved = (flat, weight.shape, padding_idx)
+        ctx.saved = (flat, weight.shape, padding_idx, scale_grad_by_freq)
         return weight.index_select(0, flat).view(tuple(indices.shape) + (weight.shape[1],))
 
     @staticmethod
     def backward(ctx, grad):
-        flat, shape, padding_idx = ctx.saved
+        flat, shape, padding_idx, scale_grad_by_freq = ctx.saved
         rows = grad.reshape(-1, shape[1])
         if padding_idx is not None:
             rows = rows * (flat != padding_idx).to(rows.dtype).unsqueeze(1)
-        return ops.zeros(shape, dtype=grad.dtype, device=grad.device).index_add(0, flat, rows), None, None
+        if scale_grad_by_freq:  # each row's gradient over how often the batch selects it
+            zeros = ops.zeros(shape[0], dtype=rows.dtype, device=rows.device)
+            counts = zeros.index_add(0, flat, ops.ones(flat.shape, dtype=rows.dtype, device=rows.device))
+            rows = rows / counts.index_select(0, flat).unsqueeze(1)
+        grad_weight = ops.zeros(shape, dtype=grad.dtype, device=grad.device).index_add(0, flat, rows)
+        return grad_weight, None, None, None
+
+
+def _renorm_rows(weight, indices, max_norm, norm_type):
+    """torch's ``embedding_renorm_``: the rows ``indices`` selects scaled, in place, down to a
+    ``norm_type`` norm of ``max_norm`` (a row selected twice gets the same values twice)."""
+    with autograd.no_grad():
+        flat = indices.reshape(-1)
+        rows = weight.index_select(0, flat)
+        norms = rows.norm(norm_type, 1, keepdim=True)
+        weight.index_copy_(0, flat, rows * ops.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of ``weight`` selected by the integer ``input``; rows at ``padding_idx`` get no gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported")
     if input.is_floating_point() or input.dtype is _dt.bool:
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar "
                            f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
@@ -235,7 +250,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     padding_idx = _padding_index(padding_idx, weight.shape[0])
-    return _Embedding.apply(weight, input, padding_idx)
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    return _Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
 
 
 def _padding_index(padding_idx, num_embeddings):
