@@ -374,6 +374,13 @@ def test_where_scalars_and_dtypes():
     check(lambda lib, cc, x: lib.where(cc.int(), x, x), c, Arg(data((3, 4))))  # non-bool condition
 
 
+def test_reflected_shifts_and_atan2_gradient_at_the_origin():
+    check(lambda lib, t: (2 << t, 64 >> t, 1 << t[0]), Arg(np.array([1, 2, 3]), "int64"))
+    zero_pairs = (np.array([0.0, 0.0, 1.0, -2.0]), np.array([0.0, -0.0, 0.0, 3.0]))
+    check(lambda lib, y, x: lib.atan2(y, x), Arg(zero_pairs[0], requires_grad=True),
+          Arg(zero_pairs[1], requires_grad=True))
+
+
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
 def test_shifts_by_the_width_or_more(dtype):
     """torch: 0 for left shifts and non-negative right shifts, -1 for negative right shifts."""

@@ -146,6 +146,28 @@ def test_loss_weights_that_require_grad_are_refused(call):
     check(call, g(randn(2, 3)), g(np.array([1.0, 2.0, 0.5], np.float32)))
 
 
+def test_cross_entropy_inputs_on_two_devices_or_of_integers_are_refused():
+    """Labels left on the CPU with 'cuda' logits (a common slip) are torch's device error,
+    not a kernel reading host memory; integer logits have no kernel, as in torch."""
+    x, t = tritensor.randn(3, 5, device=DEVICE), tritensor.tensor([0, 1, 2])
+    if DEVICE != "cpu":
+        for call in (lambda: F(tritensor).cross_entropy(x, t), lambda: F(tritensor).nll_loss(x, t),
+                     lambda: F(tritensor).cross_entropy(x, t.to(DEVICE), weight=tritensor.ones(5)),
+                     lambda: F(tritensor).cross_entropy(x.cpu(), t.to(DEVICE))):
+            with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+                call()
+    check(lambda lib, x, t: F(lib).cross_entropy(x, t), np.array([[1, 2], [0, 3]]), np.array([0, 1]))
+    check(lambda lib, x, t: F(lib).nll_loss(x, t), np.array([[1, 2], [0, 3]]), np.array([0, 1]))
+
+
+@pytest.mark.parametrize("pair", [([[0.0, 0.0, 0.0]], [[1.0, 2.0, 3.0]]),
+                                  ([[1.0, -2.0, 0.5]], [[0.0, 0.0, 0.0]]),
+                                  ([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]], [[1.0, 2.0, 3.0]])])
+def test_cosine_similarity_of_a_zero_vector_has_torchs_finite_gradient(pair):
+    a, b = (np.array(p, np.float64) for p in pair)
+    check(lambda lib, x, y: F(lib).cosine_similarity(x, y), g(a), g(b))
+
+
 @pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss", "l1_loss"])
 def test_pointwise_losses_refuse_integer_inputs(name):
     check(lambda lib, x, y: getattr(F(lib), name)(x, y), np.array([1, 2]), np.array([1, 3]))

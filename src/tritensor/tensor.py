@@ -469,6 +469,8 @@ class Tensor:
     def __ixor__(self, other): return self.bitwise_xor_(other)
     def __lshift__(self, other): return ops.bitwise_left_shift(self, other)
     def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
+    def __rlshift__(self, other): return ops.bitwise_left_shift(ops.scalar_tensor_like(other, self), self)
+    def __rrshift__(self, other): return ops.bitwise_right_shift(ops.scalar_tensor_like(other, self), self)
     def __eq__(self, other): return ops.eq(self, other)
     def __ne__(self, other): return ops.ne(self, other)
     def __lt__(self, other): return ops.lt(self, other)

@@ -16,7 +16,7 @@ from . import _fused
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
-from ..ops._common import raise_if_any
+from ..ops._common import common_device, raise_if_any
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -307,10 +307,14 @@ def _check_constant(function, **arguments):
                                    f"argument '{name}'. This input cannot have requires_grad True.")
 
 
-def _check_nll_args(input, target, weight):
+def _check_nll_args(input, target, weight, kernel="nll_loss_out_frame"):
     _check_constant("nll_loss_forward", weight=weight)
+    common_device(input, target, weight)  # labels left on the CPU: torch's device error
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if not input.dtype.is_floating_point:
+        from ..ops.elementwise import not_implemented_for
+        raise not_implemented_for(kernel, input.dtype)
     if target.dtype is not _dt.int64:
         raise RuntimeError(f"expected scalar type Long but found {_dt_name(target.dtype)}")
     batched = input.dim() > 1
@@ -434,7 +438,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tuple(target.shape) == tuple(input.shape) and input.dim() > 1:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_dt_name(target.dtype)}")
-    _check_nll_args(input, target, weight)
+    _check_nll_args(input, target, weight, "log_softmax_lastdim_kernel_impl")
     kernel = _fused.CROSS_ENTROPY.get(input.device.type)
     if kernel is not None and input.dim() == 2:
         cls = _FusedCrossEntropy if label_smoothing == 0 else _FusedCrossEntropySmoothed
@@ -630,9 +634,11 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if _amp.on:
         return autocast_call("cosine_similarity", cosine_similarity, x1, x2, dim, eps)
-    n1 = (x1 * x1).sum(dim).sqrt()
-    n2 = (x2 * x2).sum(dim).sqrt()
-    return (x1 * x2).sum(dim) / (n1 * n2).clamp_min(eps)
+    # each side over its norm clamped at eps, as torch: a zero vector gets a finite gradient
+    # (a product of norms, or the square root of a sum of squares, differentiates to nan there)
+    n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",

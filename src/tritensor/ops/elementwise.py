@@ -1045,8 +1045,14 @@ def hypot_(self, other):
     return _Hypot.apply(self, other, inplace=True)
 
 
-_Atan2 = _binary("atan2", (lambda grad, self, other: grad * other / (self * self + other * other),
-                           lambda grad, self, other: -grad * self / (self * self + other * other)),
+def _atan2_scale(self, other):
+    """1 / (self^2 + other^2), 0 where both are 0 (torch's: atan2's gradient there is 0, not nan)."""
+    r = (self * self + other * other).reciprocal()
+    return where(r.isinf(), 0.0, r)
+
+
+_Atan2 = _binary("atan2", (lambda grad, self, other: grad * other * _atan2_scale(self, other),
+                           lambda grad, self, other: -grad * self * _atan2_scale(self, other)),
                  rule=Rule.FLOAT)
 
 

@@ -354,7 +354,10 @@ def atan2(a, b):
     r = tl.where(b < 0, tl.where(a >= 0, r + PI, r - PI), r)
     half_pi = tl.full(r.shape, PI_2, r.dtype)  # (a bare float literal in tl.where is fp32)
     r = tl.where((b == 0) & (a > 0), half_pi, tl.where((b == 0) & (a < 0), -half_pi, r))
-    return tl.where((b == 0) & (a == 0), tl.where(a == a, 0, a), r)
+    # at the origin the signs of the zeros decide (1 / -0.0 is -inf): +-pi left of it, +-0 right
+    pi = tl.full(r.shape, PI, r.dtype)
+    at_origin = tl.where(_div(1.0, b) < 0, tl.where(_div(1.0, a) < 0, -pi, pi), a)
+    return tl.where((b == 0) & (a == 0), at_origin, r)
 
 
 @triton.jit
