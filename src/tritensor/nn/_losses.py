@@ -17,6 +17,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
 from ..ops._common import common_device, raise_if_any
+from ..ops.elementwise import _torch_name, not_implemented_for
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -135,7 +136,6 @@ class _SmoothL1Loss(_DifferenceLoss):
 def _difference_loss(cls, input, target, reduction, param, name):
     _check_reduction(reduction)
     if not input.dtype.is_floating_point:  # torch's kernels are for floats only
-        from ..ops.elementwise import not_implemented_for
         raise not_implemented_for(f"{name.replace('_loss', '')}_{input.device.type}", input.dtype)
     _warn_size(input, target, name)
     input, target = ops.broadcast_tensors(input, target)
@@ -235,14 +235,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_same_size(input, target, "Using a target size ({target}) that is different to the input size "
                                     "({input}) is deprecated. Please ensure they have the same size.")
     if target.dtype is not input.dtype:
-        raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected {_type_name(input.dtype)}")
+        raise RuntimeError(f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)}")
     return _BinaryCrossEntropy.apply(input, target, _expand_weight(weight, target.shape), reduction)
-
-
-def _type_name(dtype):
-    """torch's scalar type name in messages: Float, Long ..."""
-    from ..ops.elementwise import _torch_name
-    return _torch_name(dtype)
 
 
 class _BinaryCrossEntropyWithLogits(Function):
@@ -287,8 +281,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_constant("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     _check_same_size(input, target, "Target size ({target}) must be the same as input size ({input})")
     if not target.dtype.is_floating_point:  # torch computes into a tensor of target's dtype
-        raise RuntimeError(f"result type {_type_name(input.dtype)} can't be cast to the desired output type "
-                           f"{_type_name(target.dtype)}")
+        raise RuntimeError(f"result type {_torch_name(input.dtype)} can't be cast to the desired output type "
+                           f"{_torch_name(target.dtype)}")
     return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
@@ -313,10 +307,9 @@ def _check_nll_args(input, target, weight, kernel="nll_loss_out_frame"):
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if not input.dtype.is_floating_point:
-        from ..ops.elementwise import not_implemented_for
         raise not_implemented_for(kernel, input.dtype)
     if target.dtype is not _dt.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_dt_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_torch_name(target.dtype)}")
     batched = input.dim() > 1
     if batched and target.dim() + 1 != input.dim() and not (input.dim() == 2 and target.dim() <= 1):
         raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
@@ -335,13 +328,8 @@ def _check_nll_args(input, target, weight, kernel="nll_loss_out_frame"):
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     if weight is not None and weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_dt_name(input.dtype)} but found {_dt_name(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {_torch_name(input.dtype)} but found {_torch_name(weight.dtype)}")
 
-
-def _dt_name(d):
-    return {_dt.float32: "Float", _dt.float64: "Double", _dt.float16: "Half", _dt.bfloat16: "BFloat16",
-            _dt.int32: "Int", _dt.int16: "Short", _dt.int8: "Char", _dt.uint8: "Byte",
-            _dt.bool: "Bool"}.get(d, str(d))
 
 
 def _target_mask(input, target, weight, ignore_index):
@@ -437,7 +425,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim)
     if tuple(target.shape) == tuple(input.shape) and input.dim() > 1:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                           f"{_dt_name(target.dtype)}")
+                           f"{_torch_name(target.dtype)}")
     _check_nll_args(input, target, weight, "log_softmax_lastdim_kernel_impl")
     kernel = _fused.CROSS_ENTROPY.get(input.device.type)
     if kernel is not None and input.dim() == 2:

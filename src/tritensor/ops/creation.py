@@ -13,6 +13,7 @@ from ..autograd import grad_mode
 from ..device import as_device
 from ..size import Size
 from ..tensor import Tensor
+from ..type_info import finfo
 from ._autocast import run_excluded, state as _amp
 from ._common import backend
 from ._overlap import check_no_overlap, check_writable, is_non_overlapping_and_dense
@@ -365,7 +366,7 @@ def _tensors_to_scalars(data):
 #: the C++ type torch's fill ops name when a value overflows the tensor's dtype
 _CPP_NAMES = {dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
               dt.int64: "int64_t", dt.float16: "c10::Half", dt.bfloat16: "c10::BFloat16", dt.float32: "float"}
-_FLOAT_MAX = {dt.float16: 65504.0, dt.bfloat16: 3.3895313892515355e38, dt.float32: 3.4028234663852886e38}
+_FLOAT_MAX = {d: finfo(d).max for d in (dt.float16, dt.bfloat16, dt.float32)}
 
 
 def check_fill_value(value, dtype):

@@ -21,6 +21,7 @@ from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
+from ..type_info import finfo
 from .creation import check_fill_value, new_empty, resize_out
 
 
@@ -694,11 +695,7 @@ _nan_to_num = declare("nan_to_num", params=("nan", "posinf", "neginf"), derivati
 
 
 def _nan_to_num_params(dtype, nan, posinf, neginf):
-    if dtype.is_floating_point:
-        info = {dt.float16: 65504.0, dt.bfloat16: 3.3895313892515355e38,
-                dt.float32: 3.4028234663852886e38, dt.float64: 1.7976931348623157e308}[dtype]
-    else:
-        info = 0
+    info = finfo(dtype).max if dtype.is_floating_point else 0
     return dict(nan=0.0 if nan is None else nan, posinf=info if posinf is None else posinf,
                 neginf=-info if neginf is None else neginf)
 
