@@ -459,3 +459,7 @@ def test_class_weight_of_another_dtype_is_an_error(weight_dtype):
     w = np.ones(4, weight_dtype)
     check(lambda lib, x, t, w: lib.nn.functional.cross_entropy(x, t, weight=w), x, t, w)
     check(lambda lib, x, t, w: lib.nn.functional.nll_loss(x, t, weight=w), x, t, w)
+    for lib in (torch, tritensor):  # torch's type names in the message (Long, not torch.int64)
+        with pytest.raises(RuntimeError, match="^expected scalar type Float but found Long$"):
+            lib.nn.functional.nll_loss(lib.zeros(2, 3), lib.tensor([0, 1]),
+                                       weight=lib.ones(3, dtype=lib.int64))
