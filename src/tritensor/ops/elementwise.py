@@ -292,8 +292,16 @@ class _ElementwiseFunction(Function):
 
     @classmethod
     def forward(cls, ctx, *operands, out=None, inplace=False, **params):
-        operands = _narrowed(operands, cls.scalar_as_given)
         kernel_operands = operands + tuple(params[p] for p in cls.params) if params else operands
+        # a recorded call runs here with grad mode off, so the fast lane can take it too (an
+        # unrecorded one already tried it in ``apply``); the lane takes operands of one dtype
+        # and no number beside a 16-bit tensor, so only the general path needs ``_narrowed``
+        result = None
+        if not inplace and out is None and ctx is not NULL_CTX:
+            result = _fast_lane(cls, kernel_operands)
+        if result is None:
+            operands = _narrowed(operands, cls.scalar_as_given)
+            kernel_operands = operands + tuple(params[p] for p in cls.params) if params else operands
         if inplace:
             # save only what the needed derivatives read; ``self`` as it was before the write
             needed = _needed_saves(cls, ctx) if cls.saves and ctx.needs_input_grad else ()
@@ -303,12 +311,8 @@ class _ElementwiseFunction(Function):
             version = kernel_operands[0]._version
             result = compute_inplace(cls.kernel, kernel_operands[0], kernel_operands, cls.rule)
             ctx.mark_dirty(result)
-        else:
-            # a recorded call runs here with grad mode off, so the fast lane can take it too
-            # (an unrecorded one already tried it in ``apply``)
-            result = _fast_lane(cls, kernel_operands) if out is None and ctx is not NULL_CTX else None
-            if result is None:
-                result = compute(cls.kernel, kernel_operands, cls.rule, out=out, resize=True)
+        elif result is None:
+            result = compute(cls.kernel, kernel_operands, cls.rule, out=out, resize=True)
         if params:
             ctx.params = params
         if cls.saves:
