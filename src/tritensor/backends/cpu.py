@@ -17,6 +17,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..device import CPU
 from ..kernels.numba import elementwise as ew_kernels
+from ..kernels.numba import sort as sort_kernels
 from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
 from ..storage import Storage
 from . import host_pool
@@ -649,12 +650,14 @@ def _rows(a: np.ndarray, dim: int) -> np.ndarray:
     return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
-def _row_op(out: Tensor, x: Tensor, dim: int, compute: np.dtype, run) -> None:
+def _row_op(out: Tensor, x: Tensor, dim: int, compute: np.dtype, run, result=None) -> None:
     """``run(result_rows, input_rows)`` along ``dim``, writing into ``out`` in place when its
-    memory already has that row layout and the compute dtype (else through a temporary)."""
+    memory already has that row layout and the result dtype (else through a temporary);
+    results are in ``compute`` dtype unless ``result`` names another."""
+    result = np.dtype(result or compute)
     v = _rows(read(x, compute), dim)
-    direct = dim == x.dim() - 1 and out.is_contiguous() and out.dtype.storage_np == compute
-    res = _rows(ndarray(out), dim) if direct else np.empty(v.shape, compute)
+    direct = dim == x.dim() - 1 and out.is_contiguous() and out.dtype.storage_np == result
+    res = _rows(ndarray(out), dim) if direct else np.empty(v.shape, result)
     if v.size:
         run(res, v)
     if not direct:
@@ -670,11 +673,24 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
     _row_op(out, x, dim, np.dtype(np.float64) if acc.kind == "f" else acc, red_kernels.scan_kernel(op))
 
 
-def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
+def _in_row_chunks(kernel, *args):
+    """A ``_row_op`` runner calling ``kernel(result_rows, input_rows, *args)`` on blocks of
+    rows, on the thread pool when the rows hold enough elements."""
     def run(res, v):
         chunks = parallel_chunks(v.shape[0], max(1, PARALLEL_MIN_ELEMENTS // max(v.shape[1], 1)))
-        run_chunks(lambda s, e: red_kernels.softmax_rows(res[s:e], v[s:e], log), chunks)
-    _row_op(out, x, dim, x.dtype.compute_np, run)
+        run_chunks(lambda s, e: kernel(res[s:e], v[s:e], *args), chunks)
+    return run
+
+
+def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
+    _row_op(out, x, dim, x.dtype.compute_np, _in_row_chunks(red_kernels.softmax_rows, log))
+
+
+def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
+    """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest)."""
+    compute = x.dtype.compute_np
+    _row_op(indices, x, dim, np.dtype(np.uint8) if compute == np.bool_ else compute,
+            _in_row_chunks(sort_kernels.argsort_rows, bool(descending)), np.int64)
 
 
 # ------------------------------------------------------------------ matmul

@@ -24,6 +24,7 @@ from ..kernels.triton import matmul as mm_k
 from ..kernels.triton import random as rnd_k
 from ..kernels.triton import transpose as tp_k
 from ..kernels.triton import reduction as red
+from ..kernels.triton import sort as sort_k
 from ..kernels.triton.launch import cdiv, compile_kernel, kernel_cache, launch, run_compiled, spec
 from .precision import fp32_precision, matmul  # noqa: F401  (tritensor.backends.cuda.matmul)
 from ..tensor import Tensor, _contiguous_strides, new_tensor
@@ -526,6 +527,56 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
 @replayable
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
     _row_launch(red.softmax_kernel, out, x, dim, bool(log), _TL[x.dtype.compute_np])
+
+
+#: a row's elements a program sorts in registers (longer rows take merge passes); the elements
+#: of all its rows together (short rows are sorted many to a program); a merge program's elements
+_SORT_BLOCK_LOG = 10
+_SORT_TILE = 2048
+_MERGE_BLOCK = 1024
+
+
+@replayable
+def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
+    """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest).
+
+    Blocks of each row are sorted into scratch rows, then merged pairwise; the buffers
+    alternate so that the last pass writes ``indices`` itself when it is contiguous along
+    ``dim``, else a scratch copied into it."""
+    R = x._shape[dim]
+    K = x.numel() // R if R else 0
+    if K == 0:
+        return
+    kshape, kstr, xr = _rows(x, dim)
+    compute = x.dtype.compute_np
+    wide = compute.itemsize == 8
+    key_dtype = dt.int64 if wide else dt.int32
+    n_log = max(4, min(_SORT_BLOCK_LOG, (R - 1).bit_length()))
+    passes = max(0, (R - 1).bit_length() - n_log)
+    direct = dim == x.dim() - 1 and indices.is_contiguous()
+    device = x._storage.device
+    target = indices if direct else empty((K, R), dt.int64, device)
+    spare = empty((K, R), dt.int64, device) if passes else None
+    # the block sort writes buffer A; each merge pass A -> B; the last pass must land in target
+    idx_a, idx_b = (target, spare) if passes % 2 == 0 else (spare, target)
+    keys_a = empty((K, R), key_dtype, device)
+    keys_b = empty((K, R), key_dtype, device) if passes else None
+    key_tl = tl.int64 if wide else tl.int32
+    is_float = x.dtype.is_floating_point
+    value_tl = (tl.float64 if wide else tl.float32) if is_float else key_tl
+    rows = max(1, _SORT_TILE >> n_log)  # a function of n_log: fewer specialisations to compile
+    launch(sort_k.sort_blocks_kernel, (cdiv(K, rows), cdiv(R, 1 << n_log)), pointer(keys_a), pointer(idx_a),
+           pointer(x), K, R, kshape, kstr, xr, bool(descending), key_tl, value_tl, is_float, len(kshape),
+           rows, n_log)
+    run = 1 << n_log
+    while run < R:
+        launch(sort_k.merge_kernel, (K, cdiv(R, _MERGE_BLOCK)), pointer(keys_a), pointer(idx_a),
+               pointer(keys_b), pointer(idx_b), R, run, run.bit_length(), _MERGE_BLOCK)
+        keys_a, keys_b, idx_a, idx_b = keys_b, keys_a, idx_b, idx_a
+        run *= 2
+    if not direct:
+        kept = [s for d, s in enumerate(x._shape) if d != dim]
+        copy_(indices.movedim(dim, -1), target.view(tuple(kept) + (R,)))
 
 
 # ------------------------------------------------------------------ matmul

@@ -1,0 +1,206 @@
+"""Sorting and order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian.
+
+Each is one stable argsort along a dim (the backend's kernel) followed by picking positions
+of that order: the values are a gather of the input at the picked indices, and the gradient
+goes back to those indices (a scatter), so one autograd Function serves them all. NaN sorts
+as the largest value, as in torch. Ties keep their input order; torch leaves that order
+unspecified for ``stable=False``, topk and kthvalue, so any index of an equal value is
+correct there.
+"""
+from __future__ import annotations
+
+from .. import dtypes as dt
+from ..autograd.function import Function
+from ._common import backend, wrap_dim
+from ._registry import export
+from ..type_info import iinfo
+from .creation import new_empty, zeros
+from .elementwise import where
+from .reduction import _ValuesIndices, _int_dim, _into
+
+
+class _Picked(Function):
+    """``x`` at ``indices`` along ``dim`` (``dim`` None: into ``x`` flattened); ``keepdim``
+    False drops ``dim``, which then has size 1 in ``indices``."""
+
+    node_name = "SortBackward0"
+
+    @classmethod
+    def forward(cls, ctx, x, dim, indices, keepdim):
+        ctx.meta = (x._shape, dim, keepdim)
+        ctx.save_for_backward(indices)
+        if dim is None:
+            x, dim = x.reshape(-1), 0
+        values = new_empty(indices._shape, x.dtype, x.device)
+        if x.dim() == 0:
+            values.copy_(x)
+        elif values.numel():
+            backend(x).gather(values, x, dim, indices)
+        return values if keepdim else values.squeeze(dim)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        shape, dim, keepdim = ctx.meta
+        (indices,) = ctx.saved_tensors
+        if not shape:
+            return grad, None, None, None
+        if dim is None:  # a full median: one index into the flattened input, a 0-d gradient
+            flat = zeros(_numel(shape), dtype=grad.dtype, device=grad.device)
+            return flat.scatter(0, indices, grad.reshape(1)).reshape(shape), None, None, None
+        if not keepdim:
+            grad = grad.unsqueeze(dim)
+        grad_x = zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
+        return grad_x, None, None, None
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _node(name):
+    return type(f"_{name}", (_Picked,), {"node_name": name})
+
+
+_Sorted, _TopK, _KthValue = _node("SortBackward0"), _node("TopkBackward0"), _node("KthvalueBackward0")
+_MedianAll, _MedianDim = _node("MedianBackward0"), _node("MedianBackward1")
+_NanMedianAll, _NanMedianDim = _node("NanmedianBackward0"), _node("NanmedianBackward1")
+
+
+def _order(x, dim, descending):
+    """int64 positions that sort ``x`` along ``dim``, stably."""
+    indices = new_empty(x._shape, dt.int64, x.device)
+    if x.dim() == 0:
+        indices.zero_()
+    elif x.numel():
+        backend(x).argsort(indices, x, dim, descending)
+    return indices
+
+
+def _dim_size(x, dim):
+    return x._shape[dim] if x.dim() else 1
+
+
+def _not_for_bool(name, x, exc=NotImplementedError):
+    if x.dtype is dt.bool:
+        where = "CPU" if x.device.type == "cpu" else "CUDA"
+        raise exc(f'"{name}_{where.lower()}" not implemented for \'Bool\'' if exc is NotImplementedError
+                  else f"{name} does not support bool dtypes on {where}")
+
+
+@export
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """torch.sort: (values, indices) along ``dim``; always stable (torch allows any order of
+    equal values unless ``stable=True``)."""
+    d = wrap_dim(_int_dim("sort", dim), input.dim())
+    indices = _order(input, d, descending)
+    return _into(out, _ValuesIndices(_Sorted.apply(input, d, indices, True), indices, "sort"))
+
+
+@export
+def argsort(input, dim=-1, descending=False, stable=False):
+    """torch.argsort: the indices that sort ``input`` along ``dim`` (stable)."""
+    return _order(input, wrap_dim(_int_dim("argsort", dim), input.dim()), descending)
+
+
+@export
+def msort(input, *, out=None):
+    """torch.msort: ``input`` sorted along its first dim."""
+    return _into(out, sort(input, 0).values)
+
+
+@export
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """torch.topk: the ``k`` largest (``largest=False``: smallest) values along ``dim`` and
+    their indices, in sorted order (also for ``sorted=False``, which allows any order)."""
+    _not_for_bool("topk", input, RuntimeError)
+    d = wrap_dim(_int_dim("topk", dim), input.dim())
+    if not 0 <= k <= _dim_size(input, d):
+        raise RuntimeError("selected index k out of range")
+    indices = _order(input, d, largest)
+    if input.dim():
+        indices = indices.narrow(d, 0, k).contiguous()
+    return _into(out, _ValuesIndices(_TopK.apply(input, d, indices, True), indices, "topk"))
+
+
+def _check_reduced_dim(name, x, d):
+    if x.dim() and x._shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _pick(cls, name, input, d, position, keepdim, order=None):
+    """(values, indices) at ``position`` (an int, or an int64 tensor with ``d`` of size 1)
+    of the ascending order along ``d``."""
+    order = _order(input, d, False) if order is None else order
+    if not input.dim():
+        indices = order
+    elif isinstance(position, int):
+        indices = order.narrow(d, position, 1).contiguous()
+    else:
+        indices = order.gather(d, position)
+    values = cls.apply(input, d, indices, keepdim)
+    if input.dim() and not keepdim:
+        indices = indices.squeeze(d)
+    return _ValuesIndices(values, indices, name)
+
+
+@export
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """torch.kthvalue: the k-th smallest value along ``dim`` (1-based) and its index."""
+    _not_for_bool("kthvalue", input)
+    d = wrap_dim(_int_dim("kthvalue", dim), input.dim())
+    _check_reduced_dim("kthvalue", input, d)
+    if not 1 <= k <= _dim_size(input, d):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    return _into(out, _pick(_KthValue, "kthvalue", input, d, k - 1, keepdim))
+
+
+def _median_position(x, d, ignore_nan):
+    """Per row along ``d`` (kept, size 1): where the lower median sits in ascending order.
+    NaN sorts last; median returns the first NaN of a row holding any, nanmedian the lower
+    median of the rest (the first NaN of an all-NaN row)."""
+    n = _dim_size(x, d)
+    if not x.dtype.is_floating_point:
+        return (n - 1) // 2
+    nans = x.isnan().sum(d, keepdim=True) if x.dim() else x.isnan().long()
+    if ignore_nan:
+        return ((n - nans - 1) // 2).clamp_min(0)
+    return where(nans > 0, n - nans, (n - 1) // 2)
+
+
+def _median_dim(name, cls, input, dim, keepdim, ignore_nan):
+    _not_for_bool(name, input)
+    d = wrap_dim(_int_dim(name, dim), input.dim())
+    _check_reduced_dim(name, input, d)
+    if input.numel() == 0:
+        return _pick(cls, name, input, d, 0, keepdim)
+    return _pick(cls, name, input, d, _median_position(input, d, ignore_nan), keepdim)
+
+
+def _median_all(cls, name, input, ignore_nan):
+    _not_for_bool(name, input)
+    flat = input.reshape(-1)
+    if flat.numel() == 0:
+        empty_value = float("nan") if input.dtype.is_floating_point else iinfo(input.dtype).min
+        return zeros((), dtype=input.dtype, device=input.device).fill_(empty_value)
+    position = _median_position(flat, 0, ignore_nan)
+    order = _order(flat, 0, False)
+    indices = order.narrow(0, position, 1) if isinstance(position, int) else order.gather(0, position)
+    return cls.apply(input, None, indices.contiguous(), False)
+
+
+def _median(name, cls_all, cls_dim, ignore_nan):
+    def op(input, dim=None, keepdim=False, *, out=None):
+        if dim is None:
+            return _into(out, _median_all(cls_all, name, input, ignore_nan))
+        return _into(out, _median_dim(name, cls_dim, input, dim, keepdim, ignore_nan))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: the lower median of all elements, or (values, indices) along ``dim``; " + \
+                 ("NaN is ignored." if ignore_nan else "a NaN makes the median NaN.")
+    return export(op)
+
+
+median = _median("median", _MedianAll, _MedianDim, False)
+nanmedian = _median("nanmedian", _NanMedianAll, _NanMedianDim, True)

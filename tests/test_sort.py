@@ -1,0 +1,217 @@
+"""sort, argsort, msort, topk, kthvalue, median and nanmedian against torch.
+
+tritensor's sort is always stable, so its indices are compared exactly with torch's
+``stable=True``. Where torch leaves the index of equal values unspecified (topk, kthvalue,
+median of ties) the values are compared and the indices checked to point at them.
+"""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, strategies as st
+
+import tritensor
+from harness import ALL_DTYPES, Arg, DEVICE, FLOAT_DTYPES, TT_DTYPES, assert_same, check, gradcheck, make_pair
+
+SHAPES = [((), 0), ((), -1), ((0,), 0), ((3, 0), 1), ((0, 4), 1), ((7,), 0), ((3, 5), 1), ((3, 5), 0),
+          ((2, 9, 3), 1), ((2, 3, 4), -1)]
+
+
+def tied(shape, dtype, seed=0):
+    """Values with many ties; floats also hold NaN, +-inf and both zeros."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype == "uint8":
+        return rng.integers(0, 5, shape).astype(np.uint8)
+    a = rng.integers(-4, 5, shape)
+    if dtype not in FLOAT_DTYPES:
+        return a
+    a = a.astype(np.float64)
+    a[a == 3] = np.nan
+    a[a == 2] = -0.0
+    a[a == -4] = -np.inf
+    a[a == 4] = np.inf
+    return a
+
+
+def stable_sort(dim, descending, view=lambda x: x):
+    """``lib.sort(view(x), ...)`` with torch's stable order, which tritensor always gives."""
+    return lambda lib, x: lib.sort(view(x), dim=dim, descending=descending, stable=True)
+
+
+def distinct(shape, seed=0):
+    """Values without ties (for exact indices and gradients)."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape).astype(np.float64) / 4 - n / 8
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("shape,dim", SHAPES)
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_is_torchs_stable_sort(dtype, shape, dim, descending):
+    check(stable_sort(dim, descending), Arg(tied(shape, dtype), dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_non_contiguous(dtype, descending):
+    a = tied((6, 5), dtype, seed=3)
+    for dim in (0, 1):
+        check(stable_sort(dim, descending), Arg(a, dtype, transpose=True))
+        check(stable_sort(dim, descending, lambda x: x[::2, 1:]), Arg(a, dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_long_rows_merge_sorted_blocks(dtype, descending):
+    """Rows longer than one block (1024 on 'cuda') are sorted in blocks, then merged."""
+    a = tied((2, 2500), dtype, seed=1)
+    check(stable_sort(-1, descending), Arg(a, dtype))
+    check(stable_sort(0, descending), Arg(np.ascontiguousarray(a.T), dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_argsort_and_msort(dtype):
+    a = tied((4, 6), dtype, seed=2)
+    for dim in (0, 1, -1):
+        for descending in (False, True):
+            check(lambda lib, x: lib.argsort(x, dim=dim, descending=descending, stable=True), Arg(a, dtype))
+            check(lambda lib, x: x.argsort(dim=dim, descending=descending, stable=True), Arg(a, dtype))
+    check(lambda lib, x: lib.msort(x), Arg(a, dtype))
+
+
+def test_unstable_sort_gives_sorted_values():
+    """``stable=False`` (the default) lets torch order ties freely: the values must agree."""
+    a = tied((5, 8), "float32", seed=4)
+    check(lambda lib, x: lib.sort(x, 1, True).values, Arg(a, "float32"))
+    got = tritensor.sort(tritensor.tensor(a, device=DEVICE), 1)
+    assert_same(torch.sort(torch.tensor(a), dim=1, stable=True).indices, got.indices)  # ours is stable anyway
+
+
+def test_sort_gradient_and_out():
+    a = distinct((3, 4))
+    for dim in (0, 1):
+        check(lambda lib, x: lib.sort(x, dim, True), Arg(a, "float32", requires_grad=True))
+        check(lambda lib, x: x.sort(dim).values * 2, Arg(a, "float64", requires_grad=True))
+    check(lambda lib, x: lib.msort(x), Arg(a, "float32", requires_grad=True))
+    check(lambda lib, x: lib.sort(x, 0), Arg(np.array(2.5), "float32", requires_grad=True))
+    gradcheck(lambda lib, x: lib.sort(x, 1, True).values, a)
+    gradcheck(lambda lib, x: lib.topk(x, 2, 0).values, a)
+
+    def into(lib, x):
+        values, indices = lib.empty(0, device=x.device), lib.empty(0, dtype=lib.int64, device=x.device)
+        result = lib.sort(x, 1, out=(values, indices))
+        return result, values, indices
+    check(into, Arg(a, "float32"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8", "bfloat16"])
+def test_topk_distinct_values(dtype):
+    a = distinct((4, 7))
+    a = a * 4 + 14 if dtype in ("int64", "uint8") else a
+    for k, dim, largest in [(3, 1, True), (3, 1, False), (2, 0, True), (0, 1, True), (7, -1, False),
+                            (4, 0, False)]:
+        check(lambda lib, x: lib.topk(x, k, dim, largest), Arg(a, dtype))
+    check(lambda lib, x: x.topk(2, sorted=False), Arg(a, dtype))
+
+
+def test_topk_gradient_and_edges():
+    a = distinct((4, 6))
+    check(lambda lib, x: lib.topk(x, 3), Arg(a, "float32", requires_grad=True))
+    check(lambda lib, x: lib.topk(x, 2, dim=0, largest=False), Arg(a, "float64", requires_grad=True))
+    for k in (0, 1):
+        check(lambda lib, x: lib.topk(x, k), Arg(np.array(1.5), "float32"))
+    check(lambda lib, x: lib.topk(x, 2), Arg(np.zeros((3, 0)), "float32"))
+    check(lambda lib, x: lib.topk(x, 7), Arg(a, "float32"))        # k > size
+    check(lambda lib, x: lib.topk(x, -1), Arg(a, "float32"))
+    check(lambda lib, x: lib.topk(x, 2, dim=2), Arg(a, "float32"))
+    check(lambda lib, x: lib.topk(x, 1), Arg(a > 0, "bool"))
+
+    def into(lib, x):
+        values, indices = lib.empty(0, device=x.device), lib.empty(0, dtype=lib.int64, device=x.device)
+        return lib.topk(x, 2, out=(values, indices)), values, indices
+    check(into, Arg(a, "float32"))
+
+
+def _assert_picks(result, x, dim, keepdim):
+    """Indices point at the returned values (any of equal values may be picked)."""
+    values, indices = result
+    picked = x.gather(dim, indices if keepdim else indices.unsqueeze(dim))
+    assert_same(torch.tensor(picked.cpu().numpy()).float(), values.float() if keepdim else
+                values.unsqueeze(dim).float())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8"])
+def test_kthvalue_and_median_with_ties_and_nan(dtype):
+    a = tied((5, 6), dtype, seed=5)
+    x = tritensor.tensor(a, dtype=TT_DTYPES[dtype], device=DEVICE)
+    for dim in (0, 1):
+        for keepdim in (False, True):
+            for k in (1, 3, a.shape[dim]):
+                check(lambda lib, x: lib.kthvalue(x, k, dim, keepdim).values, Arg(a, dtype))
+                _assert_picks(tritensor.kthvalue(x, k, dim, keepdim), x, dim, keepdim)
+            for name in ("median", "nanmedian"):
+                if name == "nanmedian" and dtype not in FLOAT_DTYPES:
+                    continue
+                check(lambda lib, x: getattr(lib, name)(x, dim, keepdim).values, Arg(a, dtype))
+                _assert_picks(getattr(tritensor, name)(x, dim, keepdim), x, dim, keepdim)
+    check(lambda lib, x: lib.median(x), Arg(a, dtype))
+    if dtype in FLOAT_DTYPES:
+        check(lambda lib, x: lib.nanmedian(x), Arg(a, dtype))
+
+
+def test_median_nan_rows():
+    """A row with NaN: median is NaN at the row's first NaN; nanmedian skips NaN."""
+    a = np.array([[1.0, np.nan, 3, np.nan], [np.nan, np.nan, 2, 1], [4, 3, 2, 1], [4, 3, 2, np.nan]])
+    check(lambda lib, x: lib.median(x, 1), Arg(a, "float32"))
+    check(lambda lib, x: lib.nanmedian(x, 1), Arg(a[[0, 2, 3]], "float32"))
+    check(lambda lib, x: lib.nanmedian(x), Arg(a, "float32"))
+    x = tritensor.tensor(a, device=DEVICE)
+    assert tritensor.nanmedian(x, 1).values.isnan().tolist() == [False, False, False, False]
+    all_nan = tritensor.nanmedian(tritensor.full((2, 3), float("nan"), device=DEVICE), 1)
+    assert all_nan.values.isnan().all().item() and all_nan.indices.tolist() == [0, 0]
+
+
+def test_order_statistics_gradients():
+    a = distinct((4, 5))
+    for fn in (lambda lib, x: lib.kthvalue(x, 2, 1),
+               lambda lib, x: lib.kthvalue(x, 4, 0, True),
+               lambda lib, x: lib.median(x, 1),
+               lambda lib, x: lib.median(x, 0, True),
+               lambda lib, x: lib.nanmedian(x, 1),
+               lambda lib, x: lib.median(x),
+               lambda lib, x: lib.nanmedian(x)):
+        check(fn, Arg(a, "float32", requires_grad=True))
+    check(lambda lib, x: lib.median(x, 0), Arg(np.array(3.0), "float32", requires_grad=True))
+    check(lambda lib, x: lib.kthvalue(x, 1), Arg(np.array(3.0), "float32", requires_grad=True))
+    # one backward formula serves them all: finite differences for a picked dim and a full median
+    gradcheck(lambda lib, x: lib.median(x, 1, True).values, a[:3, :3])
+    gradcheck(lambda lib, x: lib.median(x), a[:3, :3])
+
+
+def test_order_statistics_errors_and_empty():
+    a = distinct((3, 4))
+    for fn in (lambda lib, x: lib.kthvalue(x, 0), lambda lib, x: lib.kthvalue(x, 5),
+               lambda lib, x: lib.kthvalue(x, 1, 2), lambda lib, x: lib.median(x, 3),
+               lambda lib, x: lib.sort(x, 2), lambda lib, x: lib.argsort(x, -3)):
+        check(fn, Arg(a, "float32"))
+    for fn in (lambda lib, x: lib.median(x), lambda lib, x: lib.kthvalue(x, 1),
+               lambda lib, x: lib.median(x, 0)):
+        check(fn, Arg(a > 0, "bool"))
+    empty = np.zeros((4, 0))
+    for fn in (lambda lib, x: lib.median(x, 1), lambda lib, x: lib.kthvalue(x, 1, 1),
+               lambda lib, x: lib.median(x, 0), lambda lib, x: lib.median(x), lambda lib, x: lib.sort(x, 1)):
+        check(fn, Arg(empty, "float32"))
+    check(lambda lib, x: lib.median(x), Arg(np.zeros(0, np.int64), "int64"))
+
+
+@given(st.data())
+def test_sort_hypothesis(data):
+    ndim = data.draw(st.integers(1, 3))
+    shape = tuple(data.draw(st.lists(st.integers(0, 6), min_size=ndim, max_size=ndim)))
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    dtype = data.draw(st.sampled_from(["float32", "float64", "int32", "int16", "bfloat16"]))
+    descending = data.draw(st.booleans())
+    a = tied(shape, dtype, seed=data.draw(st.integers(0, 2**16)))
+    t, tt = make_pair(Arg(a, dtype))
+    assert_same(stable_sort(dim, descending)(torch, t), tritensor.sort(tt, dim, descending))
