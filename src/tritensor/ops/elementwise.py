@@ -722,33 +722,43 @@ def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
 
 # logit's gradient in one kernel pass, as torch's logit_backward (no graph: it runs only when
 # backward records none); with create_graph torch's infinitely differentiable composite instead
-_LogitGrad = declare("logit_backward", params=("eps",))
+_LogitGrad = declare("logit_backward", params=("lo", "hi"))
 
 
-def _logit_derivative(grad, self, eps):
+def _logit_derivative(grad, self, lo, hi):
     if grad_mode.enabled:
         return where((self >= 0) & (self <= 1), grad / (self * (1 - self)), math.nan)
-    return _LogitGrad.apply(grad, self, eps=-1.0)
+    return _LogitGrad.apply(grad, self, lo=lo, hi=hi)
 
 
-def _logit_eps_derivative(grad, self, eps):
+def _logit_eps_derivative(grad, self, lo, hi):
     if grad_mode.enabled:  # zero where the forward clamped; a negative eps clamps nothing
-        return where((self >= eps) & (self <= 1 - eps), grad / (self * (1 - self)), 0.0)
-    return _LogitGrad.apply(grad, self, eps=eps)
+        return where((self >= lo) & (self <= hi), grad / (self * (1 - self)), 0.0)
+    return _LogitGrad.apply(grad, self, lo=lo, hi=hi)
 
 
-# the kernel reads a negative eps as None (torch's CPU kernel does too); two classes because the
+# the kernels read a negative lo as no eps (torch's kernels do too); two classes because the
 # recorded gradient tells eps=None from a negative eps
-_Logit = declare("logit", rule=Rule.FLOAT, params=("eps",), derivatives=(_logit_derivative,))
-_LogitEps = declare("logit", rule=Rule.FLOAT, params=("eps",), derivatives=(_logit_eps_derivative,))
+_Logit = declare("logit", rule=Rule.FLOAT, params=("lo", "hi"), derivatives=(_logit_derivative,))
+_LogitEps = declare("logit", rule=Rule.FLOAT, params=("lo", "hi"), derivatives=(_logit_eps_derivative,))
 
 
 def _logit_apply(input, eps, **kwargs):
     if eps is None:
-        return _Logit.apply(input, eps=-1.0, **kwargs)
+        return _Logit.apply(input, lo=-1.0, hi=2.0, **kwargs)
     if isinstance(eps, (bool, str)) or not isinstance(eps, (int, float, Tensor)):
         raise TypeError(f"logit(): argument 'eps' must be float, not {type(eps).__name__}")
-    return _LogitEps.apply(input, eps=builtins.float(eps), **kwargs)
+    # torch's lo = eps and hi = 1 - eps, each rounded to the op's dtype: bfloat16's eps=1e-3
+    # gives hi = 1, so 1 maps to inf there
+    dtype = float_result(input.dtype)
+    lo = _rounded(builtins.float(eps), dtype)
+    return _LogitEps.apply(input, lo=lo, hi=_rounded(1 - lo, dtype), **kwargs)
+
+
+def _rounded(value, dtype):
+    if dtype in _NARROW_FLOATS:
+        return dt.round_scalar(value, dtype)
+    return builtins.float(dt.float32.compute_np.type(value)) if dtype is dt.float32 else value
 
 
 @export
@@ -1120,8 +1130,8 @@ def _xlogy_self_grad(grad, self, other):
     """torch's ``xlogy(grad, other)``, zero where self == 0 and other <= 0 (its -inf and nan)."""
     g = xlogy(grad, other)
     if isinstance(other, Tensor):
-        return where((self == 0) & (other <= 0), 0.0, g)
-    return where(self == 0, 0.0, g) if other <= 0 else g
+        return g.masked_fill((self == 0) & (other <= 0), 0.0)
+    return g if other > 0 else g.masked_fill(self == 0, 0.0)  # a number: a nan other counts as <= 0
 
 
 # torch's three overloads: Tensor (XlogyBackward0), Scalar self (1), Scalar other (2)

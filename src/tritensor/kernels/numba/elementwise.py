@@ -113,10 +113,11 @@ def deg2rad(x): return x * 0.017453292519943295
 def rad2deg(x): return x * 57.29577951308232
 
 
-def logit(x, eps):
-    # torch's CPU kernel: a negative eps (None) leaves x unclamped; lo > hi clamps to lo first
-    if eps >= 0:
-        x = eps if x < eps else (1 - eps if x > 1 - eps else x)
+def logit(x, lo, hi):
+    # torch's kernel: lo = eps and hi = 1 - eps in x's dtype; a negative (or NaN, or no) eps
+    # leaves x unclamped, and lo > hi clamps to lo first
+    if lo >= 0:
+        x = lo if x < lo else (hi if x > hi else x)
     return np.log(x / (1 - x))
 def hardswish(x): return x * min(max(x + 3.0, 0.0), 6.0) / 6.0
 def hardsigmoid(x): return min(max(x + 3.0, 0.0), 6.0) / 6.0
@@ -317,14 +318,12 @@ def logaddexp_backward(g, a, b): return g / (1 + np.exp(b - a))  # d/da logaddex
 def logaddexp2_backward(g, a, b): return g / (1 + np.exp2(b - a))
 
 
-def logit_backward(g, x, eps):
-    # torch's logit_backward: without eps nan outside [0, 1] and g * inf at its ends; with eps
-    # zero outside [eps, 1 - eps], NaN x included
-    if eps < 0:
-        if x < 0 or x > 1:
-            return np.nan
-        return g * np.inf if x == 0 or x == 1 else g / (x * (1 - x))
-    return g / (x * (1 - x)) if x >= eps and x <= 1 - eps else 0.0
+def logit_backward(g, x, lo, hi):
+    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
+    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
+    if not lo >= 0:
+        return np.nan if x < 0 or x > 1 else g / (x * (1 - x))
+    return g / (x * (1 - x)) if x >= lo and x <= hi else 0.0
 
 
 def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch

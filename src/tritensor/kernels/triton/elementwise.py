@@ -261,10 +261,10 @@ def rad2deg(x): return x * RAD_TO_DEG
 
 
 @triton.jit
-def logit(x, eps):
-    # torch's CPU kernel: a negative eps (None) leaves x unclamped; lo > hi clamps to lo first
-    xc = tl.where(x < eps, eps, tl.where(x > 1.0 - eps, 1.0 - eps, x))
-    xc = tl.where(eps < 0, x, xc)
+def logit(x, lo, hi):
+    # torch's kernel: lo = eps and hi = 1 - eps in x's dtype; a negative (or NaN, or no) eps
+    # leaves x unclamped, and lo > hi clamps to lo first
+    xc = tl.where(lo >= 0, tl.where(x < lo, lo, tl.where(x > hi, hi, x)), x)
     return tl.log(_div(xc, 1.0 - xc))
 
 
@@ -511,12 +511,11 @@ def logaddexp2_backward(g, a, b): return _div(g, 1.0 + tl.exp2(b - a))
 
 
 @triton.jit
-def logit_backward(g, x, eps):
-    # torch's logit_backward: without eps nan outside [0, 1] and g * inf at its ends; with eps
-    # zero outside [eps, 1 - eps], NaN x included
+def logit_backward(g, x, lo, hi):
+    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
+    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
     d = _div(g, x * (1.0 - x))
-    plain = tl.where((x < 0) | (x > 1), NAN, tl.where((x == 0) | (x == 1), g * INF, d))
-    return tl.where(eps < 0, plain, tl.where((x >= eps) & (x <= 1.0 - eps), d, 0.0))
+    return tl.where(lo >= 0, tl.where((x >= lo) & (x <= hi), d, 0.0), tl.where((x < 0) | (x > 1), NAN, d))
 
 
 @triton.jit
