@@ -22,7 +22,7 @@ from ._common import backend, broadcast_shapes, common_device, float_result
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
 from ..type_info import finfo
-from .creation import check_fill_value, new_empty, resize_out
+from .creation import check_fill_value, new_empty, resize_out, zeros_like
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -528,6 +528,8 @@ export(trunc, name="fix")
 frac = _unary("frac", lambda grad: grad, check=_kernel_for("frac_cpu", dt.dtype.is_floating_point.fget))
 logical_not = _unary("logical_not", rule=Rule.LOGICAL)
 bitwise_not = _unary("bitwise_not", check=_kernel_for("bitwise_not_cpu", _integral))
+deg2rad = _unary("deg2rad", lambda grad: grad * (math.pi / 180), rule=Rule.FLOAT)
+rad2deg = _unary("rad2deg", lambda grad: grad * (180 / math.pi), rule=Rule.FLOAT)
 isnan = _unary("isnan", rule=Rule.BOOL, inplace=False)
 isinf = _unary("isinf", rule=Rule.BOOL, inplace=False)
 isfinite = _unary("isfinite", rule=Rule.BOOL, inplace=False)
@@ -716,6 +718,58 @@ def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
     if not self.dtype.is_floating_point:
         return self
     return _nan_to_num.apply(self, inplace=True, **_nan_to_num_params(self.dtype, nan, posinf, neginf))
+
+
+# logit's gradient in one kernel pass, as torch's logit_backward (no graph: it runs only when
+# backward records none); with create_graph torch's infinitely differentiable composite instead
+_LogitGrad = declare("logit_backward", params=("lo", "hi"))
+
+
+def _logit_derivative(grad, self, lo, hi):
+    if grad_mode.enabled:
+        return where((self >= 0) & (self <= 1), grad / (self * (1 - self)), math.nan)
+    return _LogitGrad.apply(grad, self, lo=lo, hi=hi)
+
+
+def _logit_eps_derivative(grad, self, lo, hi):
+    if grad_mode.enabled:  # zero where the forward clamped; a negative eps clamps nothing
+        return where((self >= lo) & (self <= hi), grad / (self * (1 - self)), 0.0)
+    return _LogitGrad.apply(grad, self, lo=lo, hi=hi)
+
+
+# the kernels read a negative lo as no eps (torch's kernels do too); two classes because the
+# recorded gradient tells eps=None from a negative eps
+_Logit = declare("logit", rule=Rule.FLOAT, params=("lo", "hi"), derivatives=(_logit_derivative,))
+_LogitEps = declare("logit", rule=Rule.FLOAT, params=("lo", "hi"), derivatives=(_logit_eps_derivative,))
+
+
+def _logit_apply(input, eps, **kwargs):
+    if eps is None:
+        return _Logit.apply(input, lo=-1.0, hi=2.0, **kwargs)
+    if isinstance(eps, (bool, str)) or not isinstance(eps, (int, float, Tensor)):
+        raise TypeError(f"logit(): argument 'eps' must be float, not {type(eps).__name__}")
+    # torch's lo = eps and hi = 1 - eps, each rounded to the op's dtype: bfloat16's eps=1e-3
+    # gives hi = 1, so 1 maps to inf there
+    dtype = float_result(input.dtype)
+    lo = _rounded(builtins.float(eps), dtype)
+    return _LogitEps.apply(input, lo=lo, hi=_rounded(1 - lo, dtype), **kwargs)
+
+
+def _rounded(value, dtype):
+    if dtype in _NARROW_FLOATS:
+        return dt.round_scalar(value, dtype)
+    return builtins.float(dt.float32.compute_np.type(value)) if dtype is dt.float32 else value
+
+
+@export
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), p = input clamped to [eps, 1 - eps] when eps is given."""
+    return _logit_apply(input, eps, out=out)
+
+
+@export  # torch.logit_ and Tensor.logit_
+def logit_(self, eps=None):
+    return _logit_apply(self, eps, inplace=True)
 
 
 # ------------------------------------------------------------------ binary ops
@@ -1046,6 +1100,94 @@ def hypot_(self, other):
     return _Hypot.apply(self, other, inplace=True)
 
 
+# logaddexp's gradients, torch's grad / (1 + exp(other - self)) and its mirror image: one kernel
+# pass each (torch runs three), the composite when backward records a graph (double backward)
+_LogaddexpGrad = declare("logaddexp_backward")
+_Logaddexp2Grad = declare("logaddexp2_backward")
+
+
+def _logaddexp_derivative(grad, a, b):
+    if grad_mode.enabled:
+        return grad / (1 + (b - a).exp())
+    return _LogaddexpGrad.apply(grad, a, b)
+
+
+def _logaddexp2_derivative(grad, a, b):
+    if grad_mode.enabled:
+        return grad / (1 + (b - a).exp2())
+    return _Logaddexp2Grad.apply(grad, a, b)
+
+
+_Logaddexp = _binary("logaddexp", (lambda grad, self, other: _logaddexp_derivative(grad, self, other),
+                                   lambda grad, self, other: _logaddexp_derivative(grad, other, self)),
+                     rule=Rule.FLOAT)
+_Logaddexp2 = _binary("logaddexp2", (lambda grad, self, other: _logaddexp2_derivative(grad, self, other),
+                                     lambda grad, self, other: _logaddexp2_derivative(grad, other, self)),
+                      rule=Rule.FLOAT)
+
+
+def _xlogy_self_grad(grad, self, other):
+    """torch's ``xlogy(grad, other)``, zero where self == 0 and other <= 0 (its -inf and nan)."""
+    g = xlogy(grad, other)
+    if isinstance(other, Tensor):
+        return g.masked_fill((self == 0) & (other <= 0), 0.0)
+    return g if other > 0 else g.masked_fill(self == 0, 0.0)  # a number: a nan other counts as <= 0
+
+
+# torch's three overloads: Tensor (XlogyBackward0), Scalar self (1), Scalar other (2)
+_Xlogy = _binary("xlogy", (_xlogy_self_grad, lambda grad, self, other: grad * self / other), rule=Rule.FLOAT,
+                 scalar_node="XlogyBackward2")
+_XlogyScalarSelf = _renamed(_Xlogy, "XlogyBackward1")
+
+
+def _xlogy_class(input, other):
+    if isinstance(input, Tensor):
+        return _variant(_Xlogy, other)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"xlogy() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
+                        f"input or other")
+    return _XlogyScalarSelf
+
+
+@export
+def xlogy(input, other, *, out=None):
+    """input * log(other), 0 where input is 0 (unless other is nan)."""
+    return _xlogy_class(input, other).apply(input, other, out=out)
+
+
+@export  # torch.xlogy_ and Tensor.xlogy_
+def xlogy_(self, other):
+    return _xlogy_class(self, other).apply(self, other, inplace=True)
+
+
+def _copysign_self_grad(grad, self, result):
+    """torch's: grad * result / self, 0 where self is 0 (nan where self is nan or infinite)."""
+    return grad * where(self == 0, 0.0, result / self)
+
+
+_Copysign = _binary("copysign", (_copysign_self_grad, lambda grad, other: zeros_like(other)), rule=Rule.FLOAT,
+                    scalar_node="CopysignBackward1")
+
+
+def _copysign_class(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"copysign(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return _variant(_Copysign, other)
+
+
+@export
+def copysign(input, other, *, out=None):
+    """input's magnitude with other's sign bit (-0.0 and a negative nan count as negative)."""
+    return _copysign_class(input, other).apply(input, other, out=out)
+
+
+@method
+def copysign_(self, other):
+    return _copysign_class(self, other).apply(self, other, inplace=True)
+
+
 def _atan2_scale(self, other):
     """1 / (self^2 + other^2), 0 where both are 0 (torch's: atan2's gradient there is 0, not nan)."""
     r = (self * self + other * other).reciprocal()
@@ -1088,12 +1230,16 @@ def atan2_(self, other):
     return _Atan2.apply(self, other, inplace=True)
 
 
-def _tensor_binary(name, cls):
-    """A binary op whose ``other`` must be a tensor (torch has no Scalar overload)."""
+def _tensor_binary(name, cls, check=None):
+    """A binary op of two tensors (torch has no Scalar overload); ``check(result_dtype)``
+    rejects dtypes."""
     def op(input, other, *, out=None):
-        if not isinstance(other, Tensor):
-            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                            f"{type(other).__name__}")
+        for position, (arg, x) in enumerate((("input", input), ("other", other)), 1):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                                f"{type(x).__name__}")
+        if check:
+            check(dt.result_type(input, other))
         return cls.apply(input, other, out=out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of two tensors (torch.{name})."
@@ -1104,6 +1250,9 @@ maximum = _tensor_binary("maximum", _Maximum)
 minimum = _tensor_binary("minimum", _Minimum)
 fmax = _tensor_binary("fmax", _Fmax)
 fmin = _tensor_binary("fmin", _Fmin)
+_floating = dt.dtype.is_floating_point.fget
+logaddexp = _tensor_binary("logaddexp", _Logaddexp, _kernel_for("logaddexp_cpu", _floating))
+logaddexp2 = _tensor_binary("logaddexp2", _Logaddexp2, _kernel_for("logaddexp2_cpu", _floating))
 
 
 # comparisons, logical and bitwise ops: no gradient

@@ -109,6 +109,16 @@ def elu_scaled(x, alpha, scale, input_scale):
 
 def threshold(x, threshold, value): return x if x > threshold else value
 def mish(x): return x * np.tanh(_softplus(x))
+def deg2rad(x): return x * 0.017453292519943295
+def rad2deg(x): return x * 57.29577951308232
+
+
+def logit(x, lo, hi):
+    # torch's kernel: lo = eps and hi = 1 - eps in x's dtype; a negative (or NaN, or no) eps
+    # leaves x unclamped, and lo > hi clamps to lo first
+    if lo >= 0:
+        x = lo if x < lo else (hi if x > hi else x)
+    return np.log(x / (1 - x))
 def hardswish(x): return x * min(max(x + 3.0, 0.0), 6.0) / 6.0
 def hardsigmoid(x): return min(max(x + 3.0, 0.0), 6.0) / 6.0
 def round_decimals(x, scale): return np.rint(x * scale) / scale
@@ -173,6 +183,26 @@ def int_fmod(a, b):
 def pow_(a, b): return a ** b
 def atan2(a, b): return np.arctan2(a, b)
 def hypot(a, b): return np.hypot(a, b)
+def copysign(a, b): return np.copysign(a, b)  # the sign bit: -0.0 and -nan count as negative
+
+
+def logaddexp(a, b):
+    if a == b and (a == np.inf or a == -np.inf):  # inf - inf would make nan
+        return a
+    return max(a, b) + np.log1p(np.exp(-abs(a - b)))
+
+
+def logaddexp2(a, b):
+    if a == b and (a == np.inf or a == -np.inf):
+        return a
+    return max(a, b) + np.log1p(np.exp2(-abs(a - b))) * 1.4426950408889634
+
+
+def xlogy(x, y):
+    # torch: nan where y is nan, else 0 where x is 0 (even where log(y) is -inf or nan)
+    if y != y:
+        return y
+    return 0.0 if x == 0 else x * np.log(y)
 
 
 def float_floor_divide(a, b):
@@ -282,6 +312,18 @@ def gelu_tanh_backward(g, x):
 def softplus_backward(g, x, beta, threshold):
     bx = x * beta
     return g if bx > threshold else g * _sigmoid(bx)
+
+
+def logaddexp_backward(g, a, b): return g / (1 + np.exp(b - a))  # d/da logaddexp(a, b)
+def logaddexp2_backward(g, a, b): return g / (1 + np.exp2(b - a))
+
+
+def logit_backward(g, x, lo, hi):
+    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
+    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
+    if not lo >= 0:
+        return np.nan if x < 0 or x > 1 else g / (x * (1 - x))
+    return g / (x * (1 - x)) if x >= lo and x <= hi else 0.0
 
 
 def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch

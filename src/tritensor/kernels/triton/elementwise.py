@@ -30,6 +30,9 @@ PI = tl.constexpr(3.141592653589793)
 PI_2 = tl.constexpr(1.5707963267948966)
 PI_4 = tl.constexpr(0.7853981633974483)
 INV_LN10 = tl.constexpr(0.4342944819032518)
+INV_LN2 = tl.constexpr(1.4426950408889634)
+DEG_TO_RAD = tl.constexpr(0.017453292519943295)
+RAD_TO_DEG = tl.constexpr(57.29577951308232)
 SQRT1_2 = tl.constexpr(0.7071067811865476)
 SQRT2_PI = tl.constexpr(0.7978845608028654)
 INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
@@ -252,6 +255,20 @@ def hardswish(x): return x * tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
 @triton.jit
 def hardsigmoid(x): return tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
 @triton.jit
+def deg2rad(x): return x * DEG_TO_RAD
+@triton.jit
+def rad2deg(x): return x * RAD_TO_DEG
+
+
+@triton.jit
+def logit(x, lo, hi):
+    # torch's kernel: lo = eps and hi = 1 - eps in x's dtype; a negative (or NaN, or no) eps
+    # leaves x unclamped, and lo > hi clamps to lo first
+    xc = tl.where(lo >= 0, tl.where(x < lo, lo, tl.where(x > hi, hi, x)), x)
+    return tl.log(_div(xc, 1.0 - xc))
+
+
+@triton.jit
 def round_decimals(x, scale): return _div(_rint(x * scale), scale)
 
 
@@ -302,6 +319,42 @@ def fmod(a, b): return a % b
 def int_fmod(a, b): return a % b  # Triton's integer remainder takes the dividend's sign, like C
 @triton.jit
 def hypot(a, b): return _sqrt(a * a + b * b)
+
+
+@triton.jit
+def copysign(a, b):
+    # on the bits: arithmetic negation (0 - x on a GPU) would lose -0.0 and NaN signs
+    if a.dtype == tl.float64:
+        ua = a.to(tl.uint64, bitcast=True)
+        ub = b.to(tl.uint64, bitcast=True)
+        return (((ua << 1) >> 1) | ((ub >> 63) << 63)).to(tl.float64, bitcast=True)
+    else:
+        ua = a.to(tl.uint32, bitcast=True)
+        ub = b.to(tl.uint32, bitcast=True)
+        return (((ua << 1) >> 1) | ((ub >> 31) << 31)).to(tl.float32, bitcast=True)
+
+
+@triton.jit
+def _logaddexp_inf(a, b, r):
+    # equal infinities: a itself (inf - inf would make nan)
+    return tl.where((a == b) & (tl.abs(a) == INF), a, r)
+
+
+@triton.jit
+def logaddexp(a, b):
+    return _logaddexp_inf(a, b, tl.maximum(a, b) + _log1p(tl.exp(-tl.abs(a - b))))
+
+
+@triton.jit
+def logaddexp2(a, b):
+    return _logaddexp_inf(a, b, tl.maximum(a, b) + _log1p(tl.exp2(-tl.abs(a - b))) * INV_LN2)
+
+
+@triton.jit
+def xlogy(x, y):
+    # torch: nan where y is nan, else 0 where x is 0 (even where log(y) is -inf or nan)
+    r = tl.where(x == 0, 0.0, x * tl.log(y))
+    return tl.where(y != y, y, r)
 
 
 @triton.jit
@@ -449,6 +502,20 @@ def tanh_backward(g, y): return g * (1 - y * y)
 def relu_backward(g, y): return tl.where(y > 0, g, 0)
 @triton.jit
 def threshold_backward(g, x, threshold): return tl.where(x <= threshold, 0, g)  # NaN x: g, as torch
+
+
+@triton.jit
+def logaddexp_backward(g, a, b): return _div(g, 1.0 + tl.exp(b - a))  # d/da logaddexp(a, b)
+@triton.jit
+def logaddexp2_backward(g, a, b): return _div(g, 1.0 + tl.exp2(b - a))
+
+
+@triton.jit
+def logit_backward(g, x, lo, hi):
+    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
+    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
+    d = _div(g, x * (1.0 - x))
+    return tl.where(lo >= 0, tl.where((x >= lo) & (x <= hi), d, 0.0), tl.where((x < 0) | (x > 1), NAN, d))
 
 
 @triton.jit
