@@ -7,7 +7,7 @@ median of ties) the values are compared and the indices checked to point at them
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import tritensor
 from harness import ALL_DTYPES, Arg, DEVICE, FLOAT_DTYPES, TT_DTYPES, assert_same, check, gradcheck, make_pair
@@ -205,6 +205,7 @@ def test_order_statistics_errors_and_empty():
     check(lambda lib, x: lib.median(x), Arg(np.zeros(0, np.int64), "int64"))
 
 
+@settings(max_examples=30)
 @given(st.data())
 def test_sort_hypothesis(data):
     ndim = data.draw(st.integers(1, 3))
@@ -215,3 +216,81 @@ def test_sort_hypothesis(data):
     a = tied(shape, dtype, seed=data.draw(st.integers(0, 2**16)))
     t, tt = make_pair(Arg(a, dtype))
     assert_same(stable_sort(dim, descending)(torch, t), tritensor.sort(tt, dim, descending))
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("shape", [(), (0,), (9,), (2, 3, 2)])
+@pytest.mark.parametrize("inverse,counts", [(False, False), (True, True)])
+def test_unique_and_unique_consecutive(dtype, shape, inverse, counts):
+    """Values sorted (NaNs each distinct, -0.0 == 0.0 keeping the first), inverse in the
+    input's shape, int64 counts."""
+    a = tied(shape, dtype, seed=6)
+    check(lambda lib, x: lib.unique(x, return_counts=counts), Arg(a, dtype))
+    check(lambda lib, x: x.unique(sorted=True, return_counts=counts), Arg(a, dtype))
+    check(lambda lib, x: lib.unique_consecutive(x, return_inverse=inverse, return_counts=counts),
+          Arg(a, dtype))
+    if inverse:
+        _check_inverse(a, dtype)
+
+
+def _check_inverse(a, dtype):
+    """torch sorts unstably: which NaN comes first (and so the inverse of equal NaNs) is
+    unspecified. Without NaN the inverse must be torch's; with NaN it must rebuild the input."""
+    t, tt = make_pair(Arg(a, dtype))
+    values, inverse = tritensor.unique(tt, return_inverse=True)
+    assert_same(torch.unique(t, return_inverse=True)[0], values)
+    if dtype in FLOAT_DTYPES and np.isnan(a).any():
+        assert_same(t, values[inverse])
+    else:
+        assert_same(torch.unique(t, return_inverse=True)[1], inverse)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("inverse,counts", [(False, False), (True, True)])
+def test_unique_along_a_dim(dtype, inverse, counts):
+    """Slices compared lexicographically (no NaN: torch's order of NaN slices is its sort's)."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2, (5, 3, 2)).astype(np.float64)
+    a[3] = a[1]
+    a[:, 2] = a[:, 0]
+    for dim in (0, 1, -1):
+        check(lambda lib, x: lib.unique(x, dim=dim, return_inverse=inverse, return_counts=counts),
+              Arg(a, dtype))
+        check(lambda lib, x: lib.unique_consecutive(x, dim=dim, return_inverse=inverse, return_counts=counts),
+              Arg(a, dtype))
+    check(lambda lib, x: lib.unique(x, dim=0, return_inverse=inverse, return_counts=counts),
+          Arg(a[:, 0], dtype, transpose=True))
+
+
+def test_unique_edges_and_errors():
+    empty = np.zeros((2, 0, 3))
+    for fn in (lambda lib, x: lib.unique(x, dim=1, return_inverse=True, return_counts=True),
+               lambda lib, x: lib.unique_consecutive(x, dim=1, return_counts=True),
+               lambda lib, x: lib.unique(x, dim=0), lambda lib, x: lib.unique_consecutive(x, dim=0),
+               lambda lib, x: lib.unique(x, dim=3)):
+        check(fn, Arg(empty, "float32"))
+    for fn in (lambda lib, x: lib.unique(x, dim=0), lambda lib, x: lib.unique_consecutive(x, dim=0)):
+        check(fn, Arg(np.array(3.0), "float32"))
+    x = tritensor.tensor([[1.0, 2.0], [1.0, 2.0]], device=DEVICE, requires_grad=True)
+    for u, name in ((tritensor.unique(x), "Unique2Backward0"),
+                    (tritensor.unique(x, dim=0), "UniqueDimBackward0"),
+                    (tritensor.unique_consecutive(x), "UniqueConsecutiveBackward0")):
+        assert type(u.grad_fn).__name__ == name
+        with pytest.raises(NotImplementedError, match="derivative for"):
+            u.sum().backward()
+
+
+@settings(max_examples=20)
+@given(st.data())
+def test_unique_hypothesis(data):
+    ndim = data.draw(st.integers(0, 3))
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    dtype = data.draw(st.sampled_from(["float32", "float64", "int32", "uint8", "bool"]))
+    a = tied(shape, dtype, seed=data.draw(st.integers(0, 2**16)))
+    t, tt = make_pair(Arg(a, dtype))
+    assert_same(torch.unique(t, return_counts=True), tritensor.unique(tt, return_counts=True))
+    _check_inverse(a, dtype)
+    if ndim and dtype not in FLOAT_DTYPES:
+        dim = data.draw(st.integers(-ndim, ndim - 1))
+        assert_same(torch.unique(t, dim=dim, return_inverse=True, return_counts=True),
+                    tritensor.unique(tt, dim=dim, return_inverse=True, return_counts=True))

@@ -1,4 +1,5 @@
-"""Sorting and order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian.
+"""Sorting and order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian,
+unique, unique_consecutive.
 
 Each is one stable argsort along a dim (the backend's kernel) followed by picking positions
 of that order: the values are a gather of the input at the picked indices, and the gradient
@@ -14,8 +15,9 @@ from ..autograd.function import Function
 from ._common import backend, wrap_dim
 from ._registry import export
 from ..type_info import iinfo
-from .creation import new_empty, zeros
+from .creation import arange, new_empty, ones, tensor, zeros
 from .elementwise import where
+from .joining import cat
 from .reduction import _ValuesIndices, _int_dim, _into
 
 
@@ -204,3 +206,97 @@ def _median(name, cls_all, cls_dim, ignore_nan):
 
 median = _median("median", _MedianAll, _MedianDim, False)
 nanmedian = _median("nanmedian", _NanMedianAll, _NanMedianDim, True)
+
+
+# ------------------------------------------------------------------ unique
+class _Unique(Function):
+    """Runs ``find(x)`` -> (values, inverse, counts); torch records a node whose backward
+    raises (no derivative), and so does this."""
+
+    node_name = "Unique2Backward0"
+    native = "_unique2"
+
+    @classmethod
+    def forward(cls, ctx, x, find):
+        values, inverse, counts = find(x)
+        ctx.mark_non_differentiable(inverse, counts)
+        return values, inverse, counts
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        raise NotImplementedError(f"the derivative for '{cls.native}' is not implemented.")
+
+
+_UniqueDim = type("_UniqueDim", (_Unique,), {"node_name": "UniqueDimBackward0", "native": "unique_dim"})
+_UniqueConsecutive = type("_UniqueConsecutive", (_Unique,),
+                          {"node_name": "UniqueConsecutiveBackward0", "native": "unique_consecutive"})
+
+
+def _lexicographic_order(rows):
+    """The stable order of the rows of a 2-D tensor, compared column by column: one stable sort
+    per column, the last column first (least significant digit first, as in a radix sort)."""
+    order = arange(rows._shape[0], device=rows.device)
+    for c in range(rows._shape[1] - 1, -1, -1):
+        order = order[_order(rows[:, c][order], 0, False)]
+    return order
+
+
+def _groups(rows, order):
+    """Runs of equal rows (NaN equals nothing, as in torch) in ``rows`` taken in ``order``:
+    (the rows so ordered, whether each starts a run, the run each row of ``rows`` is in, the
+    run lengths)."""
+    ordered = rows[order] if order is not None else rows
+    n = ordered._shape[0]
+    starts = ones(n, dtype=dt.bool, device=rows.device)
+    if n > 1:
+        starts[1:] = (ordered[1:] != ordered[:-1]).any(1)
+    run = starts.cumsum(0) - 1
+    inverse = run if order is None else zeros(n, dtype=dt.int64, device=rows.device).scatter(0, order, run)
+    bounds = cat([starts.nonzero().reshape(-1), tensor([n], device=rows.device)])
+    counts = bounds[1:] - bounds[:-1]
+    return ordered, starts, inverse, counts
+
+
+def _unique_flat(x, sort):
+    flat = x.reshape(-1)
+    ordered, starts, inverse, counts = _groups(flat.unsqueeze(1), _order(flat, 0, False) if sort else None)
+    return ordered.reshape(-1)[starts], inverse.reshape(x._shape), counts
+
+
+def _unique_dim(x, dim, sort):
+    if x.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, x.dim())
+    if x._shape[d] == 0:
+        return (x.clone(), new_empty((0,), dt.int64, x.device), new_empty((0,), dt.int64, x.device))
+    if x.numel() == 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+                           "applied")
+    moved = x.movedim(d, 0)
+    rows = moved.reshape(moved._shape[0], -1)
+    ordered, starts, inverse, counts = _groups(rows, _lexicographic_order(rows) if sort else None)
+    values = ordered[starts].reshape((-1,) + moved._shape[1:]).movedim(0, d).contiguous()
+    return values, inverse, counts
+
+
+def _unique_result(cls, input, find, return_inverse, return_counts):
+    values, inverse, counts = cls.apply(input, find)
+    if not (return_inverse or return_counts):
+        return values
+    return (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+
+
+@export
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """torch.unique: the distinct values (or slices along ``dim``), sorted (also for
+    ``sorted=False``, which allows any order); NaNs are all distinct, as in torch."""
+    cls, find = (_Unique, lambda x: _unique_flat(x, True)) if dim is None else \
+        (_UniqueDim, lambda x: _unique_dim(x, dim, True))
+    return _unique_result(cls, input, find, return_inverse, return_counts)
+
+
+@export
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """torch.unique_consecutive: each run of equal consecutive values (or slices) once."""
+    find = (lambda x: _unique_flat(x, False)) if dim is None else (lambda x: _unique_dim(x, dim, False))
+    return _unique_result(_UniqueConsecutive, input, find, return_inverse, return_counts)
