@@ -47,7 +47,19 @@ CONFIGS = [
                  "maximize": True}),
     ("Adadelta", {"lr": 0.5}),
     ("Adadelta", {"lr": 0.5, "rho": 0.3, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {"lr": 0.01, "eps": 1e-3}),
+    ("Adamax", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {"lr": 0.01, "eps": 1e-3}),
+    ("NAdam", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "momentum_decay": 0.5,
+               "maximize": True}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01, "eps": 1e-3}),
+    ("RAdam", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
 ]
+#: RAdam rectifies its step once rho_t > 5 (from step 6, or 7 with beta2=0.8): it runs long
+#: enough to take both branches
+STEPS_OF = {"RAdam": 8}
 IDS = [f"{name}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for name, kw in CONFIGS]
 
 
@@ -55,10 +67,10 @@ def _device(lib):
     return DEVICE if lib is tritensor else "cpu"
 
 
-def _data(seed=0):
+def _data(seed=0, steps=STEPS):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s) for s in SHAPES], [[rng.standard_normal(s) for s in SHAPES]
-                                                      for _ in range(STEPS)]
+                                                      for _ in range(steps)]
 
 
 def _params(lib, arrays, dtype):
@@ -71,18 +83,27 @@ def _params(lib, arrays, dtype):
 def train(lib, name, kwargs, dtype, impl=None, steps=STEPS, data=None):
     """``steps`` steps over two param groups, lr scaled down after step 2; (opt, params).
     ``data``: (params, grads per step) arrays to start from instead of ``_data()``'s."""
-    params_np, grads_np = data or _data()
+    params_np, grads_np = data or _data(steps=steps)
     params = _params(lib, params_np, dtype)
+    opt = _optimizer(lib, name, kwargs, params, impl)
+    _steps(lib, opt, params, grads_np, range(steps), dtype)
+    return opt, params
+
+
+def _optimizer(lib, name, kwargs, params, impl=None):
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] * 0.5}]
-    opt = getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
-    for k in range(steps):
+    return getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
+
+
+def _steps(lib, opt, params, grads_np, ks, dtype):
+    """Steps ``ks`` of ``train``'s run (lr scaled down before step 2)."""
+    for k in ks:
         if k == 2:
             for group in opt.param_groups:
                 group["lr"] *= 0.3
         for p, g in zip(params, grads_np[k]):
             p.grad = lib.tensor(g, dtype=getattr(lib, dtype), device=_device(lib))
         opt.step()
-    return opt, params
 
 
 def _np(t):
@@ -134,12 +155,13 @@ class LaunchCounter:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_fused_equals_reference_and_torch(name, kwargs, dtype, monkeypatch):
-    reference = train(tritensor, name, kwargs, dtype, impl={"foreach": False})
+    steps = STEPS_OF.get(name, STEPS)
+    reference = train(tritensor, name, kwargs, dtype, impl={"foreach": False}, steps=steps)
     counter = LaunchCounter(monkeypatch)
-    fused = train(tritensor, name, kwargs, dtype)
-    assert len(counter.calls) == 2 * STEPS  # one launch per param group per step
+    fused = train(tritensor, name, kwargs, dtype, steps=steps)
+    assert len(counter.calls) == 2 * steps  # one launch per param group per step
     _assert_same_run(fused, reference, dtype)
-    _, expected = train(torch, name, kwargs, dtype)
+    _, expected = train(torch, name, kwargs, dtype, steps=steps)
     for i, (ours, ref) in enumerate(zip(fused[1], expected)):
         _assert_close(ours, ref, dtype, f"param {i}")
 
@@ -168,14 +190,15 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
     same way, it agrees within an epsilon (roundings of float32 intermediates may differ).
     Values in float16's subnormal range (Adadelta's tiny accumulators) are rounded to a fixed
     spacing (TINY_16) instead of a relative one."""
-    params_np, grads_np = _data()
+    steps = STEPS_OF.get(name, STEPS)
+    params_np, grads_np = _data(steps=steps)
     rounded = [torch.tensor(a).to(getattr(torch, dtype)).double().numpy() for a in params_np]
     rounded_grads = [[torch.tensor(g).to(getattr(torch, dtype)).double().numpy() for g in step]
                      for step in grads_np]
     counter = LaunchCounter(monkeypatch)
-    opt, params = train(tritensor, name, kwargs, dtype)
-    assert len(counter.calls) == 2 * STEPS  # one launch per param group per step
-    ref_opt, ref_params = train(torch, name, kwargs, "float32", data=(rounded, rounded_grads))
+    opt, params = train(tritensor, name, kwargs, dtype, steps=steps)
+    assert len(counter.calls) == 2 * steps  # one launch per param group per step
+    ref_opt, ref_params = train(torch, name, kwargs, "float32", data=(rounded, rounded_grads), steps=steps)
     for i, (p, q) in enumerate(zip(params, ref_params)):
         assert p.dtype is getattr(tritensor, dtype)
         pairs = [(p, q, f"param {i}")] + [(opt.state[p][key], value, f"param {i} {key}")
@@ -183,7 +206,7 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
         for ours, ref, what in pairs:
             ours, ref = _np(ours.float()), _np(ref)
             err, scale = np.abs(ours - ref).max(initial=0.0), np.abs(ref).max(initial=0.0)
-            assert err <= STEPS * (EPS_16[dtype] * scale + TINY_16[dtype]), \
+            assert err <= steps * (EPS_16[dtype] * scale + TINY_16[dtype]), \
                 f"{what}: error {err:.3g} for values up to {scale:.3g}"
     if name in TORCH_FUSED:
         _, fused = train(torch, name, {**kwargs, "fused": True}, dtype)
@@ -256,6 +279,50 @@ def test_step_on_device_after_fused_checkpoint():
     for p, q in zip(params_b, full):
         np.testing.assert_array_equal(_np(p), _np(q))
     assert float(opt_b.state[params_b[0]]["step"]) == STEPS
+
+
+def _to_tritensor(value):
+    """A torch state_dict's structure with tritensor (CPU) tensors, as a converted checkpoint."""
+    if isinstance(value, torch.Tensor):
+        return tritensor.tensor(value.numpy(), dtype=getattr(tritensor, str(value.dtype).split(".")[1]))
+    if isinstance(value, dict):
+        return {k: _to_tritensor(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name,kwargs", [c for c in CONFIGS if c[0] in ("Adamax", "NAdam", "RAdam")
+                                         and len(c[1]) > 2],
+                         ids=[i for c, i in zip(CONFIGS, IDS) if c[0] in ("Adamax", "NAdam", "RAdam")
+                              and len(c[1]) > 2])
+def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
+    """Saved after 2 steps (ours, or torch's checkpoint) and loaded into a fresh optimizer on the
+    test device, the run goes on as if never interrupted. The loaded state is placed as torch's
+    load_state_dict places it: ``step`` stays a CPU tensor, the rest (NAdam's 0-d ``mu_product``
+    too) moves to the param's device and dtype."""
+    steps = STEPS_OF.get(name, STEPS)
+    grads_np = _data(steps=steps)[1]
+    _, full = train(tritensor, name, kwargs, "float32", steps=steps)
+    opt_a, params_a = train(tritensor, name, kwargs, "float32", steps=2)
+    opt_r, params_r = train(torch, name, kwargs, "float32", steps=2)
+    sources = {"tritensor": (opt_a.state_dict(), [_np(p) for p in params_a]),
+               "torch": (_to_tritensor(opt_r.state_dict()), [_np(p).copy() for p in params_r])}
+    _steps(torch, opt_r, params_r, grads_np, range(2, steps), "float32")
+    for source, (saved, start) in sources.items():
+        params = _params(tritensor, start, "float32")
+        opt = _optimizer(tritensor, name, kwargs, params)
+        opt.load_state_dict(saved)
+        for p, q in zip(params, params_r):
+            state = opt.state[p]
+            assert list(state) == list(opt_r.state[q]), source  # torch's keys, in torch's order
+            assert state["step"].device.type == "cpu" and float(state["step"]) == 2
+            for key, value in state.items():
+                if key != "step":
+                    assert value.device.type == DEVICE and value.dtype is tritensor.float32, (source, key)
+        _steps(tritensor, opt, params, grads_np, range(2, steps), "float32")
+        for i, (p, q, r) in enumerate(zip(params, full, params_r)):
+            if source == "tritensor" and EXACT:
+                np.testing.assert_array_equal(_np(p), _np(q), err_msg=f"param {i}")
+            _assert_close(p, r, "float32", f"{source} checkpoint: param {i}")
 
 
 # ---------------------------------------------------------------- GradScaler
