@@ -217,11 +217,14 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
             assert err <= bound, f"param {i} against torch's fused step: relative error {err:.3g}"
 
 
-@pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[4], CONFIGS[8], CONFIGS[11], CONFIGS[13]],
-                         ids=[IDS[1], IDS[4], IDS[8], IDS[11], IDS[13]])
+MANY_BLOCKS = [1, 4, 8, 11, 13, 15, 17, 19]
+
+
+@pytest.mark.parametrize("name,kwargs", [CONFIGS[i] for i in MANY_BLOCKS], ids=[IDS[i] for i in MANY_BLOCKS])
 def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
     """Small work chunks (several per tensor) and a loop of several slices per program."""
-    reference = train(tritensor, name, kwargs, "float32", impl={"foreach": False})
+    steps = STEPS_OF.get(name, STEPS)
+    reference = train(tritensor, name, kwargs, "float32", impl={"foreach": False}, steps=steps)
     counter = LaunchCounter(monkeypatch)
     if DEVICE == "cuda":
         from tritensor.kernels.triton import optim as module
@@ -229,16 +232,19 @@ def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
         monkeypatch.setattr(module, "_block", lambda work: 4)
     else:
         monkeypatch.setattr(_multi_tensor, "BLOCK", 16)
-    fused = train(tritensor, name, kwargs, "float32")
-    assert len(counter.calls) == 2 * STEPS
+    fused = train(tritensor, name, kwargs, "float32", steps=steps)
+    assert len(counter.calls) == 2 * steps
     _assert_same_run(fused, reference)
 
 
-def test_lr_change_keeps_the_compiled_kernel(monkeypatch):
-    """lr (and the step count) reach the kernel as data: nothing compiled changes with them."""
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+def test_lr_change_keeps_the_compiled_kernel(name, monkeypatch):
+    """lr (and the step count) reach the kernel as data: nothing compiled changes with them
+    (nor with RAdam's switch to the rectified step, a per-tensor runtime value)."""
     counter = LaunchCounter(monkeypatch)
-    train(tritensor, "Adam", {"lr": 0.01, "weight_decay": 0.1}, "float32")
-    assert len(counter.calls) == 2 * STEPS
+    steps = STEPS_OF.get(name, STEPS)
+    train(tritensor, name, {"lr": 0.01, "weight_decay": 0.1}, "float32", steps=steps)
+    assert len(counter.calls) == 2 * steps
     if DEVICE == "cuda":
         # the constexprs (the update function, four switches, DTYPE, ALIGNED, BLOCK) select the
         # compiled kernel: the same on every step of a group (calls alternate between the groups)
@@ -247,7 +253,7 @@ def test_lr_change_keeps_the_compiled_kernel(monkeypatch):
     else:
         kernel = counter.calls[0][0]
         before = len(kernel.signatures)
-        train(tritensor, "Adam", {"lr": 0.5, "weight_decay": 0.1}, "float32")
+        train(tritensor, name, {"lr": 0.5, "weight_decay": 0.1}, "float32", steps=steps)
         assert len(kernel.signatures) == before
 
 
@@ -443,6 +449,9 @@ def test_kernels_compile_for_a_gpu_without_fma():
     # bfloat16 tensors: float32 arithmetic, each value rounded once (to nearest even) when stored
     ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "DTYPE": tl.bfloat16})
     assert "fma." not in ptx and "div.rn.f32" in ptx and "cvt.rn.bf16" in ptx
+    for update in (kernels.adamax_update, kernels.nadam_update, kernels.radam_update):
+        ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
+        assert "fma." not in ptx and "div.rn.f32" in ptx and "st.global.v4" in ptx, update
     ptx = _compile_for_sm90(kernels.unscale_kernel, {"work": "*i64", "addrs": "*i64", "inv_scale": "fp32",
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})
