@@ -516,11 +516,12 @@ def test_seed_usage():
     assert int(opt.state[model_w]["step"].item()) == 6
 
 
-def test_tensor_lr_and_scheduler():
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+def test_tensor_lr_and_scheduler(name):
     results = []
     for lib in (torch, tritensor):
         w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
-        opt = lib.optim.Adam([w], lr=lib.tensor(0.1))
+        opt = getattr(lib.optim, name)([w], lr=lib.tensor(0.1))
         sched = lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
         for _ in range(4):
             w.grad = lib.tensor([0.5, 1.0, -1.0])

@@ -287,6 +287,34 @@ def test_step_on_device_after_fused_checkpoint():
     assert float(opt_b.state[params_b[0]]["step"]) == STEPS
 
 
+#: group 1's own hyper-parameters and switches (group 0 takes the defaults)
+PER_GROUP = {
+    "Adamax": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "maximize": True},
+    "NAdam": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "momentum_decay": 0.3,
+              "decoupled_weight_decay": True, "maximize": True},
+    "RAdam": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "decoupled_weight_decay": True,
+              "maximize": True},
+}
+
+
+@pytest.mark.parametrize("name", list(PER_GROUP))
+def test_per_group_hyper_parameters(name, monkeypatch):
+    """Each group steps with its own hyper-parameters and switches (its own launch), like torch."""
+    steps = STEPS_OF.get(name, STEPS)
+    params_np, grads_np = _data(steps=steps)
+    counter = LaunchCounter(monkeypatch)
+    results = []
+    for lib in (tritensor, torch):
+        params = _params(lib, params_np, "float32")
+        opt = getattr(lib.optim, name)([{"params": params[:2]},
+                                        {"params": params[2:], "lr": 0.02, **PER_GROUP[name]}], lr=0.01)
+        _steps(lib, opt, params, grads_np, range(steps), "float32")
+        results.append(params)
+    assert len(counter.calls) == 2 * steps
+    for i, (ours, ref) in enumerate(zip(*results)):
+        _assert_close(ours, ref, "float32", f"param {i}")
+
+
 def _to_tritensor(value):
     """A torch state_dict's structure with tritensor (CPU) tensors, as a converted checkpoint."""
     if isinstance(value, torch.Tensor):
