@@ -47,17 +47,33 @@ def _configs():
         out.append(("Adagrad", dict(lr=0.1, **kw)))
     for kw in _combos(rho=[0.9, 0.3], weight_decay=[0, 0.1], maximize=[False, True]):
         out.append(("Adadelta", dict(lr=0.5, **kw)))
+    for kw in _combos(betas=[(0.9, 0.999), (0.3, 0.8)], weight_decay=[0, 0.1], maximize=[False, True]):
+        out.append(("Adamax", dict(lr=0.01, eps=1e-3, **kw)))
+    for kw in _combos(betas=[(0.9, 0.999), (0.3, 0.8)], weight_decay=[0, 0.1],
+                      decoupled_weight_decay=[False, True], momentum_decay=[4e-3, 0.5],
+                      maximize=[False, True]):
+        if kw["weight_decay"] or not kw["decoupled_weight_decay"]:
+            out.append(("NAdam", dict(lr=0.01, eps=1e-3, **kw)))
+    for kw in _combos(betas=[(0.9, 0.999), (0.3, 0.8)], weight_decay=[0, 0.1],
+                      decoupled_weight_decay=[False, True], maximize=[False, True]):
+        if kw["weight_decay"] or not kw["decoupled_weight_decay"]:
+            out.append(("RAdam", dict(lr=0.01, eps=1e-3, **kw)))
     return out
+
+
+#: RAdam rectifies its step once rho_t > 5: from step 6 (beta2=0.999) or 7 (beta2=0.8) on, so
+#: it runs long enough to take both branches (per tensor: one param skips a step)
+STEPS_OF = {"RAdam": 9}
 
 
 CONFIGS = _configs()
 IDS = [f"{name}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for name, kw in CONFIGS]
 
 
-def _data(dtype, seed=0):
+def _data(dtype, seed=0, steps=STEPS):
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(s) for s in SHAPES]
-    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(STEPS)]
+    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(steps)]
     return params, grads
 
 
@@ -78,7 +94,7 @@ def _make_params(lib, params, dtype):
 
 def run(lib, name, kwargs, dtype, steps=STEPS, impl=None, seed=0):
     """Train ``steps`` steps; returns (params, optimizer, param tensors)."""
-    params_np, grads_np = _data(dtype, seed)
+    params_np, grads_np = _data(dtype, seed, steps)
     params = _make_params(lib, params_np, dtype)
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] * 0.5}]
     opt = getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
@@ -139,8 +155,9 @@ def _assert_same_state(opt_t, opt_r, dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_matches_torch(name, kwargs, dtype):
-    opt_r, ref = run(torch, name, kwargs, dtype)
-    opt_t, ours = run(tritensor, name, kwargs, dtype)
+    steps = STEPS_OF.get(name, STEPS)
+    opt_r, ref = run(torch, name, kwargs, dtype, steps)
+    opt_t, ours = run(tritensor, name, kwargs, dtype, steps)
     for i, (a, b) in enumerate(zip(ours, ref)):
         _assert_close(a, b, dtype, f"param {i}")
     _assert_same_state(opt_t, opt_r, dtype)
@@ -150,8 +167,9 @@ def test_matches_torch(name, kwargs, dtype):
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_fused_equals_reference(name, kwargs, dtype):
     """The fused kernel reproduces the tensor-op reference path bit for bit, states included."""
-    opt_f, fused = run(tritensor, name, kwargs, dtype)
-    opt_s, single = run(tritensor, name, kwargs, dtype, impl={"foreach": False})
+    steps = STEPS_OF.get(name, STEPS)
+    opt_f, fused = run(tritensor, name, kwargs, dtype, steps)
+    opt_s, single = run(tritensor, name, kwargs, dtype, steps, impl={"foreach": False})
     for a, b in zip(fused, single):
         np.testing.assert_array_equal(_np(a), _np(b))
     for p_f, p_s in zip(fused, single):
@@ -159,9 +177,14 @@ def test_fused_equals_reference(name, kwargs, dtype):
             np.testing.assert_array_equal(_np(opt_f.state[p_f][key]), _np(value))
 
 
-@pytest.mark.parametrize("impl", [{}, {"foreach": True}, {"fused": True}, {"foreach": False},
-                                  {"fused": False}])
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+IMPLS = [{}, {"foreach": True}, {"fused": True}, {"foreach": False}, {"fused": False}]
+#: the optimizers whose torch signature has ``fused`` (the others take ``foreach`` only)
+TAKE_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
+
+
+@pytest.mark.parametrize("name,impl", [(name, impl) for name in ["SGD", "Adam", "AdamW", "Adagrad", "Adamax",
+                                                                 "NAdam", "RAdam"]
+                                       for impl in IMPLS if name in TAKE_FUSED or "fused" not in impl])
 def test_impl_switches(name, impl):
     kwargs = {"lr": 0.05}
     if name == "SGD":
@@ -291,6 +314,13 @@ def test_zero_grad():
     ("Adadelta", {"lr": -0.1}), ("Adadelta", {"rho": 1.5}), ("Adadelta", {"eps": -1.0}),
     ("Adadelta", {"weight_decay": -1.0}),
     ("Adam", {"fused": True, "foreach": True}), ("SGD", {"lr": 0.1, "fused": True, "foreach": True}),
+    ("Adamax", {"lr": -0.1}), ("Adamax", {"betas": (1.0, 0.999)}), ("Adamax", {"betas": (0.9, -0.1)}),
+    ("Adamax", {"eps": -1.0}), ("Adamax", {"weight_decay": -0.1}), ("Adamax", {"fused": True}),
+    ("NAdam", {"lr": -0.1}), ("NAdam", {"betas": (-0.1, 0.999)}), ("NAdam", {"betas": (0.9, 1.0)}),
+    ("NAdam", {"eps": -1.0}), ("NAdam", {"weight_decay": -0.1}), ("NAdam", {"momentum_decay": -1e-3}),
+    ("NAdam", {"fused": True}),
+    ("RAdam", {"lr": -0.1}), ("RAdam", {"betas": (1.5, 0.999)}), ("RAdam", {"betas": (0.9, 1.0)}),
+    ("RAdam", {"eps": -1.0}), ("RAdam", {"weight_decay": -0.1}), ("RAdam", {"fused": True}),
 ])
 def test_bad_hyper_parameters_raise_like_torch(name, kwargs):
     errors = []
@@ -327,7 +357,10 @@ def test_bad_params_raise_like_torch(case):
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01, "amsgrad": True}), ("AdamW", {"lr": 0.01}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.3}), ("Adagrad", {"lr": 0.1}),
-    ("Adadelta", {"lr": 0.5})])
+    ("Adadelta", {"lr": 0.5}), ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.5, 0.9), "foreach": False}),
+    ("NAdam", {}), ("NAdam", {"momentum_decay": 0.1, "decoupled_weight_decay": True, "weight_decay": 0.1}),
+    ("RAdam", {}), ("RAdam", {"lr": 0.01, "decoupled_weight_decay": True, "maximize": True})])
 def test_repr_and_param_groups_match_torch(name, kwargs):
     opts = [getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], **kwargs)
             for lib in (torch, tritensor)]
@@ -347,7 +380,10 @@ def _to_tritensor(value):
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
     ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.3}),
-    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}), ("Adadelta", {"lr": 0.5})])
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}), ("Adadelta", {"lr": 0.5}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "momentum_decay": 0.5}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1})])
 def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
     """Stopping after 3 steps, saving, loading into a fresh optimizer (ours or from torch's
     state_dict) and going on gives the uninterrupted run's parameters."""
@@ -453,6 +489,11 @@ def test_unsupported_flags_raise():
         tritensor.optim.Adam([w], capturable=True)
     with pytest.raises(NotImplementedError):
         tritensor.optim.SGD([w], lr=0.1, differentiable=True)
+    for name in ("Adamax", "NAdam", "RAdam"):
+        with pytest.raises(NotImplementedError, match="capturable"):
+            getattr(tritensor.optim, name)([w], capturable=True)
+        with pytest.raises(NotImplementedError, match="differentiable"):
+            getattr(tritensor.optim, name)([w], differentiable=True)
 
 
 def test_seed_usage():
@@ -475,11 +516,12 @@ def test_seed_usage():
     assert int(opt.state[model_w]["step"].item()) == 6
 
 
-def test_tensor_lr_and_scheduler():
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+def test_tensor_lr_and_scheduler(name):
     results = []
     for lib in (torch, tritensor):
         w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
-        opt = lib.optim.Adam([w], lr=lib.tensor(0.1))
+        opt = getattr(lib.optim, name)([w], lr=lib.tensor(0.1))
         sched = lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
         for _ in range(4):
             w.grad = lib.tensor([0.5, 1.0, -1.0])

@@ -47,7 +47,19 @@ CONFIGS = [
                  "maximize": True}),
     ("Adadelta", {"lr": 0.5}),
     ("Adadelta", {"lr": 0.5, "rho": 0.3, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {"lr": 0.01, "eps": 1e-3}),
+    ("Adamax", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {"lr": 0.01, "eps": 1e-3}),
+    ("NAdam", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "momentum_decay": 0.5,
+               "maximize": True}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01, "eps": 1e-3}),
+    ("RAdam", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
 ]
+#: RAdam rectifies its step once rho_t > 5 (from step 6, or 7 with beta2=0.8): it runs long
+#: enough to take both branches
+STEPS_OF = {"RAdam": 8}
 IDS = [f"{name}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for name, kw in CONFIGS]
 
 
@@ -55,10 +67,10 @@ def _device(lib):
     return DEVICE if lib is tritensor else "cpu"
 
 
-def _data(seed=0):
+def _data(seed=0, steps=STEPS):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s) for s in SHAPES], [[rng.standard_normal(s) for s in SHAPES]
-                                                      for _ in range(STEPS)]
+                                                      for _ in range(steps)]
 
 
 def _params(lib, arrays, dtype):
@@ -71,18 +83,27 @@ def _params(lib, arrays, dtype):
 def train(lib, name, kwargs, dtype, impl=None, steps=STEPS, data=None):
     """``steps`` steps over two param groups, lr scaled down after step 2; (opt, params).
     ``data``: (params, grads per step) arrays to start from instead of ``_data()``'s."""
-    params_np, grads_np = data or _data()
+    params_np, grads_np = data or _data(steps=steps)
     params = _params(lib, params_np, dtype)
+    opt = _optimizer(lib, name, kwargs, params, impl)
+    _steps(lib, opt, params, grads_np, range(steps), dtype)
+    return opt, params
+
+
+def _optimizer(lib, name, kwargs, params, impl=None):
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] * 0.5}]
-    opt = getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
-    for k in range(steps):
+    return getattr(lib.optim, name)(groups, **kwargs, **(impl or {}))
+
+
+def _steps(lib, opt, params, grads_np, ks, dtype):
+    """Steps ``ks`` of ``train``'s run (lr scaled down before step 2)."""
+    for k in ks:
         if k == 2:
             for group in opt.param_groups:
                 group["lr"] *= 0.3
         for p, g in zip(params, grads_np[k]):
             p.grad = lib.tensor(g, dtype=getattr(lib, dtype), device=_device(lib))
         opt.step()
-    return opt, params
 
 
 def _np(t):
@@ -134,12 +155,13 @@ class LaunchCounter:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_fused_equals_reference_and_torch(name, kwargs, dtype, monkeypatch):
-    reference = train(tritensor, name, kwargs, dtype, impl={"foreach": False})
+    steps = STEPS_OF.get(name, STEPS)
+    reference = train(tritensor, name, kwargs, dtype, impl={"foreach": False}, steps=steps)
     counter = LaunchCounter(monkeypatch)
-    fused = train(tritensor, name, kwargs, dtype)
-    assert len(counter.calls) == 2 * STEPS  # one launch per param group per step
+    fused = train(tritensor, name, kwargs, dtype, steps=steps)
+    assert len(counter.calls) == 2 * steps  # one launch per param group per step
     _assert_same_run(fused, reference, dtype)
-    _, expected = train(torch, name, kwargs, dtype)
+    _, expected = train(torch, name, kwargs, dtype, steps=steps)
     for i, (ours, ref) in enumerate(zip(fused[1], expected)):
         _assert_close(ours, ref, dtype, f"param {i}")
 
@@ -168,14 +190,15 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
     same way, it agrees within an epsilon (roundings of float32 intermediates may differ).
     Values in float16's subnormal range (Adadelta's tiny accumulators) are rounded to a fixed
     spacing (TINY_16) instead of a relative one."""
-    params_np, grads_np = _data()
+    steps = STEPS_OF.get(name, STEPS)
+    params_np, grads_np = _data(steps=steps)
     rounded = [torch.tensor(a).to(getattr(torch, dtype)).double().numpy() for a in params_np]
     rounded_grads = [[torch.tensor(g).to(getattr(torch, dtype)).double().numpy() for g in step]
                      for step in grads_np]
     counter = LaunchCounter(monkeypatch)
-    opt, params = train(tritensor, name, kwargs, dtype)
-    assert len(counter.calls) == 2 * STEPS  # one launch per param group per step
-    ref_opt, ref_params = train(torch, name, kwargs, "float32", data=(rounded, rounded_grads))
+    opt, params = train(tritensor, name, kwargs, dtype, steps=steps)
+    assert len(counter.calls) == 2 * steps  # one launch per param group per step
+    ref_opt, ref_params = train(torch, name, kwargs, "float32", data=(rounded, rounded_grads), steps=steps)
     for i, (p, q) in enumerate(zip(params, ref_params)):
         assert p.dtype is getattr(tritensor, dtype)
         pairs = [(p, q, f"param {i}")] + [(opt.state[p][key], value, f"param {i} {key}")
@@ -183,7 +206,7 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
         for ours, ref, what in pairs:
             ours, ref = _np(ours.float()), _np(ref)
             err, scale = np.abs(ours - ref).max(initial=0.0), np.abs(ref).max(initial=0.0)
-            assert err <= STEPS * (EPS_16[dtype] * scale + TINY_16[dtype]), \
+            assert err <= steps * (EPS_16[dtype] * scale + TINY_16[dtype]), \
                 f"{what}: error {err:.3g} for values up to {scale:.3g}"
     if name in TORCH_FUSED:
         _, fused = train(torch, name, {**kwargs, "fused": True}, dtype)
@@ -194,11 +217,14 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
             assert err <= bound, f"param {i} against torch's fused step: relative error {err:.3g}"
 
 
-@pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[4], CONFIGS[8], CONFIGS[11], CONFIGS[13]],
-                         ids=[IDS[1], IDS[4], IDS[8], IDS[11], IDS[13]])
+MANY_BLOCKS = [1, 4, 8, 11, 13, 15, 17, 19]
+
+
+@pytest.mark.parametrize("name,kwargs", [CONFIGS[i] for i in MANY_BLOCKS], ids=[IDS[i] for i in MANY_BLOCKS])
 def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
     """Small work chunks (several per tensor) and a loop of several slices per program."""
-    reference = train(tritensor, name, kwargs, "float32", impl={"foreach": False})
+    steps = STEPS_OF.get(name, STEPS)
+    reference = train(tritensor, name, kwargs, "float32", impl={"foreach": False}, steps=steps)
     counter = LaunchCounter(monkeypatch)
     if DEVICE == "cuda":
         from tritensor.kernels.triton import optim as module
@@ -206,16 +232,19 @@ def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
         monkeypatch.setattr(module, "_block", lambda work: 4)
     else:
         monkeypatch.setattr(_multi_tensor, "BLOCK", 16)
-    fused = train(tritensor, name, kwargs, "float32")
-    assert len(counter.calls) == 2 * STEPS
+    fused = train(tritensor, name, kwargs, "float32", steps=steps)
+    assert len(counter.calls) == 2 * steps
     _assert_same_run(fused, reference)
 
 
-def test_lr_change_keeps_the_compiled_kernel(monkeypatch):
-    """lr (and the step count) reach the kernel as data: nothing compiled changes with them."""
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+def test_lr_change_keeps_the_compiled_kernel(name, monkeypatch):
+    """lr (and the step count) reach the kernel as data: nothing compiled changes with them
+    (nor with RAdam's switch to the rectified step, a per-tensor runtime value)."""
     counter = LaunchCounter(monkeypatch)
-    train(tritensor, "Adam", {"lr": 0.01, "weight_decay": 0.1}, "float32")
-    assert len(counter.calls) == 2 * STEPS
+    steps = STEPS_OF.get(name, STEPS)
+    train(tritensor, name, {"lr": 0.01, "weight_decay": 0.1}, "float32", steps=steps)
+    assert len(counter.calls) == 2 * steps
     if DEVICE == "cuda":
         # the constexprs (the update function, four switches, DTYPE, ALIGNED, BLOCK) select the
         # compiled kernel: the same on every step of a group (calls alternate between the groups)
@@ -224,7 +253,7 @@ def test_lr_change_keeps_the_compiled_kernel(monkeypatch):
     else:
         kernel = counter.calls[0][0]
         before = len(kernel.signatures)
-        train(tritensor, "Adam", {"lr": 0.5, "weight_decay": 0.1}, "float32")
+        train(tritensor, name, {"lr": 0.5, "weight_decay": 0.1}, "float32", steps=steps)
         assert len(kernel.signatures) == before
 
 
@@ -256,6 +285,78 @@ def test_step_on_device_after_fused_checkpoint():
     for p, q in zip(params_b, full):
         np.testing.assert_array_equal(_np(p), _np(q))
     assert float(opt_b.state[params_b[0]]["step"]) == STEPS
+
+
+#: group 1's own hyper-parameters and switches (group 0 takes the defaults)
+PER_GROUP = {
+    "Adamax": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "maximize": True},
+    "NAdam": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "momentum_decay": 0.3,
+              "decoupled_weight_decay": True, "maximize": True},
+    "RAdam": {"betas": (0.5, 0.9), "eps": 1e-2, "weight_decay": 0.2, "decoupled_weight_decay": True,
+              "maximize": True},
+}
+
+
+@pytest.mark.parametrize("name", list(PER_GROUP))
+def test_per_group_hyper_parameters(name, monkeypatch):
+    """Each group steps with its own hyper-parameters and switches (its own launch), like torch."""
+    steps = STEPS_OF.get(name, STEPS)
+    params_np, grads_np = _data(steps=steps)
+    counter = LaunchCounter(monkeypatch)
+    results = []
+    for lib in (tritensor, torch):
+        params = _params(lib, params_np, "float32")
+        opt = getattr(lib.optim, name)([{"params": params[:2]},
+                                        {"params": params[2:], "lr": 0.02, **PER_GROUP[name]}], lr=0.01)
+        _steps(lib, opt, params, grads_np, range(steps), "float32")
+        results.append(params)
+    assert len(counter.calls) == 2 * steps
+    for i, (ours, ref) in enumerate(zip(*results)):
+        _assert_close(ours, ref, "float32", f"param {i}")
+
+
+def _to_tritensor(value):
+    """A torch state_dict's structure with tritensor (CPU) tensors, as a converted checkpoint."""
+    if isinstance(value, torch.Tensor):
+        return tritensor.tensor(value.numpy(), dtype=getattr(tritensor, str(value.dtype).split(".")[1]))
+    if isinstance(value, dict):
+        return {k: _to_tritensor(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name,kwargs", [c for c in CONFIGS if c[0] in ("Adamax", "NAdam", "RAdam")
+                                         and len(c[1]) > 2],
+                         ids=[i for c, i in zip(CONFIGS, IDS) if c[0] in ("Adamax", "NAdam", "RAdam")
+                              and len(c[1]) > 2])
+def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
+    """Saved after 2 steps (ours, or torch's checkpoint) and loaded into a fresh optimizer on the
+    test device, the run goes on as if never interrupted. The loaded state is placed as torch's
+    load_state_dict places it: ``step`` stays a CPU tensor, the rest (NAdam's 0-d ``mu_product``
+    too) moves to the param's device and dtype."""
+    steps = STEPS_OF.get(name, STEPS)
+    grads_np = _data(steps=steps)[1]
+    _, full = train(tritensor, name, kwargs, "float32", steps=steps)
+    opt_a, params_a = train(tritensor, name, kwargs, "float32", steps=2)
+    opt_r, params_r = train(torch, name, kwargs, "float32", steps=2)
+    sources = {"tritensor": (opt_a.state_dict(), [_np(p) for p in params_a]),
+               "torch": (_to_tritensor(opt_r.state_dict()), [_np(p).copy() for p in params_r])}
+    _steps(torch, opt_r, params_r, grads_np, range(2, steps), "float32")
+    for source, (saved, start) in sources.items():
+        params = _params(tritensor, start, "float32")
+        opt = _optimizer(tritensor, name, kwargs, params)
+        opt.load_state_dict(saved)
+        for p, q in zip(params, params_r):
+            state = opt.state[p]
+            assert list(state) == list(opt_r.state[q]), source  # torch's keys, in torch's order
+            assert state["step"].device.type == "cpu" and float(state["step"]) == 2
+            for key, value in state.items():
+                if key != "step":
+                    assert value.device.type == DEVICE and value.dtype is tritensor.float32, (source, key)
+        _steps(tritensor, opt, params, grads_np, range(2, steps), "float32")
+        for i, (p, q, r) in enumerate(zip(params, full, params_r)):
+            if source == "tritensor" and EXACT:
+                np.testing.assert_array_equal(_np(p), _np(q), err_msg=f"param {i}")
+            _assert_close(p, r, "float32", f"{source} checkpoint: param {i}")
 
 
 # ---------------------------------------------------------------- GradScaler
@@ -376,6 +477,9 @@ def test_kernels_compile_for_a_gpu_without_fma():
     # bfloat16 tensors: float32 arithmetic, each value rounded once (to nearest even) when stored
     ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "DTYPE": tl.bfloat16})
     assert "fma." not in ptx and "div.rn.f32" in ptx and "cvt.rn.bf16" in ptx
+    for update in (kernels.adamax_update, kernels.nadam_update, kernels.radam_update):
+        ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
+        assert "fma." not in ptx and "div.rn.f32" in ptx and "st.global.v4" in ptx, update
     ptx = _compile_for_sm90(kernels.unscale_kernel, {"work": "*i64", "addrs": "*i64", "inv_scale": "fp32",
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})

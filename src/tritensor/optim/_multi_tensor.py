@@ -79,6 +79,19 @@ def advance_step(state) -> float:
     return float(value)
 
 
+def scale_scalar(t, factor) -> float:
+    """``t *= factor`` in place on a 0-d state tensor (NAdam's ``mu_product``), rounded to its
+    dtype as the tensor op rounds; the new value. On the CPU (where torch keeps it) this is
+    host arithmetic; on another device (a checkpoint loaded there) it is read back, a sync."""
+    if t.device.type != "cpu":
+        t.mul_(factor)
+        return t.item()
+    flat = cpu.flat_of(t)
+    value = flat[0] = flat[0] * flat.dtype.type(factor)
+    t._bump_version()
+    return float(value)
+
+
 class Table:
     """The address table of one launch, plus the copies to write back afterwards."""
 

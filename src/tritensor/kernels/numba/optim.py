@@ -12,7 +12,8 @@ One launch updates every parameter of a parameter group (of one dtype): the laun
 - ``hp``      the group's hyper-parameters, already cast to the parameter dtype, so the
   arithmetic is the very float32 (or float64) arithmetic of the unfused tensor-op path.
 - ``pt``      ``(n_tensors, k)`` per-tensor scalars in the parameter dtype (bias
-  corrections, Adagrad's decayed lr, SGD's "first step" flag): they depend on each
+  corrections, Adagrad's decayed lr, SGD's "first step" flag, NAdam's momentum-cache step
+  sizes, RAdam's rectification and whether it applies yet): they depend on each
   tensor's own step count, so changing lr or stepping never recompiles anything.
 - ``flags``   int64 switches (maximize, amsgrad, nesterov ...), read once per block.
 
@@ -71,6 +72,30 @@ def _maximum(a, b):
     return a if a > b else b
 
 
+@inline
+def _adam_grad(g, p, maximize, has_wd, decoupled, weight_decay, decay):
+    """The Adam family's (gradient, param): negated to maximize, then weight decay, L2 into
+    the gradient or decoupled (AdamW's: ``decay`` = 1 - lr * weight_decay) into the param."""
+    if maximize:
+        g = -g
+    if has_wd:
+        if decoupled:
+            p = p * decay
+        else:
+            g = g + weight_decay * p
+    return g, p
+
+
+@inline
+def _adam_moments(exp_avg, exp_avg_sq, j, g, one_minus_beta1, beta2, one_minus_beta2):
+    """Element ``j`` of Adam's running averages of g and g * g, updated; their new values."""
+    exp_avg[j] = _lerp(exp_avg[j], g, one_minus_beta1)
+    v = exp_avg_sq[j] * beta2
+    v = v + one_minus_beta2 * g * g
+    exp_avg_sq[j] = v
+    return exp_avg[j], v
+
+
 def _multi_tensor_template(addrs, sizes, work, hp, pt, flags, like):
     for w in range(work.shape[0]):
         i = work[w, 0]
@@ -114,25 +139,54 @@ def adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, hp, pt, flags):
     step_size_neg, bias_correction2_sqrt = pt[0], pt[1]
     maximize, has_wd, decoupled, amsgrad = flags[0], flags[1], flags[2], flags[3]
     for j in range(p.shape[0]):
-        gj = g[j]
-        if maximize:
-            gj = -gj
-        pj = p[j]
-        if has_wd:
-            if decoupled:
-                pj = pj * decay
-            else:
-                gj = gj + weight_decay * pj
-        exp_avg[j] = _lerp(exp_avg[j], gj, one_minus_beta1)
-        m = exp_avg[j]
-        v = exp_avg_sq[j] * beta2
-        v = v + one_minus_beta2 * gj * gj
-        exp_avg_sq[j] = v
+        gj, pj = _adam_grad(g[j], p[j], maximize, has_wd, decoupled, weight_decay, decay)
+        m, v = _adam_moments(exp_avg, exp_avg_sq, j, gj, one_minus_beta1, beta2, one_minus_beta2)
         if amsgrad:
             v = _maximum(max_exp_avg_sq[j], v)
             max_exp_avg_sq[j] = v
         denom = np.sqrt(v) / bias_correction2_sqrt + eps
         p[j] = pj + step_size_neg * m / denom
+
+
+def adamax_update(p, g, exp_avg, exp_inf, s2, hp, pt, flags):
+    weight_decay, one_minus_beta1, beta2, eps = hp[0], hp[2], hp[3], hp[5]
+    clr_neg = pt[0]
+    maximize, has_wd = flags[0], flags[1]
+    for j in range(p.shape[0]):
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
+        exp_avg[j] = _lerp(exp_avg[j], gj, one_minus_beta1)
+        u = _maximum(exp_inf[j] * beta2, np.abs(gj) + eps)  # the infinity norm
+        exp_inf[j] = u
+        p[j] = p[j] + clr_neg * exp_avg[j] / u
+
+
+def nadam_update(p, g, exp_avg, exp_avg_sq, s2, hp, pt, flags):
+    weight_decay, decay, one_minus_beta1, beta2, one_minus_beta2, eps = \
+        hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    bias_correction2, grad_coef, avg_coef = pt[0], pt[1], pt[2]
+    maximize, has_wd, decoupled = flags[0], flags[1], flags[2]
+    for j in range(p.shape[0]):
+        gj, pj = _adam_grad(g[j], p[j], maximize, has_wd, decoupled, weight_decay, decay)
+        m, v = _adam_moments(exp_avg, exp_avg_sq, j, gj, one_minus_beta1, beta2, one_minus_beta2)
+        denom = np.sqrt(v / bias_correction2) + eps
+        pj = pj + grad_coef * gj / denom  # the momentum-cached (Nesterov) gradient term
+        p[j] = pj + avg_coef * m / denom
+
+
+def radam_update(p, g, exp_avg, exp_avg_sq, s2, hp, pt, flags):
+    weight_decay, decay, one_minus_beta1, beta2, one_minus_beta2, eps, lr = \
+        hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6]
+    bias_correction1, bias_correction2_sqrt, rect, rectified = pt[0], pt[1], pt[2], pt[3] != 0
+    maximize, has_wd, decoupled = flags[0], flags[1], flags[2]
+    for j in range(p.shape[0]):
+        gj, pj = _adam_grad(g[j], p[j], maximize, has_wd, decoupled, weight_decay, decay)
+        m, v = _adam_moments(exp_avg, exp_avg_sq, j, gj, one_minus_beta1, beta2, one_minus_beta2)
+        u = m / bias_correction1
+        u = u * lr
+        if rectified:  # the variance is tractable (rho_t > 5): adaptive step, rectified
+            u = u * (np.reciprocal(np.sqrt(v) + eps) * bias_correction2_sqrt)
+            u = u * rect
+        p[j] = pj - u
 
 
 def rmsprop_update(p, g, square_avg, momentum_buffer, grad_avg, hp, pt, flags):
@@ -191,7 +245,8 @@ def adadelta_update(p, g, square_avg, acc_delta, s2, hp, pt, flags):
 _KERNELS = {}
 
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
-           "adagrad": adagrad_update, "adadelta": adadelta_update}
+           "adagrad": adagrad_update, "adadelta": adadelta_update, "adamax": adamax_update,
+           "nadam": nadam_update, "radam": radam_update}
 
 
 def step_kernel(name: str):

@@ -12,7 +12,7 @@ param group (of one dtype), whatever their number and sizes, like CUDA's
   interpreter's pointers are host addresses, so the same cast works there).
 - ``hp``    the group's hyper-parameters in the parameter dtype, ``pt`` the
   ``(n_tensors, kp)`` per-tensor scalars (bias corrections, Adagrad's decayed lr, SGD's
-  first-step flag). Both are runtime data: a new lr or step count never recompiles.
+  first-step flag, NAdam's step sizes, RAdam's rectification and whether it applies yet). Both are runtime data: a new lr or step count never recompiles.
   The option switches (maximize, amsgrad, nesterov ...) are constexprs, so each
   combination compiles once and carries no dead branches.
 
@@ -77,6 +77,32 @@ def _st(ptr, offs, value, mask):
     tl.store(ptr + offs, cast_to(value, ptr.dtype.element_ty), mask=mask)
 
 
+@triton.jit
+def _adam_grad(g, p, hp, MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr):
+    """The Adam family's (gradient, param): negated to maximize, then weight decay, L2 into the
+    gradient or decoupled (AdamW's) into the param; hp = (wd, 1 - lr * wd, ...)."""
+    if MAXIMIZE:
+        g = -g
+    if HAS_WD:
+        if DECOUPLED:
+            p = p * tl.load(hp + 1)
+        else:
+            g = g + tl.load(hp) * p
+    return g, p
+
+
+@triton.jit
+def _adam_moments(m_ptr, v_ptr, offs, mask, g, hp):
+    """Adam's running averages of g and g * g over one slice, updated and stored; their new
+    values. hp = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, ...)."""
+    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
+    _st(m_ptr, offs, m, mask)
+    v = _ld(v_ptr, offs, mask, hp) * tl.load(hp + 3)
+    v = addcmul(v, g, g, tl.load(hp + 4))
+    _st(v_ptr, offs, v, mask)
+    return m, v
+
+
 # ---------------------------------------------------------------- update rules
 # Arguments: the five slot pointers, offsets and mask of one slice, the hp table, this
 # tensor's row of pt, and four constexpr switches. hp / pt / flag layouts are defined next
@@ -107,25 +133,51 @@ def sgd_update(p_ptr, g_ptr, buf_ptr, s1, s2, offs, mask, hp, pt,
 def adam_update(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, mask, hp, pt,
                 MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr,
                 AMSGRAD: tl.constexpr):
-    g = _ld(g_ptr, offs, mask, hp)
-    if MAXIMIZE:
-        g = -g
-    p = _ld(p_ptr, offs, mask, hp)
-    if HAS_WD:
-        if DECOUPLED:
-            p = p * tl.load(hp + 1)
-        else:
-            g = g + tl.load(hp) * p
-    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
-    _st(m_ptr, offs, m, mask)
-    v = _ld(v_ptr, offs, mask, hp) * tl.load(hp + 3)
-    v = addcmul(v, g, g, tl.load(hp + 4))
-    _st(v_ptr, offs, v, mask)
+    g, p = _adam_grad(_ld(g_ptr, offs, mask, hp), _ld(p_ptr, offs, mask, hp), hp, MAXIMIZE, HAS_WD,
+                      DECOUPLED)
+    m, v = _adam_moments(m_ptr, v_ptr, offs, mask, g, hp)
     if AMSGRAD:
         v = maximum(_ld(vmax_ptr, offs, mask, hp), v)
         _st(vmax_ptr, offs, v, mask)
     denom = _div(_sqrt(v), tl.load(pt + 1)) + tl.load(hp + 5)
     _st(p_ptr, offs, addcdiv(p, m, denom, tl.load(pt)), mask)
+
+
+@triton.jit
+def adamax_update(p_ptr, g_ptr, m_ptr, u_ptr, s2, offs, mask, hp, pt,
+                  MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp))
+    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
+    _st(m_ptr, offs, m, mask)
+    # the infinity norm: max(beta2 * u, |g| + eps)
+    u = maximum(_ld(u_ptr, offs, mask, hp) * tl.load(hp + 3), tl.abs(g) + tl.load(hp + 5))
+    _st(u_ptr, offs, u, mask)
+    _st(p_ptr, offs, addcdiv(p, m, u, tl.load(pt)), mask)
+
+
+@triton.jit
+def nadam_update(p_ptr, g_ptr, m_ptr, v_ptr, s2, offs, mask, hp, pt,
+                 MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr, F3: tl.constexpr):
+    g, p = _adam_grad(_ld(g_ptr, offs, mask, hp), _ld(p_ptr, offs, mask, hp), hp, MAXIMIZE, HAS_WD,
+                      DECOUPLED)
+    m, v = _adam_moments(m_ptr, v_ptr, offs, mask, g, hp)
+    denom = _sqrt(_div(v, tl.load(pt))) + tl.load(hp + 5)
+    p = addcdiv(p, g, denom, tl.load(pt + 1))  # the momentum-cached (Nesterov) gradient term
+    _st(p_ptr, offs, addcdiv(p, m, denom, tl.load(pt + 2)), mask)
+
+
+@triton.jit
+def radam_update(p_ptr, g_ptr, m_ptr, v_ptr, s2, offs, mask, hp, pt,
+                 MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr, F3: tl.constexpr):
+    g, p = _adam_grad(_ld(g_ptr, offs, mask, hp), _ld(p_ptr, offs, mask, hp), hp, MAXIMIZE, HAS_WD,
+                      DECOUPLED)
+    m, v = _adam_moments(m_ptr, v_ptr, offs, mask, g, hp)
+    u = _div(m, tl.load(pt)) * tl.load(hp + 6)
+    if tl.load(pt + 3) != 0:  # the variance is tractable (rho_t > 5): adaptive step, rectified
+        u = u * (_div(1.0, _sqrt(v) + tl.load(hp + 5)) * tl.load(pt + 1))
+        u = u * tl.load(pt + 2)
+    _st(p_ptr, offs, p - u, mask)
 
 
 @triton.jit
@@ -183,7 +235,8 @@ def adadelta_update(p_ptr, g_ptr, sq_ptr, acc_ptr, s2, offs, mask, hp, pt,
 
 
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
-           "adagrad": adagrad_update, "adadelta": adadelta_update}
+           "adagrad": adagrad_update, "adadelta": adadelta_update, "adamax": adamax_update,
+           "nadam": nadam_update, "radam": radam_update}
 
 
 # ---------------------------------------------------------------- kernels
