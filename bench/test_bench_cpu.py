@@ -63,6 +63,10 @@ CASES = [
     Case("cat 8 x 2^21", ((1 << 21,),) * 8,
          lambda lib, *xs: lib.cat(xs), lambda *xs: np.concatenate(xs), 8 << 21),
     Case("add 1 element", ((1,), (1,)), lambda lib, a, b: a + b, lambda a, b: a + b),
+    Case("sort 2^20", ((1 << 20,),), lambda lib, a: a.sort().values, lambda a: np.sort(a, kind="stable"),
+         3 << 20),
+    Case("topk 5 dim=1 4096x1000", ((4096, 1000),), lambda lib, a: a.topk(5, dim=1).values,
+         lambda a: -np.sort(-np.partition(a, -5, axis=1)[:, -5:], axis=1), 3 * 4096 * 5),
 ]
 
 LIBRARIES = ["tritensor", "numpy", "torch"]

@@ -115,6 +115,19 @@ def test_topk_distinct_values(dtype):
     check(lambda lib, x: x.topk(2, sorted=False), Arg(a, dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16"])
+@pytest.mark.parametrize("k", [1, 5, 64, 65])
+def test_topk_is_the_stable_sorts_head(dtype, k):
+    """The CPU selects a small k in one pass and sorts for a large one (above 64): both give
+    the stable order's first k (ties, NaN), and torch's values."""
+    a = tied((3, 90), dtype, seed=8)
+    for largest in (True, False):
+        check(lambda lib, x: lib.topk(x, k, 1, largest).values, Arg(a, dtype))
+        x = tritensor.tensor(a, dtype=TT_DTYPES[dtype], device=DEVICE)
+        assert_same(torch.tensor(x.argsort(1, descending=largest)[:, :k].cpu().numpy()),
+                    x.topk(k, 1, largest).indices)
+
+
 def test_topk_gradient_and_edges():
     a = distinct((4, 6))
     check(lambda lib, x: lib.topk(x, 3), Arg(a, "float32", requires_grad=True))

@@ -653,11 +653,12 @@ def _rows(a: np.ndarray, dim: int) -> np.ndarray:
 def _row_op(out: Tensor, x: Tensor, dim: int, compute: np.dtype, run, result=None) -> None:
     """``run(result_rows, input_rows)`` along ``dim``, writing into ``out`` in place when its
     memory already has that row layout and the result dtype (else through a temporary);
-    results are in ``compute`` dtype unless ``result`` names another."""
+    results are in ``compute`` dtype unless ``result`` names another. ``out``'s rows may be
+    shorter than the input's (topk)."""
     result = np.dtype(result or compute)
     v = _rows(read(x, compute), dim)
     direct = dim == x.dim() - 1 and out.is_contiguous() and out.dtype.storage_np == result
-    res = _rows(ndarray(out), dim) if direct else np.empty(v.shape, result)
+    res = _rows(ndarray(out), dim) if direct else np.empty((v.shape[0], out._shape[dim]), result)
     if v.size:
         run(res, v)
     if not direct:
@@ -688,9 +689,19 @@ def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
 
 def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
     """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest)."""
+    _row_op(indices, x, dim, _sort_compute(x), _in_row_chunks(sort_kernels.argsort_rows, bool(descending)),
+            np.int64)
+
+
+def topk(indices: Tensor, x: Tensor, dim: int, k: int, largest: bool) -> None:
+    """``indices``: the first ``k`` of ``argsort(x, dim, descending=largest)``."""
+    _row_op(indices, x, dim, _sort_compute(x), _in_row_chunks(sort_kernels.topk_rows, k, bool(largest)),
+            np.int64)
+
+
+def _sort_compute(x: Tensor) -> np.dtype:
     compute = x.dtype.compute_np
-    _row_op(indices, x, dim, np.dtype(np.uint8) if compute == np.bool_ else compute,
-            _in_row_chunks(sort_kernels.argsort_rows, bool(descending)), np.int64)
+    return np.dtype(np.uint8) if compute == np.bool_ else compute
 
 
 # ------------------------------------------------------------------ matmul

@@ -579,6 +579,14 @@ def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
         copy_(indices.movedim(dim, -1), target.view(tuple(kept) + (R,)))
 
 
+def topk(indices: Tensor, x: Tensor, dim: int, k: int, largest: bool) -> None:
+    """``indices``: the first ``k`` of ``argsort(x, dim, descending=largest)`` (the whole
+    rows sorted: they are short next to what a GPU sorts in one pass)."""
+    order = empty(x._shape, dt.int64, x._storage.device)
+    argsort(order, x, dim, largest)
+    copy_(indices, order.narrow(dim, 0, k))
+
+
 # ------------------------------------------------------------------ matmul
 #: no 2-D product of its own: linalg's ``getattr(backend, "mm", None)`` falls back to bmm
 mm = None

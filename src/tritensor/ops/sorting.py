@@ -121,9 +121,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = wrap_dim(_int_dim("topk", dim), input.dim())
     if not 0 <= k <= _dim_size(input, d):
         raise RuntimeError("selected index k out of range")
-    indices = _order(input, d, largest)
     if input.dim():
-        indices = indices.narrow(d, 0, k).contiguous()
+        indices = new_empty(input._shape[:d] + (k,) + input._shape[d + 1:], dt.int64, input.device)
+        if indices.numel():
+            backend(input).topk(indices, input, d, k, largest)
+    else:
+        indices = _order(input, d, largest)
     return _into(out, _ValuesIndices(_TopK.apply(input, d, indices, True), indices, "topk"))
 
 

@@ -1,4 +1,4 @@
-"""Sorting CPU kernel: a stable argsort of each row of a 2-D view.
+"""Sorting CPU kernels: a stable argsort of each row of a 2-D view, and its first k alone.
 
 Numba's merge sort is stable, orders NaN after every number (torch's order) and treats -0.0
 and 0.0 as equal. Descending order reuses it on the reversed row: reversing the row and then
@@ -21,3 +21,47 @@ def argsort_rows(indices, x, descending):
                 indices[i, j] = n - 1 - order[n - 1 - j]
         else:
             indices[i] = np.argsort(x[i], kind="mergesort")
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _better(a, b, largest):
+    """Whether ``a`` comes strictly before ``b`` (NaN is the largest value)."""
+    if largest:
+        return a > b or (a != a and b == b)
+    return a < b or (b != b and a == a)
+
+
+#: up to this k a row's first k are selected in one pass (O(n) for most data, O(n k) at
+#: worst); a larger k sorts the row
+SELECT_MAX = 64
+
+
+@numba.njit(cache=True, nogil=True)
+def topk_rows(indices, x, k, largest):
+    """``indices[i]`` = the positions of the k first values of ``x[i]`` in sorted order (the
+    largest first, or the smallest): the stable sort's first k. A small k is found in one
+    pass that keeps them in a sorted buffer (a later equal value never displaces an earlier
+    one)."""
+    n = x.shape[1]
+    if k > SELECT_MAX:
+        order = np.empty((1, n), np.int64)
+        for i in range(x.shape[0]):
+            argsort_rows(order, x[i:i + 1], largest)
+            indices[i] = order[0, :k]
+        return
+    best = np.empty(k, x.dtype)
+    for i in range(x.shape[0]):
+        count = 0
+        for j in range(n):
+            v = x[i, j]
+            if count == k and not _better(v, best[k - 1], largest):
+                continue
+            slot = count if count < k else k - 1
+            while slot > 0 and _better(v, best[slot - 1], largest):
+                best[slot] = best[slot - 1]
+                indices[i, slot] = indices[i, slot - 1]
+                slot -= 1
+            best[slot] = v
+            indices[i, slot] = j
+            if count < k:
+                count += 1
