@@ -579,3 +579,20 @@ def test_fused_blocks_and_threads_equal_reference(name, kwargs):
         results.append([_np(p) for p in params])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad",
+                                  "Adadelta"])
+def test_unpickling_fills_group_keys_an_older_torch_lacked(name):
+    """Like torch's ``__setstate__``: a pickled param group without the newer flags gets
+    their defaults, and then steps."""
+    import pickle
+    p = tritensor.zeros(3, requires_grad=True)
+    opt = getattr(tritensor.optim, name)([p], lr=0.1)
+    for key in ("maximize", "foreach", "differentiable"):
+        del opt.param_groups[0][key]
+    restored = pickle.loads(pickle.dumps(opt))
+    group = restored.param_groups[0]
+    assert (group["maximize"], group["foreach"], group["differentiable"]) == (False, None, False)
+    restored.param_groups[0]["params"][0].grad = tritensor.ones(3)
+    restored.step()

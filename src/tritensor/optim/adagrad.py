@@ -34,12 +34,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(p, self.state[p], group)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("foreach", None), ("maximize", False), ("differentiable", False),
-                                 ("fused", None)):
-                group.setdefault(key, default)
+    _GROUP_DEFAULTS = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
 
     def step(self, closure=None):
         return self._step_groups(closure)

@@ -32,13 +32,8 @@ class Adam(Optimizer):
         self._check_flags(defaults)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                                 ("capturable", False), ("differentiable", False),
-                                 ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, default)
+    _GROUP_DEFAULTS = (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
 
     def step(self, closure=None):
         return self._step_groups(closure)

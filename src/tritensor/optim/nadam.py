@@ -27,12 +27,8 @@ class NAdam(Optimizer):
         self._check_flags(defaults)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("maximize", False), ("foreach", None), ("capturable", False),
-                                 ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(key, default)
+    _GROUP_DEFAULTS = (("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False))
 
     def step(self, closure=None):
         return self._step_groups(closure)

@@ -137,12 +137,18 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    #: (key, default) pairs a param group pickled by an older torch may lack; unpickling adds them
+    _GROUP_DEFAULTS = ()
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in self._HOOK_DICTS:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._GROUP_DEFAULTS:
+                group.setdefault(key, default)
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("

@@ -29,12 +29,8 @@ class RMSprop(Optimizer):
         self._check_flags(defaults)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("momentum", 0), ("centered", False), ("foreach", None),
-                                 ("maximize", False), ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, default)
+    _GROUP_DEFAULTS = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
+                       ("differentiable", False), ("capturable", False))
 
     def step(self, closure=None):
         return self._step_groups(closure)

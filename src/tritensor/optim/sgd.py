@@ -31,14 +31,8 @@ class SGD(Optimizer):
         self._check_flags(defaults)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _GROUP_DEFAULTS = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
+                       ("fused", False))
 
     def step(self, closure=None):
         return self._step_groups(closure)
