@@ -1052,3 +1052,12 @@ def test_saved_output_still_carries_double_backward():
           arg(3))
     check(lambda lib, x: lib.autograd.grad(x.sigmoid().sum(), x, create_graph=True)[0].sum().backward()
           or x.grad, arg(3))
+
+
+def test_backward_from_two_outputs_of_one_node():
+    """Roots that share a node (both outputs of var_mean) count that node's edges once."""
+    def fn(lib, x):
+        var, mean = lib.var_mean(x, 1)
+        lib.autograd.backward([var, mean], [lib.ones_like(var), lib.ones_like(mean) * 2])
+        return x.grad
+    check(fn, Arg(np.arange(6.0).reshape(2, 3), requires_grad=True), grad=False)

@@ -20,7 +20,7 @@ def _children(node):
 def _collect_dependencies(roots):
     """Count, for every node reachable from ``roots``, how many edges point at it."""
     deps = {}
-    stack = list(roots)
+    stack = list(dict.fromkeys(roots))  # two outputs of one node (aminmax, var_mean) are one root
     seen = set(stack)
     while stack:
         node = stack.pop()

@@ -650,28 +650,46 @@ def _rows(a: np.ndarray, dim: int) -> np.ndarray:
     return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
-def _row_op(out: Tensor, x: Tensor, dim: int, compute: np.dtype, run, result=None) -> None:
+def _row_op(out, x: Tensor, dim: int, compute: np.dtype, run, result=None) -> None:
     """``run(result_rows, input_rows)`` along ``dim``, writing into ``out`` in place when its
     memory already has that row layout and the result dtype (else through a temporary);
-    results are in ``compute`` dtype unless ``result`` names another. ``out``'s rows may be
-    shorter than the input's (topk)."""
-    result = np.dtype(result or compute)
+    results are in ``compute`` dtype unless ``result`` names another. ``out`` may be a tuple
+    of tensors of ``x``'s shape (``result`` then a tuple of their dtypes): ``run`` gets a
+    tuple of row arrays. The outputs' rows may be shorter than the input's (topk)."""
+    several = isinstance(out, tuple)
+    outs = out if several else (out,)
+    results = result if several else (result or compute,)
     v = _rows(read(x, compute), dim)
-    direct = dim == x.dim() - 1 and out.is_contiguous() and out.dtype.storage_np == result
-    res = _rows(ndarray(out), dim) if direct else np.empty((v.shape[0], out._shape[dim]), result)
+    rows = []
+    for o, r in zip(outs, results):
+        r = np.dtype(r)
+        direct = dim == x.dim() - 1 and o.is_contiguous() and o.dtype.storage_np == r
+        rows.append((_rows(ndarray(o), dim) if direct else np.empty((v.shape[0], o._shape[dim]), r),
+                     direct))
     if v.size:
-        run(res, v)
-    if not direct:
-        moved = [s for i, s in enumerate(out._shape) if i != dim] + [out._shape[dim]]
-        write(out, np.moveaxis(res.reshape(moved), -1, dim))
+        run(tuple(res for res, _ in rows) if several else rows[0][0], v)
+    for o, (res, direct) in zip(outs, rows):
+        if not direct:
+            moved = [s for i, s in enumerate(o._shape) if i != dim] + [o._shape[dim]]
+            write(o, np.moveaxis(res.reshape(moved), -1, dim))
 
 
-def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
-    """Inclusive scan (cumsum, cumprod ...) along ``dim``, accumulating in ``acc_np``; floats
-    in float64, as torch's CPU kernels do (a float32 running sum over 7000 rows drifts by
-    ~5e-4, against ~8e-6 for the float64 one rounded once)."""
+_NO_INDICES = np.empty((0, 0), np.int64)
+
+
+def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | None = None) -> None:
+    """Inclusive scan (cumsum, cumprod, logcumsumexp, cummax ...) along ``dim``, accumulating
+    in ``acc_np``; floats in float64, as torch's CPU kernels do (a float32 running sum over
+    7000 rows drifts by ~5e-4, against ~8e-6 for the float64 one rounded once). cummax and
+    cummin also write the index of each value into ``indices``."""
     acc = np.dtype(acc_np)
-    _row_op(out, x, dim, np.dtype(np.float64) if acc.kind == "f" else acc, red_kernels.scan_kernel(op))
+    compute = np.dtype(np.float64) if acc.kind == "f" else acc
+    kernel = red_kernels.scan_kernel(op)
+    if indices is None:
+        _row_op(out, x, dim, compute, lambda res, v: kernel(res, _NO_INDICES, v))
+    else:
+        _row_op((out, indices), x, dim, compute, lambda res, v: kernel(res[0], res[1], v),
+                (compute, np.int64))
 
 
 def _in_row_chunks(kernel, *args):

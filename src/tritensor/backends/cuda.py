@@ -518,10 +518,15 @@ def _row_launch(kernel, out: Tensor, x: Tensor, dim: int, *extra):
 
 
 @replayable
-def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np) -> None:
-    combine, ident = red.SCANS[op]
+def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | None = None) -> None:
+    """Inclusive scan ``op`` along ``dim`` in ``acc_np``; cummax/cummin also write ``indices``
+    (laid out as ``out``)."""
+    combine, ident, indexed = red.SCANS[op]
     acc = np.dtype(acc_np)
-    _row_launch(red.scan_kernel, out, x, dim, combine, _identity(ident, acc), _TL[acc])
+    if indexed:
+        assert indices is not None and indices._stride == out._stride
+    _row_launch(red.scan_kernel, out, x, dim, pointer(indices) if indexed else 0, combine,
+                _identity(ident, acc), _TL[acc], indexed)
 
 
 @replayable

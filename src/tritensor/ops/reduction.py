@@ -15,11 +15,12 @@ from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..type_info import finfo
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, wrap_dim, wrap_dims
 from ._overlap import check_inplace_overlap
 from ._registry import export
-from .creation import arange, new_empty, resize_out
+from .creation import arange, new_empty, resize_out, zeros
 from .elementwise import _torch_name, not_implemented_for, where
 
 
@@ -408,6 +409,61 @@ max = _max_min("max", _MaxAll, _MaxDim, _maximum)
 min = _max_min("min", _MinAll, _MinDim, _minimum)
 
 
+class _MinMax(tuple):
+    """torch.return_types.aminmax: a tuple with ``min`` and ``max`` fields."""
+
+    def __new__(cls, lo, hi):
+        return tuple.__new__(cls, (lo, hi))
+
+    min = property(lambda self: self[0])
+    max = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+class _AMinMax(Function):
+    """aminmax: the amin and amax reductions; each gradient is split evenly among the elements
+    equal to its result (torch's scale_grad_by_count, so a NaN result makes NaN gradients)."""
+
+    node_name = "AminmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        lo = _run_reduce("min", x, dims, keepdim, x.dtype)
+        hi = _run_reduce("max", x, dims, keepdim, x.dtype)
+        ctx.meta = (x._shape, dims, keepdim)
+        ctx.save_for_backward(x, lo, hi)
+        return lo, hi
+
+    @staticmethod
+    def backward(ctx, grad_min, grad_max):
+        x, lo, hi = ctx.saved_tensors
+        shape, dims, keepdim = ctx.meta
+
+        def share(grad, result):
+            mask = x == _expand_back(result, shape, dims, keepdim)
+            return _expand_back(grad, shape, dims, keepdim) / mask.sum(dims, keepdim=True) * mask
+        return share(grad_min, lo) + share(grad_max, hi), None, None
+
+
+@export
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """torch.aminmax: (min, max) over all elements or one ``dim``; NaN propagates."""
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                               "has no identity.")
+        dims = _normalize_dims(input, None)
+    else:
+        dims = _normalize_dims(input, wrap_dim(_int_dim("aminmax", dim), input.dim()))
+        if dims and input._shape[dims[0]] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
+    _check_out_dtypes(out, (input.dtype, input.dtype))
+    result = _MinMax(*_AMinMax.apply(input, dims, keepdim))
+    return result if out is None else _MinMax(*_into(out, result))
+
+
 def _arg(name):
     def op(input, dim=None, keepdim=False):
         if input.dtype is dt.bool:
@@ -733,21 +789,30 @@ def _reverse_cumsum(x, dim):
 
 
 class _Scan(Function):
-    """cumsum along ``dim`` (a 0-d input is its own scan)."""
+    """cumsum along ``dim`` (a 0-d input is its own scan); subclasses name the backend's scan
+    op, and ``indexed`` ones (cummax/cummin) also return the int64 index of each value."""
 
     node_name = "CumsumBackward0"
     op = "cumsum"
+    indexed = False
+    saves_result = False  # backward needs the input and the result (cumprod, logcumsumexp)
 
     @classmethod
     def forward(cls, ctx, x, dim, dtype):
         out = new_empty(x._shape, dtype, x.device)
+        indices = new_empty(x._shape, dt.int64, x.device) if cls.indexed else None
         if x.dim() == 0:
-            backend(x).scan(cls.op, out.reshape(1), x.reshape(1), 0, _scan_acc(dtype))
+            backend(x).scan(cls.op, out.reshape(1), x.reshape(1), 0, _scan_acc(dtype),
+                            indices if indices is None else indices.reshape(1))
         else:
-            backend(x).scan(cls.op, out, x, dim, _scan_acc(dtype))
+            backend(x).scan(cls.op, out, x, dim, _scan_acc(dtype), indices)
         ctx.dim = dim
-        if cls.op == "cumprod":
+        if cls.saves_result:
             ctx.save_for_backward(x, out)
+        if cls.indexed:
+            ctx.save_for_backward(indices)
+            ctx.mark_non_differentiable(indices)
+            return out, indices
         return out
 
     @classmethod
@@ -760,6 +825,7 @@ class _Scan(Function):
 class _CumProd(_Scan):
     node_name = "CumprodBackward0"
     op = "cumprod"
+    saves_result = True
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -802,6 +868,89 @@ def _scan(name, cls):
 
 cumsum = _scan("cumsum", _Scan)
 cumprod = _scan("cumprod", _CumProd)
+
+
+class _LogCumSumExp(_Scan):
+    node_name = "LogcumsumexpBackward0"
+    op = "logcumsumexp"
+    saves_result = True
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        if grad.dim() == 0 or grad.numel() == 0:
+            return grad, None, None
+        x, out = ctx.saved_tensors
+        return _logcumsumexp_backward(grad, x, out, ctx.dim), None, None
+
+
+def _logcumsumexp_backward(grad, x, out, d):
+    """torch's logcumsumexp_backward: sum_{j >= i} g_j exp(x_i - out_j), with the positive and
+    negative parts of g each summed in log space (a reverse logcumsumexp), so no exp overflows."""
+    lowest = finfo(grad.dtype).min
+    log_abs = grad.abs().log()
+
+    def part(mask):
+        log_g = where(mask, log_abs, lowest)
+        return ((log_g - out).flip(d).logcumsumexp(d).flip(d) + x).exp()
+    return part(grad > 0) - part(grad < 0)
+
+
+@export
+def logcumsumexp(input, dim, *, out=None):
+    """torch.logcumsumexp: log(cumsum(exp(input))) along ``dim`` without overflow; 16-bit
+    floats accumulate in float32 (float64 on the CPU, as torch's CPU kernel)."""
+    d = wrap_dim(_int_dim("logcumsumexp", dim), input.dim())
+    if not input.dtype.is_floating_point:
+        raise not_implemented_for(f"logcumsumexp_out_{input.device.type}", input.dtype)
+    if isinstance(out, Tensor):
+        _check_out_dtypes(out, (input.dtype,))
+        check_inplace_overlap(out, (input,))
+    return _into(out, _LogCumSumExp.apply(input, d, input.dtype))
+
+
+class _CumMax(_Scan):
+    node_name = "CummaxBackward0"
+    op = "cummax"
+    indexed = True
+
+    @classmethod
+    def backward(cls, ctx, grad, grad_indices=None):
+        # torch's cummaxmin_backward: each value's gradient goes to the index it came from
+        if grad.dim() == 0 or grad.numel() == 0:
+            return grad, None, None
+        (indices,) = ctx.saved_tensors
+        return zeros(grad._shape, dtype=grad.dtype, device=grad.device).scatter_add(ctx.dim, indices, grad), \
+            None, None
+
+
+class _CumMin(_CumMax):
+    node_name = "CumminBackward0"
+    op = "cummin"
+
+
+def _cum_extreme(name, cls):
+    def op(input, dim, *, out=None):
+        d = wrap_dim(_int_dim(name, dim), input.dim())
+        _check_out_dtypes(out, (input.dtype, dt.int64))
+        result = _ValuesIndices(*cls.apply(input, d, input.dtype), name)
+        return result if out is None else _ValuesIndices(*_into(out, result), name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: the running {name[3:]}imum along ``dim`` and its index, (values, " \
+                 "indices); on ties the last index, a NaN propagates with the index of the last NaN."
+    return export(op)
+
+
+cummax = _cum_extreme("cummax", _CumMax)
+cummin = _cum_extreme("cummin", _CumMin)
+
+
+def _check_out_dtypes(out, dtypes):
+    """Ops whose ``out=`` must have the result's dtype exactly (torch's scans, aminmax)."""
+    if out is None:
+        return
+    for o, want in zip(out if isinstance(out, (tuple, list)) else (out,), dtypes):
+        if o.dtype is not want:
+            raise RuntimeError(f"expected scalar_type {_torch_name(want)} but found {_torch_name(o.dtype)}")
 
 
 # ------------------------------------------------------------------ sum_to_size

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._specialize import specialize
 from .cross_entropy import exp_nonpositive
+from .elementwise import logaddexp
 
 inline = numba.njit(inline="always", cache=True)
 
@@ -252,20 +253,60 @@ def arg_rows_kernel(op):
 
 
 # ---------------------------------------------------------------- scans
-def _scan_rows(out, x):
+log_add_exp = inline(logaddexp)  # equal infinities stay, NaN propagates: torch's _log_add_exp_helper
+
+
+@inline
+def later_max(best, v):
+    # cummax takes every NaN and the last of equal values: torch returns the index of the last
+    # NaN, else of the last maximum
+    return v != v or (best == best and v >= best)
+
+
+@inline
+def later_min(best, v):
+    return v != v or (best == best and v <= best)
+
+
+#: scan op -> (combine for a value scan, None) or (None, pick for a scan that carries an index)
+SCANS = {"cumsum": (add, None), "cumprod": (mul, None), "logcumsumexp": (log_add_exp, None),
+         "cummax": (None, later_max), "cummin": (None, later_min)}
+
+INDEXED = False  # bound per specialisation: the scan keeps the index of its value
+
+
+def pick(best, v):  # bound per specialisation: True where v replaces the running value
+    raise NotImplementedError
+
+
+def _scan_rows(out, indices, x):
+    # a value scan combines each element into the running value; an indexed scan replaces the
+    # running value (and its index) by an element it picks. ``indices`` is unused (0 x 0) then.
     for i in range(x.shape[0]):
         if x.shape[1] == 0:
             continue
         acc = x[i, 0]
+        idx = 0
         out[i, 0] = acc
+        if INDEXED:
+            indices[i, 0] = 0
         for j in range(1, x.shape[1]):
-            acc = combine(acc, x[i, j])
+            v = x[i, j]
+            if INDEXED:
+                if pick(acc, v):
+                    acc = v
+                    idx = j
+                indices[i, j] = idx
+            else:
+                acc = combine(acc, v)
             out[i, j] = acc
 
 
 def scan_kernel(op):
-    return specialize(_scan_rows, op, None, combine={"cumsum": add, "cumprod": mul,
-                                                     "cummax": nan_max, "cummin": nan_min}[op])
+    """``kernel(out_rows, index_rows, rows)`` of scan ``op`` (index_rows unused unless it keeps one)."""
+    comb, chooser = SCANS[op]
+    return specialize(_scan_rows, op, None, combine=comb or add, pick=chooser or later_max,
+                      INDEXED=chooser is not None)
 
 
 # ---------------------------------------------------------------- softmax

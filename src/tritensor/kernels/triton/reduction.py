@@ -17,7 +17,7 @@ import triton
 import triton.language as tl
 
 from ...backends.cuda_memory import interpreting
-from .elementwise import _offsets
+from .elementwise import _offsets, logaddexp
 
 INF = tl.constexpr(float("inf"))
 #: The interpreter runs ``tl.reduce`` with a user combine function one element at a time in
@@ -110,7 +110,34 @@ REDUCTIONS = {
     "count_nonzero": (add, nonzero, "sum", "zero"),
 }
 
-SCANS = {"cumsum": (add, "zero"), "cumprod": (mul, "one")}
+
+
+# ---------------------------------------------------------------- scans carrying an index
+@triton.jit
+def _later_max(av, ai, bv, bi):
+    # cummax's pick between two (value, index) pairs: NaN beats numbers, then the larger value,
+    # then (equal values, or NaN and NaN) the larger index; torch returns the index of the last
+    # NaN, else of the last maximum. Commutative, so any reduction order gives the same pair.
+    a_nan = av != av
+    b_nan = bv != bv
+    later = bi > ai
+    take = (b_nan & (~a_nan | later)) | (~a_nan & ~b_nan & ((bv > av) | ((bv == av) & later)))
+    return tl.where(take, bv, av), tl.where(take, bi, ai)
+
+
+@triton.jit
+def _later_min(av, ai, bv, bi):
+    a_nan = av != av
+    b_nan = bv != bv
+    later = bi > ai
+    take = (b_nan & (~a_nan | later)) | (~a_nan & ~b_nan & ((bv < av) | ((bv == av) & later)))
+    return tl.where(take, bv, av), tl.where(take, bi, ai)
+
+
+#: scan op -> (combine, identity kind, whether the combine takes and returns (value, index) pairs)
+SCANS = {"cumsum": (add, "zero", False), "cumprod": (mul, "one", False),
+         "logcumsumexp": (logaddexp, "lowest", False),
+         "cummax": (_later_max, "lowest", True), "cummin": (_later_min, "highest", True)}
 
 
 # ---------------------------------------------------------------- tile reduction
@@ -145,8 +172,12 @@ def _along_rows(x, COMBINE: tl.constexpr, SCAN: tl.constexpr):
             r = tl.associative_scan(x, 1, mul)
         elif COMBINE == nan_max:
             r = tl.associative_scan(x, 1, nan_max)
-        elif COMBINE == nan_min:
-            r = tl.associative_scan(x, 1, nan_min)
+        elif COMBINE == logaddexp:
+            r = tl.associative_scan(x, 1, logaddexp)
+        elif COMBINE == _later_max:
+            r = tl.associative_scan(x, 1, _later_max)
+        elif COMBINE == _later_min:
+            r = tl.associative_scan(x, 1, _later_min)
         else:
             tl.static_assert(False, "scan: unknown combine function")
     else:
@@ -166,6 +197,12 @@ def _along_rows(x, COMBINE: tl.constexpr, SCAN: tl.constexpr):
             r = tl.reduce(x, 1, _argmax_combine)
         elif COMBINE == _argmin_combine:
             r = tl.reduce(x, 1, _argmin_combine)
+        elif COMBINE == logaddexp:
+            r = tl.reduce(x, 1, logaddexp)
+        elif COMBINE == _later_max:
+            r = tl.reduce(x, 1, _later_max)
+        elif COMBINE == _later_min:
+            r = tl.reduce(x, 1, _later_min)
         else:
             tl.static_assert(False, "reduce: unknown combine function")
     return r
@@ -178,6 +215,47 @@ def reduce_rows(x, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexp
         return _tree(x, COMBINE, ROWS, WIDTH)
     else:
         return _along_rows(x, COMBINE, False)
+
+
+@triton.jit
+def _tree_scan(x, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr):
+    # interpreter only (its tl.associative_scan calls the combine once per element in Python):
+    # Hillis-Steele, log2(WIDTH) vector steps, each combining an element with the one d before
+    cols = tl.broadcast_to(tl.arange(0, WIDTH)[None, :], [ROWS, WIDTH])
+    for s in tl.static_range(WIDTH.bit_length() - 1):
+        d = 1 << s
+        x = tl.where(cols >= d, COMBINE(tl.gather(x, tl.maximum(cols - d, 0), 1), x), x)
+    return x
+
+
+@triton.jit
+def _tree_scan2(v, i, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr):
+    cols = tl.broadcast_to(tl.arange(0, WIDTH)[None, :], [ROWS, WIDTH])
+    for s in tl.static_range(WIDTH.bit_length() - 1):
+        d = 1 << s
+        back = tl.maximum(cols - d, 0)
+        nv, ni = COMBINE(tl.gather(v, back, 1), tl.gather(i, back, 1), v, i)
+        v = tl.where(cols >= d, nv, v)
+        i = tl.where(cols >= d, ni, i)
+    return v, i
+
+
+@triton.jit
+def scan_rows(x, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr):
+    """Inclusive scan of a [ROWS, WIDTH] tile along its width with ``COMBINE``."""
+    if TREE:
+        return _tree_scan(x, COMBINE, ROWS, WIDTH)
+    else:
+        return _along_rows(x, COMBINE, True)
+
+
+@triton.jit
+def scan_rows2(v, i, COMBINE: tl.constexpr, ROWS: tl.constexpr, WIDTH: tl.constexpr):
+    """``scan_rows`` of (value, index) pairs."""
+    if TREE:
+        return _tree_scan2(v, i, COMBINE, ROWS, WIDTH)
+    else:
+        return _along_rows((v, i), COMBINE, True)
 
 
 @triton.jit
@@ -291,10 +369,11 @@ def arg_reduce_kernel(values, indices, x, K, R, kshape, kstrides, rstride,
 
 # ---------------------------------------------------------------- scans
 @triton.jit
-def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, COMBINE: tl.constexpr, IDENTITY: tl.constexpr,
-                ACC: tl.constexpr, KDIM: tl.constexpr, INT64: tl.constexpr,
+def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, indices, COMBINE: tl.constexpr, IDENTITY: tl.constexpr,
+                ACC: tl.constexpr, INDEXED: tl.constexpr, KDIM: tl.constexpr, INT64: tl.constexpr,
                 BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
-    """Inclusive scan of each row; a running carry joins the tiles of one row."""
+    """Inclusive scan of each row; a running carry joins the tiles of one row. An INDEXED scan
+    (cummax/cummin) scans (value, index) pairs and also stores the indices, laid out as out."""
     pid_k = tl.program_id(0)
     if INT64:
         pid_k = pid_k.to(tl.int64)
@@ -303,18 +382,26 @@ def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, COMBINE: tl.constexpr, ID
     kx = _offsets(ks, kshape, xk, KDIM)
     ko = _offsets(ks, kshape, ok, KDIM)
     carry = tl.full([BLOCK_K], IDENTITY, ACC)
+    if INDEXED:
+        carry_i = tl.zeros([BLOCK_K], tl.int64)
     for r0 in range(0, R, BLOCK_R):
         rs = r0 + tl.arange(0, BLOCK_R)
         m = kmask[:, None] & (rs < R)[None, :]
         v = tl.load(x + kx[:, None] + rs[None, :] * xr, mask=m, other=0).to(ACC)
         v = tl.where(m, v, IDENTITY)
-        if TREE:
-            s = tl.associative_scan(v, 1, COMBINE)
+        dst = ko[:, None] + rs[None, :] * orr
+        if INDEXED:
+            i = tl.broadcast_to(rs[None, :].to(tl.int64), [BLOCK_K, BLOCK_R])
+            s, si = scan_rows2(v, i, COMBINE, BLOCK_K, BLOCK_R)
+            s, si = COMBINE(carry[:, None], carry_i[:, None], s, si)
+            tl.store(indices + dst, si, mask=m)
+            tile_v, tile_i = reduce_rows2(v, i, COMBINE, BLOCK_K, BLOCK_R)
+            carry, carry_i = COMBINE(carry, carry_i, tile_v, tile_i)
         else:
-            s = _along_rows(v, COMBINE, True)
-        s = COMBINE(carry[:, None], s)
-        tl.store(out + ko[:, None] + rs[None, :] * orr, s.to(out.dtype.element_ty), mask=m)
-        carry = COMBINE(carry, reduce_rows(v, COMBINE, BLOCK_K, BLOCK_R))
+            s = scan_rows(v, COMBINE, BLOCK_K, BLOCK_R)
+            s = COMBINE(carry[:, None], s)
+            carry = COMBINE(carry, reduce_rows(v, COMBINE, BLOCK_K, BLOCK_R))
+        tl.store(out + dst, s.to(out.dtype.element_ty), mask=m)
 
 
 # ---------------------------------------------------------------- softmax
