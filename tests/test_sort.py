@@ -307,3 +307,14 @@ def test_unique_hypothesis(data):
         dim = data.draw(st.integers(-ndim, ndim - 1))
         assert_same(torch.unique(t, dim=dim, return_inverse=True, return_counts=True),
                     tritensor.unique(tt, dim=dim, return_inverse=True, return_counts=True))
+
+
+def test_out_results_keep_their_return_type_name():
+    x = tritensor.tensor([3.0, 1.0, 2.0], device=DEVICE)
+    for name, call in (("sort", lambda out: tritensor.sort(x, out=out)),
+                       ("topk", lambda out: tritensor.topk(x, 3, out=out)),
+                       ("kthvalue", lambda out: tritensor.kthvalue(x, 1, out=out)),
+                       ("median", lambda out: tritensor.median(x, 0, out=out))):
+        out = (tritensor.empty(0, device=DEVICE), tritensor.empty(0, dtype=tritensor.int64, device=DEVICE))
+        result = call(out)
+        assert repr(result).startswith(f"torch.return_types.{name}(") and result.values is out[0]

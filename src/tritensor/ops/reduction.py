@@ -80,7 +80,10 @@ def _into(out, result):
     if out is None:
         return result
     if isinstance(out, (tuple, list)):
-        return type(result)(*[_into(o, r) for o, r in zip(out, result)])
+        parts = [_into(o, r) for o, r in zip(out, result)]
+        if isinstance(result, _ValuesIndices):  # keeps its torch.return_types name
+            return _ValuesIndices(*parts, result._name)
+        return type(result)(*parts)
     if grad_mode.enabled and result.requires_grad:
         raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
@@ -388,7 +391,7 @@ def _max_min(name, cls_all, cls_dim, binary):
             _check_nonempty(name, input, (d,))
         values, indices = cls_dim.apply(input, d, keepdim)
         result = _ValuesIndices(values, indices, name)
-        return result if out is None else _ValuesIndices(*_into(out, result), name)
+        return _into(out, result)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name}: over all elements, along ``dim`` as (values, indices), or " \
                  f"elementwise with another tensor."
@@ -933,7 +936,7 @@ def _cum_extreme(name, cls):
         d = wrap_dim(_int_dim(name, dim), input.dim())
         _check_out_dtypes(out, (input.dtype, dt.int64))
         result = _ValuesIndices(*cls.apply(input, d, input.dtype), name)
-        return result if out is None else _ValuesIndices(*_into(out, result), name)
+        return _into(out, result)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name}: the running {name[3:]}imum along ``dim`` and its index, (values, " \
                  "indices); on ties the last index, a NaN propagates with the index of the last NaN."
