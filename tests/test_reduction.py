@@ -116,6 +116,15 @@ def test_large_and_long_rows():
     check(lambda lib, x: (x.sum(1), x.amax(1), x.norm(dim=1), x.sum()), Arg(data((2, 150_000), "float32")))
 
 
+def test_extreme_gradients_with_nan():
+    """amax/amin: a NaN result equals no element, so torch's gradient for that row is NaN;
+    max()/min() give it to the NaN."""
+    a = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 5.0], [np.nan, np.nan, 0.0]])
+    for fn in (lambda lib, x: x.amax(1), lambda lib, x: x.amin(0), lambda lib, x: x.amax(),
+               lambda lib, x: x.max(), lambda lib, x: x.min(1).values):
+        check(fn, Arg(a, "float32", requires_grad=True))
+
+
 # ------------------------------------------------------------------ dtypes
 @pytest.mark.parametrize("dtype", ("bool",) + INT_DTYPES)
 def test_integer_dtypes(dtype):

@@ -284,7 +284,12 @@ class _AMax(Function):
         if cls.nan_ties:
             mask = mask | (x.isnan() & result.isnan())
         count = _expand_back(mask.sum(dims, keepdim=True), shape, dims, True)
-        return where(mask, _expand_back(grad, shape, dims, keepdim) / count, 0.0), None, None
+        share = _expand_back(grad, shape, dims, keepdim) / count
+        if cls.nan_ties:
+            return where(mask, share, 0.0), None, None
+        # torch's scale_grad_by_count: a NaN result equals no element, and 0 / 0 makes the
+        # whole row's gradient NaN
+        return share * mask, None, None
 
 
 class _AMin(_AMax):
