@@ -70,6 +70,18 @@ def test_long_rows_merge_sorted_blocks(dtype, descending):
     check(stable_sort(0, descending), Arg(np.ascontiguousarray(a.T), dtype))
 
 
+@pytest.mark.cpu_only
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "int16", "int8", "uint8", "bool"])
+def test_radix_sorted_rows(dtype):
+    """The CPU radix-sorts rows of 2048 or more 32-bit or narrower values (keys built from
+    the bits: NaN, infinities, -0.0, negative integers); shorter rows take merge sort."""
+    a = tied((3, 2100), dtype, seed=9)
+    for descending in (False, True):
+        check(stable_sort(1, descending), Arg(a, dtype))
+        check(stable_sort(0, descending), Arg(np.ascontiguousarray(a.T), dtype))
+        check(stable_sort(1, descending), Arg(a * 7 - 3 if dtype not in ("bool", "uint8") else a, dtype))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
 def test_argsort_and_msort(dtype):
     a = tied((4, 6), dtype, seed=2)

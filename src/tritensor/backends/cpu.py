@@ -706,9 +706,15 @@ def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
 
 
 def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
-    """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest)."""
-    _row_op(indices, x, dim, _sort_compute(x), _in_row_chunks(sort_kernels.argsort_rows, bool(descending)),
-            np.int64)
+    """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest):
+    long rows of 32-bit or narrower values by radix sort, others by merge sort."""
+    compute = _sort_compute(x)
+    if x._shape[dim] >= sort_kernels.RADIX_MIN and compute.itemsize <= 4:
+        def run(res, v):
+            _in_row_chunks(sort_kernels.radix_argsort_rows)(res, sort_kernels.sortable_keys(v, descending))
+    else:
+        run = _in_row_chunks(sort_kernels.argsort_rows, bool(descending))
+    _row_op(indices, x, dim, compute, run, np.int64)
 
 
 def topk(indices: Tensor, x: Tensor, dim: int, k: int, largest: bool) -> None:

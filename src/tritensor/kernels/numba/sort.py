@@ -65,3 +65,60 @@ def topk_rows(indices, x, k, largest):
             indices[i, slot] = j
             if count < k:
                 count += 1
+
+
+# ---------------------------------------------------------------- radix sort
+#: rows at least this long (of 32-bit or narrower values) are radix-sorted: four passes over
+#: the row whatever its order, against merge sort's log2(n) passes
+RADIX_MIN = 2048
+
+
+def sortable_keys(x, descending):
+    """uint32 keys whose unsigned order is the sort order of ``x`` (float32 or an integer type
+    of at most 32 bits): float bits with the sign bit set for positives and every bit flipped
+    for negatives, -0.0 read as 0.0 and every NaN as one positive NaN (the largest); integers
+    offset into unsigned order. Descending order flips every bit."""
+    if x.dtype == np.float32:
+        canonical = np.where(x == 0, np.float32(0), x)
+        canonical[np.isnan(canonical)] = np.nan
+        bits = canonical.view(np.uint32)
+        keys = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(1 << 31))
+    elif x.dtype.kind == "u":
+        keys = x.astype(np.uint32)
+    else:
+        keys = x.astype(np.int32).view(np.uint32) ^ np.uint32(1 << 31)
+    return ~keys if descending else keys
+
+
+@numba.njit(cache=True, nogil=True)
+def radix_argsort_rows(indices, keys):
+    """``indices[i]``: the stable order of ``keys[i]`` (uint32), by a least-significant-byte
+    first radix sort; a pass whose byte is the same for the whole row is skipped."""
+    n = keys.shape[1]
+    key, key_next = np.empty(n, np.uint32), np.empty(n, np.uint32)
+    idx, idx_next = np.empty(n, np.int64), np.empty(n, np.int64)
+    count = np.empty(256, np.int64)
+    for i in range(keys.shape[0]):
+        key[:] = keys[i]
+        for j in range(n):
+            idx[j] = j
+        for shift in range(0, 32, 8):
+            count[:] = 0
+            for j in range(n):
+                count[(key[j] >> shift) & 255] += 1
+            if count.max() == n:
+                continue
+            total = 0
+            for d in range(256):
+                c = count[d]
+                count[d] = total
+                total += c
+            for j in range(n):
+                d = (key[j] >> shift) & 255
+                p = count[d]
+                count[d] = p + 1
+                key_next[p] = key[j]
+                idx_next[p] = idx[j]
+            key, key_next = key_next, key
+            idx, idx_next = idx_next, idx
+        indices[i] = idx
