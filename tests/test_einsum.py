@@ -448,6 +448,13 @@ def test_vector_norm(ord):
     check(lambda lib, a: lib.linalg.vector_norm(a, ord, -1, dtype=lib.float64), A(3, 4, dtype="float16"))
 
 
+@pytest.mark.parametrize("ord", [-1, -0.5, -math.inf, math.inf, 2, 0])
+@pytest.mark.parametrize("shape,dim", [((0,), None), ((0, 3), 1), ((0, 3), 0), ((3, 0), 0), ((0, 3), (0, 1))])
+def test_vector_norm_of_empty(ord, shape, dim):
+    """Orders without an identity (negative, inf) refuse to reduce an empty dim, as torch."""
+    check(lambda lib, a: lib.linalg.vector_norm(a, ord, dim), A(*shape))
+
+
 def test_vector_norm_errors_and_out():
     check(lambda lib, a: lib.linalg.vector_norm(a), A(3, 4, dtype="int64"))
     check(lambda lib, a: lib.linalg.vector_norm(a, dtype=lib.float16), A(3, 4))

@@ -216,6 +216,32 @@ def test_order_statistics_gradients():
     gradcheck(lambda lib, x: lib.median(x), a[:3, :3])
 
 
+def test_full_median_gradient_is_shared_by_ties():
+    """median()/nanmedian() share the gradient evenly among the elements equal to the result
+    (the NaNs, for a NaN median), unlike the indexed median(dim)."""
+    for a in (np.array([1.0, 2, 2, 2, 3]), np.array([[1.0, 2], [2, 5]]), np.array([1.0, np.nan, 2, np.nan])):
+        check(lambda lib, x: lib.median(x), Arg(a, "float32", requires_grad=True))
+        check(lambda lib, x: lib.nanmedian(x), Arg(a, "float64", requires_grad=True))
+
+
+def test_out_dtypes_must_match():
+    a = distinct((2, 3))
+    wrong = (("float64", "int64"), ("float32", "int32"))
+    for values, indices in wrong:
+        for fn in (lambda lib, x: lib.sort(x, 1, out=_outs(lib, x, values, indices)),
+                   lambda lib, x: lib.topk(x, 2, out=_outs(lib, x, values, indices)),
+                   lambda lib, x: lib.kthvalue(x, 2, out=_outs(lib, x, values, indices)),
+                   lambda lib, x: lib.median(x, 1, out=_outs(lib, x, values, indices)),
+                   lambda lib, x: lib.nanmedian(x, 1, out=_outs(lib, x, values, indices))):
+            check(fn, Arg(a, "float32"))
+    check(lambda lib, x: lib.msort(x, out=lib.empty(0, dtype=lib.float64)), Arg(a, "float32"))
+
+
+def _outs(lib, x, values, indices):
+    return (lib.empty(0, dtype=getattr(lib, values), device=x.device),
+            lib.empty(0, dtype=getattr(lib, indices), device=x.device))
+
+
 def test_order_statistics_errors_and_empty():
     a = distinct((3, 4))
     for fn in (lambda lib, x: lib.kthvalue(x, 0), lambda lib, x: lib.kthvalue(x, 5),

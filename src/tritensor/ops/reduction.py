@@ -88,8 +88,8 @@ def _into(out, result):
         raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
     if not dt.can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {_torch_name(result.dtype)} can't be cast to the desired output type "
-                           f"{_torch_name(out.dtype)}")
+        raise RuntimeError(f"result type {_torch_name(result.dtype)} can't be cast to the desired output "
+                           f"type {_torch_name(out.dtype)}")
     resize_out(out, result._shape)
     return out.copy_(result)
 
@@ -688,10 +688,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     x = _cast_input(x, dtype)
     dims = _normalize_dims(x, dim)
     p = builtins.float(ord)
-    if math.isinf(p) and x.numel() == 0:
-        if not dims or builtins.any(x._shape[d] == 0 for d in dims) or len(dims) == x.dim():
-            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because "
-                               "the operation does not have an identity")
+    if (p < 0 or p == math.inf) and x.numel() == 0:  # no identity: the max, min, or 1 / sum(1 / ...)
+        what = f"linalg.vector_norm cannot compute the {p:g} norm on "
+        if dim is None:
+            raise RuntimeError(what + "an empty tensor because the operation does not have an identity")
+        for d in dims:
+            if x._shape[d] == 0:
+                raise RuntimeError(what + f"the dimension {d} because this dimension is empty and the "
+                                   "operation does not have an identity")
     return _Norm.apply(x, p, dims, keepdim)
 
 
@@ -764,7 +768,8 @@ def _softmax(cls, name, input, dim, dtype):
     if dtype is not None:
         input = _cast_input(input, dtype)
     elif not input.dtype.is_floating_point:
-        kernel = "softmax_lastdim_kernel_impl" if d == builtins.max(input.dim() - 1, 0) else "softmax_kernel_impl"
+        last = d == builtins.max(input.dim() - 1, 0)
+        kernel = "softmax_lastdim_kernel_impl" if last else "softmax_kernel_impl"
         raise not_implemented_for(kernel if not cls.log else kernel.replace("softmax", "log_softmax"),
                                   input.dtype)
     return cls.apply(input, d)

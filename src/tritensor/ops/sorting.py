@@ -18,12 +18,12 @@ from ..type_info import iinfo
 from .creation import arange, new_empty, ones, tensor, zeros
 from .elementwise import where
 from .joining import cat
-from .reduction import _ValuesIndices, _int_dim, _into
+from .reduction import _ValuesIndices, _check_out_dtypes, _int_dim, _into
 
 
 class _Picked(Function):
-    """``x`` at ``indices`` along ``dim`` (``dim`` None: into ``x`` flattened); ``keepdim``
-    False drops ``dim``, which then has size 1 in ``indices``."""
+    """``x`` at ``indices`` along ``dim``; ``keepdim`` False drops ``dim``, which then has
+    size 1 in ``indices``."""
 
     node_name = "SortBackward0"
 
@@ -31,8 +31,6 @@ class _Picked(Function):
     def forward(cls, ctx, x, dim, indices, keepdim):
         ctx.meta = (x._shape, dim, keepdim)
         ctx.save_for_backward(indices)
-        if dim is None:
-            x, dim = x.reshape(-1), 0
         values = new_empty(indices._shape, x.dtype, x.device)
         if x.dim() == 0:
             values.copy_(x)
@@ -46,29 +44,38 @@ class _Picked(Function):
         (indices,) = ctx.saved_tensors
         if not shape:
             return grad, None, None, None
-        if dim is None:  # a full median: one index into the flattened input, a 0-d gradient
-            flat = zeros(_numel(shape), dtype=grad.dtype, device=grad.device)
-            return flat.scatter(0, indices, grad.reshape(1)).reshape(shape), None, None, None
         if not keepdim:
             grad = grad.unsqueeze(dim)
         grad_x = zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
         return grad_x, None, None, None
 
 
-def _numel(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
+class _PickedOfAll(Function):
+    """The median of all elements: its gradient is shared evenly by every element equal to it
+    (every NaN for a NaN median), as torch's ``evenly_distribute_backward``."""
+
+    node_name = "MedianBackward0"
+
+    @classmethod
+    def forward(cls, ctx, x, index):
+        value = x.reshape(-1)[index]
+        ctx.save_for_backward(x, value)
+        return value
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        x, value = ctx.saved_tensors
+        ties = where(value.isnan(), x.isnan(), x == value)
+        return grad * ties / ties.sum(), None
 
 
-def _node(name):
-    return type(f"_{name}", (_Picked,), {"node_name": name})
+def _node(name, base=_Picked):
+    return type(f"_{name}", (base,), {"node_name": name})
 
 
 _Sorted, _TopK, _KthValue = _node("SortBackward0"), _node("TopkBackward0"), _node("KthvalueBackward0")
-_MedianAll, _MedianDim = _node("MedianBackward0"), _node("MedianBackward1")
-_NanMedianAll, _NanMedianDim = _node("NanmedianBackward0"), _node("NanmedianBackward1")
+_MedianAll, _MedianDim = _node("MedianBackward0", _PickedOfAll), _node("MedianBackward1")
+_NanMedianAll, _NanMedianDim = _node("NanmedianBackward0", _PickedOfAll), _node("NanmedianBackward1")
 
 
 def _order(x, dim, descending):
@@ -97,6 +104,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """torch.sort: (values, indices) along ``dim``; always stable (torch allows any order of
     equal values unless ``stable=True``)."""
     d = wrap_dim(_int_dim("sort", dim), input.dim())
+    _check_out_dtypes(out, (input.dtype, dt.int64))
     indices = _order(input, d, descending)
     return _into(out, _ValuesIndices(_Sorted.apply(input, d, indices, True), indices, "sort"))
 
@@ -110,6 +118,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 @export
 def msort(input, *, out=None):
     """torch.msort: ``input`` sorted along its first dim."""
+    _check_out_dtypes(out, (input.dtype,))
     return _into(out, sort(input, 0).values)
 
 
@@ -121,6 +130,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = wrap_dim(_int_dim("topk", dim), input.dim())
     if not 0 <= k <= _dim_size(input, d):
         raise RuntimeError("selected index k out of range")
+    _check_out_dtypes(out, (input.dtype, dt.int64))
     if input.dim():
         indices = new_empty(input._shape[:d] + (k,) + input._shape[d + 1:], dt.int64, input.device)
         if indices.numel():
@@ -159,6 +169,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     _check_reduced_dim("kthvalue", input, d)
     if not 1 <= k <= _dim_size(input, d):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    _check_out_dtypes(out, (input.dtype, dt.int64))
     return _into(out, _pick(_KthValue, "kthvalue", input, d, k - 1, keepdim))
 
 
@@ -192,12 +203,13 @@ def _median_all(cls, name, input, ignore_nan):
         return zeros((), dtype=input.dtype, device=input.device).fill_(empty_value)
     position = _median_position(flat, 0, ignore_nan)
     order = _order(flat, 0, False)
-    indices = order.narrow(0, position, 1) if isinstance(position, int) else order.gather(0, position)
-    return cls.apply(input, None, indices.contiguous(), False)
+    index = order[position] if isinstance(position, int) else order.gather(0, position).reshape(())
+    return cls.apply(input, index)
 
 
 def _median(name, cls_all, cls_dim, ignore_nan):
     def op(input, dim=None, keepdim=False, *, out=None):
+        _check_out_dtypes(out, (input.dtype, dt.int64))
         if dim is None:
             return _into(out, _median_all(cls_all, name, input, ignore_nan))
         return _into(out, _median_dim(name, cls_dim, input, dim, keepdim, ignore_nan))
