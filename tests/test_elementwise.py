@@ -537,3 +537,18 @@ def test_gradients_of_full_reductions_accumulate_like_torch():
         check(lambda lib, a, b: [((a * b).sum() + (b / a).sum() + a.mean()).backward() for _ in range(3)] and
               (a.grad, b.grad), Arg(data(shape, "float64"), requires_grad=True),
               Arg(data(shape, "float64"), requires_grad=True), grad=False)
+
+
+@pytest.mark.parametrize("dtype", ["float16", pytest.param("bfloat16", marks=BF16_TRUNCATED)])
+def test_out_of_a_wider_dtype_gets_the_rounded_result(dtype):
+    """out= wider than the result dtype: torch computes in float32, rounds to the (16-bit)
+    result dtype, then widens into out; so does tritensor."""
+    a = np.linspace(-2, 2, 37)
+
+    def into(lib, x, wide):
+        out = lib.empty(0, dtype=getattr(lib, wide), device=x.device)
+        return (lib.exp(x, out=out), lib.mul(x, 3.3, out=out.clone()),
+                lib.add(x, x, alpha=0.7, out=out.clone()), lib.sigmoid(x, out=out.clone()))
+    for wide in ("float32", "float64"):
+        # compared exactly: the roundings must be the same ones
+        check(lambda lib, x: into(lib, x, wide), Arg(a, dtype), rtol=0, atol=0)

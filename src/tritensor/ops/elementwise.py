@@ -104,6 +104,10 @@ def compute(kernel, operands, rule, out=None, resize=False):
             resize_out(out, shape)
         _check_inplace_cast(result_dtype, out)
         check_inplace_overlap(out, operands)
+        if out.dtype is not result_dtype and result_dtype in _NARROW_FLOATS:
+            # torch rounds to the 16-bit result dtype before widening into out: one more rounding
+            # than computing in float32 straight into a float32 out
+            return out.copy_(compute(kernel, operands, rule))
     backend(out).elementwise(kernel, out, operands, compute_dtype.compute_np)
     return out
 
