@@ -63,6 +63,36 @@ INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
 ALL_DTYPES = ("bool",) + INT_DTYPES + FLOAT_DTYPES
 
 
+#: (shape, dim) pairs for ops along one dim: 0-d, empty, 1-D, 2-D and 3-D, negative dims
+ALONG_DIM_CASES = [((), 0), ((), -1), ((0,), 0), ((3, 0), 1), ((0, 4), 1), ((7,), 0), ((3, 5), 1),
+                   ((3, 5), 0), ((2, 9, 3), 1), ((2, 3, 4), -1)]
+
+
+def distinct(shape, seed=0):
+    """Values without ties (exact indices, and gradients that finite differences can check)."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape).astype(np.float64) / 4 - n / 8
+
+
+def tied(shape, dtype, seed=0):
+    """Values with many ties (sorts, scans, order statistics); floats also hold NaN, +-inf
+    and both zeros."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype == "uint8":
+        return rng.integers(0, 5, shape).astype(np.uint8)
+    a = rng.integers(-4, 5, shape)
+    if dtype not in FLOAT_DTYPES:
+        return a
+    a = a.astype(np.float64)
+    a[a == 3] = np.nan
+    a[a == 2] = -0.0
+    a[a == -4] = -np.inf
+    a[a == 4] = np.inf
+    return a
+
+
 @dataclass
 class Arg:
     """A test input: numpy data, its dtype name, and whether it requires grad."""

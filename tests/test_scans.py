@@ -10,34 +10,11 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import ALL_DTYPES, DEVICE, FLOAT_DTYPES, Arg, assert_same, check, gradcheck, make_pair
+from harness import (ALL_DTYPES, ALONG_DIM_CASES, DEVICE, FLOAT_DTYPES, Arg, assert_same, check, gradcheck,
+                     distinct, make_pair, tied)
 
-SHAPES = [((), 0), ((), -1), ((0,), 0), ((3, 0), 1), ((0, 4), 1), ((7,), 0), ((3, 5), 1), ((3, 5), 0),
-          ((2, 9, 3), 1), ((2, 3, 4), -1)]
+SHAPES = ALONG_DIM_CASES
 
-
-def tied(shape, dtype, seed=0):
-    """Values with many ties; floats also hold NaN, +-inf and both zeros."""
-    rng = np.random.default_rng(seed)
-    if dtype == "bool":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype == "uint8":
-        return rng.integers(0, 5, shape).astype(np.uint8)
-    a = rng.integers(-4, 5, shape)
-    if dtype not in FLOAT_DTYPES:
-        return a
-    a = a.astype(np.float64)
-    a[a == 3] = np.nan
-    a[a == 2] = -0.0
-    a[a == -4] = -np.inf
-    a[a == 4] = np.inf
-    return a
-
-
-def distinct(shape, seed=0):
-    """Values without ties (exact indices, and gradients that finite differences can check)."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape).astype(np.float64) / 4 - n / 8
 
 
 def normal(shape, seed=0):

@@ -10,39 +10,16 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import ALL_DTYPES, Arg, DEVICE, FLOAT_DTYPES, TT_DTYPES, assert_same, check, gradcheck, make_pair
+from harness import (ALL_DTYPES, ALONG_DIM_CASES, DEVICE, FLOAT_DTYPES, TT_DTYPES, Arg, assert_same, check,
+                     gradcheck, distinct, make_pair, tied)
 
-SHAPES = [((), 0), ((), -1), ((0,), 0), ((3, 0), 1), ((0, 4), 1), ((7,), 0), ((3, 5), 1), ((3, 5), 0),
-          ((2, 9, 3), 1), ((2, 3, 4), -1)]
-
-
-def tied(shape, dtype, seed=0):
-    """Values with many ties; floats also hold NaN, +-inf and both zeros."""
-    rng = np.random.default_rng(seed)
-    if dtype == "bool":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype == "uint8":
-        return rng.integers(0, 5, shape).astype(np.uint8)
-    a = rng.integers(-4, 5, shape)
-    if dtype not in FLOAT_DTYPES:
-        return a
-    a = a.astype(np.float64)
-    a[a == 3] = np.nan
-    a[a == 2] = -0.0
-    a[a == -4] = -np.inf
-    a[a == 4] = np.inf
-    return a
+SHAPES = ALONG_DIM_CASES
 
 
 def stable_sort(dim, descending, view=lambda x: x):
     """``lib.sort(view(x), ...)`` with torch's stable order, which tritensor always gives."""
     return lambda lib, x: lib.sort(view(x), dim=dim, descending=descending, stable=True)
 
-
-def distinct(shape, seed=0):
-    """Values without ties (for exact indices and gradients)."""
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape).astype(np.float64) / 4 - n / 8
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
