@@ -3,7 +3,8 @@ unique, unique_consecutive.
 
 Each is one stable argsort along a dim (the backend's kernel) followed by picking positions
 of that order: the values are a gather of the input at the picked indices, and the gradient
-goes back to those indices (a scatter), so one autograd Function serves them all. NaN sorts
+goes back to those indices (a scatter), so one autograd Function serves them all (but the
+median of all elements, whose gradient torch shares among the elements equal to it). NaN sorts
 as the largest value, as in torch. Ties keep their input order; torch leaves that order
 unspecified for ``stable=False``, topk and kthvalue, so any index of an equal value is
 correct there.
@@ -94,9 +95,9 @@ def _dim_size(x, dim):
 
 def _not_for_bool(name, x, exc=NotImplementedError):
     if x.dtype is dt.bool:
-        where = "CPU" if x.device.type == "cpu" else "CUDA"
-        raise exc(f'"{name}_{where.lower()}" not implemented for \'Bool\'' if exc is NotImplementedError
-                  else f"{name} does not support bool dtypes on {where}")
+        device = "CPU" if x.device.type == "cpu" else "CUDA"
+        raise exc(f'"{name}_{device.lower()}" not implemented for \'Bool\'' if exc is NotImplementedError
+                  else f"{name} does not support bool dtypes on {device}")
 
 
 @export
@@ -145,10 +146,10 @@ def _check_reduced_dim(name, x, d):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
-def _pick(cls, name, input, d, position, keepdim, order=None):
+def _pick(cls, name, input, d, position, keepdim):
     """(values, indices) at ``position`` (an int, or an int64 tensor with ``d`` of size 1)
     of the ascending order along ``d``."""
-    order = _order(input, d, False) if order is None else order
+    order = _order(input, d, False)
     if not input.dim():
         indices = order
     elif isinstance(position, int):
