@@ -8,10 +8,10 @@ every step.
 
 ``sort_blocks_kernel``: a program loads ``BLOCK`` elements of each of ``ROWS`` rows (strided,
 read in place) into registers, sorts the pairs of every row with a bitonic network and writes
-them to contiguous scratch rows. ``merge_kernel``: merges neighbouring sorted runs of ``RUN`` elements; each
-element finds its place by a binary search in the other run (its rank there plus its rank in
-its own run), so a merge is one fully parallel pass. Rows longer than one block take
-log2(R / BLOCK) merge passes.
+them to contiguous scratch rows. ``merge_kernel``: merges neighbouring sorted runs of ``RUN``
+elements; each element finds its place by a binary search in the other run (its rank there
+plus its rank in its own run), so a merge is one fully parallel pass. Rows longer than one
+block take log2(R / BLOCK) merge passes.
 """
 from __future__ import annotations
 
@@ -40,22 +40,27 @@ def _before(key_a, idx_a, key_b, idx_b):
 
 
 @triton.jit
+def _pair_halves(x, shape: tl.constexpr):
+    """Each element's pair (lower, upper member) for a step whose pairs are ``shape[3]`` apart.
+
+    Viewed as [ROWS, outer, 2, DIST], axis 2 holds the two members of each pair: each is
+    extracted by a masked sum (exact for integers) and broadcast back to both members."""
+    side = tl.arange(0, 2)[None, None, :, None]
+    x4 = tl.reshape(x, shape)
+    lo = tl.reshape(tl.broadcast_to(tl.sum(x4 * (1 - side), 2)[:, :, None, :], shape), x.shape)
+    hi = tl.reshape(tl.broadcast_to(tl.sum(x4 * side, 2)[:, :, None, :], shape), x.shape)
+    return lo, hi
+
+
+@triton.jit
 def _compare_swap(key, idx, pos, DIST_LOG: tl.constexpr, RUN_LOG: tl.constexpr, ROWS: tl.constexpr,
                   N_LOG: tl.constexpr):
     """One bitonic step on [ROWS, 2**N_LOG] pairs: elements ``DIST`` apart in a row swap when
     out of order; runs of 2**RUN_LOG alternate ascending and descending so that the next stage
-    merges bitonic sequences.
-
-    Partners are found by viewing each row as [outer, 2, DIST]: axis 2 of the 4-D view holds
-    the two partners, extracted by masked sums (exact for integers) and broadcast back."""
+    merges bitonic sequences."""
     shape: tl.constexpr = [ROWS, 1 << (N_LOG - DIST_LOG - 1), 2, 1 << DIST_LOG]
-    side = tl.arange(0, 2)[None, None, :, None]
-    k4 = tl.reshape(key, shape)
-    i4 = tl.reshape(idx, shape)
-    k_lo = tl.reshape(tl.broadcast_to(tl.sum(k4 * (1 - side), 2)[:, :, None, :], shape), key.shape)
-    k_hi = tl.reshape(tl.broadcast_to(tl.sum(k4 * side, 2)[:, :, None, :], shape), key.shape)
-    i_lo = tl.reshape(tl.broadcast_to(tl.sum(i4 * (1 - side), 2)[:, :, None, :], shape), idx.shape)
-    i_hi = tl.reshape(tl.broadcast_to(tl.sum(i4 * side, 2)[:, :, None, :], shape), idx.shape)
+    k_lo, k_hi = _pair_halves(key, shape)
+    i_lo, i_hi = _pair_halves(idx, shape)
     descending_run = ((pos >> RUN_LOG) & 1) == 1
     swap = _before(k_hi, i_hi, k_lo, i_lo) != descending_run
     key = tl.where(swap, key ^ k_lo ^ k_hi, key)
