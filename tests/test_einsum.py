@@ -284,7 +284,7 @@ def test_trace():
 
 
 @pytest.mark.parametrize("shape,dtype", [((3,), "float32"), ((2, 2, 2), "float32"), ((), "float32"),
-                                         ((2, 2), "bool")])
+                                         ((2, 2), "bool"), ((2, 2, 2), "bool")])
 def test_trace_errors(shape, dtype):
     check(lambda lib, a: lib.trace(a), A(*shape, dtype=dtype))
 
@@ -461,6 +461,8 @@ def test_vector_norm_errors_and_out():
     check(lambda lib, a: lib.linalg.vector_norm(a, dtype=lib.int64), A(3, 4))
     check(lambda lib, a: lib.linalg.vector_norm(a, "fro"), A(3, 4))
     check(lambda lib, a: lib.linalg.vector_norm(a, 2, 5), A(3, 4))
+    for ord in ((3.0,), (1.0, 2.0), 2.0, 1):  # a 0-d tensor is a number to torch; others are not
+        check(lambda lib, a: lib.linalg.vector_norm(a, lib.tensor(ord, device=a.device)), A(3, 4))
     check(lambda lib, a: lib.linalg.vector_norm(a, out=lib.empty((), device=a.device)), A(3, 4))
     check(lambda lib, a: lib.linalg.vector_norm(a, out=lib.empty((), dtype=lib.float64, device=a.device)),
           A(3, 4))

@@ -16,6 +16,7 @@ from .ops.creation import resize_out, with_out
 from .ops.einsum import linalg_cross
 from .ops.elementwise import _torch_name
 from .ops.linalg import matmul as _matmul
+from .tensor import Tensor
 
 __all__ = ["cross", "matmul", "matrix_norm", "norm", "vecdot", "vector_norm"]
 
@@ -58,6 +59,8 @@ def _order(ord):
 @with_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements by default)."""
+    if isinstance(ord, Tensor) and ord.dim() == 0:  # a 0-d tensor is a Number to torch's parser
+        ord = ord.item()
     if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{type(ord).__name__}")

@@ -362,10 +362,10 @@ class _Trace(Function):
 @export
 def trace(input):
     """The sum of a matrix's diagonal; integers sum to int64 as in ``sum``."""
+    if input.dtype is dt.bool:  # torch checks the dtype first
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    if input.dtype is dt.bool:
-        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return _Trace.apply(input)
 
 
