@@ -278,18 +278,22 @@ class _AMax(Function):
     @classmethod
     def backward(cls, ctx, grad):
         x, out = ctx.saved_tensors
-        shape, dims, keepdim = ctx.meta
-        result = _expand_back(out, shape, dims, keepdim)
-        mask = x == result
-        if cls.nan_ties:
-            mask = mask | (x.isnan() & result.isnan())
-        count = _expand_back(mask.sum(dims, keepdim=True), shape, dims, True)
-        share = _expand_back(grad, shape, dims, keepdim) / count
-        if cls.nan_ties:
-            return where(mask, share, 0.0), None, None
-        # torch's scale_grad_by_count: a NaN result equals no element, and 0 / 0 makes the
-        # whole row's gradient NaN
-        return share * mask, None, None
+        _, dims, keepdim = ctx.meta
+        return share_among_equal(grad, x, out, dims, keepdim, cls.nan_ties), None, None
+
+
+def share_among_equal(grad, x, result, dims, keepdim, nan_ties):
+    """The gradient of a ``result`` picked over ``dims`` of ``x``, shared evenly by the elements
+    equal to it. ``nan_ties``: a NaN result is every NaN's (torch's evenly_distribute_backward);
+    else a NaN result equals no element and 0 / 0 makes the gradient NaN (scale_grad_by_count)."""
+    shape = x._shape
+    result = _expand_back(result, shape, dims, keepdim)
+    mask = x == result
+    if nan_ties:
+        mask = mask | (x.isnan() & result.isnan())
+    count = _expand_back(mask.sum(dims, keepdim=True), shape, dims, True)
+    share = _expand_back(grad, shape, dims, keepdim) / count
+    return where(mask, share, 0.0) if nan_ties else share * mask
 
 
 class _AMin(_AMax):
@@ -447,12 +451,9 @@ class _AMinMax(Function):
     @staticmethod
     def backward(ctx, grad_min, grad_max):
         x, lo, hi = ctx.saved_tensors
-        shape, dims, keepdim = ctx.meta
-
-        def share(grad, result):
-            mask = x == _expand_back(result, shape, dims, keepdim)
-            return _expand_back(grad, shape, dims, keepdim) / mask.sum(dims, keepdim=True) * mask
-        return share(grad_min, lo) + share(grad_max, hi), None, None
+        _, dims, keepdim = ctx.meta
+        return (share_among_equal(grad_min, x, lo, dims, keepdim, False)
+                + share_among_equal(grad_max, x, hi, dims, keepdim, False)), None, None
 
 
 @export
@@ -468,8 +469,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         if dims and input._shape[dims[0]] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     _check_out_dtypes(out, (input.dtype, input.dtype))
-    result = _MinMax(*_AMinMax.apply(input, dims, keepdim))
-    return result if out is None else _MinMax(*_into(out, result))
+    return _into(out, _MinMax(*_AMinMax.apply(input, dims, keepdim)))
 
 
 def _arg(name):

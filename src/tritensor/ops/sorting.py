@@ -19,7 +19,7 @@ from ..type_info import iinfo
 from .creation import arange, new_empty, ones, tensor, zeros
 from .elementwise import where
 from .joining import cat
-from .reduction import _ValuesIndices, _check_out_dtypes, _int_dim, _into
+from .reduction import _ValuesIndices, _check_out_dtypes, _int_dim, _into, share_among_equal
 
 
 class _Picked(Function):
@@ -66,8 +66,7 @@ class _PickedOfAll(Function):
     @classmethod
     def backward(cls, ctx, grad):
         x, value = ctx.saved_tensors
-        ties = where(value.isnan(), x.isnan(), x == value)
-        return grad * ties / ties.sum(), None
+        return share_among_equal(grad, x, value, tuple(range(x.dim())), False, True), None
 
 
 def _node(name, base=_Picked):
