@@ -15,6 +15,7 @@ from ..type_info import finfo
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
                       smooth_l1_loss, triplet_margin_loss)
+from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ._likelihood_losses import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: F401
                              multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,

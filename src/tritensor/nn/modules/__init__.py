@@ -3,6 +3,7 @@ from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswis
                          Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, SELU,
                          SiLU, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
                          Threshold)
+from .attention import MultiheadAttention  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .linear import Bilinear, Identity, Linear  # noqa: F401
@@ -17,5 +18,7 @@ from .normalization import (BatchNorm1d, GroupNorm, InstanceNorm1d, InstanceNorm
                             InstanceNorm3d, LayerNorm, RMSNorm)
 from .padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d,  # noqa: F401
                       ZeroPad3d)
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                          TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [name for name in dir() if name[:1].isupper()]  # the layer classes, for ``tritensor.nn``
