@@ -773,3 +773,64 @@ def test_new_layers_train_like_torch():
         losses.append(curve)
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
     assert not math.isclose(losses[0][0], losses[0][-1])
+
+
+# ---------------------------------------------------------------------------- pad modes
+PAD_CASES = [
+    ((3, 5), (2, 1)),
+    ((2, 3, 5), (0, 4)),
+    ((2, 3, 5), (-1, 2)),
+    ((2, 4, 5), (1, 2, 3, 0)),
+    ((1, 2, 4, 5), (-2, 1, 1, -1)),
+    ((2, 3, 3, 4), (1, 1, 2, 2, 0, 1)),
+    ((1, 2, 3, 3, 4), (2, 0, 1, 1, 1, 2)),
+    ((0, 3, 5), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", PAD_CASES)
+def test_pad_modes(mode, shape, pad):
+    check(lambda lib, x: F(lib).pad(x, pad, mode=mode), g(randn(*shape)), same_node=False)
+    check(lambda lib, x: F(lib).pad(x, pad, mode=mode), rng.integers(-5, 5, shape))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
+def test_pad_modes_dtypes_and_layouts(mode, dtype):
+    check(lambda lib, x: F(lib).pad(x, (1, 2), mode=mode), g(randn(3, 4), dtype), same_node=False)
+    check(
+        lambda lib, x: F(lib).pad(x, (2, 1), mode=mode),
+        Arg(randn(4, 3), dtype, requires_grad=True, transpose=True),
+        same_node=False,
+    )
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_mode_errors(mode):
+    for shape, pad in [
+        ((1, 3, 4), (4, 1)),
+        ((1, 3, 4), (5, 0)),
+        ((4,), (1, 1)),
+        ((1, 1, 3, 4), (1, 1)),
+        ((3, 4), (1, 1, 1, 1)),
+        ((2, 3, 4, 5, 6), (1,) * 8),
+        ((2, 0, 4), (1, 1)),
+        ((1, 3, 0), (0, 0)),
+    ]:
+        check(lambda lib, x: F(lib).pad(x, pad, mode=mode), randn(*shape))
+    check(lambda lib, x: F(lib).pad(x, (1, 1), mode=mode), np.ones((1, 3, 4), bool))
+    check(lambda lib, x: F(lib).pad(x, (1, 1), mode=mode, value=2.0), randn(1, 3, 4))
+    check(lambda lib, x: F(lib).pad(x, (1, 1), mode=mode, value=0.0), randn(1, 3, 4))
+    check(lambda lib, x: F(lib).pad(x, (1, 1), mode="mirror"), randn(1, 3, 4))
+    gradcheck(lambda lib, x: F(lib).pad(x, (2, 1, 1, 1), mode=mode), randn(1, 3, 3))
+
+
+@pytest.mark.parametrize("kind", ["Reflection", "Replication", "Circular"])
+@pytest.mark.parametrize(
+    "n,padding,shape", [(1, 2, (2, 3, 4)), (2, (1, 0, 2, 1), (1, 2, 3, 4)), (3, 1, (1, 2, 2, 3))]
+)
+def test_index_padding_modules(kind, n, padding, shape):
+    cls = f"{kind}Pad{n}d"
+    check(lambda lib, x: getattr(lib.nn, cls)(padding)(x), g(randn(*shape)), same_node=False)
+    assert repr(getattr(tritensor.nn, cls)(padding)) == repr(getattr(torch.nn, cls)(padding))

@@ -20,6 +20,7 @@ from ._likelihood_losses import gaussian_nll_loss, poisson_nll_loss  # noqa: F40
 from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: F401
                              multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                              soft_margin_loss, triplet_margin_with_distance_loss)
+from ._padding import index_pad
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 
 # ---------------------------------------------------------------------------- activations
@@ -447,10 +448,14 @@ class _ConstantPadNd(Function):
 
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims, ``pad = (last_left, last_right, prev_left, ...)``."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported yet (only 'constant')")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
+    if mode != "constant":
+        if mode not in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"Unrecognised padding mode {mode}")
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        return index_pad(input, tuple(int(p) for p in pad), mode)
     if len(pad) // 2 > input.dim():
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
                            f"but got padding length {len(pad)} and input of dimension {input.dim()}")

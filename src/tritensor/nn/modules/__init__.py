@@ -16,8 +16,9 @@ from .misc import Dropout, Embedding, Flatten, Unflatten  # noqa: F401
 from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
                             InstanceNorm3d, LayerNorm, RMSNorm)
-from .padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d,  # noqa: F401
-                      ZeroPad3d)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,  # noqa: F401
+                      ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+                      ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                           TransformerEncoder, TransformerEncoderLayer)
 
