@@ -1,4 +1,4 @@
-"""``LayerNorm`` and ``BatchNorm1d`` (running statistics kept as buffers)."""
+"""``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d`` (running statistics kept as buffers)."""
 from __future__ import annotations
 
 from ... import autograd, dtypes as _dt, ops
@@ -119,3 +119,9 @@ class BatchNorm1d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    def _check_input_dim(self, input):
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
