@@ -350,6 +350,8 @@ REPRS = [
     ("AdaptiveAvgPool2d", (1,), {}),
     ("AdaptiveAvgPool2d", ((2, None),), {}),
     ("AdaptiveAvgPool1d", (3,), {}),
+    ("AdaptiveMaxPool2d", ((2, None), True), {}),
+    ("AdaptiveMaxPool1d", (3,), {}),
     ("BatchNorm2d", (3,), dict(momentum=None, affine=False)),
     ("Dropout2d", (), {}),
     ("Dropout1d", (0.2,), {}),
@@ -428,6 +430,8 @@ def _compare(ref, ours, x):
     ("MaxPool1d", (2,), {}, (2, 3, 7)),
     ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 3, 7, 7)),
     ("AdaptiveAvgPool1d", (2,), {}, (2, 3, 7)),
+    ("AdaptiveMaxPool2d", ((2, 3),), {}, (2, 3, 7, 7)),
+    ("AdaptiveMaxPool1d", (4,), {}, (2, 3, 7)),
 ])
 def test_modules_forward_backward(name, args, kwargs, shape):
     _compare(*_module_pair(name, *args, **kwargs), randn(*shape))
@@ -532,3 +536,39 @@ def test_conv_then_pool_grad_fn_names(case):
     stride, groups = case
     check(lambda lib, x, w: F(lib).max_pool2d(F(lib).conv2d(x, w, stride=stride, groups=groups).relu(), 2),
           Arg(randn(2, 2, 8, 8), requires_grad=True), Arg(randn(2, 2 // groups, 3, 3), requires_grad=True))
+
+
+# ---------------------------------------------------------------------------- adaptive max pooling
+@pytest.mark.parametrize("size", [1, 2, (3, 5), (7, 8), (2, None), (4, 3), (10, 12)])
+def test_adaptive_max_pool2d(size):
+    x = Arg(np.random.default_rng(3).permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) / 8.0, requires_grad=True)
+    check(lambda lib, x: F(lib).adaptive_max_pool2d(x, size, return_indices=True), x)
+    check(lambda lib, x: F(lib).adaptive_max_pool2d(x, size), x)
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 9, 13])
+def test_adaptive_max_pool1d(size):
+    x = Arg(np.random.default_rng(4).permutation(2 * 3 * 9).reshape(2, 3, 9) / 4.0, requires_grad=True)
+    check(lambda lib, x: F(lib).adaptive_max_pool1d(x, size, return_indices=True), x)
+    check(lambda lib, x: F(lib).adaptive_max_pool1d(x, size), Arg(randn(3, 9), requires_grad=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_adaptive_max_pool_dtypes_nan_noncontiguous_empty(dtype):
+    x = randn(2, 2, 5, 7)
+    x[0, 0, 1, 1], x[1, 1, 4, 6] = np.nan, -np.inf
+    check(lambda lib, x: F(lib).adaptive_max_pool2d(x, (3, 4)), Arg(x, dtype, requires_grad=True))
+    check(lambda lib, x: F(lib).adaptive_max_pool2d(x.permute(2, 1, 0), 3, True), Arg(randn(7, 5, 2), dtype))
+    check(lambda lib, x: F(lib).adaptive_max_pool2d(x, 2, True),
+          Arg(randn(0, 2, 4, 4), dtype, requires_grad=True))
+    gradcheck(lambda lib, x: F(lib).adaptive_max_pool2d(x, (2, 3)), randn(1, 2, 5, 4))
+
+
+@pytest.mark.parametrize("fn, shape", [
+    (lambda lib, x: F(lib).adaptive_max_pool2d(x, 2), (8,)),
+    (lambda lib, x: F(lib).adaptive_max_pool2d(x, 2), (1, 1, 0, 4)),
+    (lambda lib, x: F(lib).adaptive_max_pool2d(x.long(), 2), (1, 1, 4, 4)),
+    (lambda lib, x: F(lib).adaptive_max_pool1d(x, 2), (1, 1, 4, 4)),
+])
+def test_adaptive_max_pool_errors(fn, shape):
+    check(fn, randn(*shape))

@@ -6,6 +6,7 @@ from .modules import (BCELoss, BCEWithLogitsLoss, BatchNorm1d, CELU, CrossEntrop
                       Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ParameterDict, ParameterList, ReLU,
                       ReLU6, SELU, Sequential, SiLU, Sigmoid, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh,
                       Tanhshrink, Threshold, TripletMarginLoss, Unflatten)
-from .modules import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm2d,  # noqa: F401
-                      Conv1d, Conv2d, Conv3d, Dropout1d, Dropout2d, MaxPool1d, MaxPool2d)
+from .modules import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401
+                      AvgPool1d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, Conv3d, Dropout1d, Dropout2d,
+                      MaxPool1d, MaxPool2d)
 from .parameter import Buffer, Parameter  # noqa: F401

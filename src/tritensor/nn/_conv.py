@@ -218,12 +218,12 @@ class _Convolution(Function):
         cols = im2col(x, geo, order).view(groups, rows, length)
         w = weight.reshape(groups, out_channels // groups, rows)
         out = ops.mm(w[0], cols[0]) if groups == 1 else ops.bmm(w, cols)
-        out = out.view((out_channels, batch) + geo.out)
-        if bias is not None:
-            out = out.add_(bias.view((out_channels,) + (1,) * (n + 1)))
+        out = out.view((out_channels, batch) + geo.out).transpose(0, 1)
+        if bias is not None:  # the add writes a new (N, O, *out) tensor: it is the transposing copy too
+            out = out + bias.view((1, out_channels) + (1,) * n)
         ctx.save_for_backward(x, weight)
         ctx.cols, ctx.geo, ctx.groups, ctx.has_bias = cols, geo, groups, bias is not None
-        return out.transpose(0, 1).contiguous()
+        return out.contiguous()
 
     @staticmethod
     def backward(ctx, grad):

@@ -7,6 +7,8 @@
   ``scatter_add`` of the gradient to those positions (only the chosen max gets gradient).
 * average: a sum over the kernel dims of the zero-padded windows (no copy) divided by each
   window's divisor (count_include_pad, ceil_mode's clipped windows); backward is col2im.
+* adaptive max: the same picks by one ``index_select`` of an index map of the variable-size
+  windows, each padded to the longest by repeating one of its own elements.
 * adaptive average: window i covers [floor(i * H / oh), ceil((i + 1) * H / oh)), so the
   pool is ``P_h @ x @ P_w^T`` with averaging matrices, and its backward the transposes.
 """
@@ -123,11 +125,16 @@ class _MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        n, c, h, w = ctx.shape
-        zeros = ops.zeros((n, c, h * w), dtype=grad.dtype, device=grad.device)
-        length = ctx.indices.shape[2] * ctx.indices.shape[3]
-        flat = zeros.scatter_add(2, ctx.indices.reshape(n, c, length), grad.reshape(n, c, length))
-        return flat.view(ctx.shape), None
+        return _to_picks(ctx, grad), None
+
+
+def _to_picks(ctx, grad):
+    """The gradient of a max pool: each output's gradient added at the input it picked."""
+    n, c, h, w = ctx.shape
+    zeros = ops.zeros((n, c, h * w), dtype=grad.dtype, device=grad.device)
+    length = ctx.indices.shape[2] * ctx.indices.shape[3]
+    flat = zeros.scatter_add(2, ctx.indices.reshape(n, c, length), grad.reshape(n, c, length))
+    return flat.view(ctx.shape)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -154,6 +161,75 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{input.type()}'")
     args = _one_d("max_pool1d", input, kernel_size, stride, padding, dilation)
     out = max_pool2d(*args, ceil_mode, return_indices)
+    return tuple(o.squeeze(-2) for o in out) if return_indices else out.squeeze(-2)
+
+
+# ---------------------------------------------------------------------------- adaptive max
+@functools.lru_cache(maxsize=64)
+def _adaptive_map_host(size, out):
+    """(oh, ow, kh * kw) flat indices of adaptive windows padded to the longest (kh, kw) by
+    repeating a window's last row/column, which never changes its max or the pick's index."""
+    starts, lengths = [], []
+    for n, o in zip(size, out):
+        lo = np.arange(o) * n // o
+        hi = -(-(np.arange(1, o + 1) * n) // o)
+        starts.append(lo)
+        lengths.append(hi - lo)
+    (kh, kw), w = (int(v.max(initial=1)) for v in lengths), size[1]
+    rows = starts[0][:, None] + np.minimum(np.arange(kh)[None, :], lengths[0][:, None] - 1)   # (oh, kh)
+    cols = starts[1][:, None] + np.minimum(np.arange(kw)[None, :], lengths[1][:, None] - 1)   # (ow, kw)
+    flat = rows[:, None, :, None] * w + cols[None, :, None, :]
+    return np.ascontiguousarray(flat.reshape(out[0], out[1], kh * kw)).astype(np.int64)
+
+
+class _AdaptiveMaxPool2d(Function):
+    node_name = "AdaptiveMaxPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, out):
+        n, c, h, w = x.shape
+        key = ((h, w), out, str(x.device))
+        index_map = _device_maps.get(key)
+        if index_map is None:
+            index_map = _device_maps[key] = ops.tensor(_adaptive_map_host((h, w), out), device=x.device)
+        k = index_map.shape[2]
+        picked = x.reshape(n, c, h * w).index_select(2, index_map.reshape(-1)).view(n, c, *out, k)
+        values, pick = picked.max(-1)
+        indices = index_map.expand(n, c, *out, k).gather(-1, pick.unsqueeze(-1)).squeeze(-1)
+        ctx.mark_non_differentiable(indices)
+        ctx.indices, ctx.shape = indices, tuple(x.shape)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices):
+        return _to_picks(ctx, grad), None
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over torch's adaptive windows [floor(i * H / oh), ceil((i + 1) * H / oh))."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
+    for d in range(1, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError("adaptive_max_pool2d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} "
+                               "being empty")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for '{input.type()}'")
+    out = _adaptive_size(output_size, tuple(input.shape[-2:]))
+    if min(out) < 0:
+        raise RuntimeError(f"adaptive_max_pool2d(): elements of output_size must be greater than or equal "
+                           f"to 0 but received {list(out)}")
+    values, indices = _batched(input, lambda x: _AdaptiveMaxPool2d.apply(x, out))
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
+                           "argument #1 'self' (while checking arguments for adaptive_max_pool1d)")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
     return tuple(o.squeeze(-2) for o in out) if return_indices else out.squeeze(-2)
 
 

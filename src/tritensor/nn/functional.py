@@ -15,8 +15,8 @@ from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, co
                       smooth_l1_loss, triplet_margin_loss)
 from ._conv import conv1d, conv2d, conv3d, fold, unfold  # noqa: F401
 from ._norm import batch_norm, layer_norm  # noqa: F401
-from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: F401
-                    max_pool2d)
+from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
+                    adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 
 # ---------------------------------------------------------------------------- activations
 
