@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import BF16_TRUNCATED, DEVICE, Arg, assert_same, check, gradcheck
+from harness import BF16_TRUNCATED, DEVICE, TOLERANCES, Arg, assert_same, check, dev, gradcheck
 
 rng = np.random.default_rng(0)
 
@@ -208,6 +208,23 @@ def test_conv_dtype_mismatch_and_bool():
     check(lambda lib, x, w: F(lib).conv1d(x, w), randn(2, 3, 8, 8), randn(4, 3, 3))
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("conv, xs, ws", [("conv1d", (2, 3, 6), (4, 3, 3)),
+                                          ("conv2d", (2, 3, 5, 5), (4, 3, 3, 3))])
+def test_conv_autocast(conv, xs, ws, dtype):
+    """conv1d/2d/3d are on torch's lower-precision autocast lists (CPU and CUDA)."""
+    local = np.random.default_rng(6)
+    x, w, b = (local.integers(-3, 4, s).astype(np.float32) / 2 for s in (xs, ws, ws[:1]))
+
+    def run(lib, x, w, b):
+        with lib.autocast(dev(lib).split(":")[0], dtype=getattr(lib, dtype)):
+            return getattr(F(lib), conv)(x, w, b, padding=1)
+    rtol, atol = TOLERANCES[dtype]  # the fp32 leaves' gradients went through the autocast dtype
+    out = check(run, Arg(x, requires_grad=True), Arg(w, requires_grad=True), Arg(b, requires_grad=True),
+                rtol=rtol, atol=atol)
+    assert str(out.dtype) == f"torch.{dtype}"
+
+
 # ---------------------------------------------------------------------------- max pooling
 MAXPOOL = [  # kernel_size, stride, padding, dilation, ceil_mode
     (2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), ((2, 3), (1, 2), (1, 0), 1, False),
@@ -236,7 +253,7 @@ def test_max_pool1d(k, s, p, d, ceil):
     check(lambda lib, x: F(lib).max_pool1d(x, k, s, p, d, ceil), Arg(randn(3, 9), requires_grad=True))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int64", "int32", "uint8"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int64", "int32", "int8", "uint8"])
 def test_max_pool2d_dtypes(dtype):
     x = rng.integers(0, 9, (2, 2, 5, 5)).astype(np.float64)
     check(lambda lib, x: F(lib).max_pool2d(x, 2, 1, 1)[..., 1:, 1:], Arg(x, dtype))
@@ -264,6 +281,8 @@ def test_max_pool_nan_inf_noncontiguous_empty():
     (lambda lib, x: F(lib).max_pool2d(x, 0), (1, 1, 4, 4)),
     (lambda lib, x: F(lib).max_pool1d(x, 2), (1, 1, 4, 4)),                   # 1-d rank
     (lambda lib, x: F(lib).max_pool1d(x.long(), 2), (1, 1, 4)),               # torch: no integer max_pool1d
+    (lambda lib, x: F(lib).max_pool2d(x > 0, 2), (1, 1, 4, 4)),
+    (lambda lib, x: F(lib).avg_pool2d(x > 0, 2), (1, 1, 4, 4)),
     (lambda lib, x: F(lib).avg_pool2d(x, 2, padding=2), (1, 1, 8, 8)),
     (lambda lib, x: F(lib).avg_pool2d(x, 3), (1, 1, 2, 2)),
     (lambda lib, x: F(lib).avg_pool2d(x, 2, divisor_override=0), (1, 1, 4, 4)),
@@ -275,6 +294,20 @@ def test_max_pool_nan_inf_noncontiguous_empty():
 ])
 def test_pool_errors(fn, shape):
     check(fn, randn(*shape))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 7), st.integers(2, 7), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
+       st.integers(1, 2), st.booleans(), st.booleans())
+def test_pools_hypothesis(h, w, k, s, p, d, ceil, count_include_pad):
+    """Max and average pools over random geometries (values without ties, so indices are exact)."""
+    if 2 * p > d * (k - 1) + 1 or d * (k - 1) + 1 > min(h, w) + 2 * p:
+        return
+    values = np.random.default_rng(h * 31 + w).permutation(2 * h * w).reshape(1, 2, h, w) / 4.0
+    x = Arg(values, requires_grad=True)
+    check(lambda lib, x: F(lib).max_pool2d(x, k, s, p, d, ceil, return_indices=True), x)
+    if 2 * p <= k:
+        check(lambda lib, x: F(lib).avg_pool2d(x, k, s, p, ceil, count_include_pad), x)
 
 
 # ---------------------------------------------------------------------------- average pooling

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from .. import ops
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from ..ops._autocast import autocast_call, state as _amp
 from ..ops.views import _select_raw, make_view, slice_raw
 
 
@@ -319,14 +320,20 @@ def _convolution(name, n, input, weight, bias, stride, padding, dilation, groups
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C, L) or (C, L) input (cross-correlation, as torch)."""
+    if _amp.on:
+        return autocast_call("conv1d", conv1d, input, weight, bias, stride, padding, dilation, groups)
     return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) or (C, H, W) input (cross-correlation, as torch)."""
+    if _amp.on:
+        return autocast_call("conv2d", conv2d, input, weight, bias, stride, padding, dilation, groups)
     return _convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input."""
+    if _amp.on:
+        return autocast_call("conv3d", conv3d, input, weight, bias, stride, padding, dilation, groups)
     return _convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)

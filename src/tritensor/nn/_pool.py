@@ -37,6 +37,8 @@ def _pool_size(size, k, s, p, d, ceil_mode):
 def _pool_geometry(name, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Checks of torch's pool2d_shape_check; the Geometry, whose high pads cover ceil_mode's
     last windows."""
+    if input.dtype is _dt.bool:
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
     if input.dim() not in (3, 4) or 0 in input.shape[-3:]:
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got:{list(input.shape)}")
