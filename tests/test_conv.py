@@ -605,3 +605,19 @@ def test_adaptive_max_pool_dtypes_nan_noncontiguous_empty(dtype):
 ])
 def test_adaptive_max_pool_errors(fn, shape):
     check(fn, randn(*shape))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1),
+    lambda lib, x: F(lib).avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+    lambda lib, x: F(lib).adaptive_avg_pool2d(x, (2, 3)),
+    lambda lib, x: F(lib).adaptive_max_pool2d(x, (2, 3)),
+    lambda lib, x: F(lib).unfold(x, 2, padding=1),
+    lambda lib, x: F(lib).fold(x.reshape(1, 8, -1)[:, :, :9], (4, 4), 2),
+])
+def test_double_backward(fn):
+    """Each backward is written with differentiable ops, so create_graph=True works."""
+    def run(lib, x):
+        (gx,) = lib.autograd.grad((fn(lib, x) ** 2).sum(), (x,), create_graph=True)
+        return (gx ** 3).sum()
+    check(run, Arg(randn(1, 2, 5, 6), requires_grad=True))
