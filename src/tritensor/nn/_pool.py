@@ -95,14 +95,14 @@ def _index_map_host(geo):
 _device_maps: dict = {}
 
 
-def _index_map(geo, device):
-    """The index map as a tensor on ``device``, cached with the host one (small LRU)."""
-    key = (geo, str(device))
+def _on_device(host_map, args, device):
+    """``host_map(*args)`` as a tensor on ``device``, kept for the next call (at most 64)."""
+    key = (host_map, args, str(device))
     t = _device_maps.get(key)
     if t is None:
         if len(_device_maps) >= 64:
             _device_maps.pop(next(iter(_device_maps)))
-        t = _device_maps[key] = ops.tensor(_index_map_host(geo), device=device)
+        t = _device_maps[key] = ops.tensor(host_map(*args), device=device)
     return t
 
 
@@ -119,7 +119,7 @@ class _MaxPool2d(Function):
         (oh, ow), (kh, kw) = geo.out, geo.kernel
         win = windows(_padded(x, geo, _lowest(x.dtype)), geo).permute(0, 1, 4, 5, 2, 3)
         values, pick = win.reshape(n, c, oh, ow, kh * kw).max(-1)
-        index_map = _index_map(geo, x.device).expand(n, c, oh, ow, kh * kw)
+        index_map = _on_device(_index_map_host, (geo,), x.device).expand(n, c, oh, ow, kh * kw)
         indices = index_map.gather(-1, pick.unsqueeze(-1)).squeeze(-1)
         ctx.mark_non_differentiable(indices)
         ctx.indices, ctx.shape = indices, tuple(x.shape)
@@ -190,10 +190,7 @@ class _AdaptiveMaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, out):
         n, c, h, w = x.shape
-        key = ((h, w), out, str(x.device))
-        index_map = _device_maps.get(key)
-        if index_map is None:
-            index_map = _device_maps[key] = ops.tensor(_adaptive_map_host((h, w), out), device=x.device)
+        index_map = _on_device(_adaptive_map_host, ((h, w), out), x.device)
         k = index_map.shape[2]
         picked = x.reshape(n, c, h * w).index_select(2, index_map.reshape(-1)).view(n, c, *out, k)
         values, pick = picked.max(-1)
@@ -278,9 +275,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         divisor = float(divisor_override)
     else:
         counts = _divisors_host(geo, bool(count_include_pad))
-        divisor = float(counts.flat[0]) if (counts == counts.flat[0]).all() else \
-            ops.tensor(counts, dtype=_dt.float32 if input.dtype in _LOW_PRECISION else input.dtype,
-                       device=input.device)
+        if (counts == counts.flat[0]).all():
+            divisor = float(counts.flat[0])
+        else:
+            work = _dt.float32 if input.dtype in _LOW_PRECISION else input.dtype
+            divisor = _on_device(_divisors_host, (geo, bool(count_include_pad)), input.device).to(work)
     return _batched(input, lambda x: _AvgPool2d.apply(x, geo, divisor))
 
 
