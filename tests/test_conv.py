@@ -470,10 +470,13 @@ def test_modules_forward_backward(name, args, kwargs, shape):
     _compare(*_module_pair(name, *args, **kwargs), randn(*shape))
 
 
-def test_conv_module_other_padding_modes_are_not_supported_yet():
-    conv = tritensor.nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular").to(DEVICE)
-    with pytest.raises(NotImplementedError):
-        conv(tritensor.zeros(1, 2, 4, 4, device=DEVICE))
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("name, shape, padding", [
+    ("Conv2d", (2, 2, 5, 6), (1, 2)), ("Conv2d", (2, 2, 5, 6), "same"), ("Conv1d", (2, 2, 7), 2),
+])
+def test_conv_module_padding_modes(mode, name, shape, padding):
+    """Other padding modes pad with F.pad first, then convolve without padding, as torch."""
+    _compare(*_module_pair(name, 2, 3, 3, padding=padding, padding_mode=mode), randn(*shape))
 
 
 def test_max_pool_module_return_indices():

@@ -686,11 +686,10 @@ def test_pad_constant(pad):
     check(lambda lib, x: lib.nn.functional.pad(x, pad, value=0.5), Arg(randn(3, 4), requires_grad=True))
 
 
-def test_pad_errors_and_modes():
+def test_pad_errors():
+    """(the reflect/replicate/circular modes: tests/test_nn_extra.py)"""
     check(lambda lib, x: lib.nn.functional.pad(x, (1,)), randn(3, 4))
     check(lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1, 1, 1)), randn(3, 4))
-    with pytest.raises(NotImplementedError):
-        F.pad(tritensor.ones(2, 2, device=DEVICE), (1, 1), mode="reflect")
 
 
 def test_one_hot():

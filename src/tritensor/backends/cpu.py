@@ -43,6 +43,23 @@ def _executor():
     return _pool
 
 
+def set_num_threads(n):
+    """How many threads the CPU kernels split large launches over (``torch.set_num_threads``)."""
+    global NUM_THREADS, _pool
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    if n != NUM_THREADS and _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    NUM_THREADS = n
+
+
+def get_num_threads():
+    return NUM_THREADS
+
+
 def parallel_chunks(n, minimum=PARALLEL_MIN_ELEMENTS):
     """Split ``range(n)`` into per-thread (start, stop) chunks, or one chunk if small."""
     if n < minimum or NUM_THREADS == 1:

@@ -561,36 +561,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = _xlogy(target) - target * input
+        loss = ops.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() else loss.sum()
     return _reduce(loss, reduction)
-
-
-class _XLogY(Function):
-    """``x * log(y)`` with 0 where ``x == 0`` (torch.xlogy), and torch's gradients:
-    ``d/dx = xlogy(x != 0, y)``, ``d/dy = x / y`` (nan at 0/0, as in torch)."""
-
-    node_name = "XlogyBackward0"
-
-    @staticmethod
-    def _safe_log(x, y):
-        zero = (x == 0).to(y.dtype)
-        return (y * (1 - zero) + zero).log()
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.saved = (x, y)
-        return x * _XLogY._safe_log(x, y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        return grad * _XLogY._safe_log(x, y), grad * x / y
-
-
-def _xlogy(t):
-    return _XLogY.apply(t, t)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

@@ -148,3 +148,85 @@ def _update_running_stats(input, stat_dims, count, running_mean, running_var, mo
             running_mean.mul_(1 - momentum).add_(mean.to(running_mean.dtype) * momentum)
         if running_var is not None:
             running_var.mul_(1 - momentum).add_(var.to(running_var.dtype) * momentum)
+
+
+def _check_channel_vector(name, t, channels, input):
+    if t is not None and (t.dim() != 1 or t.numel() != channels):
+        raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in "
+                           f"input, but got {name} of shape {list(t.shape)} and input of shape "
+                           f"{list(input.shape)}")
+
+
+def _channel_affine(y, weight, bias):
+    """``y * weight + bias`` with one value per channel (dim 1)."""
+    shape = (1, y.shape[1]) + (1,) * (y.dim() - 2)
+    if weight is not None:
+        y = y * weight.view(shape)
+    if bias is not None:
+        y = y + bias.view(shape)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample over groups of ``num_groups`` consecutive channels (and all the
+    other dims), then a per-channel affine: layer_norm's mechanism on an (N, groups, rest) view."""
+    if _amp.on:
+        return autocast_call("group_norm", group_norm, input, num_groups, weight, bias, eps)
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, channels = input.shape[0], input.shape[1]
+    if channels % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got "
+                           f"input of shape {list(input.shape)} and num_groups={num_groups}")
+    _check_channel_vector("weight", weight, channels, input)
+    _check_channel_vector("bias", bias, channels, input)
+    per_group = [n * channels // num_groups, num_groups] + list(input.shape[2:])
+    if input.numel() // num_groups == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {per_group}")
+    grouped = input.reshape(n, num_groups, input.numel() // max(n * num_groups, 1))
+    y = _LayerNorm.apply(grouped, None, None, (2,), (1, 1, 1), eps).view(input.shape)
+    return _channel_affine(y, weight, bias)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the last dims, in the input's dtype; 16-bit
+    inputs compute in float32 and ``eps`` defaults to the machine epsilon of that compute dtype,
+    as in torch."""
+    if _amp.on:
+        return autocast_call("rms_norm", rms_norm, input, normalized_shape, weight, eps)
+    if isinstance(normalized_shape, int):  # nn.RMSNorm takes an int; the function does not
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    shape = tuple(normalized_shape)
+    k = len(shape)
+    if input.dim() < k or tuple(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError("Expected weight to be of same shape as normalized_shape, but got weight of "
+                           f"shape {list(weight.shape)} and normalized_shape = {list(shape)}")
+    x = input.float() if input.dtype in _LOW_PRECISION else input
+    if eps is None:
+        from ..type_info import finfo
+        eps = finfo(x.dtype).eps
+    dims = tuple(range(input.dim() - k, input.dim()))
+    y = x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()
+    return (y * weight if weight is not None else y).to(input.dtype)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Batch norm of each (sample, channel) pair over its own spatial dims: batch_norm on the
+    input seen as one sample of N * C channels; running stats are averaged over the batch."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or more input (got {input.dim()}D input)")
+    n, channels = input.shape[0], input.shape[1]
+    stats = tuple(None if t is None else t.repeat(n) for t in (running_mean, running_var))
+    folded = input.reshape((1, n * channels) + tuple(input.shape[2:]))
+    y = batch_norm(folded, *stats, None, None, use_input_stats, momentum, eps).view(input.shape)
+    if use_input_stats:
+        from .. import autograd
+        with autograd.no_grad():
+            for running, batch in zip((running_mean, running_var), stats):
+                if running is not None:
+                    running.copy_(batch.view(n, channels).mean(0))
+    return _channel_affine(y, weight, bias)

@@ -10,11 +10,19 @@ from .. import autograd, dtypes as _dt
 from .. import ops
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
+from ..ops.elementwise import _torch_name, not_implemented_for
+from ..type_info import finfo
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
                       smooth_l1_loss, triplet_margin_loss)
+from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ._conv import conv1d, conv2d, conv3d, fold, unfold  # noqa: F401
-from ._norm import batch_norm, layer_norm  # noqa: F401
+from ._likelihood_losses import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
+from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: F401
+                             multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
+                             soft_margin_loss, triplet_margin_with_distance_loss)
+from ._padding import index_pad
+from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
                     adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 
@@ -155,6 +163,108 @@ def logsigmoid(input):
     return _LogSigmoid.apply(input)
 
 
+class _Shrink(Function):
+    """hardshrink / softshrink: zero on ``[-lambd, lambd]``; soft also moves the rest ``lambd``
+    towards zero. NaN passes through; its gradient is 0 (torch's vectorised CPU loop)."""
+
+    node_name = "HardshrinkBackward0"
+    soft = False
+
+    @classmethod
+    def forward(cls, ctx, input, lambd):
+        band = (input >= -lambd) & (input <= lambd)
+        ctx.outside = (input < -lambd) | (input > lambd)
+        if not cls.soft:
+            return ops.where(band, 0, input)
+        return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, input * 0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ops.where(ctx.outside, grad, 0), None
+
+
+class _Softshrink(_Shrink):
+    node_name = "SoftshrinkBackward0"
+    soft = True
+
+
+def hardshrink(input, lambd=0.5):
+    if not input.is_floating_point():
+        raise not_implemented_for(f"hardshrink_{input.device.type}", input.dtype)
+    return _Shrink.apply(input, lambd)
+
+
+def softshrink(input, lambd=0.5):
+    if not input.is_floating_point():
+        raise not_implemented_for("softshrink_check", input.dtype)
+    if not 0 <= lambd <= finfo(input.dtype).max:
+        raise RuntimeError(f"lambda must be in range [0, {finfo(input.dtype).max:.6g}] for input dtype "
+                           f"{_torch_name(input.dtype)}, but found {lambd:g}")
+    return _Softshrink.apply(input, lambd)
+
+
+class _Prelu(Function):
+    """``x`` where positive, else ``weight * x`` with one weight per channel (dim 1) or one shared."""
+
+    node_name = "PreluKernelBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight):
+        shape = (1, weight.numel()) + (1,) * (input.dim() - 2) if weight.numel() > 1 else ()
+        w = weight.reshape(shape)
+        positive = input > 0
+        ctx.saved = (input, w, positive, weight.shape)
+        return ops.where(positive, input, w * input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, w, positive, weight_shape = ctx.saved
+        grad_input = ops.where(positive, grad, w * grad) if ctx.needs_input_grad[0] else None
+        grad_weight = None
+        if ctx.needs_input_grad[1]:
+            per_element = ops.where(positive, 0, input * grad)
+            dims = [d for d in range(per_element.dim()) if w.dim() == 0 or d != 1]
+            grad_weight = (per_element.sum(dims) if dims else per_element).reshape(weight_shape)
+        return grad_input, grad_weight
+
+
+def prelu(input, weight):
+    """Parametric ReLU; ``weight`` is a single slope or one per channel (dim 1 of ``input``)."""
+    if not input.is_floating_point():
+        raise not_implemented_for(f"prelu_{input.device.type}", input.dtype)
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight.dim()}")
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.numel()} and channel size = {channels}.")
+    return _Prelu.apply(input, weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each negative element gets a slope drawn from
+    ``U(lower, upper)``; in evaluation the slope is their mean."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    if not input.is_floating_point():
+        raise not_implemented_for(f"leaky_relu_{input.device.type}", input.dtype)
+    with autograd.no_grad():
+        slopes = ops.empty_like(input).uniform_(lower, upper)
+        noise = ops.where(input >= 0, 1, slopes)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return ops.softmax(-input, _softmax_dim("softmin", input, dim, _stacklevel), dtype=dtype)
+
+
 def _softmax_dim(name, input, dim, stacklevel):
     if dim is None:  # torch's legacy implicit choice, with its warning
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
@@ -188,7 +298,31 @@ def linear(input, weight, bias=None):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    raise NotImplementedError("bilinear is not supported yet")
+    """``y[..., o] = input1[..., :] @ weight[o] @ input2[..., :] + bias[o]``: one matmul of
+    ``input1`` with every output's matrix side by side, then a product-sum with ``input2``."""
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+                           f"{input2.dim()}")
+    for d in range(input1.dim() - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got "
+                               f"{input1.shape[d]} and {input2.shape[d]}")
+    if weight.dim() < 3:  # torch reads weight.size(2)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(weight.dim(), 1)}, "
+                         f"{max(weight.dim(), 1) - 1}], but got 2)")
+    out_features, in1, in2 = weight.shape
+    for name, size, expected in (("input1", input1.shape[-1], in1), ("input2", input2.shape[-1], in2)):
+        if size != expected:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {size} but expected "
+                               f"{expected}")
+    if bias is not None and bias.shape[-1] != out_features:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
+                           f"expected {out_features}")
+    batch = tuple(input1.shape[:-1])
+    left = ops.matmul(input1.reshape(-1, in1), weight.permute(1, 0, 2).reshape(in1, out_features * in2))
+    out = (left.view(-1, out_features, in2) * input2.reshape(-1, 1, in2)).sum(-1)
+    out = out.view(batch + (out_features,))
+    return out + bias if bias is not None else out
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -360,10 +494,14 @@ class _ConstantPadNd(Function):
 
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims, ``pad = (last_left, last_right, prev_left, ...)``."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported yet (only 'constant')")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
+    if mode != "constant":
+        if mode not in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"Unrecognised padding mode {mode}")
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        return index_pad(input, tuple(int(p) for p in pad), mode)
     if len(pad) // 2 > input.dim():
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
                            f"but got padding length {len(pad)} and input of dimension {input.dim()}")

@@ -158,6 +158,39 @@ def orthogonal_(tensor, gain=1, generator=None):
     return tensor
 
 
+def dirac_(tensor, groups=1):
+    """The identity convolution kernel: each of the first ``min(out, in)`` output channels of
+    each group passes its input channel through at the kernel's centre."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
+    import numpy as np
+    out_per_group = tensor.shape[0] // groups
+    kernel = np.zeros(tuple(tensor.shape), np.float64)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            kernel[(g * out_per_group + d, d) + centre] = 1
+    with autograd.no_grad():
+        return tensor.copy_(ops.tensor(kernel, dtype=tensor.dtype, device=tensor.device))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """N(0, std) values with ``ceil(sparsity * rows)`` zeros at random rows of every column."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    from ..random import randperm
+    rows, cols = tensor.shape
+    zeros_per_column = int(math.ceil(sparsity * rows))
+    with autograd.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            picked = randperm(rows, generator=generator, device=tensor.device)[:zeros_per_column]
+            tensor[picked, col] = 0
+    return tensor
+
+
 # deprecated non-underscore aliases, as in torch
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_

@@ -1,5 +1,7 @@
-"""``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d`` (running statistics kept as buffers)."""
+"""Normalisation layers: LayerNorm, BatchNorm, GroupNorm, RMSNorm, InstanceNorm (running stats as buffers)."""
 from __future__ import annotations
+
+import warnings
 
 from ... import autograd, dtypes as _dt, ops
 from .. import functional as F, init
@@ -125,3 +127,102 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class GroupNorm(Module):
+    """Normalisation over groups of channels per sample, with a per-channel affine."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(ops.empty(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ops.empty(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dims (no centring), with a weight."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ops.empty(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Batch norm's parameters and buffers, statistics per sample and channel; an input
+    without the batch dim is one sample. Subclasses give the rank of a batched input."""
+
+    _batched_rank = None
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input):
+        rank = self._batched_rank
+        if input.dim() not in (rank - 1, rank):
+            raise ValueError(f"expected {rank - 1}D or {rank}D input (got {input.dim()}D input)")
+        if input.dim() == rank - 1:
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        if input.shape[1] != self.num_features:
+            message = (f"expected input's size at dim=1 to match num_features ({self.num_features}), but "
+                       f"got: {input.shape[1]}.")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + " You can silence this warning by not passing in num_features, which is "
+                          "not used because affine=False", stacklevel=2)
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               0.0 if self.momentum is None else self.momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    _batched_rank = 3
+
+
+class InstanceNorm2d(_InstanceNorm):
+    _batched_rank = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _batched_rank = 5

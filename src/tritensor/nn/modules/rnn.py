@@ -1,0 +1,401 @@
+"""Recurrent layers (RNN, LSTM, GRU) and their cells, in torch's parameter layout.
+
+Each layer projects the whole input sequence in one matmul, then steps through time with one
+matmul of the hidden state per step; the gates are the core elementwise ops, so autograd and
+both devices come from them. torch's gate order: LSTM (input, forget, cell, output), GRU
+(reset, update, new).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ... import ops
+from .. import functional as F, init
+from ..parameter import Parameter
+from .module import Module
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _lstm_step(gates, state, w_hr):
+    """One LSTM step from its four gate pre-activations; ``state`` is (h, c)."""
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * state[1] + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    return (h if w_hr is None else F.linear(h, w_hr)), c
+
+
+def _gru_step(x_gates, h_gates, h):
+    """One GRU step: the new gate sees the reset-scaled hidden projection (with its bias)."""
+    x_r, x_z, x_n = x_gates.chunk(3, -1)
+    h_r, h_z, h_n = h_gates.chunk(3, -1)
+    r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    return (1 - z) * n + z * h
+
+
+def _step(mode, x_gates, state, w_hh, b_hh, w_hr=None):
+    """The next state of one cell from the input's gate projection ``x_gates``."""
+    h = state[0] if mode == "LSTM" else state
+    h_gates = F.linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        return _lstm_step(x_gates + h_gates, state, w_hr)
+    if mode == "GRU":
+        return _gru_step(x_gates, h_gates, h)
+    pre = x_gates + h_gates
+    return pre.tanh() if mode == "RNN_TANH" else pre.relu()
+
+
+class RNNBase(Module):
+    """Stacked, optionally bidirectional recurrences over (sequence, batch, features) inputs
+    (``batch_first``: (batch, sequence, features); unbatched: (sequence, features))."""
+
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout <= 1) or isinstance(dropout, bool):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                "element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                f"expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=3,
+            )
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
+        factory = {"device": device, "dtype": dtype}
+        directions = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size
+        gate_size = _GATES[mode] * hidden_size
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else out_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, out_size)}
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                for name, shape in shapes.items():
+                    setattr(self, name + suffix, Parameter(ops.empty(shape, **factory)))
+                    self._flat_weights_names.append(name + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _cell(self, layer, direction):
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        return tuple(
+            getattr(self, name + suffix, None)
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        )
+
+    def _check(self, input, hx):
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{input.shape[-1]}"
+            )
+        weight = self.weight_ih_l0
+        if input.dtype is not weight.dtype:
+            raise ValueError(
+                f"{type(self).__name__} input dtype ({input.dtype}) does not match weight dtype "
+                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({input.dtype})"
+            )
+        if input.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if input.dim() == 2:
+            for h in hx if isinstance(hx, tuple) else (hx,):
+                if h is not None and h.dim() != 2:
+                    raise RuntimeError(
+                        f"For unbatched 2-D input, hx should also be 2-D but got {h.dim()}-D tensor"
+                    )
+
+    def _initial_state(self, hx, batch, like):
+        directions = 2 if self.bidirectional else 1
+        out_size = self.proj_size or self.hidden_size
+        shapes = [(self.num_layers * directions, batch, out_size)]
+        if self.mode == "LSTM":
+            shapes.append((self.num_layers * directions, batch, self.hidden_size))
+        if hx is None:
+            states = [ops.zeros(s, dtype=like.dtype, device=like.device) for s in shapes]
+        else:
+            states = list(hx) if self.mode == "LSTM" else [hx]
+            for k, (state, shape) in enumerate(zip(states, shapes)):
+                if tuple(state.shape) != shape:
+                    which = f"hidden[{k}]" if self.mode == "LSTM" else "hidden"
+                    raise RuntimeError(f"Expected {which} size {shape}, got {list(state.shape)}")
+        return states
+
+    def forward(self, input, hx=None):
+        self._check(input, hx)
+        unbatched = input.dim() == 2
+        if unbatched:
+            input = input.unsqueeze(1)
+            if hx is not None:
+                hx = tuple(h.unsqueeze(1) for h in hx) if self.mode == "LSTM" else hx.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        states = self._initial_state(hx, input.shape[1], input)
+        directions = 2 if self.bidirectional else 1
+        finals = [[] for _ in states]
+        layer_input = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                start = tuple(s[index] for s in states) if self.mode == "LSTM" else states[0][index]
+                out, end = self._run_direction(
+                    layer_input, start, self._cell(layer, direction), direction == 1
+                )
+                outputs.append(out)
+                for k, s in enumerate(end if self.mode == "LSTM" else (end,)):
+                    finals[k].append(s)
+            layer_input = outputs[0] if directions == 1 else ops.cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout)
+        output = layer_input
+        final = [ops.stack(f) for f in finals]
+        if unbatched:
+            output, final = output.squeeze(1), [f.squeeze(1) for f in final]
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (tuple(final) if self.mode == "LSTM" else final[0])
+
+    def _run_direction(self, input, state, weights, reverse):
+        """The outputs of one layer in one direction over the sequence, and its last state."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
+        x_gates = F.linear(input, w_ih, b_ih)  # every step's input projection in one matmul
+        steps = range(input.shape[0] - 1, -1, -1) if reverse else range(input.shape[0])
+        outputs = [None] * input.shape[0]
+        for t in steps:
+            state = _step(self.mode, x_gates[t], state, w_hh, b_hh, w_hr)
+            outputs[t] = state[0] if self.mode == "LSTM" else state
+        return ops.stack(outputs), state
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class RNN(RNNBase):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        device=None,
+        dtype=None,
+        proj_size=0,
+    ):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(
+            f"RNN_{nonlinearity.upper()}",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
+
+
+class GRU(RNNBase):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        device=None,
+        dtype=None,
+        proj_size=0,
+    ):
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
+
+
+class RNNCellBase(Module):
+    """One step of a recurrence on (batch, features) or unbatched (features) inputs."""
+
+    _mode = None
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        factory = {"device": device, "dtype": dtype}
+        gate_size = _GATES[self._mode] * hidden_size
+        self.weight_ih = Parameter(ops.empty((gate_size, input_size), **factory))
+        self.weight_hh = Parameter(ops.empty((gate_size, hidden_size), **factory))
+        if bias:
+            self.bias_ih = Parameter(ops.empty(gate_size, **factory))
+            self.bias_hh = Parameter(ops.empty(gate_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def _mode_name(self):
+        return self._mode
+
+    def reset_parameters(self):
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def forward(self, input, hx=None):
+        if input.dim() not in (1, 2):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}"
+            )
+        unbatched = input.dim() == 1
+        if unbatched:
+            input = input.unsqueeze(0)
+            if hx is not None:
+                hx = tuple(h.unsqueeze(0) for h in hx) if isinstance(hx, tuple) else hx.unsqueeze(0)
+        if hx is None:
+            zeros = ops.zeros((input.shape[0], self.hidden_size), dtype=input.dtype, device=input.device)
+            hx = (zeros, zeros) if self._mode_name() == "LSTM" else zeros
+        state = _step(
+            self._mode_name(), F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh
+        )
+        if unbatched:
+            state = tuple(s.squeeze(0) for s in state) if isinstance(state, tuple) else state.squeeze(0)
+        return state
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    _mode = "RNN_TANH"  # one gate; the nonlinearity is picked per call
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def _mode_name(self):
+        return f"RNN_{self.nonlinearity.upper()}"
+
+
+class LSTMCell(RNNCellBase):
+    _mode = "LSTM"
+
+
+class GRUCell(RNNCellBase):
+    _mode = "GRU"

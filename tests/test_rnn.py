@@ -1,0 +1,182 @@
+"""RNN, LSTM, GRU and their cells against torch: outputs, final states, gradients of inputs,
+states and every parameter, layouts, parameter names, reprs and errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tritensor
+from harness import DEVICE, Arg, check, gradcheck
+
+rng = np.random.default_rng(0)
+
+
+def randn(*shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def g(x, dtype=None):
+    return Arg(x, dtype=dtype, requires_grad=True)
+
+
+def _pair(cls, *args, dtype=torch.float32, **kwargs):
+    """The same layer in torch and tritensor, torch's initial weights."""
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = getattr(torch.nn, cls)(*args, **kwargs).to(dtype)
+    ours = getattr(tritensor.nn, cls)(*args, **kwargs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ours.load_state_dict({k: tritensor.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    return theirs, ours.to(DEVICE)
+
+
+def _run(theirs, ours):
+    """Call the layer, then return its outputs and the gradients of every parameter and input."""
+
+    def run(lib, *args):
+        model = ours if lib is tritensor else theirs
+        out = model(*args)  # a layer: (output, h or (h, c)); a cell: h or (h, c)
+        flat = []
+        for item in out if isinstance(out, tuple) else (out,):
+            flat.extend(item if isinstance(item, tuple) else (item,))
+        loss = sum((t * t).sum() for t in flat)
+        leaves = list(model.parameters()) + [a for a in args if getattr(a, "requires_grad", False)]
+        return flat + list(lib.autograd.grad(loss, leaves))
+
+    return run
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"num_layers": 2},
+        {"bidirectional": True},
+        {"bias": False},
+        {"num_layers": 2, "bidirectional": True, "batch_first": True},
+    ],
+)
+def test_recurrent_layers(cls, kwargs):
+    theirs, ours = _pair(cls, 3, 4, **kwargs)
+    x = randn(2, 5, 3) if kwargs.get("batch_first") else randn(5, 2, 3)
+    check(_run(theirs, ours), g(x), grad=False)
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_recurrent_initial_state_unbatched_and_float64(cls):
+    theirs, ours = _pair(cls, 3, 4, num_layers=2)
+    states = (g(randn(2, 2, 4)), g(randn(2, 2, 4))) if cls == "LSTM" else (g(randn(2, 2, 4)),)
+    if cls == "LSTM":
+        check(lambda lib, x, h, c: _run(theirs, ours)(lib, x, (h, c)), g(randn(5, 2, 3)), *states, grad=False)
+        check(
+            lambda lib, x, h, c: _run(theirs, ours)(lib, x, (h, c)),
+            g(randn(5, 3)),
+            g(randn(2, 4)),
+            g(randn(2, 4)),
+            grad=False,
+        )
+    else:
+        check(_run(theirs, ours), g(randn(5, 2, 3)), *states, grad=False)
+        check(_run(theirs, ours), g(randn(5, 3)), g(randn(2, 4)), grad=False)
+    theirs64, ours64 = _pair(cls, 3, 4, dtype=torch.float64)
+    ours64.double()
+    check(_run(theirs64, ours64), g(randn(4, 2, 3), "float64"), grad=False)
+
+
+def test_lstm_projection_and_relu_rnn():
+    theirs, ours = _pair("LSTM", 3, 5, num_layers=2, proj_size=2, bidirectional=True)
+    check(_run(theirs, ours), g(randn(4, 2, 3)), grad=False)
+    theirs, ours = _pair("RNN", 3, 4, nonlinearity="relu", num_layers=2)
+    check(_run(theirs, ours), g(randn(4, 2, 3)), grad=False)
+
+
+@pytest.mark.parametrize("cls", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cells(cls, bias):
+    theirs, ours = _pair(cls, 3, 4, bias=bias)
+    check(_run(theirs, ours), g(randn(2, 3)), grad=False)
+    check(_run(theirs, ours), g(randn(3)), grad=False)
+    if cls == "LSTMCell":
+        check(
+            lambda lib, x, h, c: _run(theirs, ours)(lib, x, (h, c)),
+            g(randn(2, 3)),
+            g(randn(2, 4)),
+            g(randn(2, 4)),
+            grad=False,
+        )
+    else:
+        check(_run(theirs, ours), g(randn(2, 3)), g(randn(2, 4)), grad=False)
+
+
+def test_reprs_and_parameter_layout():
+    cases = [
+        ("LSTM", (3, 4), {"num_layers": 2, "bidirectional": True, "proj_size": 2}),
+        (
+            "RNN",
+            (3, 4),
+            {"nonlinearity": "relu", "bias": False, "batch_first": True, "dropout": 0.5, "num_layers": 2},
+        ),
+        ("GRU", (3, 4), {}),
+        ("RNNCell", (3, 4), {"nonlinearity": "relu", "bias": False}),
+        ("LSTMCell", (3, 4), {}),
+        ("GRUCell", (3, 4), {"bias": False}),
+    ]
+    for cls, args, kwargs in cases:
+        ours, theirs = getattr(tritensor.nn, cls)(*args, **kwargs), getattr(torch.nn, cls)(*args, **kwargs)
+        assert repr(ours) == repr(theirs)
+        assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+            (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+        ]
+        bound = 1 / np.sqrt(4)
+        assert all(np.abs(p.detach().numpy()).max() <= bound for p in ours.parameters())
+
+
+def test_errors():
+    def layer(lib, cls="RNN", **kwargs):
+        return getattr(lib.nn, cls)(3, 4, **kwargs).to(DEVICE if lib is tritensor else "cpu")
+
+    check(lambda lib, x: layer(lib)(x), randn(2, 2, 2, 3))
+    check(lambda lib, x: layer(lib)(x), randn(2, 2, 5))
+    check(lambda lib, x, h: layer(lib)(x, h), randn(5, 2, 3), randn(1, 3, 4))
+    check(lambda lib, x, h: layer(lib)(x, h), randn(5, 3), randn(1, 2, 4))
+    check(lambda lib, x, h, c: layer(lib, "LSTM")(x, (h, c)), randn(5, 2, 3), randn(1, 2, 4), randn(1, 3, 4))
+    check(lambda lib, x: layer(lib)(x), randn(5, 2, 3).astype(np.float64))
+    check(lambda lib, x: layer(lib, "LSTMCell")(x), randn(2, 5))
+    check(lambda lib, x: layer(lib, "GRUCell")(x), randn(2, 2, 3))
+    for kwargs in [{"nonlinearity": "gelu"}, {"dropout": 1.5}]:
+        with pytest.raises(ValueError):
+            tritensor.nn.RNN(3, 4, **kwargs)
+    with pytest.raises(ValueError):
+        tritensor.nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(ValueError):
+        tritensor.nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError):
+        tritensor.nn.RNN(3, 0)
+    with pytest.warns(UserWarning, match="dropout option adds dropout"):
+        tritensor.nn.LSTM(3, 4, dropout=0.5)
+
+
+def test_gradcheck_and_empty_sequence():
+    torch.manual_seed(0)
+    model = tritensor.nn.GRU(2, 3).double().to(DEVICE)
+    gradcheck(lambda lib, x: model(x)[0], randn(3, 1, 2))
+    theirs, ours = _pair("LSTM", 3, 4)
+    check(lambda lib, x: (ours if lib is tritensor else theirs)(x)[1], randn(0, 2, 3))
+
+
+def test_dropout_between_layers_only_in_training():
+    model = tritensor.nn.LSTM(3, 4, num_layers=2, dropout=0.5).to(DEVICE)
+    x = tritensor.tensor(randn(5, 2, 3), device=DEVICE)
+    model.eval()
+    a, b = model(x)[0], model(x)[0]
+    np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+    model.train()
+    tritensor.manual_seed(0)
+    c = model(x)[0]
+    assert not np.allclose(a.detach().cpu().numpy(), c.detach().cpu().numpy())
