@@ -59,8 +59,8 @@ def test_unfold_fold_unbatched_noncontiguous_and_empty():
 
 
 def test_unfold_fold_gradcheck():
-    gradcheck(lambda lib, x: F(lib).unfold(x, 2, 2, 1, 1), randn(1, 2, 4, 4))
-    gradcheck(lambda lib, c: F(lib).fold(c, (4, 4), 2, padding=1, stride=2), randn(1, 8, 9))
+    gradcheck(lambda lib, x: F(lib).unfold(x, 2, 2, 1, 1), randn(1, 1, 4, 4))
+    gradcheck(lambda lib, c: F(lib).fold(c, (4, 4), 2, padding=1, stride=2), randn(1, 4, 9))
 
 
 @pytest.mark.parametrize("fn, shape", [
@@ -154,8 +154,8 @@ def test_conv_noncontiguous_unbatched_and_empty():
 
 def test_conv_gradcheck_and_double_backward():
     gradcheck(lambda lib, x, w, b: F(lib).conv2d(x, w, b, stride=2, padding=1, dilation=(1, 2), groups=2),
-              randn(1, 4, 5, 5), randn(2, 2, 2, 2), randn(2))
-    gradcheck(lambda lib, x, w: F(lib).conv1d(x, w, padding="same"), randn(2, 2, 5), randn(3, 2, 2))
+              randn(1, 2, 4, 4), randn(2, 1, 2, 2), randn(2))
+    gradcheck(lambda lib, x, w: F(lib).conv1d(x, w, padding="same"), randn(1, 2, 4), randn(2, 2, 2))
 
     def double(lib, x, w):
         out = F(lib).conv2d(x, w, padding=1)
@@ -164,7 +164,7 @@ def test_conv_gradcheck_and_double_backward():
     check(double, Arg(randn(1, 2, 4, 4), requires_grad=True), Arg(randn(3, 2, 3, 3), requires_grad=True))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.integers(1, 3), st.integers(1, 2), st.integers(3, 7), st.integers(1, 3), st.integers(1, 3),
        st.integers(0, 2), st.integers(1, 2), st.booleans())
 def test_conv2d_hypothesis(groups, per_group, size, k, stride, padding, dilation, bias):
@@ -242,7 +242,7 @@ def test_max_pool2d(k, s, p, d, ceil):
 def test_max_pool_gradient_goes_to_the_chosen_max_of_overlapping_windows():
     check(lambda lib, x: F(lib).max_pool2d(x, 3, 1, return_indices=True),
           Arg(randn(1, 2, 5, 5), requires_grad=True))
-    gradcheck(lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1, ceil_mode=True), randn(1, 2, 6, 6))
+    gradcheck(lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1, ceil_mode=True), randn(1, 1, 5, 5))
 
 
 @pytest.mark.parametrize("k, s, p, d, ceil", MAXPOOL[:4])
@@ -296,7 +296,7 @@ def test_pool_errors(fn, shape):
     check(fn, randn(*shape))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.integers(2, 7), st.integers(2, 7), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
        st.integers(1, 2), st.booleans(), st.booleans())
 def test_pools_hypothesis(h, w, k, s, p, d, ceil, count_include_pad):
@@ -341,7 +341,7 @@ def test_avg_pool_dtypes_noncontiguous_empty(dtype):
 
 def test_avg_pool_gradcheck():
     gradcheck(lambda lib, x: F(lib).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
-              randn(1, 2, 6, 5))
+              randn(1, 1, 5, 5))
 
 
 # ---------------------------------------------------------------------------- adaptive average pooling
@@ -362,7 +362,8 @@ def test_adaptive_avg_pool_dtypes(dtype):
     check(lambda lib, x: F(lib).adaptive_avg_pool2d(x, (3, 4)), Arg(x, dtype, requires_grad=True))
     check(lambda lib, x: F(lib).adaptive_avg_pool2d(x.permute(2, 1, 0), 3), Arg(randn(7, 5, 2), dtype))
     check(lambda lib, x: F(lib).adaptive_avg_pool2d(x, 2), Arg(randn(0, 2, 4, 4), dtype, requires_grad=True))
-    gradcheck(lambda lib, x: F(lib).adaptive_avg_pool2d(x, (2, 3)), randn(1, 2, 5, 4))
+    if dtype == "float32":
+        gradcheck(lambda lib, x: F(lib).adaptive_avg_pool2d(x, (2, 3)), randn(1, 1, 5, 4))
 
 
 # ---------------------------------------------------------------------------- modules
@@ -597,7 +598,8 @@ def test_adaptive_max_pool_dtypes_nan_noncontiguous_empty(dtype):
     check(lambda lib, x: F(lib).adaptive_max_pool2d(x.permute(2, 1, 0), 3, True), Arg(randn(7, 5, 2), dtype))
     check(lambda lib, x: F(lib).adaptive_max_pool2d(x, 2, True),
           Arg(randn(0, 2, 4, 4), dtype, requires_grad=True))
-    gradcheck(lambda lib, x: F(lib).adaptive_max_pool2d(x, (2, 3)), randn(1, 2, 5, 4))
+    if dtype == "float32":
+        gradcheck(lambda lib, x: F(lib).adaptive_max_pool2d(x, (2, 3)), randn(1, 1, 5, 4))
 
 
 @pytest.mark.parametrize("fn, shape", [
