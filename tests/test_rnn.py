@@ -180,3 +180,69 @@ def test_dropout_between_layers_only_in_training():
     tritensor.manual_seed(0)
     c = model(x)[0]
     assert not np.allclose(a.detach().cpu().numpy(), c.detach().cpu().numpy())
+
+
+# ---------------------------------------------------------------------------- packed sequences
+def _packed_run(theirs, ours, lengths, enforce_sorted, batch_first):
+    def run(lib, x, *hx):
+        model = ours if lib is tritensor else theirs
+        rnn = lib.nn.utils.rnn
+        packed = rnn.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+        state = (tuple(hx) if len(hx) == 2 else hx[0]) if hx else None
+        out, final = model(packed, state)
+        padded, out_lengths = rnn.pad_packed_sequence(
+            out, batch_first=batch_first, total_length=x.shape[1 if batch_first else 0]
+        )
+        finals = list(final) if isinstance(final, tuple) else [final]
+        loss = padded.square().sum() + sum(f.sum() for f in finals)
+        grads = lib.autograd.grad(loss, list(model.parameters()) + [x] + list(hx))
+        return [packed.data, packed.batch_sizes, out.data, padded, out_lengths] + finals + list(grads)
+
+    return run
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True}])
+@pytest.mark.parametrize("lengths,enforce_sorted", [([5, 3, 3, 1], True), ([2, 5, 1, 4], False)])
+def test_packed_sequences_through_recurrent_layers(cls, kwargs, lengths, enforce_sorted):
+    theirs, ours = _pair(cls, 3, 4, **kwargs)
+    batch_first = kwargs.get("batch_first", False)
+    x = randn(4, 5, 3) if batch_first else randn(5, 4, 3)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    hx = [g(randn(layers, 4, 4)) for _ in range(2 if cls == "LSTM" else 1)]
+    run = _packed_run(theirs, ours, lengths, enforce_sorted, batch_first)
+    check(run, g(x), grad=False)
+    check(run, g(x), *hx, grad=False)
+
+
+def test_pad_and_pack_utilities():
+    def run(lib, a, b, c):
+        rnn = lib.nn.utils.rnn
+        out = [
+            rnn.pad_sequence([a, b, c]),
+            rnn.pad_sequence([a, b, c], batch_first=True, padding_value=-1.0),
+            rnn.pad_sequence([a, b, c], padding_side="left"),
+        ]
+        packed = rnn.pack_sequence([a, b, c], enforce_sorted=False)
+        out += [packed.data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices]
+        # (a clone: torch's unpad_sequence transposes its argument in place)
+        out += list(rnn.unpack_sequence(packed)) + list(
+            rnn.unpad_sequence(out[0].clone(), lib.tensor([2, 4, 1]))
+        )
+        out.append(lib.autograd.grad(sum(t.sum() * (i + 1) for i, t in enumerate(out[:3])), [a, b, c]))
+        return out
+
+    check(run, g(randn(2, 3)), g(randn(4, 3)), g(randn(1, 3)), grad=False)
+
+
+def test_packing_errors():
+    rnn = lambda lib: lib.nn.utils.rnn  # noqa: E731
+    check(lambda lib, x: rnn(lib).pack_padded_sequence(x, [1, 3]), randn(3, 2, 2))
+    check(lambda lib, x: rnn(lib).pack_padded_sequence(x, [3, 0], enforce_sorted=False), randn(3, 2, 2))
+    check(lambda lib, x: rnn(lib).pack_padded_sequence(x, [3, 2, 1]), randn(3, 2, 2))
+    check(lambda lib, x: rnn(lib).pad_sequence([x], padding_side="middle"), randn(3, 2))
+
+    def short_total(lib, x):
+        return rnn(lib).pad_packed_sequence(rnn(lib).pack_padded_sequence(x, [3, 2]), total_length=2)
+
+    check(short_total, randn(3, 2, 2))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, check, dev, to_numpy
+from harness import DEVICE, Arg, check, dev, to_numpy
 
 rng = np.random.default_rng(0)
 
@@ -153,3 +153,95 @@ def test_sparse_init():
     assert 0.2 < values[values != 0].std() < 1.0
     with pytest.raises(ValueError):
         tritensor.nn.init.sparse_(tritensor.empty(3), 0.5)
+
+
+def _mlp(lib, dropout=0.0):
+    lib.manual_seed(0)
+    return lib.nn.Sequential(
+        lib.nn.Linear(3, 5),
+        lib.nn.Tanh(),
+        lib.nn.Dropout(dropout),
+        lib.nn.Linear(5, 2),
+        lib.nn.ReLU(),
+        lib.nn.Linear(2, 1),
+    )
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_checkpoint_matches_torch(use_reentrant):
+    theirs = _mlp(torch)
+    ours = _mlp(tritensor).to(DEVICE)
+    ours.load_state_dict({k: tritensor.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+
+    def run(lib, x):
+        model = ours if lib is tritensor else theirs
+        model.zero_grad()
+        y = lib.utils.checkpoint.checkpoint(model, x, use_reentrant=use_reentrant)
+        y.square().sum().backward()
+        return [y, x.grad] + [p.grad for p in model.parameters()]
+
+    check(run, Arg(x, requires_grad=True), grad=False)
+    seq = lambda lib, x: lib.utils.checkpoint.checkpoint_sequential(  # noqa: E731
+        ours if lib is tritensor else theirs, 2, x, use_reentrant=use_reentrant
+    )
+    check(seq, Arg(x, requires_grad=True), same_node=False)
+
+
+def test_checkpoint_repeats_dropout_and_warns_without_use_reentrant():
+    model = _mlp(tritensor, dropout=0.5).to(DEVICE)
+    x = tritensor.tensor(rng.standard_normal((8, 3)).astype(np.float32), device=DEVICE, requires_grad=True)
+    tritensor.manual_seed(3)
+    with pytest.warns(UserWarning, match="use_reentrant"):
+        y = tritensor.utils.checkpoint.checkpoint(model, x)
+    assert type(y.grad_fn).__name__ == "CheckpointFunctionBackward"
+    y.sum().backward()
+    checkpointed = [to_numpy(p.grad) for p in model.parameters()] + [to_numpy(x.grad)]
+    model.zero_grad()
+    x.grad = None
+    tritensor.manual_seed(3)
+    model(x).sum().backward()  # the same masks: the backward's rerun restored the forward's generator state
+    for a, b in zip(checkpointed, [to_numpy(p.grad) for p in model.parameters()] + [to_numpy(x.grad)]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError):
+        tritensor.utils.checkpoint.checkpoint(model, x, use_reentrant=True, context_fn=lambda: None)
+
+
+FACTORIES = {
+    "zeros": lambda lib: lib.zeros(2, 3),
+    "ones": lambda lib: lib.ones(2),
+    "empty": lambda lib: lib.empty(2),
+    "full": lambda lib: lib.full((2,), 1.5),
+    "arange": lambda lib: lib.arange(4),
+    "linspace": lambda lib: lib.linspace(0, 1, 5),
+    "eye": lambda lib: lib.eye(3),
+    "tensor": lambda lib: lib.tensor([1, 2]),
+    "rand": lambda lib: lib.rand(3),
+    "randn": lambda lib: lib.randn(3),
+    "randint": lambda lib: lib.randint(0, 5, (3,)),
+    "randperm": lambda lib: lib.randperm(4),
+    "normal": lambda lib: lib.normal(0.0, 1.0, (3,)),
+    "linear": lambda lib: lib.nn.Linear(2, 3).weight,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_default_device(name):
+    """Factory functions (and modules' parameters) follow set_default_device and ``with device(...)``."""
+    make = FACTORIES[name]
+    expected = tritensor.device(DEVICE)
+    assert tritensor.get_default_device() == tritensor.device("cpu")
+    try:
+        tritensor.set_default_device(DEVICE)
+        assert make(tritensor).device.type == expected.type
+        assert tritensor.get_default_device().type == expected.type
+    finally:
+        tritensor.set_default_device(None)
+    assert make(tritensor).device.type == "cpu"
+    with tritensor.device(DEVICE):
+        assert make(tritensor).device.type == expected.type
+        with tritensor.device("cpu"):
+            assert make(tritensor).device.type == "cpu"
+        assert make(tritensor).device.type == expected.type
+    assert make(tritensor).device.type == "cpu"
+    assert tritensor.from_numpy(np.zeros(2)).device.type == "cpu"

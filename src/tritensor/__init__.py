@@ -8,7 +8,7 @@ from . import dtypes as _dtypes
 from .dtypes import (bfloat16, bool, double, dtype, float, float16, float32, float64,  # noqa: F401
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
                      promote_types, result_type, set_default_dtype, short, uint8, can_cast)
-from .device import device  # noqa: F401
+from .device import device, get_default_device, set_default_device  # noqa: F401
 from .size import Size  # noqa: F401
 from .type_info import finfo, iinfo  # noqa: F401
 from .tensor import Tensor  # noqa: F401

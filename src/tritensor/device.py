@@ -54,14 +54,38 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """``with device('cuda'):`` makes it the default device of factory functions in the block."""
+        _previous_defaults.append(_default)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(_previous_defaults.pop())
+
 
 CPU = device("cpu")
 
+#: where factory functions (zeros, tensor, randn ...) put tensors when given no device;
+#: None means the CPU (``set_default_device``)
+_default = None
+_previous_defaults = []
+
+
+def set_default_device(device):
+    global _default
+    _default = None if device is None else as_device(device)
+
+
+def get_default_device():
+    return _default or CPU
+
 
 def as_device(value) -> device:
-    """Normalise a device argument; a bare 'cuda' means the current CUDA device."""
+    """Normalise a device argument; a bare 'cuda' means the current CUDA device and no device
+    the default one (the CPU unless ``set_default_device`` says otherwise)."""
     if value is None:
-        return CPU
+        return _default or CPU
     if isinstance(value, device):
         dev = value
     else:

@@ -246,3 +246,46 @@ def pinned(t):
                            "allocator is available on this system.")
     _check_pinnable(t, "pin_memory=True")
     return _PinMemory.apply(t)
+
+
+@export
+def positive(input):
+    """``+input``: the input itself (refused for bool, as torch)."""
+    if input.dtype is dt.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+@export(method=False)
+def is_complex(input):
+    return input.is_complex()
+
+
+def _host_elementwise(name, self, fn, *others):
+    """``apply_``/``map_``: a Python callable per element, on the host (CPU tensors only)."""
+    import numpy as np
+    if self.device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() "
+                           "instead.")
+    for other in others:
+        if other.dtype is not self.dtype:
+            raise TypeError(f"{name}: expected {self.type()} for 'other' (got {other.type()})")
+    arrays = [np.broadcast_to(o.numpy(), tuple(self.shape)) for o in others]
+    values = self.numpy()
+    result = np.array([fn(*(a.item() for a in items)) for items in zip(values.reshape(-1),
+                                                                          *(a.reshape(-1) for a in arrays))])
+    values[...] = result.reshape(values.shape) if result.size else values
+    self._bump_version()
+    return self
+
+
+@method
+def apply_(self, callable):
+    return _host_elementwise("apply_", self, callable)
+
+
+@method
+def map_(self, tensor, callable):
+    return _host_elementwise("map_", self, callable, tensor)

@@ -281,6 +281,12 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
+@export
+def diagflat(input, offset=0):
+    """The flattened input on diagonal ``offset`` of a square matrix."""
+    return diag_embed(input.reshape(-1), offset, 0, 1)
+
+
 class _Tril(_Mutating):
     node_name = "TrilBackward0"
     refuses_expanded = False  # torch's tril_ writes into an expanded self

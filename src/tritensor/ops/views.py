@@ -662,6 +662,32 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(slice_dim(input, dim, a, max(a, b)) for a, b in zip(bounds, bounds[1:]))
 
 
+def _split_along(name, input, sections, dim, min_dims):
+    """hsplit/vsplit/dsplit: ``tensor_split`` along ``dim``; an int must divide the dim evenly."""
+    if input.dim() < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a "
+                           f"tensor with {input.dim()} dimensions!")
+    if isinstance(sections, int) and (sections == 0 or input._shape[dim] % sections):
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                           f"dimension {input._shape[dim]} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+@export
+def hsplit(input, indices_or_sections):
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.dim() > 1 else 0, 1)
+
+
+@export
+def vsplit(input, indices_or_sections):
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+@export
+def dsplit(input, indices_or_sections):
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
 @export
 def chunk(input, chunks, dim=0):
     if chunks <= 0:

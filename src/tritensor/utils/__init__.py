@@ -1,2 +1,2 @@
-"""``tritensor.utils``: data loading (``utils.data``) and hook handles."""
-from . import data, hooks  # noqa: F401
+"""``tritensor.utils``: data loading (``utils.data``), activation checkpointing and hook handles."""
+from . import checkpoint, data, hooks  # noqa: F401

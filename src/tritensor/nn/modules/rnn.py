@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ... import ops
 from .. import functional as F, init
 from ..parameter import Parameter
@@ -166,25 +168,36 @@ class RNNBase(Module):
         return states
 
     def forward(self, input, hx=None):
-        self._check(input, hx)
-        unbatched = input.dim() == 2
-        if unbatched:
-            input = input.unsqueeze(1)
-            if hx is not None:
-                hx = tuple(h.unsqueeze(1) for h in hx) if self.mode == "LSTM" else hx.unsqueeze(1)
-        elif self.batch_first:
-            input = input.transpose(0, 1)
-        states = self._initial_state(hx, input.shape[1], input)
+        from ..utils.rnn import PackedSequence
+
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            data, batch_sizes = input.data, [int(b) for b in input.batch_sizes.tolist()]
+            batch, unbatched = batch_sizes[0], False
+            if hx is not None and input.sorted_indices is not None:  # hx follows the caller's batch order
+                hx = self._permute(hx, input.sorted_indices)
+        else:
+            self._check(input, hx)
+            unbatched = input.dim() == 2
+            if unbatched:
+                input = input.unsqueeze(1)
+                if hx is not None:
+                    hx = self._permute(hx, None, unsqueeze=True)
+            elif self.batch_first:
+                input = input.transpose(0, 1)
+            steps, batch = input.shape[0], input.shape[1]
+            data, batch_sizes = input.reshape(steps * batch, input.shape[2]), [batch] * steps
+        states = self._initial_state(hx, batch, data)
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in states]
-        layer_input = input
+        layer_input = data
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
                 start = tuple(s[index] for s in states) if self.mode == "LSTM" else states[0][index]
                 out, end = self._run_direction(
-                    layer_input, start, self._cell(layer, direction), direction == 1
+                    layer_input, batch_sizes, start, self._cell(layer, direction), direction == 1
                 )
                 outputs.append(out)
                 for k, s in enumerate(end if self.mode == "LSTM" else (end,)):
@@ -192,24 +205,61 @@ class RNNBase(Module):
             layer_input = outputs[0] if directions == 1 else ops.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout)
-        output = layer_input
-        final = [ops.stack(f) for f in finals]
-        if unbatched:
-            output, final = output.squeeze(1), [f.squeeze(1) for f in final]
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        return output, (tuple(final) if self.mode == "LSTM" else final[0])
+        final = tuple(ops.stack(f) for f in finals)
+        if packed:
+            if input.unsorted_indices is not None:
+                final = self._permute(final, input.unsorted_indices)
+            output = PackedSequence(
+                layer_input, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            )
+        else:
+            output = layer_input.view(len(batch_sizes), batch, layer_input.shape[-1])
+            if unbatched:
+                output, final = output.squeeze(1), tuple(f.squeeze(1) for f in final)
+            elif self.batch_first:
+                output = output.transpose(0, 1)
+        return output, (final if self.mode == "LSTM" else final[0])
 
-    def _run_direction(self, input, state, weights, reverse):
-        """The outputs of one layer in one direction over the sequence, and its last state."""
+    @staticmethod
+    def _permute(hx, order, unsqueeze=False):
+        """A state (or LSTM's pair) with its batch dim reordered (or added)."""
+
+        def one(h):
+            return h.unsqueeze(1) if unsqueeze else h.index_select(1, order)
+
+        return tuple(one(h) for h in hx) if isinstance(hx, tuple) else one(hx)
+
+    def _run_direction(self, data, batch_sizes, state, weights, reverse):
+        """One layer in one direction over time-major rows ``data`` (``batch_sizes[t]`` sequences
+        at step ``t``, the longest first, as packed; a padded batch has them all equal): the
+        output rows and each sequence's last state. A sequence that has ended keeps its state;
+        going backwards, each one starts from its initial state at its own last step."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
-        x_gates = F.linear(input, w_ih, b_ih)  # every step's input projection in one matmul
-        steps = range(input.shape[0] - 1, -1, -1) if reverse else range(input.shape[0])
-        outputs = [None] * input.shape[0]
-        for t in steps:
-            state = _step(self.mode, x_gates[t], state, w_hh, b_hh, w_hr)
-            outputs[t] = state[0] if self.mode == "LSTM" else state
-        return ops.stack(outputs), state
+        x_gates = F.linear(data, w_ih, b_ih)  # every step's input projection in one matmul
+        starts = np.concatenate([[0], np.cumsum(batch_sizes)])
+        lstm = self.mode == "LSTM"
+        parts = state if lstm else (state,)
+        rows = parts[0].shape[0] if not reverse else batch_sizes[-1]
+        h = tuple(p[:rows] for p in parts)
+        outputs = [None] * len(batch_sizes)
+        for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
+            b = batch_sizes[t]
+            if reverse and b > rows:  # sequences whose last step this is join with their initial state
+                h = tuple(ops.cat([a, p[rows:b]]) for a, p in zip(h, parts))
+            active = tuple(a[:b] for a in h) if b < h[0].shape[0] else h
+            new = _step(
+                self.mode,
+                x_gates[int(starts[t]) : int(starts[t + 1])],
+                active if lstm else active[0],
+                w_hh,
+                b_hh,
+                w_hr,
+            )
+            new = new if lstm else (new,)
+            outputs[t] = new[0]
+            h = tuple(ops.cat([n, a[b:]]) for n, a in zip(new, h)) if b < h[0].shape[0] else new
+            rows = h[0].shape[0]
+        return ops.cat(outputs), (h if lstm else h[0])
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
