@@ -7,6 +7,8 @@
   (tritensor's fused Numba kernel vs torch's log_softmax + nll_loss); the target is >= 1.3x
   torch's speed.
 * clip_grad_norm_ over 64 float32 gradients of 2^16 elements.
+* conv2d forward + backward (input, weight and bias gradients): a (64, 1, 28, 28) float32
+  batch through 32 3x3 filters, the first layer of a small MNIST CNN (im2col + one matmul).
 Each variant runs a few times before timing, so compilation is never measured.
 """
 from __future__ import annotations
@@ -59,4 +61,26 @@ def _clip_step(lib):
 def test_clip_grad_norm(benchmark, impl):
     step = _clip_step(LIBS[impl])
     benchmark.group = "clip_grad_norm_ 64 x 2^16 fp32"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+
+
+def _conv2d_step(lib):
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32), requires_grad=True)
+    w = lib.tensor(rng.standard_normal((32, 1, 3, 3)).astype(np.float32) / 3, requires_grad=True)
+    b = lib.tensor(rng.standard_normal(32).astype(np.float32), requires_grad=True)
+    g = lib.tensor(rng.standard_normal((64, 32, 26, 26)).astype(np.float32))
+
+    def step():
+        x.grad = w.grad = b.grad = None
+        lib.nn.functional.conv2d(x, w, b).backward(g)
+    for _ in range(3):
+        step()
+    return step
+
+
+@pytest.mark.parametrize("impl", list(LIBS))
+def test_conv2d_fwd_bwd(benchmark, impl):
+    step = _conv2d_step(LIBS[impl])
+    benchmark.group = "conv2d fwd+bwd (64, 1, 28, 28) x (32, 1, 3, 3) fp32"
     benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)

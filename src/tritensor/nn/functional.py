@@ -16,12 +16,15 @@ from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, co
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
                       smooth_l1_loss, triplet_margin_loss)
 from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from ._conv import conv1d, conv2d, conv3d, fold, unfold  # noqa: F401
 from ._likelihood_losses import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: F401
                              multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                              soft_margin_loss, triplet_margin_with_distance_loss)
 from ._padding import index_pad
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
+from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
+                    adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 
 # ---------------------------------------------------------------------------- activations
 
@@ -336,6 +339,49 @@ def dropout(input, p=0.5, training=True, inplace=False):
     with autograd.no_grad():
         mask = ops.empty_like(input).bernoulli_(1 - p).div_(1 - p)
     return input.mul_(mask) if inplace else input * mask
+
+
+def _feature_dropout(input, p, training, inplace, batched_dim):
+    """Dropout of whole channels: one Bernoulli draw per (sample, channel), broadcast over the
+    spatial dims; an input of ``batched_dim - 1`` dims is one unbatched sample."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    lead = 2 if input.dim() == batched_dim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    with autograd.no_grad():
+        mask = ops.empty(shape, dtype=input.dtype, device=input.device)
+        mask = mask.zero_() if p == 1.0 else mask.bernoulli_(1 - p).div_(1 - p)
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, L) or (C, L) input with probability ``p``."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
+                           "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+                           "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+                           "inputs).")
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, H, W) input with probability ``p``; as torch, a 3-D input
+    is taken as (N, C, L), with torch's warnings."""
+    if input.dim() not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior and silence this "
+                      "warning, please use dropout instead. Note that dropout2d exists to provide "
+                      "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an "
+                      "optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                      "dim. This behavior will change in a future release to interpret the input as one "
+                      "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, input.dim() if input.dim() > 1 else 2)
 
 
 # ---------------------------------------------------------------------------- embedding / one_hot

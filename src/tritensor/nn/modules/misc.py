@@ -1,4 +1,4 @@
-"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, ``Dropout``, ``Embedding``."""
+"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, ``Dropout`` (1d/2d), ``Embedding``."""
 from __future__ import annotations
 
 from ... import autograd, ops
@@ -50,6 +50,20 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) / (C, L) inputs in training mode."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) inputs in training mode."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Embedding(Module):

@@ -1,0 +1,339 @@
+"""Convolution as im2col + one matmul, composed of views and existing ops (both devices).
+
+A window geometry (``Geometry``: kernel, dilation, stride, padding, sizes) gives a strided
+view of the zero-padded input with one dim per kernel offset and one per output position
+(``_windows``: no copy; overlapping windows alias the same elements). im2col copies that view
+once into a column matrix; col2im, its adjoint, adds columns into the same view of a zero
+buffer, one strided ``add_`` per kernel offset (each offset's positions are distinct, so
+overlapping windows sum without scatter atomics), then crops the padding. ``unfold``/``fold``
+are these two; a convolution is im2col, a (grouped) matmul with the weight, and in backward
+the transposed matmul followed by col2im. The pools in ``_pool.py`` reuse the windows.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from typing import NamedTuple
+
+from .. import ops
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from ..ops._autocast import autocast_call, state as _amp
+from ..ops.views import _select_raw, make_view, slice_raw
+
+
+class Geometry(NamedTuple):
+    """Sliding windows over the last ``len(kernel)`` dims; ``pads`` are (low, high) per dim."""
+
+    size: tuple
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pads: tuple
+    out: tuple
+
+
+def ntuple(value, n, name="kernel_size"):
+    """``value`` as an n-tuple of ints (an int repeats; a 1-sequence repeats too, as torch)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1 and n > 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to "
+                               f"match the convolution dimensions, but got {name}={list(value)}")
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def out_size(size, kernel, dilation, stride, lo, hi):
+    return (size + lo + hi - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def geometry(size, kernel, dilation, stride, pads):
+    out = tuple(out_size(*a, *p) for a, p in zip(zip(size, kernel, dilation, stride), pads))
+    return Geometry(tuple(size), tuple(kernel), tuple(dilation), tuple(stride), tuple(pads), out)
+
+
+def _padded(x, geo, value=0):
+    """``x`` with its last dims padded by ``geo.pads`` (the input itself when nothing to pad)."""
+    if not any(lo or hi for lo, hi in geo.pads):
+        return x
+    from .functional import pad
+    return pad(x, tuple(p for lo_hi in reversed(geo.pads) for p in lo_hi), value=value)
+
+
+def windows(xp, geo):
+    """View of the padded ``xp`` (lead dims, then spatial dims) as (*lead, *kernel, *out)."""
+    n = len(geo.kernel)
+    lead, spatial = xp._stride[:-n], xp._stride[-n:]
+    stride = (lead + tuple(s * d for s, d in zip(spatial, geo.dilation))
+              + tuple(s * t for s, t in zip(spatial, geo.stride)))
+    return make_view(xp, xp._shape[:-n] + geo.kernel + geo.out, stride, xp._offset)
+
+
+def im2col(x, geo, order=None, value=0):
+    """The windows of ``x`` (N, C, *size) as a new contiguous (N, C, *kernel, *out) tensor,
+    or permuted by ``order`` first."""
+    view = windows(_padded(x, geo, value), geo)
+    return (view if order is None else view.permute(order)).contiguous()
+
+
+def col2im(cols, geo):
+    """Adjoint of im2col: ``cols`` (N, C, *kernel, *out), any strides, summed into (N, C, *size)
+    (in the columns' dtype, rounding after each kernel offset, as torch's CPU col2im)."""
+    n = len(geo.kernel)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.size, geo.pads))
+    buf = ops.zeros(tuple(cols.shape[:2]) + padded, dtype=cols.dtype, device=cols.device)
+    if buf.numel() and cols.numel():
+        view = windows(buf, geo)
+        for offset in itertools.product(*(range(k) for k in geo.kernel)):
+            region, part = view, cols
+            for i in offset:  # always dim 2: each select drops the kernel dim before it
+                region, part = _select_raw(region, 2, i), _select_raw(part, 2, i)
+            region.add_(part)
+    for d, (s, (lo, hi)) in enumerate(zip(geo.size, geo.pads)):
+        if lo or hi:
+            buf = slice_raw(buf, buf.dim() - n + d, lo, lo + s, 1)
+    return buf.contiguous()
+
+
+def _logical(t, geo):
+    """``t`` as (N, C, *kernel, *out), from that shape or from unfold's (N, C * prod(kernel), L)."""
+    if t.dim() == 2 + 2 * len(geo.kernel):
+        return t
+    return t.reshape((t.shape[0], t.shape[1] // math.prod(geo.kernel)) + geo.kernel + geo.out)
+
+
+class _Im2Col(Function):
+    """im2col of a batched or unbatched input, viewed as ``shape``; backward is col2im."""
+
+    node_name = "Im2ColBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geo, shape):
+        ctx.geo = geo
+        return im2col(x if x.dim() == 2 + len(geo.kernel) else x.unsqueeze(0), geo).view(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Col2Im.apply(grad, ctx.geo), None, None
+
+
+class _Col2Im(Function):
+    """col2im of (N, C, *kernel, *out) or (N, C * prod(kernel), L) columns; backward is im2col."""
+
+    node_name = "Col2ImBackward0"
+
+    @staticmethod
+    def forward(ctx, cols, geo):
+        ctx.geo, ctx.shape = geo, tuple(cols.shape)
+        if cols.dim() == 2:  # unbatched (C * prod(kernel), L)
+            return col2im(_logical(cols.unsqueeze(0), geo), geo).squeeze(0)
+        return col2im(_logical(cols, geo), geo)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Im2Col.apply(grad, ctx.geo, ctx.shape), None
+
+
+def _check_floating(name, input):
+    if not input.dtype.is_floating_point:  # torch's CPU im2col/col2im have no integer kernels
+        raise NotImplementedError(f"\"{name}\" not implemented for '{input.type()}'")
+
+
+def _check_window_args(n, kernel_size, dilation, padding, stride):
+    k, d, p, s = (ntuple(v, n, name) for v, name in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                                    (padding, "padding"), (stride, "stride")))
+    for name, vals, least in (("kernel", k, 1), ("dilation", d, 1), ("stride", s, 1), ("padding", p, 0)):
+        if min(vals) < least:
+            want = "greater than zero" if least else "non-negative"
+            raise RuntimeError(f"im2col: {name} should be {want}, but got {name}={vals}")
+    return k, d, p, s
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks of a (N, C, H, W) or (C, H, W) input as (N, C * kh * kw, L) columns."""
+    if input.dim() < 3:  # torch reads size(-3)
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{max(input.dim(), 1)}, "
+                         f"{max(input.dim(), 1) - 1}], but got {input.dim()})")
+    if input.dim() > 4:
+        raise NotImplementedError("Input Error: Only 3D or 4D input Tensors are supported "
+                                  f"(got {input.dim()}D)")
+    k, d, p, s = _check_window_args(2, kernel_size, dilation, padding, stride)
+    _check_floating("im2col_out_cpu", input)
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    geo = geometry(tuple(x.shape[2:]), k, d, s, tuple((q, q) for q in p))
+    if min(geo.out) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={k}, "
+                           f"dilation={d}, padding={p}, calculated shape of the array of sliding blocks as "
+                           f"{geo.out}, but its components must be at least one.")
+    if x.shape[1] == 0:
+        raise RuntimeError(f"Expected non-zero size for input channels, but got input of size "
+                           f"{list(x.shape)}")
+    shape = (x.shape[1] * math.prod(k), math.prod(geo.out))
+    return _Im2Col.apply(input, geo, (x.shape[0],) + shape if batched else shape)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum (N, C * kh * kw, L) columns back into a (N, C, H, W) tensor: the adjoint of unfold."""
+    if input.dim() not in (2, 3) or (input.dim() == 3 and 0 in input.shape[1:]) or \
+            (input.dim() == 2 and 0 in input.shape):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+    size = ntuple(output_size, 2, "output_size")
+    k, d, p, s = _check_window_args(2, kernel_size, dilation, padding, stride)
+    _check_floating("col2im_out_cpu", input)
+    batched = input.dim() == 3
+    cols = input if batched else input.unsqueeze(0)
+    if cols.shape[1] % math.prod(k):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={cols.shape[1]} and kernel_size={k}.")
+    geo = geometry(size, k, d, s, tuple((q, q) for q in p))
+    if min(geo.out) < 1 or math.prod(geo.out) != cols.shape[2]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"stride={s}, expected size of input's dimension 2 to match the calculated number "
+                           f"of sliding blocks {' * '.join(map(str, geo.out))} = {math.prod(geo.out)}, but "
+                           f"got input.size(2)={cols.shape[2]}.")
+    return _Col2Im.apply(input, geo)
+
+
+# ---------------------------------------------------------------------------- convolution
+def _conv_layout(n):
+    """Permutation of the windows (N, C, *kernel, *out) into im2col's (C, *kernel, N, *out)
+    order, whose reshape is the (C * prod(kernel), N * L) column matrix, and its inverse."""
+    order = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+    return order, tuple(order.index(i) for i in range(len(order)))
+
+
+class _Convolution(Function):
+    """``weight`` (O, C/G, *kernel) times the column matrix of ``x``, per group; ``+ bias``."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geo, groups):
+        n, (batch, channels), out_channels = len(geo.kernel), x.shape[:2], weight.shape[0]
+        order, _ = _conv_layout(n)
+        rows, length = channels // groups * math.prod(geo.kernel), batch * math.prod(geo.out)
+        cols = im2col(x, geo, order).view(groups, rows, length)
+        w = weight.reshape(groups, out_channels // groups, rows)
+        out = ops.mm(w[0], cols[0]) if groups == 1 else ops.bmm(w, cols)
+        out = out.view((out_channels, batch) + geo.out).transpose(0, 1)
+        if bias is not None:  # the add writes a new (N, O, *out) tensor: it is the transposing copy too
+            out = out + bias.view((1, out_channels) + (1,) * n)
+        ctx.save_for_backward(x, weight)
+        ctx.cols, ctx.geo, ctx.groups, ctx.has_bias = cols, geo, groups, bias is not None
+        return out.contiguous()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        geo, groups, n = ctx.geo, ctx.groups, len(ctx.geo.kernel)
+        order, inverse = _conv_layout(n)
+        batch, channels = x.shape[:2]
+        out_channels = weight.shape[0]
+        rows, length = channels // groups * math.prod(geo.kernel), batch * math.prod(geo.out)
+        g = grad.transpose(0, 1).reshape(groups, out_channels // groups, length)
+        w = weight.reshape(groups, out_channels // groups, rows)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gcols = ops.bmm(w.transpose(1, 2), g).view((channels,) + geo.kernel + (batch,) + geo.out)
+            gx = _Col2Im.apply(gcols.permute(inverse), geo)
+        if ctx.needs_input_grad[1]:
+            cols = ctx.cols
+            if grad_mode.is_grad_enabled():  # create_graph: the columns must be differentiable in x
+                cols = _Im2Col.apply(x, geo, (batch, channels) + geo.kernel + geo.out)
+                cols = cols.permute(order).reshape(groups, rows, length)
+            gw = ops.bmm(g, cols.transpose(1, 2)).view(weight.shape)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad.sum((0,) + tuple(range(2, 2 + n)))
+        return gx, gw, gb, None, None
+
+
+def _conv_padding(padding, n, stride, dilation, kernel):
+    """(low, high) pads per dim for an int/tuple/'valid'/'same' padding (torch's 'same' puts
+    the odd one on the high side)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    p = ntuple(padding, n, "padding")
+    if min(p) < 0:
+        raise RuntimeError("negative padding is not supported")
+    return tuple((q, q) for q in p)
+
+
+def _convolution(name, n, input, weight, bias, stride, padding, dilation, groups):
+    if weight.dim() != n + 2:
+        raise RuntimeError(f"{name}: expected weight to be {n + 2}-D, but got weight of size "
+                           f"{list(weight.shape)}")
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
+    if min(stride) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 1:
+        raise RuntimeError("dilation should be greater than zero")
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, n, stride, dilation, kernel)
+    batched = input.dim() == n + 2
+    x = input if batched else input.unsqueeze(0)
+    if weight.shape[0] < 1:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size [{list(weight.shape)}] instead")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    if any(d * (k - 1) + 1 > s for s, k, d in zip(padded, kernel, dilation)):
+        dilated = " x ".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({dilated}). Kernel size can't be greater than actual input size")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
+                           f"with {weight.shape[0]} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise RuntimeError(f"Input type ({x.type()}) and {what} type ({t.type()}) should be the same")
+    if x.device != weight.device:
+        raise RuntimeError(f"Input type ({x.device}) and weight type ({weight.device}) should be the same")
+    if x.dtype.is_complex or x.dtype.name == "bool":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{x.dtype.name}'")
+    geo = geometry(tuple(x.shape[2:]), kernel, dilation, stride, pads)
+    out = _Convolution.apply(x, weight, bias, geo, groups)
+    return out if batched else out.squeeze(0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) or (C, L) input (cross-correlation, as torch)."""
+    if _amp.on:
+        return autocast_call("conv1d", conv1d, input, weight, bias, stride, padding, dilation, groups)
+    return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) or (C, H, W) input (cross-correlation, as torch)."""
+    if _amp.on:
+        return autocast_call("conv2d", conv2d, input, weight, bias, stride, padding, dilation, groups)
+    return _convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input."""
+    if _amp.on:
+        return autocast_call("conv3d", conv3d, input, weight, bias, stride, padding, dilation, groups)
+    return _convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
