@@ -9,6 +9,8 @@
 * clip_grad_norm_ over 64 float32 gradients of 2^16 elements.
 * conv2d forward + backward (input, weight and bias gradients): a (64, 1, 28, 28) float32
   batch through 32 3x3 filters, the first layer of a small MNIST CNN (im2col + one matmul).
+* LSTM(64, 128) and MultiheadAttention(128, 8 heads) forward + backward: composites of matmuls
+  and elementwise ops (one matmul per time step; the score matrix materialised).
 Each variant runs a few times before timing, so compilation is never measured.
 """
 from __future__ import annotations
@@ -83,4 +85,57 @@ def _conv2d_step(lib):
 def test_conv2d_fwd_bwd(benchmark, impl):
     step = _conv2d_step(LIBS[impl])
     benchmark.group = "conv2d fwd+bwd (64, 1, 28, 28) x (32, 1, 3, 3) fp32"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+
+
+def _module_step(lib, build, shape):
+    """Forward + backward of a module on a random float32 input (the same weights in both libraries)."""
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    reference = build(torch)
+    model = reference if lib is torch else build(lib)
+    if lib is not torch:
+        model.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in reference.state_dict().items()})
+    x = lib.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+
+    def step():
+        x.grad = None
+        model.zero_grad()
+        out = model(x)
+        (out[0] if isinstance(out, tuple) else out).square().sum().backward()
+    for _ in range(3):
+        step()
+    return step
+
+
+@pytest.mark.parametrize("impl", list(LIBS))
+def test_lstm_fwd_bwd(benchmark, impl):
+    step = _module_step(LIBS[impl], lambda lib: lib.nn.LSTM(64, 128), (32, 64, 64))
+    benchmark.group = "LSTM(64, 128) fwd+bwd, 32 steps x batch 64, fp32"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+
+
+class _SelfAttention:
+    """``MultiheadAttention(x, x, x)`` as a one-input module (for _module_step)."""
+
+    def __init__(self, lib):
+        self.attention = lib.nn.MultiheadAttention(128, 8)
+
+    def __call__(self, x):
+        return self.attention(x, x, x, need_weights=False)[0]
+
+    def state_dict(self):
+        return self.attention.state_dict()
+
+    def load_state_dict(self, state):
+        self.attention.load_state_dict(state)
+
+    def zero_grad(self):
+        self.attention.zero_grad()
+
+
+@pytest.mark.parametrize("impl", list(LIBS))
+def test_multihead_attention_fwd_bwd(benchmark, impl):
+    step = _module_step(LIBS[impl], _SelfAttention, (64, 16, 128))
+    benchmark.group = "MultiheadAttention(128, 8 heads) fwd+bwd, 64 x batch 16, fp32"
     benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
