@@ -24,19 +24,50 @@ def _activation(activation):
 
 
 class _FeedForwardBlocks(Module):
-    """What encoder and decoder layers share: the feed-forward block and the norm placement."""
+    """What encoder and decoder layers share: attention blocks, the feed-forward block, one norm
+    and one dropout per block, and the norm placement. Submodules are registered in torch's
+    order (attention, linear1, dropout, linear2, norms, dropouts), so reprs and state_dict keys
+    match torch's."""
 
-    def _init_feed_forward(
-        self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, factory
+    def _build(
+        self,
+        attention_names,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout,
+        activation,
+        layer_norm_eps,
+        batch_first,
+        norm_first,
+        bias,
+        device,
+        dtype,
     ):
+        factory = {"device": device, "dtype": dtype}
+        for name in attention_names:
+            setattr(
+                self,
+                name,
+                MultiheadAttention(
+                    d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+                ),
+            )
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
         self.norm_first = norm_first
+        blocks = len(attention_names) + 1
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self._ff_dropout = f"dropout{blocks}"  # the feed-forward block's output dropout
         self.activation = _activation(activation)
 
     def _ff_block(self, x):
-        return self.dropout_ff(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        out = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return getattr(self, self._ff_dropout)(out)
 
     def _residual(self, x, block, norm):
         """``x + block(norm(x))`` (pre-norm) or ``norm(x + block(x))`` (post-norm, torch's default)."""
@@ -59,21 +90,20 @@ class TransformerEncoderLayer(_FeedForwardBlocks):
         dtype=None,
     ):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+        self._build(
+            ("self_attn",),
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            device,
+            dtype,
         )
-        self._init_feed_forward(
-            d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, factory
-        )
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-
-    @property
-    def dropout_ff(self):
-        return self.dropout2
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         def attend(x):
@@ -109,26 +139,20 @@ class TransformerDecoderLayer(_FeedForwardBlocks):
         dtype=None,
     ):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+        self._build(
+            ("self_attn", "multihead_attn"),
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            device,
+            dtype,
         )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
-        )
-        self._init_feed_forward(
-            d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, factory
-        )
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-
-    @property
-    def dropout_ff(self):
-        return self.dropout3
 
     def forward(
         self,
