@@ -11,8 +11,8 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import (ALL_DTYPES, ALONG_DIM_CASES, DEVICE, FLOAT_DTYPES, Arg, assert_same, check, distinct,
-                     gradcheck, make_pair, tied)
+from harness import (ALL_DTYPES, ALONG_DIM_CASES, DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, assert_same, check,
+                     distinct, gradcheck, make_pair, tied)
 
 
 def check_grads(fn, *inputs, seed=0):
@@ -213,3 +213,206 @@ def test_mode_nan_counts_once():
     values, indices = x.mode(1)
     np.testing.assert_array_equal(values.cpu().numpy(), [-2, 3, np.nan])
     np.testing.assert_array_equal(indices.cpu().numpy(), [4, 2, 0])
+
+
+# ------------------------------------------------------------------ searchsorted, bucketize, isin
+SEARCH_DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8"]
+
+
+def sorted_tied(shape, dtype, seed=0):
+    """Sorted rows with repeats (and -inf/inf for floats; NaN is not a sorted boundary)."""
+    a = tied(shape, dtype, seed)
+    if dtype in FLOAT_DTYPES:
+        a = np.where(np.isnan(a), 1.0, a)
+    return np.sort(a, axis=-1)
+
+
+@pytest.mark.parametrize("dtype", SEARCH_DTYPES)
+@pytest.mark.parametrize("side", [None, "left", "right"])
+def test_searchsorted(dtype, side):
+    b, v = sorted_tied((7,), dtype, 1), tied((3, 4), dtype, 2)
+    right = side == "right"
+    for out_int32 in (False, True):
+        check(lambda lib, b, v: lib.searchsorted(b, v, side=side, out_int32=out_int32), Arg(b, dtype),
+              Arg(v, dtype))
+        check(lambda lib, b, v: lib.searchsorted(b, v, right=right, out_int32=out_int32), Arg(b, dtype),
+              Arg(v, dtype))
+        check(lambda lib, v, b: lib.bucketize(v, b, right=right, out_int32=out_int32), Arg(v, dtype),
+              Arg(b, dtype))
+    check(lambda lib, b, v: lib.searchsorted(b, v, right=right), Arg(sorted_tied((2, 3, 6), dtype, 3), dtype),
+          Arg(tied((2, 3, 5), dtype, 4), dtype))  # one row of boundaries per row of values
+    check(lambda lib, b: lib.searchsorted(b, 2, right=right), Arg(b, dtype))
+    check(lambda lib, b: lib.bucketize(1, b, right=right), Arg(b, dtype))
+
+
+def test_searchsorted_shapes_sorter_and_mixed_dtypes():
+    b = sorted_tied((6,), "float32", 5)
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(b), Arg(np.zeros((0, 3))))
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(np.zeros(0)), Arg(np.arange(3.0)))
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(np.zeros((2, 0))), Arg(np.ones((2, 3))))
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(b), Arg(np.array(0.5)))
+    check(lambda lib, b, v: lib.searchsorted(b, v, right=True), Arg(b, "float32"),
+          Arg(np.arange(-3, 4), "int64"))
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(np.arange(-3, 4), "int32"), Arg(b / 3, "float64"))
+    check(lambda lib, b, v: lib.searchsorted(b, v), Arg(b, "float32"),
+          Arg(tied((5, 4), "float32"), transpose=True))
+    check(lambda lib, b, v: lib.searchsorted(b[::2], v[:, 1:]), Arg(b), Arg(tied((5, 4), "float32")))
+    unsorted = np.random.default_rng(0).permutation(b)
+    for side in ("left", "right"):
+        check(lambda lib, b, v: lib.searchsorted(b, v, side=side, sorter=lib.argsort(b, stable=True)),
+              Arg(unsorted, "float32"), Arg(tied((9,), "float32")))
+    check(lambda lib, b, v: lib.searchsorted(b, v, out=lib.empty(0, dtype=lib.int64, device=b.device)),
+          Arg(b), Arg(tied((3,), "float32")))
+
+
+def test_searchsorted_errors():
+    b, v = Arg(np.array([1.0, 2, 3])), Arg(np.array([2.0, 0.5]))
+    check(lambda lib, b, v: lib.searchsorted(b, v, side="middle"), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, side="left", right=True), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b[0], v), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b.reshape(3, 1), v), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b > 1, v > 1), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, sorter=lib.argsort(b).int()), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, sorter=lib.argsort(b)[:2]), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, sorter=lib.argsort(b) + 1), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, out=lib.empty(0, dtype=lib.int32, device=b.device)), b, v)
+    check(lambda lib, b, v: lib.searchsorted(b, v, out_int32=True, out=lib.empty(0, dtype=lib.int64,
+                                                                                device=b.device)), b, v)
+    check(lambda lib, b, v: lib.bucketize(v, b.reshape(1, 3)), b, v)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_searchsorted_hypothesis(data):
+    dtype = data.draw(st.sampled_from(["float32", "float64", "int32", "int16"]))
+    m = data.draw(st.integers(0, 9))
+    shape = tuple(data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=3)))
+    right = data.draw(st.booleans())
+    seed = data.draw(st.integers(0, 2**16))
+    b = make_pair(Arg(sorted_tied((m,), dtype, seed), dtype))
+    v = make_pair(Arg(tied(shape, dtype, seed + 1), dtype))
+    assert_same(torch.searchsorted(b[0], v[0], right=right), tritensor.searchsorted(b[1], v[1], right=right))
+
+
+@pytest.mark.parametrize("dtype", SEARCH_DTYPES + ["bool"])
+def test_isin(dtype):
+    a, t = tied((4, 5), dtype, 1), tied((6,), dtype, 2)
+    for invert in (False, True):
+        check(lambda lib, a, t: lib.isin(a, t, invert=invert), Arg(a, dtype), Arg(t, dtype))
+        check(lambda lib, a, t: lib.isin(a, t, assume_unique=True, invert=invert), Arg(a, dtype),
+              Arg(np.unique(t), dtype))
+    check(lambda lib, a: lib.isin(a, 1), Arg(a, dtype))
+    check(lambda lib, t: lib.isin(0, t), Arg(t, dtype))
+
+
+def test_isin_shapes_and_mixed_dtypes():
+    a = tied((4, 5), "float32", 3)
+    check(lambda lib, a, t: lib.isin(a, t), Arg(a, transpose=True), Arg(np.array([[0.0, np.nan], [1, 7]])))
+    check(lambda lib, a, t: lib.isin(a[::2], t), Arg(a), Arg(np.zeros((0,))))
+    check(lambda lib, a, t: lib.isin(a, t), Arg(np.zeros((0, 2))), Arg(np.ones(3)))
+    check(lambda lib, a, t: lib.isin(a, t), Arg(np.array(1.0)), Arg(np.ones(3)))
+    check(lambda lib, a, t: lib.isin(a, t), Arg(np.arange(-3, 4)), Arg(np.array([0.5, 1.0, 2.0]), "float16"))
+    check(lambda lib, a, t: lib.isin(a, t, out=lib.empty(0, dtype=lib.bool, device=a.device)),
+          Arg(np.arange(-3, 4)), Arg(np.arange(2)))
+
+
+# ------------------------------------------------------------------ bincount, histc
+@pytest.mark.parametrize("dtype", INT_DTYPES + ("bool", "float32"))
+def test_bincount(dtype):
+    a = np.random.default_rng(0).integers(0, 7, 20)
+    check(lambda lib, a: lib.bincount(a), Arg(a, dtype))
+    check(lambda lib, a: a.bincount(minlength=10), Arg(a, dtype))
+    check(lambda lib, a: lib.bincount(a, minlength=3), Arg(a, dtype))
+    for wdtype in ("float32", "float64", "float16", "bfloat16", "int64", "bool"):
+        check(lambda lib, a, w: lib.bincount(a, w), Arg(a, dtype), Arg(tied((20,), wdtype), wdtype))
+
+
+def test_bincount_edges_and_errors():
+    a = np.array([3, 0, 3, 1])
+    check(lambda lib, a: lib.bincount(a), Arg(np.zeros(0, np.int64)))
+    check(lambda lib, a: lib.bincount(a, minlength=4), Arg(np.zeros(0, np.int64)))
+    check(lambda lib, a: lib.bincount(a[::2]), Arg(a))
+    check(lambda lib, a, w: lib.bincount(a, w[::2]), Arg(a), Arg(np.arange(8.0)))
+    check(lambda lib, a: lib.bincount(a - 1), Arg(a))
+    check(lambda lib, a: lib.bincount(a.reshape(2, 2)), Arg(a))
+    check(lambda lib, a: lib.bincount(a[0]), Arg(a))
+    check(lambda lib, a: lib.bincount(a, minlength=-1), Arg(a))
+    check(lambda lib, a, w: lib.bincount(a, w), Arg(a), Arg(np.ones(3)))
+    w = tritensor.ones(4, requires_grad=True, device=DEVICE)
+    counts = tritensor.bincount(tritensor.tensor(a, device=DEVICE), w)
+    assert counts.requires_grad  # as torch: a node whose backward raises
+    with pytest.raises(NotImplementedError):
+        counts.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_histc(dtype):
+    a = tied((5, 6), dtype, 2)
+    finite = np.where(np.isfinite(a), a, 0.5)
+    check(lambda lib, a: lib.histc(a, bins=4), Arg(finite, dtype))
+    check(lambda lib, a: a.histc(7, -3, 3), Arg(a, dtype))  # out of range, inf and NaN are not counted
+    check(lambda lib, a: lib.histc(a, 5, 0, 4), Arg(finite, dtype, transpose=True))
+    check(lambda lib, a: lib.histc(a[::2, 1:], 3, -1, 1), Arg(a, dtype))
+    check(lambda lib, a: lib.histc(a, 3, 2, 2), Arg(np.array([2.0, 2.0]), dtype))  # min == max == data
+    check(lambda lib, a: lib.histc(a, 10, 0.1, 0.3), Arg(np.linspace(0.1, 0.3, 21), dtype))
+    check(lambda lib, a: lib.histc(a, 4, out=lib.empty(0, dtype=a.dtype, device=a.device)),
+          Arg(finite, dtype))
+
+
+def test_histc_edges_and_errors():
+    check(lambda lib, a: lib.histc(a, 4), Arg(np.zeros(0)))
+    check(lambda lib, a: lib.histc(a, 3), Arg(np.array(2.0)))
+    check(lambda lib, a: lib.histc(a, 3), Arg(np.array([1.0, np.nan])))
+    check(lambda lib, a: lib.histc(a, 3), Arg(np.array([1.0, np.inf])))
+    check(lambda lib, a: lib.histc(a, 3, 0, np.inf), Arg(np.array([1.0, 2.0])))
+    check(lambda lib, a: lib.histc(a, 3, 2, 1), Arg(np.array([1.0, 2.0])))
+    check(lambda lib, a: lib.histc(a, 0), Arg(np.array([1.0, 2.0])))
+    check(lambda lib, a: lib.histc(a, 3), Arg(np.array([1, 2])))
+    a = tritensor.tensor([1.0, 2.0], requires_grad=True, device=DEVICE)
+    assert not tritensor.histc(a, 3).requires_grad
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_histc_hypothesis(data):
+    n = data.draw(st.integers(0, 40))
+    bins = data.draw(st.integers(1, 12))
+    lo = data.draw(st.floats(-3, 3))
+    hi = lo + data.draw(st.floats(0, 4))
+    a = np.random.default_rng(data.draw(st.integers(0, 2**16))).uniform(-4, 4, n)
+    check(lambda lib, a: lib.histc(a, bins, lo, hi), Arg(a, "float64"))
+
+
+# ------------------------------------------------------------------ diff
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_diff(dtype):
+    a = tied((4, 6), dtype, 5)
+    for n in (0, 1, 2, 7):
+        for dim in (0, 1, -1):
+            check(lambda lib, a: lib.diff(a, n, dim), Arg(a, dtype))
+    check(lambda lib, a, p, q: a.diff(1, 1, p, q), Arg(a, dtype), Arg(tied((4, 2), dtype, 1), dtype),
+          Arg(tied((4, 1), dtype, 2), dtype))
+    check(lambda lib, a, p: lib.diff(a, 2, 0, prepend=p), Arg(a, dtype), Arg(tied((1, 6), dtype, 3), dtype))
+    check(lambda lib, a: lib.diff(a, 1, 0), Arg(a, dtype, transpose=True))
+
+
+def test_diff_shapes_promotion_out_and_errors():
+    a = distinct((3, 5))
+    check(lambda lib, a: lib.diff(a), Arg(np.zeros((3, 0))))
+    check(lambda lib, a: lib.diff(a[:, ::2], 2), Arg(a))
+    check(lambda lib, a, p: lib.diff(a, append=p), Arg(a, "int64"), Arg(np.ones((3, 1)), "float32"))
+    check(lambda lib, a: lib.diff(a, out=lib.empty(0, dtype=lib.float64, device=a.device)), Arg(a, "float32"))
+    check(lambda lib, a: lib.diff(a, out=lib.empty(0, dtype=lib.int64, device=a.device)), Arg(a, "float32"))
+    check(lambda lib, a: lib.diff(a[0, 0]), Arg(a))
+    check(lambda lib, a: lib.diff(a, -1), Arg(a))
+    check(lambda lib, a: lib.diff(a, dim=2), Arg(a))
+    check(lambda lib, a: lib.diff(a, prepend=a[0]), Arg(a))
+    check(lambda lib, a: lib.diff(a, prepend=a[:2]), Arg(a))
+    check(lambda lib, a: lib.diff(a, append=1.0), Arg(a))
+
+
+def test_diff_gradients():
+    a = distinct((3, 5), seed=2)
+    check_grads(lambda lib, a, p: lib.diff(a, 2, 1, prepend=p), Arg(a, requires_grad=True),
+                Arg(distinct((3, 2), 3), requires_grad=True))
+    gradcheck(lambda lib, a: lib.diff(a, 3, 0), distinct((5, 2), seed=4))
