@@ -457,6 +457,8 @@ def test_take_along_dim_gradients_and_errors():
     check(lambda lib, a, i: lib.take_along_dim(a, i, 1), Arg(a), Arg(np.array([1])))
     check(lambda lib, a, i: lib.take_along_dim(a, i, 2), Arg(a), Arg(np.array([[1]])))
     check(lambda lib, a, i: lib.take_along_dim(a.t(), i), Arg(a), Arg(np.array([1])))  # not viewable
+    check(lambda lib, a, i: lib.take_along_dim(a, i, 0, out=lib.empty(0, dtype=a.dtype, device=a.device)),
+          Arg(a), Arg(np.array([[2, 0, 1, 2]])))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int16", "bool"])
