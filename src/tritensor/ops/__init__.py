@@ -5,8 +5,9 @@ Importing this package registers all ops; ``FUNCTIONS`` feeds ``tritensor.<name>
 """
 from __future__ import annotations
 
-from . import (conversion, creation, einsum, elementwise, indexing, joining, linalg, quadrature,  # noqa: F401
-               reduction, sorting, view_scatter, views)
+from . import (conversion, creation, differences, einsum, elementwise, grids, histograms,  # noqa: F401
+               indexing, joining, linalg, norms, quadrature, quantiles, reduction, searching, sorting,
+               statistics, structured, view_scatter, views)
 from ._common import broadcast_shapes, wrap_dim  # noqa: F401
 from ._registry import FUNCTIONS, METHODS, attach_methods  # noqa: F401
 from .conversion import as_ndarray, to_host_array  # noqa: F401

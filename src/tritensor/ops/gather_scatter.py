@@ -11,7 +11,7 @@ from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._autocast import autocast_call, state as _amp
-from ._common import backend, wrap_dim
+from ._common import backend, broadcast_shapes, wrap_dim
 from ._overlap import check_no_overlap, check_writable
 from ._indexing_common import (_INT_INDEX, _Mutating, _as_vector, _cast, _check_bounds, _check_index_dtype,
                                _clone, _flat_view, _run, _vec)
@@ -56,6 +56,31 @@ def gather(input, dim, index, *, sparse_grad=False):
                                f"to be no larger than self {list(input._shape)} apart from dimension {dim}")
     _check_bounds(index, _vec(input)._shape[dim], dim)
     return _Gather.apply(input, dim, index)
+
+
+@export
+@with_out(no_overlap=True)
+def take_along_dim(input, indices, dim=None):
+    """torch.take_along_dim: gather along ``dim`` after broadcasting ``input`` and ``indices``
+    against each other everywhere but ``dim`` (``dim=None``: of the flattened input)."""
+    if input.device != indices.device:
+        raise RuntimeError("torch.take_along_dim(): Expected all tensors to be on the same device, but "
+                           f"found at least two devices, {input.device} and {indices.device}!")
+    if dim is None:
+        return input.view(-1).gather(0, indices.view(-1))
+    if input.dim() != indices.dim():
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of "
+                           f"dimensions, but got {input.dim()} dimensions for input, and {indices.dim()} "
+                           "dimensions for indices")
+    if indices.dtype is not dt.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_torch_name(indices.dtype)}")
+    d = wrap_dim(dim, input.dim())
+    shape = broadcast_shapes(input._shape[:d] + indices._shape[d:d + 1] + input._shape[d + 1:],
+                             indices._shape)
+    indices = indices.expand(shape)
+    shape = broadcast_shapes(shape[:d] + input._shape[d:d + 1] + shape[d + 1:], input._shape)
+    return input.expand(shape).gather(d, indices)
 
 
 class _Scatter(_Mutating):

@@ -1,4 +1,5 @@
-"""Joining: cat, stack, hstack, vstack, dstack, column_stack.
+"""Joining: cat, stack, hstack, vstack, dstack, column_stack (and atleast_1d/2d/3d, their
+shape rule).
 
 Everything is one backend primitive, ``cat`` (each input copied into its slice of a
 new tensor, cast to the promoted dtype). ``stack`` is a cat of unsqueezed inputs with
@@ -140,6 +141,21 @@ def _raise_dims(t, ndim):
     if ndim == 2:
         return t.unsqueeze(0)
     return t.unsqueeze(0).unsqueeze(-1) if t.dim() == 1 else t.unsqueeze(-1)
+
+
+def _atleast(ndim):
+    def op(*tensors):
+        if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+            return _raise_dims(tensors[0], ndim)
+        if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+            tensors = tensors[0]
+        return tuple(_at_least(tensors, f"atleast_{ndim}d", ndim))
+    op.__name__ = op.__qualname__ = f"atleast_{ndim}d"
+    op.__doc__ = f"torch.atleast_{ndim}d: the input (or a tuple of the inputs) with at least {ndim} dims."
+    return export(op, method=False)
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 
 @export(method=False)

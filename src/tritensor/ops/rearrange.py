@@ -335,3 +335,26 @@ def tril_(self, diagonal=0):
 @method
 def triu_(self, diagonal=0):
     return _tri_entry(_Triu, "triu", self, diagonal, True)
+
+
+@export
+def rot90(input, k=1, dims=(0, 1)):
+    """torch.rot90: rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first
+    dim towards the second): a flip and a transpose."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    d0, d1 = wrap_dim(dims[0], input.dim()), wrap_dim(dims[1], input.dim())
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = "
+                           f"{dims[1]}")
+    k %= 4
+    if k == 1:
+        return flip(input, d1).transpose(d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(input, d0).transpose(d0, d1)
+    return input.clone()
