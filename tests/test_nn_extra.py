@@ -834,3 +834,41 @@ def test_index_padding_modules(kind, n, padding, shape):
     cls = f"{kind}Pad{n}d"
     check(lambda lib, x: getattr(lib.nn, cls)(padding)(x), g(randn(*shape)), same_node=False)
     assert repr(getattr(tritensor.nn, cls)(padding)) == repr(getattr(torch.nn, cls)(padding))
+
+
+# ---------------------------------------------------------------------------- integer inputs
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("leaky_relu", ()),
+        ("elu", ()),
+        ("gelu", ()),
+        ("silu", ()),
+        ("softplus", ()),
+        ("selu", ()),
+        ("celu", ()),
+        ("mish", ()),
+        ("hardswish", ()),
+        ("hardsigmoid", ()),
+        ("logsigmoid", ()),
+        ("glu", ()),
+        ("hardtanh", ()),
+        ("hardtanh", (-1.5, 2.5)),
+        ("relu6", ()),
+        ("threshold", (1.5, 7.9)),
+        ("threshold", (-1.2, 0.9)),
+        ("rrelu", ()),
+        ("relu", ()),
+        ("softsign", ()),
+        ("tanhshrink", ()),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_activations_of_integer_and_bool_inputs(name, args, dtype):
+    """torch's activation kernels are float-only (NotImplementedError); hardtanh, relu6 and
+    threshold keep an integer dtype, reading their numbers as integers."""
+    data = np.array([1, 0, 3, 4, 2, 5]) if dtype in ("uint8", "bool") else np.array([1, -2, 3, 4, -5, 0])
+    check(
+        lambda lib, x: getattr(F(lib), name)(x, *args),
+        Arg(data.astype(dtype) if dtype != "bool" else data > 2),
+    )

@@ -113,6 +113,8 @@ class _Glu(Function):
 
 
 def glu(input, dim=-1):
+    if not input.is_floating_point():
+        raise not_implemented_for(f"glu_{input.device.type}", input.dtype)
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     dim = ops.wrap_dim(dim, input.dim())
@@ -137,6 +139,12 @@ class _Hardtanh(Function):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``clamp(input, min_val, max_val)``; the gradient is zero at and beyond the bounds."""
+    if input.dtype is _dt.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if not input.is_floating_point():  # torch reads the bounds in the input's integer type
+        if input.dtype is _dt.uint8 and (min_val < 0 or max_val < 0):
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        min_val, max_val = int(min_val), int(max_val)
     if inplace:
         return input.clamp_(min_val, max_val)
     return _Hardtanh.apply(input, min_val, max_val)
@@ -151,6 +159,8 @@ class _LogSigmoid(Function):
 
     @staticmethod
     def forward(ctx, input):
+        if not input.is_floating_point():
+            raise not_implemented_for(f"log_sigmoid_{input.device.type}", input.dtype)
         ctx.input = input
         return -ops.softplus(-input)
 

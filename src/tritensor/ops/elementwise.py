@@ -486,6 +486,9 @@ def _not_bool(dtype):
     return dtype is not dt.bool
 
 
+_floating = dt.dtype.is_floating_point.fget
+
+
 neg = _unary("neg", lambda grad: -grad, check=_reject_bool(
     "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
     "mask, use the `~` or `logical_not()` operator instead."))
@@ -522,7 +525,8 @@ _threshold_backward = declare("threshold_backward", params=("threshold",), node=
                                   grad, other, threshold=threshold), None))
 relu = _unary("relu", lambda grad, result: _threshold_backward.apply(grad, result, threshold=0.0),
               check=_reject_bool("Boolean inputs not supported for relu"))
-silu = _unary("silu", lambda grad, self: grad * _silu_derivative(self), rule=Rule.FLOAT)
+silu = _unary("silu", lambda grad, self: grad * _silu_derivative(self), rule=Rule.FLOAT,
+              check=_kernel_for("silu_cpu", _floating))
 erf = _unary("erf", lambda grad, self: grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp(),
              rule=Rule.FLOAT)
 floor = _unary("floor", lambda grad: grad * 0, int_identity=True, check=_kernel_for("floor_vml_cpu", _not_bool))
@@ -581,6 +585,12 @@ def round_(self, *, decimals=0):
 
 
 # ------------------------------------------------------------------ unary with parameters
+# torch's activation kernels exist for floating dtypes only: F.gelu(an int tensor) raises
+_check_gelu = _kernel_for("GeluKernelImpl", _floating)
+_check_softplus = _kernel_for("softplus_cpu", _floating)
+_check_leaky_relu = _kernel_for("leaky_relu_cpu", _floating)
+_check_elu = _kernel_for("elu_cpu", _floating)
+
 _gelu = declare("gelu", rule=Rule.FLOAT, derivatives=(
     lambda grad, self: grad * _gelu_derivative(self),))
 _gelu_tanh = declare("gelu", "gelu_tanh", rule=Rule.FLOAT, derivatives=(
@@ -603,6 +613,7 @@ def _gelu_tanh_derivative(x):
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate}")
+    _check_gelu(input.dtype)
     return (_gelu_tanh if approximate == "tanh" else _gelu).apply(input)
 
 
@@ -614,6 +625,7 @@ _softplus = declare("softplus", rule=Rule.FLOAT, params=("beta", "threshold"), d
 def softplus(input, beta=1.0, threshold=20.0):
     if _amp.on:
         return autocast_call("softplus", softplus, input, beta, threshold)
+    _check_softplus(input.dtype)
     return _softplus.apply(input, beta=beta, threshold=threshold)
 
 
@@ -623,6 +635,7 @@ _leaky_relu = declare("leaky_relu", params=("slope",), derivatives=(
 
 @export(method=False)
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_leaky_relu(input.dtype)
     return _leaky_relu.apply(input, inplace=inplace, slope=negative_slope)
 
 
@@ -635,6 +648,7 @@ _elu_ = _renamed(_elu, "EluBackward1")  # torch records its in-place forms under
 
 @export(method=False)
 def elu(input, alpha=1.0, inplace=False):
+    _check_elu(input.dtype)
     return (_elu_ if inplace else _elu).apply(input, inplace=inplace, alpha=alpha)
 
 
@@ -652,12 +666,14 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 @export(method=False)
 def selu(input, inplace=False):
+    _check_elu(input.dtype)
     return (_selu_ if inplace else _selu).apply(input, inplace=inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
                                                 input_scale=1.0)
 
 
 @export(method=False)
 def celu(input, alpha=1.0, inplace=False):
+    _check_elu(input.dtype)
     return (_celu_ if inplace else _celu).apply(input, inplace=inplace, alpha=alpha, scale=1.0,
                                                 input_scale=1.0 / alpha)
 
@@ -669,6 +685,13 @@ _threshold_ = _renamed(_threshold, "ThresholdBackward1")
 
 @export(method=False)
 def threshold(input, threshold, value, inplace=False):
+    if input.dtype is dt.bool:
+        raise not_implemented_for("threshold_cpu", input.dtype)
+    if not input.dtype.is_floating_point:  # torch reads both numbers in the input's integer type
+        from .creation import check_fill_value
+        for number in (threshold, value):
+            check_fill_value(number, input.dtype)
+        threshold, value = int(threshold), int(value)
     return (_threshold_ if inplace else _threshold).apply(input, inplace=inplace, threshold=threshold,
                                                           value=value)
 
@@ -687,16 +710,19 @@ _hardsigmoid = declare("hardsigmoid", rule=Rule.FLOAT, derivatives=(
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))`` (nn.functional only, like torch)."""
+    _kernel_for("mish_cpu", _floating)(input.dtype)
     return _mish.apply(input, inplace=inplace)
 
 
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6`` (nn.functional only, like torch)."""
+    _kernel_for("hardswish_cpu", _floating)(input.dtype)
     return _hardswish.apply(input, inplace=inplace)
 
 
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6`` (nn.functional only, like torch)."""
+    _kernel_for("hardsigmoid_cpu", _floating)(input.dtype)
     return _hardsigmoid.apply(input, inplace=inplace)
 
 
@@ -1254,7 +1280,6 @@ maximum = _tensor_binary("maximum", _Maximum)
 minimum = _tensor_binary("minimum", _Minimum)
 fmax = _tensor_binary("fmax", _Fmax)
 fmin = _tensor_binary("fmin", _Fmin)
-_floating = dt.dtype.is_floating_point.fget
 logaddexp = _tensor_binary("logaddexp", _Logaddexp, _kernel_for("logaddexp_cpu", _floating))
 logaddexp2 = _tensor_binary("logaddexp2", _Logaddexp2, _kernel_for("logaddexp2_cpu", _floating))
 
