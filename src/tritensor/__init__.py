@@ -22,7 +22,7 @@ from . import autograd, cuda  # noqa: F401
 from . import func  # noqa: F401
 from . import linalg  # noqa: F401
 from . import version  # noqa: F401
-from . import compiler, testing  # noqa: F401
+from . import compiler, distributions, testing  # noqa: F401
 from .compiler import compile  # noqa: F401,A004  (torch.compile: returns the model unchanged)
 from .backends.cpu import get_num_threads, set_num_threads  # noqa: F401
 from . import optim  # noqa: F401

@@ -392,7 +392,7 @@ def _bernoulli_tensor(out, probs, generator):
     return out
 
 
-@export(method=False)
+@export
 def bernoulli(input, p=None, *, generator=None):
     from .ops.creation import empty_like
     out = empty_like(input, requires_grad=False)

@@ -1,0 +1,123 @@
+"""``Distribution``: batch and event shapes, sampling, argument and sample validation, as torch's."""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import autograd, dtypes as _dt, ops
+from ..size import Size
+from ..tensor import Tensor
+
+_validate_default = __debug__
+
+
+def broadcast_all(*values):
+    """Numbers and tensors broadcast to tensors of one shape (numbers take the tensors' dtype and
+    device, or the default dtype)."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError(
+            "Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
+            "implementing __torch_function__."
+        )
+    like = tensors[0] if tensors else None
+    dtype = like.dtype if like is not None and like.is_floating_point() else _dt.get_default_dtype()
+    device = like.device if like is not None else None
+    as_tensors = [v if isinstance(v, Tensor) else ops.tensor(v, dtype=dtype, device=device) for v in values]
+    return ops.broadcast_tensors(*as_tensors)
+
+
+class Distribution:
+    """Subclasses set ``arg_constraints``, ``support`` and the methods they define; the
+    parameters named in ``arg_constraints`` and present on the instance are validated."""
+
+    has_rsample = False
+    has_enumerate_support = False
+    arg_constraints: dict = {}
+    support = None
+
+    @staticmethod
+    def set_default_validate_args(value):
+        global _validate_default
+        if value not in (True, False):
+            raise ValueError
+        _validate_default = value
+
+    def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None):
+        self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
+        self._validate_args = _validate_default if validate_args is None else validate_args
+        if self._validate_args:
+            for name, constraint in self.arg_constraints.items():
+                if name not in self.__dict__:
+                    continue  # given the other parametrisation (probs vs logits)
+                value = self.__dict__[name]
+                if not bool(constraint.check(value).all()):
+                    raise ValueError(
+                        f"Expected parameter {name} ({type(value).__name__} of shape "
+                        f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
+                        f"{constraint!r}, but found invalid values:\n{value}"
+                    )
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    @property
+    def event_shape(self):
+        return self._event_shape
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def _extended_shape(self, sample_shape=Size()):
+        return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
+
+    def sample(self, sample_shape=Size()):
+        with autograd.no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=Size()):
+        raise NotImplementedError(f"{type(self).__name__} does not support reparameterized sampling")
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def _validate_sample(self, value):
+        if not self._validate_args:
+            return
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        if not bool(self.support.check(value).all()):
+            raise ValueError(
+                f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be "
+                f"within the support ({self.support!r}) of the distribution {self!r}, but found "
+                f"invalid values:\n{value}"
+            )
+
+    def __repr__(self):
+        shown = [name for name in self.arg_constraints if name in self.__dict__]
+        parts = []
+        for name in shown:
+            value = self.__dict__[name]
+            parts.append(f"{name}: {value if value.numel() == 1 else value.size()}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class lazy_property:
+    """A parameter computed from the other parametrisation on first use, then kept on the
+    instance (so it shows in the repr from then on, as in torch)."""
+
+    def __init__(self, compute):
+        self.compute, self.__doc__ = compute, compute.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        with autograd.enable_grad():
+            value = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
