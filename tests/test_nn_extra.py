@@ -872,3 +872,42 @@ def test_activations_of_integer_and_bool_inputs(name, args, dtype):
         lambda lib, x: getattr(F(lib), name)(x, *args),
         Arg(data.astype(dtype) if dtype != "bool" else data > 2),
     )
+
+
+def test_state_dict_hooks_run_like_torchs():
+    """Save and load hooks: which module, when, with which arguments, in which order."""
+
+    def trace(lib):
+        log = []
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 1)))
+        for name, mod in m.named_modules():
+            mod.register_state_dict_pre_hook(
+                lambda module, prefix, keep, n=name: log.append(("pre", n, prefix, keep))
+            )
+            mod.register_state_dict_post_hook(
+                lambda module, sd, prefix, meta, n=name: log.append(("post", n, len(sd)))
+            )
+            mod.register_load_state_dict_pre_hook(
+                lambda module, sd, prefix, meta, strict, missing, unexpected, errors, n=name: log.append(
+                    ("load-pre", n, prefix, strict, len(missing))
+                )
+            )
+            mod.register_load_state_dict_post_hook(
+                lambda module, keys, n=name: log.append(
+                    ("load-post", n, list(keys.missing_keys), list(keys.unexpected_keys))
+                )
+            )
+        state = m.state_dict(keep_vars=True)
+        edited = {k: v for k, v in state.items() if k != "0.bias"}
+        edited["extra"] = state["0.weight"]
+        m.load_state_dict(edited, strict=False)
+        handle = m.register_state_dict_pre_hook(lambda *args: log.append("removed hook ran"))
+        handle.remove()
+        m.state_dict()
+        return log
+
+    assert trace(tritensor) == trace(torch)
+    m = tritensor.nn.Linear(2, 2)
+    m.register_load_state_dict_post_hook(lambda module, keys: keys)
+    with pytest.raises(AssertionError):
+        m.load_state_dict(m.state_dict())

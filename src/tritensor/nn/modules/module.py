@@ -66,6 +66,8 @@ class Module:
         set_(self, "_backward_hooks", OrderedDict())
         set_(self, "_backward_pre_hooks", OrderedDict())
         set_(self, "_state_dict_hooks", OrderedDict())
+        set_(self, "_state_dict_pre_hooks", OrderedDict())
+        set_(self, "_load_state_dict_pre_hooks", OrderedDict())
         set_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *input):
@@ -384,6 +386,8 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
             metadata[prefix[:-1]] = {"version": self._version}
@@ -399,6 +403,8 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs, assign=False):
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
                        if v is not None}
@@ -453,10 +459,14 @@ class Module:
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
+            keys = _IncompatibleKeys(missing, unexpected)  # as loaded so far, as torch passes them
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, keys) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be "
+                                         "modified, it should be done inplace.")
         load(self)
         result = _IncompatibleKeys(missing, unexpected)
-        for hook in self._load_state_dict_post_hooks.values():
-            hook(self, result)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -469,15 +479,31 @@ class Module:
                 type(self).__name__, "\n\t".join(errors)))
         return result
 
-    def register_state_dict_hook(self, hook):
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
+    @staticmethod
+    def _register(hooks, hook):
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
+    def register_state_dict_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` after each module's entries; it may
+        return a replacement dict."""
+        return self._register(self._state_dict_hooks, hook)
+
+    register_state_dict_post_hook = register_state_dict_hook
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` before each module's entries are saved."""
+        return self._register(self._state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before each module loads its own entries (it may edit ``state_dict``)."""
+        return self._register(self._load_state_dict_pre_hooks, hook)
+
     def register_load_state_dict_post_hook(self, hook):
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        """``hook(module, incompatible_keys)`` after each module and its children loaded."""
+        return self._register(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------ hooks and call
     def _add_hook(self, hooks, kwargs_set, hook, prepend, with_kwargs):
