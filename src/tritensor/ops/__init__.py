@@ -6,7 +6,7 @@ Importing this package registers all ops; ``FUNCTIONS`` feeds ``tritensor.<name>
 from __future__ import annotations
 
 from . import (conversion, creation, einsum, elementwise, indexing, joining, linalg, reduction,  # noqa: F401
-               sorting, views)
+               sorting, special, views)
 from ._common import broadcast_shapes, wrap_dim  # noqa: F401
 from ._registry import FUNCTIONS, METHODS, attach_methods  # noqa: F401
 from .conversion import as_ndarray, to_host_array  # noqa: F401

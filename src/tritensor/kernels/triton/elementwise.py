@@ -36,6 +36,13 @@ RAD_TO_DEG = tl.constexpr(57.29577951308232)
 SQRT1_2 = tl.constexpr(0.7071067811865476)
 SQRT2_PI = tl.constexpr(0.7978845608028654)
 INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
+LOG_SQRT_2PI = tl.constexpr(0.9189385332046728)
+TWO_OVER_SQRT_PI = tl.constexpr(1.1283791670955126)
+PSI_10 = tl.constexpr(2.25175258906672110764)  # digamma(10)
+LOG_PI = tl.constexpr(1.1447298858494002)
+PI_SQUARED = tl.constexpr(9.869604401089358)
+TWO_PI = tl.constexpr(6.283185307179586)
+MACHEP = tl.constexpr(1.11022302462515654042E-16)
 
 
 # ---------------------------------------------------------------- helpers
@@ -232,6 +239,178 @@ def sign(x):
     return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)  # torch: sign(nan) is 0
 
 
+# ---------------------------------------------------------------- special functions
+# Computed in float64 whatever the compute dtype (like ``pow_``): a float32 result is rounded once,
+# within torch's float32 arithmetic's error, and one double-accurate algorithm serves all dtypes.
+@triton.jit
+def _lgamma64(x):
+    # Lanczos' approximation (g = 7, 9 terms) for x >= 0.5; below, the reflection
+    # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x), sin of the fractional part (exact)
+    y = tl.where(x < 0.5, 1.0 - x, x) - 1.0
+    a = (0.99999999999980993 + 676.5203681218851 / (y + 1.0) - 1259.1392167224028 / (y + 2.0)
+         + 771.32342877765313 / (y + 3.0) - 176.61502916214059 / (y + 4.0) + 12.507343278686905 / (y + 5.0)
+         - 0.13857109526572012 / (y + 6.0) + 9.9843695780195716e-6 / (y + 7.0)
+         + 1.5056327351493116e-7 / (y + 8.0))
+    t = y + 7.5
+    lg = LOG_SQRT_2PI + (y + 0.5) * tl.log(t) - t + tl.log(a)
+    reflected = LOG_PI - tl.log(tl.abs(tl.sin((x - tl.floor(x)) * PI))) - lg
+    r = tl.where(x < 0.5, reflected, lg)
+    return tl.where(((x <= 0) & (x == tl.floor(x))) | (tl.abs(x) == INF), INF, r)  # poles and +-inf
+
+
+@triton.jit
+def _digamma64(x):
+    # torch's (Cephes): psi(x) = psi(1 - x) - pi / tan(pi x) below 0, the recurrence
+    # psi(x) = psi(x + 1) - 1 / x up to x >= 10, then the asymptotic series in 1 / x^2
+    y = tl.where(x < 0, 1.0 - x, x)
+    r = tl.zeros_like(y)
+    for _ in tl.static_range(10):
+        small = y < 10.0
+        r = tl.where(small, r - 1.0 / tl.where(small, y, 1.0), r)
+        y = tl.where(small, y + 1.0, y)
+    z = 1.0 / (y * y)
+    p = (((8.33333333333333333333E-2 * z - 2.10927960927960927961E-2) * z + 7.57575757575757575758E-3) * z
+         - 4.16666666666666666667E-3) * z + 3.96825396825396825397E-3
+    p = (p * z - 8.33333333333333333333E-3) * z + 8.33333333333333333333E-2
+    asymptotic = r + tl.log(y) - 0.5 / y - tl.where(y < 1.0e17, z * p, 0.0)
+    r = tl.where(y == 10.0, r + PSI_10, asymptotic)
+    frac = x - _trunc(x)
+    r = tl.where(x < 0, r - tl.cos(frac * PI) * PI / tl.sin(frac * PI), r)
+    r = tl.where((x < 0) & (frac == 0), NAN, r)  # the poles at negative integers (and -inf)
+    return tl.where(x == 0, tl.where(1.0 / x < 0, INF, -INF), r)  # +-0 -> -+inf
+
+
+@triton.jit
+def _trigamma64(x):
+    # torch's: the reflection below 0.5, six recurrence steps, then an asymptotic series
+    neg = x < 0.5
+    s = tl.sin(x * PI)
+    r = tl.where(neg, -PI_SQUARED / (s * s), 0.0)
+    y = tl.where(neg, 1.0 - x, x)
+    for _ in tl.static_range(6):
+        r += 1.0 / (y * y)
+        y += 1.0
+    ixx = 1.0 / (y * y)
+    r += (1.0 + 1.0 / (2.0 * y) + ixx * (1.0 / 6.0 - ixx * (1.0 / 30.0 - ixx * (1.0 / 42.0)))) / y
+    return tl.where(neg, -r, r)
+
+
+@triton.jit
+def _zeta_tail(x, w, a, b, k, s, done, c):
+    # one term of zeta's Euler-Maclaurin tail (lanes already converged keep s)
+    a = a * (x + k)
+    b = b / w
+    t = a * b / c
+    s = tl.where(done, s, s + t)
+    done = done | (tl.abs(t / s) < MACHEP)
+    return a * (x + k + 1.0), b / w, s, done
+
+
+@triton.jit
+def _zeta64(x, q):
+    # torch's (Cephes') Hurwitz zeta sum_k (k + q)^-x, its loops masked per element: direct terms
+    # until q + k > 9 (and 9 of them; a negative q needs 1 - q more, up to a block's largest, capped
+    # at 2^20) or convergence, then the Euler-Maclaurin tail in 12 terms
+    s = pow_(q, -x)
+    a = q
+    b = tl.zeros_like(q)
+    done = (x <= 1.0) | ((q <= 0) & (q == tl.floor(q))) | (s != s)
+    steps = tl.minimum(tl.max(tl.where(done | (q > 0), 0.0, -q)), 1048576.0).to(tl.int32) + 10
+    for i in range(steps):
+        go = ~done & ((i < 9) | (a <= 9.0))
+        a = tl.where(go, a + 1.0, a)
+        b = tl.where(go, pow_(a, -x), b)
+        s = tl.where(go, s + b, s)
+        done = done | (go & (tl.abs(b) < s * MACHEP))
+    w = a
+    s = tl.where(done, s, s + b * w / (x - 1.0) - 0.5 * b)
+    a = tl.full(q.shape, 1.0, tl.float64)
+    # the coefficients (2k)! / B_2k
+    a, b, s, done = _zeta_tail(x, w, a, b, 0.0, s, done, 12.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 2.0, s, done, -720.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 4.0, s, done, 30240.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 6.0, s, done, -1209600.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 8.0, s, done, 47900160.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 10.0, s, done, -1.8924375803183791606e9)
+    a, b, s, done = _zeta_tail(x, w, a, b, 12.0, s, done, 7.47242496e10)
+    a, b, s, done = _zeta_tail(x, w, a, b, 14.0, s, done, -2.950130727918164224e12)
+    a, b, s, done = _zeta_tail(x, w, a, b, 16.0, s, done, 1.1646782814350067249e14)
+    a, b, s, done = _zeta_tail(x, w, a, b, 18.0, s, done, -4.5979787224074726105e15)
+    a, b, s, done = _zeta_tail(x, w, a, b, 20.0, s, done, 1.8152105401943546773e17)
+    a, b, s, done = _zeta_tail(x, w, a, b, 22.0, s, done, -7.1661652561756670113e18)
+    s = tl.where((q <= 0) & (q == tl.floor(q)), INF, s)
+    s = tl.where((q <= 0) & (x != tl.floor(x)), NAN, s)
+    s = tl.where(x < 1.0, NAN, s)
+    return tl.where(x == 1.0, INF, s)
+
+
+@triton.jit
+def _erfinv64(y):
+    # torch's: a rational first guess (|y| <= 0.7, else in sqrt(-log((1 - |y|) / 2))), then
+    # two Newton steps on erf(x) = y
+    ay = tl.abs(y)
+    z = y * y
+    central = y * ((((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899)
+                   / ((((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z + 1.0))
+    w = tl.sqrt(-tl.log(tl.where(ay < 1.0, (1.0 - ay) / 2.0, 0.5)))
+    tail = (((1.641345311 * w + 3.429567803) * w - 1.624906493) * w - 1.970840454) \
+        / ((1.637067800 * w + 3.543889200) * w + 1.0)
+    x = tl.where(ay <= 0.7, central, tl.where(y < 0, -tail, tail))
+    x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
+    x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
+    x = tl.where(ay == 1.0, tl.where(y < 0, -INF, INF), x)
+    return tl.where(ay > 1.0, NAN, x)
+
+
+@triton.jit
+def _erfc64(x):
+    # Cephes' erfc: 1 - erf(x) for |x| < 1, else exp(-x^2) P(|x|) / Q(|x|) (rational
+    # approximations on [1, 8) and [8, inf)); 2 - erfc(-x) for negative x
+    ax = tl.abs(x)
+    p8 = (((2.46196981473530512524E-10 * ax + 5.64189564831068821977E-1) * ax + 7.46321056442269912687E0) * ax
+          + 4.86371970985681366614E1) * ax + 1.96520832956077098242E2
+    p8 = (((p8 * ax + 5.26445194995477358631E2) * ax + 9.34528527171957607540E2) * ax
+          + 1.02755188689515710272E3) * ax + 5.57535335369399327526E2
+    q8 = ((ax + 1.32281951154744992508E1) * ax + 8.67072140885989742329E1) * ax + 3.54937778887819891062E2
+    q8 = q8 * ax + 9.75708501743205489753E2
+    q8 = (((q8 * ax + 1.82390916687909736289E3) * ax + 2.24633760818710981792E3) * ax
+          + 1.65666309194161350182E3) * ax + 5.57535340817727675546E2
+    p = ((((5.64189583547755073984E-1 * ax + 1.27536670759978104416E0) * ax + 5.01905042251180477414E0) * ax
+          + 6.16021097993053585195E0) * ax + 7.40974269950448939160E0) * ax + 2.97886665372100240670E0
+    q = (((((ax + 2.26052863220117276590E0) * ax + 9.39603524938001434673E0) * ax + 1.20489539808096656605E1)
+          * ax + 1.70814450747565897222E1) * ax + 9.60896809063285878198E0) * ax + 3.36907645100081516050E0
+    z = tl.exp(-x * x)
+    r = tl.where(z == 0, 0.0, z * tl.where(ax < 8.0, p8 / q8, p / q))  # 0 * (inf / inf) at +-inf
+    r = tl.where(x < 0, 2.0 - r, r)
+    return tl.where(ax < 1.0, 1.0 - tl.erf(x), r)
+
+
+@triton.jit
+def _bessel_i64(x, NU: tl.constexpr):
+    # I_nu(|x|) for nu = 0, 1: the power series sum_k (x^2 / 4)^k / (k! (k + nu)!) (x / 2)^nu up
+    # to |x| = 20, then the asymptotic series e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k
+    ax = tl.abs(x)
+    q = tl.minimum(ax, 20.0) * tl.minimum(ax, 20.0) * 0.25
+    term = tl.full(ax.shape, 1.0, tl.float64)
+    series = term
+    for k in range(1, 48):
+        term = term * q / (k * (k + NU))
+        series += term
+    if NU == 1:
+        series = series * ax * 0.5
+    mu = 4.0 * NU * NU
+    big = tl.maximum(ax, 20.0)
+    term = tl.full(ax.shape, 1.0, tl.float64)
+    asymptotic = term
+    for k in range(1, 24):
+        odd = 2.0 * k - 1.0
+        term = -term * (mu - odd * odd) / (8.0 * k * big)
+        asymptotic += term
+    # e^x as torch's (inf past its range, then nan at inf)
+    asymptotic = tl.exp(big) * asymptotic / tl.sqrt(big * TWO_PI)
+    return tl.where(ax <= 20.0, series, tl.where(ax != ax, ax, asymptotic))
+
+
 # ---------------------------------------------------------------- unary with scalar parameters
 @triton.jit
 def softplus(x, beta, threshold):
@@ -258,6 +437,53 @@ def hardsigmoid(x): return tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
 def deg2rad(x): return x * DEG_TO_RAD
 @triton.jit
 def rad2deg(x): return x * RAD_TO_DEG
+@triton.jit
+def lgamma(x): return _lgamma64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def digamma(x): return _digamma64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def polygamma(x, n):
+    # (-1)^(n+1) n! zeta(n + 1, x) beyond trigamma, as torch
+    x64 = x.to(tl.float64)
+    n64 = n.to(tl.float64)
+    sign = tl.where(n64 - 2.0 * tl.floor(n64 * 0.5) != 0, 1.0, -1.0)
+    r = sign * tl.exp(_lgamma64(n64 + 1.0)) * _zeta64(n64 + 1.0, x64)
+    return tl.where(n64 == 0, _digamma64(x64), tl.where(n64 == 1, _trigamma64(x64), r)).to(x.dtype)
+@triton.jit
+def erfinv(x): return _erfinv64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def erfc(x): return _erfc64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def i0(x): return _bessel_i64(x.to(tl.float64), 0).to(x.dtype)
+
+
+@triton.jit
+def i1(x):
+    r = _bessel_i64(x.to(tl.float64), 1)
+    return tl.where(x < 0, -r, r).to(x.dtype)
+
+
+@triton.jit
+def sinc(x):
+    px = x * PI  # inf and nan stay: sin(inf) / inf is nan, as in torch
+    return tl.where(x == 0, 1.0, _div(tl.sin(px), px))
+
+
+@triton.jit
+def entr(x):
+    r = tl.where(x > 0, -x * tl.log(tl.where(x > 0, x, 1.0)), -INF)
+    return tl.where((x != x) | (x == 0), x, r)  # nan stays; 0 log 0 is 0
+
+
+@triton.jit
+def signbit(x):
+    # the sign bit: -0.0 and a negative nan count as negative
+    if x.dtype == tl.float64:
+        return x.to(tl.int64, bitcast=True) < 0
+    elif x.dtype == tl.float32:
+        return x.to(tl.int32, bitcast=True) < 0
+    else:
+        return x < 0
 
 
 @triton.jit
@@ -355,6 +581,54 @@ def xlogy(x, y):
     # torch: nan where y is nan, else 0 where x is 0 (even where log(y) is -inf or nan)
     r = tl.where(x == 0, 0.0, x * tl.log(y))
     return tl.where(y != y, y, r)
+
+
+@triton.jit
+def xlog1py(x, y):
+    r = tl.where(x == 0, 0.0, x * _log1p(y))
+    return tl.where(y != y, y, r)
+
+
+@triton.jit
+def heaviside(x, values): return tl.where(x == 0, values, (x > 0).to(values.dtype))  # a nan x: 0, as torch
+
+
+@triton.jit
+def nextafter(a, b):
+    # one step of the bit pattern: up in magnitude when moving away from zero; from +-0 the
+    # smallest subnormal of b's sign
+    if a.dtype == tl.float64:
+        ua = a.to(tl.uint64, bitcast=True)
+        tiny = ((b.to(tl.uint64, bitcast=True) >> 63) << 63) | 1
+    else:
+        ua = a.to(tl.uint32, bitcast=True)
+        tiny = ((b.to(tl.uint32, bitcast=True) >> 31) << 31) | 1
+    step = tl.where((b > a) == (a > 0), ua + 1, ua - 1)
+    r = tl.where(a == 0, tiny, step).to(a.dtype, bitcast=True)
+    r = tl.where(a == b, b, r)
+    return tl.where((a != a) | (b != b), a + b, r)
+
+
+@triton.jit
+def _gcd(a, b):
+    # Euclid's algorithm, a fixed number of steps: consecutive Fibonacci numbers, its worst case,
+    # need 92 for 64-bit integers
+    a = tl.abs(a)
+    b = tl.abs(b)
+    for _ in range(93):
+        nz = a != 0
+        a, b = tl.where(nz, b % tl.where(nz, a, 1), 0), tl.where(nz, a, b)
+    return b
+
+
+@triton.jit
+def gcd(a, b): return _gcd(a, b)
+
+
+@triton.jit
+def lcm(a, b):
+    g = _gcd(a, b)
+    return tl.where(g == 0, 0, tl.abs(a // tl.where(g == 0, 1, g) * b))
 
 
 @triton.jit

@@ -1,0 +1,186 @@
+"""Special functions (gamma family, error functions, Bessel I0/I1, sinc ...) and the integer and
+bit-level binary ops that came with them: declarations of the elementwise family, one scalar
+function per op in each backend's elementwise kernels (``kernels/numba/elementwise.py``,
+``kernels/triton/elementwise.py``), with torch's dtype rules, grad_fn names and derivatives.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import dtypes as dt
+from ..tensor import Tensor
+from ..type_info import finfo
+from ._registry import export, method
+from .creation import zeros_like
+from .elementwise import (Rule, _binary, _kernel_for, _not_implemented, _renamed, _unary, _variant, declare,
+                          not_implemented_for, where)
+
+
+def _floating(dtype):
+    return dtype.is_floating_point
+
+
+def _integral(dtype):
+    return not dtype.is_floating_point and dtype is not dt.bool
+
+
+# ------------------------------------------------------------------ unary
+def _sinc_derivative(grad, self):
+    """torch's sinc_backward: (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 where pi x^2 is 0."""
+    px = self * math.pi
+    px2 = self * self * math.pi
+    return where(px2 == 0, 0.0, grad * (px * px.cos() - px.sin()) / px2)
+
+
+def _i1_derivative(grad, self, result):
+    """torch's i1_backward: i0(x) - i1(x) / x, 0.5 where |x| <= eps (the formula's 0 / 0)."""
+    if self.dtype in dt.NARROW_FLOATS:
+        raise not_implemented_for("i1_backward", self.dtype)
+    eps = finfo(self.dtype).eps
+    not_tiny = self.abs() > eps
+    safe = where(not_tiny, self, eps)
+    return grad * where(not_tiny, safe.i0() - result / safe, 0.5)
+
+
+lgamma = _unary("lgamma", lambda grad, self: grad * self.digamma(), rule=Rule.FLOAT, inplace="method")
+digamma = _unary("digamma", lambda grad, self: grad * polygamma(1, self), rule=Rule.FLOAT, inplace="method")
+erfc = _unary("erfc", lambda grad, self: grad * (-2 / math.sqrt(math.pi)) * (-(self * self)).exp(),
+              rule=Rule.FLOAT)
+erfinv = _unary("erfinv", lambda grad, result: grad * (math.sqrt(math.pi) / 2) * (result * result).exp(),
+                rule=Rule.FLOAT, inplace="method")
+i0 = _unary("i0", lambda grad, self: grad * special_i1(self), rule=Rule.FLOAT)
+sinc = _unary("sinc", _sinc_derivative, rule=Rule.FLOAT)
+_I1 = declare("i1", rule=Rule.FLOAT, derivatives=(_i1_derivative,), node="SpecialI1Backward0")
+_Entr = declare("entr", rule=Rule.FLOAT, derivatives=(lambda grad, self: grad * -(1 + self.log()),),
+                node="SpecialEntrBackward0")
+_Signbit = declare("signbit", rule=Rule.BOOL)
+
+
+def special_i1(input, *, out=None):
+    """The modified Bessel function of the first kind of order 1 (torch.special.i1)."""
+    return _I1.apply(input, out=out)
+
+
+def special_entr(input, *, out=None):
+    """-x log(x): 0 at 0, -inf below it (torch.special.entr)."""
+    return _Entr.apply(input, out=out)
+
+
+@export
+def signbit(input, *, out=None):
+    """Whether the sign bit is set: True for -0.0 and negative NaNs too (no gradient)."""
+    if input.dtype is dt.bool:  # never negative; the kernels read it as a small integer
+        input = input.to(dt.uint8)
+    return _Signbit.apply(input, out=out)
+
+
+# ------------------------------------------------------------------ polygamma
+_Polygamma = declare("polygamma", rule=Rule.FLOAT, params=("n",),
+                     derivatives=(lambda grad, self, n: grad * polygamma(n + 1, self),))
+
+
+def _check_n(n):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+
+
+@export(method=False)
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma; n = 0 is digamma itself, 1 trigamma."""
+    _check_n(n)
+    return _Polygamma.apply(input, out=out, n=n)
+
+
+@method(name="polygamma")
+def _polygamma_method(self, n):
+    return polygamma(n, self)
+
+
+@method
+def polygamma_(self, n):
+    _check_n(n)
+    return _Polygamma.apply(self, inplace=True, n=n)
+
+
+# ------------------------------------------------------------------ binary
+def _xlog1py_self_grad(grad, self, other):
+    """torch's ``xlog1py(grad, other)``, zero where self == 0 and other <= -1."""
+    g = special_xlog1py(grad, other)
+    if isinstance(other, Tensor):
+        return g.masked_fill((self == 0) & (other <= -1), 0.0)
+    return g if other > -1 else g.masked_fill(self == 0, 0.0)
+
+
+# torch's three overloads: Tensor (SpecialXlog1PyBackward0), Scalar self (1), Scalar other (2)
+_Xlog1py = _binary("xlog1py", (_xlog1py_self_grad, lambda grad, self, other: grad * self / (other + 1)),
+                   rule=Rule.FLOAT, node="SpecialXlog1PyBackward0", scalar_node="SpecialXlog1PyBackward2")
+_Xlog1pyScalarSelf = _renamed(_Xlog1py, "SpecialXlog1PyBackward1")
+
+
+def special_xlog1py(input, other, *, out=None):
+    """input * log1p(other), 0 where input is 0 (unless other is nan)."""
+    if isinstance(input, Tensor):
+        return _variant(_Xlog1py, other).apply(input, other, out=out)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
+                        f"input or other")
+    return _Xlog1pyScalarSelf.apply(input, other, out=out)
+
+
+_Heaviside = _binary("heaviside", (_not_implemented("heaviside"), _not_implemented("heaviside")),
+                     node="NotImplemented")
+_Nextafter = _binary("nextafter", (lambda grad: grad, lambda grad, other: zeros_like(other)))
+_Gcd = _binary("gcd", (None, None))
+_Lcm = _binary("lcm", (None, None))
+
+
+def _check_heaviside(input, values):
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+
+
+def _check_nextafter(input, other):
+    result = dt.result_type(input, other)
+    _kernel_for("nextafter_cpu", _floating)(result)
+    if result in dt.NARROW_FLOATS:  # the kernels compute 16-bit floats in float32
+        raise NotImplementedError(f"nextafter for {result} is not implemented in tritensor yet")
+
+
+def _checked_binary(name, cls, check, *, inplace_function=False):
+    """A binary op of two tensors (torch has no Scalar overloads) and its in-place method (and
+    ``torch.name_`` where torch has one); ``check(input, other)`` refuses dtypes like torch."""
+    def op(input, other, *, out=None):
+        _check_tensors(name, input, other)
+        check(input, other)
+        return cls.apply(input, other, out=out)
+
+    def op_(self, other):
+        _check_tensors(name + "_", self, other)
+        check(self, other)
+        return cls.apply(self, other, inplace=True)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of two tensors (torch.{name})."
+    op_.__name__ = op_.__qualname__ = name + "_"
+    export(op_, function=inplace_function)
+    return export(op)
+
+
+def _check_tensors(name, input, other):
+    for position, (arg, x) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                            f"{type(x).__name__}")
+
+
+def _integer_kernel(kernel):
+    check = _kernel_for(kernel, _integral)
+    return lambda input, other: check(dt.result_type(input, other))
+
+
+heaviside = _checked_binary("heaviside", _Heaviside, _check_heaviside)
+nextafter = _checked_binary("nextafter", _Nextafter, _check_nextafter)
+gcd = _checked_binary("gcd", _Gcd, _integer_kernel("gcd_cpu"), inplace_function=True)
+lcm = _checked_binary("lcm", _Lcm, _integer_kernel("lcm_cpu"), inplace_function=True)
