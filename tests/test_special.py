@@ -56,7 +56,7 @@ def test_unary_values_and_dtypes(name, dtype):
     check(lambda lib, t: (call(lib, name, t), getattr(t, name)(), special(lib, alias, t)), Arg(x, dtype))
 
 
-@pytest.mark.parametrize("name", ["i1", "entr", "ndtr"])
+@pytest.mark.parametrize("name", ["i1", "i0e", "i1e", "entr", "ndtr"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_special_only_values_and_dtypes(name, dtype):
     x = data((3, 5), dtype) if name != "entr" else data((3, 5), dtype, 0, 3)
@@ -115,7 +115,8 @@ def test_bessel_sinc_entr_edges(dtype):
                   inf, -inf, nan, 3.0, -2.5])
     if dtype == "float64":
         x = np.concatenate([x, [500.0, -700.0, 709.0, 720.0]])
-    check(lambda lib, t: (lib.i0(t), lib.special.i1(t), lib.sinc(t), lib.special.entr(t)), Arg(x, dtype))
+    check(lambda lib, t: (lib.i0(t), lib.special.i1(t), lib.special.i0e(t), lib.special.i1e(t), lib.sinc(t),
+                          lib.special.entr(t)), Arg(x, dtype))
 
 
 def test_large_and_tiny_arguments_in_float64():
@@ -134,7 +135,8 @@ def test_generated_values(values, dtype):
     x = Arg(np.array(values), dtype)
     check(lambda lib, t: (lib.lgamma(t), lib.digamma(t), lib.polygamma(1, t.abs()),
                           lib.polygamma(2, t.abs() + 1), lib.erfc(t), lib.i0(t), lib.special.i1(t),
-                          lib.sinc(t), lib.erfinv(t / 51)), x)
+                          lib.special.i0e(t * 20), lib.special.i1e(t * 20), lib.sinc(t),
+                          lib.erfinv(t / 51)), x)
 
 
 # ------------------------------------------------------------------ binary ops
@@ -267,6 +269,7 @@ GRAD_CASES = [
     lambda lib, t: lib.special.entr(t), lambda lib, t: lib.special.ndtr(t),
     lambda lib, t: lib.special.gammaln(t), lambda lib, t: lib.special.psi(t),
     lambda lib, t: lib.special.expit(t), lambda lib, t: lib.polygamma(3, t),
+    lambda lib, t: lib.special.i0e(t), lambda lib, t: lib.special.i1e(t), lambda lib, t: lib.special.i1e(-t),
 ]
 
 
@@ -285,18 +288,22 @@ def test_unary_gradcheck(fn):
 def test_grads_in_lower_precisions(dtype):
     x = Arg(data((5,), dtype, 0.2, 0.9), dtype, requires_grad=True)
     check(lambda lib, t: (lib.lgamma(t), lib.digamma(t), lib.erfc(t), lib.erfinv(t), lib.i0(t), lib.sinc(t),
-                          lib.polygamma(2, t)) + ((lib.special.i1(t),) if dtype == "float32" else ()), x)
+                          lib.polygamma(2, t), lib.special.i0e(t))
+          + ((lib.special.i1(t), lib.special.i1e(t)) if dtype == "float32" else ()), x)
     for lib in (torch, tritensor) if dtype != "float32" else ():  # i1's backward: NotImplementedError below
         t = lib.tensor([0.5, 2.0], dtype=getattr(lib, dtype), device=dev(lib), requires_grad=True)
         with pytest.raises(NotImplementedError, match="i1_backward"):
             lib.special.i1(t).sum().backward()
+        with pytest.raises(NotImplementedError, match="i1e_backward"):
+            lib.special.i1e(t).sum().backward()
 
 
 def test_grads_at_special_points():
     """sinc'(0) = 0 and i1'(0) = 0.5 (torch's where over the formula's 0 / 0); digamma' at its
     poles and the reflection region."""
     x = Arg(np.array([0.0, -0.0, 1e-20, 0.5, -1.5, -2.0, 3.0]), requires_grad=True)
-    check(lambda lib, t: (lib.sinc(t), lib.special.i1(t), lib.i0(t), lib.digamma(t), lib.lgamma(t)), x)
+    check(lambda lib, t: (lib.sinc(t), lib.special.i1(t), lib.i0(t), lib.digamma(t), lib.lgamma(t),
+                          lib.special.i0e(t), lib.special.i1e(t)), x)
 
 
 def test_binary_grads_and_names():
@@ -398,3 +405,27 @@ def test_ndtr(dtype):
     x = np.array([-40.0, -10.0, -3.0, -0.5, 0.0, 0.5, 3.0, 10.0, inf, -inf, nan]) if dtype != "int64" \
         else data((6,), dtype)
     check(lambda lib, t: lib.special.ndtr(t), Arg(x, dtype))
+
+
+# ------------------------------------------------------------------ mvlgamma
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64"])
+def test_mvlgamma(dtype):
+    """sum_j lgamma(x - j / 2) + p (p - 1) / 4 log(pi) over a new last dim; torch checks no domain."""
+    x = Arg(data((3, 4), dtype, 2, 6), dtype)
+    check(lambda lib, t: (lib.mvlgamma(t, 1), lib.mvlgamma(t, 3), t.mvlgamma(2),
+                          lib.special.multigammaln(t, 4), lib.mvlgamma(t[0, 0], 2), lib.mvlgamma(t[:0], 2),
+                          lib.mvlgamma(t.t(), 5)), x)
+    if dtype in ("float32", "float64"):
+        check(lambda lib, t: t.clone().mvlgamma_(3), x)
+    check(lambda lib, t: lib.mvlgamma(t, 2, out=lib.empty(3, 4, dtype=lib.float64, device=t.device)), x)
+
+
+def test_mvlgamma_grads_and_errors():
+    x = Arg(data((3, 4), "float64", 2, 6), requires_grad=True)
+    check(lambda lib, t: (lib.mvlgamma(t, 3), lib.special.multigammaln(t, 1)), x)
+    gradcheck(lambda lib, t: lib.mvlgamma(t, 4), data((5,), "float64", 2, 6))
+    f = Arg(data((3,), "float32", 2, 4))
+    check(lambda lib, t: lib.mvlgamma(t > 3, 2), f)  # RuntimeError: bool
+    check(lambda lib, t: lib.mvlgamma(t, 0), f)  # RuntimeError: p >= 1
+    check(lambda lib, t: lib.mvlgamma(t, 1.5), f)  # TypeError
+    check(lambda lib, t: lib.mvlgamma(t, -1, 1.0), f)  # TypeError: too many arguments

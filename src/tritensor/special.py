@@ -1,8 +1,9 @@
 """torch.special: the special functions under torch's names.
 
 Most are aliases of the ops (``gammaln`` is ``lgamma``, ``expit`` is ``sigmoid``, ``psi`` is
-``digamma``), recorded under the same grad_fn names as torch's; ``i1``, ``xlog1py`` and
-``entr`` exist only here, as in torch; ``ndtr`` is torch's composite ``(1 + erf(x / sqrt 2)) / 2``.
+``digamma``), recorded under the same grad_fn names as torch's; ``i1``, ``i0e``, ``i1e``,
+``xlog1py`` and ``entr`` exist only here, as in torch; ``ndtr`` is torch's composite
+``(1 + erf(x / sqrt 2)) / 2``.
 """
 from __future__ import annotations
 
@@ -12,18 +13,21 @@ from .ops import elementwise as _ew
 from .ops import reduction as _reduction
 from .ops import special as _special
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i1",
-           "log1p", "log_softmax", "logit", "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e", "i1",
+           "i1e", "log1p", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
+           "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 digamma = psi = _special.digamma
 gammaln = _special.lgamma
 polygamma = _special.polygamma
+multigammaln = _special.mvlgamma
 erf = _ew.erf
 erfc = _special.erfc
 erfinv = _special.erfinv
 i0 = _special.i0
 i1 = _special.special_i1
+i0e = _special.special_i0e
+i1e = _special.special_i1e
 sinc = _special.sinc
 entr = _special.special_entr
 xlog1py = _special.special_xlog1py

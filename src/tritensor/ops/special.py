@@ -11,7 +11,9 @@ from .. import dtypes as dt
 from ..tensor import Tensor
 from ..type_info import finfo
 from ._registry import export, method
-from .creation import zeros_like
+from ..autograd.function import Function
+from ._common import float_result
+from .creation import arange, with_out, zeros_like
 from .elementwise import (Rule, _binary, _kernel_for, _not_implemented, _renamed, _unary, _variant, declare,
                           not_implemented_for, where)
 
@@ -34,12 +36,23 @@ def _sinc_derivative(grad, self):
 
 def _i1_derivative(grad, self, result):
     """torch's i1_backward: i0(x) - i1(x) / x, 0.5 where |x| <= eps (the formula's 0 / 0)."""
-    if self.dtype in dt.NARROW_FLOATS:
-        raise not_implemented_for("i1_backward", self.dtype)
-    eps = finfo(self.dtype).eps
-    not_tiny = self.abs() > eps
-    safe = where(not_tiny, self, eps)
+    safe, not_tiny = _safe_nonzero("i1_backward", self)
     return grad * where(not_tiny, safe.i0() - result / safe, 0.5)
+
+
+def _i1e_derivative(grad, self, result):
+    """torch's i1e_backward: i0e(x) - i1e(x) (sgn(x) + 1 / x), 0.5 where |x| <= eps."""
+    safe, not_tiny = _safe_nonzero("i1e_backward", self)
+    return grad * where(not_tiny, special_i0e(safe) - result * (safe.sgn() + safe.reciprocal()), 0.5)
+
+
+def _safe_nonzero(kernel, x):
+    """x with eps where |x| <= eps, and where it is not; float32/64 only, as torch's kernels."""
+    if x.dtype in dt.NARROW_FLOATS:
+        raise not_implemented_for(kernel, x.dtype)
+    eps = finfo(x.dtype).eps
+    not_tiny = x.abs() > eps
+    return where(not_tiny, x, eps), not_tiny
 
 
 lgamma = _unary("lgamma", lambda grad, self: grad * self.digamma(), rule=Rule.FLOAT, inplace="method")
@@ -51,6 +64,9 @@ erfinv = _unary("erfinv", lambda grad, result: grad * (math.sqrt(math.pi) / 2) *
 i0 = _unary("i0", lambda grad, self: grad * special_i1(self), rule=Rule.FLOAT)
 sinc = _unary("sinc", _sinc_derivative, rule=Rule.FLOAT)
 _I1 = declare("i1", rule=Rule.FLOAT, derivatives=(_i1_derivative,), node="SpecialI1Backward0")
+_I0e = declare("i0e", rule=Rule.FLOAT, node="SpecialI0EBackward0",
+               derivatives=(lambda grad, self, result: grad * (special_i1e(self) - self.sgn() * result),))
+_I1e = declare("i1e", rule=Rule.FLOAT, derivatives=(_i1e_derivative,), node="SpecialI1EBackward0")
 _Entr = declare("entr", rule=Rule.FLOAT, derivatives=(lambda grad, self: grad * -(1 + self.log()),),
                 node="SpecialEntrBackward0")
 _Signbit = declare("signbit", rule=Rule.BOOL)
@@ -59,6 +75,16 @@ _Signbit = declare("signbit", rule=Rule.BOOL)
 def special_i1(input, *, out=None):
     """The modified Bessel function of the first kind of order 1 (torch.special.i1)."""
     return _I1.apply(input, out=out)
+
+
+def special_i0e(input, *, out=None):
+    """exp(-|x|) i0(x), finite where i0 overflows (torch.special.i0e)."""
+    return _I0e.apply(input, out=out)
+
+
+def special_i1e(input, *, out=None):
+    """exp(-|x|) i1(x) (torch.special.i1e)."""
+    return _I1e.apply(input, out=out)
 
 
 def special_entr(input, *, out=None):
@@ -184,3 +210,52 @@ heaviside = _checked_binary("heaviside", _Heaviside, _check_heaviside)
 nextafter = _checked_binary("nextafter", _Nextafter, _check_nextafter)
 gcd = _checked_binary("gcd", _Gcd, _integer_kernel("gcd_cpu"), inplace_function=True)
 lcm = _checked_binary("lcm", _Lcm, _integer_kernel("lcm_cpu"), inplace_function=True)
+
+
+# ------------------------------------------------------------------ mvlgamma
+def _mvlgamma_args(x, p):
+    """x - j / 2 for j = p - 1 ... 0, along a new last dim (torch's arange(-p/2 + 1/2, 1/2, 1/2) + x)."""
+    return x.unsqueeze(-1) + arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=x.dtype, device=x.device)
+
+
+class _Mvlgamma(Function):
+    """The multivariate log-gamma, torch's composite sum_j lgamma(x - j / 2) + p (p - 1) / 4 log(pi),
+    recorded as one node (MvlgammaBackward0) whose gradient is sum_j digamma(x - j / 2)."""
+
+    node_name = "MvlgammaBackward0"
+
+    @staticmethod
+    def forward(ctx, input, p):
+        ctx.save_for_backward(input)
+        ctx.p = p
+        return _mvlgamma_args(input, p).lgamma().sum(-1) + p * (p - 1) * 0.25 * math.log(math.pi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (input,) = ctx.saved_tensors
+        return grad * _mvlgamma_args(input, ctx.p).digamma().sum(-1), None
+
+
+def _check_mvlgamma(input, p):
+    if isinstance(p, bool) or not isinstance(p, int):
+        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
+    if input.dtype is dt.bool:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+
+
+@export
+@with_out(castable=True)
+def mvlgamma(input, p):
+    """log of the multivariate gamma function of dimension p (torch.special.multigammaln)."""
+    _check_mvlgamma(input, p)
+    if not input.dtype.is_floating_point:  # integers give the default float
+        input = input.to(float_result(input.dtype))
+    return _Mvlgamma.apply(input, p)
+
+
+@method
+def mvlgamma_(self, p):
+    _check_mvlgamma(self, p)
+    return self.copy_(mvlgamma(self, p))

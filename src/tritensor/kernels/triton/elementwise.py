@@ -386,9 +386,10 @@ def _erfc64(x):
 
 
 @triton.jit
-def _bessel_i64(x, NU: tl.constexpr):
-    # I_nu(|x|) for nu = 0, 1: the power series sum_k (x^2 / 4)^k / (k! (k + nu)!) (x / 2)^nu up
-    # to |x| = 20, then the asymptotic series e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k
+def _bessel_i64(x, NU: tl.constexpr, SCALED: tl.constexpr):
+    # I_nu(|x|) (times e^-|x| if SCALED) for nu = 0, 1: the power series
+    # sum_k (x^2 / 4)^k / (k! (k + nu)!) (x / 2)^nu up to |x| = 20, then the asymptotic series
+    # e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k
     ax = tl.abs(x)
     q = tl.minimum(ax, 20.0) * tl.minimum(ax, 20.0) * 0.25
     term = tl.full(ax.shape, 1.0, tl.float64)
@@ -406,8 +407,11 @@ def _bessel_i64(x, NU: tl.constexpr):
         odd = 2.0 * k - 1.0
         term = -term * (mu - odd * odd) / (8.0 * k * big)
         asymptotic += term
-    # e^x as torch's (inf past its range, then nan at inf)
-    asymptotic = tl.exp(big) * asymptotic / tl.sqrt(big * TWO_PI)
+    asymptotic = asymptotic / tl.sqrt(big * TWO_PI)
+    if SCALED:
+        series = series * tl.exp(-tl.minimum(ax, 20.0))
+    else:
+        asymptotic = tl.exp(big) * asymptotic  # e^x as torch's: inf past its range, then nan at inf
     return tl.where(ax <= 20.0, series, tl.where(ax != ax, ax, asymptotic))
 
 
@@ -454,12 +458,20 @@ def erfinv(x): return _erfinv64(x.to(tl.float64)).to(x.dtype)
 @triton.jit
 def erfc(x): return _erfc64(x.to(tl.float64)).to(x.dtype)
 @triton.jit
-def i0(x): return _bessel_i64(x.to(tl.float64), 0).to(x.dtype)
+def i0(x): return _bessel_i64(x.to(tl.float64), 0, False).to(x.dtype)
+@triton.jit
+def i0e(x): return _bessel_i64(x.to(tl.float64), 0, True).to(x.dtype)
 
 
 @triton.jit
 def i1(x):
-    r = _bessel_i64(x.to(tl.float64), 1)
+    r = _bessel_i64(x.to(tl.float64), 1, False)
+    return tl.where(x < 0, -r, r).to(x.dtype)
+
+
+@triton.jit
+def i1e(x):
+    r = _bessel_i64(x.to(tl.float64), 1, True)
     return tl.where(x < 0, -r, r).to(x.dtype)
 
 
