@@ -429,3 +429,26 @@ def test_mvlgamma_grads_and_errors():
     check(lambda lib, t: lib.mvlgamma(t, 0), f)  # RuntimeError: p >= 1
     check(lambda lib, t: lib.mvlgamma(t, 1.5), f)  # TypeError
     check(lambda lib, t: lib.mvlgamma(t, -1, 1.0), f)  # TypeError: too many arguments
+
+
+# ------------------------------------------------------------------ erfcx, log_ndtr
+TAILS = np.array([-30.0, -27.0, -5.0, -1.5, -1.0, -0.5, 0.0, -0.0, 0.5, 1.0, 7.9, 8.0, 30.0, 999.0, 1001.0, 1e10,
+                  inf, -inf, nan, -0.9, -1.1, 3.3, 12.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool", "float16", "bfloat16"])
+def test_erfcx_and_log_ndtr(dtype):
+    """exp(x^2) erfc(x) without its overflow (1 / (x sqrt(pi)) far right, inf far left) and log ndtr
+    far into the left tail; float16/bfloat16 raise torch's NotImplementedError."""
+    x = TAILS if dtype in FLOAT_DTYPES else data((7,), dtype)
+    if dtype == "float64":
+        x = np.concatenate([x, [1e300, -1e-300]])
+    check(lambda lib, t: (lib.special.erfcx(t), lib.special.log_ndtr(t)), Arg(x, dtype))
+
+
+def test_erfcx_and_log_ndtr_grads():
+    x = Arg(data((3, 4), "float64", -4, 4), requires_grad=True)
+    check(lambda lib, t: (lib.special.erfcx(t), lib.special.log_ndtr(t)), x)
+    gradcheck(lambda lib, t: lib.special.erfcx(t), data((5,), "float64", -2, 3))
+    gradcheck(lambda lib, t: lib.special.log_ndtr(t), data((5,), "float64", -6, 3))
+    check(lambda lib, t: lib.special.log_ndtr(t.t()[::2]), Arg(data((4, 6), "float32", -8, 3)))

@@ -13,9 +13,9 @@ from .ops import elementwise as _ew
 from .ops import reduction as _reduction
 from .ops import special as _special
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e", "i1",
-           "i1e", "log1p", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
-           "round", "sinc", "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
+           "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
+           "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 digamma = psi = _special.digamma
 gammaln = _special.lgamma
@@ -24,6 +24,8 @@ multigammaln = _special.mvlgamma
 erf = _ew.erf
 erfc = _special.erfc
 erfinv = _special.erfinv
+erfcx = _special.special_erfcx
+log_ndtr = _special.special_log_ndtr
 i0 = _special.i0
 i1 = _special.special_i1
 i0e = _special.special_i0e

@@ -67,6 +67,10 @@ _I1 = declare("i1", rule=Rule.FLOAT, derivatives=(_i1_derivative,), node="Specia
 _I0e = declare("i0e", rule=Rule.FLOAT, node="SpecialI0EBackward0",
                derivatives=(lambda grad, self, result: grad * (special_i1e(self) - self.sgn() * result),))
 _I1e = declare("i1e", rule=Rule.FLOAT, derivatives=(_i1e_derivative,), node="SpecialI1EBackward0")
+_Erfcx = declare("erfcx", rule=Rule.FLOAT, node="SpecialErfcxBackward0", derivatives=(
+    lambda grad, self, result: (2.0 * self * result - 2.0 / math.sqrt(math.pi)) * grad,))
+_LogNdtr = declare("log_ndtr", rule=Rule.FLOAT, node="SpecialLogNdtrBackward0", derivatives=(
+    lambda grad, self, result: grad / math.sqrt(2 * math.pi) * (result + self * self / 2).neg().exp(),))
 _Entr = declare("entr", rule=Rule.FLOAT, derivatives=(lambda grad, self: grad * -(1 + self.log()),),
                 node="SpecialEntrBackward0")
 _Signbit = declare("signbit", rule=Rule.BOOL)
@@ -85,6 +89,25 @@ def special_i0e(input, *, out=None):
 def special_i1e(input, *, out=None):
     """exp(-|x|) i1(x) (torch.special.i1e)."""
     return _I1e.apply(input, out=out)
+
+
+def _no_16_bit(kernel):
+    return _kernel_for(kernel, lambda d: d not in dt.NARROW_FLOATS)
+
+
+_check_erfcx, _check_log_ndtr = _no_16_bit("erfcx_cpu"), _no_16_bit("log_ndtr_cpu")
+
+
+def special_erfcx(input, *, out=None):
+    """The scaled complementary error function exp(x^2) erfc(x) (torch.special.erfcx)."""
+    _check_erfcx(input.dtype)
+    return _Erfcx.apply(input, out=out)
+
+
+def special_log_ndtr(input, *, out=None):
+    """log of the standard normal distribution function, accurate far into its left tail."""
+    _check_log_ndtr(input.dtype)
+    return _LogNdtr.apply(input, out=out)
 
 
 def special_entr(input, *, out=None):

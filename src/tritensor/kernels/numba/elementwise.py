@@ -102,6 +102,56 @@ def lgamma(x): return math.lgamma(x)
 def erfc(x): return math.erfc(x)
 
 
+# Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and [8, inf): the ratios are erfcx there
+_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+           4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+           9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+_ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+           9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
+           1.65666309194161350182E3, 5.57535340817727675546E2)
+_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+           6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+_ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+
+
+@inline
+def _polevl(x, coeffs):
+    r = 0.0
+    for c in coeffs:
+        r = r * x + c
+    return r
+
+
+@inline
+def _erfcx(x):
+    """exp(x^2) erfc(x): Cephes' rationals from 1 on, 1 / (x sqrt(pi)) (1 - 1 / 2x^2 + 3 / 4x^4)
+    past 1000, exp(x^2) erfc(x) below 1 and 2 exp(x^2) - erfcx(-x) below 0."""
+    x = float(x)
+    ax = abs(x)
+    if ax < 1.0:
+        r = math.exp(ax * ax) * math.erfc(ax)
+    elif ax < 8.0:
+        r = _polevl(ax, _ERFC_P) / _polevl(ax, _ERFC_Q)
+    elif ax < 1000.0:
+        r = _polevl(ax, _ERFC_R) / _polevl(ax, _ERFC_S)
+    else:
+        z = 1.0 / (ax * ax)
+        r = 0.5641895835477563 / ax * (1.0 - 0.5 * z + 0.75 * z * z)
+    return r if x >= 0 or x != x else 2.0 * math.exp(x * x) - r
+
+
+def erfcx(x): return _erfcx(x)
+
+
+def log_ndtr(x):
+    # torch's: log(erfcx(-t) / 2) - t^2 below -1 (t = x / sqrt 2), else log1p(-erfc(t) / 2)
+    t = float(x) * 0.7071067811865476
+    if x < -1.0:
+        return math.log(_erfcx(-t) / 2) - t * t
+    return math.log1p(-math.erfc(t) / 2)
+
+
 def sinc(x):
     if x == 0:
         return 1.0

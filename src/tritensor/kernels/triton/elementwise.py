@@ -43,6 +43,7 @@ LOG_PI = tl.constexpr(1.1447298858494002)
 PI_SQUARED = tl.constexpr(9.869604401089358)
 TWO_PI = tl.constexpr(6.283185307179586)
 MACHEP = tl.constexpr(1.11022302462515654042E-16)
+SQRT_PI = tl.constexpr(1.7724538509055159)
 
 
 # ---------------------------------------------------------------- helpers
@@ -307,15 +308,15 @@ def _zeta_tail(x, w, a, b, k, s, done, c):
 
 
 @triton.jit
-def _zeta64(x, q):
-    # torch's (Cephes') Hurwitz zeta sum_k (k + q)^-x, its loops masked per element: direct terms
-    # until q + k > 9 (and 9 of them; a negative q needs 1 - q more, up to a block's largest, capped
-    # at 2^20) or convergence, then the Euler-Maclaurin tail in 12 terms
+def _zeta64(x, q, skip):
+    # torch's (Cephes') Hurwitz zeta sum_k (k + q)^-x, its loops masked per element (``skip``: lanes
+    # that need no value): direct terms until q + k > 9 (and 9 of them; a negative q needs 1 - q
+    # more, up to a block's largest, capped at 2^16) or convergence, then 12 Euler-Maclaurin terms
     s = pow_(q, -x)
     a = q
     b = tl.zeros_like(q)
-    done = (x <= 1.0) | ((q <= 0) & (q == tl.floor(q))) | (s != s)
-    steps = tl.minimum(tl.max(tl.where(done | (q > 0), 0.0, -q)), 1048576.0).to(tl.int32) + 10
+    done = skip | (x <= 1.0) | ((q <= 0) & (q == tl.floor(q))) | (s != s)
+    steps = tl.minimum(tl.max(tl.where(done | (q > 0), 0.0, -q)), 65536.0).to(tl.int32) + 10
     for i in range(steps):
         go = ~done & ((i < 9) | (a <= 9.0))
         a = tl.where(go, a + 1.0, a)
@@ -363,10 +364,9 @@ def _erfinv64(y):
 
 
 @triton.jit
-def _erfc64(x):
-    # Cephes' erfc: 1 - erf(x) for |x| < 1, else exp(-x^2) P(|x|) / Q(|x|) (rational
-    # approximations on [1, 8) and [8, inf)); 2 - erfc(-x) for negative x
-    ax = tl.abs(x)
+def _erfc_ratio(ax):
+    # Cephes' erfc(x) = exp(-x^2) P(x) / Q(x), rational approximations on [1, 8) and [8, inf):
+    # the ratio is erfcx(x) there
     p8 = (((2.46196981473530512524E-10 * ax + 5.64189564831068821977E-1) * ax + 7.46321056442269912687E0) * ax
           + 4.86371970985681366614E1) * ax + 1.96520832956077098242E2
     p8 = (((p8 * ax + 5.26445194995477358631E2) * ax + 9.34528527171957607540E2) * ax
@@ -379,10 +379,28 @@ def _erfc64(x):
           + 6.16021097993053585195E0) * ax + 7.40974269950448939160E0) * ax + 2.97886665372100240670E0
     q = (((((ax + 2.26052863220117276590E0) * ax + 9.39603524938001434673E0) * ax + 1.20489539808096656605E1)
           * ax + 1.70814450747565897222E1) * ax + 9.60896809063285878198E0) * ax + 3.36907645100081516050E0
+    return tl.where(ax < 8.0, p8 / q8, p / q)
+
+
+@triton.jit
+def _erfc64(x):
+    # Cephes' erfc: 1 - erf(x) for |x| < 1, else exp(-x^2) P(|x|) / Q(|x|); 2 - erfc(-x) below 0
+    ax = tl.abs(x)
     z = tl.exp(-x * x)
-    r = tl.where(z == 0, 0.0, z * tl.where(ax < 8.0, p8 / q8, p / q))  # 0 * (inf / inf) at +-inf
+    r = tl.where(z == 0, 0.0, z * _erfc_ratio(ax))  # 0 * (inf / inf) at +-inf
     r = tl.where(x < 0, 2.0 - r, r)
     return tl.where(ax < 1.0, 1.0 - tl.erf(x), r)
+
+
+@triton.jit
+def _erfcx64(x):
+    # exp(x^2) erfc(x): Cephes' ratio from 1 on, 1 / (x sqrt(pi)) (1 - 1 / 2x^2 + 3 / 4x^4) past
+    # 1000 (where the ratio's polynomials overflow), exp(x^2) erfc(x) below 1; 2 exp(x^2) - erfcx(-x)
+    ax = tl.abs(x)
+    z = 1.0 / (ax * ax)
+    r = tl.where(ax < 1000.0, _erfc_ratio(ax), (1.0 - 0.5 * z + 0.75 * z * z) / (ax * SQRT_PI))
+    r = tl.where(ax < 1.0, tl.exp(ax * ax) * (1.0 - tl.erf(ax)), r)
+    return tl.where(x < 0, 2.0 * tl.exp(x * x) - r, r)
 
 
 @triton.jit
@@ -451,7 +469,7 @@ def polygamma(x, n):
     x64 = x.to(tl.float64)
     n64 = n.to(tl.float64)
     sign = tl.where(n64 - 2.0 * tl.floor(n64 * 0.5) != 0, 1.0, -1.0)
-    r = sign * tl.exp(_lgamma64(n64 + 1.0)) * _zeta64(n64 + 1.0, x64)
+    r = sign * tl.exp(_lgamma64(n64 + 1.0)) * _zeta64(n64 + 1.0, x64, n64 < 2)
     return tl.where(n64 == 0, _digamma64(x64), tl.where(n64 == 1, _trigamma64(x64), r)).to(x.dtype)
 @triton.jit
 def erfinv(x): return _erfinv64(x.to(tl.float64)).to(x.dtype)
@@ -473,6 +491,18 @@ def i1(x):
 def i1e(x):
     r = _bessel_i64(x.to(tl.float64), 1, True)
     return tl.where(x < 0, -r, r).to(x.dtype)
+
+
+@triton.jit
+def erfcx(x): return _erfcx64(x.to(tl.float64)).to(x.dtype)
+
+
+@triton.jit
+def log_ndtr(x):
+    # torch's: log(erfcx(-t) / 2) - t^2 below -1 (t = x / sqrt 2), else log1p(-erfc(t) / 2)
+    t = x.to(tl.float64) * SQRT1_2
+    r = tl.where(x < -1.0, tl.log(_erfcx64(-t) * 0.5) - t * t, _log1p(-_erfc64(t) * 0.5))
+    return r.to(x.dtype)
 
 
 @triton.jit
