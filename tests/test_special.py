@@ -158,14 +158,29 @@ def test_heaviside(dtype):
           Arg(x, dtype), Arg(v, dtype))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+BITS = {"float64": "int64", "float32": "int32", "float16": "int16", "bfloat16": "int16"}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_nextafter(dtype):
-    a = np.array([0.0, -0.0, 0.0, 1.0, 1.0, -1.0, -1.0, inf, -inf, nan, 1.0, 2.0, 1e-310, -5e-324, 3.4e38])
+    """One step of the bit pattern (compared bit for bit), from +-0 the smallest subnormal of the
+    target's sign; float16/bfloat16 step in their own format."""
+    a = np.array([0.0, -0.0, 0.0, 1.0, 1.0, -1.0, -1.0, inf, -inf, nan, 1.0, 2.0, 0.5, -0.25, 3.0])
     b = np.array([1.0, -1.0, -0.0, 2.0, 0.0, 0.0, -2.0, 0.0, 0.0, 1.0, nan, 2.0, 0.0, 1.0, inf])
-    check(lambda lib, x, y: (lib.nextafter(x, y), x.nextafter(y), x.clone().nextafter_(y),
-                             lib.nextafter(y, x), lib.nextafter(x, y) - x, lib.signbit(lib.nextafter(x, y))),
+    if dtype in ("float32", "float64"):  # subnormals and the largest finite value
+        a = np.concatenate([a, [1e-310 if dtype == "float64" else 1e-40, -5e-324, 3.4e38]])
+        b = np.concatenate([b, [0.0, 1.0, inf]])
+
+    def fn(lib, x, y):
+        bits = getattr(lib, BITS[dtype])
+        outs = (lib.nextafter(x, y), x.nextafter(y), x.clone().nextafter_(y), lib.nextafter(y, x))
+        return outs + tuple(o.view(bits) for o in outs) + (lib.signbit(lib.nextafter(x, y)),)
+    check(fn, Arg(a, dtype), Arg(b, dtype))
+    check(lambda lib, x, y: lib.nextafter(x, y), Arg(a, dtype), Arg(b, "float64"))  # promotes
+    check(lambda lib, x, y: (lib.nextafter(x[:, None], y[:3]), lib.nextafter(x, y, out=lib.empty_like(y))),
           Arg(a, dtype), Arg(b, dtype))
-    check(lambda lib, x, y: lib.nextafter(x, y), Arg(a, "float32"), Arg(b, "float64"))  # promotes
+    check(lambda lib, x, y: lib.nextafter(x, y), Arg(a, dtype, requires_grad=True),
+          Arg(b, dtype, requires_grad=True))  # grad, 0 where x == y; zeros for y
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
@@ -372,12 +387,6 @@ def test_errors_like_torch():
     check(lambda lib, t: t.lgamma_(), Arg(data((3,), "float32"), requires_grad=True))  # leaf in place
 
 
-def test_nextafter_in_16_bits_is_not_implemented():
-    x = tritensor.ones(3, dtype=tritensor.float16, device=dev(tritensor))
-    with pytest.raises(NotImplementedError):
-        tritensor.nextafter(x, x * 2)
-
-
 # ------------------------------------------------------------------ torch.special
 ALIASES = {"gammaln": "lgamma", "psi": "digamma", "digamma": "digamma", "expit": "sigmoid", "erf": "erf",
            "erfc": "erfc", "erfinv": "erfinv", "exp2": "exp2", "expm1": "expm1", "log1p": "log1p", "i0": "i0",
@@ -432,8 +441,8 @@ def test_mvlgamma_grads_and_errors():
 
 
 # ------------------------------------------------------------------ erfcx, log_ndtr
-TAILS = np.array([-30.0, -27.0, -5.0, -1.5, -1.0, -0.5, 0.0, -0.0, 0.5, 1.0, 7.9, 8.0, 30.0, 999.0, 1001.0, 1e10,
-                  inf, -inf, nan, -0.9, -1.1, 3.3, 12.0])
+TAILS = np.array([-30.0, -27.0, -5.0, -1.5, -1.0, -0.5, 0.0, -0.0, 0.5, 1.0, 7.9, 8.0, 30.0, 999.0, 1001.0,
+                  1e10, inf, -inf, nan, -0.9, -1.1, 3.3, 12.0])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool", "float16", "bfloat16"])

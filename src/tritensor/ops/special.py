@@ -12,8 +12,8 @@ from ..tensor import Tensor
 from ..type_info import finfo
 from ._registry import export, method
 from ..autograd.function import Function
-from ._common import float_result
-from .creation import arange, with_out, zeros_like
+from ._common import broadcast_shapes, float_result
+from .creation import arange, with_out, write_out, zeros_like
 from .elementwise import (Rule, _binary, _kernel_for, _not_implemented, _renamed, _unary, _variant, declare,
                           not_implemented_for, where)
 
@@ -181,7 +181,12 @@ def special_xlog1py(input, other, *, out=None):
 
 _Heaviside = _binary("heaviside", (_not_implemented("heaviside"), _not_implemented("heaviside")),
                      node="NotImplemented")
-_Nextafter = _binary("nextafter", (lambda grad: grad, lambda grad, other: zeros_like(other)))
+def _nextafter_self_grad(grad, self, other):
+    """torch's: grad, but 0 where self == other (the result is other there)."""
+    return where(self == other, 0.0, grad)
+
+
+_Nextafter = _binary("nextafter", (_nextafter_self_grad, lambda grad, other: zeros_like(other)))
 _Gcd = _binary("gcd", (None, None))
 _Lcm = _binary("lcm", (None, None))
 
@@ -192,10 +197,41 @@ def _check_heaviside(input, values):
 
 
 def _check_nextafter(input, other):
-    result = dt.result_type(input, other)
-    _kernel_for("nextafter_cpu", _floating)(result)
-    if result in dt.NARROW_FLOATS:  # the kernels compute 16-bit floats in float32
-        raise NotImplementedError(f"nextafter for {result} is not implemented in tritensor yet")
+    _kernel_for("nextafter_cpu", _floating)(dt.result_type(input, other))
+
+
+class _NextafterNarrow(Function):
+    """nextafter of float16/bfloat16, whose kernels would step in float32: one step of the 16-bit
+    pattern (up in magnitude away from zero; from +-0 the smallest subnormal of other's sign),
+    composed of integer ops on the bits."""
+
+    node_name = "NextafterBackward0"
+
+    @staticmethod
+    def forward(ctx, input, other, dtype):
+        shape = broadcast_shapes(input._shape, other._shape)
+        a = input.to(dtype).expand(shape).contiguous()
+        b = other.to(dtype).expand(shape)
+        bits = a.view(dt.int16)
+        step = where((b > a) == (a > 0), bits + 1, bits - 1)
+        tiny = where(b.signbit(), -32767, 1).to(dt.int16)  # 0x8001 or 0x0001
+        r = where(a == 0, tiny, step).view(dtype)
+        r = where(a == b, b, r)
+        ctx.save_for_backward(input, other)
+        return where(a.isnan() | b.isnan(), a + b, r)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, other = ctx.saved_tensors
+        return _nextafter_self_grad(grad, input, other), zeros_like(other), None
+
+
+def _nextafter_narrow(input, other, out=None, inplace=False):
+    dtype = dt.result_type(input, other)
+    result = _NextafterNarrow.apply(input, other, dtype)
+    if inplace:
+        return input.copy_(result)
+    return result if out is None else write_out(out, result, "nextafter", "castable")
 
 
 def _checked_binary(name, cls, check, *, inplace_function=False):
@@ -204,11 +240,15 @@ def _checked_binary(name, cls, check, *, inplace_function=False):
     def op(input, other, *, out=None):
         _check_tensors(name, input, other)
         check(input, other)
+        if cls is _Nextafter and dt.result_type(input, other) in dt.NARROW_FLOATS:
+            return _nextafter_narrow(input, other, out)
         return cls.apply(input, other, out=out)
 
     def op_(self, other):
         _check_tensors(name + "_", self, other)
         check(self, other)
+        if cls is _Nextafter and dt.result_type(self, other) in dt.NARROW_FLOATS:
+            return _nextafter_narrow(self, other, inplace=True)
         return cls.apply(self, other, inplace=True)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of two tensors (torch.{name})."

@@ -245,9 +245,11 @@ def sign(x):
 # within torch's float32 arithmetic's error, and one double-accurate algorithm serves all dtypes.
 @triton.jit
 def _lgamma64(x):
-    # Lanczos' approximation (g = 7, 9 terms) for x >= 0.5; below, the reflection
-    # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x), sin of the fractional part (exact)
-    y = tl.where(x < 0.5, 1.0 - x, x) - 1.0
+    # Lanczos' approximation (g = 7, 9 terms) of lgamma(y + 1) for x >= 0.5 (y = x - 1); near 0
+    # lgamma(x) = lgamma(1 + x) - log|x| (y = x); at -0.5 and below the reflection
+    # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x) (y = -x), sin of the fractional part (exact)
+    small = tl.abs(x) < 0.5
+    y = tl.where(small, x, tl.where(x < 0, -x, x - 1.0))
     a = (0.99999999999980993 + 676.5203681218851 / (y + 1.0) - 1259.1392167224028 / (y + 2.0)
          + 771.32342877765313 / (y + 3.0) - 176.61502916214059 / (y + 4.0) + 12.507343278686905 / (y + 5.0)
          - 0.13857109526572012 / (y + 6.0) + 9.9843695780195716e-6 / (y + 7.0)
@@ -255,7 +257,7 @@ def _lgamma64(x):
     t = y + 7.5
     lg = LOG_SQRT_2PI + (y + 0.5) * tl.log(t) - t + tl.log(a)
     reflected = LOG_PI - tl.log(tl.abs(tl.sin((x - tl.floor(x)) * PI))) - lg
-    r = tl.where(x < 0.5, reflected, lg)
+    r = tl.where(small, lg - tl.log(tl.abs(x)), tl.where(x < 0, reflected, lg))
     return tl.where(((x <= 0) & (x == tl.floor(x))) | (tl.abs(x) == INF), INF, r)  # poles and +-inf
 
 
@@ -669,6 +671,11 @@ def gcd(a, b): return _gcd(a, b)
 
 @triton.jit
 def lcm(a, b):
+    # 8- and 16-bit integers in 32 bits, as C++ promotes torch's products before abs (int8's
+    # lcm(-64, 48) is -64); 32 and 64 bits wrap in their own width
+    if a.dtype.primitive_bitwidth < 32:
+        a = a.to(tl.int32)
+        b = b.to(tl.int32)
     g = _gcd(a, b)
     return tl.where(g == 0, 0, tl.abs(a // tl.where(g == 0, 1, g) * b))
 
