@@ -215,10 +215,10 @@ class _NextafterNarrow(Function):
         bits = a.view(dt.int16)
         step = where((b > a) == (a > 0), bits + 1, bits - 1)
         tiny = where(b.signbit(), -32767, 1).to(dt.int16)  # 0x8001 or 0x0001
-        r = where(a == 0, tiny, step).view(dtype)
-        r = where(a == b, b, r)
+        r = where(a == 0, tiny, step)
+        r = where(a == b, b.contiguous().view(dt.int16), r)  # picked as bits: no float conversion
         ctx.save_for_backward(input, other)
-        return where(a.isnan() | b.isnan(), a + b, r)
+        return where(a.isnan() | b.isnan(), (a + b).view(dt.int16), r).view(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -230,7 +230,10 @@ def _nextafter_narrow(input, other, out=None, inplace=False):
     dtype = dt.result_type(input, other)
     result = _NextafterNarrow.apply(input, other, dtype)
     if inplace:
-        return input.copy_(result)
+        if result.requires_grad:
+            return input.copy_(result)
+        input.view(dt.int16).copy_(result.view(dt.int16))  # as bits: a copy may flush subnormals
+        return input
     return result if out is None else write_out(out, result, "nextafter", "castable")
 
 

@@ -241,6 +241,8 @@ def sign(x):
 
 
 # ---------------------------------------------------------------- special functions
+# (nan as ``INF - INF``, not the global ``NAN``: a kernel may reach a global through two calls
+# only if its values agree, and Triton's check fails for nan, which equals nothing)
 # Computed in float64 whatever the compute dtype (like ``pow_``): a float32 result is rounded once,
 # within torch's float32 arithmetic's error, and one double-accurate algorithm serves all dtypes.
 @triton.jit
@@ -279,7 +281,7 @@ def _digamma64(x):
     r = tl.where(y == 10.0, r + PSI_10, asymptotic)
     frac = x - _trunc(x)
     r = tl.where(x < 0, r - tl.cos(frac * PI) * PI / tl.sin(frac * PI), r)
-    r = tl.where((x < 0) & (frac == 0), NAN, r)  # the poles at negative integers (and -inf)
+    r = tl.where((x < 0) & (frac == 0), INF - INF, r)  # the poles at negative integers (and -inf)
     return tl.where(x == 0, tl.where(1.0 / x < 0, INF, -INF), r)  # +-0 -> -+inf
 
 
@@ -342,8 +344,8 @@ def _zeta64(x, q, skip):
     a, b, s, done = _zeta_tail(x, w, a, b, 20.0, s, done, 1.8152105401943546773e17)
     a, b, s, done = _zeta_tail(x, w, a, b, 22.0, s, done, -7.1661652561756670113e18)
     s = tl.where((q <= 0) & (q == tl.floor(q)), INF, s)
-    s = tl.where((q <= 0) & (x != tl.floor(x)), NAN, s)
-    s = tl.where(x < 1.0, NAN, s)
+    s = tl.where((q <= 0) & (x != tl.floor(x)), INF - INF, s)
+    s = tl.where(x < 1.0, INF - INF, s)
     return tl.where(x == 1.0, INF, s)
 
 
@@ -362,7 +364,7 @@ def _erfinv64(y):
     x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
     x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
     x = tl.where(ay == 1.0, tl.where(y < 0, -INF, INF), x)
-    return tl.where(ay > 1.0, NAN, x)
+    return tl.where(ay > 1.0, INF - INF, x)
 
 
 @triton.jit
@@ -705,7 +707,7 @@ def pow_(a, b):
     b_int = tl.floor(b64) == b64
     b_odd = b_int & ((b64 - 2.0 * tl.floor(b64 * 0.5)) != 0)
     r = tl.where((a64 < 0) & b_odd, -r, r)
-    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), NAN, r)
+    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), INF - INF, r)  # nan: see _lgamma64
     r = tl.where((a64 == -INF) & (b64 < 0), tl.where(b_odd, -0.0, 0.0), r)
     r = tl.where(b64 == 0, 1.0, r)
     r = tl.where(a64 == 1.0, 1.0, r)
