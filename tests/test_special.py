@@ -465,3 +465,29 @@ def test_erfcx_and_log_ndtr_grads():
     gradcheck(lambda lib, t: lib.special.erfcx(t), data((5,), "float64", -2, 3))
     gradcheck(lambda lib, t: lib.special.log_ndtr(t), data((5,), "float64", -6, 3))
     check(lambda lib, t: lib.special.log_ndtr(t.t()[::2]), Arg(data((4, 6), "float32", -8, 3)))
+
+
+# ------------------------------------------------------------------ zeta
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_zeta(dtype):
+    """The Hurwitz zeta function: inf at x = 1 and at non-positive integer q, nan below x = 1 and for
+    a negative non-integer q with a non-integer x; negative q need 1 - q direct terms."""
+    x = np.array([1.0, 0.5, 2.0, 3.5, 10.0, 2.0, 3.0, 2.0, 4.0, 2.5, nan, 2.0, inf, 60.0])
+    q = np.array([1.0, 2.0, 1.0, 0.3, 2.0, -3.0, -2.5, -40.25, 0.0, -1.5, 1.0, nan, 2.0, 1.0])
+    if dtype == "int64":
+        x, q = data((6,), dtype, 1, 5), data((6,), dtype, 1, 5)
+    check(lambda lib, a, b: (lib.special.zeta(a, b), lib.special.zeta(a, 2.0), lib.special.zeta(3, b),
+                             lib.special.zeta(a[:, None], b[:3])), Arg(x, dtype), Arg(q, dtype))
+
+
+def test_zeta_grads_and_errors():
+    x = Arg(data((4,), "float64", 1.5, 4), requires_grad=True)
+    q = Arg(data((4,), "float64", 0.5, 3), requires_grad=True)
+    check(lambda lib, a, b: lib.special.zeta(a.detach(), b), x, q)
+    check(lambda lib, b: (lib.special.zeta(2.5, b), lib.special.zeta(b + 1, 2.0).detach()), q)
+    for lib in (torch, tritensor):  # d/dx: NotImplementedError in backward, as torch
+        a = lib.tensor([2.0, 3.0], device=dev(lib), requires_grad=True)
+        with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+            lib.special.zeta(a, 1.5).sum().backward()
+    gradcheck(lambda lib, b: lib.special.zeta(3.0, b), data((4,), "float64", 0.5, 3))
+    check(lambda lib, a: lib.special.zeta(2.0, 3.0), x)  # TypeError: one operand must be a tensor

@@ -15,7 +15,7 @@ from .ops import special as _special
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
            "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
-           "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+           "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
 
 digamma = psi = _special.digamma
 gammaln = _special.lgamma
@@ -33,6 +33,7 @@ i1e = _special.special_i1e
 sinc = _special.sinc
 entr = _special.special_entr
 xlog1py = _special.special_xlog1py
+zeta = _special.special_zeta
 xlogy = _ew.xlogy
 expit = _ew.sigmoid
 logit = _ew.logit

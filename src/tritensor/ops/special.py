@@ -179,6 +179,28 @@ def special_xlog1py(input, other, *, out=None):
     return _Xlog1pyScalarSelf.apply(input, other, out=out)
 
 
+def _zeta_not_differentiable(grad):
+    raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+
+
+# d/dq zeta(x, q) = -x zeta(x + 1, q); torch's three overloads as xlogy's
+_Zeta = _binary("zeta", (_zeta_not_differentiable,
+                        lambda grad, self, other: grad * -self * special_zeta(self + 1, other)),
+                rule=Rule.FLOAT, node="SpecialZetaBackward0", scalar_node="SpecialZetaBackward2")
+_ZetaScalarSelf = _renamed(_Zeta, "SpecialZetaBackward1")
+
+
+def special_zeta(input, other, *, out=None):
+    """The Hurwitz zeta function sum_k (k + other)^-input (torch.special.zeta)."""
+    if isinstance(input, Tensor):
+        return _variant(_Zeta, other).apply(input, other, out=out)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"special_zeta() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
+                        f"input or other")
+    return _ZetaScalarSelf.apply(input, other, out=out)
+
+
 _Heaviside = _binary("heaviside", (_not_implemented("heaviside"), _not_implemented("heaviside")),
                      node="NotImplemented")
 def _nextafter_self_grad(grad, self, other):

@@ -276,6 +276,9 @@ def _zeta(x, q):
     return s
 
 
+def zeta(x, q): return _zeta(float(x), float(q))
+
+
 def polygamma(x, n):
     # (-1)^(n+1) n! zeta(n + 1, x) beyond trigamma, as torch
     if n == 0:

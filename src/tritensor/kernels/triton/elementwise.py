@@ -498,6 +498,10 @@ def i1e(x):
 
 
 @triton.jit
+def zeta(x, q): return _zeta64(x.to(tl.float64), q.to(tl.float64), x < 1.0).to(x.dtype)
+
+
+@triton.jit
 def erfcx(x): return _erfcx64(x.to(tl.float64)).to(x.dtype)
 
 
