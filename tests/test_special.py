@@ -371,8 +371,6 @@ def test_double_backward(fn):
         np.testing.assert_allclose(a, b, *TOLERANCES["float64"], equal_nan=True)
 
 
-
-
 # ------------------------------------------------------------------ errors
 def test_errors_like_torch():
     f, i = Arg(data((3,), "float32")), Arg(data((3,), "int64"))

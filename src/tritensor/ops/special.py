@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 
 from .. import dtypes as dt
+from ..autograd.function import Function
 from ..tensor import Tensor
 from ..type_info import finfo
-from ._registry import export, method
-from ..autograd.function import Function
 from ._common import broadcast_shapes, float_result
+from ._registry import export, method
 from .creation import arange, with_out, write_out, zeros_like
 from .elementwise import (Rule, _binary, _kernel_for, _not_implemented, _renamed, _unary, _variant, declare,
                           not_implemented_for, where)
@@ -203,6 +203,8 @@ def special_zeta(input, other, *, out=None):
 
 _Heaviside = _binary("heaviside", (_not_implemented("heaviside"), _not_implemented("heaviside")),
                      node="NotImplemented")
+
+
 def _nextafter_self_grad(grad, self, other):
     """torch's: grad, but 0 where self == other (the result is other there)."""
     return where(self == other, 0.0, grad)
@@ -259,21 +261,22 @@ def _nextafter_narrow(input, other, out=None, inplace=False):
     return result if out is None else write_out(out, result, "nextafter", "castable")
 
 
-def _checked_binary(name, cls, check, *, inplace_function=False):
+def _checked_binary(name, cls, check, *, inplace_function=False, narrow=None):
     """A binary op of two tensors (torch has no Scalar overloads) and its in-place method (and
-    ``torch.name_`` where torch has one); ``check(input, other)`` refuses dtypes like torch."""
+    ``torch.name_`` where torch has one); ``check(input, other)`` refuses dtypes like torch;
+    ``narrow(input, other, out, inplace)`` replaces the kernel for a float16/bfloat16 result."""
     def op(input, other, *, out=None):
         _check_tensors(name, input, other)
         check(input, other)
-        if cls is _Nextafter and dt.result_type(input, other) in dt.NARROW_FLOATS:
-            return _nextafter_narrow(input, other, out)
+        if narrow is not None and dt.result_type(input, other) in dt.NARROW_FLOATS:
+            return narrow(input, other, out)
         return cls.apply(input, other, out=out)
 
     def op_(self, other):
         _check_tensors(name + "_", self, other)
         check(self, other)
-        if cls is _Nextafter and dt.result_type(self, other) in dt.NARROW_FLOATS:
-            return _nextafter_narrow(self, other, inplace=True)
+        if narrow is not None and dt.result_type(self, other) in dt.NARROW_FLOATS:
+            return narrow(self, other, inplace=True)
         return cls.apply(self, other, inplace=True)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of two tensors (torch.{name})."
@@ -295,7 +298,7 @@ def _integer_kernel(kernel):
 
 
 heaviside = _checked_binary("heaviside", _Heaviside, _check_heaviside)
-nextafter = _checked_binary("nextafter", _Nextafter, _check_nextafter)
+nextafter = _checked_binary("nextafter", _Nextafter, _check_nextafter, narrow=_nextafter_narrow)
 gcd = _checked_binary("gcd", _Gcd, _integer_kernel("gcd_cpu"), inplace_function=True)
 lcm = _checked_binary("lcm", _Lcm, _integer_kernel("lcm_cpu"), inplace_function=True)
 
