@@ -12,6 +12,7 @@ import math
 from .ops import elementwise as _ew
 from .ops import reduction as _reduction
 from .ops import special as _special
+from .ops.creation import write_out
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
            "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
@@ -53,7 +54,7 @@ def ndtr(input, *, out=None):
         raise TypeError(f"special_ndtr(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     result = _MulScalar.apply(_AddScalar.apply(_MulScalar.apply(input, math.sqrt(0.5)).erf(), 1), 0.5)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result, "special_ndtr", "castable")
 
 
 def softmax(input, dim, *, dtype=None):
