@@ -490,3 +490,19 @@ def test_zeta_grads_and_errors():
             lib.special.zeta(a, 1.5).sum().backward()
     gradcheck(lambda lib, b: lib.special.zeta(3.0, b), data((4,), "float64", 0.5, 3))
     check(lambda lib, a: lib.special.zeta(2.0, 3.0), x)  # TypeError: one operand must be a tensor
+
+
+# ------------------------------------------------------------------ ndtri
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool", "float16"])
+def test_ndtri(dtype):
+    """The normal quantile over its three rational approximations (the central range, the tails
+    above and below exp(-32)), -inf/inf at 0/1, nan outside; 16-bit floats refused like torch."""
+    y = np.array([0.0, 1.0, -0.1, 1.1, nan, 0.5, 1e-300, 1e-20, 0.1353, 0.1354, 0.8647, 0.8646, 1e-14,
+                  1.3e-14, 0.3, 0.999, 0.02]) if dtype in FLOAT_DTYPES else data((4,), dtype, 0, 1)
+    check(lambda lib, t: (lib.special.ndtri(t), lib.special.ndtri(t[::2])), Arg(y, dtype))
+
+
+def test_ndtri_grads():
+    y = Arg(data((5,), "float64", 0.01, 0.99), requires_grad=True)
+    check(lambda lib, t: (lib.special.ndtri(t), lib.special.ndtr(lib.special.ndtri(t))), y)
+    gradcheck(lambda lib, t: lib.special.ndtri(t), data((5,), "float64", 0.05, 0.95))

@@ -16,7 +16,7 @@ from .ops.creation import write_out
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
            "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
-           "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
+           "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
 
 digamma = psi = _special.digamma
 gammaln = _special.lgamma
@@ -27,6 +27,7 @@ erfc = _special.erfc
 erfinv = _special.erfinv
 erfcx = _special.special_erfcx
 log_ndtr = _special.special_log_ndtr
+ndtri = _special.special_ndtri
 i0 = _special.i0
 i1 = _special.special_i1
 i0e = _special.special_i0e

@@ -71,6 +71,8 @@ _Erfcx = declare("erfcx", rule=Rule.FLOAT, node="SpecialErfcxBackward0", derivat
     lambda grad, self, result: (2.0 * self * result - 2.0 / math.sqrt(math.pi)) * grad,))
 _LogNdtr = declare("log_ndtr", rule=Rule.FLOAT, node="SpecialLogNdtrBackward0", derivatives=(
     lambda grad, self, result: grad / math.sqrt(2 * math.pi) * (result + self * self / 2).neg().exp(),))
+_Ndtri = declare("ndtri", rule=Rule.FLOAT, node="SpecialNdtriBackward0", derivatives=(
+    lambda grad, result: grad * math.sqrt(2 * math.pi) * (result * result / 2).exp(),))
 _Entr = declare("entr", rule=Rule.FLOAT, derivatives=(lambda grad, self: grad * -(1 + self.log()),),
                 node="SpecialEntrBackward0")
 _Signbit = declare("signbit", rule=Rule.BOOL)
@@ -95,7 +97,14 @@ def _no_16_bit(kernel):
     return _kernel_for(kernel, lambda d: d not in dt.NARROW_FLOATS)
 
 
-_check_erfcx, _check_log_ndtr = _no_16_bit("erfcx_cpu"), _no_16_bit("log_ndtr_cpu")
+_check_erfcx, _check_log_ndtr, _check_ndtri = (_no_16_bit("erfcx_cpu"), _no_16_bit("log_ndtr_cpu"),
+                                               _no_16_bit("ndtri_cpu"))
+
+
+def special_ndtri(input, *, out=None):
+    """The standard normal quantile, the inverse of ndtr (torch.special.ndtri)."""
+    _check_ndtri(input.dtype)
+    return _Ndtri.apply(input, out=out)
 
 
 def special_erfcx(input, *, out=None):
