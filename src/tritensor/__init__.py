@@ -21,6 +21,7 @@ from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import autograd, cuda  # noqa: F401
 from . import func  # noqa: F401
 from . import linalg  # noqa: F401
+from . import special  # noqa: F401
 from . import version  # noqa: F401
 from . import compiler, distributions, testing  # noqa: F401
 from .compiler import compile  # noqa: F401,A004  (torch.compile: returns the model unchanged)

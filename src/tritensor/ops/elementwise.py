@@ -430,7 +430,8 @@ def _renamed(cls, node):
 # ------------------------------------------------------------------ unary ops
 def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, check=None,
            inplace=True, int_identity=False):
-    """Declare a unary op and export it (and ``name_``); ``check(dtype)`` rejects dtypes."""
+    """Declare a unary op and export it (and ``name_``: ``inplace="method"`` where torch has no
+    ``torch.name_``); ``check(dtype)`` rejects dtypes."""
     cls = declare(name, kernel, rule=rule, derivatives=(derivative,), node=node)
     autocast = name in _autocast.ELEMENTWISE  # exp, log ...: fp32 under CUDA autocast
 
@@ -455,7 +456,8 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
             return cls.apply(self, inplace=True)
         op_.__name__ = op_.__qualname__ = name + "_"
         method(op_)
-        export(op_, method=False)
+        if inplace != "method":
+            export(op_, method=False)
     return op
 
 

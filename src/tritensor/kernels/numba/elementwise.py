@@ -94,6 +94,348 @@ def isfinite(x): return x == x and x != np.inf and x != -np.inf
 def identity(x): return x
 
 
+# ---------------------------------------------------------------- special functions
+# torch's algorithms (ATen/native/Math.h, derived from the Cephes Math Library: see the note there
+# on its 3-Clause BSD License), evaluated in float64 whatever the compute dtype: a float32 result
+# is then rounded once, within torch's float32 arithmetic's error
+def lgamma(x): return math.lgamma(x)
+def erfc(x): return math.erfc(x)
+
+
+# Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and [8, inf): the ratios are erfcx there
+_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+           4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+           9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+_ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+           9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
+           1.65666309194161350182E3, 5.57535340817727675546E2)
+_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+           6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+_ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+
+
+@inline
+def _polevl(x, coeffs):
+    r = 0.0
+    for c in coeffs:
+        r = r * x + c
+    return r
+
+
+@inline
+def _erfcx(x):
+    """exp(x^2) erfc(x): Cephes' rationals from 1 on, 1 / (x sqrt(pi)) (1 - 1 / 2x^2 + 3 / 4x^4)
+    past 1000, exp(x^2) erfc(x) below 1 and 2 exp(x^2) - erfcx(-x) below 0."""
+    x = float(x)
+    ax = abs(x)
+    if ax < 1.0:
+        r = math.exp(ax * ax) * math.erfc(ax)
+    elif ax < 8.0:
+        r = _polevl(ax, _ERFC_P) / _polevl(ax, _ERFC_Q)
+    elif ax < 1000.0:
+        r = _polevl(ax, _ERFC_R) / _polevl(ax, _ERFC_S)
+    else:
+        z = 1.0 / (ax * ax)
+        r = 0.5641895835477563 / ax * (1.0 - 0.5 * z + 0.75 * z * z)
+    return r if x >= 0 or x != x else 2.0 * math.exp(x * x) - r
+
+
+def erfcx(x): return _erfcx(x)
+
+
+def log_ndtr(x):
+    # torch's: log(erfcx(-t) / 2) - t^2 below -1 (t = x / sqrt 2), else log1p(-erfc(t) / 2)
+    t = float(x) * 0.7071067811865476
+    if x < -1.0:
+        return math.log(_erfcx(-t) / 2) - t * t
+    return math.log1p(-math.erfc(t) / 2)
+
+
+# Cephes' ndtri: rationals in y - 0.5 for |y - 0.5| <= 3/8, else in 1 / sqrt(-2 log y) (two ranges)
+_NDTRI_P0 = (-5.99633501014107895267E1, 9.80010754185999661536E1, -5.66762857469070293439E1,
+             1.39312609387279679503E1, -1.23916583867381258016E0)
+_NDTRI_Q0 = (1.0, 1.95448858338141759834E0, 4.67627912898881538453E0, 8.63602421390890590575E1,
+             -2.25462687854119370527E2, 2.00260212380060660359E2, -8.20372256168333339912E1,
+             1.59056225126211695515E1, -1.18331621121330003142E0)
+_NDTRI_P1 = (4.05544892305962419923E0, 3.15251094599893866154E1, 5.71628192246421288162E1,
+             4.40805073893200834700E1, 1.46849561928858024014E1, 2.18663306850790267539E0,
+             -1.40256079171354495875E-1, -3.50424626827848203418E-2, -8.57456785154685413611E-4)
+_NDTRI_Q1 = (1.0, 1.57799883256466749731E1, 4.53907635128879210584E1, 4.13172038254672030440E1,
+             1.50425385692907503408E1, 2.50464946208309415979E0, -1.42182922854787788574E-1,
+             -3.80806407691578277194E-2, -9.33259480895457427372E-4)
+_NDTRI_P2 = (3.23774891776946035970E0, 6.91522889068984211695E0, 3.93881025292474443415E0,
+             1.33303460815807542389E0, 2.01485389549179081538E-1, 1.23716634817820021358E-2,
+             3.01581553508235416007E-4, 2.65806974686737550832E-6, 6.23974539184983293730E-9)
+_NDTRI_Q2 = (1.0, 6.02427039364742014255E0, 3.67983563856160859403E0, 1.37702099489081330271E0,
+             2.16236993594496635890E-1, 1.34204006088543189037E-2, 3.28014464682127739104E-4,
+             2.89247864745380683936E-6, 6.79019408009981274425E-9)
+
+
+def ndtri(y0):
+    """The standard normal quantile, torch's (Cephes') ndtri."""
+    y = float(y0)
+    if y == 0:
+        return -math.inf
+    if y == 1:
+        return math.inf
+    if not 0 < y < 1:
+        return math.nan
+    negate = True
+    if y > 1.0 - 0.13533528323661269189:  # exp(-2)
+        y = 1.0 - y
+        negate = False
+    if y > 0.13533528323661269189:
+        y = y - 0.5
+        y2 = y * y
+        return (y + y * (y2 * _polevl(y2, _NDTRI_P0) / _polevl(y2, _NDTRI_Q0))) * 2.50662827463100050242
+    x = math.sqrt(-2.0 * math.log(y))
+    x0 = x - math.log(x) / x
+    z = 1.0 / x
+    if x < 8.0:
+        x1 = z * _polevl(z, _NDTRI_P1) / _polevl(z, _NDTRI_Q1)
+    else:
+        x1 = z * _polevl(z, _NDTRI_P2) / _polevl(z, _NDTRI_Q2)
+    return -(x0 - x1) if negate else x0 - x1
+
+
+def sinc(x):
+    if x == 0:
+        return 1.0
+    px = math.pi * x  # inf and nan stay: sin(inf) / inf is nan, as in torch
+    return math.sin(px) / px
+
+
+def signbit(x): return math.copysign(1.0, x) < 0  # -0.0 and a negative nan count as negative
+
+
+def entr(x):
+    if x != x or x == 0:
+        return x * 1.0  # nan stays; 0 log 0 is 0
+    return -x * math.log(x) if x > 0 else -math.inf
+
+
+# Cephes' digamma asymptotic series in 1 / x^2 (highest power first)
+_PSI_A = (8.33333333333333333333E-2, -2.10927960927960927961E-2, 7.57575757575757575758E-3,
+          -4.16666666666666666667E-3, 3.96825396825396825397E-3, -8.33333333333333333333E-3,
+          8.33333333333333333333E-2)
+
+
+@inline
+def _digamma_positive(x):
+    result = 0.0
+    while x < 10:  # recurrence psi(x) = psi(x + 1) - 1 / x up to x >= 10
+        result -= 1 / x
+        x += 1
+    if x == 10:
+        return result + 2.25175258906672110764
+    y = 0.0
+    if x < 1.0e17:
+        z = 1.0 / (x * x)
+        p = 0.0
+        for a in _PSI_A:
+            p = p * z + a
+        y = z * p
+    return result + math.log(x) - 0.5 / x - y
+
+
+@inline
+def _digamma(x):
+    x = float(x)
+    if x == 0:
+        return math.copysign(math.inf, -x)  # +-0 -> -+inf, as torch (and C's tgamma poles)
+    if x < 0:
+        if x == math.trunc(x):
+            return math.nan  # the poles at negative integers
+        # reflection, with tan of the fractional part (pi * x loses digits when |x| > 1)
+        return _digamma_positive(1 - x) - math.pi / math.tan(math.pi * (x - math.trunc(x)))
+    return _digamma_positive(x)
+
+
+def digamma(x): return _digamma(x)
+
+
+@inline
+def _trigamma(x):  # polygamma(1, x): torch's reflection, six recurrence steps, asymptotic series
+    x = float(x)
+    sign = 1.0
+    result = 0.0
+    if x < 0.5:
+        sign = -1.0
+        s = math.sin(math.pi * x)
+        result -= math.pi * math.pi / (s * s)
+        x = 1 - x
+    for _ in range(6):
+        result += 1 / (x * x)
+        x += 1
+    ixx = 1 / (x * x)
+    result += (1 + 1 / (2 * x) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx * (1.0 / 42)))) / x
+    return sign * result
+
+
+# the Euler-Maclaurin coefficients of Cephes' zeta: (2k)! / B_2k
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+           -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+           1.8152105401943546773e17, -7.1661652561756670113e18)
+_MACHEP = 1.11022302462515654042E-16
+
+
+@inline
+def _zeta(x, q):
+    """The Hurwitz zeta function sum_k (k + q)^-x, torch's (Cephes'): direct terms until q + k > 9
+    (and 9 of them), then the Euler-Maclaurin tail."""
+    if x == 1:
+        return math.inf
+    if x < 1:
+        return math.nan
+    if q <= 0:
+        if q == math.floor(q):
+            return math.inf
+        if x != math.floor(x):
+            return math.nan
+    s = q ** -x
+    a = q
+    i = 0
+    b = 0.0
+    while i < 9 or a <= 9.0:
+        i += 1
+        a += 1.0
+        b = a ** -x
+        s += b
+        if -_MACHEP * s < b < _MACHEP * s:
+            return s
+    w = a
+    s += b * w / (x - 1.0)
+    s -= 0.5 * b
+    a = 1.0
+    k = 0.0
+    for c in _ZETA_A:
+        a *= x + k
+        b /= w
+        t = a * b / c
+        s = s + t
+        if abs(t / s) < _MACHEP:
+            return s
+        k += 1.0
+        a *= x + k
+        b /= w
+        k += 1.0
+    return s
+
+
+def zeta(x, q): return _zeta(float(x), float(q))
+
+
+def polygamma(x, n):
+    # (-1)^(n+1) n! zeta(n + 1, x) beyond trigamma, as torch
+    if n == 0:
+        return _digamma(x)
+    if n == 1:
+        return _trigamma(x)
+    sign = 1.0 if n % 2 else -1.0
+    return sign * math.exp(math.lgamma(n + 1.0)) * _zeta(n + 1.0, float(x))
+
+
+def erfinv(y):
+    # a rational first guess (central range |y| <= 0.7, else in sqrt(-log((1 - |y|) / 2))), then
+    # two Newton steps on erf(x) = y
+    y = float(y)
+    ay = abs(y)
+    if ay > 1:
+        return math.nan
+    if ay == 1:
+        return math.copysign(math.inf, y)
+    if ay <= 0.7:
+        z = y * y
+        num = ((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899
+        dem = (((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z + 1.0
+        x = y * num / dem
+    else:
+        z = math.sqrt(-math.log((1.0 - ay) / 2.0))
+        num = ((1.641345311 * z + 3.429567803) * z - 1.624906493) * z - 1.970840454
+        dem = (1.637067800 * z + 3.543889200) * z + 1.0
+        x = math.copysign(num, y) / dem
+    x = x - (math.erf(x) - y) / (1.1283791670955126 * math.exp(-x * x))
+    return x - (math.erf(x) - y) / (1.1283791670955126 * math.exp(-x * x))
+
+
+# Chebyshev coefficients of exp(-x) I0(x) on [0, 8] and of exp(-x) sqrt(x) I0(x) on [8, inf)
+_I0_A = (-4.41534164647933937950E-18, 3.33079451882223809783E-17, -2.43127984654795469359E-16,
+         1.71539128555513303061E-15, -1.16853328779934516808E-14, 7.67618549860493561688E-14,
+         -4.85644678311192946090E-13, 2.95505266312963983461E-12, -1.72682629144155570723E-11,
+         9.67580903537323691224E-11, -5.18979560163526290666E-10, 2.65982372468238665035E-9,
+         -1.30002500998624804212E-8, 6.04699502254191894932E-8, -2.67079385394061173391E-7,
+         1.11738753912010371815E-6, -4.41673835845875056359E-6, 1.64484480707288970893E-5,
+         -5.75419501008210370398E-5, 1.88502885095841655729E-4, -5.76375574538582365885E-4,
+         1.63947561694133579842E-3, -4.32430999505057594430E-3, 1.05464603945949983183E-2,
+         -2.37374148058994688156E-2, 4.93052842396707084878E-2, -9.49010970480476444210E-2,
+         1.71620901522208775349E-1, -3.04682672343198398683E-1, 6.76795274409476084995E-1)
+_I0_B = (-7.23318048787475395456E-18, -4.83050448594418207126E-18, 4.46562142029675999901E-17,
+         3.46122286769746109310E-17, -2.82762398051658348494E-16, -3.42548561967721913462E-16,
+         1.77256013305652638360E-15, 3.81168066935262242075E-15, -9.55484669882830764870E-15,
+         -4.15056934728722208663E-14, 1.54008621752140982691E-14, 3.85277838274214270114E-13,
+         7.18012445138366623367E-13, -1.79417853150680611778E-12, -1.32158118404477131188E-11,
+         -3.14991652796324136454E-11, 1.18891471078464383424E-11, 4.94060238822496958910E-10,
+         3.39623202570838634515E-9, 2.26666899049817806459E-8, 2.04891858946906374183E-7,
+         2.89137052083475648297E-6, 6.88975834691682398426E-5, 3.36911647825569408990E-3,
+         8.04490411014108831608E-1)
+# ... of exp(-x) I1(x) / x on [0, 8] and of exp(-x) sqrt(x) I1(x) on [8, inf)
+_I1_A = (2.77791411276104639959E-18, -2.11142121435816608115E-17, 1.55363195773620046921E-16,
+         -1.10559694773538630805E-15, 7.60068429473540693410E-15, -5.04218550472791168711E-14,
+         3.22379336594557470981E-13, -1.98397439776494371520E-12, 1.17361862988909016308E-11,
+         -6.66348972350202774223E-11, 3.62559028155211703701E-10, -1.88724975172282928790E-9,
+         9.38153738649577178388E-9, -4.44505912879632808065E-8, 2.00329475355213526229E-7,
+         -8.56872026469545474066E-7, 3.47025130813767847674E-6, -1.32731636560394358279E-5,
+         4.78156510755005422638E-5, -1.61760815825896745588E-4, 5.12285956168575772895E-4,
+         -1.51357245063125314899E-3, 4.15642294431288815669E-3, -1.05640848946261981558E-2,
+         2.47264490306265168283E-2, -5.29459812080949914269E-2, 1.02643658689847095384E-1,
+         -1.76416518357834055153E-1, 2.52587186443633654823E-1)
+_I1_B = (7.51729631084210481353E-18, 4.41434832307170791151E-18, -4.65030536848935832153E-17,
+         -3.20952592199342395980E-17, 2.96262899764595013876E-16, 3.30820231092092828324E-16,
+         -1.88035477551078244854E-15, -3.81440307243700780478E-15, 1.04202769841288027642E-14,
+         4.27244001671195135429E-14, -2.10154184277266431302E-14, -4.08355111109219731823E-13,
+         -7.19855177624590851209E-13, 2.03562854414708950722E-12, 1.41258074366137813316E-11,
+         3.25260358301548823856E-11, -1.89749581235054123450E-11, -5.58974346219658380687E-10,
+         -3.83538038596423702205E-9, -2.63146884688951950684E-8, -2.51223623787020892529E-7,
+         -3.88256480887769039346E-6, -1.10588938762623716291E-4, -9.76109749136146840777E-3,
+         7.78576235018280120474E-1)
+
+
+@inline
+def _chbevl(x, coeffs):
+    """Cephes' sum of Chebyshev polynomials T_i(x / 2), coefficients highest order first."""
+    b0, b1, b2 = 0.0, 0.0, 0.0
+    for c in coeffs:
+        b2 = b1
+        b1 = b0
+        b0 = x * b1 - b2 + c
+    return 0.5 * (b0 - b2)
+
+
+@inline
+def _i0e(x):  # exp(-|x|) I0(x)
+    x = abs(float(x))
+    if x <= 8.0:
+        return _chbevl(x / 2.0 - 2.0, _I0_A)
+    return _chbevl(32.0 / x - 2.0, _I0_B) / math.sqrt(x)
+
+
+@inline
+def _i1e(x):  # exp(-|x|) I1(x)
+    ax = abs(float(x))
+    if ax <= 8.0:
+        out = _chbevl(ax / 2.0 - 2.0, _I1_A) * ax
+    else:
+        out = _chbevl(32.0 / ax - 2.0, _I1_B) / math.sqrt(ax)
+    return -out if x < 0 else out
+
+
+def i0(x): return math.exp(abs(float(x))) * _i0e(x)
+def i0e(x): return _i0e(x)
+def i1(x): return math.exp(abs(float(x))) * _i1e(x)
+def i1e(x): return _i1e(x)
+
+
 # ---------------------------------------------------------------- unary with scalar parameters
 def softplus(x, beta, threshold):
     bx = x * beta
@@ -203,6 +545,32 @@ def xlogy(x, y):
     if y != y:
         return y
     return 0.0 if x == 0 else x * np.log(y)
+
+
+def xlog1py(x, y):
+    if y != y:
+        return y
+    return 0.0 if x == 0 else x * np.log1p(y)
+
+
+def heaviside(x, values): return values if x == 0 else (1 if x > 0 else 0)  # a nan x: 0, as torch
+def nextafter(a, b): return np.nextafter(a, b)
+
+
+@inline
+def _gcd(a, b):
+    a, b = abs(a), abs(b)
+    while a != 0:  # Euclid's algorithm
+        a, b = b % a, a
+    return b
+
+
+def gcd(a, b): return _gcd(a, b)
+
+
+def lcm(a, b):
+    g = _gcd(a, b)
+    return a * 0 if g == 0 else abs(a // g * b)
 
 
 def float_floor_divide(a, b):

@@ -36,6 +36,14 @@ RAD_TO_DEG = tl.constexpr(57.29577951308232)
 SQRT1_2 = tl.constexpr(0.7071067811865476)
 SQRT2_PI = tl.constexpr(0.7978845608028654)
 INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
+LOG_SQRT_2PI = tl.constexpr(0.9189385332046728)
+TWO_OVER_SQRT_PI = tl.constexpr(1.1283791670955126)
+PSI_10 = tl.constexpr(2.25175258906672110764)  # digamma(10)
+LOG_PI = tl.constexpr(1.1447298858494002)
+PI_SQUARED = tl.constexpr(9.869604401089358)
+TWO_PI = tl.constexpr(6.283185307179586)
+MACHEP = tl.constexpr(1.11022302462515654042E-16)
+SQRT_PI = tl.constexpr(1.7724538509055159)
 
 
 # ---------------------------------------------------------------- helpers
@@ -232,6 +240,243 @@ def sign(x):
     return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)  # torch: sign(nan) is 0
 
 
+# ---------------------------------------------------------------- special functions
+# (nan as ``INF - INF``, not the global ``NAN``: a kernel may reach a global through two calls
+# only if its values agree, and Triton's check fails for nan, which equals nothing)
+# Computed in float64 whatever the compute dtype (like ``pow_``): a float32 result is rounded once,
+# within torch's float32 arithmetic's error, and one double-accurate algorithm serves all dtypes.
+@triton.jit
+def _lgamma64(x):
+    # Lanczos' approximation (g = 7, 9 terms) of lgamma(y + 1) for x >= 0.5 (y = x - 1); near 0
+    # lgamma(x) = lgamma(1 + x) - log|x| (y = x); at -0.5 and below the reflection
+    # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x) (y = -x), sin of the fractional part (exact)
+    small = tl.abs(x) < 0.5
+    y = tl.where(small, x, tl.where(x < 0, -x, x - 1.0))
+    a = (0.99999999999980993 + 676.5203681218851 / (y + 1.0) - 1259.1392167224028 / (y + 2.0)
+         + 771.32342877765313 / (y + 3.0) - 176.61502916214059 / (y + 4.0) + 12.507343278686905 / (y + 5.0)
+         - 0.13857109526572012 / (y + 6.0) + 9.9843695780195716e-6 / (y + 7.0)
+         + 1.5056327351493116e-7 / (y + 8.0))
+    t = y + 7.5
+    lg = LOG_SQRT_2PI + (y + 0.5) * tl.log(t) - t + tl.log(a)
+    reflected = LOG_PI - tl.log(tl.abs(tl.sin((x - tl.floor(x)) * PI))) - lg
+    r = tl.where(small, lg - tl.log(tl.abs(x)), tl.where(x < 0, reflected, lg))
+    return tl.where(((x <= 0) & (x == tl.floor(x))) | (tl.abs(x) == INF), INF, r)  # poles and +-inf
+
+
+@triton.jit
+def _digamma64(x):
+    # torch's (Cephes): psi(x) = psi(1 - x) - pi / tan(pi x) below 0, the recurrence
+    # psi(x) = psi(x + 1) - 1 / x up to x >= 10, then the asymptotic series in 1 / x^2
+    y = tl.where(x < 0, 1.0 - x, x)
+    r = tl.zeros_like(y)
+    for _ in tl.static_range(10):
+        small = y < 10.0
+        r = tl.where(small, r - 1.0 / tl.where(small, y, 1.0), r)
+        y = tl.where(small, y + 1.0, y)
+    z = 1.0 / (y * y)
+    p = (((8.33333333333333333333E-2 * z - 2.10927960927960927961E-2) * z + 7.57575757575757575758E-3) * z
+         - 4.16666666666666666667E-3) * z + 3.96825396825396825397E-3
+    p = (p * z - 8.33333333333333333333E-3) * z + 8.33333333333333333333E-2
+    asymptotic = r + tl.log(y) - 0.5 / y - tl.where(y < 1.0e17, z * p, 0.0)
+    r = tl.where(y == 10.0, r + PSI_10, asymptotic)
+    frac = x - _trunc(x)
+    r = tl.where(x < 0, r - tl.cos(frac * PI) * PI / tl.sin(frac * PI), r)
+    r = tl.where((x < 0) & (frac == 0), INF - INF, r)  # the poles at negative integers (and -inf)
+    return tl.where(x == 0, tl.where(1.0 / x < 0, INF, -INF), r)  # +-0 -> -+inf
+
+
+@triton.jit
+def _trigamma64(x):
+    # torch's: the reflection below 0.5, six recurrence steps, then an asymptotic series
+    neg = x < 0.5
+    s = tl.sin(x * PI)
+    r = tl.where(neg, -PI_SQUARED / (s * s), 0.0)
+    y = tl.where(neg, 1.0 - x, x)
+    for _ in tl.static_range(6):
+        r += 1.0 / (y * y)
+        y += 1.0
+    ixx = 1.0 / (y * y)
+    r += (1.0 + 1.0 / (2.0 * y) + ixx * (1.0 / 6.0 - ixx * (1.0 / 30.0 - ixx * (1.0 / 42.0)))) / y
+    return tl.where(neg, -r, r)
+
+
+@triton.jit
+def _zeta_tail(x, w, a, b, k, s, done, c):
+    # one term of zeta's Euler-Maclaurin tail (lanes already converged keep s)
+    a = a * (x + k)
+    b = b / w
+    t = a * b / c
+    s = tl.where(done, s, s + t)
+    done = done | (tl.abs(t / s) < MACHEP)
+    return a * (x + k + 1.0), b / w, s, done
+
+
+@triton.jit
+def _zeta64(x, q, skip):
+    # torch's (Cephes') Hurwitz zeta sum_k (k + q)^-x, its loops masked per element (``skip``: lanes
+    # that need no value): direct terms until q + k > 9 (and 9 of them; a negative q needs 1 - q
+    # more, up to a block's largest, capped at 2^16) or convergence, then 12 Euler-Maclaurin terms
+    s = pow_(q, -x)
+    a = q
+    b = tl.zeros_like(q)
+    done = skip | (x <= 1.0) | ((q <= 0) & (q == tl.floor(q))) | (s != s)
+    steps = tl.minimum(tl.max(tl.where(done | (q > 0), 0.0, -q)), 65536.0).to(tl.int32) + 10
+    for i in range(steps):
+        go = ~done & ((i < 9) | (a <= 9.0))
+        a = tl.where(go, a + 1.0, a)
+        b = tl.where(go, pow_(a, -x), b)
+        s = tl.where(go, s + b, s)
+        done = done | (go & (tl.abs(b) < s * MACHEP))
+    w = a
+    s = tl.where(done, s, s + b * w / (x - 1.0) - 0.5 * b)
+    a = tl.full(q.shape, 1.0, tl.float64)
+    # the coefficients (2k)! / B_2k
+    a, b, s, done = _zeta_tail(x, w, a, b, 0.0, s, done, 12.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 2.0, s, done, -720.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 4.0, s, done, 30240.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 6.0, s, done, -1209600.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 8.0, s, done, 47900160.0)
+    a, b, s, done = _zeta_tail(x, w, a, b, 10.0, s, done, -1.8924375803183791606e9)
+    a, b, s, done = _zeta_tail(x, w, a, b, 12.0, s, done, 7.47242496e10)
+    a, b, s, done = _zeta_tail(x, w, a, b, 14.0, s, done, -2.950130727918164224e12)
+    a, b, s, done = _zeta_tail(x, w, a, b, 16.0, s, done, 1.1646782814350067249e14)
+    a, b, s, done = _zeta_tail(x, w, a, b, 18.0, s, done, -4.5979787224074726105e15)
+    a, b, s, done = _zeta_tail(x, w, a, b, 20.0, s, done, 1.8152105401943546773e17)
+    a, b, s, done = _zeta_tail(x, w, a, b, 22.0, s, done, -7.1661652561756670113e18)
+    s = tl.where((q <= 0) & (q == tl.floor(q)), INF, s)
+    s = tl.where((q <= 0) & (x != tl.floor(x)), INF - INF, s)
+    s = tl.where(x < 1.0, INF - INF, s)
+    return tl.where(x == 1.0, INF, s)
+
+
+@triton.jit
+def _erfinv64(y):
+    # torch's: a rational first guess (|y| <= 0.7, else in sqrt(-log((1 - |y|) / 2))), then
+    # two Newton steps on erf(x) = y
+    ay = tl.abs(y)
+    z = y * y
+    central = y * ((((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899)
+                   / ((((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z + 1.0))
+    w = tl.sqrt(-tl.log(tl.where(ay < 1.0, (1.0 - ay) / 2.0, 0.5)))
+    tail = (((1.641345311 * w + 3.429567803) * w - 1.624906493) * w - 1.970840454) \
+        / ((1.637067800 * w + 3.543889200) * w + 1.0)
+    x = tl.where(ay <= 0.7, central, tl.where(y < 0, -tail, tail))
+    x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
+    x = x - (tl.erf(x) - y) / (tl.exp(-x * x) * TWO_OVER_SQRT_PI)
+    x = tl.where(ay == 1.0, tl.where(y < 0, -INF, INF), x)
+    return tl.where(ay > 1.0, INF - INF, x)
+
+
+@triton.jit
+def _poly8(z, c0, c1, c2, c3, c4, c5, c6, c7, c8):
+    # c0 z^8 + c1 z^7 + ... + c8 (Horner)
+    return (((((((c0 * z + c1) * z + c2) * z + c3) * z + c4) * z + c5) * z + c6) * z + c7) * z + c8
+
+
+@triton.jit
+def _ndtri64(y0):
+    # Cephes' ndtri, as torch: rationals in y - 0.5 for |y - 0.5| <= 3/8 (above 1 - exp(-2) in 1 - y),
+    # else in z = 1 / sqrt(-2 log y) on two ranges
+    upper = y0 > 1.0 - 0.13533528323661269189
+    y = tl.where(upper, 1.0 - y0, y0)
+    c = y - 0.5
+    c2 = c * c
+    num = _poly8(c2, 0.0, 0.0, 0.0, 0.0, -5.99633501014107895267E1, 9.80010754185999661536E1,
+                 -5.66762857469070293439E1, 1.39312609387279679503E1, -1.23916583867381258016E0)
+    den = _poly8(c2, 1.0, 1.95448858338141759834E0, 4.67627912898881538453E0, 8.63602421390890590575E1,
+                 -2.25462687854119370527E2, 2.00260212380060660359E2, -8.20372256168333339912E1,
+                 1.59056225126211695515E1, -1.18331621121330003142E0)
+    central = (c + c * (c2 * num / den)) * 2.50662827463100050242  # sqrt(2 pi)
+    x = tl.sqrt(-2.0 * tl.log(tl.where(y > 0, y, 0.5)))
+    z = 1.0 / x
+    near = z * _poly8(z, 4.05544892305962419923E0, 3.15251094599893866154E1, 5.71628192246421288162E1,
+                      4.40805073893200834700E1, 1.46849561928858024014E1, 2.18663306850790267539E0,
+                      -1.40256079171354495875E-1, -3.50424626827848203418E-2, -8.57456785154685413611E-4) \
+        / _poly8(z, 1.0, 1.57799883256466749731E1, 4.53907635128879210584E1, 4.13172038254672030440E1,
+                 1.50425385692907503408E1, 2.50464946208309415979E0, -1.42182922854787788574E-1,
+                 -3.80806407691578277194E-2, -9.33259480895457427372E-4)
+    far = z * _poly8(z, 3.23774891776946035970E0, 6.91522889068984211695E0, 3.93881025292474443415E0,
+                     1.33303460815807542389E0, 2.01485389549179081538E-1, 1.23716634817820021358E-2,
+                     3.01581553508235416007E-4, 2.65806974686737550832E-6, 6.23974539184983293730E-9) \
+        / _poly8(z, 1.0, 6.02427039364742014255E0, 3.67983563856160859403E0, 1.37702099489081330271E0,
+                 2.16236993594496635890E-1, 1.34204006088543189037E-2, 3.28014464682127739104E-4,
+                 2.89247864745380683936E-6, 6.79019408009981274425E-9)
+    tail = x - tl.log(x) / x - tl.where(x < 8.0, near, far)
+    r = tl.where(y > 0.13533528323661269189, central, tl.where(upper, tail, -tail))
+    r = tl.where((y0 < 0) | (y0 > 1) | (y0 != y0), INF - INF, r)
+    return tl.where(y0 == 0, -INF, tl.where(y0 == 1, INF, r))
+
+
+@triton.jit
+def _erfc_ratio(ax):
+    # Cephes' erfc(x) = exp(-x^2) P(x) / Q(x), rational approximations on [1, 8) and [8, inf):
+    # the ratio is erfcx(x) there
+    p8 = (((2.46196981473530512524E-10 * ax + 5.64189564831068821977E-1) * ax + 7.46321056442269912687E0) * ax
+          + 4.86371970985681366614E1) * ax + 1.96520832956077098242E2
+    p8 = (((p8 * ax + 5.26445194995477358631E2) * ax + 9.34528527171957607540E2) * ax
+          + 1.02755188689515710272E3) * ax + 5.57535335369399327526E2
+    q8 = ((ax + 1.32281951154744992508E1) * ax + 8.67072140885989742329E1) * ax + 3.54937778887819891062E2
+    q8 = q8 * ax + 9.75708501743205489753E2
+    q8 = (((q8 * ax + 1.82390916687909736289E3) * ax + 2.24633760818710981792E3) * ax
+          + 1.65666309194161350182E3) * ax + 5.57535340817727675546E2
+    p = ((((5.64189583547755073984E-1 * ax + 1.27536670759978104416E0) * ax + 5.01905042251180477414E0) * ax
+          + 6.16021097993053585195E0) * ax + 7.40974269950448939160E0) * ax + 2.97886665372100240670E0
+    q = (((((ax + 2.26052863220117276590E0) * ax + 9.39603524938001434673E0) * ax + 1.20489539808096656605E1)
+          * ax + 1.70814450747565897222E1) * ax + 9.60896809063285878198E0) * ax + 3.36907645100081516050E0
+    return tl.where(ax < 8.0, p8 / q8, p / q)
+
+
+@triton.jit
+def _erfc64(x):
+    # Cephes' erfc: 1 - erf(x) for |x| < 1, else exp(-x^2) P(|x|) / Q(|x|); 2 - erfc(-x) below 0
+    ax = tl.abs(x)
+    z = tl.exp(-x * x)
+    r = tl.where(z == 0, 0.0, z * _erfc_ratio(ax))  # 0 * (inf / inf) at +-inf
+    r = tl.where(x < 0, 2.0 - r, r)
+    return tl.where(ax < 1.0, 1.0 - tl.erf(x), r)
+
+
+@triton.jit
+def _erfcx64(x):
+    # exp(x^2) erfc(x): Cephes' ratio from 1 on, 1 / (x sqrt(pi)) (1 - 1 / 2x^2 + 3 / 4x^4) past
+    # 1000 (where the ratio's polynomials overflow), exp(x^2) erfc(x) below 1; 2 exp(x^2) - erfcx(-x)
+    ax = tl.abs(x)
+    z = 1.0 / (ax * ax)
+    r = tl.where(ax < 1000.0, _erfc_ratio(ax), (1.0 - 0.5 * z + 0.75 * z * z) / (ax * SQRT_PI))
+    r = tl.where(ax < 1.0, tl.exp(ax * ax) * (1.0 - tl.erf(ax)), r)
+    return tl.where(x < 0, 2.0 * tl.exp(x * x) - r, r)
+
+
+@triton.jit
+def _bessel_i64(x, NU: tl.constexpr, SCALED: tl.constexpr):
+    # I_nu(|x|) (times e^-|x| if SCALED) for nu = 0, 1: the power series
+    # sum_k (x^2 / 4)^k / (k! (k + nu)!) (x / 2)^nu up to |x| = 20, then the asymptotic series
+    # e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k
+    ax = tl.abs(x)
+    q = tl.minimum(ax, 20.0) * tl.minimum(ax, 20.0) * 0.25
+    term = tl.full(ax.shape, 1.0, tl.float64)
+    series = term
+    for k in range(1, 48):
+        term = term * q / (k * (k + NU))
+        series += term
+    if NU == 1:
+        series = series * ax * 0.5
+    mu = 4.0 * NU * NU
+    big = tl.maximum(ax, 20.0)
+    term = tl.full(ax.shape, 1.0, tl.float64)
+    asymptotic = term
+    for k in range(1, 24):
+        odd = 2.0 * k - 1.0
+        term = -term * (mu - odd * odd) / (8.0 * k * big)
+        asymptotic += term
+    asymptotic = asymptotic / tl.sqrt(big * TWO_PI)
+    if SCALED:
+        series = series * tl.exp(-tl.minimum(ax, 20.0))
+    else:
+        asymptotic = tl.exp(big) * asymptotic  # e^x as torch's: inf past its range, then nan at inf
+    return tl.where(ax <= 20.0, series, tl.where(ax != ax, ax, asymptotic))
+
+
 # ---------------------------------------------------------------- unary with scalar parameters
 @triton.jit
 def softplus(x, beta, threshold):
@@ -258,6 +503,79 @@ def hardsigmoid(x): return tl.minimum(tl.maximum(x + 3.0, 0.0), 6.0) / 6.0
 def deg2rad(x): return x * DEG_TO_RAD
 @triton.jit
 def rad2deg(x): return x * RAD_TO_DEG
+@triton.jit
+def lgamma(x): return _lgamma64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def digamma(x): return _digamma64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def polygamma(x, n):
+    # (-1)^(n+1) n! zeta(n + 1, x) beyond trigamma, as torch
+    x64 = x.to(tl.float64)
+    n64 = n.to(tl.float64)
+    sign = tl.where(n64 - 2.0 * tl.floor(n64 * 0.5) != 0, 1.0, -1.0)
+    r = sign * tl.exp(_lgamma64(n64 + 1.0)) * _zeta64(n64 + 1.0, x64, n64 < 2)
+    return tl.where(n64 == 0, _digamma64(x64), tl.where(n64 == 1, _trigamma64(x64), r)).to(x.dtype)
+@triton.jit
+def erfinv(x): return _erfinv64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def erfc(x): return _erfc64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def i0(x): return _bessel_i64(x.to(tl.float64), 0, False).to(x.dtype)
+@triton.jit
+def i0e(x): return _bessel_i64(x.to(tl.float64), 0, True).to(x.dtype)
+
+
+@triton.jit
+def i1(x):
+    r = _bessel_i64(x.to(tl.float64), 1, False)
+    return tl.where(x < 0, -r, r).to(x.dtype)
+
+
+@triton.jit
+def i1e(x):
+    r = _bessel_i64(x.to(tl.float64), 1, True)
+    return tl.where(x < 0, -r, r).to(x.dtype)
+
+
+@triton.jit
+def zeta(x, q): return _zeta64(x.to(tl.float64), q.to(tl.float64), x < 1.0).to(x.dtype)
+
+
+@triton.jit
+def ndtri(x): return _ndtri64(x.to(tl.float64)).to(x.dtype)
+@triton.jit
+def erfcx(x): return _erfcx64(x.to(tl.float64)).to(x.dtype)
+
+
+@triton.jit
+def log_ndtr(x):
+    # torch's: log(erfcx(-t) / 2) - t^2 below -1 (t = x / sqrt 2), else log1p(-erfc(t) / 2)
+    t = x.to(tl.float64) * SQRT1_2
+    r = tl.where(x < -1.0, tl.log(_erfcx64(-t) * 0.5) - t * t, _log1p(-_erfc64(t) * 0.5))
+    return r.to(x.dtype)
+
+
+@triton.jit
+def sinc(x):
+    px = x * PI  # inf and nan stay: sin(inf) / inf is nan, as in torch
+    return tl.where(x == 0, 1.0, _div(tl.sin(px), px))
+
+
+@triton.jit
+def entr(x):
+    r = tl.where(x > 0, -x * tl.log(tl.where(x > 0, x, 1.0)), -INF)
+    return tl.where((x != x) | (x == 0), x, r)  # nan stays; 0 log 0 is 0
+
+
+@triton.jit
+def signbit(x):
+    # the sign bit: -0.0 and a negative nan count as negative
+    if x.dtype == tl.float64:
+        return x.to(tl.int64, bitcast=True) < 0
+    elif x.dtype == tl.float32:
+        return x.to(tl.int32, bitcast=True) < 0
+    else:
+        return x < 0
 
 
 @triton.jit
@@ -358,6 +676,59 @@ def xlogy(x, y):
 
 
 @triton.jit
+def xlog1py(x, y):
+    r = tl.where(x == 0, 0.0, x * _log1p(y))
+    return tl.where(y != y, y, r)
+
+
+@triton.jit
+def heaviside(x, values): return tl.where(x == 0, values, (x > 0).to(values.dtype))  # a nan x: 0, as torch
+
+
+@triton.jit
+def nextafter(a, b):
+    # one step of the bit pattern: up in magnitude when moving away from zero; from +-0 the
+    # smallest subnormal of b's sign
+    if a.dtype == tl.float64:
+        ua = a.to(tl.uint64, bitcast=True)
+        tiny = ((b.to(tl.uint64, bitcast=True) >> 63) << 63) | 1
+    else:
+        ua = a.to(tl.uint32, bitcast=True)
+        tiny = ((b.to(tl.uint32, bitcast=True) >> 31) << 31) | 1
+    step = tl.where((b > a) == (a > 0), ua + 1, ua - 1)
+    r = tl.where(a == 0, tiny, step).to(a.dtype, bitcast=True)
+    r = tl.where(a == b, b, r)
+    return tl.where((a != a) | (b != b), a + b, r)
+
+
+@triton.jit
+def _gcd(a, b):
+    # Euclid's algorithm, a fixed number of steps: consecutive Fibonacci numbers, its worst case,
+    # need 92 for 64-bit integers
+    a = tl.abs(a)
+    b = tl.abs(b)
+    for _ in range(93):
+        nz = a != 0
+        a, b = tl.where(nz, b % tl.where(nz, a, 1), 0), tl.where(nz, a, b)
+    return b
+
+
+@triton.jit
+def gcd(a, b): return _gcd(a, b)
+
+
+@triton.jit
+def lcm(a, b):
+    # 8- and 16-bit integers in 32 bits, as C++ promotes torch's products before abs (int8's
+    # lcm(-64, 48) is -64); 32 and 64 bits wrap in their own width
+    if a.dtype.primitive_bitwidth < 32:
+        a = a.to(tl.int32)
+        b = b.to(tl.int32)
+    g = _gcd(a, b)
+    return tl.where(g == 0, 0, tl.abs(a // tl.where(g == 0, 1, g) * b))
+
+
+@triton.jit
 def int_div_trunc(a, b):
     return a // b  # Triton's integer division truncates, like C
 
@@ -382,7 +753,7 @@ def pow_(a, b):
     b_int = tl.floor(b64) == b64
     b_odd = b_int & ((b64 - 2.0 * tl.floor(b64 * 0.5)) != 0)
     r = tl.where((a64 < 0) & b_odd, -r, r)
-    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), NAN, r)
+    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), INF - INF, r)  # nan: see _lgamma64
     r = tl.where((a64 == -INF) & (b64 < 0), tl.where(b_odd, -0.0, 0.0), r)
     r = tl.where(b64 == 0, 1.0, r)
     r = tl.where(a64 == 1.0, 1.0, r)
