@@ -506,3 +506,12 @@ def test_ndtri_grads():
     y = Arg(data((5,), "float64", 0.01, 0.99), requires_grad=True)
     check(lambda lib, t: (lib.special.ndtri(t), lib.special.ndtr(lib.special.ndtri(t))), y)
     gradcheck(lambda lib, t: lib.special.ndtri(t), data((5,), "float64", 0.05, 0.95))
+
+
+def test_out_of_another_shape_keeps_its_dtype():
+    """An out= tensor that has to be resized keeps its dtype (it took the result's before)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's resize deprecation warning
+        check(lambda lib, x: lib.mvlgamma(x, 1, out=lib.empty(0, dtype=lib.float64, device=x.device)),
+              np.array([2.5, 3.0], np.float32))

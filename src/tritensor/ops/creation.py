@@ -121,7 +121,7 @@ def write_out(out, result, name, dtypes="same"):
     else:
         if dtypes != "any":  # factories (arange ...) resize their out= silently in torch
             _warn_resized(out, result._shape)
-        out.data = result
+        out.data = result if result.dtype is out.dtype else result.to(out.dtype)  # out keeps its dtype
     return out
 
 
