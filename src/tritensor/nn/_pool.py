@@ -206,19 +206,8 @@ class _AdaptiveMaxPool2d(Function):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive windows [floor(i * H / oh), ceil((i + 1) * H / oh))."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
-    for d in range(1, input.dim()):
-        if input.shape[d] == 0:
-            raise RuntimeError("adaptive_max_pool2d(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} "
-                               "being empty")
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for '{input.type()}'")
-    out = _adaptive_size(output_size, tuple(input.shape[-2:]))
-    if min(out) < 0:
-        raise RuntimeError(f"adaptive_max_pool2d(): elements of output_size must be greater than or equal "
-                           f"to 0 but received {list(out)}")
+    out = _checked_adaptive_size("adaptive_max_pool2d", input, output_size,
+                                 "(): Expected 3D or 4D tensor, but got:", "():")
     values, indices = _batched(input, lambda x: _AdaptiveMaxPool2d.apply(x, out))
     return (values, indices) if return_indices else values
 
@@ -318,20 +307,26 @@ def _adaptive_size(output_size, size):
     return tuple(s if o is None else int(o) for o, s in zip(out, size))
 
 
-def adaptive_avg_pool2d(input, output_size):
+def _checked_adaptive_size(name, input, output_size, rank_message, size_prefix):
+    """The (oh, ow) of an adaptive 2-d pool after torch's checks (whose wording differs per pool)."""
     if input.dim() not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+        raise RuntimeError(f"{name}{rank_message} {list(input.shape)}")
     for d in range(1, input.dim()):
         if input.shape[d] == 0:
-            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} "
-                               "being empty")
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                               f"but input has sizes {list(input.shape)} with dimension {d} being empty")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.type()}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{input.type()}'")
     out = _adaptive_size(output_size, tuple(input.shape[-2:]))
     if min(out) < 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+        raise RuntimeError(f"{name}{size_prefix} elements of output_size must be greater than or equal to 0 "
                            f"but received {list(out)}")
+    return out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    out = _checked_adaptive_size("adaptive_avg_pool2d", input, output_size,
+                                 "(): Expected 3D or 4D tensor, but got", ":")
     if out == (1, 1):  # torch takes the mean here (MeanBackward1)
         return input.mean((-1, -2), keepdim=True)
     work = _dt.float32 if input.dtype in _LOW_PRECISION else input.dtype
