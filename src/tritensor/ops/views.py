@@ -94,8 +94,8 @@ class _View(Function):
         stride = _view_strides(x._shape, x._stride, shape)
         if stride is None:
             raise RuntimeError(
-                f"view size is not compatible with input tensor's size and stride (at least one "
-                f"dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         ctx.input_shape = x._shape
         return make_view(x, shape, stride, x._offset)
 
