@@ -183,6 +183,12 @@ def test_dropout_between_layers_only_in_training():
 
 
 # ---------------------------------------------------------------------------- packed sequences
+def _on_cpu(t):
+    """batch_sizes and unpacked lengths live on the CPU on every device, as in torch."""
+    assert t.device.type == "cpu", f"expected a CPU tensor, got one on {t.device}"
+    return t.tolist()
+
+
 def _packed_run(theirs, ours, lengths, enforce_sorted, batch_first):
     def run(lib, x, *hx):
         model = ours if lib is tritensor else theirs
@@ -196,7 +202,11 @@ def _packed_run(theirs, ours, lengths, enforce_sorted, batch_first):
         finals = list(final) if isinstance(final, tuple) else [final]
         loss = padded.square().sum() + sum(f.sum() for f in finals)
         grads = lib.autograd.grad(loss, list(model.parameters()) + [x] + list(hx))
-        return [packed.data, packed.batch_sizes, out.data, padded, out_lengths] + finals + list(grads)
+        return (
+            [packed.data, _on_cpu(packed.batch_sizes), out.data, padded, _on_cpu(out_lengths)]
+            + finals
+            + list(grads)
+        )
 
     return run
 
@@ -224,7 +234,7 @@ def test_pad_and_pack_utilities():
             rnn.pad_sequence([a, b, c], padding_side="left"),
         ]
         packed = rnn.pack_sequence([a, b, c], enforce_sorted=False)
-        out += [packed.data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices]
+        out += [packed.data, _on_cpu(packed.batch_sizes), packed.sorted_indices, packed.unsorted_indices]
         # (a clone: torch's unpad_sequence transposes its argument in place)
         out += list(rnn.unpack_sequence(packed)) + list(
             rnn.unpad_sequence(out[0].clone(), lib.tensor([2, 4, 1]))
