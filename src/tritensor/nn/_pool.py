@@ -110,17 +110,14 @@ def _lowest(dtype):
     return float("-inf") if dtype.is_floating_point else int(np.iinfo(dtype.storage_np).min)
 
 
-class _MaxPool2d(Function):
-    node_name = "MaxPool2DWithIndicesBackward0"
+class _PickedMax(Function):
+    """A max pool: the max over the last dim of each window's candidates, torch's flat input
+    index of each pick (through ``index_map``), and a backward that scatters to those indices."""
 
     @staticmethod
-    def forward(ctx, x, geo):
-        n, c = x.shape[:2]
-        (oh, ow), (kh, kw) = geo.out, geo.kernel
-        win = windows(_padded(x, geo, _lowest(x.dtype)), geo).permute(0, 1, 4, 5, 2, 3)
-        values, pick = win.reshape(n, c, oh, ow, kh * kw).max(-1)
-        index_map = _on_device(_index_map_host, (geo,), x.device).expand(n, c, oh, ow, kh * kw)
-        indices = index_map.gather(-1, pick.unsqueeze(-1)).squeeze(-1)
+    def pick(ctx, candidates, index_map, x):
+        values, pick = candidates.max(-1)
+        indices = index_map.expand(candidates.shape).gather(-1, pick.unsqueeze(-1)).squeeze(-1)
         ctx.mark_non_differentiable(indices)
         ctx.indices, ctx.shape = indices, tuple(x.shape)
         return values, indices
@@ -128,6 +125,18 @@ class _MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad, _grad_indices):
         return _to_picks(ctx, grad), None
+
+
+class _MaxPool2d(_PickedMax):
+    node_name = "MaxPool2DWithIndicesBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geo):
+        n, c = x.shape[:2]
+        (oh, ow), (kh, kw) = geo.out, geo.kernel
+        win = windows(_padded(x, geo, _lowest(x.dtype)), geo).permute(0, 1, 4, 5, 2, 3)
+        index_map = _on_device(_index_map_host, (geo,), x.device)
+        return _PickedMax.pick(ctx, win.reshape(n, c, oh, ow, kh * kw), index_map, x)
 
 
 def _to_picks(ctx, grad):
@@ -184,7 +193,7 @@ def _adaptive_map_host(size, out):
     return np.ascontiguousarray(flat.reshape(out[0], out[1], kh * kw)).astype(np.int64)
 
 
-class _AdaptiveMaxPool2d(Function):
+class _AdaptiveMaxPool2d(_PickedMax):
     node_name = "AdaptiveMaxPool2DBackward0"
 
     @staticmethod
@@ -193,15 +202,7 @@ class _AdaptiveMaxPool2d(Function):
         index_map = _on_device(_adaptive_map_host, ((h, w), out), x.device)
         k = index_map.shape[2]
         picked = x.reshape(n, c, h * w).index_select(2, index_map.reshape(-1)).view(n, c, *out, k)
-        values, pick = picked.max(-1)
-        indices = index_map.expand(n, c, *out, k).gather(-1, pick.unsqueeze(-1)).squeeze(-1)
-        ctx.mark_non_differentiable(indices)
-        ctx.indices, ctx.shape = indices, tuple(x.shape)
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, grad, _grad_indices):
-        return _to_picks(ctx, grad), None
+        return _PickedMax.pick(ctx, picked, index_map, x)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
