@@ -174,15 +174,24 @@ _Xlog1py = _binary("xlog1py", (_xlog1py_self_grad, lambda grad, self, other: gra
 _Xlog1pyScalarSelf = _renamed(_Xlog1py, "SpecialXlog1PyBackward1")
 
 
-def special_xlog1py(input, other, *, out=None):
-    """input * log1p(other), 0 where input is 0 (unless other is nan)."""
-    if isinstance(input, Tensor):
-        return _variant(_Xlog1py, other).apply(input, other, out=out)
-    if not isinstance(other, Tensor):
-        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
-                        f"input or other")
-    return _Xlog1pyScalarSelf.apply(input, other, out=out)
+def _three_overloads(name, tensor_op, scalar_self_op, doc):
+    """torch's (Tensor, Tensor | Scalar) and (Scalar, Tensor) overloads of a binary special op,
+    each recorded under its own grad_fn name."""
+    def op(input, other, *, out=None):
+        if isinstance(input, Tensor):
+            return _variant(tensor_op, other).apply(input, other, out=out)
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
+                            f"input or other")
+        return scalar_self_op.apply(input, other, out=out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+special_xlog1py = _three_overloads("special_xlog1py", _Xlog1py, _Xlog1pyScalarSelf,
+                                   "input * log1p(other), 0 where input is 0 (unless other is nan).")
 
 
 def _zeta_not_differentiable(grad):
@@ -196,15 +205,8 @@ _Zeta = _binary("zeta", (_zeta_not_differentiable,
 _ZetaScalarSelf = _renamed(_Zeta, "SpecialZetaBackward1")
 
 
-def special_zeta(input, other, *, out=None):
-    """The Hurwitz zeta function sum_k (k + other)^-input (torch.special.zeta)."""
-    if isinstance(input, Tensor):
-        return _variant(_Zeta, other).apply(input, other, out=out)
-    if not isinstance(other, Tensor):
-        raise TypeError(f"special_zeta() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(other).__name__}), but expected a Tensor for "
-                        f"input or other")
-    return _ZetaScalarSelf.apply(input, other, out=out)
+special_zeta = _three_overloads("special_zeta", _Zeta, _ZetaScalarSelf,
+                                "The Hurwitz zeta function sum_k (k + other)^-input (torch.special.zeta).")
 
 
 _Heaviside = _binary("heaviside", (_not_implemented("heaviside"), _not_implemented("heaviside")),
