@@ -38,21 +38,26 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: (test file, shards) for section 2: every file of the emulated CI run that a GPU runs (not
-#: test_cuda_backend, the emulated device's own, nor test_gpu_host_path, the driverless GPU's),
-#: most important first. Each stops at its first failure (-x). The first H200 run (2026-11-27)
-#: needed over 100 s for reductions, elementwise and optim, mostly compiling, so the big files
-#: run in shards (TRITENSOR_TEST_SHARD, tests/conftest.py): one process each, ``--jobs`` at once,
-#: their Triton compilations spread over the machine's 16 cores.
+#: (test file, shards) for section 2: every file of the emulated CI run (.ci/run) that a GPU runs
+#: (not test_cuda_backend, the emulated device's own, nor test_gpu_host_path, the driverless GPU's),
+#: most important first. The first H200 run (2026-11-27) needed over 100 s for reductions,
+#: elementwise and optim, mostly compiling, so the big files run in shards
+#: (TRITENSOR_TEST_SHARD, tests/conftest.py): one process each, ``--jobs`` at once, their Triton
+#: compilations spread over the machine's cores. About 200 tests per shard.
 TEST_FILES = [("tests/test_matmul_precision.py", 1), ("tests/test_linalg.py", 1),
               ("tests/test_reduction.py", 4), ("tests/test_elementwise.py", 4),
               ("tests/test_optim_cuda.py", 1), ("tests/test_fused_cuda.py", 1), ("tests/test_joining.py", 1),
-              ("tests/test_losses.py", 1),
-              ("tests/test_optim.py", 3), ("tests/test_indexing.py", 2), ("tests/test_creation.py", 2),
+              ("tests/test_losses.py", 1), ("tests/test_conv.py", 2), ("tests/test_attention.py", 1),
+              ("tests/test_rnn.py", 1), ("tests/test_special.py", 2), ("tests/test_nn_extra.py", 2),
+              ("tests/test_optim.py", 4), ("tests/test_indexing.py", 2), ("tests/test_creation.py", 3),
               ("tests/test_nn.py", 1), ("tests/test_autograd.py", 1), ("tests/test_autocast.py", 1),
+              ("tests/test_sort.py", 2), ("tests/test_scans.py", 1), ("tests/test_einsum.py", 2),
+              ("tests/test_tensor_extra.py", 2), ("tests/test_elementwise_extra.py", 1),
               ("tests/test_random_cuda.py", 1), ("tests/test_views.py", 1), ("tests/test_interop.py", 1),
               ("tests/test_promotion.py", 1), ("tests/test_data.py", 1), ("tests/test_serialization.py", 1),
-              ("tests/test_grad_scaler.py", 1), ("tests/test_pinned.py", 1)]
+              ("tests/test_grad_scaler.py", 1), ("tests/test_pinned.py", 1), ("tests/test_overlap.py", 1),
+              ("tests/test_repeat.py", 1), ("tests/test_utilities.py", 1), ("tests/test_ops_small.py", 1),
+              ("tests/test_lbfgs.py", 1), ("tests/test_distributions.py", 1)]
 SMOKE_TESTS = [("tests/test_matmul_precision.py::test_defaults_match_torch "
                 "tests/test_matmul_precision.py::test_shape_classes_and_split_k_choice", 1)]
 
@@ -232,6 +237,7 @@ class Case:
     bytes: int = 0               # least bytes moved (for GB/s)
     flops: int = 0               # floating-point operations (for TFLOP/s)
     torch_name: str = ""         # when torch runs something else (e.g. foreach), say what
+    reps: int = 5                # timed loops; host-bound rows vary more from loop to loop
 
 
 class _WallEvent:
@@ -417,7 +423,8 @@ def cases(smoke):
     out.append(Case("add, 1 element (per-op time)", _elementwise(lambda lib, a, b: a + b, (1,), (1,))))
     ce = (64, 10) if smoke else (4096, 1000)
     out += [
-        Case(f"cross_entropy fwd+bwd {ce[0]}x{ce[1]}", _cross_entropy(*ce), bytes=3 * f4 * ce[0] * ce[1]),
+        Case(f"cross_entropy fwd+bwd {ce[0]}x{ce[1]}", _cross_entropy(*ce), bytes=3 * f4 * ce[0] * ce[1],
+             reps=15),
         Case("clip_grad_norm_ 64 x 2^16", _clip(64 if not smoke else 4, 1 << 16 if not smoke else 64),
              bytes=3 * f4 * 64 * (1 << 16)),
     ]
@@ -427,9 +434,9 @@ def cases(smoke):
             out.append(Case(f"{name}{'-momentum' if name == 'SGD' else ''} step 64 x 2^20",
                             _optimizer(name, 4 if smoke else 64, opt_n, impl, **kwargs),
                             bytes=floor * f4 * 64 * opt_n,
-                            torch_name=f"torch {impl}"))
+                            torch_name=f"torch {impl}", reps=15))
     out.append(Case("MLP 784-512-256-10 b128 Adam step",
-                    _mlp(8, (32, 16, 8, 4)) if smoke else _mlp(128, (784, 512, 256, 10))))
+                    _mlp(8, (32, 16, 8, 4)) if smoke else _mlp(128, (784, 512, 256, 10)), reps=15))
     return out
 
 
@@ -480,7 +487,7 @@ def benchmarks(report, budget, smoke, per_case):
 
 def _measure(lib, device, case, timing):
     fn = case.setup(lib, device)
-    return time_ms(lib, device, fn, **timing)
+    return time_ms(lib, device, fn, **{"reps": case.reps, **timing})
 
 
 def host_overhead(report, smoke):
@@ -513,6 +520,8 @@ def main(argv=None):
     parser.add_argument("--maxfail", type=int, default=1, help="failures before a test file stops (1: -x)")
     parser.add_argument("--jobs", type=int, default=14, help="test processes run at once")
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--tests-last", action="store_true",
+                        help="benchmarks before the op tests, so the table is complete if time runs out")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes on the emulated device (no GPU)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -521,9 +530,13 @@ def main(argv=None):
     budget = Budget(args.budget)
     report = Report(args.out)
     environment(report, args.smoke)
-    if not args.skip_tests:
-        op_tests(report, budget, args.smoke, args.tests_budget, args.maxfail, args.jobs,
-                 logs=os.path.splitext(args.out)[0] + "_logs")
+
+    def tests():
+        if not args.skip_tests:
+            op_tests(report, budget, args.smoke, args.tests_budget, args.maxfail, args.jobs,
+                     logs=os.path.splitext(args.out)[0] + "_logs")
+    if not args.tests_last:
+        tests()
     for title, step in (("More than 2^31 elements", lambda: huge_tensor(report, budget, args.smoke)),
                         ("Per-op host time", lambda: host_overhead(report, args.smoke)),
                         ("Benchmarks", lambda: benchmarks(report, budget, args.smoke, args.per_case))):
@@ -531,6 +544,8 @@ def main(argv=None):
             budget.run(max(budget.left(), 2), step)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the next section
             report.add(f"## {title}: **{type(exc).__name__}: {_cell(exc)}**", "")
+    if args.tests_last:
+        tests()
     report.add(f"Total {args.budget - budget.left():.0f} s of a {args.budget:.0f} s budget.")
     print(report.text())
     return 0

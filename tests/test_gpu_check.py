@@ -42,3 +42,17 @@ def test_shards_split_a_file_without_overlap():
     shards = [collected(f"{k}/3") for k in range(3)]
     assert len(every) > 3 and all(shards)
     assert sorted(sum(shards, [])) == sorted(every)
+
+
+def test_gpu_check_runs_every_emulated_test_file():
+    """The GPU check's op tests are the emulated CI run's files (.ci/run), less the two that
+    belong to devices without a GPU (and more), so a new test file cannot miss the real-GPU run."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gpu_check
+    with open(os.path.join(ROOT, ".ci", "run")) as f:
+        ci = f.read()
+    names = ci[ci.index("for name in") + len("for name in"):ci.index("; do")].replace("\\", " ").split()
+    emulated = {f"tests/test_{name}.py" for name in names}
+    on_gpu = {target for target, _ in gpu_check.TEST_FILES}
+    assert emulated - {"tests/test_cuda_backend.py", "tests/test_gpu_host_path.py"} <= on_gpu
+    assert all(os.path.exists(os.path.join(ROOT, target)) for target in on_gpu)
