@@ -126,14 +126,16 @@ def environment(report, smoke):
 
 
 # ------------------------------------------------------------------ 2. op tests
-def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=14, logs=None):
+def op_tests(report, budget, smoke, seconds, maxfail=1, jobs=14, logs=None, oracle="cuda"):
     """Each target (or shard of one) in its own pytest process, ``jobs`` at a time (Triton
     compiles on the CPU, so files compile in parallel); whatever has not finished by the section's end is
-    stopped and reported with the progress it made."""
-    env = dict(os.environ, TRITENSOR_TEST_DEVICE="cuda", PYTHONPATH=os.path.join(ROOT, "src"))
-    if not smoke:
-        env["TRITENSOR_ORACLE_DEVICE"] = "cuda"
-    report.add("## Op tests on 'cuda' (oracle: torch on " + ("cpu" if smoke else "cuda") + ")", "",
+    stopped and reported with the progress it made. ``oracle``: the device torch computes the
+    expected results on ('cpu': the comparison CI makes with the interpreter, so a failure is a
+    difference between the compiled and the interpreted kernels)."""
+    oracle = "cpu" if smoke else oracle
+    env = dict(os.environ, TRITENSOR_TEST_DEVICE="cuda", PYTHONPATH=os.path.join(ROOT, "src"),
+               TRITENSOR_ORACLE_DEVICE=oracle)
+    report.add(f"## Op tests on 'cuda' (oracle: torch on {oracle})", "",
                "| tests | result | seconds |", "|---|---|---|")
     section_end = time.monotonic() + min(seconds, budget.left())
     pending, running = [], []
@@ -519,7 +521,10 @@ def main(argv=None):
                         help="seconds at most per benchmark and library")
     parser.add_argument("--maxfail", type=int, default=1, help="failures before a test file stops (1: -x)")
     parser.add_argument("--jobs", type=int, default=14, help="test processes run at once")
+    parser.add_argument("--oracle", choices=("cuda", "cpu"), default="cuda",
+                        help="the device torch runs the op tests on")
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--skip-bench", action="store_true", help="no benchmark table")
     parser.add_argument("--tests-last", action="store_true",
                         help="benchmarks before the op tests, so the table is complete if time runs out")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes on the emulated device (no GPU)")
@@ -534,12 +539,13 @@ def main(argv=None):
     def tests():
         if not args.skip_tests:
             op_tests(report, budget, args.smoke, args.tests_budget, args.maxfail, args.jobs,
-                     logs=os.path.splitext(args.out)[0] + "_logs")
+                     logs=os.path.splitext(args.out)[0] + "_logs", oracle=args.oracle)
     if not args.tests_last:
         tests()
-    for title, step in (("More than 2^31 elements", lambda: huge_tensor(report, budget, args.smoke)),
-                        ("Per-op host time", lambda: host_overhead(report, args.smoke)),
-                        ("Benchmarks", lambda: benchmarks(report, budget, args.smoke, args.per_case))):
+    sections = (("More than 2^31 elements", lambda: huge_tensor(report, budget, args.smoke)),
+                ("Per-op host time", lambda: host_overhead(report, args.smoke)),
+                ("Benchmarks", lambda: benchmarks(report, budget, args.smoke, args.per_case)))
+    for title, step in sections[:1 if args.skip_bench else 3]:
         try:
             budget.run(max(budget.left(), 2), step)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the next section

@@ -826,11 +826,24 @@ def test_view_inplace_errors():
 
 
 # ---------------------------------------------------------------- errors
+def test_numpy_checks_the_device_then_a_recorded_gradient():
+    """torch's order: a GPU tensor is refused for its device first (TypeError); a CPU tensor
+    that requires grad only while grad mode is on (RuntimeError); no_grad lets it through."""
+    x = tritensor.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        x.numpy()
+    with tritensor.no_grad():
+        np.testing.assert_array_equal(x.numpy(), [1.0, 1.0])
+    if DEVICE != "cpu":
+        with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+            x.to(DEVICE).numpy()
+
+
 def test_errors_like_torch():
     check(lambda lib, x: (lambda y: (y.backward(), y.backward()))((x * x).sum()), arg(3))
     check(lambda lib, x: (x * 2).backward(), arg(3))
     check(lambda lib, x: (x * 2).sum().backward(lib.ones(2, device=dev(lib))), arg(3))
-    check(lambda lib, x: x.numpy(), arg(3))
+    check(lambda lib, x: x.cpu().numpy(), arg(3))
     check(lambda lib, x: x.requires_grad_(), Arg(np.arange(3)))
     check(lambda lib: lib.tensor([1, 2], requires_grad=True, device=dev(lib)))
     check(lambda lib, x: x.sum().backward(), Arg(data(3)))

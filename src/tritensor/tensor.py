@@ -324,14 +324,15 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversions
     def numpy(self, *, force=False):
-        if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
+        # torch's order: the device first, then a gradient (only while grad mode records one)
         if self.device.type != "cpu":
             if not force:
                 raise TypeError(f"can't convert {self.device.type}:{self.device.index or 0} device type "
                                 "tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
-            return self.cpu().numpy()
+            return self.detach().cpu().numpy()
+        if self._requires_grad and grad_mode.enabled and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         if self.dtype is _dt.bfloat16:
             raise TypeError("Got unsupported ScalarType BFloat16")
         return ops.as_ndarray(self)

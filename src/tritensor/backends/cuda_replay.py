@@ -165,8 +165,16 @@ def _capture(fn, args, tensors):
             elif members:
                 raw[pos] = a.storage.ptr + a.offset
         grid = tuple(grid) + (1,) * (3 - len(grid))
-        steps.append(_Step(kernel, grid, launch_args, options, raw, slots, pointer_tuples))
+        steps.append(_Step(kernel, grid, _unbound(launch_args), options, raw, slots, pointer_tuples))
     return _Plan(steps, [s.nbytes_ for s in capture.temps], tensors[0]._storage.device)
+
+
+def _unbound(launch_args):
+    """The arguments with each pointer's storage dropped (its dtype kept for ``_compile``): a
+    plan outlives the call it was captured from and must not keep that call's tensors alive."""
+    def unbind(a):
+        return KernelPointer(None, 0, a.dtype) if type(a) is KernelPointer else a
+    return [tuple(unbind(x) for x in a) if type(a) is tuple else unbind(a) for a in launch_args]
 
 
 def _aliasing(tensors):

@@ -943,9 +943,14 @@ def scalar_function(name):
 @triton.jit
 def cast_to(v, DTYPE: tl.constexpr):
     """``v.to(DTYPE)``; bfloat16 is reached through fp32, as torch converts (and as the
-    interpreter needs: its direct int/fp64 -> bf16 cast reinterprets bits)."""
+    interpreter needs: its direct int/fp64 -> bf16 cast reinterprets bits). Floats reach uint8
+    through int64, as torch defines it on every device (-2.7 -> 254; a GPU's direct conversion
+    saturates to 0). Other out-of-range conversions are undefined in C++ and torch's differ by
+    device: a GPU saturates (as torch's CUDA kernels), the interpreter wraps (as its CPU ones)."""
     if DTYPE == tl.bfloat16 and v.dtype != tl.float32:
         return v.to(tl.float32).to(DTYPE)
+    elif DTYPE == tl.uint8 and v.dtype.is_floating():
+        return v.to(tl.int64).to(DTYPE)
     else:
         return v.to(DTYPE)
 

@@ -2,7 +2,7 @@
 
 Every element becomes a (key, index) pair. The key is an integer whose signed order is the
 sort order: float bits with the magnitude bits flipped for negatives, -0.0 read as 0.0 and
-every NaN as one positive NaN (largest, as in torch), bitwise-negated for descending order.
+every NaN as the largest key (NaN sorts last, as in torch), bitwise-negated for descending order.
 Ties are broken by the index, so the order is stable and one strict total order serves
 every step.
 
@@ -25,9 +25,12 @@ from .elementwise import _offsets
 def _sort_key(v, descending, KEY: tl.constexpr, IS_FLOAT: tl.constexpr):
     """An integer of type KEY whose order is the sort order of ``v``."""
     if IS_FLOAT:
-        v = tl.where(v != v, float("nan"), tl.where(v == 0, 0.0, v))
-        bits = v.to(KEY, bitcast=True)
-        key = tl.where(bits < 0, bits ^ ((1 << (KEY.primitive_bitwidth - 1)) - 1), bits)
+        # chosen among integers: LLVM may fold a float select of NaN back to ``v`` (NaN signs
+        # are unspecified there), so a negative NaN would sort first on a GPU
+        largest = (1 << (KEY.primitive_bitwidth - 1)) - 1
+        bits = tl.where(v == 0, 0, v.to(KEY, bitcast=True))
+        key = tl.where(bits < 0, bits ^ largest, bits)
+        key = tl.where(v != v, largest, key)
     else:
         key = v.to(KEY)
     return tl.where(descending, ~key, key)
