@@ -28,6 +28,13 @@ ORACLE_DEVICE = os.environ.get("TRITENSOR_ORACLE_DEVICE", "cpu")
 cpu_oracle_only = pytest.mark.skipif(ORACLE_DEVICE != "cpu", reason="torch's CUDA build behaves otherwise here; "
                                      "tritensor follows its CPU build, the oracle in CI")
 
+#: a real GPU (not the interpreter): its threads write in no fixed order, so a write to one
+#: element from several places (put_/index_put_ with duplicate indices) keeps any of them, as
+#: torch documents ("undefined") and its CUDA kernels do; the CPU and the interpreter keep the last
+REAL_GPU = DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") != "1"
+ordered_writes_only = pytest.mark.skipif(REAL_GPU, reason="duplicate-index writes are undefined on a GPU "
+                                         "(torch's docs); the CPU and the interpreter keep the last")
+
 
 #: float32 -> bfloat16 must round to nearest even, like torch and GPUs; Triton's interpreter truncates.
 BF16_TRUNCATED = pytest.mark.xfail(

@@ -88,6 +88,15 @@ def test_scalar_operands_keep_the_sign_of_zero(gpu, dtype):
         assert seen == {as_bits(float(text))}
 
 
+def test_the_lane_takes_tensor_subclasses_as_tensors(gpu):
+    """A Parameter operand (nn.init works on them) is a tensor to the direct lane, not a scalar."""
+    w = tritensor.nn.Parameter(tritensor.ones(64, device="cuda"))
+    with tritensor.no_grad():
+        for out in (w * (1 - w), (1 - w) * w, w + w):
+            assert out.shape == (64,) and type(out) is tritensor.Tensor
+        tritensor.nn.init.trunc_normal_(w)
+
+
 def test_lane_keys_follow_alignment_and_size(gpu):
     """A misaligned view or a size of other divisibility is another specialisation: the lane
     must not reuse a kernel compiled for aligned pointers or multiples of 16."""

@@ -223,7 +223,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         """Any arity above two (ternary ops, ops with scalar parameters) and binary calls
         with an expanded operand, through the kernel's dispatcher, which tells tensor
         operands from scalar ones."""
-        args = [_lane_operand(t, compute) if type(t) is Tensor else _scalar(t, compute) for t in operands]
+        args = [_lane_operand(t, compute) if isinstance(t, Tensor) else _scalar(t, compute) for t in operands]
         n = -1
         for x in args:
             if x is False:
@@ -262,7 +262,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             x = flat_array(a)
         if x is False:
             return nary(a, b)
-        if type(b) is Tensor:
+        if isinstance(b, Tensor):
             y = b._flat
             if y is None:
                 y = flat_array(b)
@@ -304,7 +304,7 @@ def elementwise_inplace_lane(name: str, arity: int, dtype):
             return False
         args = [target]
         for t in operands[1:]:
-            x = _lane_operand(t, compute) if type(t) is Tensor else _scalar(t, compute)
+            x = _lane_operand(t, compute) if isinstance(t, Tensor) else _scalar(t, compute)
             if x is False:
                 return False
             args.append(x)

@@ -278,7 +278,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         first = operands[0]
         device = first._storage.device
         for x in operands:
-            if type(x) is Tensor and x._storage.device is not device and x._storage.device != device:
+            if isinstance(x, Tensor) and x._storage.device is not device and x._storage.device != device:
                 return None
         shape = first._shape
         n = 1
@@ -304,7 +304,7 @@ def elementwise_inplace_lane(name: str, arity: int, dtype):
         if out._stride != _contiguous_strides(shape):
             return False
         for x in operands:
-            if type(x) is Tensor and x._storage.device is not device and x._storage.device != device:
+            if isinstance(x, Tensor) and x._storage.device is not device and x._storage.device != device:
                 return False
         n = 1
         for size in shape:
@@ -342,7 +342,7 @@ def _direct_elementwise(name, arity, dtype, result_dtype):
         ptr = out._storage.ptr + out._offset * out_item
         values, key = [ptr], [ptr & 15 == 0]
         for x in operands:
-            if type(x) is Tensor:
+            if isinstance(x, Tensor):
                 if x._stride != strides:
                     return False
                 ptr = x._storage.ptr + x._offset * in_item
@@ -361,7 +361,7 @@ def _direct_elementwise(name, arity, dtype, result_dtype):
         if known is None:
             grid, args = _elementwise_launch(name, out, operands, compute)
             launch(ew.elementwise_kernel, grid, *args)
-            tensors = tuple(type(x) is Tensor for x in operands) + (False,) * len(pad)
+            tensors = tuple(isinstance(x, Tensor) for x in operands) + (False,) * len(pad)
             after_n = ((1,), *[(1,) if t else () for t in tensors], *fixed, *tensors, *last, block)
             kernels[key] = compile_kernel(ew.elementwise_kernel, grid, args), after_n
             return True
