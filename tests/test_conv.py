@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import BF16_TRUNCATED, DEVICE, TOLERANCES, Arg, assert_same, check, dev, gradcheck
+from harness import BF16_TRUNCATED, DEVICE, TOLERANCES, Arg, assert_same, check, dev, gradcheck, torch_2_13
 
 rng = np.random.default_rng(0)
 
@@ -392,6 +392,7 @@ REPRS = [
 ]
 
 
+@torch_2_13
 @pytest.mark.parametrize("name, args, kwargs", REPRS)
 def test_module_repr(name, args, kwargs):
     ours, ref = getattr(tritensor.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)

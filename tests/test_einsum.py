@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import DEVICE, Arg, check, gradcheck
+from harness import DEVICE, Arg, check, gradcheck, torch_2_13
 
 rng = np.random.default_rng(0)
 
@@ -166,6 +166,7 @@ EINSUM_ERRORS = [
 ]
 
 
+@torch_2_13
 @pytest.mark.parametrize("case", EINSUM_ERRORS, ids=[e[0] for e in EINSUM_ERRORS])
 def test_einsum_errors(case):
     equation, shapes = case[:2]
@@ -265,11 +266,13 @@ def test_tensordot_dtype_errors():
 
 
 # ------------------------------------------------------------------ trace
+@torch_2_13
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64", "int32", "uint8"])
 def test_trace_dtypes(dtype):
     check(lambda lib, a: (lib.trace(a), a.trace()), A(3, 4, dtype=dtype))
 
 
+@torch_2_13
 def test_trace():
     check(lambda lib, a: lib.trace(a), A(4, 3, dtype="float64", grad=True))
     check(lambda lib, a: lib.trace(a.t()), A(3, 5, dtype="float64", grad=True))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, assert_same, check, dev, gradcheck, to_numpy
+from harness import DEVICE, Arg, assert_same, check, dev, gradcheck, to_numpy, torch_2_13
 
 tnn = tritensor.nn
 F = tritensor.nn.functional
@@ -98,6 +98,7 @@ def test_seed_simple_nn_repr_matches_torch():
         "  (fc2): Linear(in_features=224, out_features=10, bias=True)\n)")
 
 
+@torch_2_13
 def test_nested_container_repr_matches_torch():
     assert repr(nested(tritensor)) == repr(nested(torch))
 

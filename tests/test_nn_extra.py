@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import DEVICE, Arg, assert_same, check, dev, gradcheck, to_numpy
+from harness import DEVICE, TORCH_2_13, Arg, assert_same, check, dev, gradcheck, to_numpy
 
 rng = np.random.default_rng(0)
 REDUCTIONS = ["none", "mean", "sum"]
@@ -176,7 +176,8 @@ def test_group_norm_errors_and_module():
     with pytest.raises(ValueError, match="divisible"):
         tritensor.nn.GroupNorm(4, 6)
     for args, kwargs in [((2, 6), {}), ((3, 6), {"eps": 1e-3, "affine": False})]:
-        assert repr(tritensor.nn.GroupNorm(*args, **kwargs)) == repr(torch.nn.GroupNorm(*args, **kwargs))
+        assert repr(tritensor.nn.GroupNorm(*args, **kwargs)) == repr(torch.nn.GroupNorm(*args, **kwargs)) \
+            or not TORCH_2_13
     check(lambda lib, x: lib.nn.GroupNorm(2, 4).to(dev(lib))(x), g(randn(3, 4, 5)), same_node=False)
     gradcheck(lambda lib, x, w, b: F(lib).group_norm(x, 2, w, b), randn(2, 4, 3), randn(4), randn(4))
 
@@ -186,11 +187,13 @@ def test_group_norm_errors_and_module():
 )
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_rms_norm(shape, normalized, dtype):
-    check(lambda lib, x: F(lib).rms_norm(x, normalized), g(randn(*shape), dtype))
+    # torch before 2.13 composes rms_norm (grad_fn MulBackward0), 2.13 fuses it as tritensor does
+    check(lambda lib, x: F(lib).rms_norm(x, normalized), g(randn(*shape), dtype), same_node=TORCH_2_13)
     check(
         lambda lib, x, w: F(lib).rms_norm(x, normalized, w, 1e-3),
         g(randn(*shape), dtype),
         g(randn(*normalized), dtype),
+        same_node=TORCH_2_13,
     )
 
 
@@ -242,7 +245,8 @@ def test_instance_norm_modules(cls, shape, kwargs):
         return outs + [b for b in (m.running_mean, m.running_var) if b is not None]
 
     check(run, g(randn(*shape)), same_node=False)
-    assert repr(getattr(tritensor.nn, cls)(3, **kwargs)) == repr(getattr(torch.nn, cls)(3, **kwargs))
+    assert repr(getattr(tritensor.nn, cls)(3, **kwargs)) == repr(getattr(torch.nn, cls)(3, **kwargs)) \
+        or not TORCH_2_13
 
 
 def test_instance_norm_errors():

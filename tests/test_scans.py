@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import tritensor
 from harness import (ALL_DTYPES, ALONG_DIM_CASES, DEVICE, FLOAT_DTYPES, Arg, assert_same, check, gradcheck,
-                     distinct, make_pair, tied)
+                     distinct, make_pair, tied, torch_2_13)
 
 SHAPES = ALONG_DIM_CASES
 
@@ -99,6 +99,7 @@ def test_cummax_out_and_return_type():
           Arg(np.zeros((3, 4), np.int64)))
 
 
+@torch_2_13
 @pytest.mark.parametrize("name", ["cummax", "cummin", "logcumsumexp"])
 def test_scan_bad_dims(name):
     for shape, dim in (((2, 3), 2), ((2, 3), -3), ((), 1), ((4,), None), ((4,), 1.0), ((4,), (0,))):
@@ -191,6 +192,7 @@ def test_aminmax_non_contiguous():
     check(lambda lib, x: x[::2, 1:].aminmax(dim=1), Arg(tied((6, 5), "float64", seed=10)))
 
 
+@torch_2_13
 def test_aminmax_gradients():
     """Each gradient is split evenly among the elements equal to its result; a NaN result
     makes every gradient of its slice NaN (torch's scale_grad_by_count)."""

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tritensor
-from harness import FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy
+from harness import FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy, torch_2_13
 
 rng = np.random.default_rng(0)
 nan, inf = np.nan, np.inf
@@ -161,6 +161,7 @@ def test_heaviside(dtype):
 BITS = {"float64": "int64", "float32": "int32", "float16": "int16", "bfloat16": "int16"}
 
 
+@torch_2_13
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_nextafter(dtype):
     """One step of the bit pattern (compared bit for bit), from +-0 the smallest subnormal of the
@@ -325,6 +326,7 @@ def test_grads_at_special_points():
                           lib.special.i0e(t), lib.special.i1e(t)), x)
 
 
+@torch_2_13
 def test_binary_grads_and_names():
     x = Arg(data((3, 4), "float64", -2, 2), requires_grad=True)
     y = Arg(data((3, 4), "float64", -0.5, 2), requires_grad=True)

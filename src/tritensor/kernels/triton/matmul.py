@@ -154,9 +154,11 @@ INTERPRETER_TILE = Tile("interpreter", 64, 64, 64, 1)
 #: (fp32 FMA), 'cores' (float64 and integer outer products). splits is decided per shape.
 _TILES = {
     # measured on an H200 (bench/tile_sweep.py, 4096^3, 2026-11-27): fp16 128x256x64/3 stages
-    # 666 TFLOP/s against 582 for 128x128x64/4 (torch 704); tf32 256x128x32 134 against 82
+    # 666 TFLOP/s against 582 for 128x128x64/4 (torch 704). tf32 on a K-major B (which
+    # backends/cuda._k_major stages; 2026-11-28, `--k-major-b`): 128x256x32/3 stages 350 TFLOP/s
+    # against 248 for 256x128x32, the best on the N-major B before the staging (torch 412)
     ("large", "mma"): Tile("large", 128, 256, 64, 8, 1, 8, 3),
-    ("large", "tf32"): Tile("large", 256, 128, 32, 8, 1, 8, 3),
+    ("large", "tf32"): Tile("large", 128, 256, 32, 8, 1, 8, 3),
     ("large", "tf32x3"): Tile("large", 128, 128, 32, 8, 1, 8, 3),
     ("large", "ieee"): Tile("large", 128, 128, 32, 8, 1, 8, 2),
     ("large", "cores"): Tile("large", 64, 64, 16, 8, 1, 4, 2),
