@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, TORCH_2_13, Arg, check, dev, gradcheck, to_numpy
+from harness import DEVICE, ORACLE_DEVICE, TORCH_2_13, Arg, check, dev, gradcheck, to_numpy
 
 rng = np.random.default_rng(0)
 
@@ -105,7 +105,7 @@ def _pair(kwargs, seed=0):
         if value is not None:
             with tritensor.no_grad():
                 getattr(ours, name).copy_(tritensor.tensor(value.detach().numpy()))
-    return theirs, ours
+    return theirs.to(ORACLE_DEVICE), ours
 
 
 @pytest.mark.parametrize(
@@ -201,6 +201,7 @@ def _copy_weights(theirs, ours):
         ours.load_state_dict(
             {k: tritensor.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
         )
+    theirs.to(ORACLE_DEVICE)  # in place, as torch's Module.to
     return ours.to(DEVICE)
 
 

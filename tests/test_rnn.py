@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, check, gradcheck
+from harness import DEVICE, ORACLE_DEVICE, Arg, check, gradcheck
 
 rng = np.random.default_rng(0)
 
@@ -32,7 +32,7 @@ def _pair(cls, *args, dtype=torch.float32, **kwargs):
     ours = getattr(tritensor.nn, cls)(*args, **kwargs)
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     ours.load_state_dict({k: tritensor.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
-    return theirs, ours.to(DEVICE)
+    return theirs.to(ORACLE_DEVICE), ours.to(DEVICE)
 
 
 def _run(theirs, ours):
