@@ -92,8 +92,10 @@ def compile_one(rec, arch):
     from triton.backends.compiler import GPUTarget
     start = time.perf_counter()
     try:
+        from tritensor.kernels.triton.launch import COMPILE_OPTIONS
         src, options = source(rec)
-        compiled = triton.compile(src, target=GPUTarget("cuda", arch, 32), options=options)
+        target = GPUTarget("cuda", arch, 32)
+        compiled = triton.compile(src, target=target, options={**COMPILE_OPTIONS, **options})
         problem = launch_problem(compiled.metadata, arch)
         assert "cubin" in compiled.asm
     except Exception as e:  # noqa: BLE001 - every failure is reported, none stops the check

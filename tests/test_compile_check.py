@@ -91,3 +91,47 @@ def test_package_filter_keeps_the_packages_kernels(tmp_path):
     records.write_text("".join(json.dumps({"kernel": n, "constexprs": [], "options": {}}) + "\n" for n in names))
     assert [r["kernel"] for r in compile_check.load(records, per_variant=True)] == names
     assert [r["kernel"] for r in compile_check.load(records, per_variant=True, package="tritensor")] == names[:1]
+
+
+FUSED_AND_PER_OP_SGD = """
+import tritensor
+p = tritensor.ones(64, device="cuda", requires_grad=True)
+p.grad = tritensor.ones(64, device="cuda")
+tritensor.optim.SGD([p], lr=0.1).step()                 # the fused step kernel
+tritensor.optim.SGD([p], lr=0.1, foreach=False).step()  # the per-op reference: p.add_(g, alpha=-lr)
+"""
+
+PTX = """
+import json, re, sys
+sys.path.insert(0, sys.argv[2])
+import compile_check, triton
+from triton.backends.compiler import GPUTarget
+from tritensor.kernels.triton.launch import COMPILE_OPTIONS
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    src, options = compile_check.source(rec)
+    options = {**COMPILE_OPTIONS, **options}
+    ptx = triton.compile(src, target=GPUTarget("cuda", 90, 32), options=options).asm["ptx"]
+    print(rec["kernel"].rpartition(":")[2], len(re.findall(r"\\bfma\\.rn\\.f32", ptx)),
+          len(re.findall(r"\\bmul\\.(?:rn\\.)?f32", ptx)))
+"""
+
+
+def test_kernels_compile_without_multiply_add_contraction(tmp_path):
+    """A GPU rounds each operation, as the interpreter does: SGD's fused step and its per-op
+    reference (an add with alpha) both keep a separate multiply and add in their sm_90 PTX, so
+    they agree bit for bit (with contraction the per-op kernel became one FMA, 1 ulp apart)."""
+    records = tmp_path / "launches.jsonl"
+    run = _run(["-c", FUSED_AND_PER_OP_SGD], tmp_path, TRITON_INTERPRET="1",
+               TRITENSOR_RECORD_LAUNCHES=str(records))
+    assert run.returncode == 0, run.stderr
+    environ = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    ptx = subprocess.run([sys.executable, "-c", PTX, str(records), os.path.join(ROOT, "bench")],
+                         cwd=tmp_path, env={**environ, "PYTHONPATH": os.path.join(ROOT, "src")},
+                         capture_output=True, text=True, timeout=300)
+    assert ptx.returncode == 0, ptx.stderr
+    counts = [line.split() for line in ptx.stdout.splitlines()]
+    steps = [c for c in counts if c[0] == "step_kernel"]
+    multiplies = [c for c in counts if c[0] == "elementwise_kernel" and c[2] != "0"]  # add with alpha
+    assert steps and multiplies, ptx.stdout
+    assert all(fma == "0" for _, fma, _ in counts), ptx.stdout

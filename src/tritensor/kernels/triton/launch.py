@@ -46,6 +46,12 @@ _keep_alive = []  # the objects whose ids are in keys
 _BY_IDENTITY = {JITFunction, InterpretedFunction, tl.dtype}
 _runtime = knobs.runtime
 _RECORD = os.environ.get("TRITENSOR_RECORD_LAUNCHES")
+#: compile options of every kernel: no multiply-add contraction, so a GPU rounds each operation
+#: as the interpreter and the CPU kernels do. A fused optimizer step then equals its per-op
+#: reference bit for bit on every device; with contraction, ``a + alpha * b`` became one FMA in
+#: the per-op kernel but not in the fused one (1 ulp apart on an H200). torch's CUDA build
+#: contracts; results stay within its tolerances.
+COMPILE_OPTIONS = {"enable_fp_fusion": False}
 
 
 def launch(kernel, grid, *args, **options):
@@ -176,7 +182,7 @@ def compile_kernel(kernel, grid, args, options=None, key=None):
     entry = _compiled.get(key)
     if entry is None:
         _keep_alive.extend(c for c in _layout(kernel)[0](args) if type(c) in _BY_IDENTITY)
-        compiled = kernel.warmup(*args, grid=grid, **options)
+        compiled = kernel.warmup(*args, grid=grid, **{**COMPILE_OPTIONS, **options})
         run = compiled.run  # loads the module: sets compiled.function
         entry = _compiled[key] = (compiled, run, compiled.function, compiled.packed_metadata)
     return entry
