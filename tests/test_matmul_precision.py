@@ -387,7 +387,7 @@ def test_direct_launch_calls_the_compiled_launcher(monkeypatch):
     ptr = KernelPointer(Storage(), 32, "float32")
     launch_mod._launch_compiled(kernel, (5,), (ptr, 1024, 64), {"num_warps": 8})
     launch_mod._launch_compiled(kernel, (6, 2), (ptr, 1040, 64), {"num_warps": 8})  # same specialisation
-    assert [w[1] for w in kernel.warmups] == [{"num_warps": 8}]
+    assert [w[1] for w in kernel.warmups] == [{**launch_mod.COMPILE_OPTIONS, "num_warps": 8}]
     assert kernel.compiled.calls == [(5, 1, 1, 7, "fn", ("meta",), None, None, None, 4128, 1024, 64),
                                      (6, 2, 1, 7, "fn", ("meta",), None, None, None, 4128, 1040, 64)]
     launch_mod._launch_compiled(kernel, (1,), (ptr, 1025, 64), {"num_warps": 8})  # not divisible by 16
