@@ -456,7 +456,8 @@ def _compile_for_sm90(kernel, signature, constexprs):
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
     source = ASTSource(kernel, {**signature, **{k: "constexpr" for k in constexprs}}, constexprs)
-    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32), options={"enable_fp_fusion": False})
+    from tritensor.kernels.triton.launch import COMPILE_OPTIONS
+    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32), options=COMPILE_OPTIONS)
     return compiled.asm["ptx"]
 
 

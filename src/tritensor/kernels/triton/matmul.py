@@ -106,7 +106,10 @@ def bmm_kernel(out, a, b, bias, M, N, K, K_SPLIT, sab, sam, sak, sbb, sbk, sbn, 
         for k in range(k_start, k_end):
             av = tl.load(a_col + k * sak, mask=rm < M, other=0).to(ACC)
             bv = tl.load(b_row + k * sbk, mask=rn < N, other=0).to(ACC)
-            acc += av[:, None] * bv[None, :]
+            if ACC == tl.float64 or ACC == tl.float32:  # one rounding per step, as BLAS (kernels
+                acc = tl.fma(av[:, None], bv[None, :], acc)  # compile without contraction)
+            else:
+                acc += av[:, None] * bv[None, :]
     if PARTIAL:
         nb = tl.num_programs(1).to(tl.int64)
         _epilogue(acc, out, bias, tl.program_id(2) * nb + batch, rm, rn, M, N, sob, som, son, 0, 0, 0, alpha,

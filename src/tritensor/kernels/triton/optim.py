@@ -25,14 +25,14 @@ The update functions follow the Numba ones step for step, but are built from the
 ``addcdiv`` ..., IEEE ``div_rn``/``sqrt_rn`` for fp32), so each rounding point is the
 reference's: under the interpreter the fused step equals ``foreach=False`` bit for bit.
 (The two devices' references differ in one place, as torch's do: CUDA's ``addcdiv`` is
-``a + v * (b / c)``, the CPU's ``a + v * b / c``.) The launch asks for
-``enable_fp_fusion=False``, so a GPU rounds every ``a * b + c`` exactly as the interpreter
-does instead of contracting it into an FMA.
+``a + v * (b / c)``, the CPU's ``a + v * b / c``.) Every kernel compiles with ``enable_fp_fusion=False``
+(``launch.COMPILE_OPTIONS``), the reference's too, so a GPU rounds every ``a * b + c``
+exactly as the interpreter does instead of contracting it into an FMA.
 
 The host helpers at the bottom pack the tables into one device buffer (one upload per
-launch) and launch through ``launch.launch``. (No GPU has run these kernels yet: they run
-in the interpreter, and tests/test_optim_cuda.py compiles them for sm_90 and checks the
-PTX for FMAs, IEEE division and vector accesses.)
+launch) and launch through ``launch.launch``. CI runs them in the interpreter, and
+tests/test_optim_cuda.py compiles them for sm_90 and checks the PTX for FMAs, IEEE division
+and vector accesses; an H200 ran them in sessions 4 and 10 (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -379,7 +379,7 @@ def multi_tensor_step(name, addrs, work, hp, pt, flags, device, dtype):
     (work_p, addrs_p, hp_p, pt_p), aligned = _device_tables(device, work, addrs, (hp, pt))
     f = [bool(x) for x in flags] + [False] * (4 - len(flags))
     launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
-           UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work), enable_fp_fusion=False)
+           UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work))
 
 
 def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
@@ -391,4 +391,4 @@ def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
     (work_p, addrs_p), aligned = _device_tables(device, work, addrs)
     flag = KernelPointer(found_inf._storage, found_inf._offset * 4, "float32")
     launch(unscale_kernel, (work.shape[0],), work_p, addrs_p, float(inv_scale), flag,
-           _TL_DTYPES[dtype], aligned, _block(work), enable_fp_fusion=False)
+           _TL_DTYPES[dtype], aligned, _block(work))
