@@ -394,7 +394,7 @@ def test_cross_entropy_double_backward(smoothing):
         (ggx,) = lib.autograd.grad((gx ** 2).sum(), x)
         results.append((gx.detach(), ggx))
     for e, a in zip(*results):
-        np.testing.assert_allclose(to_numpy(a), e.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(to_numpy(a), e.cpu().numpy(), rtol=1e-7, atol=1e-9)
 
 
 DOUBLE_BACKWARD = {

@@ -66,10 +66,10 @@ def test_repeat_interleave_by_counts():
     """A tensor of counts (one per slice, or one for all) is an index_select; a counts tensor
     alone gives that index."""
     x = Arg(data(3, 2, dtype="float64"), requires_grad=True)
-    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor([2, 0, 1]), dim=0), x)
-    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor([3]), dim=1), x)
-    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor(2)), x)
-    check(lambda lib, t: t.repeat_interleave(lib.tensor([1, 2, 0]), dim=0, output_size=3), x)
+    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor([2, 0, 1], device=t.device), dim=0), x)
+    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor([3], device=t.device), dim=1), x)
+    check(lambda lib, t: lib.repeat_interleave(t, lib.tensor(2, device=t.device)), x)
+    check(lambda lib, t: t.repeat_interleave(lib.tensor([1, 2, 0], device=t.device), dim=0, output_size=3), x)
     check(lambda lib: lib.repeat_interleave(lib.tensor([1, 2, 0, 3], device=dev(lib))))
     check(lambda lib: lib.repeat_interleave(lib.tensor(5.0, device=dev(lib)), 3))
     check(lambda lib: lib.repeat_interleave(lib.tensor([], dtype=lib.int64, device=dev(lib))))

@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 import tritensor
 from harness import (ALL_DTYPES, ALONG_DIM_CASES, BF16_TRUNCATED, DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg,
-                     assert_same, check, distinct, gradcheck, make_pair, tied)
+                     assert_same, check, dev, distinct, gradcheck, make_pair, tied)
 
 
 #: Triton's interpreter runs each kernel on the host, slowly: the emulated 'cuda' run takes
@@ -36,7 +36,8 @@ def check_grads(fn, *inputs, seed=0):
     assert len(expected) == len(actual) > 0
     rng = np.random.default_rng(seed)
     seeds = [rng.standard_normal(tuple(o.shape)) for o in expected]
-    torch.autograd.backward(expected, [torch.tensor(s, dtype=o.dtype) for s, o in zip(seeds, expected)])
+    torch.autograd.backward(expected, [torch.tensor(s, dtype=o.dtype, device=o.device)
+                                       for s, o in zip(seeds, expected)])
     tritensor.autograd.backward(actual, [tritensor.tensor(s, dtype=o.dtype, device=DEVICE)
                                          for s, o in zip(seeds, actual)])
     for i, (arg, (t, tt)) in enumerate(zip(inputs, pairs)):
@@ -51,7 +52,7 @@ TYPES = {lib: {n: getattr(lib, n) for n in FLOAT_DTYPES} for lib in (torch, trit
 
 def qs(lib, values):
     """``values`` as a float64 tensor on the test device."""
-    return lib.tensor(values, dtype=lib.float64, device=DEVICE if lib is tritensor else "cpu")
+    return lib.tensor(values, dtype=lib.float64, device=dev(lib))
 
 
 # ------------------------------------------------------------------ quantile, nanquantile

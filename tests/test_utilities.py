@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, check, dev, to_numpy
+from harness import DEVICE, ORACLE_DEVICE, Arg, check, dev, to_numpy
 
 rng = np.random.default_rng(0)
 
@@ -172,6 +172,7 @@ def test_checkpoint_matches_torch(use_reentrant):
     theirs = _mlp(torch)
     ours = _mlp(tritensor).to(DEVICE)
     ours.load_state_dict({k: tritensor.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    theirs.to(ORACLE_DEVICE)
     x = rng.standard_normal((4, 3)).astype(np.float32)
 
     def run(lib, x):

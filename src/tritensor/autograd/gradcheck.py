@@ -87,9 +87,10 @@ def _fail(message, raise_exception):
     return False
 
 
-def _as_printed(matrix, dtype):
+def _as_printed(matrix, like):
+    """A Jacobian as torch prints it: a tensor of the input's dtype, on its device."""
     from ..ops.creation import tensor
-    return tensor(matrix, dtype=dtype)
+    return tensor(matrix, dtype=like.dtype, device=like.device)
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
@@ -113,16 +114,16 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     outputs = _as_tuple(func(*inputs))
     numerical = _numerical_jacobians(func, inputs, diff, eps)
     analytical = _analytical_jacobians(outputs, inputs, diff)
-    dtype = inputs[diff[0]].dtype
+    like = inputs[diff[0]]
     for j, out in _float_outputs(outputs):
         for i in diff:
             a, n = analytical[(i, j)], numerical[(i, j)]
             if not out.requires_grad and np.any(n != 0):
                 return _fail(f"Numerical gradient for function expected to be zero, but got:\n"
-                             f"{_as_printed(n, dtype)}", raise_exception)
+                             f"{_as_printed(n, like)}", raise_exception)
             if not np.allclose(a, n, rtol=rtol, atol=atol):
                 return _fail(f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                             f"numerical:{_as_printed(n, dtype)}\nanalytical:{_as_printed(a, dtype)}\n",
+                             f"numerical:{_as_printed(n, like)}\nanalytical:{_as_printed(a, like)}\n",
                              raise_exception)
     again = _analytical_jacobians(outputs, inputs, diff)
     for key, a in analytical.items():
