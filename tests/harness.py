@@ -72,6 +72,17 @@ TORCH_DTYPES = {n: getattr(torch, n) for n in
 TT_DTYPES = {n: getattr(tritensor, n) for n in TORCH_DTYPES}
 FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+
+
+def uniform_data(rng, shape, dtype="float64", low=-3, high=3):
+    """Test data of ``dtype`` from ``rng``: integers in [low, high] (uint8 from 0), bools, floats
+    uniform in [low, high) (float64 for the 16-bit types, which ``Arg`` rounds). Test files bind
+    their own generator: ``data = functools.partial(uniform_data, rng)``."""
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype in INT_DTYPES:
+        return rng.integers(0 if dtype == "uint8" else low, high + 1, shape).astype(dtype)
+    return rng.uniform(low, high, shape).astype(np.float64 if dtype in ("bfloat16", "float16") else dtype)
 ALL_DTYPES = ("bool",) + INT_DTYPES + FLOAT_DTYPES
 
 

@@ -2,6 +2,8 @@
 dtypes (integer inputs give floats), Python-number and 0-d operands, layouts, the edges torch
 defines (infinities, zeros, NaN, signed zeros, logit outside [0, 1]), gradients and their grad_fn
 names, double backward, in-place and ``out=`` forms, errors, and autocast (on no list)."""
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tritensor
-from harness import FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy
+from harness import FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy, uniform_data
 
 rng = np.random.default_rng(0)
 nan, inf = np.nan, np.inf
@@ -20,12 +22,7 @@ UNARY = ["deg2rad", "rad2deg", "logit"]
 DTYPES = list(FLOAT_DTYPES) + ["int64", "int32", "uint8", "bool"]
 
 
-def data(shape, dtype="float64", low=-3, high=3):
-    if dtype == "bool":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype in INT_DTYPES:
-        return rng.integers(0 if dtype == "uint8" else low, high + 1, shape).astype(dtype)
-    return rng.uniform(low, high, shape).astype(np.float64 if dtype in ("bfloat16", "float16") else dtype)
+data = functools.partial(uniform_data, rng)
 
 
 def unit(shape, dtype="float64"):

@@ -1,21 +1,18 @@
 """Reductions, scans and softmax against torch: values, dtypes, dims, empty/0-d/strided inputs,
 NaN, errors, gradients (vs torch and finite differences) and double backward."""
+import functools
+
 import numpy as np
 import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck
+from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck, uniform_data
 
 rng = np.random.default_rng(0)
 
 
-def data(shape, dtype="float64", low=-3, high=3):
-    if dtype == "bool":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype in INT_DTYPES:
-        return rng.integers(0 if dtype == "uint8" else low, high + 1, shape).astype(dtype)
-    return rng.uniform(low, high, shape).astype(np.float64 if dtype in ("bfloat16", "float16") else dtype)
+data = functools.partial(uniform_data, rng)
 
 
 # ops taking any set of dims: name -> fn(lib, x, dim, keepdim)

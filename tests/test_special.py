@@ -3,6 +3,8 @@ i0/i1, sinc, signbit, entr, xlog1py, heaviside, nextafter, gcd and lcm. Values a
 (integers give the default float), the edges torch defines (poles, +-0, +-inf, nan, +-1 for
 erfinv, large |x|), layouts, gradients and grad_fn names, finite differences, double backward,
 in-place and ``out=`` forms, errors, and the aliases of torch.special."""
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tritensor
-from harness import FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy, torch_2_13
+from harness import (FLOAT_DTYPES, INT_DTYPES, TOLERANCES, Arg, check, dev, gradcheck, to_numpy, torch_2_13,
+                     uniform_data)
 
 rng = np.random.default_rng(0)
 nan, inf = np.nan, np.inf
@@ -20,12 +23,7 @@ UNARY = ["lgamma", "digamma", "erfc", "erfinv", "i0", "sinc"]
 DTYPES = list(FLOAT_DTYPES) + ["int64", "int32", "uint8", "bool"]
 
 
-def data(shape, dtype="float64", low=-3, high=3):
-    if dtype == "bool":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype in INT_DTYPES:
-        return rng.integers(0 if dtype == "uint8" else low, high + 1, shape).astype(dtype)
-    return rng.uniform(low, high, shape).astype(np.float64 if dtype in ("bfloat16", "float16") else dtype)
+data = functools.partial(uniform_data, rng)
 
 
 def domain(name, shape, dtype="float64"):
