@@ -272,6 +272,19 @@ def test_bfloat16_rounds_to_nearest_even():
     check(lambda lib, a, b: a * b, Arg(products[0], "bfloat16"), Arg(products[1], "bfloat16"), rtol=0, atol=0)
 
 
+def test_float64_to_float16_rounds_through_float32_like_torch():
+    """torch converts double -> half through float (two roundings): values just past a float16
+    midpoint round the other way than a direct conversion would."""
+    halfway = (np.arange(1, 9) + 0.5) * 2.0 ** -10 + 1  # float16 midpoints in [1, 2)
+    values = np.concatenate([halfway + 2.0 ** -40, halfway - 2.0 ** -40,
+                             np.random.default_rng(3).uniform(0, 4, 300)])
+    assert not np.array_equal(values.astype(np.float16), values.astype(np.float32).astype(np.float16))
+    check(lambda lib, t: (t.half(), t.to(lib.float16), lib.empty(t.shape, dtype=lib.float16, device=dev(lib))
+                          .copy_(t), lib.tensor(values, dtype=lib.float16, device=dev(lib)),
+                          lib.full((2,), float(values[0]), dtype=lib.float16, device=dev(lib))),
+          Arg(values), rtol=0, atol=0)
+
+
 def test_cast_methods():
     x = Arg(np.array([-2.7, 0.0, 1.5, 300.25]))
     check(lambda lib, t: (t.float(), t.double(), t.half(), t.bfloat16(), t.long(), t.int(), t.short(),

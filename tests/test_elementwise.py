@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given, settings, strategies as st
 
 import tritensor
 from harness import (ALL_DTYPES, BF16_TRUNCATED, FLOAT_DTYPES, INT_DTYPES, ORACLE_DEVICE, Arg, check,
@@ -552,3 +553,58 @@ def test_out_of_a_wider_dtype_gets_the_rounded_result(dtype):
     for wide in ("float32", "float64"):
         # compared exactly: the roundings must be the same ones
         check(lambda lib, x: into(lib, x, wide), Arg(a, dtype), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("batch, rows, cols", [(1, 300, 257), (3, 17, 70), (2, 1, 5), (1, 65, 64)])
+def test_operands_contiguous_along_different_axes(dtype, batch, rows, cols):
+    """Tensors contiguous along different axes (the tiled kernel on 'cuda'): a transposed
+    operand of arity 1 to 4, a transposing and a casting copy, a transposed output, scalars
+    and an operand broadcast along one axis among them, over sizes that leave partial tiles.
+    Integer values keep every result exact in every dtype."""
+    x, y = (data((batch, rows, cols), "int64", 0, 4).astype(np.float64 if dtype == "bfloat16" else dtype)
+            for _ in range(2))
+    y_t = np.ascontiguousarray(y.swapaxes(1, 2))  # passed as y_t.transpose(1, 2): y, column-major
+
+    def flip(t):
+        return t.transpose(1, 2)
+
+    check(lambda lib, a, b: (a + flip(b), flip(b) - a if dtype != "bool" else flip(b) | a), Arg(x, dtype),
+          Arg(y_t, dtype))
+    check(lambda lib, a, b: (lib.where(a > 1, flip(b), 3), lib.clamp(flip(b), a, a + 2) if dtype != "bool"
+                             else None), Arg(x, dtype), Arg(y_t, dtype))
+    if dtype not in ("bool", "uint8"):
+        check(lambda lib, a, b, c: lib.addcmul(a, flip(b), c[:, :, :1], value=2), Arg(x, dtype),
+              Arg(y_t, dtype), Arg(x, dtype))
+    check(lambda lib, b: (flip(b).contiguous(), flip(b).to(lib.float64).contiguous(),
+                          lib.empty(batch, rows, cols, dtype=lib.float32, device=dev(lib)).copy_(flip(b))),
+          Arg(y_t, dtype))
+    check(lambda lib, a, b: flip(b).mul_(a) if dtype != "bool" else flip(b).logical_or_(a),
+          Arg(x, dtype), Arg(y_t, dtype))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), draws=st.data())
+@example(shape=(2, 2), draws=None)  # found by a fuzz: a transposed out and a broadcast row
+def test_out_in_any_layout_with_broadcast_operands(shape, draws):
+    """``out=`` tensors in any dim order (maybe with a step) and an operand broadcast in any
+    dims: every element lands where torch puts it. (Numba 0.68's ufunc loops misplace values for some
+    such outs, so the CPU backend hands them a row-major view or a staged copy.)"""
+    ndim = len(shape)
+    if draws is None:  # the example: out = (2, 2).t(), b = a row
+        perm, step, ones = (1, 0), 1, [True, False]
+    else:
+        perm = tuple(draws.draw(st.permutations(range(ndim))))
+        step = draws.draw(st.sampled_from([1, 2]))
+        ones = draws.draw(st.lists(st.booleans(), min_size=ndim, max_size=ndim))
+    a, b = data(shape), data(tuple(1 if o else n for o, n in zip(ones, shape)))
+    stored = tuple(shape[p] for p in perm)
+    inverse = tuple(perm.index(i) for i in range(ndim))
+
+    def run(lib, x, y):
+        out = lib.zeros(stored[:-1] + (stored[-1] * step,), device=dev(lib))[..., ::step].permute(*inverse)
+        lib.add(x, y, out=out)
+        ternary = lib.zeros(stored, device=dev(lib)).permute(*inverse)
+        lib.where(y > 0, x, y + 1, out=ternary)
+        return out, ternary
+    check(run, Arg(a), Arg(b))

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, assert_same, check
+from harness import BF16_TRUNCATED, DEVICE, Arg, assert_same, check
 from tritensor.nn import _fused
 
 rng = np.random.default_rng(0)
@@ -263,11 +263,34 @@ def test_get_total_norm_and_clip_with_host_norm():
         assert_same(tp.grad, ap.grad)
 
 
+COEFFICIENT_CASES = [(1.0, 0.37), (1.0, 1e6), (1e-3, 3.3e-3), (np.inf, 1.0), (np.nan, 1.0)]
+
+
+@pytest.mark.parametrize("dtype, scale, max_norm", [
+    pytest.param(d, s, m, marks=BF16_TRUNCATED) if d == "bfloat16" and math.isfinite(s) and m < 1 else (d, s, m)
+    for d in (FLOATS if DEVICE == "cuda" else ["float32", "float64"])  # the Numba kernel's dtypes
+    for s, m in COEFFICIENT_CASES])
+def test_clip_coefficient_is_torchs_formula(dtype, scale, max_norm):
+    """The fused kernel's clip coefficient, from its own norm, is exactly torch's
+    ``clamp(max_norm / (norm + 1e-6), max=1)`` in the gradients' dtype (rounded after each op;
+    NaN stays NaN)."""
+    tritensor.empty(0, device=DEVICE)
+    kernel = _fused.GRAD_NORM[DEVICE]
+    local = np.random.default_rng(7)  # fixed values: exact comparisons under the interpreter too
+    grads = [tritensor.tensor(local.standard_normal(s) * scale, device=DEVICE).to(getattr(tritensor, dtype))
+             for s in MIXED]
+    assert kernel.accepts(grads)
+    total, coef = kernel.total_norm(grads, 2.0, max_norm)
+    norm = torch.tensor(total.cpu().float().item() if dtype == "bfloat16" else total.cpu().item(),
+                        dtype=getattr(torch, dtype))
+    assert_same(torch.clamp(max_norm / (norm + 1e-6), max=1.0), coef, rtol=0, atol=0)
+
+
 def test_clip_grad_norm_takes_fused_path(count_fused):
     _, norm_kernel = count_fused
     _, aps = _params([rng.standard_normal(s) for s in MIXED], "float32")
     tritensor.nn.utils.clip_grad_norm_(aps, 0.1)
-    assert norm_kernel.calls == {"accepts": 2, "total_norm": 1, "scale_": 1}
+    assert norm_kernel.calls == {"accepts": 1, "total_norm": 1, "scale_": 1}
 
 
 def test_clip_grad_norm_launches(count_launches):

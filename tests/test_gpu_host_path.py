@@ -15,7 +15,6 @@ import tritensor
 from fake_gpu import driverless_gpu, launches
 from harness import DEVICE
 from tritensor.backends import cuda as cuda_backend
-from tritensor.kernels.triton import elementwise as ew
 from tritensor.kernels.triton import launch as launch_mod
 
 
@@ -28,10 +27,10 @@ def gpu(monkeypatch):
 def _general_launch(name, out, operands):
     """(specialisation key, the launch) of the general elementwise path for this call."""
     compute = next(x for x in (*operands, out) if isinstance(x, tritensor.Tensor)).dtype.compute_np
-    grid, args = cuda_backend._elementwise_launch(name, out, operands, compute)
-    key, raw = launch_mod._prepare(ew.elementwise_kernel, args, {})
+    kernel, grid, args = cuda_backend._elementwise_launch(name, out, operands, compute)
+    key, raw = launch_mod._prepare(kernel, args, {})
     function = launch_mod._compiled[key][2]
-    return key, ("elementwise_kernel", grid + (1,) * (3 - len(grid)), 0, function, tuple(raw))
+    return key, (kernel.__name__, grid + (1,) * (3 - len(grid)), 0, function, tuple(raw))
 
 
 # ------------------------------------------------------------------ fast lane
@@ -226,16 +225,26 @@ def test_replay_launches_what_the_full_path_launches(gpu, name):
     _replays_like_the_full_path(gpu, lambda: op(x, y, v))
 
 
-def test_transposing_copies_go_by_tiles(gpu):
-    """A copy whose two sides are contiguous along different axes launches the tile copy;
-    other copies (and casts) stay on the elementwise kernel."""
-    x, long = _cuda(32, 48), _cuda(64 * 65536 + 1, 2)
-    for op, kernel in [(lambda: x.t().contiguous(), "tile_copy_kernel"),
-                       (lambda: x.reshape(4, 8, 48).transpose(1, 2).contiguous(), "tile_copy_kernel"),
-                       (lambda: x.t().to(tritensor.float64), "elementwise_kernel"),
-                       (lambda: x[:, ::2].contiguous(), "elementwise_kernel"),
-                       (lambda: x.expand(2, 32, 48).contiguous(), "elementwise_kernel"),
-                       (lambda: long.t().contiguous(), "tile_copy_kernel")]:  # 65537 tiles, on grid axis 0
+def test_transposed_operands_go_by_tiles(gpu):
+    """An elementwise op (a copy, a cast, an add, an in-place op) whose tensors are contiguous
+    along different axes launches the tiled kernel; other layouts, and an operand broadcast
+    along the other axis, stay on the flat kernel, as do batches past the grid's 65535."""
+    x, long, col, batches = _cuda(32, 48), _cuda(64 * 65536 + 1, 2), _cuda(32, 1), _cuda(65536, 2, 3)
+    xt, wide, mask = _cuda(48, 32), _cuda(48, 32, dtype="float64"), _cuda(32, 48, dtype="bool")
+    tiled, flat = "elementwise_tile_kernel", "elementwise_kernel"
+    for op, kernel in [(lambda: x.t().contiguous(), tiled),
+                       (lambda: x.reshape(4, 8, 48).transpose(1, 2).contiguous(), tiled),
+                       (lambda: wide.copy_(x.t()), tiled),
+                       (lambda: x.t().to(tritensor.float64), flat),  # keeps x.t()'s strides, as torch
+                       (lambda: x.t() + xt, tiled),
+                       (lambda: tritensor.where(mask, x, xt.t()), tiled),
+                       (lambda: xt.t().mul_(x), tiled),
+                       (lambda: x[:, ::2].contiguous(), flat),
+                       (lambda: x.expand(2, 32, 48).contiguous(), flat),
+                       (lambda: x + col, flat),
+                       (lambda: x.t().mul_(2.0), flat),
+                       (lambda: long.t().contiguous(), tiled),  # 65537 tile rows, on grid axis 0
+                       (lambda: batches.transpose(1, 2).contiguous(), flat)]:
         launches.clear()
         op()
         assert [name for name, *_ in launches] == [kernel]
@@ -294,7 +303,7 @@ def test_tf32_operand_staging_replays(gpu, monkeypatch):
     try:
         tritensor.backends.cuda.matmul.allow_tf32 = True
         _replays_like_the_full_path(gpu, lambda: x @ y)
-        assert [name for name, *_ in launches] == ["tile_copy_kernel", "bmm_kernel"]
+        assert [name for name, *_ in launches] == ["elementwise_tile_kernel", "bmm_kernel"]
     finally:
         tritensor.backends.cuda.matmul.allow_tf32 = False
 
@@ -625,3 +634,14 @@ def test_a_training_step_never_waits_for_the_device(gpu):
     step()
     allowed = {"cuMemcpyHtoDAsync", "cuMemAllocAsync", "cuCtxSetCurrent"}
     assert {name for name, _ in gpu.calls[before:]} <= allowed
+
+
+def test_clip_grad_norm_is_three_launches(gpu):
+    """The norm's two launches (the total also writes the clip coefficient) and the scaling:
+    no elementwise launches for the coefficient, nothing read back."""
+    params = [tritensor.nn.Parameter(_cuda(n)) for n in (3, 70, 1000)]
+    for p in params:
+        p.grad = _cuda(p.numel())
+    launches.clear()
+    tritensor.nn.utils.clip_grad_norm_(params, 1.0)
+    assert [name for name, *_ in launches] == ["partial_norm_kernel", "total_kernel", "scale_kernel"]

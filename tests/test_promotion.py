@@ -119,6 +119,12 @@ def _layout(shape, layout, dtype, seed, requires_grad):
     return Arg(_values(dtype, shape, seed), dtype, requires_grad), lambda t: t
 
 
+def _memory_order(t):
+    """The strides of the dims longer than 1: a size-1 dim's stride is arbitrary (torch's own
+    fast paths leave it as they find it)."""
+    return [s for s, n in zip(t.stride(), t.shape) if n > 1]
+
+
 @SETTINGS
 @given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=4),
        st.sampled_from(LAYOUTS), st.sampled_from(LAYOUTS),
@@ -127,7 +133,18 @@ def test_broadcast_strided_add_mul(shapes, layout_a, layout_b, dtype, seed):
     grad = dtype == "float64"
     (a, view_a) = _layout(tuple(shapes.input_shapes[0]), layout_a, dtype, seed, grad)
     (b, view_b) = _layout(tuple(shapes.input_shapes[1]), layout_b, dtype, seed + 1, grad)
-    check(lambda lib, x, y: (view_a(x) + view_b(y), view_a(x) * view_b(y) + view_a(x)), a, b)
+    orders = {}
+
+    def ops(lib, x, y):
+        out = (view_a(x) + view_b(y), view_a(x) * view_b(y) + view_a(x), view_b(y).neg(), view_b(y) - view_a(x))
+        orders[lib] = [_memory_order(t) for t in out]
+        return out
+    check(ops, a, b)
+    # the results follow the operands' memory order as torch's (ops/_layout.py); not for empty
+    # results, whose operands' strides differ already (torch.tensor of an empty array takes
+    # numpy's strides)
+    if 0 not in shapes.result_shape:
+        assert orders[tritensor] == orders[torch]
 
 
 @SETTINGS
@@ -149,3 +166,41 @@ def test_broadcast_inplace(shapes, layout, seed):
 @pytest.mark.parametrize("sa,sb", [((2, 3), (3, 2)), ((4,), (5,)), ((2, 1, 3), (2, 4))])
 def test_broadcast_errors(sa, sb):
     check(lambda lib, x, y: x + y, Arg(np.ones(sa)), Arg(np.ones(sb)))
+
+
+@st.composite
+def _strided_operand(draw, shape):
+    """(stored shape, view) for an operand of ``shape``: any dim order, maybe a step, maybe
+    broadcast from size 1 in some dims."""
+    ndim = len(shape)
+    order = draw(st.permutations(range(ndim)))
+    step = draw(st.sampled_from([1, 2]))
+    ones = draw(st.lists(st.booleans(), min_size=ndim, max_size=ndim))
+    source = tuple(1 if one else s for one, s in zip(ones, shape))
+    stored = tuple(source[i] for i in order)
+    stored = stored[:-1] + (stored[-1] * step,) if ndim else stored
+    inverse = tuple(order.index(i) for i in range(ndim))
+
+    def view(t):
+        if ndim:
+            t = t[..., ::step]
+        return t.permute(*inverse).expand(*shape)
+    return stored, view
+
+
+@SETTINGS
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple), st.data())
+def test_result_strides_follow_the_operands(shape, data):
+    """Every elementwise result is laid out as torch's: ops/_layout.py's ordering of dims by the
+    operands' strides, over permuted, stepped and broadcast operands of one to three tensors."""
+    (sa, va), (sb, vb), (sc, vc) = (data.draw(_strided_operand(shape)) for _ in range(3))
+    a, b, c = (Arg(_values("float32", s, i)) for i, s in enumerate((sa, sb, sc)))
+    results = {}
+
+    def ops(lib, x, y, z):
+        out = (va(x).exp(), va(x) + vb(y), vb(y) * va(x), lib.where(vc(z) > 0, va(x), vb(y)),
+               lib.addcmul(va(x), vb(y), vc(z)), va(x).to(lib.float64), vb(y) - 1.5)
+        results[lib] = [_memory_order(t) for t in out]
+        return out
+    check(ops, a, b, c)
+    assert results[tritensor] == results[torch]

@@ -17,6 +17,9 @@ from .function import Function
 from .graph import Node, gradient_edge
 
 
+_CONTIGUOUS = "torch.contiguous_format"  # tritensor.contiguous_format
+
+
 class _Geometry:
     """How ``view`` sits in ``base``; ``take(x)`` makes the same view of a base-shaped ``x``."""
 
@@ -31,10 +34,11 @@ class _Geometry:
         self.offset = view._offset - base._offset
 
     def in_base_layout(self, x):
-        """A fresh copy of ``x`` in the base's memory layout (same logical shape)."""
+        """A fresh copy of ``x`` in the base's memory layout (same logical shape), whatever
+        ``x``'s own layout (a plain clone would keep it)."""
         if self.perm is None:
-            return x.clone()
-        return x.permute(self.perm).clone().permute(self.inverse)
+            return x.clone(memory_format=_CONTIGUOUS)
+        return x.permute(self.perm).clone(memory_format=_CONTIGUOUS).permute(self.inverse)
 
     def take(self, x):
         """The view of ``x`` (laid out like the base, or copied so first)."""

@@ -162,6 +162,8 @@ def write(out: Tensor, values) -> None:
         values = _cast_like_torch(np.asarray(values), dst.dtype)
     elif type(values) is int and dst.dtype.kind in "iu":
         values = np.asarray(values).astype(dst.dtype)  # wraps like C (uint8 x.fill_(-1) is 255)
+    elif dst.dtype == np.float16 and np.asarray(values).dtype == np.float64:
+        values = np.asarray(values).astype(np.float32)  # torch rounds double -> float -> half
     with np.errstate(over="ignore"):  # float64 -> float16 saturates to inf, like torch
         np.copyto(dst, values, casting="unsafe")
 
@@ -465,7 +467,29 @@ def _run_flat(kernel, out, args):
 
 
 def _run_strided(ufunc, out, args):
-    """Let numpy's ufunc machinery walk strides and broadcast, with a loop for these exact types."""
+    """Let numpy's ufunc machinery walk strides and broadcast, with a loop for these exact types.
+
+    Numba's ufunc loops (0.68) can write wrong values into an ``out`` that is not C-contiguous
+    when an input is broadcast (a fuzz against numpy's own ufuncs: ~3% of random layouts, never
+    with a C-contiguous ``out``), so the call sees ``out`` with its dims ordered by stride (C-
+    contiguous when it is dense, as elementwise results laid out like their operands are) or,
+    failing that, writes a C-contiguous temporary that numpy copies into ``out``."""
+    if not out.flags.c_contiguous:
+        order = sorted(range(out.ndim), key=lambda d: -out.strides[d])
+        view = out.transpose(order)
+        args = [np.broadcast_to(a, out.shape).transpose(order) if isinstance(a, np.ndarray) and a.ndim else a
+                for a in args]
+        if view.flags.c_contiguous:
+            _call_ufunc(ufunc, view, args)
+        else:
+            staged = np.empty(view.shape, out.dtype)
+            _call_ufunc(ufunc, staged, args)
+            np.copyto(view, staged)
+        return
+    _call_ufunc(ufunc, out, args)
+
+
+def _call_ufunc(ufunc, out, args):
     types = tuple(a.dtype for a in args)
     with np.errstate(all="ignore"):
         try:

@@ -22,7 +22,6 @@ from ..kernels.triton import indexing as idx_k
 from ..kernels.triton import join as join_k
 from ..kernels.triton import matmul as mm_k
 from ..kernels.triton import random as rnd_k
-from ..kernels.triton import transpose as tp_k
 from ..kernels.triton import reduction as red
 from ..kernels.triton import sort as sort_k
 from ..kernels.triton.launch import cdiv, compile_kernel, kernel_cache, launch, run_compiled, spec
@@ -112,8 +111,7 @@ def write(out: Tensor, values) -> None:
 
 def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
     """``dst[...] = src``; from a host tensor, an upload (asynchronous from pinned memory with
-    ``non_blocking``, as in torch). A transposing copy of one dtype (``x.t().contiguous()``)
-    goes by tiles."""
+    ``non_blocking``, as in torch)."""
     if src._storage.device.type != "cuda":
         if src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous():
             # the host bytes as they are (bfloat16 too): no staging copy, and a page-locked
@@ -122,24 +120,7 @@ def copy_(dst: Tensor, src: Tensor, non_blocking=False) -> None:
         else:
             write(dst, cpu.to_host(src))
         return
-    if src.dtype is dst.dtype and src._stride != dst._stride and len(dst._shape) >= 2:  # cheap tests first
-        matrices = _as_matrices(dst, src)
-        if matrices is not None:
-            tile_copy(*matrices)
-            return
     elementwise("identity", dst, (src,), src.dtype.compute_np)
-
-
-def _as_matrices(dst: Tensor, src: Tensor):
-    """(dst, src) as (B, R, C) views when, their dims merged, they are batches of matrices
-    contiguous along different axes (a transposing copy), else None."""
-    shape, (ds, ss) = _collapse(dst._shape, [dst._stride, _broadcast_strides(src, dst._shape)])
-    if len(shape) == 2:
-        shape, ds, ss = (1, *shape), (0, *ds), (0, *ss)
-    if len(shape) != 3 or not ((ds[2] == 1 and ss[1] == 1) or (ds[1] == 1 and ss[2] == 1)):
-        return None
-    return (Tensor._make(dst._storage, shape, ds, dst._offset, dst.dtype),
-            Tensor._make(src._storage, shape, ss, src._offset, src.dtype))
 
 
 _fill_lanes = {}  # dtype -> _direct_elementwise("identity") of a scalar into that dtype
@@ -181,6 +162,28 @@ def _collapse(shape, stride_sets):
     return tuple(out_shape), [tuple(st) for st in out_sets]
 
 
+#: tile side of ``elementwise_tile_kernel``: a tile of 8-byte values is 32 KiB of shared memory
+_TILE = 64
+
+
+def _as_tiles(shape, stride_sets):
+    """A collapsed layout as a batch of matrices (Z, R, C) for ``elementwise_tile_kernel``, when
+    some tensor is contiguous along R and another along C (a transposed operand or a transposing
+    copy; an operand broadcast along the other axis does not count: its values repeat, cached),
+    else None. The longer matrix axis becomes R, on grid axis 0; the other axes of the grid hold
+    65535 at most (beyond, the flat kernel)."""
+    if len(shape) == 2:
+        shape, stride_sets = (1, *shape), [(0, *s) for s in stride_sets]
+    if len(shape) != 3 or not (any(s[1] == 1 and s[2] for s in stride_sets)
+                               and any(s[2] == 1 and s[1] for s in stride_sets)):
+        return None
+    if shape[2] > shape[1]:
+        shape, stride_sets = (shape[0], shape[2], shape[1]), [(s[0], s[2], s[1]) for s in stride_sets]
+    if shape[0] > 65535 or cdiv(shape[2], _TILE) > 65535:
+        return None
+    return shape, stride_sets
+
+
 # ------------------------------------------------------------------ elementwise
 def _scalar_arg(x, compute: np.dtype):
     """A scalar operand as Triton receives it: float64 travels as its int64 bits. Python
@@ -216,12 +219,13 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
     """``out[...] = name(*operands)``; operands are tensors (broadcastable to out) or scalars."""
     if out.numel() == 0:
         return
-    grid, args = _elementwise_launch(name, out, operands, compute)
-    launch(ew.elementwise_kernel, grid, *args)
+    kernel, grid, args = _elementwise_launch(name, out, operands, compute)
+    launch(kernel, grid, *args)
 
 
 def _elementwise_launch(name, out, operands, compute):
-    """(grid, arguments) of ``elementwise_kernel`` for ``out[...] = name(*operands)``."""
+    """(kernel, grid, arguments) for ``out[...] = name(*operands)``: ``elementwise_kernel``, or
+    its tiled form where tensors are contiguous along different axes (``_as_tiles``)."""
     n = out.numel()
     if len(operands) > 4:
         raise NotImplementedError(f"elementwise op {name!r} with {len(operands)} operands")
@@ -239,10 +243,14 @@ def _elementwise_launch(name, out, operands, compute):
             args.append(_scalar_arg(x, compute))
             kinds.append(False)
     strides = [out._stride] + [_broadcast_strides(t, shape) for t in tensors]
+    tiles = None
     if contig:
         cshape, csets = (n,), [(1,)] * len(strides)
     else:
         cshape, csets = _collapse(shape, strides)
+        tiles = _as_tiles(cshape, csets)
+        if tiles is not None:
+            cshape, csets = tiles
     big = n >= _I32 or any(_extent(cshape, s) >= _I32 for s in csets)
     it = iter(csets[1:])
     op_strides = [next(it) if k else () for k in kinds]
@@ -250,11 +258,15 @@ def _elementwise_launch(name, out, operands, compute):
     args += [0] * pad
     kinds += [False] * pad
     op_strides += [()] * pad
-    block = _block(n, 1024)
     compute_tl, name = _kernel_compute(compute, name)
-    args = (pointer(out), *args, n, cshape, csets[0], *op_strides, ew.scalar_function(name), len(operands),
-            *kinds, compute_tl, compute == np.float64, len(cshape), contig, big, block)
-    return (cdiv(n, block),), args
+    op = (ew.scalar_function(name), len(operands), *kinds, compute_tl, compute == np.float64)
+    if tiles is not None:
+        Z, R, C = cshape
+        args = (pointer(out), *args, R, C, csets[0], *op_strides, *op, big, _TILE, _TILE)
+        return ew.elementwise_tile_kernel, (cdiv(R, _TILE), cdiv(C, _TILE), Z), args
+    block = _block(n, 1024)
+    args = (pointer(out), *args, n, cshape, csets[0], *op_strides, *op, len(cshape), contig, big, block)
+    return ew.elementwise_kernel, (cdiv(n, block),), args
 
 
 def _kernel_compute(compute: np.dtype, name: str):
@@ -268,8 +280,9 @@ def _kernel_compute(compute: np.dtype, name: str):
 
 def elementwise_lane(name: str, arity: int, dtype, result_dtype):
     """The op layer's fast lane (operands of one dtype and shape, nothing to record): a new
-    output and one launch, or None (general path) when a tensor is on another device. On a
-    GPU, contiguous operands skip the layout work and go to the compiled kernel directly."""
+    output and one launch, or None (general path) when a tensor is on another device or the
+    first is not contiguous (the result follows its layout). On a GPU, contiguous operands
+    skip the layout work and go to the compiled kernel directly."""
     compute = dtype.compute_np
     out_item = result_dtype.itemsize
     direct = _direct_elementwise(name, arity, dtype, result_dtype)
@@ -281,6 +294,8 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
             if isinstance(x, Tensor) and x._storage.device is not device and x._storage.device != device:
                 return None
         shape = first._shape
+        if first._stride != _contiguous_strides(shape):
+            return None  # the result takes first's layout (ops/_layout.py): the general path
         n = 1
         for size in shape:
             n *= size
@@ -359,7 +374,7 @@ def _direct_elementwise(name, arity, dtype, result_dtype):
         key = tuple(key)
         known = kernels.get(key)
         if known is None:
-            grid, args = _elementwise_launch(name, out, operands, compute)
+            _, grid, args = _elementwise_launch(name, out, operands, compute)  # contiguous: the flat kernel
             launch(ew.elementwise_kernel, grid, *args)
             tensors = tuple(isinstance(x, Tensor) for x in operands) + (False,) * len(pad)
             after_n = ((1,), *[(1,) if t else () for t in tensors], *fixed, *tensors, *last, block)
@@ -655,7 +670,7 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     K-major only. For another layout, such as B = a row-major (K, N) matrix, Triton fills
     shared memory with 4-byte ``cp.async`` copies that transpose on the way (the compiled PTX
     for sm_90 shows them; 16-byte copies for K-major operands, and for 16-bit types, which
-    wgmma reads transposed). The copy (``tile_copy``, coalesced on both sides) moves 2 x 64 MiB
+    wgmma reads transposed). The copy (tiled, coalesced on both sides) moves 2 x 64 MiB
     for a 4096^2 fp32 operand, 27 us at an H200's 4.8 TB/s, against a product of 2 * 4096^3
     flops (1.0 ms at the 134 TFLOP/s measured without it); hence only from
     ``K_MAJOR_MIN_MACS``. A batch broadcast with stride 0 is copied once."""
@@ -668,37 +683,8 @@ def _k_major(t: Tensor, k_axis: int) -> Tensor:
     storage = allocate(copies * plane * t.dtype.itemsize, t._storage.device)
     dense = Tensor._make(storage, (copies, rows, cols), strides, 0, t.dtype)
     source = t if copies == B else Tensor._make(t._storage, dense._shape, t._stride, t._offset, t.dtype)
-    tile_copy(dense, source)
+    elementwise("identity", dense, (source,), t.dtype.compute_np)
     return dense if copies == B else Tensor._make(storage, t._shape, (0,) + strides[1:], 0, t.dtype)
-
-
-#: tile side of ``tile_copy``: 32 KiB of shared memory for 8-byte types (the interpreter uses it too)
-_TILE = 64
-
-
-def tile_copy(dst: Tensor, src: Tensor) -> None:
-    """``dst[...] = src`` for (B, R, C) tensors of one dtype, by tiles (``kernels/triton/transpose``:
-    coalesced on both sides when their layouts differ). The longer matrix axis goes on grid axis
-    0; axes 1 and 2 (the other one's tiles and the batch) hold at most 65535: beyond, the
-    elementwise copy."""
-    B, R, C = dst._shape
-    if C > R:  # the same copy with rows and columns swapped
-        dst, src = (Tensor._make(t._storage, (B, C, R), (t._stride[0], t._stride[2], t._stride[1]), t._offset,
-                                 t.dtype) for t in (dst, src))
-        R, C = C, R
-    if B > 65535 or cdiv(C, _TILE) > 65535:
-        elementwise("identity", dst, (src,), src.dtype.compute_np)
-    elif dst.numel():
-        _tile_copy(dst, src)
-
-
-@replayable
-def _tile_copy(dst: Tensor, src: Tensor) -> None:
-    B, R, C = dst._shape
-    block = _TILE
-    big = max(_extent(dst._shape, dst._stride), _extent(src._shape, src._stride)) >= _I32
-    launch(tp_k.tile_copy_kernel, (cdiv(R, block), cdiv(C, block), B), pointer(dst), pointer(src), R, C,
-           *dst._stride, *src._stride, big, block, block)
 
 
 @replayable(state=fp32_precision)

@@ -15,7 +15,7 @@ import itertools
 import math
 from typing import NamedTuple
 
-from .. import ops
+from .. import dtypes as dt, ops
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
@@ -220,8 +220,9 @@ class _Convolution(Function):
         w = weight.reshape(groups, out_channels // groups, rows)
         out = ops.mm(w[0], cols[0]) if groups == 1 else ops.bmm(w, cols)
         out = out.view((out_channels, batch) + geo.out).transpose(0, 1)
-        if bias is not None:  # the add writes a new (N, O, *out) tensor: it is the transposing copy too
-            out = out + bias.view((1, out_channels) + (1,) * n)
+        if bias is not None:  # the add writes the contiguous (N, O, *out) result: the transposing copy too
+            result = ops.empty(out.shape, dtype=out.dtype, device=out.device)
+            out = ops.add(out, bias.view((1, out_channels) + (1,) * n), out=result)
         ctx.save_for_backward(x, weight)
         ctx.cols, ctx.geo, ctx.groups, ctx.has_bias = cols, geo, groups, bias is not None
         return out.contiguous()
@@ -238,8 +239,14 @@ class _Convolution(Function):
         w = weight.reshape(groups, out_channels // groups, rows)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gcols = ops.bmm(w.transpose(1, 2), g).view((channels,) + geo.kernel + (batch,) + geo.out)
+            # 16-bit inputs: the columns and their sums stay in float32 and round once at the end,
+            # as cuDNN and oneDNN accumulate (a 16-bit col2im rounds after each kernel offset)
+            wide = weight.dtype in (dt.float16, dt.bfloat16)
+            wt, gw32 = (w.float(), g.float()) if wide else (w, g)
+            gcols = ops.bmm(wt.transpose(1, 2), gw32).view((channels,) + geo.kernel + (batch,) + geo.out)
             gx = _Col2Im.apply(gcols.permute(inverse), geo)
+            if wide:
+                gx = gx.to(weight.dtype)
         if ctx.needs_input_grad[1]:
             cols = ctx.cols
             if grad_mode.is_grad_enabled():  # create_graph: the columns must be differentiable in x

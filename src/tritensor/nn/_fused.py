@@ -4,7 +4,8 @@
 eps, reduction) -> (loss, total, lse)`` and ``backward(x, target, weight, ignore_index, eps,
 lse, g, total_weight, total) -> grad_x`` over a 2-d ``x`` (rows = samples) of one of its ``dtypes``
 (the caller widens others to float32). ``GRAD_NORM[device_type]`` offers ``accepts(tensors)``,
-``total_norm(tensors, p)`` and ``scale_(tensors, coef)`` (``coef`` a 0-d tensor).
+``total_norm(tensors, p, max_norm=None)`` (the norm, and with ``max_norm`` the clip coefficient
+too) and ``scale_(tensors, coef)`` (``coef`` a 0-d tensor).
 ``loss`` is already reduced (per-row losses for ``'none'``, else a 0-d tensor), ``total``
 the 0-d sum of the rows' target weights for ``'mean'`` (else None); ``g`` is the gradient
 of the returned loss, per row or one 0-d value for all rows, which ``backward`` divides by
@@ -128,8 +129,10 @@ class _CpuGradNorm:
     def _run(self, fn, work):
         cpu.run_chunks(fn, cpu.parallel_chunks(work.shape[0], minimum=2))
 
-    def total_norm(self, tensors, norm_type):
-        """The joint ``norm_type``-norm as a 0-d tensor of the gradients' dtype."""
+    def total_norm(self, tensors, norm_type, max_norm=None):
+        """The joint ``norm_type``-norm as a 0-d tensor of the gradients' dtype; with ``max_norm``
+        also the clip coefficient ``min(max_norm / (norm + 1e-6), 1)``, rounded as torch's ops
+        round it in that dtype (NaN stays NaN)."""
         from .. import ops
         from ..kernels.numba import grad_norm as k
         addrs, sizes, work, like = self._table(tensors)
@@ -142,7 +145,13 @@ class _CpuGradNorm:
             total = partials.max() if not np.isnan(partials).any() else np.nan
         else:
             total = partials.sum() ** (1.0 / norm_type) if norm_type != 0 else partials.sum()
-        return ops.tensor(total, dtype=tensors[0].dtype)
+        dtype = tensors[0].dtype
+        result = ops.tensor(total, dtype=dtype)
+        if max_norm is None:
+            return result
+        real = dtype.storage_np.type  # torch: (norm + 1e-6).reciprocal() * max_norm, clamp_max(1)
+        coef = (real(1.0) / (real(total) + real(1e-6))) * real(max_norm)
+        return result, ops.tensor(real(1.0) if coef > 1 else coef, dtype=dtype)
 
     def scale_(self, tensors, coef):
         """Multiply every gradient by ``coef`` (a 0-d tensor; its value rounded to their dtype)."""

@@ -16,7 +16,8 @@ from ..tensor import Tensor
 from ..type_info import finfo
 from ._autocast import run_excluded, state as _amp
 from ._common import backend
-from ._overlap import check_no_overlap, check_writable, is_non_overlapping_and_dense
+from ._layout import dense_strides
+from ._overlap import check_no_overlap, check_writable
 from ._registry import export
 from ..backends import backend_for
 
@@ -49,10 +50,11 @@ def new_empty(shape, dtype, device):
 
 def empty_preserving(t, dtype=None, device=None):
     """An uninitialised tensor like ``t`` (torch's preserve_format): same strides when ``t``
-    is dense, contiguous otherwise."""
+    is dense, else packed in ``t``'s dim order (``ops/_layout.py``)."""
     out = new_empty(t._shape, dtype or t.dtype, device or t.device)
-    if out._stride != t._stride and is_non_overlapping_and_dense(t):
-        out = Tensor._make(out._storage, t._shape, t._stride, 0, out.dtype)
+    strides = dense_strides(t)
+    if strides is not None and strides != out._stride:
+        out = Tensor._make(out._storage, t._shape, strides, 0, out.dtype)
     return out
 
 

@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from . import _autocast
 from ._autocast import autocast_call, state as _amp
 from ._common import backend, broadcast_shapes, common_device, float_result
+from ._layout import elementwise_strides
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
 from ..type_info import finfo
@@ -80,6 +81,13 @@ def check_inplace(self: Tensor):
         check_view_inplace(self, base)
 
 
+def _new_output(shape, dtype, device, operands):
+    """A new result laid out as torch lays out an elementwise op's (``ops/_layout.py``)."""
+    out = new_empty(shape, dtype, device)
+    strides = elementwise_strides(shape, operands)
+    return out if strides is None else Tensor._make(out._storage, shape, strides, 0, dtype)
+
+
 def compute(kernel, operands, rule, out=None, resize=False):
     """Run ``kernel`` over broadcast operands into a new tensor (or ``out``, which takes the
     broadcast shape when ``resize``: torch's ``out=``; an in-place op's self cannot)."""
@@ -95,7 +103,7 @@ def compute(kernel, operands, rule, out=None, resize=False):
         raise TypeError(f"{kernel}: expected at least one Tensor argument, got "
                         f"{', '.join(type(x).__name__ for x in operands)}")
     if out is None:
-        out = new_empty(shape, result_dtype, common_device(*tensors))
+        out = _new_output(shape, result_dtype, common_device(*tensors), operands)
     else:
         if out._shape != shape:
             if not resize:
@@ -1503,7 +1511,7 @@ class _Where(Function):
         tensors = [x for x in (cond, a, b) if isinstance(x, Tensor)]
         shape = broadcast_shapes(*(t._shape for t in tensors))
         if out is None:
-            out = new_empty(shape, result, common_device(*tensors))
+            out = _new_output(shape, result, common_device(*tensors), (cond, a, b))
         else:
             resize_out(out, shape)
             check_inplace_overlap(out, tensors)

@@ -159,13 +159,18 @@ class _UnsafeView(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x._shape
-        return Tensor._make(x._storage, shape, _view_strides(x._shape, x._stride, shape), x._offset, x.dtype)
+        strides = _view_strides(x._shape, x._stride, shape)
+        if strides is None:  # a result laid out like a transposed operand: ATen raises, a copy works
+            x = x.contiguous()
+            strides = _view_strides(x._shape, x._stride, shape)
+        return Tensor._make(x._storage, shape, strides, x._offset, x.dtype)
 
     backward = _View.backward
 
 
 def unsafe_view(x, shape):
-    """Reshape a temporary that nobody else sees (its strides must allow the view)."""
+    """Reshape a temporary that nobody else sees (copied first when its strides do not allow
+    the view)."""
     return _UnsafeView.apply(x, tuple(shape))
 
 

@@ -687,11 +687,12 @@ def logaddexp2_backward(g, a, b): return g / (1 + np.exp2(b - a))
 
 
 def logit_backward(g, x, lo, hi):
-    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
-    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
+    # torch's logit_backward (its CUDA kernel and CPU scalar loop): without eps nan outside
+    # [0, 1]; with eps zero outside [lo, hi], NaN at a NaN x (torch's vectorised CPU loop gives 0
+    # there); at x = -0.0 g / -0.0, as its CUDA kernel and vectorised loop (the scalar loop: g * inf)
     if not lo >= 0:
         return np.nan if x < 0 or x > 1 else g / (x * (1 - x))
-    return g / (x * (1 - x)) if x >= lo and x <= hi else 0.0
+    return 0.0 if x < lo or x > hi else g / (x * (1 - x))
 
 
 def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch

@@ -883,10 +883,9 @@ def logaddexp2_backward(g, a, b): return _div(g, 1.0 + tl.exp2(b - a))
 
 @triton.jit
 def logit_backward(g, x, lo, hi):
-    # torch's logit_backward: without eps nan outside [0, 1]; with eps zero outside [lo, hi],
-    # NaN x included (at x = -0.0 as its vectorised loop: g / -0.0; its scalar tail says g * inf)
+    # as kernels/numba/elementwise.py's logit_backward
     d = _div(g, x * (1.0 - x))
-    return tl.where(lo >= 0, tl.where((x >= lo) & (x <= hi), d, 0.0), tl.where((x < 0) | (x > 1), NAN, d))
+    return tl.where(lo >= 0, tl.where((x < lo) | (x > hi), 0.0, d), tl.where((x < 0) | (x > 1), NAN, d))
 
 
 @triton.jit
@@ -942,12 +941,13 @@ def scalar_function(name):
 # ---------------------------------------------------------------- the kernel
 @triton.jit
 def cast_to(v, DTYPE: tl.constexpr):
-    """``v.to(DTYPE)``; bfloat16 is reached through fp32, as torch converts (and as the
-    interpreter needs: its direct int/fp64 -> bf16 cast reinterprets bits). Floats reach uint8
+    """``v.to(DTYPE)``; 16-bit floats are reached through fp32, as torch converts (a direct
+    fp64 -> fp16 conversion rounds once, torch's twice; the interpreter's direct int/fp64 ->
+    bf16 cast reinterprets bits). Floats reach uint8
     through int64, as torch defines it on every device (-2.7 -> 254; a GPU's direct conversion
     saturates to 0). Other out-of-range conversions are undefined in C++ and torch's differ by
     device: a GPU saturates (as torch's CUDA kernels), the interpreter wraps (as its CPU ones)."""
-    if DTYPE == tl.bfloat16 and v.dtype != tl.float32:
+    if DTYPE == tl.bfloat16 and v.dtype != tl.float32 or DTYPE == tl.float16 and v.dtype == tl.float64:
         return v.to(tl.float32).to(DTYPE)
     elif DTYPE == tl.uint8 and v.dtype.is_floating():
         return v.to(tl.int64).to(DTYPE)
@@ -957,13 +957,27 @@ def cast_to(v, DTYPE: tl.constexpr):
 
 @triton.jit
 def _offsets(idx, shape, strides, NDIM: tl.constexpr):
-    """Element offsets of linear output indices ``idx`` in a view with ``strides``."""
+    """Element offsets of linear output indices ``idx`` in a view with ``strides``. The outermost
+    index is what the inner dims leave, without a remainder (an integer division or remainder
+    costs ~20 instructions on a GPU; only masked-off lanes pass the last index)."""
     off = idx * 0
-    rem = idx
-    for d in tl.static_range(NDIM - 1, -1, -1):
-        off += (rem % shape[d]) * strides[d]
-        rem = rem // shape[d]
+    if NDIM > 0:
+        rem = idx
+        for d in tl.static_range(NDIM - 1, 0, -1):
+            off += (rem % shape[d]) * strides[d]
+            rem = rem // shape[d]
+        off += rem * strides[0]
     return off
+
+
+@triton.jit
+def _scalar_operand(p, COMPUTE: tl.constexpr, F64_BITS: tl.constexpr, SHAPE: tl.constexpr):
+    """A scalar operand splat to the block's ``SHAPE`` (float64 arrives as its int64 bits)."""
+    if F64_BITS:
+        v = tl.cast(tl.cast(p, tl.int64), tl.float64, bitcast=True)
+    else:
+        v = tl.cast(p, COMPUTE)
+    return tl.full(SHAPE, v, COMPUTE)
 
 
 @triton.jit
@@ -976,11 +990,20 @@ def _operand(p, strides, idx, mask, shape, IS_PTR: tl.constexpr, COMPUTE: tl.con
             v = tl.load(p + _offsets(idx, shape, strides, NDIM), mask=mask)
         return v.to(COMPUTE)
     else:
-        if F64_BITS:
-            v = tl.cast(tl.cast(p, tl.int64), tl.float64, bitcast=True)
-        else:
-            v = tl.cast(p, COMPUTE)
-        return tl.full([BLOCK], v, COMPUTE)  # a splat: same shape as tensor operands
+        return _scalar_operand(p, COMPUTE, F64_BITS, [BLOCK])
+
+
+@triton.jit
+def _apply(OP: tl.constexpr, ARITY: tl.constexpr, va, vb, vc, vd):
+    """``OP`` of its ``ARITY`` first operands (the others are not loaded)."""
+    if ARITY == 1:
+        return OP(va)
+    elif ARITY == 2:
+        return OP(va, vb)
+    elif ARITY == 3:
+        return OP(va, vb, vc)
+    else:
+        return OP(va, vb, vc, vd)
 
 
 @triton.jit
@@ -989,27 +1012,63 @@ def elementwise_kernel(out, a, b, c, d, n, shape, so, sa, sb, sc, sd,
                        C_PTR: tl.constexpr, D_PTR: tl.constexpr, COMPUTE: tl.constexpr,
                        F64_BITS: tl.constexpr, NDIM: tl.constexpr, CONTIG: tl.constexpr,
                        INT64: tl.constexpr, BLOCK: tl.constexpr):
+    """One flat block of ``BLOCK`` output elements per program; each operand's offsets come from
+    the linear index and its strides (``CONTIG``: the index itself, vectorised loads)."""
     pid = tl.program_id(0)
     if INT64:
         pid = pid.to(tl.int64)
     idx = pid * BLOCK + tl.arange(0, BLOCK)
     mask = idx < n
     va = _operand(a, sa, idx, mask, shape, A_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
-    if ARITY == 1:
-        r = OP(va)
-    else:
-        vb = _operand(b, sb, idx, mask, shape, B_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
-        if ARITY == 2:
-            r = OP(va, vb)
-        else:
-            vc = _operand(c, sc, idx, mask, shape, C_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
-            if ARITY == 3:
-                r = OP(va, vb, vc)
-            else:
-                vd = _operand(d, sd, idx, mask, shape, D_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK)
-                r = OP(va, vb, vc, vd)
+    vb = _operand(b, sb, idx, mask, shape, B_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK) if ARITY > 1 else va
+    vc = _operand(c, sc, idx, mask, shape, C_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK) if ARITY > 2 else va
+    vd = _operand(d, sd, idx, mask, shape, D_PTR, COMPUTE, NDIM, CONTIG, F64_BITS, BLOCK) if ARITY > 3 else va
+    r = _apply(OP, ARITY, va, vb, vc, vd)
     if CONTIG:
         dst = out + idx
     else:
         dst = out + _offsets(idx, shape, so, NDIM)
+    tl.store(dst, cast_to(r, out.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _tile_operand(p, strides, z, rows, cols, mask, IS_PTR: tl.constexpr, COMPUTE: tl.constexpr,
+                  F64_BITS: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_C: tl.constexpr):
+    if IS_PTR:
+        v = tl.load(p + z * strides[0] + rows[:, None] * strides[1] + cols[None, :] * strides[2], mask=mask)
+        return v.to(COMPUTE)
+    else:
+        return _scalar_operand(p, COMPUTE, F64_BITS, [BLOCK_R, BLOCK_C])
+
+
+@triton.jit
+def elementwise_tile_kernel(out, a, b, c, d, R, C, so, sa, sb, sc, sd,
+                            OP: tl.constexpr, ARITY: tl.constexpr, A_PTR: tl.constexpr, B_PTR: tl.constexpr,
+                            C_PTR: tl.constexpr, D_PTR: tl.constexpr, COMPUTE: tl.constexpr,
+                            F64_BITS: tl.constexpr, INT64: tl.constexpr, BLOCK_R: tl.constexpr,
+                            BLOCK_C: tl.constexpr):
+    """The same op over (Z, R, C) views whose tensors are contiguous along different axes (a
+    transposed operand, a transposing copy), where a flat index reads one of them strided.
+    Each program owns a ``BLOCK_R x BLOCK_C`` tile of one matrix: every tensor's tile is loaded
+    (or stored) along its own contiguous axis, and Triton moves values between the two register
+    layouts through shared memory, so every access is coalesced (a stride equal to 1, which
+    Triton specialises on, tells the compiler which axis that is). Grid: (row tiles, column
+    tiles, Z)."""
+    rows = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
+    cols = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+    z = tl.program_id(2)
+    if INT64:
+        rows = rows.to(tl.int64)
+        cols = cols.to(tl.int64)
+        z = z.to(tl.int64)
+    mask = (rows[:, None] < R) & (cols[None, :] < C)
+    va = _tile_operand(a, sa, z, rows, cols, mask, A_PTR, COMPUTE, F64_BITS, BLOCK_R, BLOCK_C)
+    vb = (_tile_operand(b, sb, z, rows, cols, mask, B_PTR, COMPUTE, F64_BITS, BLOCK_R, BLOCK_C)
+          if ARITY > 1 else va)
+    vc = (_tile_operand(c, sc, z, rows, cols, mask, C_PTR, COMPUTE, F64_BITS, BLOCK_R, BLOCK_C)
+          if ARITY > 2 else va)
+    vd = (_tile_operand(d, sd, z, rows, cols, mask, D_PTR, COMPUTE, F64_BITS, BLOCK_R, BLOCK_C)
+          if ARITY > 3 else va)
+    r = _apply(OP, ARITY, va, vb, vc, vd)
+    dst = out + z * so[0] + rows[:, None] * so[1] + cols[None, :] * so[2]
     tl.store(dst, cast_to(r, out.dtype.element_ty), mask=mask)

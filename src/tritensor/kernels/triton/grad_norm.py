@@ -21,7 +21,7 @@ import triton.language as tl
 
 from ... import dtypes as dt
 from ...backends.cuda_memory import KernelPointer, allocate
-from .elementwise import cast_to
+from .elementwise import _div, cast_to
 from .launch import launch
 from .optim import _TL_DTYPES, _block, _device_tables, chunk
 
@@ -68,8 +68,11 @@ def partial_norm_kernel(work, addrs, partials, p_bits, KIND: tl.constexpr, DTYPE
 
 
 @triton.jit
-def total_kernel(partials, out, P, p_bits, KIND: tl.constexpr, BLOCK: tl.constexpr):
-    """out = the norm from the ``P`` partials (one program, fixed order)."""
+def total_kernel(partials, out, P, p_bits, coef, max_bits, KIND: tl.constexpr, CLIP: tl.constexpr,
+                 BLOCK: tl.constexpr):
+    """out = the norm from the ``P`` partials (one program, fixed order); with ``CLIP`` also
+    coef = min(max_norm / (out + 1e-6), 1), each op rounded to out's dtype as torch's are (NaN
+    stays NaN): clip_grad_norm_ needs no elementwise launches for it."""
     acc = tl.full([BLOCK], 0, tl.float64)
     for p0 in range(0, P, BLOCK):
         ps = p0 + tl.arange(0, BLOCK)
@@ -86,7 +89,20 @@ def total_kernel(partials, out, P, p_bits, KIND: tl.constexpr, BLOCK: tl.constex
             total = tl.sqrt(total)
         elif KIND == SUM_POW:
             total = tl.where(total == 0, 0.0, tl.exp2(tl.log2(total) / _f64(p_bits)))
-    tl.store(out, cast_to(total, out.dtype.element_ty))
+    DTYPE: tl.constexpr = out.dtype.element_ty
+    tl.store(out, cast_to(total, DTYPE))
+    if CLIP:  # torch: (norm + 1e-6).reciprocal() * max_norm (its __rtruediv__), then clamp_max(1)
+        OPMATH: tl.constexpr = tl.float64 if DTYPE == tl.float64 else tl.float32
+        held = _rounded(total, DTYPE, OPMATH)
+        shifted = _rounded(held + tl.full([], 1e-6, tl.float64).to(OPMATH), DTYPE, OPMATH)
+        c = _rounded(_rounded(_div(1.0, shifted), DTYPE, OPMATH) * _f64(max_bits).to(OPMATH), DTYPE, OPMATH)
+        tl.store(coef, cast_to(tl.where(c > 1, 1.0, c), DTYPE))
+
+
+@triton.jit
+def _rounded(x, DTYPE: tl.constexpr, OPMATH: tl.constexpr):
+    """``x`` rounded to ``DTYPE`` (as a torch op's result is), computed on in ``OPMATH``."""
+    return cast_to(x, DTYPE).to(OPMATH)
 
 
 @triton.jit
@@ -112,6 +128,11 @@ def _kind(norm_type):
     return {2.0: SUM_SQUARES, 1.0: SUM_ABS}.get(norm_type, SUM_POW).value
 
 
+def _bits(value):
+    """A float as its float64 bits (Triton passes Python floats as fp32)."""
+    return int(np.float64(value).view(np.int64))
+
+
 class GradNorm:
     """``nn._fused.GRAD_NORM['cuda']``: one launch for all gradients' partial norms (plus a
     one-program fold), one launch to scale them. Takes same-dtype, same-device contiguous
@@ -132,19 +153,23 @@ class GradNorm:
         acc = tl.float64 if dtype is dt.float64 else tl.float32
         return work, _device_tables(device, work, addrs)[0], device, _TL_DTYPES[dtype], acc
 
-    def total_norm(self, tensors, norm_type):
-        """The joint ``norm_type``-norm (p > 0) as a 0-d device tensor of the gradients' dtype."""
+    def total_norm(self, tensors, norm_type, max_norm=None):
+        """The joint ``norm_type``-norm (p > 0) as a 0-d device tensor of the gradients' dtype;
+        with ``max_norm`` also the clip coefficient (a 0-d device tensor), from the same launch."""
         from ...backends import cuda as be
         work, (work_p, addrs_p), device, dtype, acc = self._table(tensors)
         n = work.shape[0]
         partials = KernelPointer(allocate(8 * max(n, 1), device), 0, "float64")
-        kind, p_bits = _kind(norm_type), int(np.float64(norm_type).view(np.int64))
+        kind, p_bits = _kind(norm_type), _bits(norm_type)
         if n:
             launch(partial_norm_kernel, (n,), work_p, addrs_p, partials, p_bits, kind, dtype, acc,
                    _block(work))
         out = be.empty((), tensors[0].dtype, device)
-        launch(total_kernel, (1,), partials, be.pointer(out), n, p_bits, kind, be._block(n, 1024))
-        return out
+        coef = None if max_norm is None else be.empty((), tensors[0].dtype, device)
+        launch(total_kernel, (1,), partials, be.pointer(out), n, p_bits,
+               0 if coef is None else be.pointer(coef), _bits(max_norm or 0.0), kind, coef is not None,
+               be._block(n, 1024))
+        return out if coef is None else (out, coef)
 
     def scale_(self, tensors, coef):
         """Multiply every gradient by the 0-d device tensor ``coef`` (of their dtype)."""

@@ -28,9 +28,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return ops.tensor(0.0)
-    if math.isinf(norm_type) and any(t.numel() == 0 for t in tensors):
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {norm_type} norm on an empty tensor "
-                           "because the operation does not have an identity")
+    _check_not_empty(tensors, norm_type)
     kernel = _fused_kernel(tensors)
     if kernel is not None and norm_type > 0:
         total = kernel.total_norm(tensors, norm_type)
@@ -40,11 +38,21 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
             norms = [ops.norm(t, norm_type).to(device) for t in tensors]
             stacked = ops.stack(norms)
             total = stacked.max() if math.isinf(norm_type) and norm_type > 0 else ops.norm(stacked, norm_type)
+    _check_finite(total, norm_type, error_if_nonfinite)
+    return total
+
+
+def _check_not_empty(tensors, norm_type):
+    if math.isinf(norm_type) and any(t.numel() == 0 for t in tensors):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {norm_type} norm on an empty tensor "
+                           "because the operation does not have an identity")
+
+
+def _check_finite(total, norm_type, error_if_nonfinite):
     if error_if_nonfinite and not bool(ops.isfinite(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is "
                            "non-finite, so it cannot be clipped. To disable this error and scale the "
                            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
-    return total
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
@@ -63,13 +71,24 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """Clip the gradients' joint norm to ``max_norm`` in place; return the norm before clipping."""
+    """Clip the gradients' joint norm to ``max_norm`` in place; return the norm before clipping.
+
+    With the device's fused kernel the whole call is three launches: the partial norms, the
+    total (which also writes the clip coefficient), the scaling."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     parameters = list(parameters)
     grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
-    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    norm_type = float(norm_type)
+    kernel = _fused_kernel(grads) if grads and norm_type > 0 else None
+    if kernel is None:
+        total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+        clip_grads_with_norm_(parameters, max_norm, total, foreach)
+        return total
+    _check_not_empty(grads, norm_type)
+    total, coef = kernel.total_norm(grads, norm_type, float(max_norm))
+    _check_finite(total, norm_type, error_if_nonfinite)
+    kernel.scale_(grads, coef)
     return total
 
 
