@@ -76,8 +76,9 @@ INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
 
 def uniform_data(rng, shape, dtype="float64", low=-3, high=3):
     """Test data of ``dtype`` from ``rng``: integers in [low, high] (uint8 from 0), bools, floats
-    uniform in [low, high) (float64 for the 16-bit types, which ``Arg`` rounds). Test files bind
-    their own generator: ``data = functools.partial(uniform_data, rng)``."""
+    uniform in [low, high) (float64 for the 16-bit types, which ``Arg`` rounds). Test files pass
+    their module's ``rng`` as it is when called (conftest.py reseeds it per test; a generator
+    bound once would make each test's data depend on which tests ran before it)."""
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
     if dtype in INT_DTYPES:

@@ -2,7 +2,6 @@
 dtypes (integer inputs give floats), Python-number and 0-d operands, layouts, the edges torch
 defines (infinities, zeros, NaN, signed zeros, logit outside [0, 1]), gradients and their grad_fn
 names, double backward, in-place and ``out=`` forms, errors, and autocast (on no list)."""
-import functools
 
 import numpy as np
 import pytest
@@ -22,7 +21,8 @@ UNARY = ["deg2rad", "rad2deg", "logit"]
 DTYPES = list(FLOAT_DTYPES) + ["int64", "int32", "uint8", "bool"]
 
 
-data = functools.partial(uniform_data, rng)
+def data(*args, **kwargs):
+    return uniform_data(rng, *args, **kwargs)  # the rng of the moment: conftest.py reseeds it per test
 
 
 def unit(shape, dtype="float64"):

@@ -1,6 +1,5 @@
 """Reductions, scans and softmax against torch: values, dtypes, dims, empty/0-d/strided inputs,
 NaN, errors, gradients (vs torch and finite differences) and double backward."""
-import functools
 
 import numpy as np
 import pytest
@@ -12,7 +11,8 @@ from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck, uni
 rng = np.random.default_rng(0)
 
 
-data = functools.partial(uniform_data, rng)
+def data(*args, **kwargs):
+    return uniform_data(rng, *args, **kwargs)  # the rng of the moment: conftest.py reseeds it per test
 
 
 # ops taking any set of dims: name -> fn(lib, x, dim, keepdim)

@@ -256,3 +256,27 @@ def test_packing_errors():
         return rnn(lib).pad_packed_sequence(rnn(lib).pack_padded_sequence(x, [3, 2]), total_length=2)
 
     check(short_total, randn(3, 2, 2))
+
+
+def test_lstm_gradients_and_double_backward():
+    """An LSTM against finite differences in float64 (two steps, with the final state's
+    gradients), and an LSTM cell's second derivatives against torch's."""
+    torch.manual_seed(0)
+    model = tritensor.nn.LSTM(2, 3).double().to(DEVICE)
+    gradcheck(lambda lib, x: _summed_lstm(model, x), randn(2, 1, 2, dtype=np.float64))
+    theirs, ours = _pair("LSTMCell", 2, 3, dtype=torch.float64)
+    ours = ours.double()
+
+    def second(lib, x, h, c):
+        cell = ours if lib is tritensor else theirs
+        h2, c2 = cell(x, (h, c))
+        first, = lib.autograd.grad((h2 * c2).sum(), x, create_graph=True)
+        return first, lib.autograd.grad(first.pow(2).sum(), (x, h, c))
+    check(second, g(randn(2, 2, dtype=np.float64)), g(randn(2, 3, dtype=np.float64)),
+          g(randn(2, 3, dtype=np.float64)), grad=False)
+
+
+def _summed_lstm(model, x):
+    """The LSTM's output and final state, summed into one differentiable output."""
+    out, (h, c) = model(x)
+    return out.sum() + h.sum() * 2 + c.sum() * 3
