@@ -1077,3 +1077,28 @@ def test_backward_from_two_outputs_of_one_node():
         lib.autograd.backward([var, mean], [lib.ones_like(var), lib.ones_like(mean) * 2])
         return x.grad
     check(fn, Arg(np.arange(6.0).reshape(2, 3), requires_grad=True), grad=False)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_leaf_gradients_take_the_leafs_layout(create_graph):
+    """torch's gradient layout contract: a leaf's first ``.grad`` has the leaf's strides when the
+    leaf is dense (a row-major weight whose gradient arrives transposed, a transposed leaf
+    whose gradient arrives row-major), else it is contiguous; values as torch's."""
+    data = rng.standard_normal((4, 6))
+
+    def leaves(lib):
+        d = dev(lib)
+        return [lib.tensor(data, device=d).requires_grad_(),
+                lib.tensor(data.T, device=d).t().requires_grad_(),  # a transposed leaf
+                lib.tensor(data, device=d)[:, ::2].detach().requires_grad_()]  # not dense
+
+    results = {}
+    for lib in (torch, tritensor):
+        ws = leaves(lib)
+        loss = sum(((w.t() * 2).exp() * lib.arange(float(w.shape[0]), device=dev(lib))).sum() +
+                   (w * w).sum() for w in ws)
+        loss.backward(create_graph=create_graph)
+        results[lib] = [(w.grad.stride(), w.grad.detach().cpu().numpy()) for w in ws]
+    for (stride, value), (ours, mine) in zip(results[torch], results[tritensor]):
+        assert ours == stride
+        np.testing.assert_allclose(mine, value, rtol=1e-12)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import ALL_DTYPES, DEVICE, TORCH_DTYPES, TT_DTYPES
+from harness import ALL_DTYPES, DEVICE, ORACLE_DEVICE, TORCH_DTYPES, TT_DTYPES
 
 rng = np.random.default_rng(0)
 
@@ -167,3 +167,15 @@ def test_device_objects():
             tritensor.device(bad)
     assert tritensor.ones(2).device == tritensor.device("cpu")
     assert tritensor.ones(2).get_device() == torch.ones(2).get_device()
+
+
+def test_tensor_of_an_array_keeps_its_dim_order():
+    """``torch.tensor`` of a numpy array copies it in the array's dim order: an F-ordered or
+    permuted array stays so, a strided one is packed (its memory order kept)."""
+    base = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
+    for a in (base[0].T, base.transpose(2, 0, 1), base[:, :, ::2], base.transpose(1, 2, 0)[::2], base):
+        for dtype in (None, "float32", "float16"):
+            expected = torch.tensor(a, dtype=dtype and getattr(torch, dtype), device=ORACLE_DEVICE)
+            actual = tritensor.tensor(a, dtype=dtype and getattr(tritensor, dtype), device=DEVICE)
+            assert actual.stride() == expected.stride()
+            np.testing.assert_array_equal(actual.cpu().numpy(), expected.cpu().numpy())

@@ -215,7 +215,9 @@ def _accumulate_leaf(leaf, grad, create_graph):
 
     Like torch's AccumulateGrad, a first gradient nothing else references (no other
     tensor, hook or result holds it or its storage) and laid out like the leaf becomes
-    ``.grad`` without a copy; any other first gradient is cloned.
+    ``.grad`` without a copy; any other first gradient is copied into the leaf's layout
+    (torch's gradient layout contract: a weight's ``.grad`` has the weight's strides, which
+    fused optimizer steps rely on, even when it arrives as the transpose of a product).
     """
     if grad is None:
         return
@@ -227,17 +229,27 @@ def _accumulate_leaf(leaf, grad, create_graph):
     old = leaf._grad
     if old is None:
         if create_graph:
-            leaf._grad = grad.clone()
+            leaf._grad = _copy_like(grad, leaf)
         elif unshared and _owns_its_storage(grad) and grad._stride == leaf._stride:
             leaf._grad = grad.detach()
         else:
-            leaf._grad = grad.detach().clone()
+            leaf._grad = _copy_like(grad.detach(), leaf)
     elif create_graph or old.requires_grad:
         leaf._grad = old + grad
     else:
         old.add_(grad)  # grad mode is off here (create_graph=False): nothing is recorded
     for hook in leaf._leaf_hooks or ():
         hook(leaf)
+
+
+def _copy_like(grad, leaf):
+    """A copy of ``grad`` with ``leaf``'s strides when the leaf is dense, else contiguous
+    (torch's ``clone_obey_contract``); differentiable, for ``create_graph``."""
+    from ..ops._overlap import is_non_overlapping_and_dense
+    from ..ops.creation import empty_strided
+    if is_non_overlapping_and_dense(leaf):
+        return empty_strided(leaf._shape, leaf._stride, dtype=grad.dtype, device=grad.device).copy_(grad)
+    return grad.clone(memory_format="torch.contiguous_format")
 
 
 def _owns_its_storage(t) -> bool:

@@ -414,13 +414,19 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     arr, natural = _to_numpy_data(data)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         check_fits(arr, dtype)
-    t = from_host_array(arr, dtype or natural, as_device(device))
+    t = from_host_array(arr, dtype or natural, as_device(device), keep_order=isinstance(data, np.ndarray))
     return _finish(t, requires_grad, pin_memory)
 
 
-def from_host_array(arr, dtype, device):
-    """A new tensor on ``device`` holding a copy of host array ``arr`` cast to ``dtype``."""
+def from_host_array(arr, dtype, device, keep_order=False):
+    """A new tensor on ``device`` holding a copy of host array ``arr`` cast to ``dtype``; with
+    ``keep_order`` in the array's dim order, as ``torch.tensor`` copies a numpy array (an
+    F-ordered one stays column-major; a strided one is packed in its order)."""
     t = new_empty(arr.shape, dtype, device)
+    if keep_order and arr.ndim > 1 and not arr.flags.c_contiguous and arr.size:
+        strides = tuple(s // arr.itemsize for s in np.empty_like(arr, order="K").strides)
+        if strides != t._stride:
+            t = Tensor._make(t._storage, t._shape, strides, 0, dtype)
     if t.numel():
         backend(t).write(t, arr)
     return t
