@@ -50,7 +50,7 @@ from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops 
 from .serialization import load, save  # noqa: E402,F401
 
 strided = "torch.strided"
-contiguous_format = "torch.contiguous_format"
+contiguous_format = _ops.conversion.CONTIGUOUS_FORMAT
 preserve_format = "torch.preserve_format"
 channels_last = "torch.channels_last"
 

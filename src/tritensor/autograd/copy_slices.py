@@ -17,9 +17,6 @@ from .function import Function
 from .graph import Node, gradient_edge
 
 
-_CONTIGUOUS = "torch.contiguous_format"  # tritensor.contiguous_format
-
-
 class _Geometry:
     """How ``view`` sits in ``base``; ``take(x)`` makes the same view of a base-shaped ``x``."""
 
@@ -36,9 +33,10 @@ class _Geometry:
     def in_base_layout(self, x):
         """A fresh copy of ``x`` in the base's memory layout (same logical shape), whatever
         ``x``'s own layout (a plain clone would keep it)."""
+        from ..ops.conversion import CONTIGUOUS_FORMAT
         if self.perm is None:
-            return x.clone(memory_format=_CONTIGUOUS)
-        return x.permute(self.perm).clone(memory_format=_CONTIGUOUS).permute(self.inverse)
+            return x.clone(memory_format=CONTIGUOUS_FORMAT)
+        return x.permute(self.perm).clone(memory_format=CONTIGUOUS_FORMAT).permute(self.inverse)
 
     def take(self, x):
         """The view of ``x`` (laid out like the base, or copied so first)."""

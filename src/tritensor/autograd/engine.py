@@ -246,10 +246,11 @@ def _copy_like(grad, leaf):
     """A copy of ``grad`` with ``leaf``'s strides when the leaf is dense, else contiguous
     (torch's ``clone_obey_contract``); differentiable, for ``create_graph``."""
     from ..ops._overlap import is_non_overlapping_and_dense
+    from ..ops.conversion import CONTIGUOUS_FORMAT
     from ..ops.creation import empty_strided
     if is_non_overlapping_and_dense(leaf):
         return empty_strided(leaf._shape, leaf._stride, dtype=grad.dtype, device=grad.device).copy_(grad)
-    return grad.clone(memory_format="torch.contiguous_format")
+    return grad.clone(memory_format=CONTIGUOUS_FORMAT)
 
 
 def _owns_its_storage(t) -> bool:

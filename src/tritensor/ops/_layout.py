@@ -11,7 +11,7 @@ nothing), and the output is packed in that order.
 """
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _contiguous_strides
 from ._overlap import is_non_overlapping_and_dense
 
 
@@ -22,6 +22,10 @@ def elementwise_strides(shape, operands):
     if len(shape) < 2:
         return None
     tensors = [x for x in operands if isinstance(x, Tensor)]
+    if 0 not in shape and all(t._stride == _contiguous_strides(t._shape) for t in tensors):
+        # operands with row-major strides (size-1 dims' included) never order a pair of dims
+        # otherwise: the common case, decided without the sort
+        return None
     if len(tensors) == len(operands) and all(t._shape == shape for t in tensors):  # torch's fast set-up
         if all(t.is_contiguous() for t in tensors):
             return None

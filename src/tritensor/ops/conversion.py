@@ -26,10 +26,14 @@ class _Clone(Function):
         return grad, None
 
 
+#: ``tritensor.contiguous_format`` (memory formats are torch's names, as strings)
+CONTIGUOUS_FORMAT = "torch.contiguous_format"
+
+
 @export
 def clone(input, *, memory_format=None):
     """A copy with the same strides when ``input`` is dense (torch's preserve_format)."""
-    return _Clone.apply(input, memory_format == "torch.contiguous_format")
+    return _Clone.apply(input, memory_format == CONTIGUOUS_FORMAT)
 
 
 @method
