@@ -10,15 +10,35 @@ qualified name, so every op gets its own cached, fully inlined machine code.
 from __future__ import annotations
 
 import hashlib
+import sys
 import types
 
 import numba
 
 _CACHE = {}
+_SOURCES = {}  # path -> bytes of the kernel modules read for fingerprints
+
+
+def _module_source(module) -> bytes:
+    """The source file of a helper module the bound functions reach through a global name
+    (``vm.exp``): Numba's cache checks only the specialised function's own file."""
+    path = getattr(module, "__file__", None)
+    if path not in _SOURCES:
+        with open(path, "rb") as f:
+            _SOURCES[path] = f.read()
+    return _SOURCES[path]
+
+
+def _kernel_module(ref):
+    """The kernel module ``ref`` is (or defines ``ref``), if it is one of this package's."""
+    if not isinstance(ref, types.ModuleType):
+        ref = sys.modules.get(getattr(ref, "__module__", None) or "")
+    return ref if ref is not None and ref.__name__.startswith(__package__) else None
 
 
 def _fingerprint(bindings) -> str:
-    """Hash the bound functions' bytecode so an edited helper never hits a stale cache."""
+    """Hash the bound functions' bytecode, and the source of the kernel modules they call
+    into, so an edited helper never hits a stale cache."""
     h = hashlib.sha1()
     for key in sorted(bindings):
         value = bindings[key]
@@ -30,6 +50,10 @@ def _fingerprint(bindings) -> str:
         if code is not None:
             h.update(repr(code.co_consts).encode())
             h.update(repr(code.co_names).encode())
+            for name in code.co_names:
+                module = _kernel_module(fn.__globals__.get(name))
+                if module is not None:
+                    h.update(_module_source(module))
     return h.hexdigest()[:10]
 
 

@@ -21,15 +21,14 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from . import vmath as vm
 from ._specialize import specialize
 
 inline = numba.njit(inline="always", cache=True)
 
 
 # ---------------------------------------------------------------- helpers
-@inline
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+_sigmoid = vm.sigmoid  # vectorisable, in the argument's width
 
 
 @inline
@@ -55,7 +54,7 @@ def _fmod_floor(a, b):
 def neg(x): return -x
 def abs_(x): return abs(x)
 def sign(x): return (x > 0) - (x < 0)  # torch: sign(nan) == 0
-def exp(x): return np.exp(x)
+def exp(x): return vm.exp(x)
 def exp2(x): return np.exp2(x)
 def log(x): return np.log(x)
 def log2(x): return np.log2(x)
@@ -74,12 +73,14 @@ def acos(x): return np.arccos(x)
 def atan(x): return np.arctan(x)
 def sinh(x): return np.sinh(x)
 def cosh(x): return np.cosh(x)
-def tanh(x): return np.tanh(x)
+def tanh(x): return vm.tanh(x)
 def sigmoid(x): return _sigmoid(x)
 def relu(x): return 0 if x < 0 else x  # keeps NaN; relu(-inf) == 0
 def silu(x): return x * _sigmoid(x)
 def gelu(x): return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
-def gelu_tanh(x): return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+def gelu_tanh(x):  # the inner polynomial in x's width, so float32 takes vmath's vectorised tanh
+    inner = vm.like(0.7978845608028654, x) * (x + vm.like(0.044715, x) * x * x * x)
+    return 0.5 * x * (1.0 + vm.tanh(inner))
 def erf(x): return math.erf(x)
 def floor(x): return np.floor(x)
 def ceil(x): return np.ceil(x)
@@ -672,8 +673,8 @@ def gelu_backward(g, x):
 
 def gelu_tanh_backward(g, x):
     k = 0.7978845608028654
-    inner = k * (x + 0.044715 * x * x * x)
-    t = np.tanh(inner)
+    inner = vm.like(k, x) * (x + vm.like(0.044715, x) * x * x * x)
+    t = vm.tanh(inner)
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
 
 

@@ -14,8 +14,8 @@ import numba
 import numpy as np
 
 from ._specialize import specialize
-from .cross_entropy import exp_nonpositive
 from .elementwise import logaddexp
+from .vmath import exp, exp_nonpositive, row_max
 
 inline = numba.njit(inline="always", cache=True)
 
@@ -75,7 +75,7 @@ def square_deviation(v, s):
 
 @inline
 def exp_shifted(v, s):
-    return np.exp(v - s)
+    return exp(v - s)
 
 
 @inline
@@ -312,21 +312,18 @@ def scan_kernel(op):
 # ---------------------------------------------------------------- softmax
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def softmax_rows(out, x, log):
-    """Softmax (or log-softmax) of each row: a max pass, then one exp per element.
+    """Softmax (or log-softmax) of each row: a max pass (``vmath.row_max``), then one exp
+    per element.
 
     Softmax stores exp(x - max) while summing it and rescales in place, so the
-    vectorizable ``exp_nonpositive`` runs once per element; log-softmax only sums.
-    The sum accumulates in float64; a row holding NaN becomes all NaN, and an all
+    vectorisable ``vmath.exp_nonpositive`` runs once per element; log-softmax only sums.
+    The sum accumulates in float64; a row holding NaN or +inf becomes all NaN, and an all
     -inf row gives NaN, like torch.
     """
     n = x.shape[1]
     for i in range(x.shape[0]):
-        m = x[i, 0]
-        for j in range(n):
-            v = x[i, j]
-            if v > m or v != v:
-                m = v
-        if m != m or m == -np.inf:
+        m = row_max(x[i])
+        if not np.isfinite(m):  # NaN, +inf (inf - inf is NaN) or an all -inf row: NaN, as torch
             for j in range(n):
                 out[i, j] = np.nan
             continue

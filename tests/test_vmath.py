@@ -1,0 +1,159 @@
+"""The CPU's vectorisable exp, sigmoid and tanh (kernels/numba/vmath.py), measured in ulps.
+
+The references are computed in extended precision (x86's 80-bit long double), so an error
+of the reference itself is far below a float64 ulp; without extended precision the float64
+checks compare with numpy's float64 functions and allow one more ulp. Every op is run
+through tritensor's own kernels: the contiguous loop, and a strided view for the ufunc path.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tritensor
+from tritensor.kernels.numba import _specialize
+
+EXTENDED = np.finfo(np.longdouble).nmant >= 63
+REF = np.longdouble if EXTENDED else np.float64
+
+
+def _ulps(got, exact, dtype):
+    """|got - exact| in units of the last place of ``exact`` rounded to ``dtype``."""
+    rounded = exact.astype(dtype)
+    spacing = np.spacing(np.abs(rounded)).astype(REF)
+    return np.abs(got.astype(REF) - exact) / spacing
+
+
+def _run(op, x):
+    """``op`` of ``x`` through the contiguous kernel and through a strided view."""
+    t = tritensor.tensor(x)
+    flat = getattr(tritensor, op)(t).numpy()
+    strided = getattr(tritensor, op)(tritensor.tensor(np.stack([x, x], 1))[:, 0]).numpy()
+    np.testing.assert_array_equal(flat, strided)
+    return flat
+
+
+def _sweep(lo, hi, dtype, n=400_001, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([np.linspace(lo, hi, n), rng.uniform(lo, hi, n // 4),
+                           rng.uniform(-1, 1, n // 8) * 10.0 ** rng.uniform(-30, 0, n // 8)]).astype(dtype)
+
+
+EXACT = {
+    "exp": lambda x: np.exp(x.astype(REF)),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x.astype(REF))),
+    "tanh": lambda x: np.tanh(x.astype(REF)),
+}
+
+
+@pytest.mark.parametrize("op,dtype,lo,hi,max_ulps", [
+    ("exp", np.float32, -104.0, 89.0, 1.3),     # denormal results, overflow to inf
+    ("exp", np.float64, -746.0, 710.0, 1.3),
+    ("sigmoid", np.float32, -90.0, 90.0, 2.5),
+    ("sigmoid", np.float64, -700.0, 700.0, 2.5),
+    ("tanh", np.float32, -12.0, 12.0, 0.51),   # float64 inside, rounded once
+])
+def test_accuracy_in_ulps(op, dtype, lo, hi, max_ulps):
+    with np.errstate(over="ignore", under="ignore"):
+        x = _sweep(lo, hi, dtype)
+        got = _run(op, x)
+        exact = EXACT[op](x)
+        rounded = exact.astype(dtype)
+        finite = np.isfinite(rounded)
+        normal = finite & (np.abs(rounded) >= np.finfo(dtype).tiny)
+        err = _ulps(got[normal], exact[normal], dtype)
+    allowed = max_ulps + (0 if EXTENDED or dtype is np.float32 else 1)
+    worst = int(np.argmax(err))
+    assert err.max() <= allowed, f"{op}({x[normal][worst]!r}) off by {float(err.max()):.2f} ulp"
+    assert np.all(np.isinf(got[~finite]))  # where the exact value overflows
+    # below the normal range (sigmoid(-88.7) in float32: exp(88.7) is inf there) within a denormal
+    tiny = finite & ~normal
+    np.testing.assert_allclose(got[tiny].astype(REF), exact[tiny], rtol=0, atol=np.finfo(dtype).tiny)
+
+
+SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-310, 88.7, 89.0, -87.5, -103.9,
+            709.78, 709.79, -745.1, -745.2, 1000.0, -1000.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh"])
+def test_special_values_match_torch(op, dtype):
+    """NaN stays NaN, infinities and signed zeros as torch gives them; a denormal result of
+    exp and sigmoid is the exact one rounded (torch's may be 0 where its exp flushes)."""
+    with np.errstate(over="ignore"):
+        x = np.array(SPECIALS, dtype=dtype)
+    got = getattr(tritensor, op)(tritensor.tensor(x)).numpy()
+    expected = getattr(torch, op)(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    keep = ~np.isnan(got) & (np.abs(expected) >= np.finfo(dtype).tiny)
+    np.testing.assert_allclose(got[keep], expected[keep], rtol=4 * np.finfo(dtype).eps, atol=0)
+    assert np.array_equal(np.signbit(got[keep]), np.signbit(expected[keep]))
+    tiny = ~np.isnan(got) & ~keep  # torch rounds to a denormal or flushes to zero there
+    np.testing.assert_allclose(got[tiny], expected[tiny], rtol=0, atol=np.finfo(dtype).tiny)
+
+
+def test_softmax_and_cross_entropy_keep_denormal_probabilities():
+    """softmax and cross entropy use the same exp: probabilities below float32's normal range
+    are kept (as torch's), not flushed to 0."""
+    x = torch.tensor([[0.0, -90.0, -100.0, -200.0]])
+    np.testing.assert_array_equal(tritensor.softmax(tritensor.tensor(x.numpy()), 1).numpy(),
+                                  torch.softmax(x, 1).numpy())
+
+
+def test_kernel_fingerprint_covers_the_helper_modules(monkeypatch):
+    """An edit of vmath.py (which Numba's cache does not see) renames every specialised
+    kernel whose scalar function calls into it."""
+    from tritensor.kernels.numba import elementwise, vmath
+    calls_vmath = {"scalar_op": elementwise.scalar_function("exp")}
+    plain = {"scalar_op": elementwise.scalar_function("neg")}  # -x: no helper module
+    before = _specialize._fingerprint(calls_vmath), _specialize._fingerprint(plain)
+    monkeypatch.setitem(_specialize._SOURCES, vmath.__file__, b"edited")
+    assert _specialize._fingerprint(calls_vmath) != before[0]
+    assert _specialize._fingerprint(plain) == before[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_max_is_numpys_max_with_nan_anywhere(dtype):
+    """The integer-keyed row max (the softmax and cross entropy shift) equals numpy's max,
+    NaN-propagating, for rows of every length around the vector width, with NaN of either
+    sign, infinities and strided rows; equal values of either zero sign are both right."""
+    import numba
+    from tritensor.kernels.numba.vmath import row_max
+
+    @numba.njit
+    def maxima(rows):
+        out = np.empty(rows.shape[0], rows.dtype)
+        for i in range(rows.shape[0]):
+            out[i] = row_max(rows[i])
+        return out
+
+    rng = np.random.default_rng(0)
+    negative_nan = -np.abs(np.array(np.nan, dtype))
+    assert np.signbit(negative_nan)
+    for n in range(1, 70):
+        rows = rng.standard_normal((40, 2 * n)).astype(dtype)
+        specials = np.array([np.nan, negative_nan, np.inf, -np.inf, 0.0, -0.0], dtype)
+        picks = rng.random(rows.shape) < 0.05
+        rows[picks] = rng.choice(specials, picks.sum())
+        rows[0] = -np.inf
+        for r in (rows, rows[:, ::2]):  # contiguous and strided rows
+            got, expected = maxima(r), np.max(r, axis=1)
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_softmax_and_cross_entropy_rows_with_negative_nan_or_inf():
+    """A row holding NaN of either sign or +inf is NaN throughout, as in torch."""
+    x = np.array([[1.0, -np.abs(np.nan), 0.0], [np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                  [-np.inf, 0.0, -1.0]], np.float32)
+    def same(got, expected):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+
+    for fn in ("softmax", "log_softmax"):
+        same(getattr(tritensor, fn)(tritensor.tensor(x), 1).numpy(),
+             getattr(torch, fn)(torch.tensor(x), 1).numpy())
+    target = np.array([0, 1, 2, 1])
+    ours, theirs = (lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(target), reduction="none")
+                    for lib in (tritensor, torch))
+    same(ours.numpy(), theirs.numpy())
