@@ -33,7 +33,7 @@ _sigmoid = vm.sigmoid  # vectorisable, in the argument's width
 
 @inline
 def _softplus(x):
-    return x if x > 20.0 else np.log1p(np.exp(x))
+    return x if x > 20.0 else vm.log1p(vm.exp(x))
 
 
 @inline
@@ -56,11 +56,11 @@ def abs_(x): return abs(x)
 def sign(x): return (x > 0) - (x < 0)  # torch: sign(nan) == 0
 def exp(x): return vm.exp(x)
 def exp2(x): return np.exp2(x)
-def log(x): return np.log(x)
+def log(x): return vm.log(x)
 def log2(x): return np.log2(x)
 def log10(x): return np.log10(x)
-def log1p(x): return np.log1p(x)
-def expm1(x): return np.expm1(x)
+def log1p(x): return vm.log1p(x)
+def expm1(x): return vm.expm1(x)
 def sqrt(x): return np.sqrt(x)
 def rsqrt(x): return 1.0 / np.sqrt(x)
 def reciprocal(x): return 1.0 / x
@@ -77,11 +77,11 @@ def tanh(x): return vm.tanh(x)
 def sigmoid(x): return _sigmoid(x)
 def relu(x): return 0 if x < 0 else x  # keeps NaN; relu(-inf) == 0
 def silu(x): return x * _sigmoid(x)
-def gelu(x): return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
+def gelu(x): return x * vm.normal_cdf(x)
 def gelu_tanh(x):  # the inner polynomial in x's width, so float32 takes vmath's vectorised tanh
     inner = vm.like(0.7978845608028654, x) * (x + vm.like(0.044715, x) * x * x * x)
     return 0.5 * x * (1.0 + vm.tanh(inner))
-def erf(x): return math.erf(x)
+def erf(x): return vm.erf(x)
 def floor(x): return np.floor(x)
 def ceil(x): return np.ceil(x)
 def round_(x): return np.rint(x)
@@ -103,27 +103,8 @@ def lgamma(x): return math.lgamma(x)
 def erfc(x): return math.erfc(x)
 
 
-# Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and [8, inf): the ratios are erfcx there
-_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
-           4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
-           9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
-_ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
-           9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
-           1.65666309194161350182E3, 5.57535340817727675546E2)
-_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
-           6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
-_ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
-           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
-
-
-@inline
-def _polevl(x, coeffs):
-    r = 0.0
-    for c in coeffs:
-        r = r * x + c
-    return r
-
-
+# Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and R(x) / S(x) on [8, inf) (vmath's ERFC_*):
+# the ratios are erfcx there
 @inline
 def _erfcx(x):
     """exp(x^2) erfc(x): Cephes' rationals from 1 on, 1 / (x sqrt(pi)) (1 - 1 / 2x^2 + 3 / 4x^4)
@@ -133,9 +114,9 @@ def _erfcx(x):
     if ax < 1.0:
         r = math.exp(ax * ax) * math.erfc(ax)
     elif ax < 8.0:
-        r = _polevl(ax, _ERFC_P) / _polevl(ax, _ERFC_Q)
+        r = vm.polevl(ax, vm.ERFC_P) / vm.polevl(ax, vm.ERFC_Q)
     elif ax < 1000.0:
-        r = _polevl(ax, _ERFC_R) / _polevl(ax, _ERFC_S)
+        r = vm.polevl(ax, vm.ERFC_R) / vm.polevl(ax, vm.ERFC_S)
     else:
         z = 1.0 / (ax * ax)
         r = 0.5641895835477563 / ax * (1.0 - 0.5 * z + 0.75 * z * z)
@@ -189,14 +170,14 @@ def ndtri(y0):
     if y > 0.13533528323661269189:
         y = y - 0.5
         y2 = y * y
-        return (y + y * (y2 * _polevl(y2, _NDTRI_P0) / _polevl(y2, _NDTRI_Q0))) * 2.50662827463100050242
+        return (y + y * (y2 * vm.polevl(y2, _NDTRI_P0) / vm.polevl(y2, _NDTRI_Q0))) * 2.50662827463100050242
     x = math.sqrt(-2.0 * math.log(y))
     x0 = x - math.log(x) / x
     z = 1.0 / x
     if x < 8.0:
-        x1 = z * _polevl(z, _NDTRI_P1) / _polevl(z, _NDTRI_Q1)
+        x1 = z * vm.polevl(z, _NDTRI_P1) / vm.polevl(z, _NDTRI_Q1)
     else:
-        x1 = z * _polevl(z, _NDTRI_P2) / _polevl(z, _NDTRI_Q2)
+        x1 = z * vm.polevl(z, _NDTRI_P2) / vm.polevl(z, _NDTRI_Q2)
     return -(x0 - x1) if negate else x0 - x1
 
 
@@ -440,14 +421,14 @@ def i1e(x): return _i1e(x)
 # ---------------------------------------------------------------- unary with scalar parameters
 def softplus(x, beta, threshold):
     bx = x * beta
-    return x if bx > threshold else np.log1p(np.exp(bx)) / beta
+    return x if bx > threshold else vm.log1p(vm.exp(bx)) / beta
 
 
 def leaky_relu(x, slope): return x if x > 0 else x * slope
-def elu(x, alpha): return x if x > 0 else alpha * np.expm1(x)
+def elu(x, alpha): return x if x > 0 else alpha * vm.expm1(x)
 # torch's elu(x, alpha, scale, input_scale): selu and celu are its instances
 def elu_scaled(x, alpha, scale, input_scale):
-    return scale * x if x > 0 else scale * alpha * np.expm1(x * input_scale)
+    return scale * x if x > 0 else scale * alpha * vm.expm1(x * input_scale)
 
 
 def threshold(x, threshold, value): return x if x > threshold else value
@@ -461,7 +442,7 @@ def logit(x, lo, hi):
     # leaves x unclamped, and lo > hi clamps to lo first
     if lo >= 0:
         x = lo if x < lo else (hi if x > hi else x)
-    return np.log(x / (1 - x))
+    return vm.log(x / (1 - x))
 def hardswish(x): return x * min(max(x + 3.0, 0.0), 6.0) / 6.0
 def hardsigmoid(x): return min(max(x + 3.0, 0.0), 6.0) / 6.0
 def round_decimals(x, scale): return np.rint(x * scale) / scale
@@ -545,13 +526,13 @@ def xlogy(x, y):
     # torch: nan where y is nan, else 0 where x is 0 (even where log(y) is -inf or nan)
     if y != y:
         return y
-    return 0.0 if x == 0 else x * np.log(y)
+    return 0.0 if x == 0 else x * vm.log(y)
 
 
 def xlog1py(x, y):
     if y != y:
         return y
-    return 0.0 if x == 0 else x * np.log1p(y)
+    return 0.0 if x == 0 else x * vm.log1p(y)
 
 
 def heaviside(x, values): return values if x == 0 else (1 if x > 0 else 0)  # a nan x: 0, as torch
@@ -666,8 +647,8 @@ def silu_backward(g, x):
 
 
 def gelu_backward(g, x):
-    cdf = 0.5 * (1.0 + math.erf(x * 0.7071067811865476))
-    pdf = np.exp(-0.5 * x * x) * 0.3989422804014327
+    cdf = vm.normal_cdf(x)
+    pdf = vm.exp(-0.5 * x * x) * 0.3989422804014327
     return g * (cdf + x * pdf)
 
 

@@ -1,4 +1,4 @@
-"""Vectorisable exp, the functions built on it, and a row max, for the CPU kernels.
+"""Vectorisable exp, log and the functions built on them, and a row max, for the CPU kernels.
 
 LLVM vectorises a loop only when every call in it has a vector form. llvmlite ships no
 vector math library, so a loop calling ``np.exp`` or ``np.tanh`` makes one scalar libm call
@@ -13,15 +13,18 @@ branches, so loops over them compile to AVX2 / AVX-512 code. (Compiled with erro
 polynomial (degree 13 in float64, truncation error < 5e-18; degree 7 in float32, < 6e-9),
 and ``2^n`` is applied as two halves built from their exponent bits, so results below the
 normal range round once into denormals and results past the largest value become inf.
-Measured against long-double references: within 1.2 ulp in either width
-(tests/test_vmath.py).
+Measured against long-double references (tests/test_vmath.py): exp within 1.2 ulp in either
+width, the float32 functions within half an ulp or so, float64 log, log1p, expm1 within 2-3.
+
+``log`` reduces x to m 2^e with m in [sqrt(1/2), sqrt(2)) by exponent-bit arithmetic and
+sums atanh's series; float64 ``log1p`` and ``expm1`` undo the rounding of 1 + x (Goldberg's
+and Kahan's rearrangements). float32 ``tanh``, ``log``, ``log1p``, ``expm1`` and ``erf`` go
+through float64, where their cancellations have bits to spare, and are rounded once;
+float64 ``tanh`` and ``erf`` keep libm's.
 
 Numba's disk cache checks only a kernel's own source file: kernels specialised through
 ``_specialize`` fingerprint this module's source; the plain ``@njit(cache=True)`` kernels that
 call it (softmax, cross entropy) need their ``__pycache__`` cleared after an edit here.
-
-``tanh`` of float32 goes through float64 (where ``(1 - e) / (1 + e)`` has bits to spare for
-its cancellation near 0) and is rounded once; float64 keeps libm's ``tanh``.
 """
 from __future__ import annotations
 
@@ -136,7 +139,7 @@ def exp(x):
     return math.exp(x)
 
 
-@overload(exp)
+@overload(exp, inline="always")
 def _exp_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: _exp32(x)
@@ -149,7 +152,7 @@ def exp_nonpositive(x):
     return math.exp(x)
 
 
-@overload(exp_nonpositive)
+@overload(exp_nonpositive)  # not IR-inlined: inside the softmax loops that trips Numba's SSA check
 def _exp_nonpositive_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: _exp32_nonpositive(x)
@@ -162,7 +165,7 @@ def sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@overload(sigmoid)
+@overload(sigmoid, inline="always")
 def _sigmoid_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         one = _F32(1.0)
@@ -190,6 +193,161 @@ def _tanh_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: _F32(_tanh_for_float32(np.float64(x)))
     return lambda x: np.tanh(x)
+
+
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # the bits of sqrt(1/2), where the mantissa range starts
+_TINY64 = 2.2250738585072014e-308
+
+
+@inline
+def _log64(x):
+    """log of a float64, vectorisable, within about 1 ulp: x = m 2^e with m in [sqrt(1/2),
+    sqrt(2)), log m = 2 atanh(s) = 2 (s + s^3 / 3 + ...), s = (m - 1) / (m + 1), |s| < 0.172
+    (ten terms: truncation < 1e-18); denormals are scaled by 2^54 first."""
+    sub = x < _TINY64
+    y = x * 18014398509481984.0 if sub else x
+    bits = _float64_bits(y) - _SQRT_HALF_BITS  # the exponent of y / sqrt(1/2), rounded down
+    e = (bits >> 52) - (54 if sub else 0)
+    m = _bits_to_float64((bits & 0x000FFFFFFFFFFFFF) + _SQRT_HALF_BITS)
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9 + z * (1 / 11 + z * (1 / 13 + z * (
+        1 / 15 + z * (1 / 17 + z * (1 / 19 + z * (1 / 21))))))))))
+    f = np.float64(e)
+    r = f * _LN2_HI + (2.0 * s + (2.0 * s * p + f * _LN2_LO))
+    r = r if x < np.inf else x       # +inf
+    r = r if x > 0.0 else -np.inf    # 0 and -0
+    return r if x >= 0.0 else np.nan  # negative, NaN
+
+
+def log(x):
+    """log(x): float32 through float64 (rounded once), float64 within about 1 ulp."""
+    return math.log(x)
+
+
+@overload(log, inline="always")
+def _log_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: _F32(_log64(np.float64(x)))
+    return lambda x: _log64(x)
+
+
+@inline
+def _log1p64(x):
+    """log(1 + x) with 1 + x's rounding undone (Goldberg): log(u) x / (u - 1), u = 1 + x;
+    below 2^-16 the series to x^4 / 4."""
+    u = 1.0 + x
+    r = _log64(u) * (x / (u - 1.0))
+    r = x * (1.0 - x * (1 / 2 - x * (1 / 3 - x * (1 / 4)))) if abs(x) < 1.52587890625e-05 else r
+    return r if x < np.inf else x
+
+
+def log1p(x):
+    """log(1 + x), vectorisable in either width (float32 through float64)."""
+    return math.log1p(x)
+
+
+@overload(log1p, inline="always")
+def _log1p_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: _F32(_log1p64(np.float64(x)))
+    return lambda x: _log1p64(x)
+
+
+@inline
+def _expm164(x):
+    """exp(x) - 1 (Kahan): (u - 1) x / log(u), u = exp(x), which cancels the rounding of u."""
+    u = _exp64(x)
+    d = u - 1.0
+    r = d * (x / _log64(u)) if d != 0.0 else x
+    r = r if d != -1.0 else -1.0
+    return r if u < np.inf else u
+
+
+@inline
+def _expm1_for_float32(x):
+    """exp(x) - 1 of a float64 for a float32 result: the subtraction loses log2(1 / |x|)
+    bits of 53, harmless above 2^-10; below, the series to x^4 / 24."""
+    series = x * (1.0 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24))))
+    return series if abs(x) < 0.0009765625 else _exp64(x) - 1.0
+
+
+def expm1(x):
+    """exp(x) - 1, vectorisable in either width."""
+    return math.expm1(x)
+
+
+@overload(expm1, inline="always")
+def _expm1_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: _F32(_expm1_for_float32(np.float64(x)))
+    return lambda x: _expm164(x)
+
+
+# Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and exp(-x^2) R(x) / S(x) beyond
+ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+          4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+          9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+          9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
+          1.65666309194161350182E3, 5.57535340817727675546E2)
+ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+          6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+          1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+#: erf's Taylor series 2 / sqrt(pi) sum (-1)^k x^(2k+1) / (k! (2k+1)) below 1: 15 terms
+_ERF_SERIES = tuple((-1) ** k * 2 / math.sqrt(math.pi) / (math.factorial(k) * (2 * k + 1)) for k in range(15))
+
+
+@inline
+def polevl(x, coeffs):
+    """The polynomial with ``coeffs`` (highest power first) at x, by Horner's rule."""
+    r = 0.0
+    for c in coeffs:
+        r = r * x + c
+    return r
+
+
+@inline
+def _erf_erfc_for_float32(z):
+    """(erf(z), erfc(z)) of a float64 for float32 results, each to a relative ~1e-10 with
+    nothing lost to cancellation (erfc(-z) = 1 + erf(z) is gelu's). |z| < 1: erf's Taylor
+    series; beyond, Cephes' erfc rationals times exp(-z^2) (0 past 27)."""
+    a = abs(z)
+    series = a * polevl(a * a, _ERF_SERIES[::-1])
+    near = polevl(a, ERFC_P) / polevl(a, ERFC_Q)
+    far = polevl(a, ERFC_R) / polevl(a, ERFC_S)
+    tail = _exp64(-a * a) * (near if a < 8.0 else far)
+    tail = tail if a < 27.0 else 0.0  # exp(-a^2) is 0 there, and R(inf) / S(inf) NaN
+    erf_a = series if a < 1.0 else 1.0 - tail
+    erfc_a = 1.0 - series if a < 1.0 else tail
+    erfc = erfc_a if z >= 0.0 else 2.0 - erfc_a
+    return (np.copysign(erf_a, z), erfc) if z == z else (z, z)
+
+
+def erf(x):
+    """erf(x): vectorised for float32 (through float64), libm's for float64."""
+    return math.erf(x)
+
+
+@overload(erf, inline="always")
+def _erf_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: _F32(_erf_erfc_for_float32(np.float64(x))[0])
+    return lambda x: math.erf(x)
+
+
+def normal_cdf(x):
+    """P(N(0, 1) <= x) = erfc(-x / sqrt 2) / 2 (gelu's factor), in float64: vectorised for a
+    float32 x (no cancellation for negative x), libm's erf for a float64 x."""
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+@overload(normal_cdf, inline="always")
+def _normal_cdf_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: 0.5 * _erf_erfc_for_float32(-np.float64(x) * 0.7071067811865476)[1]
+    return lambda x: 0.5 * (1.0 + math.erf(x * 0.7071067811865476))
 
 
 @inline
