@@ -870,11 +870,17 @@ def _twin(t: Tensor, dtype) -> Tensor:
     return twin
 
 
-def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_stride, dim_size, reduce):
-    """``dst`` at the located elements (op)= src; repeated indices combine atomically."""
+def check_put_reduce(reduce) -> None:
+    """NotImplementedError for a scatter reduction without a kernel here. The op layer asks
+    before its bounds check, whose deferred error would otherwise reach a later call."""
     if reduce not in _PUT_OPS:
         raise NotImplementedError(f"scatter with reduce={reduce!r} has no Triton kernel on device 'cuda' in "
                                   "tritensor yet (GPUs have no atomic multiply)")
+
+
+def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_stride, dim_size, reduce):
+    """``dst`` at the located elements (op)= src; repeated indices combine atomically."""
+    check_put_reduce(reduce)
     n = 1
     for s in shape:
         n *= s

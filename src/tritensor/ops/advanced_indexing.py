@@ -41,7 +41,7 @@ class _Plan:
     __slots__ = ("dims", "indices", "bshape", "b_start", "shape")
 
     def __init__(self, x: Tensor, advanced):
-        dims, indices = [], []
+        dims, indices, integer = [], [], []
         for dim, idx in advanced:
             if idx.dtype in _MASKS:
                 _check_mask_shape(x, dim, idx)
@@ -49,8 +49,7 @@ class _Plan:
                     dims.append(dim + k)
                     indices.append(column)
             elif idx.dtype in _INDEX_DTYPES:
-                # deferrable: the backends read a bad index without touching memory outside x
-                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True)
+                integer.append((dim, idx))
                 dims.append(dim)
                 indices.append(idx)
             else:
@@ -61,6 +60,10 @@ class _Plan:
             shapes = ", ".join(str(list(i._shape)) for i in indices)
             raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes "
                              f"{shapes}") from None
+        if all(self.bshape):  # an empty broadcast reads no index, so torch checks none
+            for dim, idx in integer:
+                # deferrable: the backends read a bad index without touching memory outside x
+                _check_bounds(idx, x._shape[dim], dim, IndexError, negative=True)
         self.dims, self.indices = dims, indices
         adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
         self.b_start = dims[0] if adjacent else 0
@@ -207,9 +210,7 @@ def _index_put_dtype_check(self, value):
 def advanced_setitem(self, items, value):
     """``self[items] = value`` for normalised ``items`` (basic and advanced)."""
     region, advanced = _basic(self.detach(), items)
-    mask = advanced[0] if _masked_fill_path(advanced, value) else None
-    if mask is not None:
-        _check_mask_shape(region, *mask)
+    mask = advanced[0] if _masked_fill_path(region, advanced, value) else None
     plan = _Plan(region, advanced) if advanced and mask is None else None
     target_shape = plan.shape if plan else region._shape
     if isinstance(value, Tensor):
@@ -246,12 +247,13 @@ def _is_numpy_array(value):
     return type(value).__module__ == "numpy" and getattr(value, "ndim", 0) > 0
 
 
-def _masked_fill_path(advanced, value) -> bool:
+def _masked_fill_path(region, advanced, value) -> bool:
     """torch writes ``x[mask] = v`` (one mask, one value) as masked_fill_: v is cast, byte masks refused."""
     if len(advanced) != 1 or advanced[0][1].dtype not in _MASKS:
         return False
     if isinstance(value, Tensor) and value.numel() != 1:
         return False
+    _check_mask_shape(region, *advanced[0])  # torch's IndexError for the shape comes first
     _check_mask(advanced[0][1], "masked_fill_ only supports boolean masks, but got mask with dtype {c}")
     return True
 
@@ -274,7 +276,9 @@ def _index_put_entry(self, indices, values, accumulate, inplace):
     for i, t in enumerate(indices):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    items = list(indices)
+    # a 0-d mask picks the whole tensor or nothing (as a Python bool does); a 0-d integer index
+    # writes what its 1-element version does (the values broadcast the same way)
+    items = [(bool(t.item()) if t.dtype in _MASKS else t.reshape(1)) if t.dim() == 0 else t for t in indices]
     items = _expand_ellipsis(tuple(items), self.dim())
     region, advanced = _basic(self.detach(), items)
     if not advanced:

@@ -319,9 +319,9 @@ def tensordot(a, b, dims=2, out=None):
     for d1, d2 in zip(dims_a, dims_b):
         s1, s2 = a._shape[wrap_dim(d1, a.dim())], b._shape[wrap_dim(d2, b.dim())]
         if s2 == 1:  # a broadcast dim: summed right away
-            t1 = t1.sum(d1, keepdim=True)
+            t1 = t1.sum(d1, keepdim=True, dtype=t1.dtype)  # integers keep their dtype
         elif s1 == 1:
-            t2 = t2.sum(d2, keepdim=True)
+            t2 = t2.sum(d2, keepdim=True, dtype=t2.dtype)
         elif s1 != s2:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} in dim {d1} "
                                f"and second has size {s2} in dim {d2}")

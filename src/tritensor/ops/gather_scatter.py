@@ -134,6 +134,7 @@ def _scatter_entry(name, input, dim, index, src, reduce, inplace, cls=None):
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
+    _check_reduce_kernel(input, reduce)
     _check_bounds(index, _vec(input)._shape[dim], dim)
     if cls is None:
         cls = _ScatterReduce if reduce else (_Scatter if is_tensor else _ScatterValue)
@@ -261,6 +262,14 @@ def _scatter_reduce_grads(grad, dim, index, self, src, result, reduce, include_s
     return self_is_result * share, src_is_result * share.gather(dim, index)
 
 
+def _check_reduce_kernel(input, reduce):
+    """The backend's refusal of a reduction it has no kernel for (multiply on 'cuda'), raised
+    before anything is launched."""
+    check = getattr(backend(input), "check_put_reduce", None)
+    if check is not None:
+        check(reduce)
+
+
 def _scatter_reduce_entry(input, dim, index, src, reduce, include_self, inplace):
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -271,6 +280,7 @@ def _scatter_reduce_entry(input, dim, index, src, reduce, include_self, inplace)
     _check_scatter_sizes(input, dim, index, src)
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    _check_reduce_kernel(input, _REDUCTIONS[reduce])
     _check_bounds(index, _vec(input)._shape[dim], dim)
     if inplace:
         check_inplace(input)
@@ -323,6 +333,8 @@ def index_select(input, dim, index):
     _check_index_dtype(index, _INT_INDEX, RuntimeError,
                        "index_select(): Expected dtype int32 or int64 for index")
     dim = wrap_dim(dim, input.dim())
+    if input.dim() == 0 and index.numel() != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
     if dim == 1:  # torch's dim-1 kernel reports differently (the same bounds: one check)
         _check_bounds(index, input._shape[dim], dim,
                       message="INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
@@ -469,8 +481,7 @@ def _index_fill_entry(self, dim, index, value, inplace):
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.dim()} dimension(s).")
     _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, negative=True)
-    if not isinstance(value, Tensor):
-        check_fill_value(value, self.dtype)
+    check_fill_value(value.item() if isinstance(value, Tensor) else value, self.dtype)
     cls = _IndexFillTensor if isinstance(value, Tensor) else _IndexFill
     return _run(cls, self, dim, index, value, inplace=inplace)
 

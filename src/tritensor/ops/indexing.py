@@ -32,7 +32,7 @@ def _item(i, like: Tensor):
     if isinstance(i, (bool, np.bool_)):
         return bool(i)
     if isinstance(i, Tensor):
-        if i.dim() == 0 and i.dtype is dt.bool:
+        if i.dim() == 0 and i.dtype in _MASKS:  # a 0-d uint8 is a (deprecated) mask too, as in torch
             return bool(i.item())
         if i.dim() == 0 and i.dtype.category == dt._INT:
             return int(i.item())
@@ -152,5 +152,9 @@ def getitem(self, index):
 @export(method=False)
 def setitem(self, index, value):
     from .advanced_indexing import advanced_setitem
+    if type(index) is bool:  # torch's shortcut for a lone Python bool: False writes nothing,
+        if not index:        # True copies like ``x[None] = value`` (converting the value's dtype)
+            return
+        index = None
     check_inplace(self)
     advanced_setitem(self, _expand_ellipsis(_normalize(index, self), self.dim()), value)

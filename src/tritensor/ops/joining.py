@@ -39,7 +39,7 @@ class _Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        ctx.sizes = [0 if _legacy_empty(t) else t._shape[dim] for t in tensors]
+        ctx.sizes = [None if _legacy_empty(t) else t._shape[dim] for t in tensors]  # None: skipped
         ctx.dim = dim
         return _cat_raw(tensors, dim)
 
@@ -47,8 +47,13 @@ class _Cat(Function):
     def backward(ctx, grad):
         grads, start = [None], 0
         for i, n in enumerate(ctx.sizes):
-            grads.append(grad.narrow(ctx.dim, start, n) if ctx.needs_input_grad[i + 1] else None)
-            start += n
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+            elif n is None:  # a skipped (0,) input: an empty gradient of its own shape
+                grads.append(grad.new_zeros(0))
+            else:
+                grads.append(grad.narrow(ctx.dim, start, n))
+            start += n or 0
         return tuple(grads)
 
 

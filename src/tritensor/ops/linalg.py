@@ -9,6 +9,8 @@ so results, strides and grad_fn names match torch.
 """
 from __future__ import annotations
 
+import math
+
 from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -103,7 +105,7 @@ PRODUCTS = {
             lambda g, a, b: g * b, lambda g, a, b: g * a),
     "bmm": ("BmmBackward0", _bmm_raw,
             lambda g, a, b: g.bmm(b.transpose(1, 2)), lambda g, a, b: a.transpose(1, 2).bmm(g)),
-    "addbmm": ("AddbmmBackward0", lambda a, b: _bmm_raw(a, b).sum(0),
+    "addbmm": ("AddbmmBackward0", lambda a, b: _bmm_raw(a, b).sum(0, dtype=a.dtype),  # ints keep theirs
                lambda g, a, b: _expand_batch(g, a).bmm(b.transpose(1, 2)),
                lambda g, a, b: a.transpose(1, 2).bmm(_expand_batch(g, a))),
 }
@@ -307,7 +309,8 @@ def inner(input, other):
                            f"{list(input._shape)} and {list(other._shape)}")
     if input.dim() == 1 and other.dim() == 1:
         return dot(input, other).view(())
-    prod = mm(input.reshape(-1, k), other.reshape(-1, k).t())
+    rows = math.prod(input._shape[:-1]), math.prod(other._shape[:-1])  # not -1: k may be 0
+    prod = mm(input.reshape(rows[0], k), other.reshape(rows[1], k).t())
     return prod.view(input._shape[:-1] + other._shape[:-1])
 
 

@@ -47,8 +47,7 @@ def _masked_fill_entry(self, mask, value, inplace):
                            f"{list(shape)}")
     if not inplace and shape != self._shape:
         self = self.expand(shape)
-    if not isinstance(value, Tensor):
-        check_fill_value(value, self.dtype)
+    check_fill_value(value.item() if isinstance(value, Tensor) else value, self.dtype)
     cls = _MaskedFillTensor if isinstance(value, Tensor) else _MaskedFill
     return _run(cls, self, mask, value, inplace=inplace)
 

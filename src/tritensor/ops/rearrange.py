@@ -39,7 +39,8 @@ def flip(input, *args, dims=None):
     dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else (args or dims)
     if isinstance(dims, int):
         dims = (dims,)
-    return _Flip.apply(input, wrap_dims(tuple(dims), input.dim()) if input.dim() else ())
+    dims = wrap_dims(tuple(dims), input.dim())  # a 0-d tensor's dims 0 and -1 are one: a repeat is refused
+    return _Flip.apply(input, dims if input.dim() else ())
 
 
 @export

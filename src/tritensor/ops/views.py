@@ -6,6 +6,7 @@ pick a subset (select, slice, diagonal, as_strided) a differentiable scatter int
 """
 from __future__ import annotations
 
+from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..size import Size
@@ -255,7 +256,8 @@ def permute(input, *dims):
 
 def _swap(ndim, d0, d1):
     dims = list(range(ndim))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if dims:  # a 0-d tensor's dims 0 and -1 are itself, as in torch
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return tuple(dims)
 
 
@@ -290,7 +292,8 @@ def movedim(input, source, destination):
                            f"should contain the same number of dims as destination ({list(dst)} dims)")
     order = [None] * n
     for s, d in zip(src, dst):
-        order[d] = s
+        if n:  # a 0-d tensor: dims 0 / -1 move nothing
+            order[d] = s
     rest = iter(d for d in range(n) if d not in src)
     order = [o if o is not None else next(rest) for o in order]
     return permute(input, order)
@@ -510,6 +513,8 @@ def _accumulate(region, grad):
     An aliasing region is split along the shortest dim whose slices are alias-free (the
     window dim of an unfold), else along its first dim, and each piece is added in turn.
     """
+    if region.numel() == 0:
+        return
     if not _overlaps(region):
         region.add_(grad)
         return
@@ -587,12 +592,15 @@ def slice_dim(input, dim, start, stop, step=1):
 
 @export
 def narrow(input, dim, start, length):
+    _check_not_0d(input, "narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.dim())
     start = int(start)
     size = input._shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if start < 0 or start + length > size or length < 0:
+    if start + length > size or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return slice_dim(input, dim, start, start + length)
 
@@ -619,10 +627,24 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return _Diagonal.apply(input, lambda x: _diagonal_raw(x, offset, d1, d2))
 
 
+def _check_in_storage(t, size, stride, offset):
+    """torch's setStorage check: the view must lie inside ``t``'s storage (an empty one
+    anywhere)."""
+    itemsize = t.dtype.itemsize
+    if all(size):
+        needed = (offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1) * itemsize
+        available = t._storage.nbytes()
+        if needed > available:
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                               f"{offset}, and itemsize {itemsize} requiring a storage size of {needed} "
+                               f"are out of bounds for storage of size {available}")
+
+
 @export
 def as_strided(input, size, stride, storage_offset=None):
     size, stride = tuple(size), tuple(stride)
     offset = input._offset if storage_offset is None else storage_offset
+    _check_in_storage(input, size, stride, offset)
 
     def view_fn(x):
         return make_view(x, size, stride, x._offset - input._offset + offset)
@@ -630,8 +652,14 @@ def as_strided(input, size, stride, storage_offset=None):
 
 
 # ------------------------------------------------------------------ splitting
+def _check_not_0d(input, message):
+    if input.dim() == 0:
+        raise RuntimeError(message)
+
+
 @export
 def split(tensor, split_size_or_sections, dim=0):
+    _check_not_0d(tensor, "split expects at least a 1-dimensional tensor")
     dim = wrap_dim(dim, tensor.dim())
     size = tensor._shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -653,17 +681,37 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+def _sections_or_indices(value):
+    """tensor_split's argument as an int (sections) or a list of split indices; a tensor
+    must be a 0-d (sections) or 1-d int64 one, as torch requires."""
+    if not isinstance(value, Tensor):
+        return value
+    if value.dim() > 1:
+        raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                           f"one-dimensional tensor, but got a tensor with {value.dim()} dims")
+    if value.dtype is not dt.int64:
+        from .elementwise import _torch_name  # an error path: elementwise imports this module
+        raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                           f"{_torch_name(value.dtype)}")
+    return int(value.item()) if value.dim() == 0 else value.tolist()
+
+
 @export
 def tensor_split(input, indices_or_sections, dim=0):
+    _check_not_0d(input, "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = wrap_dim(dim, input.dim())
     size = input._shape[dim]
+    indices_or_sections = _sections_or_indices(indices_or_sections)
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         base, extra = divmod(size, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
         bounds = [sum(sizes[:i]) for i in range(n + 1)]
-    else:
-        bounds = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
+    else:  # split points index like Python slices: negative ones count from the end
+        bounds = [0] + [min(max(i + size if i < 0 else i, 0), size) for i in map(int, indices_or_sections)]
+        bounds.append(size)
     return tuple(slice_dim(input, dim, a, max(a, b)) for a, b in zip(bounds, bounds[1:]))
 
 
@@ -695,6 +743,7 @@ def dsplit(input, indices_or_sections):
 
 @export
 def chunk(input, chunks, dim=0):
+    _check_not_0d(input, "chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     dim = wrap_dim(dim, input.dim())

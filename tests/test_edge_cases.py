@@ -1,0 +1,125 @@
+"""Edge cases found by differential fuzzing against torch (session 12): each case is one call
+whose value, dtype, shape or exception type differed from torch's. Runs on both devices."""
+import numpy as np
+import pytest
+
+from harness import DEVICE, Arg, check, dev
+
+F64 = Arg(np.arange(3.0), requires_grad=True)
+
+
+def _t(lib, values, dtype=None):
+    return lib.tensor(values, dtype=getattr(lib, dtype) if dtype else None, device=dev(lib))
+
+
+CASES = {
+    # index_select of a 0-d tensor takes exactly one index (an empty one crashed the kernel)
+    "index_select 0-d, no index": lambda lib: lib.index_select(_t(lib, 1.0), 0, _t(lib, [], "int64")),
+    "index_select 0-d, two indices": lambda lib: lib.index_select(_t(lib, 1.0), 0, _t(lib, [0, 0])),
+    "index_select 0-d, one index": lambda lib: lib.index_select(_t(lib, 1.0), 0, _t(lib, [0])),
+    # a view must lie inside the storage
+    "as_strided past the storage": lambda lib: lib.as_strided(_t(lib, [1.0, 2.0]), (4,), (1,)),
+    "as_strided past, by the offset": lambda lib: lib.as_strided(_t(lib, [1.0, 2.0]), (2,), (1,), 1),
+    "as_strided empty, any offset": lambda lib: lib.as_strided(_t(lib, [1.0, 2.0]), (0,), (1,), 5),
+    # tensor_split: negative split points count from the end; tensors as sections or indices
+    "tensor_split [-1]": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), [-1]),
+    "tensor_split [4, 4, -2]": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), [4, 4, -2]),
+    "tensor_split 0-d tensor": lambda lib: lib.tensor_split(lib.arange(6, device=dev(lib)), lib.tensor(2)),
+    "tensor_split 1-d tensor": lambda lib: lib.tensor_split(lib.arange(6, device=dev(lib)), lib.tensor([1, -2])),
+    "tensor_split 0 sections": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), 0),
+    "tensor_split 2-d tensor": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), lib.tensor([[1]])),
+    "tensor_split float tensor": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), lib.tensor([1.0])),
+    "tensor_split of 0-d": lambda lib: lib.tensor_split(_t(lib, 1.0), 1),
+    # integer products keep their dtype
+    "addbmm int32": lambda lib: lib.addbmm(lib.zeros(1, 4, dtype=lib.int32, device=dev(lib)),
+                                           lib.ones(3, 1, 1, dtype=lib.int32, device=dev(lib)),
+                                           lib.ones(3, 1, 4, dtype=lib.int32, device=dev(lib))),
+    "tensordot int32, size-1 contraction": lambda lib: lib.tensordot(
+        lib.ones(2, 1, dtype=lib.int32, device=dev(lib)), lib.ones(1, 3, dtype=lib.int32, device=dev(lib)), dims=1),
+    "inner with K = 0": lambda lib: lib.inner(lib.zeros(2, 0, device=dev(lib)), lib.zeros(3, 0, device=dev(lib))),
+    # a 0-d tensor fill value is checked like a number
+    "index_fill int8 with tensor(300)": lambda lib: lib.index_fill(
+        lib.zeros(3, dtype=lib.int8, device=dev(lib)), 0, _t(lib, [1]), lib.tensor(300)),
+    "masked_fill int8 with tensor(1e10)": lambda lib: lib.zeros(3, dtype=lib.int8, device=dev(lib)).masked_fill(
+        _t(lib, [True, False, True]), lib.tensor(1e10)),
+    "masked_fill int8 with tensor(2.5)": lambda lib: lib.zeros(3, dtype=lib.int8, device=dev(lib)).masked_fill(
+        _t(lib, [True, False, True]), lib.tensor(2.5)),
+    # a 0-d uint8 index is a mask, as a 0-d bool one
+    "x[uint8 0-d 2]": lambda lib: lib.arange(4.0, device=dev(lib))[_t(lib, 2, "uint8")],
+    "x[uint8 0-d 0]": lambda lib: lib.arange(4.0, device=dev(lib))[_t(lib, 0, "uint8")],
+    # index_put with 0-d index tensors
+    "index_put 0-d int index": lambda lib: lib.zeros(4, device=dev(lib)).index_put((_t(lib, 1),), _t(lib, 2.5)),
+    "index_put 0-d int index, rows": lambda lib: lib.zeros(2, 3, device=dev(lib)).index_put(
+        (_t(lib, 1),), _t(lib, [1.0, 2.0, 3.0])),
+    "index_put 0-d True": lambda lib: lib.zeros(2, device=dev(lib)).index_put((_t(lib, True),), _t(lib, 2.5)),
+    "index_put 0-d False": lambda lib: lib.zeros(2, device=dev(lib)).index_put((_t(lib, False),), _t(lib, 2.5)),
+    "index_put 0-d accumulate": lambda lib: lib.zeros(4, device=dev(lib)).index_put(
+        (_t(lib, 1),), _t(lib, 2.5), accumulate=True),
+    # 0-d tensors: dims 0 and -1 are the tensor itself
+    "transpose 0-d": lambda lib: lib.transpose(_t(lib, 1.0), 0, -1),
+    "swapaxes 0-d": lambda lib: lib.swapaxes(_t(lib, 1.0), 0, 0),
+    "movedim 0-d": lambda lib: lib.movedim(_t(lib, 1.0), 0, 0),
+    "movedim 0-d out of range": lambda lib: lib.movedim(_t(lib, 1.0), 0, 1),
+    "flip 0-d repeated dim": lambda lib: lib.flip(_t(lib, 3), (-1, 0)),
+    "narrow 0-d": lambda lib: lib.narrow(_t(lib, 1.0), 0, 0, 1),
+    "split 0-d": lambda lib: lib.split(_t(lib, 1.0), 1),
+    "chunk 0-d": lambda lib: lib.chunk(_t(lib, 1.0), 1),
+    "narrow start out of range": lambda lib: lib.narrow(lib.arange(3, device=dev(lib)), 0, -4, 1),
+    "narrow start at the end": lambda lib: lib.narrow(lib.arange(3, device=dev(lib)), 0, 3, 0),
+    # nothing indexed, nothing bounds-checked
+    "broadcast to empty, index out of range": lambda lib: lib.arange(12.0, device=dev(lib)).reshape(4, 3)[
+        _t(lib, [4]), _t(lib, [], "int64")],
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name):
+    check(lambda lib: CASES[name](lib))
+
+
+@pytest.mark.parametrize("shape,index,value", [
+    ((3,), lambda lib: True, lambda lib: _t(lib, 1.0, "float32")),     # a lone True copies, converting
+    ((3,), lambda lib: False, lambda lib: _t(lib, [1.0, 2.0])),        # a lone False writes nothing
+    ((3,), lambda lib: _t(lib, 3, "uint8"), lambda lib: 5.0),          # a 0-d byte mask
+    ((3,), lambda lib: _t(lib, [1, 0], "uint8"), lambda lib: 1.0),     # a byte mask of the wrong shape
+    ((4, 3), lambda lib: (_t(lib, [4]), _t(lib, [], "int64")), lambda lib: 1.0),  # nothing to write
+])
+def test_setitem_matches_torch(shape, index, value):
+    def fn(lib):
+        x = lib.zeros(shape, dtype=lib.float64, device=dev(lib))
+        x[index(lib)] = value(lib)
+        return x
+    check(fn)
+
+
+def test_lone_false_setitem_skips_the_leaf_check():
+    """torch returns before any check for ``x[False] = v``, even on a leaf that requires grad."""
+    def fn(lib):
+        x = lib.zeros(2, device=dev(lib), requires_grad=True)
+        x[False] = 1.0
+        return x.detach()
+    check(fn)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.cat([x[:0], lib.ones(2, 1, dtype=x.dtype, device=x.device)]),   # a skipped (0,) input
+    lambda lib, x: x[:0].reshape(0, 1).expand(0, 4).unfold(1, 2, 1),                   # an empty unfold
+    lambda lib, x: lib.as_strided(x, (0, 2), (1, 0)),                                   # an empty aliasing view
+])
+def test_empty_results_backpropagate(fn):
+    check(lambda lib, x: fn(lib, x).sum(), F64)
+
+
+@pytest.mark.skipif(DEVICE != "cuda", reason="the 'cuda' backend's missing multiply kernel")
+@pytest.mark.parametrize("call", [
+    lambda T, x, i, s: x.scatter(0, i, s, reduce="multiply"),
+    lambda T, x, i, s: x.scatter_reduce(0, i, s, "prod"),
+])
+def test_refused_scatter_leaves_no_pending_error(call):
+    """The NotImplementedError comes before the deferred bounds check, whose error would
+    otherwise surface in the next call that waits for the device."""
+    import tritensor as T
+    x = T.zeros(3, device="cuda")
+    with pytest.raises(NotImplementedError, match="atomic multiply"):
+        call(T, x, T.tensor([5], device="cuda"), T.ones(1, device="cuda"))
+    assert (T.arange(4.0, device="cuda") + 1).cpu().tolist() == [1.0, 2.0, 3.0, 4.0]
