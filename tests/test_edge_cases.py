@@ -12,6 +12,14 @@ def _t(lib, values, dtype=None):
     return lib.tensor(values, dtype=getattr(lib, dtype) if dtype else None, device=dev(lib))
 
 
+def _ar(lib, n):
+    return lib.arange(n, device=dev(lib))
+
+
+def _z(lib, *shape, dtype="float32", fill=0):
+    return lib.full(shape, fill, dtype=getattr(lib, dtype), device=dev(lib))
+
+
 CASES = {
     # index_select of a 0-d tensor takes exactly one index (an empty one crashed the kernel)
     "index_select 0-d, no index": lambda lib: lib.index_select(_t(lib, 1.0), 0, _t(lib, [], "int64")),
@@ -22,38 +30,38 @@ CASES = {
     "as_strided past, by the offset": lambda lib: lib.as_strided(_t(lib, [1.0, 2.0]), (2,), (1,), 1),
     "as_strided empty, any offset": lambda lib: lib.as_strided(_t(lib, [1.0, 2.0]), (0,), (1,), 5),
     # tensor_split: negative split points count from the end; tensors as sections or indices
-    "tensor_split [-1]": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), [-1]),
-    "tensor_split [4, 4, -2]": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), [4, 4, -2]),
-    "tensor_split 0-d tensor": lambda lib: lib.tensor_split(lib.arange(6, device=dev(lib)), lib.tensor(2)),
-    "tensor_split 1-d tensor": lambda lib: lib.tensor_split(lib.arange(6, device=dev(lib)), lib.tensor([1, -2])),
-    "tensor_split 0 sections": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), 0),
-    "tensor_split 2-d tensor": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), lib.tensor([[1]])),
-    "tensor_split float tensor": lambda lib: lib.tensor_split(lib.arange(4, device=dev(lib)), lib.tensor([1.0])),
+    "tensor_split [-1]": lambda lib: lib.tensor_split(_ar(lib, 4), [-1]),
+    "tensor_split [4, 4, -2]": lambda lib: lib.tensor_split(_ar(lib, 4), [4, 4, -2]),
+    "tensor_split 0-d tensor": lambda lib: lib.tensor_split(_ar(lib, 6), lib.tensor(2)),
+    "tensor_split 1-d tensor": lambda lib: lib.tensor_split(_ar(lib, 6), lib.tensor([1, -2])),
+    "tensor_split 0 sections": lambda lib: lib.tensor_split(_ar(lib, 4), 0),
+    "tensor_split 2-d tensor": lambda lib: lib.tensor_split(_ar(lib, 4), lib.tensor([[1]])),
+    "tensor_split float tensor": lambda lib: lib.tensor_split(_ar(lib, 4), lib.tensor([1.0])),
     "tensor_split of 0-d": lambda lib: lib.tensor_split(_t(lib, 1.0), 1),
     # integer products keep their dtype
-    "addbmm int32": lambda lib: lib.addbmm(lib.zeros(1, 4, dtype=lib.int32, device=dev(lib)),
-                                           lib.ones(3, 1, 1, dtype=lib.int32, device=dev(lib)),
-                                           lib.ones(3, 1, 4, dtype=lib.int32, device=dev(lib))),
+    "addbmm int32": lambda lib: lib.addbmm(_z(lib, 1, 4, dtype="int32"),
+                                           _z(lib, 3, 1, 1, dtype="int32", fill=1),
+                                           _z(lib, 3, 1, 4, dtype="int32", fill=1)),
     "tensordot int32, size-1 contraction": lambda lib: lib.tensordot(
-        lib.ones(2, 1, dtype=lib.int32, device=dev(lib)), lib.ones(1, 3, dtype=lib.int32, device=dev(lib)), dims=1),
-    "inner with K = 0": lambda lib: lib.inner(lib.zeros(2, 0, device=dev(lib)), lib.zeros(3, 0, device=dev(lib))),
+        _z(lib, 2, 1, dtype="int32", fill=1), _z(lib, 1, 3, dtype="int32", fill=1), dims=1),
+    "inner with K = 0": lambda lib: lib.inner(_z(lib, 2, 0), _z(lib, 3, 0)),
     # a 0-d tensor fill value is checked like a number
     "index_fill int8 with tensor(300)": lambda lib: lib.index_fill(
-        lib.zeros(3, dtype=lib.int8, device=dev(lib)), 0, _t(lib, [1]), lib.tensor(300)),
-    "masked_fill int8 with tensor(1e10)": lambda lib: lib.zeros(3, dtype=lib.int8, device=dev(lib)).masked_fill(
+        _z(lib, 3, dtype="int8"), 0, _t(lib, [1]), lib.tensor(300)),
+    "masked_fill int8 with tensor(1e10)": lambda lib: _z(lib, 3, dtype="int8").masked_fill(
         _t(lib, [True, False, True]), lib.tensor(1e10)),
-    "masked_fill int8 with tensor(2.5)": lambda lib: lib.zeros(3, dtype=lib.int8, device=dev(lib)).masked_fill(
+    "masked_fill int8 with tensor(2.5)": lambda lib: _z(lib, 3, dtype="int8").masked_fill(
         _t(lib, [True, False, True]), lib.tensor(2.5)),
     # a 0-d uint8 index is a mask, as a 0-d bool one
     "x[uint8 0-d 2]": lambda lib: lib.arange(4.0, device=dev(lib))[_t(lib, 2, "uint8")],
     "x[uint8 0-d 0]": lambda lib: lib.arange(4.0, device=dev(lib))[_t(lib, 0, "uint8")],
     # index_put with 0-d index tensors
-    "index_put 0-d int index": lambda lib: lib.zeros(4, device=dev(lib)).index_put((_t(lib, 1),), _t(lib, 2.5)),
-    "index_put 0-d int index, rows": lambda lib: lib.zeros(2, 3, device=dev(lib)).index_put(
+    "index_put 0-d int index": lambda lib: _z(lib, 4).index_put((_t(lib, 1),), _t(lib, 2.5)),
+    "index_put 0-d int index, rows": lambda lib: _z(lib, 2, 3).index_put(
         (_t(lib, 1),), _t(lib, [1.0, 2.0, 3.0])),
-    "index_put 0-d True": lambda lib: lib.zeros(2, device=dev(lib)).index_put((_t(lib, True),), _t(lib, 2.5)),
-    "index_put 0-d False": lambda lib: lib.zeros(2, device=dev(lib)).index_put((_t(lib, False),), _t(lib, 2.5)),
-    "index_put 0-d accumulate": lambda lib: lib.zeros(4, device=dev(lib)).index_put(
+    "index_put 0-d True": lambda lib: _z(lib, 2).index_put((_t(lib, True),), _t(lib, 2.5)),
+    "index_put 0-d False": lambda lib: _z(lib, 2).index_put((_t(lib, False),), _t(lib, 2.5)),
+    "index_put 0-d accumulate": lambda lib: _z(lib, 4).index_put(
         (_t(lib, 1),), _t(lib, 2.5), accumulate=True),
     # 0-d tensors: dims 0 and -1 are the tensor itself
     "transpose 0-d": lambda lib: lib.transpose(_t(lib, 1.0), 0, -1),
@@ -64,8 +72,8 @@ CASES = {
     "narrow 0-d": lambda lib: lib.narrow(_t(lib, 1.0), 0, 0, 1),
     "split 0-d": lambda lib: lib.split(_t(lib, 1.0), 1),
     "chunk 0-d": lambda lib: lib.chunk(_t(lib, 1.0), 1),
-    "narrow start out of range": lambda lib: lib.narrow(lib.arange(3, device=dev(lib)), 0, -4, 1),
-    "narrow start at the end": lambda lib: lib.narrow(lib.arange(3, device=dev(lib)), 0, 3, 0),
+    "narrow start out of range": lambda lib: lib.narrow(_ar(lib, 3), 0, -4, 1),
+    "narrow start at the end": lambda lib: lib.narrow(_ar(lib, 3), 0, 3, 0),
     # nothing indexed, nothing bounds-checked
     "broadcast to empty, index out of range": lambda lib: lib.arange(12.0, device=dev(lib)).reshape(4, 3)[
         _t(lib, [4]), _t(lib, [], "int64")],
@@ -102,9 +110,9 @@ def test_lone_false_setitem_skips_the_leaf_check():
 
 
 @pytest.mark.parametrize("fn", [
-    lambda lib, x: lib.cat([x[:0], lib.ones(2, 1, dtype=x.dtype, device=x.device)]),   # a skipped (0,) input
-    lambda lib, x: x[:0].reshape(0, 1).expand(0, 4).unfold(1, 2, 1),                   # an empty unfold
-    lambda lib, x: lib.as_strided(x, (0, 2), (1, 0)),                                   # an empty aliasing view
+    lambda lib, x: lib.cat([x[:0], lib.ones(2, 1, dtype=x.dtype, device=x.device)]),  # a skipped (0,) input
+    lambda lib, x: x[:0].reshape(0, 1).expand(0, 4).unfold(1, 2, 1),  # an empty unfold
+    lambda lib, x: lib.as_strided(x, (0, 2), (1, 0)),  # an empty aliasing view
 ])
 def test_empty_results_backpropagate(fn):
     check(lambda lib, x: fn(lib, x).sum(), F64)
