@@ -315,9 +315,9 @@ def _erf_erfc_for_float32(z):
     series; beyond, Cephes' erfc rationals times exp(-z^2) (0 past 27)."""
     a = abs(z)
     series = a * polevl(a * a, _ERF_SERIES[::-1])
-    near = polevl(a, ERFC_P) / polevl(a, ERFC_Q)
-    far = polevl(a, ERFC_R) / polevl(a, ERFC_S)
-    tail = _exp64(-a * a) * (near if a < 8.0 else far)
+    near = a < 8.0  # one division: the rational's numerator and denominator are picked first
+    tail = _exp64(-a * a) * ((polevl(a, ERFC_P) if near else polevl(a, ERFC_R)) /
+                             (polevl(a, ERFC_Q) if near else polevl(a, ERFC_S)))
     tail = tail if a < 27.0 else 0.0  # exp(-a^2) is 0 there, and R(inf) / S(inf) NaN
     erf_a = series if a < 1.0 else 1.0 - tail
     erfc_a = 1.0 - series if a < 1.0 else tail
