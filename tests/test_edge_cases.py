@@ -74,6 +74,16 @@ CASES = {
     "chunk 0-d": lambda lib: lib.chunk(_t(lib, 1.0), 1),
     "narrow start out of range": lambda lib: lib.narrow(_ar(lib, 3), 0, -4, 1),
     "narrow start at the end": lambda lib: lib.narrow(_ar(lib, 3), 0, 3, 0),
+    # index_add_: IndexError for a bad index at any rank; its source has self's rank (0-d too)
+    "index_add 3-d, index out of range": lambda lib: lib.index_add(_z(lib, 2, 3, 2), 1, _t(lib, [3]),
+                                                                  _z(lib, 2, 1, 2, fill=1)),
+    "index_add 4-d dim 2, index out of range": lambda lib: lib.index_add(_z(lib, 2, 3, 2, 2), 2, _t(lib, [5]),
+                                                                        _z(lib, 2, 3, 1, 2, fill=1)),
+    "index_add 4-d dim 3, index out of range": lambda lib: lib.index_add(_z(lib, 2, 3, 2, 2), 3, _t(lib, [5]),
+                                                                        _z(lib, 2, 3, 2, 1, fill=1)),
+    "index_add 0-d source into 1-d": lambda lib: lib.index_add(_z(lib, 3), 0, _t(lib, 1), _t(lib, 1.0)),
+    "index_add 0-d into 0-d": lambda lib: lib.index_add(_t(lib, 0.0), 0, _t(lib, 0), _t(lib, 1.0)),
+    "index_copy 0-d source into 1-d": lambda lib: lib.index_copy(_z(lib, 3), 0, _t(lib, [1]), _t(lib, 1.0)),
     # nothing indexed, nothing bounds-checked
     "broadcast to empty, index out of range": lambda lib: lib.arange(12.0, device=dev(lib)).reshape(4, 3)[
         _t(lib, [4]), _t(lib, [], "int64")],

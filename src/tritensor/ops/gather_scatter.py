@@ -351,9 +351,12 @@ def _check_source_slices(name, self, dim, index, source):
                            f"source.size(dim): ({n}), for dim: {dim}")
     if len(src) != max(self.dim(), 1) or any(d != dim and self._shape[d] != src[d]
                                               for d in range(self.dim())):
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
-                           f"dimension. Got self.shape = {list(self._shape)} "
-                           f"source.shape = {list(source._shape)}")
+        _raise_slices_mismatch(self, source)
+
+
+def _raise_slices_mismatch(self, source):
+    raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
+                       f"dimension. Got self.shape = {list(self._shape)} source.shape = {list(source._shape)}")
 
 
 class _IndexAdd(_Mutating):
@@ -383,11 +386,15 @@ def _index_add_entry(self, dim, index, source, alpha, inplace):
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_add_(): self ({_torch_name(self.dtype)}) and source "
                            f"({_torch_name(source.dtype)}) must have the same scalar type")
+    if source.dim() != self.dim():  # index_add_ takes no 0-d source for a 1-d self (index_copy_ does)
+        _raise_slices_mismatch(self, source)
     _check_source_slices("index_add_", self, dim, index, source)
-    if self.dim() <= 1:  # torch's 1-d kernel reports differently (the same bounds: one check)
-        _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, message="index out of range in self")
-    else:
+    if self.dim() > 1 and dim in (0, self.dim() - 1):
+        # torch 2.13's CPU kernel reports by its scatter_add path for an outer or inner dim
+        # (whatever the strides: probed over 2-4-d and permuted layouts), IndexError otherwise
         _check_bounds(index, _vec(self)._shape[dim], dim)
+    else:
+        _check_bounds(index, _vec(self)._shape[dim], dim, IndexError, message="index out of range in self")
     return _run(_IndexAdd, self, dim, index, source, alpha, inplace=inplace)
 
 
