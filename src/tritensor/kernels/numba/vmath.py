@@ -55,6 +55,29 @@ _float32_bits = _bitcast(types.float32, types.int32)
 _float64_bits = _bitcast(types.float64, types.int64)
 
 
+def _is_float32(t) -> bool:
+    t = getattr(t, "dtype", t)  # an array's element type
+    return isinstance(t, types.Float) and t.bitwidth == 32
+
+
+def by_width(float32, float64, inline="always"):
+    """Make the decorated plain-Python function (the fallback outside Numba, and the name
+    kernels call) dispatch by its argument's width inside Numba: ``float32(x)`` for float32
+    (or a float32 array), ``float64(x)`` otherwise; both take one argument named ``x``.
+    ``inline='always'`` inlines the chosen body into the caller's Numba IR, so the loop
+    vectoriser sees it whatever its size."""
+    def register(function):
+        overload(function, inline=inline)(lambda x: float32 if _is_float32(x) else float64)
+        return function
+    return register
+
+
+def through_float64(function):
+    """The float32 form of a float64 ``function``: widened, computed and rounded once (for
+    the functions whose cancellations need float64's spare bits)."""
+    return lambda x: _F32(function(np.float64(x)))
+
+
 #: ln2 in two parts (fdlibm's split): n * _LN2_HI is exact for |n| < 2^20
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
@@ -134,43 +157,27 @@ def _exp32_nonpositive(x):
     return _exp32_clamped(x if x > lo else lo)
 
 
+@by_width(lambda x: _exp32(x),
+          lambda x: _exp64(x))
 def exp(x):
     """exp(x) in the argument's width, vectorisable (see the module docstring)."""
     return math.exp(x)
 
 
-@overload(exp, inline="always")
-def _exp_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _exp32(x)
-    return lambda x: _exp64(x)
-
-
+@by_width(lambda x: _exp32_nonpositive(x),  # not IR-inlined: in softmax's loops that trips a Numba
+          lambda x: _exp64_nonpositive(x), inline='never')  # SSA check; LLVM inlines it anyway
 def exp_nonpositive(x):
     """``exp`` for arguments known to be <= 0 or -inf, never NaN (logits minus their row's
     max): no overflow or NaN to handle, a few instructions less per element."""
     return math.exp(x)
 
 
-@overload(exp_nonpositive)  # not IR-inlined: inside the softmax loops that trips Numba's SSA check
-def _exp_nonpositive_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _exp32_nonpositive(x)
-    return lambda x: _exp64_nonpositive(x)
-
-
+@by_width(lambda x: _F32(1.0) / (_F32(1.0) + _exp32(-x)),
+          lambda x: 1.0 / (1.0 + _exp64(-x)))
 def sigmoid(x):
     """1 / (1 + exp(-x)) in the argument's width: nothing cancels, so the error is exp's
     plus two roundings."""
     return 1.0 / (1.0 + math.exp(-x))
-
-
-@overload(sigmoid, inline="always")
-def _sigmoid_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        one = _F32(1.0)
-        return lambda x: one / (one + _exp32(-x))
-    return lambda x: 1.0 / (1.0 + _exp64(-x))
 
 
 @inline
@@ -183,16 +190,11 @@ def _tanh_for_float32(x):
     return x * (1.0 - x * x * (1 / 3)) if abs(x) < 0.000244140625 else t
 
 
+@by_width(through_float64(_tanh_for_float32),
+          lambda x: np.tanh(x))
 def tanh(x):
     """tanh(x): vectorised for float32, libm's for float64 (see the module docstring)."""
     return math.tanh(x)
-
-
-@overload(tanh, inline="always")
-def _tanh_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _F32(_tanh_for_float32(np.float64(x)))
-    return lambda x: np.tanh(x)
 
 
 _SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # the bits of sqrt(1/2), where the mantissa range starts
@@ -220,16 +222,11 @@ def _log64(x):
     return r if x >= 0.0 else np.nan  # negative, NaN
 
 
+@by_width(through_float64(_log64),
+          lambda x: _log64(x))
 def log(x):
     """log(x): float32 through float64 (rounded once), float64 within about 1 ulp."""
     return math.log(x)
-
-
-@overload(log, inline="always")
-def _log_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _F32(_log64(np.float64(x)))
-    return lambda x: _log64(x)
 
 
 @inline
@@ -242,16 +239,11 @@ def _log1p64(x):
     return r if x < np.inf else x
 
 
+@by_width(through_float64(_log1p64),
+          lambda x: _log1p64(x))
 def log1p(x):
     """log(1 + x), vectorisable in either width (float32 through float64)."""
     return math.log1p(x)
-
-
-@overload(log1p, inline="always")
-def _log1p_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _F32(_log1p64(np.float64(x)))
-    return lambda x: _log1p64(x)
 
 
 @inline
@@ -272,16 +264,11 @@ def _expm1_for_float32(x):
     return series if abs(x) < 0.0009765625 else _exp64(x) - 1.0
 
 
+@by_width(through_float64(_expm1_for_float32),
+          lambda x: _expm164(x))
 def expm1(x):
     """exp(x) - 1, vectorisable in either width."""
     return math.expm1(x)
-
-
-@overload(expm1, inline="always")
-def _expm1_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _F32(_expm1_for_float32(np.float64(x)))
-    return lambda x: _expm164(x)
 
 
 # Cephes' erfc = exp(-x^2) P(x) / Q(x) on [1, 8) and exp(-x^2) R(x) / S(x) beyond
@@ -325,29 +312,19 @@ def _erf_erfc_for_float32(z):
     return (np.copysign(erf_a, z), erfc) if z == z else (z, z)
 
 
+@by_width(lambda x: _F32(_erf_erfc_for_float32(np.float64(x))[0]),
+          lambda x: math.erf(x))
 def erf(x):
     """erf(x): vectorised for float32 (through float64), libm's for float64."""
     return math.erf(x)
 
 
-@overload(erf, inline="always")
-def _erf_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _F32(_erf_erfc_for_float32(np.float64(x))[0])
-    return lambda x: math.erf(x)
-
-
+@by_width(lambda x: 0.5 * _erf_erfc_for_float32(-np.float64(x) * 0.7071067811865476)[1],
+          lambda x: 0.5 * (1.0 + math.erf(x * 0.7071067811865476)))
 def normal_cdf(x):
     """P(N(0, 1) <= x) = erfc(-x / sqrt 2) / 2 (gelu's factor), in float64: vectorised for a
     float32 x (no cancellation for negative x), libm's erf for a float64 x."""
     return 0.5 * math.erfc(-x * 0.7071067811865476)
-
-
-@overload(normal_cdf, inline="always")
-def _normal_cdf_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: 0.5 * _erf_erfc_for_float32(-np.float64(x) * 0.7071067811865476)[1]
-    return lambda x: 0.5 * (1.0 + math.erf(x * 0.7071067811865476))
 
 
 @inline
@@ -385,19 +362,14 @@ def _row_max64(row):
     return _bits_to_float64(_ordered64(top)) if nans == 0 else np.nan
 
 
+@by_width(lambda x: _row_max32(x),
+          lambda x: _row_max64(x), inline='never')
 def row_max(row):
     """The largest value of a non-empty 1-D float array, NaN if it holds one: the shift of a
     softmax row. LLVM vectorises a float max reduction only under no-NaN fast-math, so the
     values are compared as integers in the floats' order (an integer max vectorises), with
     the NaNs counted alongside; -0.0 ranks below 0.0. ~7x the scalar loop here."""
     return max(row)
-
-
-@overload(row_max)
-def _row_max_impl(row):
-    if isinstance(row.dtype, types.Float) and row.dtype.bitwidth == 32:
-        return lambda row: _row_max32(row)
-    return lambda row: _row_max64(row)
 
 
 def like(value, sample):
