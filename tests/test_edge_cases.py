@@ -84,6 +84,13 @@ CASES = {
     "index_add 0-d source into 1-d": lambda lib: lib.index_add(_z(lib, 3), 0, _t(lib, 1), _t(lib, 1.0)),
     "index_add 0-d into 0-d": lambda lib: lib.index_add(_t(lib, 0.0), 0, _t(lib, 0), _t(lib, 1.0)),
     "index_copy 0-d source into 1-d": lambda lib: lib.index_copy(_z(lib, 3), 0, _t(lib, [1]), _t(lib, 1.0)),
+    # only skipped (0,) tensors: an empty result whatever the dim; an empty roll ignores its dims
+    "cat of (0,) tensors, dim 2": lambda lib: lib.cat([_z(lib, 0), _z(lib, 0)], 2),
+    "roll empty, dims out of range": lambda lib: lib.roll(_z(lib, 2, 0, 4), (7, 0), (-4, -1)),
+    "scatter_reduce mean of bool": lambda lib: lib.scatter_reduce(_t(lib, [True, False]), 0, _t(lib, [0]),
+                                                                  _t(lib, [True]), "mean"),
+    "scatter_reduce amax of bool": lambda lib: lib.scatter_reduce(_t(lib, [True, False]), 0, _t(lib, [0]),
+                                                                  _t(lib, [True]), "amax"),
     # nothing indexed, nothing bounds-checked
     "broadcast to empty, index out of range": lambda lib: lib.arange(12.0, device=dev(lib)).reshape(4, 3)[
         _t(lib, [4]), _t(lib, [], "int64")],

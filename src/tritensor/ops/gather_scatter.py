@@ -17,7 +17,7 @@ from ._indexing_common import (_INT_INDEX, _Mutating, _as_vector, _cast, _check_
                                _clone, _flat_view, _run, _vec)
 from ._registry import export, method
 from .creation import check_fill_value, full, new_empty, ones_like, with_out, zeros, zeros_like
-from .elementwise import _torch_name, check_inplace, where
+from .elementwise import _torch_name, check_inplace, not_implemented_for, where
 
 
 # ------------------------------------------------------------------ gather / scatter
@@ -280,6 +280,8 @@ def _scatter_reduce_entry(input, dim, index, src, reduce, include_self, inplace)
     _check_scatter_sizes(input, dim, index, src)
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce == "mean" and input.dtype is dt.bool:  # no mean of booleans, as in torch
+        raise not_implemented_for("scatter_gather_tensor_cpu_reduce_mean", input.dtype)
     _check_reduce_kernel(input, _REDUCTIONS[reduce])
     _check_bounds(index, _vec(input)._shape[dim], dim)
     if inplace:
@@ -334,7 +336,8 @@ def index_select(input, dim, index):
                        "index_select(): Expected dtype int32 or int64 for index")
     dim = wrap_dim(dim, input.dim())
     if input.dim() == 0 and index.numel() != 1:
-        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
+                           "value(s)")
     if dim == 1:  # torch's dim-1 kernel reports differently (the same bounds: one check)
         _check_bounds(index, input._shape[dim], dim,
                       message="INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
@@ -356,7 +359,8 @@ def _check_source_slices(name, self, dim, index, source):
 
 def _raise_slices_mismatch(self, source):
     raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
-                       f"dimension. Got self.shape = {list(self._shape)} source.shape = {list(source._shape)}")
+                       f"dimension. Got self.shape = {list(self._shape)} "
+                       f"source.shape = {list(source._shape)}")
 
 
 class _IndexAdd(_Mutating):

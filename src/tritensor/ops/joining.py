@@ -93,7 +93,9 @@ def _check_cat(tensors, dim):
         if t.dim() == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     parts = [(i, t) for i, t in enumerate(tensors) if not _legacy_empty(t)]
-    ref = parts[0][1] if parts else tensors[0]
+    if not parts:  # only skipped (0,) tensors: torch returns an empty one, whatever the dim
+        return 0
+    ref = parts[0][1]
     dim = wrap_dim(dim, ref.dim())
     for i, t in parts:
         if t.dim() != ref.dim():

@@ -99,7 +99,9 @@ def roll(input, shifts, dims=None):
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    return _Roll.apply(input, shifts, tuple(wrap_dim(d, input.dim()) for d in dims))
+    # an empty tensor rolls to itself before torch looks at the dims: any dims do
+    dims = tuple(wrap_dim(d, input.dim()) for d in dims) if input.numel() else (0,) * len(dims)
+    return _Roll.apply(input, shifts, dims)
 
 
 # ------------------------------------------------------------------ repeat / tile / repeat_interleave
