@@ -597,7 +597,8 @@ def narrow(input, dim, start, length):
     start = int(start)
     size = input._shape[dim]
     if not -size <= start <= size:
-        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got "
+                         f"{start})")
     if start < 0:
         start += size
     if start + length > size or length < 0:
@@ -698,7 +699,8 @@ def _sections_or_indices(value):
 
 @export
 def tensor_split(input, indices_or_sections, dim=0):
-    _check_not_0d(input, "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    _check_not_0d(input, "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 "
+                         "dims")
     dim = wrap_dim(dim, input.dim())
     size = input._shape[dim]
     indices_or_sections = _sections_or_indices(indices_or_sections)
