@@ -97,9 +97,71 @@ CASES = {
 }
 
 
+INF, NAN = float("inf"), float("nan")
+
+
+def _f(lib, values, dtype="float32"):
+    return _t(lib, values, dtype)
+
+
+ELEMENTWISE = {
+    # an in-place op reading its self as a 16-bit float writes into self (or refuses the cast)
+    "uint8 eq_ float16": lambda lib: _t(lib, [1, 0, 3], "uint8").eq_(_f(lib, [1, 0.5, 0.5], "float16")),
+    "int16 add_ float16": lambda lib: _t(lib, [1, 2, 3], "int16").add_(_f(lib, [0.5, 0.5, 0.5], "float16")),
+    # out= of a wider dtype: computed in the result dtype, then cast
+    "int8 add, int32 out": lambda lib: lib.add(_t(lib, [100], "int8"), _t(lib, [100], "int8"),
+                                               out=_z(lib, 1, dtype="int32")),
+    "uint8 mul, int16 out": lambda lib: lib.mul(_t(lib, [3], "uint8"), 100, out=_z(lib, 1, dtype="int16")),
+    "float32 rad2deg, float64 out": lambda lib: lib.rad2deg(_f(lib, [-0.80517]),
+                                                            out=_z(lib, 1, dtype="float64")),
+    # rounding divisions: floor from fmod, as floor_divide; a number divisor is not rounded to 16 bits
+    "div floor by 0.1": lambda lib: lib.div(_f(lib, [1.0, 3.0, 0.7]), 0.1, rounding_mode="floor"),
+    "div floor specials": lambda lib: lib.div(_f(lib, [1.0, -1.0, -INF, 5.0]), _f(lib, [0.1, INF, 2.0, 0.0]),
+                                              rounding_mode="floor"),
+    "bfloat16 div trunc by 0.1": lambda lib: lib.div(_f(lib, [1.0, 3.0], "bfloat16"), 0.1,
+                                                     rounding_mode="trunc"),
+    "float16 div floor, huge divisor": lambda lib: lib.div(_f(lib, [0.54], "float16"), -3.86e31,
+                                                           rounding_mode="floor"),
+    # pow: a number exponent of +-0.5 is sqrt / rsqrt; C's special cases for tensor exponents
+    "pow 0.5": lambda lib: lib.pow(_f(lib, [-INF, -0.0, 4.0]), 0.5),
+    "pow -0.5": lambda lib: lib.pow(_f(lib, [-INF, -0.0, 4.0]), -0.5),
+    "pow tensor specials": lambda lib: lib.pow(_f(lib, [-INF, -1.0, -2.0, -0.0, -0.0]),
+                                               _f(lib, [0.5, INF, INF, -1.0, 3.0])),
+    "int pow, negative exponents": lambda lib: lib.pow(_t(lib, [3, 45, 1, -1, -1], "int32"),
+                                                       _t(lib, [-7, -1, -3, -3, -2], "int32")),
+    # scaled hypot, atan2's quadrants and zero signs, -0.0 kept
+    "hypot huge and tiny": lambda lib: lib.hypot(_f(lib, [1e30, 1e-30, INF, 0.0]),
+                                                 _f(lib, [1e30, 1e-30, NAN, 0.0])),
+    "atan2 specials": lambda lib: lib.atan2(_f(lib, [INF, -0.0, -0.0, -INF, INF]),
+                                            _f(lib, [INF, -1.0, 1.0, INF, -INF])),
+    "tanh, atan, round of -0.0": lambda lib: lib.stack([lib.tanh(_f(lib, [-0.0])), lib.atan(_f(lib, [-0.0])),
+                                                        lib.round(_f(lib, [-0.4]))]),
+    # huge negative arguments: integer-valued, so poles (and no endless loop)
+    "digamma of -1e30": lambda lib: lib.digamma(_f(lib, [-1e30, -1.11e21], "float64")),
+    "polygamma 2 of -1e30": lambda lib: lib.polygamma(2, _f(lib, [-1e30], "float64")),
+    "zeta at q = -1e30": lambda lib: lib.special.zeta(_f(lib, [3.0], "float64"), _f(lib, [-1e30], "float64")),
+    "gcd at int8 min": lambda lib: lib.gcd(_t(lib, [-128, 6], "int8"), _t(lib, [2, -4], "int8")),
+}
+CASES.update(ELEMENTWISE)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
     check(lambda lib: CASES[name](lib))
+
+
+def test_signs_of_zero_match_torch():
+    """-0.0 results keep their sign (check's allclose would not see it)."""
+    import torch
+
+    import tritensor
+    for fn in (lambda lib, x: lib.tanh(x), lambda lib, x: lib.atan(x), lambda lib, x: lib.round(x),
+               lambda lib, x: lib.pow(x, 0.5), lambda lib, x: lib.atan2(x, lib.ones_like(x))):
+        ours = fn(tritensor, tritensor.tensor([-0.0, -0.4], device=DEVICE)).cpu().numpy()
+        theirs = fn(torch, torch.tensor([-0.0, -0.4])).numpy()
+        keep = ~np.isnan(theirs)  # a NaN's sign is arbitrary
+        np.testing.assert_array_equal(np.isnan(ours), ~keep)
+        np.testing.assert_array_equal(np.signbit(ours[keep]), np.signbit(theirs[keep]))
 
 
 @pytest.mark.parametrize("shape,index,value", [

@@ -112,9 +112,9 @@ def compute(kernel, operands, rule, out=None, resize=False):
             resize_out(out, shape)
         _check_inplace_cast(result_dtype, out)
         check_inplace_overlap(out, operands)
-        if out.dtype is not result_dtype and result_dtype in _NARROW_FLOATS:
-            # torch rounds to the 16-bit result dtype before widening into out: one more rounding
-            # than computing in float32 straight into a float32 out
+        if out.dtype is not result_dtype:
+            # torch computes in the result dtype and casts into out: int8 100 + 100 wraps to -56
+            # before an int32 out sees it, a 16-bit result is rounded before widening
             return out.copy_(compute(kernel, operands, rule))
     backend(out).elementwise(kernel, out, operands, compute_dtype.compute_np)
     return out
@@ -309,6 +309,7 @@ class _ElementwiseFunction(Function):
         # unrecorded one already tried it in ``apply``); the lane takes operands of one dtype
         # and no number beside a 16-bit tensor, so only the general path needs ``_narrowed``
         result = None
+        target = operands[0]  # an in-place op's destination, whatever _narrowed reads it as
         if not inplace and out is None and ctx is not NULL_CTX:
             result = _fast_lane(cls, kernel_operands)
         if result is None:
@@ -320,8 +321,8 @@ class _ElementwiseFunction(Function):
             if "self" in needed:
                 with grad_mode.enable_grad():  # torch's original_self, differentiable for double backward
                     operands = (operands[0].clone(),) + operands[1:]
-            version = kernel_operands[0]._version
-            result = compute_inplace(cls.kernel, kernel_operands[0], kernel_operands, cls.rule)
+            version = target._version
+            result = compute_inplace(cls.kernel, target, kernel_operands, cls.rule)
             ctx.mark_dirty(result)
         elif result is None:
             result = compute(cls.kernel, kernel_operands, cls.rule, out=out, resize=True)
@@ -943,12 +944,16 @@ def mul_(self, other):
     return _Mul.apply(self, other, inplace=True)
 
 
-_DIV_KERNELS = {"trunc": ("div_trunc", "int_div_trunc"), "floor": ("div_floor", "int_div_floor")}
+#: floats round down as floor_divide does (torch's div_floor_floating: from fmod, not floor(a / b),
+#: so 1 / 0.1 floors to 9 as the exact quotient does)
+_DIV_KERNELS = {"trunc": ("div_trunc", "int_div_trunc"), "floor": ("float_floor_divide", "int_div_floor")}
 #: rounding division: zero gradient (torch's DivBackward2), or none for integers
 _RoundingDiv = {(mode, integral): _binary("div", (None, None) if integral else
                                           (lambda grad: grad * 0, lambda grad: grad * 0),
                                           kernel=kernels[integral], node="DivBackward2")
                 for mode, kernels in _DIV_KERNELS.items() for integral in (False, True)}
+for _cls in _RoundingDiv.values():
+    _cls.scalar_as_given = True  # a number divisor of a 16-bit tensor is not rounded first, as torch
 
 
 def _check_int_divisor(input, other):
@@ -1081,6 +1086,8 @@ def _pow_exponent_grad(grad, self, other, result):
 
 
 _Pow = _binary("pow", (_pow_self_grad, _pow_exponent_grad), node="PowBackward1", scalar_node="PowBackward0")
+# a number exponent of +-0.5 is torch's sqrt / rsqrt: a kernel (and lane cache) of its own
+_Pow.with_scalar.kernel, _Pow.with_scalar._lanes = "pow_scalar", {}
 _ScalarPow = _renamed(_Pow, "PowBackward2")
 _IntPow = _binary("pow", (None, None), kernel="int_pow")
 

@@ -227,10 +227,10 @@ def _digamma(x):
     if x == 0:
         return math.copysign(math.inf, -x)  # +-0 -> -+inf, as torch (and C's tgamma poles)
     if x < 0:
-        if x == math.trunc(x):
+        if x == np.trunc(x):  # np's: math.trunc makes an int64, which overflows past 2^63
             return math.nan  # the poles at negative integers
         # reflection, with tan of the fractional part (pi * x loses digits when |x| > 1)
-        return _digamma_positive(1 - x) - math.pi / math.tan(math.pi * (x - math.trunc(x)))
+        return _digamma_positive(1 - x) - math.pi / math.tan(math.pi * (x - np.trunc(x)))
     return _digamma_positive(x)
 
 
@@ -271,9 +271,9 @@ def _zeta(x, q):
     if x < 1:
         return math.nan
     if q <= 0:
-        if q == math.floor(q):
+        if q == np.floor(q):  # a float floor: an int64 one overflows (and -1e30 + 1 never ends the loop)
             return math.inf
-        if x != math.floor(x):
+        if x != np.floor(x):
             return math.nan
     s = q ** -x
     a = q
@@ -487,7 +487,6 @@ def sub(a, b): return a - b
 def mul(a, b): return a * b
 def div(a, b): return a / b
 def div_trunc(a, b): return np.trunc(a / b)
-def div_floor(a, b): return np.floor(a / b)
 def int_div_trunc(a, b): return abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
 def int_div_floor(a, b): return a // b
 def remainder(a, b): return _fmod_floor(a, b)
@@ -505,6 +504,16 @@ def int_fmod(a, b):
 
 
 def pow_(a, b): return a ** b
+
+
+def pow_scalar(a, b):
+    # torch's pow with a number exponent takes sqrt / rsqrt for +-0.5: sqrt(-0.) is -0.,
+    # sqrt(-inf) nan, where C's pow gives 0. and inf
+    if b == 0.5:
+        return np.sqrt(a)
+    if b == -0.5:
+        return 1.0 / np.sqrt(a)
+    return a ** b
 def atan2(a, b): return np.arctan2(a, b)
 def hypot(a, b): return np.hypot(a, b)
 def copysign(a, b): return np.copysign(a, b)  # the sign bit: -0.0 and -nan count as negative
@@ -541,7 +550,7 @@ def nextafter(a, b): return np.nextafter(a, b)
 
 @inline
 def _gcd(a, b):
-    a, b = abs(a), abs(b)
+    a, b = abs(np.int64(a)), abs(np.int64(b))  # |int8 -128| is 128, as C++'s promotion gives torch
     while a != 0:  # Euclid's algorithm
         a, b = b % a, a
     return b

@@ -97,7 +97,7 @@ def _expm1(x):
 def _tanh(x):
     e = _expm1(-2.0 * tl.abs(x))
     t = -e / (e + 2.0)
-    return tl.where(x < 0, -t, t)
+    return copysign(t, x)  # -0.0 stays -0.0
 
 
 @triton.jit
@@ -120,7 +120,7 @@ def _atan_f32(x):
     p = (((8.05374449538e-2 * zz - 1.38776856032e-1) * zz + 1.99777106478e-1) * zz
          - 3.33329491539e-1) * zz * z + z
     r = y0 + p
-    return tl.where(x < 0, -r, r)
+    return copysign(r, x)
 
 
 @triton.jit
@@ -137,7 +137,7 @@ def _atan_f64(x):
     q = ((((zz + 2.485846490142306297962e1) * zz + 1.650270098316988542046e2) * zz
           + 4.328810604912902668951e2) * zz + 4.853903996359136964868e2) * zz + 1.945506571482613964425e2
     r = quarters * PI_4 + (z * (zz * p / q) + z + quarters * 3.061616997868382943065e-17)
-    return tl.where(x < 0, -r, r)
+    return copysign(r, x)
 
 
 @triton.jit
@@ -151,7 +151,7 @@ def _rint(x):
     f = tl.floor(x)
     d = x - f
     odd = (f - 2.0 * tl.floor(f * 0.5)) != 0
-    return f + tl.where((d > 0.5) | ((d == 0.5) & odd), 1.0, 0.0)
+    return copysign(f + tl.where((d > 0.5) | ((d == 0.5) & odd), 1.0, 0.0), x)  # round(-0.4) is -0.0
 
 
 # ---------------------------------------------------------------- unary
@@ -628,15 +628,21 @@ def div(a, b): return _div(a, b)
 @triton.jit
 def div_trunc(a, b): return _trunc(_div(a, b))
 @triton.jit
-def div_floor(a, b): return tl.floor(_div(a, b))
-@triton.jit
 def remainder(a, b): return _fmod_floor(a, b)
 @triton.jit
 def fmod(a, b): return a % b
 @triton.jit
 def int_fmod(a, b): return a % b  # Triton's integer remainder takes the dividend's sign, like C
 @triton.jit
-def hypot(a, b): return _sqrt(a * a + b * b)
+def hypot(a, b):
+    # scaled by the larger magnitude, so 1e30 and 1e-30 neither overflow nor underflow when
+    # squared; an infinity wins over NaN, as C's hypot
+    big = tl.maximum(tl.abs(a), tl.abs(b))
+    small = tl.minimum(tl.abs(a), tl.abs(b))
+    q = _div(small, tl.where(big == 0, 1.0, big))
+    r = big * _sqrt(1.0 + q * q)
+    r = tl.where((a != a) | (b != b), a + b, r)
+    return tl.where((tl.abs(a) == INF) | (tl.abs(b) == INF), INF, r)
 
 
 @triton.jit
@@ -746,18 +752,28 @@ def int_remainder(a, b):
 
 @triton.jit
 def pow_(a, b):
-    # exp2(b * log2|a|) in float64 for accuracy, with the sign and zero cases of C's pow
+    # exp2(b * log2|a|) in float64 for accuracy, with the sign and special cases of C's pow
     a64 = a.to(tl.float64)
     b64 = b.to(tl.float64)
     r = tl.exp2(b64 * tl.log2(tl.abs(a64)))
     b_int = tl.floor(b64) == b64
-    b_odd = b_int & ((b64 - 2.0 * tl.floor(b64 * 0.5)) != 0)
-    r = tl.where((a64 < 0) & b_odd, -r, r)
-    r = tl.where((a64 < 0) & (b64 == b64) & ~b_int & (tl.abs(b64) != INF), INF - INF, r)  # nan: see _lgamma64
+    b_odd = b_int & (tl.abs(b64) < 9007199254740992.0) & ((b64 - 2.0 * tl.floor(b64 * 0.5)) != 0)
+    a_neg = signbit(a64)  # -0.0 too: pow(-0., -1) is -inf
+    r = tl.where(a_neg & b_odd, -r, r)
+    non_int = (b64 == b64) & ~b_int & (tl.abs(b64) != INF)
+    r = tl.where((a64 < 0) & (a64 != -INF) & non_int, INF - INF, r)  # nan: see _lgamma64
     r = tl.where((a64 == -INF) & (b64 < 0), tl.where(b_odd, -0.0, 0.0), r)
+    r = tl.where((a64 == -1.0) & (tl.abs(b64) == INF), 1.0, r)
     r = tl.where(b64 == 0, 1.0, r)
     r = tl.where(a64 == 1.0, 1.0, r)
     return r.to(a.dtype)
+
+
+@triton.jit
+def pow_scalar(a, b):
+    # torch's pow with a number exponent takes sqrt / rsqrt for +-0.5 (sqrt(-0.) is -0.)
+    s = _sqrt(a)
+    return tl.where(b == 0.5, s, tl.where(b == -0.5, _div(1.0, s), pow_(a, b)))
 
 
 @triton.jit
@@ -769,13 +785,22 @@ def int_pow(a, b):
         result = tl.where((e & 1) != 0, result * base, result)
         base = base * base
         e = e >> 1
-    return result
+    if b.dtype.is_int_unsigned():  # no negative exponents (nor a -1 base)
+        return result
+    # a negative exponent, as torch: 1 ** -n is 1, (-1) ** -n is +-1, anything else truncates to 0
+    one = a * 0 + 1
+    negative = tl.where(a == 1, one, tl.where(a == -1, tl.where((b & 1) != 0, -one, one), a * 0))
+    return tl.where(b < 0, negative, result)
 
 
 @triton.jit
 def atan2(a, b):
     r = _atan(_div(a, b))
-    r = tl.where(b < 0, tl.where(a >= 0, r + PI, r - PI), r)
+    a_neg = signbit(a)  # atan2(-0., -1.) is -pi
+    r = tl.where(b < 0, tl.where(a_neg, r - PI, r + PI), r)
+    both_inf = (tl.abs(a) == INF) & (tl.abs(b) == INF)  # inf / inf is NaN: the quadrant's diagonal
+    quarter = tl.full(r.shape, PI_4, r.dtype)  # (a bare float literal in tl.where is fp32)
+    r = tl.where(both_inf, copysign(tl.where(b > 0, quarter, 3.0 * quarter), a), r)
     half_pi = tl.full(r.shape, PI_2, r.dtype)  # (a bare float literal in tl.where is fp32)
     r = tl.where((b == 0) & (a > 0), half_pi, tl.where((b == 0) & (a < 0), -half_pi, r))
     # at the origin the signs of the zeros decide (1 / -0.0 is -inf): +-pi left of it, +-0 right
