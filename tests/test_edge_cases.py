@@ -144,6 +144,16 @@ ELEMENTWISE = {
 }
 CASES.update(ELEMENTWISE)
 
+REDUCTIONS = {
+    "nansum of floats into int64": lambda lib: lib.nansum(_f(lib, [1.5, NAN, 2.5]), dtype=lib.int64),
+    "mean into float16, summed wide": lambda lib: lib.mean(_f(lib, [7e4, -7e4, 1.0]), dtype=lib.float16),
+    "mean into float16, rounded once": lambda lib: lib.mean(_f(lib, [3000.7, 3000.6, 1.0]),
+                                                            dtype=lib.float16),
+    "vector_norm -1 with a zero": lambda lib: lib.linalg.vector_norm(_f(lib, [0.0, 2.0]), ord=-1),
+    "vector_norm -2 of zeros": lambda lib: lib.linalg.vector_norm(_z(lib, 1, 3), ord=-2, dim=1),
+}
+CASES.update(REDUCTIONS)
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
@@ -177,6 +187,17 @@ def test_setitem_matches_torch(shape, index, value):
         x[index(lib)] = value(lib)
         return x
     check(fn)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.var_mean(x, dim=0)[1],   # one row: the variance is NaN, unused
+    lambda lib, x: lib.std_mean(x)[1],
+    lambda lib, x: sum(lib.var_mean(x, dim=1)),
+])
+def test_mean_output_alone_backpropagates(fn):
+    """Only the mean of var_mean/std_mean used: no variance term (NaN for one row) in the gradient."""
+    check(lambda lib, x: fn(lib, x).sum(), Arg(np.array([[1.0, 2.0]]), requires_grad=True))
+    check(lambda lib, x: fn(lib, x).sum(), Arg(np.array([[1.0, np.nan, 3.0]]), requires_grad=True))
 
 
 def test_lone_false_setitem_skips_the_leaf_check():

@@ -173,6 +173,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum treating NaN as zero."""
     if not input.dtype.is_floating_point:
         return sum(input, dim, keepdim, dtype=dtype, out=out)
+    if dtype is not None and not dtype.is_floating_point:  # NaN is zeroed before the cast, as torch
+        input = input.masked_fill(input != input, 0)
     x = _cast_input(input, dtype)
     return _into(out, _NanSum.apply(x, _normalize_dims(x, dim), keepdim, _sum_dtype(input, dtype)))
 
@@ -205,7 +207,9 @@ def mean(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
         what = "Optional dtype" if dtype is not None else "Input dtype"
         raise RuntimeError("mean(): could not infer output dtype. " + what + " must be either a floating "
                            f"point or complex dtype. Got: {_torch_name(target)}")
-    x = _cast_input(input, dtype)
+    # a 16-bit dtype for floats: summed in float32 and rounded once, as torch (not rounded first)
+    narrow = dtype in dt.NARROW_FLOATS and input.dtype.is_floating_point
+    x = input if narrow else _cast_input(input, dtype)
     cls = _MeanAll if dim is _ALL and not keepdim else _Mean
     return _into(out, cls.apply(x, _normalize_dims(x, dim), keepdim, target))
 
@@ -544,6 +548,7 @@ class _Var(Function):
         ctx.meta = (x._shape, dims, keepdim, n, dof)
         ctx.save_for_backward(x, _as_dtype(out, x.dtype) if cls.root else None)
         if cls.with_mean:
+            ctx.set_materialize_grads(False)  # an unused output's gradient is None, not zeros
             mean_ = _run_reduce("sum", x, dims, keepdim, acc).div_(n)
             return _as_dtype(out, x.dtype), _as_dtype(mean_, x.dtype)
         return _as_dtype(out, x.dtype)
@@ -552,12 +557,15 @@ class _Var(Function):
     def backward(cls, ctx, grad, grad_mean=None):
         x, result = ctx.saved_tensors
         shape, dims, keepdim, n, dof = ctx.meta
-        if cls.root:  # torch's std_backward: d sqrt(v) = dv / (2 sqrt(v)), zero where std == 0
-            grad = where(result == 0, 0.0, grad / (result * 2))
-        scale = 2.0 / dof if dof else math.inf
-        grad_in = scale * _expand_back(grad, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True))
+        grad_in = None
+        if grad is not None:  # (var_mean/std_mean: None when only the mean is used, as torch)
+            if cls.root:  # torch's std_backward: d sqrt(v) = dv / (2 sqrt(v)), zero where std == 0
+                grad = where(result == 0, 0.0, grad / (result * 2))
+            scale = 2.0 / dof if dof else math.inf
+            grad_in = scale * _expand_back(grad, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True))
         if grad_mean is not None:
-            grad_in = grad_in + _expand_back(grad_mean, shape, dims, keepdim) / n
+            from_mean = _expand_back(grad_mean, shape, dims, keepdim) / n
+            grad_in = from_mean if grad_in is None else grad_in + from_mean
         return grad_in, None, None, None
 
 

@@ -81,7 +81,9 @@ def exp_shifted(v, s):
 @triton.jit
 def abs_pow(v, s):
     a = tl.abs(v)
-    return tl.where(a == 0, tl.where(s == 0, 1.0, 0.0), tl.exp2(s * tl.log2(a))).to(v.dtype)
+    # |0|^p: 1 for the count (p = 0), inf for a negative p (the -p norm of a vector with a 0 is 0)
+    zero = tl.where(s == 0, 1.0, tl.where(s < 0, INF, 0.0))
+    return tl.where(a == 0, zero, tl.exp2(s * tl.log2(a))).to(v.dtype)
 
 
 @triton.jit
