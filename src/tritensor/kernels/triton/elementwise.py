@@ -785,12 +785,16 @@ def int_pow(a, b):
         result = tl.where((e & 1) != 0, result * base, result)
         base = base * base
         e = e >> 1
-    if b.dtype.is_int_unsigned():  # no negative exponents (nor a -1 base)
-        return result
     # a negative exponent, as torch: 1 ** -n is 1, (-1) ** -n is +-1, anything else truncates to 0
     one = a * 0 + 1
-    negative = tl.where(a == 1, one, tl.where(a == -1, tl.where((b & 1) != 0, -one, one), a * 0))
-    return tl.where(b < 0, negative, result)
+    if a.dtype.is_int_unsigned():  # no -1 base (and comparing with -1 does not compile)
+        negative = tl.where(a == 1, one, a * 0)
+    else:
+        negative = tl.where(a == 1, one, tl.where(a == -1, tl.where((b & 1) != 0, -one, one), a * 0))
+    if b.dtype.is_int_unsigned():  # no negative exponents
+        return result
+    else:
+        return tl.where(b < 0, negative, result)
 
 
 @triton.jit
