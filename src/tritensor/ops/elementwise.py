@@ -431,9 +431,13 @@ def declare(name, kernel=None, *, rule=Rule.PROMOTE, derivatives=(), node=None, 
     return cls
 
 
-def _renamed(cls, node):
-    """The same op recorded under another grad_fn name."""
-    return type(f"{cls.__name__}_{node}", (cls,), {"node_name": node})
+def _renamed(cls, node, kernel=None):
+    """The same op recorded under another grad_fn name (and computed by ``kernel``, with a
+    lane cache of its own, when given)."""
+    attributes = {"node_name": node}
+    if kernel is not None:
+        attributes.update(kernel=kernel, _lanes={})
+    return type(f"{cls.__name__}_{node}", (cls,), attributes)
 
 
 # ------------------------------------------------------------------ unary ops
@@ -814,12 +818,14 @@ def logit_(self, eps=None):
 
 
 # ------------------------------------------------------------------ binary ops
-def _binary(name, derivatives, *, rule=Rule.PROMOTE, kernel=None, node=None, scalar_node=None, params=()):
+def _binary(name, derivatives, *, rule=Rule.PROMOTE, kernel=None, node=None, scalar_node=None,
+            scalar_kernel=None, params=()):
     """Declare a binary op. ``scalar_node`` is its grad_fn name when ``other`` is a Python
-    scalar, for ops where torch records a different overload (RemainderBackward0 vs 1)."""
+    scalar, for ops where torch records a different overload (RemainderBackward0 vs 1);
+    ``scalar_kernel`` computes that overload where torch's kernel differs (pow's sqrt)."""
     cls = declare(name, kernel, rule=rule, derivatives=derivatives, node=node, params=params)
     cls.wraps_scalars = scalar_node is None  # one (Tensor) overload in torch: a scalar is an input too
-    cls.with_scalar = _renamed(cls, scalar_node) if scalar_node else cls
+    cls.with_scalar = _renamed(cls, scalar_node, scalar_kernel) if scalar_node else cls
     return cls
 
 
@@ -1085,9 +1091,9 @@ def _pow_exponent_grad(grad, self, other, result):
     return grad * (result * _log_scalar(self))
 
 
-_Pow = _binary("pow", (_pow_self_grad, _pow_exponent_grad), node="PowBackward1", scalar_node="PowBackward0")
-# a number exponent of +-0.5 is torch's sqrt / rsqrt: a kernel (and lane cache) of its own
-_Pow.with_scalar.kernel, _Pow.with_scalar._lanes = "pow_scalar", {}
+# a number exponent of +-0.5 is torch's sqrt / rsqrt: the scalar overload has a kernel of its own
+_Pow = _binary("pow", (_pow_self_grad, _pow_exponent_grad), node="PowBackward1", scalar_node="PowBackward0",
+               scalar_kernel="pow_scalar")
 _ScalarPow = _renamed(_Pow, "PowBackward2")
 _IntPow = _binary("pow", (None, None), kernel="int_pow")
 
