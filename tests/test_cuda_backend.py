@@ -130,10 +130,11 @@ def test_zero_dim_cpu_tensor_joins_a_cuda_op_as_a_scalar():
 # ------------------------------------------------------------------ elementwise
 UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
          "reciprocal", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+         "asinh", "atanh", "angle",
          "sigmoid", "relu", "erf", "floor", "ceil", "round", "trunc", "frac", "isnan", "isinf",
          "isfinite", "logical_not"]
 POSITIVE = {"log", "log2", "log10", "sqrt", "rsqrt", "reciprocal"}
-UNIT = {"asin", "acos"}
+UNIT = {"asin", "acos", "atanh"}
 
 
 @pytest.mark.parametrize("name", UNARY)

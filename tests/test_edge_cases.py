@@ -154,6 +154,52 @@ REDUCTIONS = {
 }
 CASES.update(REDUCTIONS)
 
+ARGUMENTS = {  # session 13: argument and dtype checks torch makes (or does not make)
+    "cumsum dim=None": lambda lib: lib.cumsum(_f(lib, [1.0, 2.0]), dim=None),
+    "cumprod dtype=bool": lambda lib: lib.cumprod(_f(lib, [1.0, 2.0]), 0, dtype=lib.bool),
+    "softmax dtype=int64": lambda lib: lib.softmax(_f(lib, [1.0, 2.0]), 0, dtype=lib.int64),
+    "log_softmax dtype=int32": lambda lib: lib.log_softmax(_f(lib, [1.0, 2.0]), 0, dtype=lib.int32),
+    "sum keepdim without dim": lambda lib: lib.sum(_f(lib, [1.0, 2.0]), keepdim=True),
+    "addcdiv_ of integers": lambda lib: _t(lib, [1, 2]).addcdiv_(_t(lib, [1, 2]), _t(lib, [1, 2])),
+    "hypot_ of integers": lambda lib: _t(lib, [1, 2]).hypot_(_t(lib, [1, 2])),
+    "round integers to decimals": lambda lib: lib.round(_t(lib, [11, 25]), decimals=-1),
+    "round_ integers to decimals": lambda lib: _t(lib, [11, 25]).round_(decimals=1),
+    "round integers, no decimals": lambda lib: lib.round(_t(lib, [11, 25])),
+    "where with a uint8 condition": lambda lib: lib.where(_t(lib, [1, 0], "uint8"), _f(lib, [1.0, 2.0]),
+                                                          _f(lib, [3.0, 4.0])),
+    "where with an int64 condition": lambda lib: lib.where(_t(lib, [1, 0]), _f(lib, [1.0, 2.0]), 0.0),
+    "lerp, 0-d float64 weight": lambda lib: lib.lerp(_f(lib, [1.0, 2.0]), _f(lib, [3.0, 4.0]),
+                                                    _t(lib, 0.25, "float64")),
+    "lerp, 1-d float64 weight": lambda lib: lib.lerp(_f(lib, [1.0, 2.0]), _f(lib, [3.0, 4.0]),
+                                                    _t(lib, [0.25, 0.5], "float64")),
+    "lerp_, 0-d float16 weight": lambda lib: _f(lib, [1.0, 2.0]).lerp_(_f(lib, [3.0, 4.0]),
+                                                                      _t(lib, 0.5, "float16")),
+    "sub, bool alpha": lambda lib: lib.sub(_f(lib, [1.0]), _f(lib, [2.0]), alpha=True),
+    "add, bool alpha of floats": lambda lib: lib.add(_f(lib, [1.0]), _f(lib, [2.0]), alpha=False),
+    "add, int alpha of bools": lambda lib: lib.add(_t(lib, [True, False]), _t(lib, [True, True]), alpha=2),
+    "add_, bool alpha of bools": lambda lib: _t(lib, [False]).add_(_t(lib, [True]), alpha=True),
+    "argmax out=": lambda lib: lib.argmax(_f(lib, [1.0, 3.0, 2.0]), out=_z(lib, dtype="int64")),
+    "argmin out= float": lambda lib: lib.argmin(_f(lib, [1.0, 3.0]), out=_z(lib)),
+    "argmax dim out=": lambda lib: lib.argmax(_f(lib, [[1.0, 3.0], [4.0, 0.0]]), 1,
+                                              out=_z(lib, 2, dtype="int64")),
+    "all out= float": lambda lib: lib.all(_f(lib, [1.0]), 0, out=_z(lib)),
+    "any of uint8 into bool": lambda lib: lib.any(_t(lib, [0, 3], "uint8"), out=_z(lib, dtype="bool")),
+    "all of floats into uint8": lambda lib: lib.all(_f(lib, [1.0, 0.0]), 0, out=_z(lib, dtype="uint8")),
+    "amax out= int64": lambda lib: lib.amax(_f(lib, [1.0, 2.0]), 0, out=_z(lib, dtype="int64")),
+    "amin out= float64": lambda lib: lib.amin(_f(lib, [1.0, 2.0]), 0, out=_z(lib, dtype="float64")),
+    "max(dim) out= float64 values": lambda lib: lib.max(
+        _f(lib, [[1.0, 2.0]]), 1, out=(_z(lib, 1, dtype="float64"), _z(lib, 1, dtype="int64"))),
+    "max(dim) out= int32 indices": lambda lib: lib.max(_f(lib, [[1.0, 2.0]]), 1,
+                                                       out=(_z(lib, 1), _z(lib, 1, dtype="int32"))),
+    "take_along_dim 0-d, dim=0": lambda lib: lib.take_along_dim(_t(lib, 3.0), _t(lib, 0), dim=0),
+    "take_along_dim 0-d, no dim": lambda lib: lib.take_along_dim(_t(lib, 3.0), _t(lib, 0)),
+    "index_put_ of a 0-d cpu value": lambda lib: _z(lib, 3, 2).index_put_((_t(lib, [1, 0]),),
+                                                                          lib.tensor(7.0)),
+    "atan2 with a number": lambda lib: lib.atan2(_f(lib, [1.0]), 2.0),
+    "atan2_ with a number": lambda lib: _f(lib, [1.0]).atan2_(2),
+}
+CASES.update(ARGUMENTS)
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):

@@ -21,15 +21,18 @@ def data(shape, dtype="float32", low=-3, high=3):
 
 
 UNARY_FLOAT = ["exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "reciprocal",
-               "sin", "cos", "tan", "tanh", "sigmoid", "atan", "sinh", "cosh", "erf", "asin", "acos"]
+               "sin", "cos", "tan", "tanh", "sigmoid", "atan", "sinh", "cosh", "erf", "asin", "acos",
+               "asinh", "acosh", "atanh", "angle"]
 UNARY_SAME = ["neg", "abs", "sign", "square", "relu", "floor", "ceil", "round", "trunc", "frac"]
 POSITIVE = {"log", "log2", "log10", "sqrt", "rsqrt", "log1p", "reciprocal"}
-UNIT = {"asin", "acos"}
+UNIT = {"asin", "acos", "atanh"}
 
 
 def _unary_input(name, shape, dtype):
     if name in POSITIVE:
         return data(shape, dtype, 0.1, 3) if dtype not in INT_DTYPES else data(shape, dtype, 1, 5)
+    if name == "acosh":
+        return data(shape, dtype, 1.05, 4) if dtype not in INT_DTYPES else data(shape, dtype, 1, 5)
     if name in UNIT:
         return data(shape, dtype, -0.9, 0.9) if dtype not in INT_DTYPES else data(shape, dtype, 0, 0)
     return data(shape, dtype)
@@ -47,7 +50,8 @@ def test_unary_grad_and_method(name):
     check(lambda lib, t: getattr(t, name)(), x)
 
 
-@pytest.mark.parametrize("name", ["exp", "tanh", "sigmoid", "sin", "log", "sqrt", "abs", "relu"])
+@pytest.mark.parametrize("name", ["exp", "tanh", "sigmoid", "sin", "log", "sqrt", "abs", "relu", "asinh",
+                                  "acosh", "atanh"])
 def test_unary_gradcheck(name):
     gradcheck(lambda lib, t: getattr(lib, name)(t), _unary_input(name, (4,), "float64") + 0.05)
 

@@ -47,6 +47,13 @@ for _name, _cls in _tensor_module.CUDA_LEGACY_TYPES.items():
     setattr(cuda, _name, _cls)
 
 from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops attached)
+
+# nn.functional ops torch also offers as torch.<name>, with the same signature
+for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_distance", "cosine_similarity",
+              "max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "rms_norm", "group_norm",
+              "bilinear", "rrelu", "rrelu_"):
+    globals()[_name] = getattr(nn.functional, _name)
+Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
 from .serialization import load, save  # noqa: E402,F401
 
 strided = "torch.strided"
@@ -69,10 +76,6 @@ def numel(input) -> _dtypes.builtins.int:
 
 def typename(obj) -> str:
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
-
-
-def is_nonzero(input) -> _dtypes.builtins.bool:
-    return _dtypes.builtins.bool(input)
 
 
 del _name, _cls

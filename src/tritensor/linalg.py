@@ -15,10 +15,10 @@ from .ops._common import wrap_dim
 from .ops.creation import resize_out, with_out
 from .ops.einsum import linalg_cross
 from .ops.elementwise import _torch_name
-from .ops.linalg import matmul as _matmul
+from .ops.linalg import matmul as _matmul, matrix_power as _matrix_power
 from .tensor import Tensor
 
-__all__ = ["cross", "matmul", "matrix_norm", "norm", "vecdot", "vector_norm"]
+__all__ = ["cross", "matmul", "matrix_norm", "matrix_power", "norm", "vecdot", "vector_norm"]
 
 
 def _check_float(name, x):
@@ -149,3 +149,4 @@ def cross(input, other, *, dim=-1):
 
 
 matmul = _matmul
+matrix_power = _matrix_power

@@ -402,7 +402,7 @@ def bernoulli(input, p=None, *, generator=None):
     return _sample(out, "bernoulli", generator, float(p))
 
 
-@export(method=False)
+@export
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """On the host for either device."""
     from .ops.conversion import to_host_array

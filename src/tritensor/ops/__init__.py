@@ -23,4 +23,6 @@ try:
 except ImportError:  # pragma: no cover - advanced indexing lands with its own module
     pass
 
+from . import aliases  # noqa: E402,F401  (last: every target is registered)
+
 globals().update(FUNCTIONS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes as dt
+from ..autograd import grad_mode
 from ..backends import backend_for
 from ..tensor import Tensor
 
@@ -97,3 +98,23 @@ def raise_if_any(bad: Tensor, exc: type, message: str, values: Tensor = None) ->
 def float_result(d):
     """dtype of ops that always produce floats (exp, div, mean ...): ints become the default."""
     return d if d.category == dt._FLOAT else dt.get_default_dtype()
+
+
+def inplace_by_copy(op, name):
+    """``name``, the in-place form of ``op`` (``op(self, ...)`` computed out of place, then
+    copied into self), for ops torch does not broadcast into self: the result must keep self's
+    shape and dtype, else torch's "Bad in-place call". While autograd records, ``op`` reads a
+    clone, so what it saves for backward is not the tensor the copy overwrites."""
+    def op_(self, *args, **kwargs):
+        source = self.clone() if self._requires_grad and grad_mode.enabled else self
+        result = op(source, *args, **kwargs)
+        if result.shape != self.shape:
+            raise RuntimeError(f"Bad in-place call: input tensor size {list(self.shape)} and output tensor "
+                               f"size {list(result.shape)} should match")
+        if result.dtype is not self.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {self.dtype} and output tensor dtype "
+                               f"{result.dtype} should match")
+        return self.copy_(result)
+    op_.__name__ = op_.__qualname__ = name
+    op_.__doc__ = f"In-place ``{name[:-1]}`` (Tensor.{name})."
+    return op_

@@ -13,7 +13,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from . import views
 from ._autocast import autocast_call, state as _amp
-from ._common import backend, broadcast_shapes
+from ._common import backend, broadcast_shapes, common_device
 from ._overlap import check_inplace_overlap, check_no_overlap
 from ._indexing_common import (_Mutating, _cast, _check_bounds, _check_mask, _clone, _columns, _expand_raw,
                                _run, _vec)
@@ -284,6 +284,8 @@ def _index_put_entry(self, indices, values, accumulate, inplace):
     if not advanced:
         raise RuntimeError("index_put_(): expected at least one index tensor")
     _index_put_dtype_check(self, values)
+    if common_device(self, values) != values.device:  # a 0-d CPU value joins a 'cuda' write, as in torch
+        values = values.to(self.device)
     plan = _Plan(region, advanced)
     _check_assignable(values._shape, plan.shape)
     spec = _Spec(tuple(items), plan, accumulate)

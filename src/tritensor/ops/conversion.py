@@ -265,6 +265,46 @@ def is_complex(input):
     return input.is_complex()
 
 
+# Every dtype here is real: conjugation is the identity and no tensor carries a lazy
+# conjugate or negative bit, so these return the input itself, as torch does for real tensors.
+@export(aliases=("conj_physical", "resolve_conj", "resolve_neg"))
+def conj(input):
+    return input
+
+
+@export
+def conj_physical_(self):
+    return self
+
+
+@export
+def is_conj(input):
+    return False
+
+
+@export
+def is_neg(input):
+    return False
+
+
+@export
+def isreal(input):
+    """True everywhere: no dtype here has an imaginary part."""
+    from .creation import ones_like
+    return ones_like(input, dtype=dt.bool)
+
+
+@export
+def is_nonzero(input):
+    """bool(input) of a one-element tensor (RuntimeError for none or several, as torch)."""
+    return bool(input)
+
+
+@export
+def is_same_size(input, other):
+    return input.shape == other.shape
+
+
 def _host_elementwise(name, self, fn, *others):
     """``apply_``/``map_``: a Python callable per element, on the host (CPU tensors only)."""
     import numpy as np

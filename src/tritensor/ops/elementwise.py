@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+import warnings
 
 from .. import dtypes as dt
 from ..autograd import grad_mode
@@ -531,6 +532,9 @@ acos = _unary("acos", lambda grad, self: -grad * (1 - self * self).rsqrt(), rule
 atan = _unary("atan", lambda grad, self: grad / (1 + self * self), rule=Rule.FLOAT)
 sinh = _unary("sinh", lambda grad, self: grad * self.cosh(), rule=Rule.FLOAT)
 cosh = _unary("cosh", lambda grad, self: grad * self.sinh(), rule=Rule.FLOAT)
+asinh = _unary("asinh", lambda grad, self: grad * (self * self + 1).rsqrt(), rule=Rule.FLOAT)
+acosh = _unary("acosh", lambda grad, self: grad * (self * self - 1).rsqrt(), rule=Rule.FLOAT)
+atanh = _unary("atanh", lambda grad, self: grad / (1 - self * self), rule=Rule.FLOAT)
 tanh = _unary("tanh", lambda grad, result: grad * (1 - result * result), rule=Rule.FLOAT)
 sigmoid = _unary("sigmoid", lambda grad, result: grad * result * (1 - result), rule=Rule.FLOAT)
 # relu's gradient in one kernel pass, as torch's threshold_backward: grad where x > threshold,
@@ -556,6 +560,22 @@ rad2deg = _unary("rad2deg", lambda grad: grad * (180 / math.pi), rule=Rule.FLOAT
 isnan = _unary("isnan", rule=Rule.BOOL, inplace=False)
 isinf = _unary("isinf", rule=Rule.BOOL, inplace=False)
 isfinite = _unary("isfinite", rule=Rule.BOOL, inplace=False)
+angle = _unary("angle", lambda grad: grad * 0, rule=Rule.FLOAT, inplace=False)  # of a real: 0, pi or nan
+
+
+def _signed_infinity_test(name, infinity):
+    """isposinf / isneginf: ``input == infinity`` (all False for integers), into a bool out only."""
+    def op(input, *, out=None):
+        if out is not None and out.dtype is not dt.bool:
+            raise RuntimeError(f"{name} does not support non-boolean outputs.")
+        return eq(input, infinity, out=out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Where ``input`` is {infinity} (torch.{name})."
+    return export(op)
+
+
+isposinf = _signed_infinity_test("isposinf", math.inf)
+isneginf = _signed_infinity_test("isneginf", -math.inf)
 
 
 @export
@@ -579,9 +599,16 @@ _round_decimals = declare("round", "round_decimals", derivatives=(lambda grad: g
 _check_round = _kernel_for("round_vml_cpu", _not_bool)
 
 
+def _check_round_int_decimals(dtype, decimals):
+    """Integers round to themselves, but torch has no integer kernel for round(decimals=)."""
+    if decimals and not dtype.is_floating_point:
+        raise not_implemented_for("round_cpu", dtype)
+
+
 @export
 def round(input, *, decimals=0, out=None):
     _check_round(input.dtype)
+    _check_round_int_decimals(input.dtype, decimals)
     if not input.dtype.is_floating_point:
         return input.clone()
     if decimals:
@@ -592,6 +619,7 @@ def round(input, *, decimals=0, out=None):
 @method
 def round_(self, *, decimals=0):
     _check_round(self.dtype)
+    _check_round_int_decimals(self.dtype, decimals)
     if not self.dtype.is_floating_point:
         return self
     if decimals:
@@ -855,12 +883,15 @@ _Div = _binary("div", (lambda grad, other: grad / other,
 _Mul.scalar_as_given = _Div.scalar_as_given = True
 
 
-def _check_alpha(input, other, alpha):
+def _checked_alpha(input, other, alpha):
+    """alpha as torch reads it for the result's dtype (a bool for a bool result), after torch's
+    checks of its type."""
     result = dt.result_type(input, other)
     if isinstance(alpha, float) and not result.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if not isinstance(alpha, bool) and result is dt.bool:
+    if isinstance(alpha, bool) and result is not dt.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return builtins.bool(alpha) if result is dt.bool else alpha
 
 
 def _require_a_tensor(input, other):
@@ -871,16 +902,16 @@ def _require_a_tensor(input, other):
 @export
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
-    if alpha != 1:
-        _check_alpha(input, other, alpha)
+    if alpha != 1 or alpha is True:
+        alpha = _checked_alpha(input, other, alpha)
         return _AddAlpha.apply(input, other, out=out, alpha=alpha)
     return _Add.apply(input, other, out=out)
 
 
 @method
 def add_(self, other, *, alpha=1):
-    if alpha != 1:
-        _check_alpha(self, other, alpha)
+    if alpha != 1 or alpha is True:
+        alpha = _checked_alpha(self, other, alpha)
         return _AddAlpha.apply(self, other, inplace=True, alpha=alpha)
     return _Add.apply(self, other, inplace=True)
 
@@ -905,8 +936,8 @@ def _check_sub_bool(input, other):
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
     _check_sub_bool(input, other)
-    if alpha != 1:
-        _check_alpha(input, other, alpha)
+    if alpha != 1 or alpha is True:
+        alpha = _checked_alpha(input, other, alpha)
         return _SubAlpha.apply(input, other, out=out, alpha=-alpha)
     return _Sub.apply(input, other, out=out)
 
@@ -918,7 +949,7 @@ export(sub, name="subtract")
 def sub_(self, other, *, alpha=1):
     _check_sub_bool(self, other)
     if alpha != 1:
-        _check_alpha(self, other, alpha)
+        alpha = _checked_alpha(self, other, alpha)
         return _SubAlpha.apply(self, other, inplace=True, alpha=-alpha)
     return _Sub.apply(self, other, inplace=True)
 
@@ -927,7 +958,7 @@ def sub_(self, other, *, alpha=1):
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
     _check_sub_bool(input, other)
-    _check_alpha(input, other, alpha)
+    alpha = _checked_alpha(input, other, alpha)
     return _variant(_Rsub, other).apply(other, input, alpha=-alpha)
 
 
@@ -1127,29 +1158,45 @@ def pow_(self, exponent):
     return _pow_class(self, exponent).apply(self, exponent, inplace=True)
 
 
+def _as_float64(x):
+    return x.to(dt.float64) if isinstance(x, Tensor) else builtins.float(x)
+
+
 @export
 def float_power(input, exponent, *, out=None):
     """pow computed (and returned) in float64."""
-    def double(x):
-        return x.to(dt.float64) if isinstance(x, Tensor) else builtins.float(x)
-    return pow(double(input), double(exponent), out=out)
+    return pow(_as_float64(input), _as_float64(exponent), out=out)
+
+
+@method
+def float_power_(self, exponent):
+    """In place on a float64 tensor only: the result's dtype is float64 whatever the base's."""
+    if self.dtype is not dt.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_torch_name(self.dtype)} "
+                           "but the operation's result requires dtype Double")
+    return self.pow_(_as_float64(exponent))
 
 
 _Hypot = _binary("hypot", (lambda grad, self, result: grad * self / result,
                            lambda grad, other, result: grad * other / result))
 
 
-@export
-def hypot(input, other, *, out=None):
-    """sqrt(input**2 + other**2), for floating tensors."""
+def _check_hypot(input, other):
     result = dt.result_type(input, other)
     if not result.is_floating_point:
         raise not_implemented_for("hypot_cpu", result)
+
+
+@export
+def hypot(input, other, *, out=None):
+    """sqrt(input**2 + other**2), for floating tensors."""
+    _check_hypot(input, other)
     return _Hypot.apply(input, other, out=out)
 
 
 @method
 def hypot_(self, other):
+    _check_hypot(self, other)
     return _Hypot.apply(self, other, inplace=True)
 
 
@@ -1177,6 +1224,30 @@ _Logaddexp = _binary("logaddexp", (lambda grad, self, other: _logaddexp_derivati
 _Logaddexp2 = _binary("logaddexp2", (lambda grad, self, other: _logaddexp2_derivative(grad, self, other),
                                      lambda grad, self, other: _logaddexp2_derivative(grad, other, self)),
                       rule=Rule.FLOAT)
+
+
+# x 2^other: d/dx is ldexp(grad, other) itself, exact
+_Ldexp = _binary("ldexp", (lambda grad, other: ldexp(grad, other),
+                           lambda grad, result: grad * result * math.log(2.0)), rule=Rule.FLOAT)
+
+
+def _check_ldexp(input, other):
+    _require_tensors("ldexp", input, other)
+    if other.dtype is dt.bool:
+        raise not_implemented_for("ldexp_cpu_exp", other.dtype)
+
+
+@export
+def ldexp(input, other, *, out=None):
+    """input * 2^other (an integral result is the default float dtype)."""
+    _check_ldexp(input, other)
+    return _Ldexp.apply(input, other, out=out)
+
+
+@export
+def ldexp_(self, other):
+    _check_ldexp(self, other)
+    return _Ldexp.apply(self, other, inplace=True)
 
 
 def _xlogy_self_grad(grad, self, other):
@@ -1272,6 +1343,7 @@ _Fmin = _binary("fmin", (lambda grad, self, other: where((self <= other) | other
 def atan2(input, other, *, out=None):
     if _amp.on:
         return autocast_call("atan2", atan2, input, other, out=out)
+    _require_tensors("atan2", input, other)
     return _Atan2.apply(input, other, out=out)
 
 
@@ -1280,17 +1352,23 @@ export(atan2, name="arctan2")
 
 @method
 def atan2_(self, other):
+    _require_tensors("atan2", self, other)
     return _Atan2.apply(self, other, inplace=True)
+
+
+def _require_tensors(name, input, other):
+    """torch's TypeError for a number given to an op with no Scalar overload."""
+    for position, (arg, x) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                            f"{type(x).__name__}")
 
 
 def _tensor_binary(name, cls, check=None):
     """A binary op of two tensors (torch has no Scalar overload); ``check(result_dtype)``
     rejects dtypes."""
     def op(input, other, *, out=None):
-        for position, (arg, x) in enumerate((("input", input), ("other", other)), 1):
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
-                                f"{type(x).__name__}")
+        _require_tensors(name, input, other)
         if check:
             check(dt.result_type(input, other))
         return cls.apply(input, other, out=out)
@@ -1307,9 +1385,14 @@ logaddexp = _tensor_binary("logaddexp", _Logaddexp, _kernel_for("logaddexp_cpu",
 logaddexp2 = _tensor_binary("logaddexp2", _Logaddexp2, _kernel_for("logaddexp2_cpu", _floating))
 
 
-# comparisons, logical and bitwise ops: no gradient
-def _no_grad_binary(name, rule, *, kernel=None, aliases=(), check=None):
-    cls = _binary(name, (None, None), rule=rule, kernel=kernel)
+def _zero_grad(grad):
+    return zeros_like(grad)
+
+
+# comparisons, logical and bitwise ops: no gradient, except that a comparison written in place
+# into a float tensor passes zeros back, as torch's (its out-of-place bool result needs none)
+def _no_grad_binary(name, rule, *, kernel=None, aliases=(), check=None, comparison=False):
+    cls = _binary(name, (_zero_grad, _zero_grad) if comparison else (None, None), rule=rule, kernel=kernel)
 
     def op(input, other, *, out=None):
         if check:
@@ -1327,12 +1410,12 @@ def _no_grad_binary(name, rule, *, kernel=None, aliases=(), check=None):
     return op
 
 
-eq = _no_grad_binary("eq", Rule.BOOL)
-ne = _no_grad_binary("ne", Rule.BOOL, aliases=("not_equal",))
-lt = _no_grad_binary("lt", Rule.BOOL, aliases=("less",))
-le = _no_grad_binary("le", Rule.BOOL, aliases=("less_equal",))
-gt = _no_grad_binary("gt", Rule.BOOL, aliases=("greater",))
-ge = _no_grad_binary("ge", Rule.BOOL, aliases=("greater_equal",))
+eq = _no_grad_binary("eq", Rule.BOOL, comparison=True)
+ne = _no_grad_binary("ne", Rule.BOOL, aliases=("not_equal",), comparison=True)
+lt = _no_grad_binary("lt", Rule.BOOL, aliases=("less",), comparison=True)
+le = _no_grad_binary("le", Rule.BOOL, aliases=("less_equal",), comparison=True)
+gt = _no_grad_binary("gt", Rule.BOOL, aliases=("greater",), comparison=True)
+ge = _no_grad_binary("ge", Rule.BOOL, aliases=("greater_equal",), comparison=True)
 logical_and = _no_grad_binary("logical_and", Rule.LOGICAL)
 logical_or = _no_grad_binary("logical_or", Rule.LOGICAL)
 logical_xor = _no_grad_binary("logical_xor", Rule.LOGICAL)
@@ -1491,6 +1574,8 @@ def _lerp(input, end, weight, out, inplace):
     tensor_weight = isinstance(weight, Tensor)
     if not input.dtype.is_floating_point:
         raise not_implemented_for("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", input.dtype)
+    if tensor_weight and weight.dim() == 0 and weight.dtype.is_floating_point:
+        weight = weight.to(input.dtype)  # torch reads a 0-d weight as a number of input's dtype
     for name, other in (("end", end), ("weight", weight)):
         if isinstance(other, Tensor) and other.dtype is not input.dtype:
             raise RuntimeError(f"expected dtype {_lower_name(input.dtype)} for `{name}` but got dtype "
@@ -1545,7 +1630,12 @@ def where(condition, input=None, other=None, *, out=None):
     """``input`` where ``condition`` else ``other``; with one argument, ``nonzero(as_tuple=True)``."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
-    if condition.dtype is not dt.bool:
+    if condition.dtype is dt.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                      "removed in a future version of PyTorch. Use a boolean condition instead.",
+                      stacklevel=2)
+        condition = condition.to(dt.bool)
+    elif condition.dtype is not dt.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
                            f"dtype {_torch_name(condition.dtype)}")
     return _Where.apply(condition, input, other, dt.result_type(input, other), out=out)
@@ -1591,14 +1681,19 @@ def _addcmul_value(input, tensor1, tensor2, value):
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if _amp.on:
         return autocast_call("addcdiv", addcdiv, input, tensor1, tensor2, value=value, out=out)
+    _check_addcdiv(tensor1, tensor2)
+    return _Addcdiv.apply(input, tensor1, tensor2, out=out, value=value)
+
+
+def _check_addcdiv(tensor1, tensor2):
     if not dt.result_type(tensor1, tensor2).is_floating_point:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                            "addcdiv will perform a true division of tensor1 and tensor2.")
-    return _Addcdiv.apply(input, tensor1, tensor2, out=out, value=value)
 
 
 @method
 def addcdiv_(self, tensor1, tensor2, *, value=1):
+    _check_addcdiv(tensor1, tensor2)
     return _Addcdiv.apply(self, tensor1, tensor2, inplace=True, value=value)
 
 

@@ -75,6 +75,8 @@ def take_along_dim(input, indices, dim=None):
     if indices.dtype is not dt.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_torch_name(indices.dtype)}")
+    if input.dim() == 0:  # gather's rule: a 0-d tensor has no dim to take along
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, input.dim())
     shape = broadcast_shapes(input._shape[:d] + indices._shape[d:d + 1] + input._shape[d + 1:],
                              indices._shape)

@@ -16,8 +16,8 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _contiguous_strides
 from ._autocast import autocast_call, state as _amp
-from ._common import backend, broadcast_shapes, common_device
-from ._registry import export
+from ._common import backend, broadcast_shapes, common_device, inplace_by_copy
+from ._registry import export, method
 from .creation import new_empty, with_out
 from .elementwise import _torch_name
 from .views import squeeze_inplace_node, unsafe_view
@@ -357,6 +357,58 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     if _amp.on:
         return autocast_call("addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     return _add_product("addbmm", input, batch1, batch2, beta, alpha)
+
+
+@export
+@with_out
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta input + alpha outer(vec1, vec2), input broadcast to the outer product's shape;
+    beta = 0 ignores input (its NaNs too), as torch."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.dim()}-D")
+    product = outer(vec1, vec2)
+    if not dt.result_type(input, product).is_floating_point:
+        for name, value in (("beta", beta), ("alpha", alpha)):
+            if isinstance(value, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating "
+                                   "point number.")
+    product = product if alpha == 1 else product * alpha
+    input = input.expand(product.shape)
+    if beta == 0:
+        return product + input.detach().new_zeros(())
+    return product + (input if beta == 1 else input * beta)
+
+
+for _op in (addmm, addmv, baddbmm, addbmm, addr):  # torch.addmm_ is only a method, torch.addmv_ both
+    method(inplace_by_copy(_op, _op.__name__ + "_"))
+export(inplace_by_copy(addmv, "addmv_"), method=False)
+
+
+@export
+def matrix_power(input, n):
+    """input^n for square (batches of) matrices by repeated squaring; n = 0 is the identity.
+    A negative n needs a matrix inverse, which tritensor does not have yet."""
+    if input.dim() < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    rows, cols = input._shape[-2:]
+    if rows != cols:
+        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{rows} by {cols} matrices")
+    if n < 0:
+        raise NotImplementedError("matrix_power with a negative exponent needs a matrix inverse, which "
+                                  "tritensor does not offer yet")
+    if n == 0:  # the identity written over a copy, as torch: a zero gradient for input
+        from .creation import eye
+        return input.clone().copy_(eye(rows, dtype=input.dtype, device=input.device))
+    result, base = None, input
+    while True:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if not n:
+            return result.clone() if result is input else result
+        base = matmul(base, base)
 
 
 # ------------------------------------------------------------------ matmul

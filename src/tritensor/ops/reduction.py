@@ -17,9 +17,9 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from ..type_info import finfo
 from ._autocast import autocast_call, state as _amp
-from ._common import backend, wrap_dim, wrap_dims
+from ._common import backend, inplace_by_copy, wrap_dim, wrap_dims
 from ._overlap import check_inplace_overlap
-from ._registry import export
+from ._registry import export, method
 from .creation import arange, new_empty, resize_out, zeros
 from .elementwise import _torch_name, not_implemented_for, where
 
@@ -94,6 +94,20 @@ def _into(out, result):
     return out.copy_(result)
 
 
+#: C++ type names, as torch's out= dtype messages print them
+_C_TYPES = {dt.float32: "float", dt.float64: "double", dt.float16: "c10::Half", dt.bfloat16: "c10::BFloat16",
+            dt.int64: "long int", dt.int32: "int", dt.int16: "short int", dt.int8: "signed char",
+            dt.uint8: "unsigned char", dt.bool: "bool"}
+
+
+def _require_out_dtype(out, want):
+    """torch's check of an ``out=`` whose dtype the op fixes (argmax's int64, max's values)."""
+    for o, w in zip(out if isinstance(out, (tuple, list)) else (out,), want):
+        if o is not None and o.dtype is not w:
+            raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPES[w]}, but got "
+                               f"{_C_TYPES[o.dtype]} instead")
+
+
 def _int_dim(name, dim):
     """Ops reducing exactly one dim take an int, like torch's ``int dim`` overloads."""
     if isinstance(dim, bool) or not hasattr(dim, "__index__"):
@@ -147,9 +161,12 @@ def sum(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` (all dims by default); integers and bool sum to int64."""
     if _amp.on:
         return autocast_call("sum", sum, input, dim, keepdim, dtype=dtype, out=out)
+    if dim is _ALL and keepdim:
+        raise TypeError("sum() received an invalid combination of arguments - got (Tensor, keepdim=bool): "
+                        "keepdim needs a dim (the all-dims overload is sum(input, *, dtype=None))")
     result_dtype = _sum_dtype(input, dtype)
     x = _cast_input(input, dtype)
-    cls = _SumAll if dim is _ALL and not keepdim else _Sum
+    cls = _SumAll if dim is _ALL else _Sum
     return _into(out, cls.apply(x, _normalize_dims(x, dim), keepdim, result_dtype))
 
 
@@ -325,6 +342,10 @@ def _extreme(name, cls):
             _check_full_nonempty(name, input)
         dims = _normalize_dims(input, dim)
         _check_nonempty(name, input, dims)
+        if out is not None and out.dtype is not input.dtype:
+            raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                               f"{_torch_name(input.dtype)} for input's dtype and "
+                               f"{_torch_name(out.dtype)} for out's dtype.")
         return _into(out, cls.apply(input, dims, keepdim))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name}: the {'largest' if cls.op == 'max' else 'smallest'} value over ``dim`` " \
@@ -402,6 +423,8 @@ def _max_min(name, cls_all, cls_dim, binary):
         d = wrap_dim(_int_dim(name, dim), input.dim())
         if input.dim():
             _check_nonempty(name, input, (d,))
+        if out is not None:
+            _require_out_dtype(out, (input.dtype, dt.int64))
         values, indices = cls_dim.apply(input, d, keepdim)
         result = _ValuesIndices(values, indices, name)
         return _into(out, result)
@@ -477,7 +500,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 
 def _arg(name):
-    def op(input, dim=None, keepdim=False):
+    def op(input, dim=None, keepdim=False, *, out=None):
         if input.dtype is dt.bool:
             raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
@@ -490,9 +513,11 @@ def _arg(name):
                 _check_nonempty(name, input, (d,))
             x = input if input.dim() else input.reshape(1)
             shape = _reduced_shape(input._shape, (d,), keepdim) if input.dim() else ()
+        if out is not None:
+            _require_out_dtype(out, (dt.int64,))
         indices = new_empty(shape, dt.int64, input.device)
         backend(x).arg_reduce(name, None, indices, x, d)
-        return indices
+        return _into(out, indices)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name}: index of the first extreme element (the first NaN if any)."
     return export(op)
@@ -506,6 +531,11 @@ argmin = _arg("argmin")
 def _logical_reduce(name):
     def op(input, dim=None, keepdim=False, *, out=None):
         result_dtype = dt.uint8 if input.dtype is dt.uint8 else dt.bool
+        if out is not None:  # computed in out's dtype: bool or uint8 from any input
+            if out.dtype not in (dt.bool, dt.uint8):
+                raise RuntimeError(f"{name} only supports bool tensor for result, got: "
+                                   f"{_torch_name(out.dtype)}")
+            result_dtype = out.dtype
         # unlike sum, torch's all/any reduce nothing for an empty dim list
         dims = () if isinstance(dim, (tuple, list)) and not dim else _normalize_dims(input, dim)
         return _into(out, _run_reduce(name, input, dims, keepdim, result_dtype))
@@ -775,7 +805,7 @@ def _softmax(cls, name, input, dim, dtype):
     d = wrap_dim(dim, input.dim())
     if dtype is not None:
         input = _cast_input(input, dtype)
-    elif not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         last = d == builtins.max(input.dim() - 1, 0)
         kernel = "softmax_lastdim_kernel_impl" if last else "softmax_kernel_impl"
         raise not_implemented_for(kernel if not cls.log else kernel.replace("softmax", "log_softmax"),
@@ -877,8 +907,10 @@ def _scan(name, cls):
     def op(input, dim, *, dtype=None, out=None):
         if _amp.on:
             return autocast_call(name, op, input, dim, dtype=dtype, out=out)
-        d = wrap_dim(dim, input.dim())
+        d = wrap_dim(_int_dim(name, dim), input.dim())
         target = dtype or (dt.int64 if not input.dtype.is_floating_point else input.dtype)
+        if target is dt.bool:
+            raise not_implemented_for(f"{name}_out_cpu", target)
         if isinstance(out, Tensor):
             check_inplace_overlap(out, (input,))  # torch's scans refuse an out= sharing the input
         return _into(out, cls.apply(_cast_input(input, dtype), d, target))
@@ -889,6 +921,22 @@ def _scan(name, cls):
 
 cumsum = _scan("cumsum", _Scan)
 cumprod = _scan("cumprod", _CumProd)
+
+
+def _scan_inplace(op):
+    """Tensor.cumsum_ / cumprod_: accumulated in self's dtype unless ``dtype`` says otherwise
+    (which must then be self's, as torch)."""
+    write = inplace_by_copy(op, op.__name__ + "_")
+
+    def op_(self, dim, *, dtype=None):
+        return write(self, dim, dtype=dtype or self.dtype)
+    op_.__name__ = op_.__qualname__ = write.__name__
+    op_.__doc__ = write.__doc__
+    return method(op_)
+
+
+_scan_inplace(cumsum)
+_scan_inplace(cumprod)
 
 
 class _LogCumSumExp(_Scan):

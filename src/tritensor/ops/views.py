@@ -477,6 +477,13 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
+@export(name="broadcast_shapes", method=False)
+def broadcast_shapes_(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to (an int n stands for (n,)), as a Size."""
+    from ._common import broadcast_shapes
+    return Size(broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
+
+
 # ------------------------------------------------------------------ sub-views
 class _ViewScatter(Function):
     """zeros(shape) with ``view_fn(zeros)`` set to ``grad``: the backward of sub-views."""
@@ -680,6 +687,20 @@ def split(tensor, split_size_or_sections, dim=0):
         out.append(narrow(tensor, dim, start, n))
         start += n
     return tuple(out)
+
+
+@export
+def split_with_sizes(input, split_sizes, dim=0):
+    """split by a list of sizes only (an int is torch's TypeError)."""
+    if isinstance(split_sizes, int):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, "
+                        "not int")
+    return split(input, list(split_sizes), dim)
+
+
+@export
+def narrow_copy(input, dim, start, length):
+    return narrow(input, dim, start, length).clone()
 
 
 def _sections_or_indices(value):

@@ -71,6 +71,10 @@ def tan(x): return np.tan(x)
 def asin(x): return np.arcsin(x)
 def acos(x): return np.arccos(x)
 def atan(x): return np.arctan(x)
+def asinh(x): return np.arcsinh(x)
+def acosh(x): return np.arccosh(x)
+def atanh(x): return np.arctanh(x)
+def angle(x): return np.pi if x < 0 else x * 0 if x != x else 0.0  # of a real number: 0, pi or nan
 def sinh(x): return np.sinh(x)
 def cosh(x): return np.cosh(x)
 def tanh(x): return vm.tanh(x)
@@ -516,6 +520,7 @@ def pow_scalar(a, b):
     return a ** b
 def atan2(a, b): return np.arctan2(a, b)
 def hypot(a, b): return np.hypot(a, b)
+def ldexp(a, b): return a * np.exp2(b)
 def copysign(a, b): return np.copysign(a, b)  # the sign bit: -0.0 and -nan count as negative
 
 

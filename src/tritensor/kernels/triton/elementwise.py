@@ -31,6 +31,7 @@ PI_2 = tl.constexpr(1.5707963267948966)
 PI_4 = tl.constexpr(0.7853981633974483)
 INV_LN10 = tl.constexpr(0.4342944819032518)
 INV_LN2 = tl.constexpr(1.4426950408889634)
+LN2 = tl.constexpr(0.6931471805599453)
 DEG_TO_RAD = tl.constexpr(0.017453292519943295)
 RAD_TO_DEG = tl.constexpr(57.29577951308232)
 SQRT1_2 = tl.constexpr(0.7071067811865476)
@@ -195,6 +196,31 @@ def asin(x): return _atan(_div(x, _sqrt((1.0 - x) * (1.0 + x))))
 def acos(x): return 2.0 * _atan(_sqrt(_div(1.0 - x, 1.0 + x)))
 @triton.jit
 def sinh(x): return 0.5 * (_expm1(x) - _expm1(-x))
+
+
+# The inverse hyperbolic functions through log1p, so nothing cancels near their zero; past 2^28
+# the squares would overflow float32 and acosh(x) = asinh(x) = log(2x) to working precision.
+@triton.jit
+def asinh(x):
+    a = tl.abs(x)
+    near = _log1p(a + _div(a * a, 1.0 + _sqrt(1.0 + a * a)))
+    return copysign(tl.where(a > 268435456.0, tl.log(a) + LN2, near), x)
+
+
+@triton.jit
+def acosh(x):
+    t = x - 1.0
+    near = _log1p(t + _sqrt(t * (t + 2.0)))
+    r = tl.where(x > 268435456.0, tl.log(x) + LN2, near)
+    return tl.where(x < 1.0, INF - INF, r)
+
+
+@triton.jit
+def atanh(x):
+    a = tl.abs(x)
+    return copysign(0.5 * _log1p(_div(2.0 * a, 1.0 - a)), x)
+
+
 @triton.jit
 def cosh(x): return 0.5 * (tl.exp(x) + tl.exp(-x))
 @triton.jit
@@ -225,6 +251,8 @@ def frac(x): return x - _trunc(x)
 def logical_not(x): return x == 0
 @triton.jit
 def bitwise_not(x): return ~x
+@triton.jit
+def angle(x): return tl.where(x < 0, PI, tl.where(x != x, x, 0.0))  # of a real number: 0, pi or nan
 @triton.jit
 def isnan(x): return x != x
 @triton.jit
@@ -633,6 +661,10 @@ def remainder(a, b): return _fmod_floor(a, b)
 def fmod(a, b): return a % b
 @triton.jit
 def int_fmod(a, b): return a % b  # Triton's integer remainder takes the dividend's sign, like C
+@triton.jit
+def ldexp(a, b): return a * tl.exp2(b)
+
+
 @triton.jit
 def hypot(a, b):
     # scaled by the larger magnitude, so 1e30 and 1e-30 neither overflow nor underflow when
