@@ -198,7 +198,40 @@ ARGUMENTS = {  # session 13: argument and dtype checks torch makes (or does not 
     "atan2 with a number": lambda lib: lib.atan2(_f(lib, [1.0]), 2.0),
     "atan2_ with a number": lambda lib: _f(lib, [1.0]).atan2_(2),
 }
+REDUCTION_OUT = {  # out= fixes the dtype a sum, prod or mean computes in
+    "sum into int64": lambda lib: lib.sum(_f(lib, [1.5, 2.5]), 0, out=_z(lib, dtype="int64")),
+    "sum of ints into float32": lambda lib: lib.sum(_t(lib, [1, 2]), 0, out=_z(lib)),
+    "sum of int8 into int8": lambda lib: lib.sum(_t(lib, [100, 100], "int8"), 0, out=_z(lib, dtype="int8")),
+    "sum, dtype and out disagree": lambda lib: lib.sum(_f(lib, [1.5]), 0, dtype=lib.float64, out=_z(lib)),
+    "mean into float64": lambda lib: lib.mean(_f(lib, [0.1, 0.2, 0.3]), 0, out=_z(lib, dtype="float64")),
+    "mean into int64": lambda lib: lib.mean(_f(lib, [0.1, 0.2]), 0, out=_z(lib, dtype="int64")),
+    "prod into int64": lambda lib: lib.prod(_f(lib, [1.5, 2.5]), 0, out=_z(lib, dtype="int64")),
+    "square_ of bools": lambda lib: _t(lib, [True, False]).square_(),
+    "square of bools": lambda lib: lib.square(_t(lib, [True, False])),
+}
+NUMBERS = {  # a Python number meets an integer tensor: converted to its dtype, wrapping or refused
+    "int8 // 256 (wraps to 0)": lambda lib: _t(lib, [1, 2], "int8") // 256,
+    "int8 % 256": lambda lib: _t(lib, [1, 2], "int8") % 256,
+    "uint8 fmod 512": lambda lib: lib.fmod(_t(lib, [1, 2], "uint8"), 512),
+    "int8 remainder 300 (wraps to 44)": lambda lib: lib.remainder(_t(lib, [1, 2], "int8"), 300),
+    "int8 ** 257": lambda lib: _t(lib, [1, 2], "int8") ** 257,
+    "int8 ** 127": lambda lib: _t(lib, [1, 2], "int8") ** 127,
+    "300 ** int8": lambda lib: 300 ** _t(lib, [1, 2], "int8"),
+    "where int16, 40000": lambda lib: lib.where(_t(lib, [True, False]), _t(lib, [1, 2], "int16"), 40000),
+    "where int8, -129 first": lambda lib: lib.where(_t(lib, [True, False]), -129, _t(lib, [1, 2], "int8")),
+    "where int8, 127": lambda lib: lib.where(_t(lib, [True, False]), _t(lib, [1, 2], "int8"), 127),
+    "where float32, 1e40": lambda lib: lib.where(_t(lib, [True, False]), _f(lib, [1.0, 2.0]), 1e40),
+    "where float16, 1e6 (inf)": lambda lib: lib.where(_t(lib, [True, False]), _f(lib, [1.0, 2.0], "float16"),
+                                                      1e6),
+    "bool ** True": lambda lib: lib.pow(_t(lib, [True, False]), True),
+    "bool ** False": lambda lib: _t(lib, [True, False]) ** False,
+    "bool pow_ False": lambda lib: _t(lib, [True, False]).pow_(False),
+    "bool ** 2": lambda lib: _t(lib, [True, False]) ** 2,
+    "True ** bool tensor": lambda lib: lib.pow(True, _t(lib, [True, False])),
+}
 CASES.update(ARGUMENTS)
+CASES.update(REDUCTION_OUT)
+CASES.update(NUMBERS)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -24,7 +24,7 @@ from ._layout import elementwise_strides
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
 from ..type_info import finfo
-from .creation import check_fill_value, new_empty, resize_out, zeros_like
+from .creation import check_fill_value, new_empty, ones_like, resize_out, zeros_like
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -523,7 +523,9 @@ expm1 = _unary("expm1", lambda grad, result: grad * (result + 1), rule=Rule.FLOA
 sqrt = _unary("sqrt", lambda grad, result: grad / (2 * result), rule=Rule.FLOAT)
 rsqrt = _unary("rsqrt", lambda grad, result: -0.5 * grad * result * result * result, rule=Rule.FLOAT)
 reciprocal = _unary("reciprocal", lambda grad, result: -grad * result * result, rule=Rule.FLOAT)
-_square = _unary("square", lambda grad, self: 2 * grad * self, node="PowBackward0")
+# square of a bool is pow(x, 2): int64, which square_ cannot write into a bool tensor
+_square = _unary("square", lambda grad, self: 2 * grad * self, node="PowBackward0",
+                 check=_reject_bool("result type Long can't be cast to the desired output type Bool"))
 sin = _unary("sin", lambda grad, self: grad * self.cos(), rule=Rule.FLOAT)
 cos = _unary("cos", lambda grad, self: -grad * self.sin(), rule=Rule.FLOAT)
 tan = _unary("tan", lambda grad, result: grad * (1 + result * result), rule=Rule.FLOAT)
@@ -998,8 +1000,11 @@ def _check_int_divisor(input, other):
         if not other.dtype.is_floating_point and not dt.result_type(input, other).is_floating_point \
                 and bool((other == 0).any()):
             raise RuntimeError("ZeroDivisionError")
-    elif other == 0 and not dt.result_type(input, other).is_floating_point:
-        raise RuntimeError("ZeroDivisionError")
+    else:
+        result = dt.result_type(input, other)
+        # a number divisor is first converted to the integer dtype: 256 wraps to 0 in int8
+        if not result.is_floating_point and other % (1 << 8 * result.itemsize) == 0:
+            raise RuntimeError("ZeroDivisionError")
 
 
 def _is_integral_division(kernel, input, other):
@@ -1135,18 +1140,28 @@ def _pow_class(input, exponent):
         raise not_implemented_for("pow", result)
     if not result.is_floating_point:
         # a negative Python exponent is an error; negative tensor exponents give 0, 1 or -1
-        if not isinstance(exponent, Tensor) and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if not isinstance(exponent, Tensor):
+            if exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            check_fill_value(exponent, result)  # the exponent is converted to the base's dtype
         return _IntPow
     if not isinstance(input, Tensor):
         return _ScalarPow
     return _variant(_Pow, exponent)
 
 
+def _bool_power(base, exponent):
+    """A bool tensor to a Python bool power stays bool: x ** True is x, x ** False all True."""
+    return isinstance(base, Tensor) and base.dtype is dt.bool and isinstance(exponent, bool)
+
+
 @export
 def pow(input, exponent, *, out=None):
     if _amp.on:
         return autocast_call("pow", pow, input, exponent, out=out)
+    if _bool_power(input, exponent):
+        result = input.clone() if exponent else ones_like(input)
+        return result if out is None else out.copy_(result)
     if out is None and exponent.__class__ in (int, float) and exponent == 2 and \
             isinstance(input, Tensor) and input.dtype.is_floating_point:
         return square(input)
@@ -1155,6 +1170,8 @@ def pow(input, exponent, *, out=None):
 
 @method
 def pow_(self, exponent):
+    if _bool_power(self, exponent):
+        return self if exponent else self.fill_(True)
     return _pow_class(self, exponent).apply(self, exponent, inplace=True)
 
 
@@ -1638,7 +1655,11 @@ def where(condition, input=None, other=None, *, out=None):
     elif condition.dtype is not dt.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
                            f"dtype {_torch_name(condition.dtype)}")
-    return _Where.apply(condition, input, other, dt.result_type(input, other), out=out)
+    result = dt.result_type(input, other)
+    for value in (input, other):
+        if not isinstance(value, Tensor):  # a number must fit the result (16-bit floats: float32)
+            check_fill_value(value, dt.float32 if result in dt.NARROW_FLOATS else result)
+    return _Where.apply(condition, input, other, result, out=out)
 
 
 def _as_result(x, dtype):

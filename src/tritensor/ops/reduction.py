@@ -108,6 +108,17 @@ def _require_out_dtype(out, want):
                                f"{_C_TYPES[o.dtype]} instead")
 
 
+def _dtype_from_out(dtype, out):
+    """sum / prod / mean with ``out=`` compute in out's dtype, as if ``dtype=out.dtype`` (sum of
+    [1.5, 2.5] into int64 is 1 + 2); an explicit ``dtype`` must be out's."""
+    if out is None:
+        return dtype
+    if dtype is not None:
+        _require_out_dtype(out, (dtype,))
+        return dtype
+    return out.dtype
+
+
 def _int_dim(name, dim):
     """Ops reducing exactly one dim take an int, like torch's ``int dim`` overloads."""
     if isinstance(dim, bool) or not hasattr(dim, "__index__"):
@@ -164,6 +175,7 @@ def sum(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
     if dim is _ALL and keepdim:
         raise TypeError("sum() received an invalid combination of arguments - got (Tensor, keepdim=bool): "
                         "keepdim needs a dim (the all-dims overload is sum(input, *, dtype=None))")
+    dtype = _dtype_from_out(dtype, out)
     result_dtype = _sum_dtype(input, dtype)
     x = _cast_input(input, dtype)
     cls = _SumAll if dim is _ALL else _Sum
@@ -219,6 +231,8 @@ class _MeanAll(_Mean):
 @export
 def mean(input, dim=_ALL, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean; the dtype must be floating (no integer means, like torch)."""
+    if out is not None and (dtype is not None or out.dtype.is_floating_point):
+        dtype = _dtype_from_out(dtype, out)  # (an integer out is refused by the cast rule)
     target = dtype or input.dtype
     if not target.is_floating_point:
         what = "Optional dtype" if dtype is not None else "Input dtype"
@@ -274,6 +288,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along one ``dim``; integers and bool give int64."""
     if _amp.on:
         return autocast_call("prod", prod, input, dim, keepdim, dtype=dtype, out=out)
+    dtype = _dtype_from_out(dtype, out)
     result_dtype = _sum_dtype(input, dtype)
     x = _cast_input(input, dtype)
     if dim is None:
