@@ -310,3 +310,19 @@ def test_refused_scatter_leaves_no_pending_error(call):
     with pytest.raises(NotImplementedError, match="atomic multiply"):
         call(T, x, T.tensor([5], device="cuda"), T.ones(1, device="cuda"))
     assert (T.arange(4.0, device="cuda") + 1).cpu().tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("values", [[0.0, np.inf, 2.0], [0.0, 0.0, 3.0], [[1.0, 0.0, 2.0], [3.0, 4.0, 5.0]],
+                                    [[0.0, np.inf], [0.0, 1.0]], [[0.0, np.nan], [0.0, 1.0]], [2.0, -3.0]])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_prod_gradient_with_zeros_and_infinities(values, dim):
+    """torch's prod_safe_zeros_backward: the products before and after each element, so the
+    element next to a zero and an infinity gets 0, and several zeros in a full product 0."""
+    check(lambda lib, x: lib.prod(x) if dim is None else lib.prod(x, dim),
+          Arg(np.array(values), requires_grad=True))
+
+
+def test_nanmean_of_only_nans_has_a_nan_gradient():
+    check(lambda lib, x: lib.nanmean(x), Arg(np.array([np.nan]), requires_grad=True))
+    check(lambda lib, x: lib.nanmean(x, 1),
+          Arg(np.array([[np.nan, 1.0], [np.nan, np.nan]]), requires_grad=True))

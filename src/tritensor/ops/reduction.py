@@ -20,7 +20,7 @@ from ._autocast import autocast_call, state as _amp
 from ._common import backend, inplace_by_copy, wrap_dim, wrap_dims
 from ._overlap import check_inplace_overlap
 from ._registry import export, method
-from .creation import arange, new_empty, resize_out, zeros
+from .creation import arange, new_empty, ones_like, resize_out, zeros, zeros_like
 from .elementwise import _torch_name, not_implemented_for, where
 
 
@@ -194,7 +194,8 @@ class _NanSum(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return where(x.isnan(), 0.0, _expand_back(grad, *ctx.meta)), None, None, None
+        # torch's grad * (x == x): an infinite gradient (nanmean of all-NaN) gives NaN, not 0
+        return _expand_back(grad, *ctx.meta) * x.isnan().logical_not(), None, None, None
 
 
 @export
@@ -264,19 +265,32 @@ class _Prod(Function):
         ctx.save_for_backward(x, out)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        # d prod / d x_i = product of the others: result / x_i where x_i != 0; at a zero, the
-        # product of the other elements if it is the only zero, else 0.
-        zeros = x == 0
-        safe = where(zeros, 1, x)
-        only_zero = zeros & (_expand_back(zeros.sum(dims, keepdim=True), shape, dims, True) == 1)
-        others = _expand_back(_Prod.apply(safe, dims, True, x.dtype), shape, dims, True)
-        result = _expand_back(out, shape, dims, keepdim)
-        grad_in = where(zeros, where(only_zero, others, 0.0), result / safe)
-        return _expand_back(grad, shape, dims, keepdim) * grad_in, None, None, None
+        grad = _expand_back(grad, shape, dims, keepdim)
+        # d prod / d x_i is the product of the others: result / x_i without zeros; with any zero
+        # (read on the host, as torch does), the products before and after x_i, as torch's
+        # prod_safe_zeros_backward, so [0, inf, 2] gives (inf, 0, nan) like torch
+        zeros = int((x == 0).sum())
+        if not zeros:
+            return grad * (_expand_back(out, shape, dims, keepdim) / x), None, None, None
+        if cls is _ProdAll and zeros > 1 and not grad_mode.enabled:  # torch's shortcut, inf or not
+            return zeros_like(x), None, None, None
+        if len(dims) == 1:
+            return grad * _product_of_others(x, dims[0]), None, None, None
+        return grad * _product_of_others(x.reshape(-1), 0).view(shape), None, None, None
+
+
+def _product_of_others(x, dim):
+    """Along ``dim``, each element's exclusive prefix product times its exclusive suffix product."""
+    from .joining import cat  # joining's kernels import this module
+
+    def exclusive(t):
+        head = ones_like(t.narrow(dim, 0, 1))
+        return cat([head, t.narrow(dim, 0, t.shape[dim] - 1)], dim).cumprod(dim)
+    return exclusive(x) * exclusive(x.flip(dim)).flip(dim)
 
 
 class _ProdAll(_Prod):
