@@ -11,6 +11,7 @@ import torch
 
 import tritensor
 from harness import DEVICE, ORACLE_DEVICE, Arg, check, gradcheck
+from tritensor.nn import _fused
 
 rng = np.random.default_rng(0)
 
@@ -280,3 +281,134 @@ def _summed_lstm(model, x):
     """The LSTM's output and final state, summed into one differentiable output."""
     out, (h, c) = model(x)
     return out.sum() + h.sum() * 2 + c.sum() * 3
+
+
+# ---------------------------------------------------------------------------- the fused LSTM step
+_FUSED_NODE = "ThnnFusedLstmCellBackward0"
+
+
+def _has_fused_step(dtype):
+    """Whether LSTM steps of ``dtype`` on the test device run as one fused node (the CPU's
+    float32 and float64; the GPU and 16-bit floats compose tensor ops)."""
+    kernel = _fused.LSTM_CELL.get(tritensor.device(DEVICE).type)
+    return kernel is not None and getattr(tritensor, dtype) in kernel.dtypes
+
+
+def _pair_in(dtype, cls, *args, **kwargs):
+    """``_pair`` in ``dtype`` ('float32' or 'float64')."""
+    theirs, ours = _pair(cls, *args, dtype=getattr(torch, dtype), **kwargs)
+    return theirs, (ours.double() if dtype == "float64" else ours)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch,hidden", [(1, 5), (3, 13)])
+def test_lstm_cell_step_against_torch(dtype, batch, hidden):
+    """Values and gradients of input, h0, c0 and every weight, hidden sizes off the vector width."""
+    theirs, ours = _pair_in(dtype, "LSTMCell", 4, hidden)
+    states = g(randn(batch, hidden), dtype), g(randn(batch, hidden), dtype)
+    check(lambda lib, x, h, c: _run(theirs, ours)(lib, x, (h, c)), g(randn(batch, 4), dtype), *states,
+          grad=False)
+    _, c = ours(tritensor.tensor(randn(batch, 4), dtype=getattr(tritensor, dtype), device=DEVICE))
+    assert (type(c.grad_fn).__name__ == _FUSED_NODE) == _has_fused_step(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"num_layers": 2, "bidirectional": True}, {"proj_size": 3, "bidirectional": True},
+     {"batch_first": True}],
+)
+def test_lstm_layers_through_fused_step(dtype, batch, kwargs):
+    theirs, ours = _pair_in(dtype, "LSTM", 4, 13, **kwargs)
+    x = randn(batch, 6, 4) if kwargs.get("batch_first") else randn(6, batch, 4)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    h0, c0 = randn(layers, batch, kwargs.get("proj_size") or 13), randn(layers, batch, 13)
+    check(_run(theirs, ours), g(x, dtype), grad=False)
+    check(lambda lib, x, h, c: _run(theirs, ours)(lib, x, (h, c)), g(x, dtype), g(h0, dtype), g(c0, dtype),
+          grad=False)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_packed_lstm_through_fused_step(dtype):
+    theirs, ours = _pair_in(dtype, "LSTM", 3, 13, num_layers=2, bidirectional=True)
+    hx = [g(randn(4, 4, 13), dtype) for _ in range(2)]
+    check(_packed_run(theirs, ours, [2, 5, 1, 4], False, False), g(randn(5, 4, 3), dtype), *hx, grad=False)
+
+
+@pytest.mark.parametrize("used", ["output", "h_n", "c_n"])
+def test_lstm_gradient_through_part_of_the_state(used):
+    """Only some of a step's outputs get a gradient (the last step's h or c, or every step's
+    h when only c_n is used): the missing one counts as zero."""
+    theirs, ours = _pair("LSTM", 3, 5)
+
+    def run(lib, x, h, c):
+        model = ours if lib is tritensor else theirs
+        out, (h_n, c_n) = model(x, (h, c))
+        value = {"output": out, "h_n": h_n, "c_n": c_n}[used]
+        return [value] + list(lib.autograd.grad(value.square().sum(), [x, h, c] + list(model.parameters())))
+
+    check(run, g(randn(4, 2, 3)), g(randn(1, 2, 5)), g(randn(1, 2, 5)), grad=False)
+
+
+@pytest.mark.parametrize("used", ["h", "c"])
+def test_lstm_cell_double_backward_through_h_or_c(used):
+    """Gradients of gradients (create_graph), with one of the step's outputs unused."""
+    theirs, ours = _pair_in("float64", "LSTMCell", 2, 5)
+
+    def second(lib, x, h, c):
+        cell = ours if lib is tritensor else theirs
+        h2, c2 = cell(x, (h, c))
+        first = lib.autograd.grad((h2 if used == "h" else c2).pow(2).sum(), (x, h, c), create_graph=True)
+        loss = sum((f * f).sum() for f in first)
+        return list(first) + list(lib.autograd.grad(loss, (x, h, c) + tuple(cell.parameters())))
+
+    check(second, *(g(randn(3, n), "float64") for n in (2, 5, 5)), grad=False)
+
+
+def test_lstm_layer_double_backward():
+    theirs, ours = _pair_in("float64", "LSTM", 2, 5, bidirectional=True)
+
+    def second(lib, x):
+        model = ours if lib is tritensor else theirs
+        out, (_, c_n) = model(x)
+        first, = lib.autograd.grad(out.square().sum() + c_n.square().sum(), x, create_graph=True)
+        return [first] + list(lib.autograd.grad(first.pow(2).sum(), [x] + list(model.parameters())))
+
+    check(second, g(randn(3, 2, 2), "float64"), grad=False)
+
+
+def test_fused_lstm_step_gradcheck():
+    """The step's gradients against finite differences, through h, c and both; and a
+    bidirectional, projected LSTM's."""
+    torch.manual_seed(0)
+    cell = tritensor.nn.LSTMCell(3, 5).double().to(DEVICE)
+    for pick in (lambda h, c: h, lambda h, c: c, lambda h, c: h * c):
+        gradcheck(lambda lib, x, h, c: pick(*cell(x, (h, c))), randn(2, 3), randn(2, 5), randn(2, 5))
+    model = tritensor.nn.LSTM(2, 5, bidirectional=True, proj_size=2).double().to(DEVICE)
+    gradcheck(lambda lib, x: _summed_lstm(model, x), randn(3, 2, 2))
+
+
+@pytest.mark.cpu_only
+def test_fused_lstm_step_split_across_threads(monkeypatch):
+    """Rows dealt out to several threads (uneven chunks) give the one-thread results."""
+    kernel = type(_fused.LSTM_CELL["cpu"])
+    monkeypatch.setattr(kernel, "FORWARD_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(kernel, "BACKWARD_MIN_ELEMENTS", 1)
+    threads = tritensor.get_num_threads()
+    tritensor.set_num_threads(3)
+    try:
+        test_lstm_cell_step_against_torch("float32", 7, 13)
+    finally:
+        tritensor.set_num_threads(threads)
+
+
+def test_lstm_step_composed_without_a_kernel():
+    """16-bit floats (and devices without a kernel, the GPU) take the composed step."""
+    cell = tritensor.nn.LSTMCell(3, 5).to(DEVICE)
+    for dtype in ("float32", "float16", "bfloat16"):
+        x = tritensor.tensor(randn(2, 3), device=DEVICE).to(getattr(tritensor, dtype))
+        _, c = cell.to(getattr(tritensor, dtype))(x)
+        assert type(c.grad_fn).__name__ == (_FUSED_NODE if _has_fused_step(dtype) else "AddBackward0")
+    if tritensor.device(DEVICE).type == "cuda":
+        assert not _has_fused_step("float32")

@@ -2,8 +2,9 @@
 
 Each layer projects the whole input sequence in one matmul, then steps through time with one
 matmul of the hidden state per step; the gates are the core elementwise ops, so autograd and
-both devices come from them. torch's gate order: LSTM (input, forget, cell, output), GRU
-(reset, update, new).
+both devices come from them, except that an LSTM step is one fused node where the device has
+a kernel for it (``_fused.LSTM_CELL``: the CPU's). torch's gate order: LSTM (input, forget,
+cell, output), GRU (reset, update, new).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import warnings
 import numpy as np
 
 from ... import ops
-from .. import functional as F, init
+from ...autograd import grad_mode
+from ...autograd.function import Function
+from .. import _fused, functional as F, init
 from ..parameter import Parameter
 from .module import Module
 
@@ -22,11 +25,70 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _lstm_step(gates, state, w_hr):
-    """One LSTM step from its four gate pre-activations; ``state`` is (h, c)."""
-    i, f, g, o = gates.chunk(4, -1)
-    c = f.sigmoid() * state[1] + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
+    """One LSTM step from its four gate pre-activations; ``state`` is (h, c). One fused
+    node where the device has a kernel for the operands (``_fused.LSTM_CELL``), else
+    composed of tensor ops."""
+    c_prev = state[1]
+    kernel = _fused.LSTM_CELL.get(gates.device.type)
+    if kernel is not None and _fusable(kernel, gates, c_prev):
+        h, c = _FusedLstmCell.apply(gates, c_prev, kernel)
+    else:
+        h, c = _lstm_cell(gates, c_prev)
     return (h if w_hr is None else F.linear(h, w_hr)), c
+
+
+def _lstm_cell(gates, c_prev):
+    """(h, c) of one LSTM step in tensor ops: any device and dtype, broadcasting like them."""
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * c_prev + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _fusable(kernel, gates, c_prev):
+    """Whether ``kernel`` takes these operands as they are: one of its dtypes for both,
+    the same device, and (batch, 4 hidden) gates for a (batch, hidden) state (the kernel
+    does not broadcast; a mismatch takes the composed path and its errors)."""
+    return (gates.dtype in kernel.dtypes and c_prev.dtype is gates.dtype and gates.dim() == 2
+            and c_prev._shape == (gates._shape[0], gates._shape[1] // 4) and c_prev.device == gates.device)
+
+
+class _FusedLstmCell(Function):
+    """One LSTM step as one autograd node: a kernel call each way instead of ~10 elementwise
+    ops forward and ~20 backward. The forward saves the activations, so the backward only
+    multiplies (see ``kernels/numba/lstm.py``). Named like torch's fused cell's node."""
+
+    node_name = "ThnnFusedLstmCellBackward0"
+
+    @staticmethod
+    def forward(ctx, gates, c_prev, kernel):
+        h, c, activations = kernel.forward(gates, c_prev)
+        ctx.save_for_backward(gates, c_prev, activations)
+        ctx.kernel = kernel
+        ctx.set_materialize_grads(False)  # an unused h or c costs the kernel nothing
+        return h, c
+
+    @staticmethod
+    def backward(ctx, grad_h, grad_c):
+        gates, c_prev, activations = ctx.saved_tensors
+        if grad_h is None and grad_c is None:
+            return None, None, None
+        if grad_mode.is_grad_enabled():  # create_graph: the gradients must be differentiable too
+            return (*_lstm_cell_grads(gates, c_prev, grad_h, grad_c), None)
+        return (*ctx.kernel.backward(activations, c_prev, grad_h, grad_c), None)
+
+
+def _lstm_cell_grads(gates, c_prev, grad_h, grad_c):
+    """The fused step's gradients (of the gates and of ``c_prev``) in differentiable tensor
+    ops, for double backward: the kernel's formulas, from recomputed activations."""
+    i, f, g, o = gates.chunk(4, -1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    tanh_c = (f * c_prev + i * g).tanh()
+    grad_h = ops.zeros_like(tanh_c) if grad_h is None else grad_h
+    dc = grad_h * o * (1 - tanh_c * tanh_c)
+    dc = dc if grad_c is None else dc + grad_c
+    grad_gates = [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                  grad_h * tanh_c * o * (1 - o)]
+    return ops.cat(grad_gates, -1), dc * f
 
 
 def _gru_step(x_gates, h_gates, h):
@@ -39,15 +101,39 @@ def _gru_step(x_gates, h_gates, h):
 
 
 def _step(mode, x_gates, state, w_hh, b_hh, w_hr=None):
-    """The next state of one cell from the input's gate projection ``x_gates``."""
+    """The next state of one cell from the input's gate projection ``x_gates`` (which holds
+    ``b_hh`` already where that is None, except for GRU: its new gate scales ``b_hh``)."""
     h = state[0] if mode == "LSTM" else state
-    h_gates = F.linear(h, w_hh, b_hh)
-    if mode == "LSTM":
-        return _lstm_step(x_gates + h_gates, state, w_hr)
     if mode == "GRU":
-        return _gru_step(x_gates, h_gates, h)
-    pre = x_gates + h_gates
+        return _gru_step(x_gates, F.linear(h, w_hh, b_hh), h)
+    if b_hh is not None:
+        x_gates = x_gates + b_hh
+    pre = ops.addmm(x_gates, h, w_hh.t())
+    if mode == "LSTM":
+        return _lstm_step(pre, state, w_hr)
     return pre.tanh() if mode == "RNN_TANH" else pre.relu()
+
+
+class _RowBlocks(Function):
+    """``x`` split into consecutive blocks of rows (views), all outputs of one node: its
+    backward concatenates their gradients once, where a slice per time step would scatter
+    each step's gradient into a zero tensor the size of the whole sequence (quadratic)."""
+
+    node_name = "SplitWithSizesBackward0"
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        ctx.set_materialize_grads(False)
+        ctx.sizes, ctx.row_shape = sizes, x._shape[1:]
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        return tuple(x[a:b] for a, b in zip(bounds, bounds[1:]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        like = next(g for g in grads if g is not None)
+        grads = [ops.zeros((n,) + ctx.row_shape, dtype=like.dtype, device=like.device) if g is None else g
+                 for g, n in zip(grads, ctx.sizes)]
+        return ops.cat(grads), None
 
 
 class RNNBase(Module):
@@ -236,7 +322,9 @@ class RNNBase(Module):
         going backwards, each one starts from its initial state at its own last step."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
         x_gates = F.linear(data, w_ih, b_ih)  # every step's input projection in one matmul
-        starts = np.concatenate([[0], np.cumsum(batch_sizes)])
+        if b_hh is not None and self.mode != "GRU":  # and both biases in one add: a step is one addmm
+            x_gates, b_hh = x_gates + b_hh, None
+        step_gates = _RowBlocks.apply(x_gates, tuple(batch_sizes))
         lstm = self.mode == "LSTM"
         parts = state if lstm else (state,)
         rows = parts[0].shape[0] if not reverse else batch_sizes[-1]
@@ -249,7 +337,7 @@ class RNNBase(Module):
             active = tuple(a[:b] for a in h) if b < h[0].shape[0] else h
             new = _step(
                 self.mode,
-                x_gates[int(starts[t]) : int(starts[t + 1])],
+                step_gates[t],
                 active if lstm else active[0],
                 w_hh,
                 b_hh,
