@@ -1198,23 +1198,30 @@ _Hypot = _binary("hypot", (lambda grad, self, result: grad * self / result,
                            lambda grad, other, result: grad * other / result))
 
 
+def _checked_binary(name, cls, check, doc, *, inplace_function=False):
+    """Export ``name`` and the method ``name_`` (also ``torch.name_`` if ``inplace_function``):
+    ``cls`` applied after ``check(input, other)`` refuses what torch refuses."""
+    def op(input, other, *, out=None):
+        check(input, other)
+        return cls.apply(input, other, out=out)
+
+    def op_(self, other):
+        check(self, other)
+        return cls.apply(self, other, inplace=True)
+    op.__name__ = op.__qualname__ = name
+    op_.__name__ = op_.__qualname__ = name + "_"
+    op.__doc__ = doc
+    export(op_, function=inplace_function)
+    return export(op)
+
+
 def _check_hypot(input, other):
     result = dt.result_type(input, other)
     if not result.is_floating_point:
         raise not_implemented_for("hypot_cpu", result)
 
 
-@export
-def hypot(input, other, *, out=None):
-    """sqrt(input**2 + other**2), for floating tensors."""
-    _check_hypot(input, other)
-    return _Hypot.apply(input, other, out=out)
-
-
-@method
-def hypot_(self, other):
-    _check_hypot(self, other)
-    return _Hypot.apply(self, other, inplace=True)
+hypot = _checked_binary("hypot", _Hypot, _check_hypot, "sqrt(input**2 + other**2), for floating tensors.")
 
 
 # logaddexp's gradients, torch's grad / (1 + exp(other - self)) and its mirror image: one kernel
@@ -1254,17 +1261,8 @@ def _check_ldexp(input, other):
         raise not_implemented_for("ldexp_cpu_exp", other.dtype)
 
 
-@export
-def ldexp(input, other, *, out=None):
-    """input * 2^other (an integral result is the default float dtype)."""
-    _check_ldexp(input, other)
-    return _Ldexp.apply(input, other, out=out)
-
-
-@export
-def ldexp_(self, other):
-    _check_ldexp(self, other)
-    return _Ldexp.apply(self, other, inplace=True)
+ldexp = _checked_binary("ldexp", _Ldexp, _check_ldexp,
+                        "input * 2^other (an integral result is the default float dtype).", inplace_function=True)
 
 
 def _xlogy_self_grad(grad, self, other):
