@@ -1262,7 +1262,8 @@ def _check_ldexp(input, other):
 
 
 ldexp = _checked_binary("ldexp", _Ldexp, _check_ldexp,
-                        "input * 2^other (an integral result is the default float dtype).", inplace_function=True)
+                        "input * 2^other (an integral result is the default float dtype).",
+                        inplace_function=True)
 
 
 def _xlogy_self_grad(grad, self, other):
