@@ -304,3 +304,35 @@ def test_transposing_copies(dtype, shape, make):
     check(lambda lib, x: make(x).contiguous(), Arg(data(*shape), dtype), check_stride=True)
     check(lambda lib, x: make(x).clone(memory_format=lib.contiguous_format), Arg(data(*shape), dtype),
           check_stride=True)
+
+
+@pytest.mark.parametrize("pieces", [
+    lambda lib, t: t.unbind(0),
+    lambda lib, t: t.unbind(1),
+    lambda lib, t: t.split(2),
+    lambda lib, t: lib.split(t, [1, 0, 4, 1], 0),
+    lambda lib, t: t.chunk(4, 1),
+])
+def test_split_pieces_are_one_node(pieces):
+    """split/chunk/unbind pieces share one node (torch's SplitBackward0 ...): unused pieces
+    give zeros, and the input's gradient is assembled once."""
+    def use_some(lib, t):
+        parts = pieces(lib, t * 1)
+        return parts[0] * 3 + parts[-1] * parts[-1]
+    check(use_some, Arg(np.arange(18.0).reshape(6, 3), requires_grad=True))
+    check(lambda lib, t: pieces(lib, t), Arg(np.arange(18.0).reshape(6, 3), requires_grad=True))
+
+
+def test_split_pieces_in_place():
+    """Refused while autograd records (torch's multiple-views error), allowed otherwise."""
+    check(lambda lib, t: (t * 1).split(2)[0].add_(1), Arg(np.zeros(4), requires_grad=True))
+    check(lambda lib, t: (t * 1).unbind(0)[1].mul_(2), Arg(np.zeros((2, 2)), requires_grad=True))
+
+    def under_no_grad(lib, t):
+        with lib.no_grad():
+            for row in t.unbind(0):
+                row.add_(2)
+            t.chunk(2, 1)[1].fill_(-1)
+        return t
+    check(under_no_grad, Arg(np.zeros((2, 4)), requires_grad=True))
+    check(lambda lib, t: [p.add_(1) for p in t.split(1)] and t, np.zeros(3))

@@ -682,11 +682,50 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
                                "(input tensor's "
                                f"size at dimension {dim}), but got split_sizes={sections}")
-    out, start = [], 0
-    for n in sections:
-        out.append(narrow(tensor, dim, start, n))
-        start += n
-    return tuple(out)
+    return _Pieces.split(tensor, dim, sections, "SplitBackward0" if isinstance(split_size_or_sections, int)
+                         else "SplitWithSizesBackward0")
+
+
+class _Pieces(Function):
+    """Consecutive pieces of ``x`` along ``dim`` (``sizes``; unbind's size-1 pieces without the
+    dim when ``drop_dim``), as views that are all outputs of one node: its backward assembles
+    the input's gradient once (zeros for pieces without one), where a slice node per piece
+    would scatter each gradient into an input-sized zero tensor, quadratic in the pieces (a
+    recurrence's per-step slices). As torch's, the pieces may not be modified in place."""
+
+    node_name = "SplitWithSizesBackward0"
+    _named = {}
+
+    @classmethod
+    def split(cls, x, dim, sizes, node_name, drop_dim=False):
+        if not sizes:
+            return ()
+        named = cls._named.get(node_name)
+        if named is None:
+            named = cls._named[node_name] = type(node_name.replace("Backward0", ""), (cls,),
+                                                 {"node_name": node_name})
+        return named.apply(x, dim, tuple(sizes), drop_dim)
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes, drop_dim):
+        ctx.set_materialize_grads(False)
+        ctx.meta = (x._shape, dim, sizes, drop_dim)
+        if drop_dim:
+            return tuple(_select_raw(x, dim, i) for i in range(len(sizes)))
+        starts = [0]
+        for n in sizes:
+            starts.append(starts[-1] + n)
+        return tuple(slice_raw(x, dim, a, a + n, 1) for a, n in zip(starts, sizes))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        from .creation import zeros
+        from .joining import cat  # joining imports this module
+        shape, dim, sizes, drop_dim = ctx.meta
+        like = next(g for g in grads if g is not None)
+        parts = [zeros(shape[:dim] + (n,) + shape[dim + 1:], dtype=like.dtype, device=like.device)
+                 if g is None else g.unsqueeze(dim) if drop_dim else g for g, n in zip(grads, sizes)]
+        return cat(parts, dim), None, None, None
 
 
 @export
@@ -776,8 +815,10 @@ def chunk(input, chunks, dim=0):
 
 @export
 def unbind(input, dim=0):
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = wrap_dim(dim, input.dim())
-    return tuple(select(input, dim, i) for i in range(input._shape[dim]))
+    return _Pieces.split(input, dim, [1] * input._shape[dim], "UnbindBackward0", drop_dim=True)
 
 
 @method

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from ... import ops
 from ...autograd import grad_mode
 from ...autograd.function import Function
@@ -112,28 +110,6 @@ def _step(mode, x_gates, state, w_hh, b_hh, w_hr=None):
     if mode == "LSTM":
         return _lstm_step(pre, state, w_hr)
     return pre.tanh() if mode == "RNN_TANH" else pre.relu()
-
-
-class _RowBlocks(Function):
-    """``x`` split into consecutive blocks of rows (views), all outputs of one node: its
-    backward concatenates their gradients once, where a slice per time step would scatter
-    each step's gradient into a zero tensor the size of the whole sequence (quadratic)."""
-
-    node_name = "SplitWithSizesBackward0"
-
-    @staticmethod
-    def forward(ctx, x, sizes):
-        ctx.set_materialize_grads(False)
-        ctx.sizes, ctx.row_shape = sizes, x._shape[1:]
-        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-        return tuple(x[a:b] for a, b in zip(bounds, bounds[1:]))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        like = next(g for g in grads if g is not None)
-        grads = [ops.zeros((n,) + ctx.row_shape, dtype=like.dtype, device=like.device) if g is None else g
-                 for g, n in zip(grads, ctx.sizes)]
-        return ops.cat(grads), None
 
 
 class RNNBase(Module):
@@ -324,7 +300,7 @@ class RNNBase(Module):
         x_gates = F.linear(data, w_ih, b_ih)  # every step's input projection in one matmul
         if b_hh is not None and self.mode != "GRU":  # and both biases in one add: a step is one addmm
             x_gates, b_hh = x_gates + b_hh, None
-        step_gates = _RowBlocks.apply(x_gates, tuple(batch_sizes))
+        step_gates = ops.split(x_gates, [int(b) for b in batch_sizes])  # one node: no quadratic backward
         lstm = self.mode == "LSTM"
         parts = state if lstm else (state,)
         rows = parts[0].shape[0] if not reverse else batch_sizes[-1]
