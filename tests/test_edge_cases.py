@@ -229,8 +229,33 @@ NUMBERS = {  # a Python number meets an integer tensor: converted to its dtype, 
     "bool ** 2": lambda lib: _t(lib, [True, False]) ** 2,
     "True ** bool tensor": lambda lib: lib.pow(True, _t(lib, [True, False])),
 }
+
+def _into_view_of(lib, base, view, op):
+    """``op(out=view(base))``, then base: a resized out= writes into base where it fits."""
+    result = op(view(base))
+    return result, base
+
+
+OUTS = {  # out= of ops that are the identity for integers, and out= of another shape
+    "floor of int64 into int32": lambda lib: lib.floor(_t(lib, [1, 2]), out=_z(lib, 2, dtype="int32")),
+    "ceil of int64 into float32": lambda lib: lib.ceil(_t(lib, [1, 2]), out=_z(lib, 2)),
+    "round of int64 into float32": lambda lib: lib.round(_t(lib, [1, 2]), out=_z(lib, 2)),
+    "round of int64 into int64": lambda lib: lib.round(_t(lib, [1, 2]), out=_z(lib, 5, dtype="int64")),
+    "trunc of int8 into int8": lambda lib: lib.trunc(_t(lib, [1, 2], "int8"), out=_z(lib, 2, dtype="int8")),
+    "nan_to_num of int64 into int32": lambda lib: lib.nan_to_num(_t(lib, [1, 2]),
+                                                                 out=_z(lib, 2, dtype="int32")),
+    "nan_to_num of int64 into int64": lambda lib: lib.nan_to_num(_t(lib, [1, 2]),
+                                                                 out=_z(lib, 2, dtype="int64")),
+    "add into a short view": lambda lib: _into_view_of(lib, _z(lib, 6), lambda b: b[2:4],
+                                                       lambda o: lib.add(_f(lib, [1.0] * 3), 1, out=o)),
+    "add into a transposed view": lambda lib: _into_view_of(lib, _z(lib, 2, 3), lambda b: b.t(),
+                                                            lambda o: lib.add(_f(lib, [1.0] * 6), 1, out=o)),
+    "sum into a column": lambda lib: _into_view_of(lib, _z(lib, 2, 3), lambda b: b[:, 1],
+                                                   lambda o: lib.sum(_z(lib, 2, 2, fill=1), 1, out=o)),
+}
 CASES.update(ARGUMENTS)
 CASES.update(REDUCTION_OUT)
+CASES.update(OUTS)
 CASES.update(NUMBERS)
 
 

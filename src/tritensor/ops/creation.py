@@ -12,7 +12,7 @@ from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..device import as_device
 from ..size import Size
-from ..tensor import Tensor
+from ..tensor import Tensor, _contiguous_strides, _init_from
 from ..type_info import finfo
 from ._autocast import run_excluded, state as _amp
 from ._common import backend
@@ -128,11 +128,17 @@ def write_out(out, result, name, dtypes="same"):
 
 
 def resize_out(out, shape):
-    """torch's ``out=`` of another shape: it takes ``shape``, on new memory (with torch's
-    deprecation warning when it had elements); the caller then writes the result into it."""
+    """torch's ``out=`` of another shape: it takes ``shape`` (with torch's deprecation warning
+    when it had elements), contiguous from its offset in its own storage when that holds it
+    (a view of a bigger tensor then writes into that tensor, as torch's resize_), else on new
+    memory; the caller then writes the result into it."""
     if out._shape != shape:
         _warn_resized(out, shape)
-        out.data = new_empty(shape, out.dtype, out.device)
+        if out._offset + math.prod(shape) <= out._storage.nbytes() // out.dtype.itemsize:
+            _init_from(out, out._storage, shape, _contiguous_strides(shape), out._offset, out.dtype,
+                       keep_autograd=True)
+        else:
+            out.data = new_empty(shape, out.dtype, out.device)
 
 
 def _warn_resized(out, shape):

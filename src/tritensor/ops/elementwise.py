@@ -442,6 +442,17 @@ def _renamed(cls, node, kernel=None):
 
 
 # ------------------------------------------------------------------ unary ops
+def _identity_into(input, out, message=lambda o, i: f"Found dtype {o} but expected {i}"):
+    """An op that is the identity for input's dtype (floor of integers): a copy, or input written
+    into ``out``, which must have input's dtype (else torch's ``message(out's, input's)``)."""
+    if out is None:
+        return input.clone()
+    if out.dtype is not input.dtype:
+        raise RuntimeError(message(_torch_name(out.dtype), _torch_name(input.dtype)))
+    resize_out(out, input._shape)
+    return out.copy_(input)
+
+
 def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, check=None,
            inplace=True, int_identity=False):
     """Declare a unary op and export it (and ``name_``: ``inplace="method"`` where torch has no
@@ -455,7 +466,7 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
         if check:
             check(input.dtype)
         if int_identity and not input.dtype.is_floating_point:
-            return input.clone() if out is None else out.copy_(input)
+            return _identity_into(input, out)
         return cls.apply(input, out=out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (torch.{name})."
@@ -612,7 +623,7 @@ def round(input, *, decimals=0, out=None):
     _check_round(input.dtype)
     _check_round_int_decimals(input.dtype, decimals)
     if not input.dtype.is_floating_point:
-        return input.clone()
+        return _identity_into(input, out)
     if decimals:
         return _round_decimals.apply(input, out=out, scale=10.0 ** decimals)
     return _round.apply(input, out=out)
@@ -784,7 +795,8 @@ def _nan_to_num_params(dtype, nan, posinf, neginf):
 @export
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     if not input.dtype.is_floating_point:
-        return input.clone()
+        return _identity_into(input, out, lambda o, i: f"nan_to_num: dtype of out: {o} should be same as "
+                                                       f"input: {i}")
     return _nan_to_num.apply(input, out=out, **_nan_to_num_params(input.dtype, nan, posinf, neginf))
 
 
