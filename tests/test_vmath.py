@@ -1,4 +1,5 @@
-"""The CPU's vectorisable exp, sigmoid and tanh (kernels/numba/vmath.py), measured in ulps.
+"""The CPU's vectorisable exp, sigmoid, tanh, erf, normal_cdf, normal_pdf and gelu
+(kernels/numba/vmath.py), measured in ulps.
 
 The references are computed in extended precision (x86's 80-bit long double), so an error
 of the reference itself is far below a float64 ulp; without extended precision the float64
@@ -77,8 +78,8 @@ EXACT = {
     ("log1p", np.float64, -1.0, 1e300, 3.1),
     ("expm1", np.float32, -20.0, 89.0, 0.51),
     ("expm1", np.float64, -40.0, 709.0, 3.5),
-    ("erf", np.float32, -6.0, 6.0, 0.51),
-    ("gelu", np.float32, -14.0, 14.0, 1.01),  # x * cdf(x): two roundings
+    ("erf", np.float32, -6.0, 6.0, 1.0),      # float32 throughout, see test_float32_erf_cdf_pdf_gelu
+    ("gelu", np.float32, -14.0, 14.0, 2.0),
 ])
 def test_accuracy_in_ulps(op, dtype, lo, hi, max_ulps):
     with np.errstate(all="ignore"):  # the references' own log(0), overflow
@@ -117,6 +118,112 @@ def test_special_values_match_torch(op, dtype):
     assert np.array_equal(np.signbit(got[keep]), np.signbit(expected[keep]))
     tiny = ~np.isnan(got) & ~keep  # torch rounds to a denormal or flushes to zero there
     np.testing.assert_allclose(got[tiny], expected[tiny], rtol=0, atol=np.finfo(dtype).tiny)
+
+
+_ERFC_HALF = np.frompyfunc(lambda v: math.erfc(-v * math.sqrt(0.5)) / 2, 1, 1)
+
+
+def _around(points, k=64):
+    """Every float32 within ``k`` ulps of each of ``points``, with either sign."""
+    bits = np.abs(np.array(points, np.float32)).view(np.int32)[:, None] + np.arange(-k, k + 1, dtype=np.int32)
+    x = bits.ravel().view(np.float32)
+    return np.concatenate([x, -x])
+
+
+def _float32_points(switches, hi):
+    """A dense sweep of [-hi, hi], tiny and denormal arguments, huge ones up to float32's
+    largest, every float32 near ``switches`` (where the formulas change), and the specials."""
+    rng = np.random.default_rng(1)
+    tiny, huge = 10.0 ** rng.uniform(-45.5, -30, 20_000), 10.0 ** rng.uniform(1, 38.5, 20_000)
+    x = np.concatenate([np.linspace(-hi, hi, 1_000_001), rng.uniform(-hi, hi, 200_000), tiny, -tiny,
+                        huge, -huge]).astype(np.float32)
+    return np.concatenate([x, _around(switches), np.float32([0.0, -0.0, np.inf, -np.inf, np.nan])])
+
+
+def _vmath_loop(name):
+    """A compiled loop over ``vmath.<name>`` (normal_cdf and normal_pdf are no tensor ops)."""
+    import numba
+    from tritensor.kernels.numba import vmath
+
+    fn = getattr(vmath, name)
+
+    @numba.njit(error_model="numpy")
+    def run(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = fn(x[i])
+        return out
+    return run
+
+
+@pytest.mark.parametrize("op,switches,max_ulps", [
+    # |x| = 1: series to erfc; 4: erfc's clamp (1 - erfc(4) rounds to 1)
+    ("erf", [1.0, 4.0, 0.5, 2.0], 1.0),
+    # |x| = 0.5: series to tail; 13.0: cdf(-x) leaves the normal range; 14.05: it rounds to 0;
+    # 14.5: the tail's clamp; 5.3: 1 - tail rounds to 1
+    ("normal_cdf", [0.5, 13.0, 13.05, 14.05, 14.5, 5.3, 1.0], 1.75),
+    ("gelu", [0.5, 13.0, 13.15, 14.2, 14.5, 5.3, 1.0], 2.0),  # x cdf(x): an extra rounding
+    ("normal_pdf", [0.5, 13.0, 14.2, 14.5], 1.5),
+])
+def test_float32_erf_cdf_pdf_gelu(op, switches, max_ulps):
+    """float32 erf, normal_cdf, normal_pdf and gelu, computed in float32, against float64
+    references (errors ~1e-16, far below a float32 ulp): within ``max_ulps``, normal_cdf and
+    gelu keeping their relative accuracy far into the negative tail (no 1 + erf cancellation)
+    and rounding once into denormals; exact at infinities, zeros (with their signs) and NaN."""
+    x = _float32_points(switches, 16.0)
+    x64 = x.astype(np.float64)
+    if op == "erf":
+        got, exact = _run("erf", x), _erf(x64).astype(REF)
+    elif op == "normal_cdf":
+        got, exact = _vmath_loop(op)(x), _ERFC_HALF(x64).astype(REF)
+    elif op == "normal_pdf":
+        with np.errstate(over="ignore"):
+            got, exact = _vmath_loop(op)(x), np.exp(-x.astype(REF) ** 2 / 2) / np.sqrt(2 * np.pi, dtype=REF)
+    else:
+        with np.errstate(invalid="ignore"):  # -inf * 0
+            got, exact = _run("gelu", x), x.astype(REF) * _ERFC_HALF(x64).astype(REF)
+    assert got.dtype == np.float32
+    with np.errstate(invalid="ignore"):
+        rounded = exact.astype(np.float32)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exact))  # gelu(-inf) = -inf * 0: nan
+    finite = np.isfinite(rounded)  # ulps of the denormals' spacing below the normal range
+    err = _ulps(got[finite], exact[finite], np.float32)
+    worst = int(np.argmax(err))
+    assert err.max() <= max_ulps, f"{op}({x[finite][worst]!r}) off by {float(err.max()):.2f} ulp"
+    np.testing.assert_array_equal(got[np.isinf(rounded)], rounded[np.isinf(rounded)])
+    zero = rounded == 0
+    np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(rounded[zero]))
+
+
+def test_gelu_far_negative_keeps_relative_accuracy():
+    """gelu(-6) is -6 normal_cdf(-6) ~ -5.9e-9 (torch's 0.5 x (1 + erf(x / sqrt 2)) gives -0.0)."""
+    x = np.float32([-6.0, -10.0, -13.0])
+    exact = x.astype(REF) * _ERFC_HALF(x.astype(np.float64)).astype(REF)
+    assert np.all(_ulps(_run("gelu", x), exact, np.float32) <= 2.0)
+
+
+def test_float32_gelu_backward():
+    """The gelu_backward kernel, g (normal_cdf(x) + x normal_pdf(x)), in float32: within a few
+    ulps of its terms' size (they cancel near x = -0.75), far into the negative tail too, where
+    the float64 kernel's 1 + erf cancels."""
+    from tritensor.kernels.numba import elementwise
+
+    kernel = elementwise.flat_kernel("gelu_backward", 2)
+    x = np.float32([*np.linspace(-16, 16, 200_001), np.inf, -np.inf, np.nan, 0.0, -0.0])
+    g = np.random.default_rng(2).uniform(0.5, 2, x.size).astype(np.float32)
+    got = np.empty_like(x)
+    kernel(got, g, x)
+    x64 = x.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cdf, x_pdf = _ERFC_HALF(x64).astype(np.float64), x64 * np.exp(-x64 ** 2 / 2) / math.sqrt(2 * math.pi)
+        exact, size = g * (cdf + x_pdf), g * (cdf + np.abs(x_pdf))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exact))  # -inf * 0 at x = -inf
+    keep = np.isfinite(exact)
+    # past |x| = 13 normal_pdf(x) is a denormal, rounded once, then scaled by x
+    allowed = (4 * np.spacing(size[keep].astype(np.float32))
+               + np.abs(g * x)[keep] * np.finfo(np.float32).smallest_subnormal)
+    worst = int(np.argmax(np.abs(got[keep] - exact[keep]) / allowed))
+    assert np.abs(got[keep] - exact[keep])[worst] <= allowed[worst], f"gelu_backward at {x[keep][worst]!r}"
 
 
 def test_softmax_and_cross_entropy_keep_denormal_probabilities():

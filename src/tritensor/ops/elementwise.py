@@ -557,7 +557,7 @@ _threshold_backward = declare("threshold_backward", params=("threshold",), node=
                                   grad, other, threshold=threshold), None))
 relu = _unary("relu", lambda grad, result: _threshold_backward.apply(grad, result, threshold=0.0),
               check=_reject_bool("Boolean inputs not supported for relu"))
-silu = _unary("silu", lambda grad, self: grad * _silu_derivative(self), rule=Rule.FLOAT,
+silu = _unary("silu", lambda grad, self: _silu_grad(grad, self), rule=Rule.FLOAT,
               check=_kernel_for("silu_cpu", _floating))
 erf = _unary("erf", lambda grad, self: grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp(),
              rule=Rule.FLOAT)
@@ -599,9 +599,25 @@ def square(input, *, out=None):
     return _square(input, out=out)
 
 
+def _one_pass(kernel, composite, params=()):
+    """An activation's input gradient: ``kernel``'s single pass over (grad, x) when backward
+    records no graph (the usual backward), else ``composite(grad, x, ...)``, tensor ops that
+    are differentiable again (create_graph)."""
+    cls = declare(kernel, params=params)
+
+    def gradient(grad, x, **values):
+        if grad_mode.enabled:
+            return composite(grad, x, **values)
+        return cls.apply(grad, x, **values)
+    return gradient
+
+
 def _silu_derivative(x):
     s = x.sigmoid()
     return s * (1 + x * (1 - s))
+
+
+_silu_grad = _one_pass("silu_backward", lambda grad, x: grad * _silu_derivative(x))
 
 
 _round = declare("round", "round", derivatives=(lambda grad: grad * 0,))
@@ -647,10 +663,9 @@ _check_softplus = _kernel_for("softplus_cpu", _floating)
 _check_leaky_relu = _kernel_for("leaky_relu_cpu", _floating)
 _check_elu = _kernel_for("elu_cpu", _floating)
 
-_gelu = declare("gelu", rule=Rule.FLOAT, derivatives=(
-    lambda grad, self: grad * _gelu_derivative(self),))
+_gelu = declare("gelu", rule=Rule.FLOAT, derivatives=(lambda grad, self: _gelu_grad(grad, self),))
 _gelu_tanh = declare("gelu", "gelu_tanh", rule=Rule.FLOAT, derivatives=(
-    lambda grad, self: grad * _gelu_tanh_derivative(self),))
+    lambda grad, self: _gelu_tanh_grad(grad, self),))
 
 
 def _gelu_derivative(x):
@@ -665,6 +680,10 @@ def _gelu_tanh_derivative(x):
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
+_gelu_grad = _one_pass("gelu_backward", lambda grad, x: grad * _gelu_derivative(x))
+_gelu_tanh_grad = _one_pass("gelu_tanh_backward", lambda grad, x: grad * _gelu_tanh_derivative(x))
+
+
 @export
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
@@ -673,8 +692,10 @@ def gelu(input, approximate="none"):
     return (_gelu_tanh if approximate == "tanh" else _gelu).apply(input)
 
 
+_softplus_grad = _one_pass("softplus_backward", lambda grad, x, beta, threshold: where(
+    x * beta > threshold, grad, grad * (x * beta).sigmoid()), params=("beta", "threshold"))
 _softplus = declare("softplus", rule=Rule.FLOAT, params=("beta", "threshold"), derivatives=(
-    lambda grad, self, beta, threshold: where(self * beta > threshold, grad, grad * (self * beta).sigmoid()),))
+    lambda grad, self, beta, threshold: _softplus_grad(grad, self, beta=beta, threshold=threshold),))
 
 
 @export(method=False)

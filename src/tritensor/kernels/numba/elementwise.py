@@ -81,7 +81,7 @@ def tanh(x): return vm.tanh(x)
 def sigmoid(x): return _sigmoid(x)
 def relu(x): return 0 if x < 0 else x  # keeps NaN; relu(-inf) == 0
 def silu(x): return x * _sigmoid(x)
-def gelu(x): return x * vm.normal_cdf(x)
+def gelu(x): return vm.gelu(x)
 def gelu_tanh(x):  # the inner polynomial in x's width, so float32 takes vmath's vectorised tanh
     inner = vm.like(0.7978845608028654, x) * (x + vm.like(0.044715, x) * x * x * x)
     return 0.5 * x * (1.0 + vm.tanh(inner))
@@ -661,9 +661,7 @@ def silu_backward(g, x):
 
 
 def gelu_backward(g, x):
-    cdf = vm.normal_cdf(x)
-    pdf = vm.exp(-0.5 * x * x) * 0.3989422804014327
-    return g * (cdf + x * pdf)
+    return g * (vm.normal_cdf(x) + x * vm.normal_pdf(x))
 
 
 def gelu_tanh_backward(g, x):
