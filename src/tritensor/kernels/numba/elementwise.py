@@ -424,6 +424,7 @@ def i1e(x): return _i1e(x)
 
 # ---------------------------------------------------------------- unary with scalar parameters
 def softplus(x, beta, threshold):
+    beta = vm.like(beta, x)  # float32 lanes for float32 x (a Python float would widen them)
     bx = x * beta
     return x if bx > threshold else vm.log1p(vm.exp(bx)) / beta
 
@@ -657,7 +658,8 @@ def relu_backward(g, y): return g if y > 0 else g * 0
 
 def silu_backward(g, x):
     s = _sigmoid(x)
-    return g * s * (1 + x * (1 - s))
+    one = vm.like(1.0, x)  # an int 1 would widen float32 lanes to float64
+    return g * s * (one + x * (one - s))
 
 
 def gelu_backward(g, x):
@@ -672,7 +674,7 @@ def gelu_tanh_backward(g, x):
 
 
 def softplus_backward(g, x, beta, threshold):
-    bx = x * beta
+    bx = x * vm.like(beta, x)
     return g if bx > threshold else g * _sigmoid(bx)
 
 
