@@ -593,3 +593,25 @@ def test_arange_bounds_beyond_int64(args, dtype):
         except (RuntimeError, OverflowError) as exc:
             outcomes.append(type(exc).__name__)
     assert outcomes[1] == outcomes[0]
+
+
+def _resized(lib, t, *shape):
+    return t.resize_(*shape), t.shape, t.stride()
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (6,), (3, 2), (0,), (1, 6)])
+def test_resize_within_the_storage(shape):
+    """resize_ keeps the storage's elements (contiguous from the offset) where they suffice."""
+    check(lambda lib, t: _resized(lib, t.clone(), *shape), np.arange(6.0))
+    check(lambda lib, t: _resized(lib, t.reshape(2, 3).t(), *shape), np.arange(6.0))
+    check(lambda lib, t: (_resized(lib, t[1:], shape), t), np.arange(7.0))
+
+
+def test_resize_grows_and_refuses():
+    def grown(lib, t):
+        t.resize_(2, 5)
+        return t[0], t.shape, t.stride()  # the first 5 elements are the old ones
+    check(grown, np.arange(6.0))
+    check(lambda lib, t: t.resize_as_(lib.ones(3, 1, device=t.device)).shape, np.arange(2.0))
+    check(lambda lib, t: t.resize_(-1), np.arange(2.0))
+    check(lambda lib, t: t.resize_(3), Arg(np.arange(2.0), requires_grad=True))

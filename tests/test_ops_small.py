@@ -385,3 +385,19 @@ def test_vdot_and_functional_forms():
     check(lambda lib, t, w: (lib.conv1d(t, w, padding=1), lib.prelu(t, w[:, 0, :1].reshape(-1)[:1]),
                              t.prelu(w[:1, 0, 0])),
           g(x.astype(np.float64)), g(randn(4, 3, 3).astype(np.float64)), same_node=False)
+
+
+def test_aten_ordered_forms():
+    """torch.<name> forms whose arguments differ from nn.functional's (ATen's order)."""
+    x = g(randn(4, 3).astype(np.float64))
+    check(lambda lib, t: (lib.dropout(t, 0.5, False), lib.dropout(t, 0.0, True), lib.fill(t, 2.5),
+                          lib.layer_norm(t, (3,), None, None, 1e-5, True),
+                          lib.batch_norm(t, None, None, None, None, True, 0.1, 1e-5, False)),
+          x, same_node=False)
+    check(lambda lib, w, t: lib.layer_norm(t, [3], w, w * 2), g(randn(3).astype(np.float64)), x,
+          same_node=False)
+    check(lambda lib, w: (lib.embedding(w, lib.tensor([2, 0, 2], device=w.device)),
+                          lib.embedding(w, lib.tensor([[1, 0]], device=w.device), 0)),
+          g(randn(3, 4).astype(np.float64)), same_node=False)
+    check(lambda lib, t: lib.dropout_(t.clone(), 0.0, True), randn(3))
+    check(lambda lib, t: lib.fill(t, 300), Arg(np.array([1, 2]), "int8"))

@@ -54,6 +54,8 @@ for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_dis
               "bilinear", "rrelu", "rrelu_"):
     globals()[_name] = getattr(nn.functional, _name)
 Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
+from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
+globals().update(_ATEN_FORMS)
 from .serialization import load, save  # noqa: E402,F401
 
 strided = "torch.strided"

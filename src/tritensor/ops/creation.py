@@ -12,13 +12,13 @@ from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..device import as_device
 from ..size import Size
-from ..tensor import Tensor, _contiguous_strides, _init_from
+from ..tensor import Tensor, _contiguous_strides, _init_from, new_tensor
 from ..type_info import finfo
 from ._autocast import run_excluded, state as _amp
 from ._common import backend
 from ._layout import dense_strides
 from ._overlap import check_no_overlap, check_writable
-from ._registry import export
+from ._registry import export, method
 from ..backends import backend_for
 
 
@@ -134,11 +134,39 @@ def resize_out(out, shape):
     memory; the caller then writes the result into it."""
     if out._shape != shape:
         _warn_resized(out, shape)
-        if out._offset + math.prod(shape) <= out._storage.nbytes() // out.dtype.itemsize:
-            _init_from(out, out._storage, shape, _contiguous_strides(shape), out._offset, out.dtype,
-                       keep_autograd=True)
-        else:
-            out.data = new_empty(shape, out.dtype, out.device)
+        _resize(out, shape, keep=False)
+
+
+def _resize(t, shape, keep):
+    """Give ``t`` the contiguous ``shape`` from its offset in its own storage when that holds
+    it, else new memory (with the storage's elements from the offset on when ``keep``)."""
+    held = t._storage.nbytes() // t.dtype.itemsize - t._offset
+    if math.prod(shape) <= held:
+        _init_from(t, t._storage, shape, _contiguous_strides(shape), t._offset, t.dtype, keep_autograd=True)
+        return
+    grown = new_empty(shape, t.dtype, t.device)
+    if keep and held > 0:
+        old = new_tensor(t._storage, (held,), (1,), t._offset, t.dtype)
+        new_tensor(grown._storage, (held,), (1,), 0, t.dtype).copy_(old)
+    t.data = grown
+
+
+@method
+def resize_(self, *sizes, memory_format=None):
+    """torch's resize_: the tensor takes ``sizes``, contiguous, keeping the elements its storage
+    holds from its offset on (new ones uninitialised); not for tensors that require grad."""
+    shape = _shape_arg(sizes, "resize_")
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if shape != self._shape:  # the same shape keeps its strides, as torch
+        _resize(self, shape, keep=True)
+        self._bump_version()
+    return self
+
+
+@method
+def resize_as_(self, the_template, memory_format=None):
+    return resize_(self, the_template.shape)
 
 
 def _warn_resized(out, shape):
