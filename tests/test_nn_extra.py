@@ -915,3 +915,23 @@ def test_state_dict_hooks_run_like_torchs():
     m.register_load_state_dict_post_hook(lambda module, keys: keys)
     with pytest.raises(AssertionError):
         m.load_state_dict(m.state_dict())
+
+
+@pytest.mark.parametrize("shape,factor", [((2, 8, 2, 3), 2), ((1, 9, 1, 2), 3), ((4, 1, 1), 2),
+                                          ((2, 3, 4, 1, 1), 2), ((1, 0, 2, 2), 2), ((1, 4, 2, 2), 1)])
+def test_pixel_shuffle_and_unshuffle(shape, factor):
+    # (torch 2.13 with no channels: PixelShuffleBackward0 returns a wrongly shaped gradient and
+    # pixel_unshuffle returns its input's shape, so those are checked on nonempty inputs only)
+    x = Arg(np.random.default_rng(0).standard_normal(shape), requires_grad=0 not in shape)
+    check(lambda lib, t: (lib.pixel_shuffle(t, factor), lib.nn.PixelShuffle(factor)(t)), x, same_node=False)
+    if 0 not in shape:
+        check(lambda lib, t: lib.nn.functional.pixel_unshuffle(lib.pixel_shuffle(t, factor), factor), x,
+              same_node=False)
+    assert repr(tritensor.nn.PixelUnshuffle(factor)) == repr(torch.nn.PixelUnshuffle(factor))
+
+
+def test_pixel_shuffle_errors():
+    check(lambda lib, t: lib.pixel_shuffle(t, 2), np.ones((1, 3, 2, 2)))
+    check(lambda lib, t: lib.pixel_shuffle(t, 2), np.ones((4, 2)))
+    check(lambda lib, t: lib.pixel_unshuffle(t, 2), np.ones((1, 1, 3, 4)))
+    check(lambda lib, t: lib.pixel_unshuffle(t, 2), np.ones((1, 1, 4, 3)))

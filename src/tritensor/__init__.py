@@ -51,7 +51,7 @@ from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops 
 # nn.functional ops torch also offers as torch.<name>, with the same signature
 for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_distance", "cosine_similarity",
               "max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "rms_norm", "group_norm",
-              "bilinear", "rrelu", "rrelu_"):
+              "bilinear", "rrelu", "rrelu_", "pixel_shuffle", "pixel_unshuffle"):
     globals()[_name] = getattr(nn.functional, _name)
 Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)

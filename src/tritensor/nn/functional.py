@@ -502,6 +502,43 @@ class _ConstantPadNd(Function):
         return _ConstantPadNd.apply(grad, tuple(-p for p in ctx.pad), 0), None, None
 
 
+def _check_pixel_input(name, input):
+    if input.dim() < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
+    of pixels (a view, a permutation and one copy)."""
+    _check_pixel_input("pixel_shuffle", input)
+    r = upscale_factor
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+                           f"square of upscale_factor, but input.size(-3)={channels} is not divisible by "
+                           f"{r * r}")
+    n = len(batch)
+    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    order = tuple(range(n)) + tuple(n + d for d in (0, 3, 1, 4, 2))
+    return blocks.permute(order).reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """pixel_shuffle's inverse: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    _check_pixel_input("pixel_unshuffle", input)
+    r = downscale_factor
+    *batch, channels, height, width = input.shape
+    for name, size, dim in (("height", height, -2), ("width", width, -1)):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                               f"input.size({dim})={size} is not divisible by {r}")
+    n = len(batch)
+    pixels = input.reshape(*batch, channels, height // r, r, width // r, r)
+    order = tuple(range(n)) + tuple(n + d for d in (0, 2, 4, 1, 3))
+    return pixels.permute(order).reshape(*batch, channels * r * r, height // r, width // r)
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims, ``pad = (last_left, last_right, prev_left, ...)``."""
     if len(pad) % 2:

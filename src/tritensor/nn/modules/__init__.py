@@ -13,7 +13,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
                    PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
                    TripletMarginWithDistanceLoss)
-from .misc import Dropout, Dropout1d, Dropout2d, Embedding, Flatten, Unflatten  # noqa: F401
+from .misc import (Dropout, Dropout1d, Dropout2d, Embedding, Flatten, PixelShuffle, PixelUnshuffle,  # noqa: F401
+                   Unflatten)
 from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
                             InstanceNorm3d, LayerNorm, RMSNorm)

@@ -1,4 +1,5 @@
-"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, ``Dropout`` (1d/2d), ``Embedding``."""
+"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, ``PixelShuffle``,
+``PixelUnshuffle``, ``Dropout`` (1d/2d), ``Embedding``."""
 from __future__ import annotations
 
 from ... import autograd, ops
@@ -34,6 +35,30 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
 
 
 class Dropout(Module):
