@@ -615,3 +615,24 @@ def test_resize_grows_and_refuses():
     check(lambda lib, t: t.resize_as_(lib.ones(3, 1, device=t.device)).shape, np.arange(2.0))
     check(lambda lib, t: t.resize_(-1), np.arange(2.0))
     check(lambda lib, t: t.resize_(3), Arg(np.arange(2.0), requires_grad=True))
+
+
+WINDOWS = [("hann_window", ()), ("hamming_window", ()), ("hamming_window", (0.5, 0.5)),
+           ("blackman_window", ()), ("bartlett_window", ()), ("kaiser_window", ()), ("kaiser_window", (5.0,))]
+
+
+@pytest.mark.parametrize("name,extra", WINDOWS)
+@pytest.mark.parametrize("length", [0, 1, 2, 5, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_windows(name, extra, length, periodic, dtype):
+    check(lambda lib: getattr(lib, name)(length, periodic, *extra, dtype=getattr(lib, dtype),
+                                         device=dev(lib)))
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in WINDOWS}))
+def test_window_errors_and_defaults(name):
+    check(lambda lib: getattr(lib, name)(7, device=dev(lib)))
+    check(lambda lib: getattr(lib, name)(4, requires_grad=True, device=dev(lib)))
+    check(lambda lib: getattr(lib, name)(-1))
+    check(lambda lib: getattr(lib, name)(3, dtype=lib.int64))
