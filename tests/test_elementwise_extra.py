@@ -382,3 +382,48 @@ def test_not_on_autocast_lists():
                 + tuple(call(lib, n, y) for n in UNARY)
     outs = check(run, a, b)
     assert [str(o.dtype) for o in outs] == ["torch.float32"] * 7 + ["torch.bfloat16"] * 3
+
+
+# Strided ops of at least cpu.ROWS_MIN_ELEMENTS (2^15) elements whose operands are contiguous or
+# one value along the innermost dim run as rows in a Numba kernel on the CPU: each layout here
+# against torch, over dtypes and arities (on 'cuda' the same calls check the Triton path).
+ROW_LAYOUTS = [
+    ((64, 32, 26, 26), (1, 32, 1, 1), False),  # a conv bias over channels
+    ((64, 32, 26, 26), (1, 32, 1, 1), True),   # ... added to the transposed product
+    ((300, 128), (300, 1), False),              # one value per row
+    ((8, 5, 40, 33), (5, 1, 33), False),        # rows repeated across a middle dim
+    ((40, 1, 1, 900), (40, 1, 1, 1), False),    # size-1 dims between
+    ((4, 3, 64, 64), (64,), False),             # a row vector
+    ((64, 600), (64, 600), True),               # a transposed operand: not by rows (strided inner dim)
+]
+
+
+@pytest.mark.parametrize("shape,other,transpose", ROW_LAYOUTS)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "float16", "bfloat16"])
+def test_large_strided_ops_by_rows(shape, other, transpose, dtype):
+    rng = np.random.default_rng(0)
+    # shape is the operands' logical shape; transposed, x's first two dims are swapped in
+    # memory (and the result takes that layout too)
+    a = rng.uniform(-4, 4, (shape[1], shape[0]) + shape[2:] if transpose else shape)
+    b = rng.uniform(-4, 4, other)
+
+    def ops(lib, x, y):
+        x = x.transpose(0, 1) if transpose else x
+        return (x + y, x * y, lib.maximum(x, y), lib.where(x > 0, x, y), x.clone().sub_(y), -x,
+                lib.clamp(x, y, 3))
+    check(ops, Arg(a, dtype), Arg(b, dtype), check_stride=True)
+
+
+@pytest.mark.cpu_only
+def test_row_kernels_take_the_eligible_layouts(monkeypatch):
+    """The layouts above do reach the row kernels (a fallback would hide a broken eligibility test)."""
+    from tritensor.backends import cpu
+    taken = []
+    run_rows = cpu._run_rows
+    monkeypatch.setattr(cpu, "_run_rows", lambda *a: taken.append(run_rows(*a)) or taken[-1])
+    for shape, other, transpose in ROW_LAYOUTS:
+        taken.clear()
+        x = (tritensor.ones(shape[1], shape[0], *shape[2:]).transpose(0, 1) if transpose
+             else tritensor.ones(shape))
+        assert (x + tritensor.ones(other)).shape == shape
+        assert taken == [shape != (64, 600)], (shape, taken)

@@ -415,9 +415,85 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
         else:
             args.append(_scalar(x, compute))
     result = np.empty(shape, np.float32) if narrow else ndarray(out)
-    _run_strided(ew_kernels.ufunc(name), result, args)
+    if result.size < ROWS_MIN_ELEMENTS or len(args) > 3 or not _run_rows(name, result, args):
+        _run_strided(ew_kernels.ufunc(name), result, args)
     if narrow:
         write(out, result)
+
+
+#: From this many elements a strided op whose operands are contiguous or one value along the
+#: innermost dim (a bias over channels, transposed operands) runs as rows in a Numba kernel:
+#: vectorised and threaded, ~3x faster than numpy's ufunc machinery driving Numba's scalar
+#: loop (a (64, 32, 676) + (1, 32, 1) float32 add: 358 -> ~120 us). Smaller ops keep the
+#: ufunc: a row kernel compiles once per op, operand layout and dtypes.
+ROWS_MIN_ELEMENTS = 1 << 15
+#: the shortest innermost dim worth a row loop
+ROWS_MIN_COLS = 16
+
+
+def _run_rows(name, out, args):
+    """``out = name(*args)`` by rows when the layout allows (see ROWS_MIN_ELEMENTS); False
+    when it does not, and nothing was written."""
+    out, args = _by_stride(out, args)
+    if not out.flags.c_contiguous:
+        return False
+    arrays = [np.broadcast_to(a, out.shape) for a in args if isinstance(a, np.ndarray) and a.ndim]
+    if any(s < 0 or s % a.itemsize for a in arrays for s in a.strides):
+        return False
+    shape, strides = _collapse(out.shape, [[s // a.itemsize for s in a.strides] for a in [out] + arrays])
+    cols = shape[-1]
+    if cols < ROWS_MIN_COLS or any(s[-1] not in (0, 1) for s in strides):
+        return False
+    arrays = iter(strides[1:])
+    operands = [_row_operand(a, shape, next(arrays)) if isinstance(a, np.ndarray) and a.ndim else a
+                for a in args]
+    kernel = ew_kernels.rows_kernel(name, len(operands))
+    rows = out.size // cols
+    out2 = out.reshape(rows, cols)
+    with np.errstate(all="ignore"):
+        run_chunks(lambda lo, hi: kernel(out2, lo, hi, *operands),
+                   parallel_chunks(rows, minimum=max(1, PARALLEL_MIN_ELEMENTS // cols)))
+    return True
+
+
+def _by_stride(out, args):
+    """``out`` and the array arguments (broadcast to it) with out's dims ordered by stride:
+    C-contiguous when out is dense (an elementwise result laid out like its operands)."""
+    if out.flags.c_contiguous:
+        return out, args
+    order = sorted(range(out.ndim), key=lambda d: -out.strides[d])
+    return out.transpose(order), [np.broadcast_to(a, out.shape).transpose(order)
+                                  if isinstance(a, np.ndarray) and a.ndim else a for a in args]
+
+
+def _collapse(shape, strides):
+    """``shape`` with size-1 dims dropped and neighbours merged where every array's strides
+    (``strides``, in elements, one list per array) allow; the merged strides alike."""
+    dims = [d for d in range(len(shape)) if shape[d] != 1] or [len(shape) - 1]
+    merged = [[shape[dims[-1]], [s[dims[-1]] for s in strides]]]
+    for d in reversed(dims[:-1]):
+        n, inner = merged[-1]
+        if all(s[d] == i * n for s, i in zip(strides, inner)):
+            merged[-1][0] = shape[d] * n
+        else:
+            merged.append([shape[d], [s[d] for s in strides]])
+    merged.reverse()
+    return tuple(n for n, _ in merged), [list(col) for col in zip(*(s for _, s in merged))]
+
+
+def _row_operand(a, shape, strides):
+    """Array ``a`` (any shape broadcasting to the uncollapsed output) as the row kernel's
+    (base, offsets), or (base, offsets, 0) when its innermost stride is 0: each row's start
+    in a flat ``base`` over a's memory, for the collapsed ``shape`` and a's ``strides`` there."""
+    offsets = np.zeros(shape[:-1], np.int64)
+    for d, (n, s) in enumerate(zip(shape[:-1], strides[:-1])):
+        if s and n > 1:
+            offsets += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - 2 - d))
+    offsets = offsets.reshape(-1)
+    inner = strides[-1]
+    span = int(offsets.max(initial=0)) + (shape[-1] if inner else 1)
+    base = np.lib.stride_tricks.as_strided(a, shape=(span,), strides=(a.itemsize,))  # from a's first element
+    return (base, offsets) if inner else (base, offsets, 0)
 
 
 def _flat_operands(operands, shape, compute):
@@ -474,19 +550,13 @@ def _run_strided(ufunc, out, args):
     with a C-contiguous ``out``), so the call sees ``out`` with its dims ordered by stride (C-
     contiguous when it is dense, as elementwise results laid out like their operands are) or,
     failing that, writes a C-contiguous temporary that numpy copies into ``out``."""
-    if not out.flags.c_contiguous:
-        order = sorted(range(out.ndim), key=lambda d: -out.strides[d])
-        view = out.transpose(order)
-        args = [np.broadcast_to(a, out.shape).transpose(order) if isinstance(a, np.ndarray) and a.ndim else a
-                for a in args]
-        if view.flags.c_contiguous:
-            _call_ufunc(ufunc, view, args)
-        else:
-            staged = np.empty(view.shape, out.dtype)
-            _call_ufunc(ufunc, staged, args)
-            np.copyto(view, staged)
-        return
-    _call_ufunc(ufunc, out, args)
+    view, args = _by_stride(out, args)
+    if view.flags.c_contiguous:
+        _call_ufunc(ufunc, view, args)
+    else:
+        staged = np.empty(view.shape, out.dtype)
+        _call_ufunc(ufunc, staged, args)
+        np.copyto(view, staged)
 
 
 def _call_ufunc(ufunc, out, args):

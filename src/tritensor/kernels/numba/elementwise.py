@@ -775,6 +775,62 @@ def flat_kernel(name, arity):
     return k
 
 
+# ---------------------------------------------------------------- row kernels
+# A strided op whose operands are, along the innermost dim, contiguous or one value (a bias
+# broadcast over channels, a transposed pair ...): rows ``lo:hi`` of a C-contiguous (rows,
+# cols) ``out``. An operand is a (base, offsets) pair (row r is base[offsets[r]:][:cols]),
+# a (base, offsets, 0) triple (row r is the one value base[offsets[r]]), or a scalar, told
+# apart at compile time, so each inner loop sees contiguous rows and scalars and vectorises.
+def _row(x, r, n):
+    """Row ``r`` (``n`` long) of a row operand, or its one value, or the scalar itself."""
+
+
+@overload(_row, inline="always")
+def _row_overload(x, r, n):
+    if isinstance(x, types.BaseTuple) and len(x) == 2:
+        return lambda x, r, n: x[0][x[1][r]:x[1][r] + n]
+    if isinstance(x, types.BaseTuple):
+        return lambda x, r, n: x[0][x[1][r]]
+    return lambda x, r, n: x
+
+
+def _rows1(out, lo, hi, a):
+    n = out.shape[1]
+    for r in range(lo, hi):
+        o, av = out[r], _row(a, r, n)
+        for i in range(n):
+            o[i] = scalar_op(_at(av, i))
+
+
+def _rows2(out, lo, hi, a, b):
+    n = out.shape[1]
+    for r in range(lo, hi):
+        o, av, bv = out[r], _row(a, r, n), _row(b, r, n)
+        for i in range(n):
+            o[i] = scalar_op(_at(av, i), _at(bv, i))
+
+
+def _rows3(out, lo, hi, a, b, c):
+    n = out.shape[1]
+    for r in range(lo, hi):
+        o, av, bv, cv = out[r], _row(a, r, n), _row(b, r, n), _row(c, r, n)
+        for i in range(n):
+            o[i] = scalar_op(_at(av, i), _at(bv, i), _at(cv, i))
+
+
+_ROWS_TEMPLATES = {1: _rows1, 2: _rows2, 3: _rows3}
+_ROWS = {}
+
+
+def rows_kernel(name, arity):
+    """The row kernel of op ``name`` taking ``arity`` (1-3) operands."""
+    k = _ROWS.get((name, arity))
+    if k is None:
+        k = _ROWS[name, arity] = specialize(_ROWS_TEMPLATES[arity], name, {"error_model": "numpy"},
+                                            scalar_op=inline(scalar_function(name)))
+    return k
+
+
 _ENTRIES = {}
 
 
