@@ -442,7 +442,7 @@ def _run_rows(name, out, args):
         return False
     shape, strides = _collapse(out.shape, [[s // a.itemsize for s in a.strides] for a in [out] + arrays])
     cols = shape[-1]
-    if cols < ROWS_MIN_COLS or any(s[-1] not in (0, 1) for s in strides):
+    if cols < ROWS_MIN_COLS:
         return False
     arrays = iter(strides[1:])
     operands = [_row_operand(a, shape, next(arrays)) if isinstance(a, np.ndarray) and a.ndim else a
@@ -483,17 +483,18 @@ def _collapse(shape, strides):
 
 def _row_operand(a, shape, strides):
     """Array ``a`` (any shape broadcasting to the uncollapsed output) as the row kernel's
-    (base, offsets), or (base, offsets, 0) when its innermost stride is 0: each row's start
-    in a flat ``base`` over a's memory, for the collapsed ``shape`` and a's ``strides`` there."""
+    (base, offsets), (base, offsets, 0) when its innermost stride is 0, or (base, offsets,
+    stride, 0) for another one: each row's start in a flat ``base`` over a's memory, for the
+    collapsed ``shape`` and a's ``strides`` there."""
     offsets = np.zeros(shape[:-1], np.int64)
     for d, (n, s) in enumerate(zip(shape[:-1], strides[:-1])):
         if s and n > 1:
             offsets += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - 2 - d))
     offsets = offsets.reshape(-1)
     inner = strides[-1]
-    span = int(offsets.max(initial=0)) + (shape[-1] if inner else 1)
+    span = int(offsets.max(initial=0)) + (shape[-1] - 1) * inner + 1
     base = np.lib.stride_tricks.as_strided(a, shape=(span,), strides=(a.itemsize,))  # from a's first element
-    return (base, offsets) if inner else (base, offsets, 0)
+    return (base, offsets) if inner == 1 else (base, offsets, 0) if not inner else (base, offsets, inner, 0)
 
 
 def _flat_operands(operands, shape, compute):

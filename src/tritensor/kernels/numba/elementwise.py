@@ -776,11 +776,12 @@ def flat_kernel(name, arity):
 
 
 # ---------------------------------------------------------------- row kernels
-# A strided op whose operands are, along the innermost dim, contiguous or one value (a bias
-# broadcast over channels, a transposed pair ...): rows ``lo:hi`` of a C-contiguous (rows,
-# cols) ``out``. An operand is a (base, offsets) pair (row r is base[offsets[r]:][:cols]),
-# a (base, offsets, 0) triple (row r is the one value base[offsets[r]]), or a scalar, told
-# apart at compile time, so each inner loop sees contiguous rows and scalars and vectorises.
+# A large strided op (a bias broadcast over channels, a transposed operand ...): rows
+# ``lo:hi`` of a C-contiguous (rows, cols) ``out``. An operand is a (base, offsets) pair (row
+# r is base[offsets[r]:][:cols]), a (base, offsets, 0) triple (row r is the one value
+# base[offsets[r]]), a (base, offsets, stride, 0) quadruple (row r every stride-th element
+# from base[offsets[r]]), or a scalar, told apart at compile time: inner loops over
+# contiguous rows and scalars vectorise, strided ones at least run compiled and threaded.
 def _row(x, r, n):
     """Row ``r`` (``n`` long) of a row operand, or its one value, or the scalar itself."""
 
@@ -789,8 +790,10 @@ def _row(x, r, n):
 def _row_overload(x, r, n):
     if isinstance(x, types.BaseTuple) and len(x) == 2:
         return lambda x, r, n: x[0][x[1][r]:x[1][r] + n]
-    if isinstance(x, types.BaseTuple):
+    if isinstance(x, types.BaseTuple) and len(x) == 3:
         return lambda x, r, n: x[0][x[1][r]]
+    if isinstance(x, types.BaseTuple):
+        return lambda x, r, n: x[0][x[1][r]:x[1][r] + (n - 1) * x[2] + 1:x[2]]
     return lambda x, r, n: x
 
 
