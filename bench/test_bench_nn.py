@@ -9,8 +9,9 @@
 * clip_grad_norm_ over 64 float32 gradients of 2^16 elements.
 * conv2d forward + backward (input, weight and bias gradients): a (64, 1, 28, 28) float32
   batch through 32 3x3 filters, the first layer of a small MNIST CNN (im2col + one matmul).
-* LSTM(64, 128) and MultiheadAttention(128, 8 heads) forward + backward: composites of matmuls
-  and elementwise ops (one matmul per time step; the score matrix materialised).
+* LSTM(64, 128), GRU(64, 128) and MultiheadAttention(128, 8 heads) forward + backward:
+  composites of matmuls and elementwise ops (one matmul per time step, the step itself one
+  fused node on the CPU; the score matrix materialised).
 Each variant runs a few times before timing, so compilation is never measured.
 """
 from __future__ import annotations
@@ -112,6 +113,13 @@ def _module_step(lib, build, shape):
 def test_lstm_fwd_bwd(benchmark, impl):
     step = _module_step(LIBS[impl], lambda lib: lib.nn.LSTM(64, 128), (32, 64, 64))
     benchmark.group = "LSTM(64, 128) fwd+bwd, 32 steps x batch 64, fp32"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("impl", list(LIBS))
+def test_gru_fwd_bwd(benchmark, impl):
+    step = _module_step(LIBS[impl], lambda lib: lib.nn.GRU(64, 128), (32, 64, 64))
+    benchmark.group = "GRU(64, 128) fwd+bwd, 32 steps x batch 64, fp32"
     benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
 
 

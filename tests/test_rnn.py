@@ -412,3 +412,46 @@ def test_lstm_step_composed_without_a_kernel():
         assert type(c.grad_fn).__name__ == (_FUSED_NODE if _has_fused_step(dtype) else "AddBackward0")
     if tritensor.device(DEVICE).type == "cuda":
         assert not _has_fused_step("float32")
+
+
+# ---------------------------------------------------------------------------- the fused GRU step
+def _has_fused_gru_step(dtype):
+    kernel = _fused.GRU_CELL.get(tritensor.device(DEVICE).type)
+    return kernel is not None and getattr(tritensor, dtype) in kernel.dtypes
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch,hidden", [(1, 5), (3, 13)])
+def test_gru_cell_step_against_torch(dtype, batch, hidden):
+    """Values and gradients of input, h0 and every weight, through the fused step on the CPU."""
+    theirs, ours = _pair_in(dtype, "GRUCell", 4, hidden)
+    check(lambda lib, x, h: _run(theirs, ours)(lib, x, h), g(randn(batch, 4), dtype),
+          g(randn(batch, hidden), dtype), grad=False)
+    h = ours(tritensor.tensor(randn(batch, 4), dtype=getattr(tritensor, dtype), device=DEVICE))
+    assert (type(h.grad_fn).__name__ == "ThnnFusedGruCellBackward0") == _has_fused_gru_step(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", [{"num_layers": 2, "bidirectional": True},
+                                    {"batch_first": True, "bias": False}])
+def test_gru_layers_through_fused_step(dtype, kwargs):
+    theirs, ours = _pair_in(dtype, "GRU", 4, 13, **kwargs)
+    first = kwargs.get("batch_first", False)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    x, h0 = g(randn(3, 6, 4) if first else randn(6, 3, 4), dtype), g(randn(layers, 3, 13), dtype)
+    check(lambda lib, x, h: _run(theirs, ours)(lib, x, h), x, h0, grad=False)
+    check(_packed_run(theirs, ours, [2, 6, 1], False, first), x, h0, grad=False)
+
+
+def test_fused_gru_step_gradcheck_and_double_backward():
+    torch.manual_seed(0)
+    cell = tritensor.nn.GRUCell(3, 5).double().to(DEVICE)
+    gradcheck(lambda lib, x, h: cell(x, h), randn(2, 3), randn(2, 5))
+    theirs, ours = _pair_in("float64", "GRUCell", 2, 5)
+
+    def second(lib, x, h):
+        cell = ours if lib is tritensor else theirs
+        first = lib.autograd.grad(cell(x, h).pow(2).sum(), (x, h), create_graph=True)
+        loss = sum((f * f).sum() for f in first)
+        return list(first) + list(lib.autograd.grad(loss, (x, h) + tuple(cell.parameters())))
+    check(second, g(randn(3, 2), "float64"), g(randn(3, 5), "float64"), grad=False)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..backends import cpu
-from ..kernels.numba import cross_entropy as ce_kernels, lstm as lstm_kernels
+from ..kernels.numba import cross_entropy as ce_kernels, gru as gru_kernels, lstm as lstm_kernels
 
 CROSS_ENTROPY = {}
 
@@ -214,3 +214,36 @@ class _CpuLstmCell:
 #: ``backward(activations, c_prev, grad_h, grad_c) -> (grad_gates, grad_c_prev)`` for one LSTM
 #: step (torch's gate order i, f, g, o in column blocks); devices without an entry compose it
 LSTM_CELL = {"cpu": _CpuLstmCell()}
+
+
+class _CpuGruCell(_CpuLstmCell):
+    """``kernels/numba/gru.py``: one GRU step from the input and hidden projections ``x``, ``y``
+    (B, 3H, contiguous rows) and the state ``h`` (B, H), and its gradients (``GRU_CELL``)."""
+
+    def forward(self, x, y, h):
+        """``(h_new, activations)``; ``activations`` (B, 3H) is what ``backward`` reads."""
+        rows, hidden = h._shape
+        out = cpu.empty(h._shape, h.dtype)
+        saved = cpu.empty((rows, gru_kernels.SAVED_BLOCKS * hidden), h.dtype)
+        xa, ya, ha = (cpu.ndarray(t.contiguous()) for t in (x, y, h))
+        oa, sa = cpu.ndarray(out), cpu.ndarray(saved)
+        self._run_rows(lambda lo, hi: gru_kernels.forward_rows(xa, ya, ha, lo, hi, oa, sa), rows, hidden,
+                       self.FORWARD_MIN_ELEMENTS)
+        return out, saved
+
+    def backward(self, activations, y, h, grad):
+        """``(grad_x, grad_y, grad_h)`` from the gradient of the new state."""
+        rows, hidden = h._shape
+        grad_x, grad_y = cpu.empty(y._shape, h.dtype), cpu.empty(y._shape, h.dtype)
+        grad_h = cpu.empty(h._shape, h.dtype)
+        sa, ya, ha, da = (cpu.ndarray(t.contiguous()) for t in (activations, y, h, grad))
+        gxa, gya, gha = cpu.ndarray(grad_x), cpu.ndarray(grad_y), cpu.ndarray(grad_h)
+        self._run_rows(lambda lo, hi: gru_kernels.backward_rows(sa, ya, ha, da, lo, hi, gxa, gya, gha),
+                       rows, hidden, self.BACKWARD_MIN_ELEMENTS)
+        return grad_x, grad_y, grad_h
+
+
+#: ``GRU_CELL[device_type]``: ``dtypes``, ``forward(x, y, h) -> (h_new, activations)`` and
+#: ``backward(activations, y, h, grad) -> (grad_x, grad_y, grad_h)`` for one GRU step (torch's
+#: gate order r, z, n); devices without an entry compose it
+GRU_CELL = {"cpu": _CpuGruCell()}
