@@ -165,13 +165,12 @@ class _CpuGradNorm:
 GRAD_NORM = {"cpu": _CpuGradNorm()}
 
 
-class _CpuLstmCell:
-    """``kernels/numba/lstm.py``: one LSTM step's gates and state update in one pass over the
-    rows, and its gradients from the saved activations in another (``LSTM_CELL`` below).
-    Takes contiguous-row ``gates`` (B, 4H) and ``c_prev`` (B, H) of one of ``dtypes``."""
+class _CpuRecurrentCell:
+    """What the CPU's recurrent-cell kernels share: their dtypes and how their rows (one per
+    sequence in the batch) are dealt out to threads."""
 
     dtypes = FUSED_DTYPES
-    #: (batch x hidden) elements worth a second thread: the forward evaluates five exp-based
+    #: (batch x hidden) elements worth a second thread: the forward evaluates exp-based
     #: functions per element (~4 ns in float32), the backward only multiplies (~0.7 ns). Two
     #: threads measured faster from 2^15 (forward) and 2^17 (backward) float32 elements
     FORWARD_MIN_ELEMENTS = cpu.PARALLEL_MIN_ELEMENTS // 16
@@ -181,6 +180,12 @@ class _CpuLstmCell:
     def _run_rows(kernel, rows, hidden, min_elements):
         """Call ``kernel(lo, hi)`` over all rows, split across the CPU pool for big batches."""
         cpu.run_chunks(kernel, cpu.parallel_chunks(rows, minimum=max(1, min_elements // hidden)))
+
+
+class _CpuLstmCell(_CpuRecurrentCell):
+    """``kernels/numba/lstm.py``: one LSTM step's gates and state update in one pass over the
+    rows, and its gradients from the saved activations in another (``LSTM_CELL`` below).
+    Takes contiguous-row ``gates`` (B, 4H) and ``c_prev`` (B, H) of one of ``dtypes``."""
 
     def forward(self, gates, c_prev):
         """``(h, c, activations)``; ``activations`` (B, 5H) is what ``backward`` reads."""
@@ -216,7 +221,7 @@ class _CpuLstmCell:
 LSTM_CELL = {"cpu": _CpuLstmCell()}
 
 
-class _CpuGruCell(_CpuLstmCell):
+class _CpuGruCell(_CpuRecurrentCell):
     """``kernels/numba/gru.py``: one GRU step from the input and hidden projections ``x``, ``y``
     (B, 3H, contiguous rows) and the state ``h`` (B, H), and its gradients (``GRU_CELL``)."""
 

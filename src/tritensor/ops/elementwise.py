@@ -929,6 +929,12 @@ def _checked_alpha(input, other, alpha):
     return builtins.bool(alpha) if result is dt.bool else alpha
 
 
+def _scales(alpha):
+    """Whether ``alpha`` takes the alpha kernel (and torch's checks): anything but the number 1
+    (True equals 1, but torch checks a bool alpha's type)."""
+    return alpha != 1 or alpha is True
+
+
 def _require_a_tensor(input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"expected a Tensor argument, got {type(input).__name__} and {type(other).__name__}")
@@ -937,7 +943,7 @@ def _require_a_tensor(input, other):
 @export
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
-    if alpha != 1 or alpha is True:
+    if _scales(alpha):
         alpha = _checked_alpha(input, other, alpha)
         return _AddAlpha.apply(input, other, out=out, alpha=alpha)
     return _Add.apply(input, other, out=out)
@@ -945,7 +951,7 @@ def add(input, other, *, alpha=1, out=None):
 
 @method
 def add_(self, other, *, alpha=1):
-    if alpha != 1 or alpha is True:
+    if _scales(alpha):
         alpha = _checked_alpha(self, other, alpha)
         return _AddAlpha.apply(self, other, inplace=True, alpha=alpha)
     return _Add.apply(self, other, inplace=True)
@@ -971,7 +977,7 @@ def _check_sub_bool(input, other):
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
     _check_sub_bool(input, other)
-    if alpha != 1 or alpha is True:
+    if _scales(alpha):
         alpha = _checked_alpha(input, other, alpha)
         return _SubAlpha.apply(input, other, out=out, alpha=-alpha)
     return _Sub.apply(input, other, out=out)
@@ -983,7 +989,7 @@ export(sub, name="subtract")
 @method
 def sub_(self, other, *, alpha=1):
     _check_sub_bool(self, other)
-    if alpha != 1:
+    if _scales(alpha):
         alpha = _checked_alpha(self, other, alpha)
         return _SubAlpha.apply(self, other, inplace=True, alpha=-alpha)
     return _Sub.apply(self, other, inplace=True)

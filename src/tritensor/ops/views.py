@@ -694,17 +694,11 @@ class _Pieces(Function):
     recurrence's per-step slices). As torch's, the pieces may not be modified in place."""
 
     node_name = "SplitWithSizesBackward0"
-    _named = {}
 
-    @classmethod
-    def split(cls, x, dim, sizes, node_name, drop_dim=False):
-        if not sizes:
-            return ()
-        named = cls._named.get(node_name)
-        if named is None:
-            named = cls._named[node_name] = type(node_name.replace("Backward0", ""), (cls,),
-                                                 {"node_name": node_name})
-        return named.apply(x, dim, tuple(sizes), drop_dim)
+    @staticmethod
+    def split(x, dim, sizes, node_name, drop_dim=False):
+        """``x``'s pieces, recorded under torch's ``node_name`` for the calling op."""
+        return _PIECES[node_name].apply(x, dim, tuple(sizes), drop_dim) if sizes else ()
 
     @staticmethod
     def forward(ctx, x, dim, sizes, drop_dim):
@@ -726,6 +720,10 @@ class _Pieces(Function):
         parts = [zeros(shape[:dim] + (n,) + shape[dim + 1:], dtype=like.dtype, device=like.device)
                  if g is None else g.unsqueeze(dim) if drop_dim else g for g, n in zip(grads, sizes)]
         return cat(parts, dim), None, None, None
+
+
+_PIECES = {name: type(name.replace("Backward0", ""), (_Pieces,), {"node_name": name})
+           for name in ("SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0")}
 
 
 @export

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import dtypes as dt
 from ..device import as_device
 from ._registry import export
@@ -72,15 +74,5 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
     """I0(beta sqrt(1 - ((n - m/2) / (m/2))^2)) / I0(beta)."""
     def formula(n, m):
         r = (n - m / 2) * (2 / m)
-        return (beta * (1 - r * r).clamp(min=0).sqrt()).i0() / _i0(beta)
+        return (beta * (1 - r * r).clamp(min=0).sqrt()).i0() / float(np.i0(beta))
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, formula)
-
-
-def _i0(x):
-    """The modified Bessel function I0 of a Python float (its power series; x here is moderate)."""
-    total, term, k = 1.0, 1.0, 1
-    while term > 1e-17 * total:
-        term *= (x / (2 * k)) ** 2
-        total += term
-        k += 1
-    return total

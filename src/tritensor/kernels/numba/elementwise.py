@@ -762,17 +762,21 @@ def _flat4(out, a, b, c, d):
 
 
 _FLAT_TEMPLATES = {1: _flat1, 2: _flat2, 3: _flat3, 4: _flat4}
-_FLAT = {}
+_KERNELS = {}
+
+
+def _op_kernel(template, name):
+    """``template`` with op ``name``'s scalar function as its ``scalar_op``, compiled once."""
+    k = _KERNELS.get((template, name))
+    if k is None:
+        k = _KERNELS[template, name] = specialize(template, name, {"error_model": "numpy"},
+                                                  scalar_op=inline(scalar_function(name)))
+    return k
 
 
 def flat_kernel(name, arity):
     """The contiguous-loop kernel of op ``name`` taking ``arity`` operands."""
-    k = _FLAT.get((name, arity))
-    if k is None:
-        scalar = inline(scalar_function(name))
-        k = _FLAT[name, arity] = specialize(_FLAT_TEMPLATES[arity], name, {"error_model": "numpy"},
-                                            scalar_op=scalar)
-    return k
+    return _op_kernel(_FLAT_TEMPLATES[arity], name)
 
 
 # ---------------------------------------------------------------- row kernels
@@ -822,16 +826,11 @@ def _rows3(out, lo, hi, a, b, c):
 
 
 _ROWS_TEMPLATES = {1: _rows1, 2: _rows2, 3: _rows3}
-_ROWS = {}
 
 
 def rows_kernel(name, arity):
     """The row kernel of op ``name`` taking ``arity`` (1-3) operands."""
-    k = _ROWS.get((name, arity))
-    if k is None:
-        k = _ROWS[name, arity] = specialize(_ROWS_TEMPLATES[arity], name, {"error_model": "numpy"},
-                                            scalar_op=inline(scalar_function(name)))
-    return k
+    return _op_kernel(_ROWS_TEMPLATES[arity], name)
 
 
 _ENTRIES = {}
