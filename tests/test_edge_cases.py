@@ -175,6 +175,7 @@ ARGUMENTS = {  # session 13: argument and dtype checks torch makes (or does not 
     "lerp_, 0-d float16 weight": lambda lib: _f(lib, [1.0, 2.0]).lerp_(_f(lib, [3.0, 4.0]),
                                                                       _t(lib, 0.5, "float16")),
     "sub, bool alpha": lambda lib: lib.sub(_f(lib, [1.0]), _f(lib, [2.0]), alpha=True),
+    "sub_, bool alpha": lambda lib: _f(lib, [1.0]).sub_(_f(lib, [2.0]), alpha=True),
     "add, bool alpha of floats": lambda lib: lib.add(_f(lib, [1.0]), _f(lib, [2.0]), alpha=False),
     "add, int alpha of bools": lambda lib: lib.add(_t(lib, [True, False]), _t(lib, [True, True]), alpha=2),
     "add_, bool alpha of bools": lambda lib: _t(lib, [False]).add_(_t(lib, [True]), alpha=True),
