@@ -290,3 +290,35 @@ def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3):
             numeric.reshape(-1)[i] = (vals[0] - vals[1]) / (2 * eps)
         got = np.zeros_like(base) if analytic[k] is None else to_numpy(analytic[k])
         np.testing.assert_allclose(got, numeric, rtol=rtol, atol=atol, err_msg=f"gradcheck input {k}")
+
+
+def copied_state(module):
+    """A torch module's state_dict as tritensor tensors on DEVICE."""
+    return {k: tritensor.tensor(v.detach().numpy(), device=DEVICE) for k, v in module.state_dict().items()}
+
+
+def module_pair(name, *args, **kwargs):
+    """``torch.nn.<name>(*args, **kwargs)`` and tritensor's on DEVICE, holding torch's state."""
+    ref = getattr(torch.nn, name)(*args, **kwargs)
+    ours = getattr(tritensor.nn, name)(*args, **kwargs).to(DEVICE)
+    ours.load_state_dict(copied_state(ref))
+    return ref, ours
+
+
+def compare_modules(ref, ours, x, seed=0, **forward_kwargs):
+    """One forward (``forward_kwargs`` too) and backward of both modules on float32 ``x``: the
+    outputs, the input's and parameters' gradients and the buffers. A tuple output's first
+    element gets the backward (a random gradient drawn with ``seed``)."""
+    x = x.astype(np.float32)
+    a, b = torch.tensor(x, requires_grad=True), tritensor.tensor(x, device=DEVICE, requires_grad=True)
+    out_ref, out = ref(a, **forward_kwargs), ours(b, **forward_kwargs)
+    assert_same(out_ref, out)
+    first_ref, first = (out_ref[0], out[0]) if isinstance(out_ref, tuple) else (out_ref, out)
+    grad = np.random.default_rng(seed).standard_normal(tuple(first_ref.shape)).astype(np.float32)
+    first_ref.backward(torch.tensor(grad))
+    first.backward(tritensor.tensor(grad, device=DEVICE))
+    assert_same(a.grad, b.grad, what="input grad")
+    for (n, p), (_, q) in zip(ref.named_parameters(), ours.named_parameters()):
+        assert_same(p.grad, q.grad, what=f"grad of {n}")
+    for (n, p), (_, q) in zip(ref.named_buffers(), ours.named_buffers()):
+        assert_same(p, q, what=f"buffer {n}")

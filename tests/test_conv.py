@@ -11,7 +11,8 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tritensor
-from harness import DEVICE, TOLERANCES, Arg, assert_same, check, dev, gradcheck, torch_2_13
+from harness import (DEVICE, TOLERANCES, Arg, assert_same, check, compare_modules, copied_state, dev,
+                     gradcheck, module_pair, torch_2_13)
 
 rng = np.random.default_rng(0)
 
@@ -223,11 +224,15 @@ def test_conv_dtype_mismatch_and_bool():
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("conv, xs, ws", [("conv1d", (2, 3, 6), (4, 3, 3)),
-                                          ("conv2d", (2, 3, 5, 5), (4, 3, 3, 3))])
+                                          ("conv2d", (2, 3, 5, 5), (4, 3, 3, 3)),
+                                          ("conv_transpose1d", (2, 3, 6), (3, 4, 3)),
+                                          ("conv_transpose2d", (2, 3, 4, 4), (3, 2, 3, 3))])
 def test_conv_autocast(conv, xs, ws, dtype):
-    """conv1d/2d/3d are on torch's lower-precision autocast lists (CPU and CUDA)."""
+    """conv1d/2d/3d and conv_transpose1d/2d/3d are on torch's lower-precision autocast lists
+    (CPU and CUDA)."""
     local = np.random.default_rng(6)
-    x, w, b = (local.integers(-3, 4, s).astype(np.float32) / 2 for s in (xs, ws, ws[:1]))
+    bias = ws[1:2] if "transpose" in conv else ws[:1]
+    x, w, b = (local.integers(-3, 4, s).astype(np.float32) / 2 for s in (xs, ws, bias))
 
     def run(lib, x, w, b):
         with lib.autocast(dev(lib).split(":")[0], dtype=getattr(lib, dtype)):
@@ -442,30 +447,10 @@ def test_conv_module_init_and_state_dict(name, args, kwargs):
         assert np.abs(values).max() <= bound and np.abs(values).max() > 0.5 * bound, n
 
 
-def _copied(ref):
-    return {k: tritensor.tensor(v.detach().numpy(), device=DEVICE) for k, v in ref.state_dict().items()}
 
 
-def _module_pair(name, *args, **kwargs):
-    ref = getattr(torch.nn, name)(*args, **kwargs)
-    ours = getattr(tritensor.nn, name)(*args, **kwargs).to(DEVICE)
-    ours.load_state_dict(_copied(ref))
-    return ref, ours
 
 
-def _compare(ref, ours, x):
-    x = x.astype(np.float32)
-    a, b = torch.tensor(x, requires_grad=True), tritensor.tensor(x, device=DEVICE, requires_grad=True)
-    out_ref, out = ref(a), ours(b)
-    assert_same(out_ref, out)
-    seed = rng.standard_normal(tuple(out_ref.shape)).astype(x.dtype)
-    out_ref.backward(torch.tensor(seed))
-    out.backward(tritensor.tensor(seed, device=DEVICE))
-    assert_same(a.grad, b.grad, what="input grad")
-    for (n, p), (_, q) in zip(ref.named_parameters(), ours.named_parameters()):
-        assert_same(p.grad, q.grad, what=f"grad of {n}")
-    for (n, p), (_, q) in zip(ref.named_buffers(), ours.named_buffers()):
-        assert_same(p, q, what=f"buffer {n}")
 
 
 @pytest.mark.parametrize("name, args, kwargs, shape", [
@@ -482,7 +467,7 @@ def _compare(ref, ours, x):
     ("AdaptiveMaxPool1d", (4,), {}, (2, 3, 7)),
 ])
 def test_modules_forward_backward(name, args, kwargs, shape):
-    _compare(*_module_pair(name, *args, **kwargs), randn(*shape))
+    compare_modules(*module_pair(name, *args, **kwargs), randn(*shape))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -491,11 +476,11 @@ def test_modules_forward_backward(name, args, kwargs, shape):
 ])
 def test_conv_module_padding_modes(mode, name, shape, padding):
     """Other padding modes pad with F.pad first, then convolve without padding, as torch."""
-    _compare(*_module_pair(name, 2, 3, 3, padding=padding, padding_mode=mode), randn(*shape))
+    compare_modules(*module_pair(name, 2, 3, 3, padding=padding, padding_mode=mode), randn(*shape))
 
 
 def test_max_pool_module_return_indices():
-    ref, ours = _module_pair("MaxPool2d", 2, return_indices=True)
+    ref, ours = module_pair("MaxPool2d", 2, return_indices=True)
     x = randn(1, 2, 4, 4)
     assert_same(ref(torch.tensor(x)), ours(tritensor.tensor(x, device=DEVICE)))
 
@@ -504,17 +489,17 @@ def test_max_pool_module_return_indices():
 @pytest.mark.parametrize("kwargs", [{}, dict(affine=False), dict(momentum=None),
                                     dict(track_running_stats=False)])
 def test_batchnorm2d(kwargs):
-    ref, ours = _module_pair("BatchNorm2d", 3, **kwargs)
+    ref, ours = module_pair("BatchNorm2d", 3, **kwargs)
     for _ in range(2):
-        _compare(ref, ours, randn(4, 3, 3, 2))
+        compare_modules(ref, ours, randn(4, 3, 3, 2))
     ref.eval(), ours.eval()
-    _compare(ref, ours, randn(2, 3, 3, 2))
+    compare_modules(ref, ours, randn(2, 3, 3, 2))
 
 
 def test_batchnorm2d_rank_and_batch_norm_on_sequences():
     check(lambda lib, x: lib.nn.BatchNorm2d(3)(x), randn(2, 3, 4))
-    ref, ours = _module_pair("BatchNorm1d", 3)
-    _compare(ref, ours, randn(4, 3, 5))     # (N, C, L): statistics per channel over N and L
+    ref, ours = module_pair("BatchNorm1d", 3)
+    compare_modules(ref, ours, randn(4, 3, 5))  # (N, C, L): statistics per channel over N and L
     check(lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True),
           Arg(randn(3, 2, 4, 2), requires_grad=True), Arg(randn(2), requires_grad=True),
           Arg(randn(2), requires_grad=True))
@@ -561,7 +546,7 @@ def test_small_cnn_trains_like_torch():
     torch.manual_seed(0)
     ref = _cnn(torch)
     ours = _cnn(tritensor).to(DEVICE)
-    ours.load_state_dict(_copied(ref))
+    ours.load_state_dict(copied_state(ref))
     assert repr(ours) == repr(ref)
     opts = (torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9),
             tritensor.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9))

@@ -401,3 +401,15 @@ def test_aten_ordered_forms():
           g(randn(3, 4).astype(np.float64)), same_node=False)
     check(lambda lib, t: lib.dropout_(t.clone(), 0.0, True), randn(3))
     check(lambda lib, t: lib.fill(t, 300), Arg(np.array([1, 2]), "int8"))
+
+
+# ---------------------------------------------------------------------------- unravel_index
+@pytest.mark.parametrize("indices, dtype, shape", [
+    (4, "int64", (2, 3)), ([4, 1, 0, 5], "int64", (2, 3)), ([[4], [5]], "int32", (2, 3)),
+    ([6, -1, -7, 100], "int64", (2, 3)),            # out of range: wrapped, as torch
+    ([1, 2], "int16", 3), ([1, 2], "uint8", (2, 1, 2)), ([3], "int64", ()), ([], "int64", (2, 3)),
+    ([1], "float32", (2, 3)), ([1], "bool", (2, 3)), ([1], "int64", (2, -3)), ([0], "int64", (0,)),
+    ([1], "int64", (2.0, 3)),
+])
+def test_unravel_index(indices, dtype, shape):
+    check(lambda lib, i: lib.unravel_index(i, shape), Arg(np.array(indices), dtype))

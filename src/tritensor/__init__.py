@@ -50,9 +50,13 @@ from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops 
 
 # nn.functional ops torch also offers as torch.<name>, with the same signature
 for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_distance", "cosine_similarity",
-              "max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "rms_norm", "group_norm",
-              "bilinear", "rrelu", "rrelu_", "pixel_shuffle", "pixel_unshuffle"):
+              "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+              "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d",
+              "adaptive_avg_pool1d", "rms_norm", "group_norm",
+              "bilinear", "rrelu", "rrelu_", "pixel_shuffle", "pixel_unshuffle", "celu_", "selu_",
+              "threshold_", "channel_shuffle", "pdist"):
     globals()[_name] = getattr(nn.functional, _name)
+adaptive_max_pool1d = nn.functional.adaptive_max_pool1d_with_indices  # torch's returns (values, indices)
 Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
 globals().update(_ATEN_FORMS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from typing import NamedTuple
 
 from .. import dtypes as dt, ops
@@ -206,6 +207,54 @@ def _conv_layout(n):
     return order, tuple(order.index(i) for i in range(len(order)))
 
 
+def _columns(x, geo, groups, differentiable=False):
+    """The (G, C/G * prod(kernel), N * L) column matrix of ``x`` (N, C, *size), one block per
+    group; ``differentiable``: through ``_Im2Col``, so that a create_graph backward sees ``x``."""
+    n, (batch, channels) = len(geo.kernel), x.shape[:2]
+    order, _ = _conv_layout(n)
+    shape = (groups, channels // groups * math.prod(geo.kernel), batch * math.prod(geo.out))
+    if differentiable:
+        return _Im2Col.apply(x, geo, (batch, channels) + geo.kernel + geo.out).permute(order).reshape(shape)
+    return im2col(x, geo, order).view(shape)
+
+
+def _apply_weight(weight, cols, geo, groups, batch):
+    """``weight`` (O, C/G, *kernel) times the columns, per group: the correlation, as a
+    (N, O, *out) view of the (O, N, *out) product."""
+    out_channels = weight.shape[0]
+    w = weight.reshape(groups, out_channels // groups, cols.shape[1])
+    out = ops.mm(w[0], cols[0]) if groups == 1 else ops.bmm(w, cols)
+    return out.view((out_channels, batch) + geo.out).transpose(0, 1)
+
+
+def _apply_weight_transposed(g, weight, geo, groups):
+    """The adjoint of ``_apply_weight`` then im2col: ``weight``^T times ``g`` (N, O, *out), then
+    col2im into (N, C, *size). A convolution's input gradient, and a transposed convolution.
+    16-bit operands: the columns and their sums stay in float32 and round once at the end, as
+    cuDNN and oneDNN accumulate (a 16-bit col2im rounds after each kernel offset)."""
+    n, batch = len(geo.kernel), g.shape[0]
+    out_channels, channels = weight.shape[0], weight.shape[1] * groups
+    _, inverse = _conv_layout(n)
+    gm = g.transpose(0, 1).reshape(groups, out_channels // groups, batch * math.prod(geo.out))
+    w = weight.reshape(groups, out_channels // groups, weight.shape[1] * math.prod(geo.kernel))
+    wide = weight.dtype in (dt.float16, dt.bfloat16)
+    if wide:
+        w, gm = w.float(), gm.float()
+    cols = ops.bmm(w.transpose(1, 2), gm).view((channels,) + geo.kernel + (batch,) + geo.out)
+    out = _Col2Im.apply(cols.permute(inverse), geo)
+    return out.to(weight.dtype) if wide else out
+
+
+def _weight_grad(g, cols, weight_shape, groups):
+    """Gradient of ``_apply_weight``'s weight: ``g`` (N, O, *out) times the columns^T, per group."""
+    g = g.transpose(0, 1).reshape(groups, weight_shape[0] // groups, cols.shape[2])
+    return ops.bmm(g, cols.transpose(1, 2)).view(weight_shape)
+
+
+def _bias_grad(grad, n):
+    return grad.sum((0,) + tuple(range(2, 2 + n)))
+
+
 class _Convolution(Function):
     """``weight`` (O, C/G, *kernel) times the column matrix of ``x``, per group; ``+ bias``."""
 
@@ -213,16 +262,11 @@ class _Convolution(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, geo, groups):
-        n, (batch, channels), out_channels = len(geo.kernel), x.shape[:2], weight.shape[0]
-        order, _ = _conv_layout(n)
-        rows, length = channels // groups * math.prod(geo.kernel), batch * math.prod(geo.out)
-        cols = im2col(x, geo, order).view(groups, rows, length)
-        w = weight.reshape(groups, out_channels // groups, rows)
-        out = ops.mm(w[0], cols[0]) if groups == 1 else ops.bmm(w, cols)
-        out = out.view((out_channels, batch) + geo.out).transpose(0, 1)
+        cols = _columns(x, geo, groups)
+        out = _apply_weight(weight, cols, geo, groups, x.shape[0])
         if bias is not None:  # the add writes the contiguous (N, O, *out) result: the transposing copy too
             result = ops.empty(out.shape, dtype=out.dtype, device=out.device)
-            out = ops.add(out, bias.view((1, out_channels) + (1,) * n), out=result)
+            out = ops.add(out, bias.view((1, weight.shape[0]) + (1,) * len(geo.kernel)), out=result)
         ctx.save_for_backward(x, weight)
         ctx.cols, ctx.geo, ctx.groups, ctx.has_bias = cols, geo, groups, bias is not None
         return out.contiguous()
@@ -230,31 +274,50 @@ class _Convolution(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        geo, groups, n = ctx.geo, ctx.groups, len(ctx.geo.kernel)
-        order, inverse = _conv_layout(n)
-        batch, channels = x.shape[:2]
-        out_channels = weight.shape[0]
-        rows, length = channels // groups * math.prod(geo.kernel), batch * math.prod(geo.out)
-        g = grad.transpose(0, 1).reshape(groups, out_channels // groups, length)
-        w = weight.reshape(groups, out_channels // groups, rows)
+        geo, groups = ctx.geo, ctx.groups
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            # 16-bit inputs: the columns and their sums stay in float32 and round once at the end,
-            # as cuDNN and oneDNN accumulate (a 16-bit col2im rounds after each kernel offset)
-            wide = weight.dtype in (dt.float16, dt.bfloat16)
-            wt, gw32 = (w.float(), g.float()) if wide else (w, g)
-            gcols = ops.bmm(wt.transpose(1, 2), gw32).view((channels,) + geo.kernel + (batch,) + geo.out)
-            gx = _Col2Im.apply(gcols.permute(inverse), geo)
-            if wide:
-                gx = gx.to(weight.dtype)
+            gx = _apply_weight_transposed(grad, weight, geo, groups)
         if ctx.needs_input_grad[1]:
-            cols = ctx.cols
-            if grad_mode.is_grad_enabled():  # create_graph: the columns must be differentiable in x
-                cols = _Im2Col.apply(x, geo, (batch, channels) + geo.kernel + geo.out)
-                cols = cols.permute(order).reshape(groups, rows, length)
-            gw = ops.bmm(g, cols.transpose(1, 2)).view(weight.shape)
+            # create_graph: the columns must be differentiable in x
+            cols = _columns(x, geo, groups, True) if grad_mode.is_grad_enabled() else ctx.cols
+            gw = _weight_grad(grad, cols, weight.shape, groups)
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = grad.sum((0,) + tuple(range(2, 2 + n)))
+            gb = _bias_grad(grad, len(geo.kernel))
+        return gx, gw, gb, None, None
+
+
+class _ConvTranspose(Function):
+    """Transposed convolution: the adjoint of ``_Convolution`` in its input, whose geometry
+    ``geo`` maps this op's output (``geo.size``) to its input (``geo.out``); ``weight`` is
+    (C_in, C_out/G, *kernel), ``_Convolution``'s (O, C/G, *kernel) read the other way round.
+    Forward is the convolution's input gradient; backward is a convolution of the gradient."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geo, groups):
+        out = _apply_weight_transposed(x, weight, geo, groups)
+        if bias is not None:
+            out = out.add_(bias.view((1, -1) + (1,) * len(geo.kernel)))
+        ctx.save_for_backward(x, weight)
+        ctx.geo, ctx.groups, ctx.has_bias = geo, groups, bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        geo, groups = ctx.geo, ctx.groups
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            # create_graph: composed of differentiable ops, so second derivatives just work
+            cols = _columns(grad, geo, groups, grad_mode.is_grad_enabled())
+            if ctx.needs_input_grad[0]:
+                gx = _apply_weight(weight, cols, geo, groups, grad.shape[0]).contiguous()
+            if ctx.needs_input_grad[1]:
+                gw = _weight_grad(x, cols, weight.shape, groups)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = _bias_grad(grad, len(geo.kernel))
         return gx, gw, gb, None, None
 
 
@@ -276,52 +339,140 @@ def _conv_padding(padding, n, stride, dilation, kernel):
     return tuple((q, q) for q in p)
 
 
-def _convolution(name, n, input, weight, bias, stride, padding, dilation, groups):
+def _check_ranks_and_groups(name, n, input, weight, groups):
+    """Checks shared by convolutions and transposed convolutions: ranks, and dim 0 of the
+    weight (out channels of a convolution, in channels of a transposed one) split in groups."""
     if weight.dim() != n + 2:
         raise RuntimeError(f"{name}: expected weight to be {n + 2}-D, but got weight of size "
                            f"{list(weight.shape)}")
     if input.dim() not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got "
                            f"input of size: {list(input.shape)}")
-    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
-    if min(stride) < 1:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(dilation) < 1:
-        raise RuntimeError("dilation should be greater than zero")
     if groups < 1:
         raise RuntimeError("non-positive groups is not supported")
-    kernel = tuple(weight.shape[2:])
-    pads = _conv_padding(padding, n, stride, dilation, kernel)
-    batched = input.dim() == n + 2
-    x = input if batched else input.unsqueeze(0)
     if weight.shape[0] < 1:
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
                            f"but got weight of size {list(weight.shape)} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
                            f"dimension 0, but got weight of size [{list(weight.shape)}] instead")
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
-                           f"{x.shape[1]} channels instead")
+
+
+def _check_stride_dilation(n, stride, dilation):
+    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
+    if min(stride) < 1:
+        raise RuntimeError(f"non-positive stride is not supported, but got stride={stride}")
+    if min(dilation) < 1:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation={dilation}")
+    return stride, dilation
+
+
+def _check_operands(given, x, weight, bias, channels, out_channels, any_bias_dtype=False):
+    """The input's channels, the bias's size, dtypes and devices against the weight (the bias's
+    dtype too unless ``any_bias_dtype``)."""
+    if x.shape[1] != channels:
+        raise RuntimeError(f"Given {given}, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {channels} channels, but got {x.shape[1]} channels "
+                           "instead")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given {given}, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    for what, t in (("weight", weight), ("bias", None if any_bias_dtype else bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise RuntimeError(f"Input type ({x.type()}) and {what} type ({t.type()}) should be the same")
+    if x.device != weight.device:
+        raise RuntimeError(f"Input type ({x.device}) and weight type ({weight.device}) should be the same")
+
+
+def _convolution(name, n, input, weight, bias, stride, padding, dilation, groups):
+    _check_ranks_and_groups(name, n, input, weight, groups)
+    stride, dilation = _check_stride_dilation(n, stride, dilation)
+    kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, n, stride, dilation, kernel)
+    batched = input.dim() == n + 2
+    x = input if batched else input.unsqueeze(0)
+    _check_operands(f"groups={groups}", x, weight, bias, weight.shape[1] * groups, weight.shape[0])
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
     if any(d * (k - 1) + 1 > s for s, k, d in zip(padded, kernel, dilation)):
         dilated = " x ".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                            f"Kernel size: ({dilated}). Kernel size can't be greater than actual input size")
-    if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[0]):
-        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
-                           f"with {weight.shape[0]} elements, but got bias of size {list(bias.shape)} "
-                           "instead")
-    for what, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype is not x.dtype:
-            raise RuntimeError(f"Input type ({x.type()}) and {what} type ({t.type()}) should be the same")
-    if x.device != weight.device:
-        raise RuntimeError(f"Input type ({x.device}) and weight type ({weight.device}) should be the same")
     if x.dtype.is_complex or x.dtype.name == "bool":
         raise NotImplementedError(f"\"{name}\" not implemented for '{x.dtype.name}'")
     geo = geometry(tuple(x.shape[2:]), kernel, dilation, stride, pads)
     out = _Convolution.apply(x, weight, bias, geo, groups)
+    return out if batched else out.squeeze(0)
+
+
+def _is_int(value):
+    """An int or any integer type (``__index__``), but not a bool: torch's argument parser."""
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return not isinstance(value, bool)
+
+
+def _int_tuple(name, arg, value, n):
+    """An int or a sequence of ints as an n-tuple; anything else (a string, a float, a bool) is
+    torch's argument-parser TypeError."""
+    if not all(map(_is_int, value if isinstance(value, (tuple, list)) else (value,))):
+        raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, not {type(value).__name__}")
+    return ntuple(value, n, arg)
+
+
+def _transposed_output_size(x, kernel, stride, padding, output_padding, dilation):
+    """Per dim (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1;
+    an empty batch may have an output of size 0, as torch."""
+    sizes = x.shape[2:]
+    out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
+                for i, k, s, p, op, d in zip(sizes, kernel, stride, padding, output_padding, dilation))
+    if min(out) < (1 if x.shape[0] else 0):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated "
+                           f"output size per channel: ({' x '.join(map(str, out))}). Output size is too "
+                           "small")
+    return out
+
+
+def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Checks and geometry of a transposed convolution; weight is (C_in, C_out / groups, *kernel)."""
+    stride, padding, output_padding, dilation = (_int_tuple(name, arg, v, n) for arg, v in (
+        ("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation)))
+    if not _is_int(groups):
+        raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
+    groups = operator.index(groups)
+    _check_ranks_and_groups(name, n, input, weight, groups)
+    stride, dilation = _check_stride_dilation(n, stride, dilation)
+    if min(padding) < 0:
+        raise RuntimeError(f"negative padding is not supported, but got padding={padding}")
+    if min(output_padding) < 0:
+        raise RuntimeError(f"negative output_padding is not supported, but got "
+                           f"output_padding={output_padding}")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    batched = input.dim() == n + 2
+    x = input if batched else input.unsqueeze(0)
+    kernel, out_channels = tuple(weight.shape[2:]), weight.shape[1] * groups
+    # torch's CPU kernels for 1-d and 2-d (but not bfloat16) add a bias of another dtype in
+    # place, so with the in-place add's casting rule; the others refuse it
+    any_bias_dtype = n < 3 and x.dtype is not dt.bfloat16
+    _check_operands("transposed=1", x, weight, bias, weight.shape[0], out_channels, any_bias_dtype)
+    if out_channels == 0 or min(kernel) < 1:
+        raise RuntimeError(f"{name}: expected a non-empty weight (C_in, C_out / groups, *kernel), but got "
+                           f"weight of size {list(weight.shape)}")
+    if x.shape[0] and 0 in x.shape[2:]:
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: "
+                           f"{list(x.shape)}")
+    size = _transposed_output_size(x, kernel, stride, padding, output_padding, dilation)
+    if not (x.dtype.is_floating_point or x.dtype is dt.int64):  # torch's CPU kernels: floats and int64
+        raise NotImplementedError(f"\"{name}\" not implemented for '{x.dtype.name}'")
+    # the convolution this is the adjoint of: from the output (low pad ``padding``; the high pad
+    # never below 0, as output_padding may exceed padding) to exactly the input's positions
+    pads = tuple((p, max(p - op, 0)) for p, op in zip(padding, output_padding))
+    geo = geometry(size, kernel, dilation, stride, pads)._replace(out=tuple(x.shape[2:]))
+    out = _ConvTranspose.apply(x, weight, bias, geo, groups)
     return out if batched else out.squeeze(0)
 
 
@@ -344,3 +495,28 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _amp.on:
         return autocast_call("conv3d", conv3d, input, weight, bias, stride, padding, dilation, groups)
     return _convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _transposed_entry(n, fn, *args):
+    """``fn`` (conv_transpose<n>d) of ``args``: under autocast through its policy, else computed."""
+    if _amp.on:
+        return autocast_call(fn.__name__, fn, *args)
+    return _conv_transpose(fn.__name__, n, *args)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution over (N, C_in, L) or (C_in, L): the adjoint of conv1d."""
+    return _transposed_entry(1, conv_transpose1d, input, weight, bias, stride, padding, output_padding,
+                             groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution over (N, C_in, H, W) or (C_in, H, W): the adjoint of conv2d."""
+    return _transposed_entry(2, conv_transpose2d, input, weight, bias, stride, padding, output_padding,
+                             groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution over (N, C_in, D, H, W) or (C_in, D, H, W): the adjoint of conv3d."""
+    return _transposed_entry(3, conv_transpose3d, input, weight, bias, stride, padding, output_padding,
+                             groups, dilation)

@@ -8,6 +8,7 @@ triplet, label smoothing, probability targets) are composed here the same way.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import dtypes as _dt
@@ -548,8 +549,6 @@ class _DivScalar(Function):
 
 # ---------------------------------------------------------------------------- kl / triplet
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    if _amp.on:
-        return autocast_call("kl_div", kl_div, input, target, size_average, reduce, reduction, log_target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
     if reduction == "mean":
@@ -558,6 +557,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
+    return kl_div_checked(input, target, reduction, log_target)
+
+
+def kl_div_checked(input, target, reduction, log_target):
+    """kl_div of a checked reduction, without the functional's warning (torch.kl_div has none)."""
+    if _amp.on:
+        return autocast_call("kl_div", kl_div_checked, input, target, reduction, log_target)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -570,6 +576,55 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     dim = max(x1.dim(), x2.dim()) - 1
     return ops.norm(x1 - x2 + eps, p, dim, keepdim)
+
+
+class _Pdist(Function):
+    """Distances of the row pairs (i, j), i < j; the gradient is torch's: each pair's norm
+    derivative, zero where a difference or a distance is zero, every tied maximum of p = inf
+    taking the whole gradient (where the norm's own backward would share it)."""
+
+    node_name = "PdistBackward0"
+
+    @staticmethod
+    def _differences(input):
+        first, second = ops.triu_indices(input.shape[0], input.shape[0], 1, device=input.device)
+        return first, second, input.index_select(0, first) - input.index_select(0, second)
+
+    @staticmethod
+    def forward(ctx, input, p):
+        ctx.save_for_backward(input)
+        ctx.p = p
+        return ops.norm(_Pdist._differences(input)[2], p, 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, = ctx.saved_tensors
+        p = ctx.p
+        first, second, diff = _Pdist._differences(input)
+        dist = ops.norm(diff, p, 1, keepdim=True)
+        if p == 0:
+            slope = ops.zeros_like(diff)
+        elif p == 1:
+            slope = diff.sign()
+        elif p == math.inf:
+            slope = diff.sign() * (diff.abs() == dist).to(diff.dtype)
+        else:
+            slope = diff.sign() * (diff.abs() / dist) ** (p - 1)
+            slope = ops.where((diff == 0) | (dist == 0), 0.0, slope)
+        pair_grad = slope * grad.unsqueeze(1)
+        return ops.zeros_like(input).index_add(0, first, pair_grad).index_add(0, second, -pair_grad), None
+
+
+def pdist(input, p=2.0):
+    """The p-norm distances between the rows of an (N, M) input, pairs (i, j) with i < j in row
+    order: the upper triangle of ``cdist(input, input)`` as a vector of N (N - 1) / 2."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return _Pdist.apply(input, p)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,

@@ -4,27 +4,34 @@ Everything is written on the Tensor surface; the activations reuse the core ops.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import autograd, dtypes as _dt
 from .. import ops
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
-from ..ops.elementwise import _torch_name, not_implemented_for
+from ..ops.elementwise import HARDTANH, _torch_name, not_implemented_for
 from ..type_info import finfo
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
-                      smooth_l1_loss, triplet_margin_loss)
+                      pdist, smooth_l1_loss, triplet_margin_loss)
 from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
-from ._conv import conv1d, conv2d, conv3d, fold, unfold  # noqa: F401
+from ._conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,  # noqa: F401
+                    fold, unfold)
 from ._likelihood_losses import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: F401
                              multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                              soft_margin_loss, triplet_margin_with_distance_loss)
+from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from ._padding import index_pad
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
-from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
-                    adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
+                    adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                    adaptive_max_pool2d_with_indices, adaptive_max_pool3d, adaptive_max_pool3d_with_indices,
+                    avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
+                    max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_pool3d,
+                    max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d)
 
 # ---------------------------------------------------------------------------- activations
 
@@ -123,20 +130,6 @@ def glu(input, dim=-1):
     return _Glu.apply(input, dim)
 
 
-class _Hardtanh(Function):
-    node_name = "HardtanhBackward0"
-
-    @staticmethod
-    def forward(ctx, input, min_val, max_val):
-        ctx.saved = (input, min_val, max_val)
-        return input.clamp(min_val, max_val)
-
-    @staticmethod
-    def backward(ctx, grad):
-        input, lo, hi = ctx.saved
-        return grad * ((input > lo) & (input < hi)).to(grad.dtype), None, None
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``clamp(input, min_val, max_val)``; the gradient is zero at and beyond the bounds."""
     if input.dtype is _dt.bool:
@@ -145,13 +138,24 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         if input.dtype is _dt.uint8 and (min_val < 0 or max_val < 0):
             raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
         min_val, max_val = int(min_val), int(max_val)
-    if inplace:
-        return input.clamp_(min_val, max_val)
-    return _Hardtanh.apply(input, min_val, max_val)
+    return HARDTANH.apply(input, inplace=inplace, lo=min_val, hi=max_val)
 
 
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _inplace_form(fn):
+    """torch's ``name_(input, ...)`` functional: ``name(input, ..., inplace=True)``."""
+    def inplace(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    inplace.__doc__ = f"torch.nn.functional.{fn.__name__}_: {fn.__name__} in place"
+    return inplace
+
+
+elu_, leaky_relu_, selu_, celu_, threshold_, hardtanh_ = map(_inplace_form, (elu, leaky_relu, selu, celu,
+                                                                             threshold, hardtanh))
 
 
 class _LogSigmoid(Function):
@@ -335,35 +339,83 @@ def bilinear(input1, input2, weight, bias=None):
     return out + bias if bias is not None else out
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+#: SELU's negative saturation, ``-selu(-inf)`` (its scale times its alpha): alpha dropout's
+#: dropped value, so that a SELU network keeps zero mean and unit variance
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _check_dropout_p(p):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+
+
+def _masked_dropout(input, p, inplace, lead, alpha=False):
+    """Dropout with one Bernoulli(1 - p) draw per index of the first ``lead`` dims (all of them:
+    elementwise; two: whole channels), broadcast over the rest. Kept values are scaled by
+    ``1 / (1 - p)``; with ``alpha``, dropped values become SELU's saturation and an affine map
+    restores the input's mean and variance (torch's alpha dropout)."""
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    with autograd.no_grad():
+        keep = ops.empty(shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+        if alpha:
+            a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+            shift = (keep - 1).mul_(_SELU_SATURATION * a).add_(_SELU_SATURATION * a * p)
+            scale = keep.mul_(a)
+        else:
+            scale = keep.div_(1 - p)
+    if alpha:
+        return input.mul_(scale).add_(shift) if inplace else input * scale + shift
+    return input.mul_(scale) if inplace else input * scale
+
+
+def _dropout_nothing_or_all(input, p, training, inplace):
+    """The result when no random draw is needed (evaluation, p 0 or 1, no elements), else None."""
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
         return input.mul_(0) if inplace else input * ops.zeros_like(input)
-    if input.device.type == "cuda" and not inplace and input.numel():  # torch's fused CUDA path
+    return None
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    _check_dropout_p(p)
+    fixed = _dropout_nothing_or_all(input, p, training, inplace)
+    if fixed is not None:
+        return fixed
+    if input.device.type == "cuda" and not inplace:  # torch's fused CUDA path
         from ..random import native_dropout
         return native_dropout(input, p, True)[0]
-    with autograd.no_grad():
-        mask = ops.empty_like(input).bernoulli_(1 - p).div_(1 - p)
-    return input.mul_(mask) if inplace else input * mask
+    return _masked_dropout(input, p, inplace, input.dim())
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements take SELU's negative saturation value and an
+    affine map keeps the mean and variance (torch.nn.AlphaDropout)."""
+    _check_dropout_p(p)
+    fixed = _dropout_nothing_or_all(input, p, training, inplace)
+    return fixed if fixed is not None else _masked_dropout(input, p, inplace, input.dim(), alpha=True)
+
+
+def _channel_dropout(input, p, training, inplace, lead=2, alpha=False):
+    _check_dropout_p(p)
+    fixed = _dropout_nothing_or_all(input, p, training, inplace)
+    if fixed is not None:
+        return fixed
+    if input.dim() < lead:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _masked_dropout(input, p, inplace, lead, alpha)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels of a (N, C, ...) input: one draw per (sample, channel)."""
+    return _channel_dropout(input, p, training, inplace, alpha=True)
 
 
 def _feature_dropout(input, p, training, inplace, batched_dim):
     """Dropout of whole channels: one Bernoulli draw per (sample, channel), broadcast over the
-    spatial dims; an input of ``batched_dim - 1`` dims is one unbatched sample."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    lead = 2 if input.dim() == batched_dim else 1
-    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
-    with autograd.no_grad():
-        mask = ops.empty(shape, dtype=input.dtype, device=input.device)
-        mask = mask.zero_() if p == 1.0 else mask.bernoulli_(1 - p).div_(1 - p)
-    return input.mul_(mask) if inplace else input * mask
+    spatial dims; an input of other than ``batched_dim`` dims is one unbatched sample."""
+    return _channel_dropout(input, p, training, inplace, 2 if input.dim() == batched_dim else 1)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -392,6 +444,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
                       "dropout behavior, please switch to using dropout1d instead.", stacklevel=2)
     return _feature_dropout(input, p, training, inplace, input.dim() if input.dim() > 1 else 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+    if input.dim() not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior and silence this "
+                      "warning, please use dropout instead. Note that dropout3d exists to provide "
+                      "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and an "
+                      "optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, 5)
 
 
 # ---------------------------------------------------------------------------- embedding / one_hot
@@ -539,6 +602,67 @@ def pixel_unshuffle(input, downscale_factor):
     return pixels.permute(order).reshape(*batch, channels * r * r, height // r, width // r)
 
 
+class _ChannelShuffle(Function):
+    """(N, g * k, *) -> (N, k * g, *): channel ``i * k + j`` moves to ``j * g + i``. Its adjoint
+    is the same shuffle with ``k`` groups."""
+
+    node_name = "ChannelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, input, groups):
+        batch, channels, *rest = input.shape
+        ctx.groups = channels // groups
+        grouped = input.reshape(batch, groups, channels // groups, *rest)
+        return grouped.transpose(1, 2).reshape(input.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ChannelShuffle.apply(grad, ctx.groups), None
+
+
+def channel_shuffle(input, groups):
+    """Interleave the channels of ``groups`` groups (ShuffleNet): (N, C, *) in, same shape out."""
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if input.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels "
+                           f"and {groups} groups.")
+    return _ChannelShuffle.apply(input, groups)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """``input / (k + alpha * mean of input^2 over size neighbouring channels) ** beta``; the
+    window is centred (``size // 2`` channels before) and zero-padded at the ends."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    if input.numel() == 0:
+        return input
+    squares = input * input
+    padding = [0, 0] * (input.dim() - 2) + [size // 2, (size - 1) // 2]
+    windows = pad(squares, padding).unfold(1, size, 1)  # (N, C, *, size)
+    return input / (windows.mean(-1) * alpha + k) ** beta
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (concrete) distribution over ``dim``: softmax of
+    ``(logits + Gumbel noise) / tau``; ``hard`` returns the one-hot argmax with the soft
+    sample's gradient (the straight-through estimator)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    with autograd.no_grad():
+        gumbels = ops.empty_like(logits).exponential_().log_().neg_()
+    soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    one_hot_max = ops.zeros_like(logits).scatter_(dim, index, 1.0)
+    return one_hot_max - soft.detach() + soft
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims, ``pad = (last_left, last_right, prev_left, ...)``."""
     if len(pad) % 2:
@@ -567,3 +691,6 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def unflatten(input, dim, sizes):
     return ops.unflatten(input, dim, sizes)
+
+
+from ._embedding_bag import embedding_bag  # noqa: E402,F401  (it builds on embedding above)

@@ -29,7 +29,7 @@ DEFAULT_DTYPES = {"cpu": dt.bfloat16, "cuda": dt.float16}
 # torch 2.x ``AutocastCPU`` registrations, for the ops tritensor has (aten/src/ATen/autocast_mode.cpp)
 _CPU = {
     **dict.fromkeys(("mm", "bmm", "baddbmm", "addmm", "addbmm", "linear", "matmul", "conv1d", "conv2d",
-                     "conv3d"), LOWER),
+                     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"), LOWER),
     **dict.fromkeys(("prod", "mse_loss", "nll_loss", "smooth_l1_loss", "cross_entropy", "l1_loss",
                      "huber_loss", "triplet_margin_loss", "kl_div", "binary_cross_entropy",
                      "binary_cross_entropy_with_logits"), FP32),
@@ -43,7 +43,7 @@ ELEMENTWISE = frozenset(("acos", "asin", "cosh", "erfinv", "exp", "expm1", "log"
 # torch's ``Autocast`` (CUDA) registrations, for the ops tritensor has
 _CUDA = {
     **dict.fromkeys(("mm", "mv", "bmm", "addmm", "addmv", "baddbmm", "addbmm", "linear", "matmul", "conv1d",
-                     "conv2d", "conv3d"), LOWER),
+                     "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"), LOWER),
     **dict.fromkeys(("layer_norm", "cosine_similarity", "nll_loss", "kl_div", "l1_loss", "smooth_l1_loss",
                      "huber_loss", "mse_loss", "triplet_margin_loss", "binary_cross_entropy_with_logits",
                      "logsumexp",

@@ -708,12 +708,13 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 _leaky_relu = declare("leaky_relu", params=("slope",), derivatives=(
     lambda grad, self, slope: where(self > 0, grad, grad * slope),))
+_leaky_relu_ = _renamed(_leaky_relu, "LeakyReluBackward1")
 
 
 @export(method=False)
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_leaky_relu(input.dtype)
-    return _leaky_relu.apply(input, inplace=inplace, slope=negative_slope)
+    return (_leaky_relu_ if inplace else _leaky_relu).apply(input, inplace=inplace, slope=negative_slope)
 
 
 _elu = declare("elu", params=("alpha",), derivatives=(
@@ -1546,6 +1547,9 @@ _ClampSLo = declare("clamp", kernel="clamp_min", params=("lo",), node="ClampBack
                     derivatives=(lambda grad, self, lo: _pass_where(self >= lo, grad),))
 _ClampSHi = declare("clamp", kernel="clamp_max", params=("hi",), node="ClampBackward1",
                     derivatives=(lambda grad, self, hi: _pass_where(self <= hi, grad),))
+# nn.functional.hardtanh: clamp to numbers whose gradient is zero at the bounds too
+HARDTANH = declare("clamp", params=("lo", "hi"), node="HardtanhBackward0", derivatives=(
+    lambda grad, self, lo, hi: _pass_where((self > lo) & (self < hi), grad),))
 _CLAMP_MIN = {True: _renamed(_ClampTLo, "ClampMinBackward1"), False: _renamed(_ClampSLo, "ClampMinBackward0")}
 _CLAMP_MAX = {True: _renamed(_ClampTHi, "ClampMaxBackward1"), False: _renamed(_ClampSHi, "ClampMaxBackward0")}
 

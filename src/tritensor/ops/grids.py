@@ -1,4 +1,5 @@
-"""Grids of inputs: meshgrid, cartesian_prod and combinations.
+"""Grids of inputs: meshgrid, cartesian_prod and combinations; and unravel_index, a flat
+position's coordinates in a grid.
 
 meshgrid's results are expanded views, as torch's; cartesian_prod flattens and stacks them;
 combinations masks the grid of positions (i < j < ..., or <= with replacement) and selects the
@@ -83,3 +84,28 @@ def combinations(input, r=2, with_replacement=False):
     values = meshgrid(*[input] * r, indexing="ij")
     return stack([v.masked_select(keep) for v in values], 1)
 
+
+
+@export(method=False)
+def unravel_index(indices, shape):
+    """Coordinates in a ``shape`` grid (row-major) of each flat index: one int64 tensor per dim,
+    shaped as ``indices``. Indices wrap modulo the grid's size, negative ones too, as torch."""
+    from ..tensor import Tensor
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be a tensor, but got {type(indices).__name__}")
+    if indices.dtype.is_floating_point or indices.dtype is dt.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    sizes = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(isinstance(s, bool) or not isinstance(s, int) for s in sizes):
+        bad = next(s for s in sizes if isinstance(s, bool) or not isinstance(s, int))
+        raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(bad)}")
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"'shape' cannot have negative values, but got {sizes}")
+    if 0 in sizes:
+        raise RuntimeError(f"unravel_index: cannot unravel into a shape with no elements, {sizes}")
+    flat = indices.long()
+    coordinates, stride = [], 1
+    for size in reversed(sizes):
+        coordinates.append(flat.div(stride, rounding_mode="floor").remainder(size))
+        stride *= size
+    return tuple(reversed(coordinates))

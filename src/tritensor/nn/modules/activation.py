@@ -135,6 +135,15 @@ class LogSoftmax(_SoftmaxBase):
     _fn = staticmethod(F.log_softmax)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of a (N, C, H, W) or (C, H, W) input, at each location."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
 class Mish(_Inplace):
     _fn = staticmethod(F.mish)
 

@@ -1,4 +1,5 @@
-"""``Conv1d``, ``Conv2d``, ``Conv3d``: weight (out, in / groups, *kernel) and bias, torch's init."""
+"""``Conv1d``/``2d``/``3d``: weight (out, in / groups, *kernel) and bias, torch's init; and
+``ConvTranspose1d``/``2d``/``3d``, their adjoints: weight (in, out / groups, *kernel)."""
 from __future__ import annotations
 
 import math
@@ -13,9 +14,15 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
-    """Checks and parameters shared by the N-d convolutions; ``_n`` is the number of spatial dims."""
+    """Checks and parameters shared by the N-d convolutions; ``_n`` is the number of spatial dims,
+    ``_transposed`` picks the weight layout (in, out / groups, *kernel)."""
 
     _n = 2
+    _transposed = False
+
+    def _tuple(self, value):
+        """An int or tuple argument as an ``_n``-tuple."""
+        return ntuple(value, self._n)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -36,12 +43,14 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = ntuple(kernel_size, n), ntuple(stride, n)
-        self.padding = padding if isinstance(padding, str) else ntuple(padding, n)
-        self.dilation = ntuple(dilation, n)
-        self.transposed, self.output_padding = False, (0,) * n
+        self.kernel_size, self.stride = self._tuple(kernel_size), self._tuple(stride)
+        self.padding = padding if isinstance(padding, str) else self._tuple(padding)
+        self.dilation = self._tuple(dilation)
+        self.transposed, self.output_padding = self._transposed, (0,) * n
         self.groups, self.padding_mode = groups, padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
+        channels = (in_channels, out_channels // groups) if self._transposed else \
+            (out_channels, in_channels // groups)
+        shape = channels + self.kernel_size
         self.weight = Parameter(ops.empty(shape, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(ops.empty(out_channels, device=device, dtype=dtype))
@@ -86,6 +95,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -104,4 +115,65 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
+    _n = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolutions: ``forward(input, output_size=None)`` picks the output padding
+    that gives ``output_size`` (one of the ``stride`` sizes the adjoint convolution maps to
+    the input's size). Only 'zeros' padding, as torch."""
+
+    _transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, self._tuple(padding), dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = self._tuple(output_padding)
+
+    def _tuple(self, value):
+        """torch's _single/_pair/_triple: a sequence as it is, an int repeated (a wrong length or
+        a string fails in the functional call, as torch)."""
+        return tuple(value) if isinstance(value, (tuple, list, str)) else (value,) * self._n
+
+    def _output_padding(self, input, output_size):
+        """``self.output_padding``, or the one that makes the output ``output_size`` (its
+        spatial sizes, or also the batch and channel sizes), each within the ``stride``
+        sizes the input's size allows."""
+        if output_size is None:
+            return self.output_padding
+        n = self._n
+        lead = 2 if input.dim() == n + 2 else 1  # batch and channel dims, or only channels
+        if len(output_size) == lead + n:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have {n} or "
+                             f"{lead + n} elements (got {len(output_size)})")
+        smallest = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k in zip(
+            input.shape[lead:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if any(not low <= size <= high for size, low, high in zip(output_size, smallest, largest)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of {tuple(input.shape[lead:])})")
+        return tuple(size - low for size, low in zip(output_size, smallest))
+
+    def forward(self, input, output_size=None):
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for {type(self).__name__}")
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._n - 1]
+        return conv(input, self.weight, self.bias, self.stride, self.padding,
+                    self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _n = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _n = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
     _n = 3

@@ -1,6 +1,8 @@
-"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, ``PixelShuffle``,
-``PixelUnshuffle``, ``Dropout`` (1d/2d), ``Embedding``."""
+"""Shape and regularisation modules: ``Flatten``, ``Unflatten``, the stateless wrappers of
+one functional (``PixelShuffle``, ``ChannelShuffle``, ``Fold`` ...), the dropouts, ``Embedding``."""
 from __future__ import annotations
+
+import inspect
 
 from ... import autograd, ops
 from .. import functional as F, init
@@ -37,32 +39,78 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class PixelShuffle(Module):
-    def __init__(self, upscale_factor):
+def _signature(*required, **optional):
+    """The ``__init__`` signature of a ``_Stateless`` module (its arguments, in order)."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return inspect.Signature([inspect.Parameter(name, kind) for name in required]
+                             + [inspect.Parameter(name, kind, default=v) for name, v in optional.items()])
+
+
+class _Stateless(Module):
+    """A module over one functional with fixed arguments: ``__init__`` takes ``_signature``,
+    ``forward(input)`` is ``_fn(input, *those values)``, and the repr shows them as
+    ``name=value``, as torch's modules do."""
+
+    _fn = None
+    _signature = _signature()
+
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        self.upscale_factor = upscale_factor
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}.__init__(): {error}") from None
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            setattr(self, name, value)
 
     def forward(self, input):
-        return F.pixel_shuffle(input, self.upscale_factor)
+        return type(self)._fn(input, *(getattr(self, name) for name in self._signature.parameters))
 
     def extra_repr(self):
-        return f"upscale_factor={self.upscale_factor}"
+        return ", ".join(f"{name}={getattr(self, name)}" for name in self._signature.parameters)
 
 
-class PixelUnshuffle(Module):
-    def __init__(self, downscale_factor):
-        super().__init__()
-        self.downscale_factor = downscale_factor
+class PixelShuffle(_Stateless):
+    """(*, C r^2, H, W) -> (*, C, H r, W r)."""
+    _fn, _signature = staticmethod(F.pixel_shuffle), _signature("upscale_factor")
 
-    def forward(self, input):
-        return F.pixel_unshuffle(input, self.downscale_factor)
+
+class PixelUnshuffle(_Stateless):
+    """(*, C, H r, W r) -> (*, C r^2, H, W)."""
+    _fn, _signature = staticmethod(F.pixel_unshuffle), _signature("downscale_factor")
+
+
+class ChannelShuffle(_Stateless):
+    """Interleaves the channels of ``groups`` groups."""
+    _fn, _signature = staticmethod(F.channel_shuffle), _signature("groups")
+
+
+class Fold(_Stateless):
+    """Sums sliding-block columns back into an image (the adjoint of ``Unfold``)."""
+    _fn = staticmethod(F.fold)
+    _signature = _signature("output_size", "kernel_size", dilation=1, padding=0, stride=1)
+
+
+class Unfold(_Stateless):
+    """Extracts sliding blocks of an image as columns."""
+    _fn, _signature = staticmethod(F.unfold), _signature("kernel_size", dilation=1, padding=0, stride=1)
+
+
+class LocalResponseNorm(_Stateless):
+    """Normalises each element over ``size`` neighbouring channels (AlexNet's local response norm)."""
+    _fn = staticmethod(F.local_response_norm)
+    _signature = _signature("size", alpha=1e-4, beta=0.75, k=1.0)
 
     def extra_repr(self):
-        return f"downscale_factor={self.downscale_factor}"
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class Dropout(Module):
-    """Randomly zeroes elements with probability ``p`` in training mode; identity in eval."""
+    """Randomly zeroes elements with probability ``p`` in training mode; identity in eval. The
+    variants below differ only in their functional (``_fn``)."""
+
+    _fn = staticmethod(F.dropout)
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -71,7 +119,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
+        return type(self)._fn(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -79,25 +127,35 @@ class Dropout(Module):
 
 class Dropout1d(Dropout):
     """Zeroes whole channels of (N, C, L) / (C, L) inputs in training mode."""
-
-    def forward(self, input):
-        return F.dropout1d(input, self.p, self.training, self.inplace)
+    _fn = staticmethod(F.dropout1d)
 
 
 class Dropout2d(Dropout):
     """Zeroes whole channels of (N, C, H, W) inputs in training mode."""
-
-    def forward(self, input):
-        return F.dropout2d(input, self.p, self.training, self.inplace)
+    _fn = staticmethod(F.dropout2d)
 
 
-class Embedding(Module):
-    """A lookup table of ``num_embeddings`` rows of size ``embedding_dim`` (init N(0, 1);
-    the ``padding_idx`` row starts at zero and receives no gradient)."""
+class Dropout3d(Dropout):
+    """Zeroes whole channels of (N, C, D, H, W) inputs in training mode."""
+    _fn = staticmethod(F.dropout3d)
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
-                 dtype=None):
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps the mean and variance of SELU activations, in training mode."""
+    _fn = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels, in training mode."""
+    _fn = staticmethod(F.feature_alpha_dropout)
+
+
+class _Table(Module):
+    """A ``weight`` table of ``num_embeddings`` rows of size ``embedding_dim`` (init N(0, 1);
+    the ``padding_idx`` row starts at zero), shared by Embedding and EmbeddingBag."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                 sparse, _weight, _freeze, device, dtype):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = F._padding_index(padding_idx, num_embeddings)
@@ -117,6 +175,23 @@ class Embedding(Module):
         if self.padding_idx is not None:
             with autograd.no_grad():
                 self.weight[self.padding_idx].fill_(0)
+
+    @staticmethod
+    def _pretrained_shape(embeddings):
+        if embeddings.dim() != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        return embeddings.shape
+
+
+class Embedding(_Table):
+    """A lookup table of ``num_embeddings`` rows of size ``embedding_dim``; the ``padding_idx``
+    row receives no gradient."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
+                 dtype=None):
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                         sparse, _weight, _freeze, device, dtype)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -139,8 +214,45 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
                         scale_grad_by_freq=False, sparse=False):
-        if embeddings.dim() != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = cls._pretrained_shape(embeddings)
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=embeddings, _freeze=freeze)
+
+
+class EmbeddingBag(_Table):
+    """Sums, means or maxima of bags of embedding rows (``F.embedding_bag``); indices equal to
+    ``padding_idx`` belong to no bag."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
+                 device=None, dtype=None):
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                         sparse, _weight, False, device, dtype)
+        self.mode, self.include_last_offset = mode, include_last_offset
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+                               self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        s += f", mode='{self.mode}'"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        rows, cols = cls._pretrained_shape(embeddings)
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                  include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag

@@ -79,8 +79,13 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         _reset_affine(self)
 
+    #: the input ranks a subclass takes (N, C) or (N, C, *spatial)
+    _input_ranks = ()
+
     def _check_input_dim(self, input):
-        raise NotImplementedError
+        if input.dim() not in self._input_ranks:
+            expected = " or ".join(f"{r}D" for r in self._input_ranks)
+            raise ValueError(f"expected {expected} input (got {input.dim()}D input)")
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -111,15 +116,15 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    def _check_input_dim(self, input):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    _input_ranks = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    def _check_input_dim(self, input):
-        if input.dim() != 4:
-            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+    _input_ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    _input_ranks = (5,)
 
 
 class GroupNorm(Module):
