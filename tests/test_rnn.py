@@ -389,6 +389,43 @@ def test_fused_lstm_step_gradcheck():
     gradcheck(lambda lib, x: _summed_lstm(model, x), randn(3, 2, 2))
 
 
+def _graph_nodes(tensor):
+    """The names of every node in ``tensor``'s backward graph."""
+    seen, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack += [n for n, _ in node.next_functions]
+    return {type(n).__name__ for n in seen}
+
+
+def test_lstm_layer_node_on_padded_batches():
+    """A padded batch of float32/float64 steps runs each layer and direction as one node where
+    the device has a fused step (the CPU); packed sequences and projections step by step."""
+    fused = _has_fused_step("float32")
+    model = tritensor.nn.LSTM(3, 4, bidirectional=True).to(DEVICE)
+    x = tritensor.tensor(randn(5, 2, 3), device=DEVICE, requires_grad=True)
+    nodes = _graph_nodes(model(x)[0])
+    assert ("MkldnnRnnLayerBackward0" in nodes) == fused and (_FUSED_NODE in nodes) is False
+    packed = tritensor.nn.utils.rnn.pack_padded_sequence(x, [5, 3])
+    assert "MkldnnRnnLayerBackward0" not in _graph_nodes(model(packed)[0].data)
+    projected = tritensor.nn.LSTM(3, 4, proj_size=2).to(DEVICE)
+    assert "MkldnnRnnLayerBackward0" not in _graph_nodes(projected(x)[0])
+
+
+def test_lstm_layer_gradcheck_both_directions_with_initial_state():
+    torch.manual_seed(0)
+    model = tritensor.nn.LSTM(2, 3, bidirectional=True).double().to(DEVICE)
+    gradcheck(lambda lib, x, h, c: _summed_lstm_state(model, x, (h, c)), randn(3, 2, 2), randn(2, 2, 3),
+              randn(2, 2, 3))
+
+
+def _summed_lstm_state(model, x, state):
+    out, (h, c) = model(x, state)
+    return out.sum() + h.sum() * 2 + c.sum() * 3
+
+
 @pytest.mark.cpu_only
 def test_fused_lstm_step_split_across_threads(monkeypatch):
     """Rows dealt out to several threads (uneven chunks) give the one-thread results."""

@@ -16,6 +16,7 @@ from ... import ops
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from .. import _fused, functional as F, init
+from .._lstm_layer import LstmLayer
 from ..parameter import Parameter
 from .module import Module
 
@@ -344,6 +345,13 @@ class RNNBase(Module):
         x_gates = F.linear(data, w_ih, b_ih)  # every step's input projection in one matmul
         if b_hh is not None and self.mode != "GRU":  # and both biases in one add: a step is one addmm
             x_gates, b_hh = x_gates + b_hh, None
+        kernel = _fused.LSTM_CELL.get(data.device.type) if self.mode == "LSTM" else None
+        first = x_gates[:batch_sizes[0]] if batch_sizes else None
+        if (kernel is not None and w_hr is None and first is not None and len(set(batch_sizes)) == 1
+                and _fusable(kernel, first, state[0], 4) and _fusable(kernel, first, state[1], 4)
+                and w_hh.dtype is x_gates.dtype):  # a padded batch: the whole layer is one node
+            out, h, c = LstmLayer.apply(x_gates, state[0], state[1], w_hh, len(batch_sizes), reverse, kernel)
+            return out, (h, c)
         step_gates = ops.split(x_gates, [int(b) for b in batch_sizes])  # one node: no quadratic backward
         lstm = self.mode == "LSTM"
         parts = state if lstm else (state,)
