@@ -400,30 +400,57 @@ def _graph_nodes(tensor):
     return {type(n).__name__ for n in seen}
 
 
-def test_lstm_layer_node_on_padded_batches():
+@pytest.mark.parametrize("cls, node", [("LSTM", "MkldnnRnnLayerBackward0"), ("GRU", "GruLayerBackward0")])
+def test_layer_node_on_padded_batches(cls, node):
     """A padded batch of float32/float64 steps runs each layer and direction as one node where
     the device has a fused step (the CPU); packed sequences and projections step by step."""
     fused = _has_fused_step("float32")
-    model = tritensor.nn.LSTM(3, 4, bidirectional=True).to(DEVICE)
+    model = getattr(tritensor.nn, cls)(3, 4, bidirectional=True).to(DEVICE)
     x = tritensor.tensor(randn(5, 2, 3), device=DEVICE, requires_grad=True)
     nodes = _graph_nodes(model(x)[0])
-    assert ("MkldnnRnnLayerBackward0" in nodes) == fused and (_FUSED_NODE in nodes) is False
+    assert (node in nodes) == fused and (_FUSED_NODE in nodes) is False
     packed = tritensor.nn.utils.rnn.pack_padded_sequence(x, [5, 3])
-    assert "MkldnnRnnLayerBackward0" not in _graph_nodes(model(packed)[0].data)
-    projected = tritensor.nn.LSTM(3, 4, proj_size=2).to(DEVICE)
-    assert "MkldnnRnnLayerBackward0" not in _graph_nodes(projected(x)[0])
+    assert node not in _graph_nodes(model(packed)[0].data)
+    if cls == "LSTM":
+        projected = tritensor.nn.LSTM(3, 4, proj_size=2).to(DEVICE)
+        assert node not in _graph_nodes(projected(x)[0])
 
 
-def test_lstm_layer_gradcheck_both_directions_with_initial_state():
+@pytest.mark.parametrize("cls, bias", [("LSTM", True), ("GRU", True), ("GRU", False)])
+def test_layer_gradcheck_both_directions_with_initial_state(cls, bias):
     torch.manual_seed(0)
-    model = tritensor.nn.LSTM(2, 3, bidirectional=True).double().to(DEVICE)
-    gradcheck(lambda lib, x, h, c: _summed_lstm_state(model, x, (h, c)), randn(3, 2, 2), randn(2, 2, 3),
-              randn(2, 2, 3))
+    model = getattr(tritensor.nn, cls)(2, 3, bidirectional=True, bias=bias).double().to(DEVICE)
+    arrays = [randn(3, 2, 2), randn(2, 2, 3)] + ([randn(2, 2, 3)] if cls == "LSTM" else [])
+    gradcheck(lambda lib, x, *state: _summed_state(model, x, state), *arrays)
 
 
-def _summed_lstm_state(model, x, state):
-    out, (h, c) = model(x, state)
-    return out.sum() + h.sum() * 2 + c.sum() * 3
+def _summed_state(model, x, state):
+    out, last = model(x, state if len(state) == 2 else state[0])
+    last = last if isinstance(last, tuple) else (last,)
+    return out.sum() + sum(s.sum() * (k + 2) for k, s in enumerate(last))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_layer_double_backward(bias):
+    theirs, ours = _pair_in("float64", "GRU", 2, 5, bidirectional=True, bias=bias)
+
+    def second(lib, x):
+        model = ours if lib is tritensor else theirs
+        out, h_n = model(x)
+        first, = lib.autograd.grad(out.square().sum() + h_n.square().sum(), x, create_graph=True)
+        return [first] + list(lib.autograd.grad(first.pow(2).sum(), [x] + list(model.parameters())))
+
+    check(second, g(randn(3, 2, 2), "float64"), grad=False)
+
+
+@pytest.mark.parametrize("used", ["output", "h_n"])
+def test_gru_layer_gradient_through_part_of_the_result(used):
+    theirs, ours = _pair("GRU", 3, 5)
+
+    def run(lib, x, h):
+        out, h_n = (ours if lib is tritensor else theirs)(x, h)
+        return out if used == "output" else h_n
+    check(run, g(randn(4, 2, 3)), g(randn(1, 2, 5)), same_node=False)  # torch's output: a per-step stack
 
 
 @pytest.mark.cpu_only

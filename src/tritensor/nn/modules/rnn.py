@@ -16,7 +16,7 @@ from ... import ops
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from .. import _fused, functional as F, init
-from .._lstm_layer import LstmLayer
+from .._recurrent_layer import GruLayer, LstmLayer
 from ..parameter import Parameter
 from .module import Module
 
@@ -336,6 +336,23 @@ class RNNBase(Module):
 
         return tuple(one(h) for h in hx) if isinstance(hx, tuple) else one(hx)
 
+    def _whole_layer(self, x_gates, batch_sizes, state, w_hh, b_hh, w_hr, reverse):
+        """(output, last state) of a padded batch's layer as one node (``LstmLayer``,
+        ``GruLayer``) where the device has a fused step for these operands; else None."""
+        cells = {"LSTM": (_fused.LSTM_CELL, 4), "GRU": (_fused.GRU_CELL, 3)}
+        if self.mode not in cells or w_hr is not None or not batch_sizes or len(set(batch_sizes)) > 1:
+            return None
+        table, blocks = cells[self.mode]
+        kernel, first = table.get(x_gates.device.type), x_gates[:batch_sizes[0]]
+        states = state if self.mode == "LSTM" else (state,)
+        if (kernel is None or not all(_fusable(kernel, first, s, blocks) for s in states)
+                or any(p is not None and p.dtype is not x_gates.dtype for p in (w_hh, b_hh))):
+            return None
+        if self.mode == "GRU":
+            return GruLayer.apply(x_gates, state, w_hh, b_hh, len(batch_sizes), reverse, kernel)
+        out, h, c = LstmLayer.apply(x_gates, state[0], state[1], w_hh, len(batch_sizes), reverse, kernel)
+        return out, (h, c)
+
     def _run_direction(self, data, batch_sizes, state, weights, reverse):
         """One layer in one direction over time-major rows ``data`` (``batch_sizes[t]`` sequences
         at step ``t``, the longest first, as packed; a padded batch has them all equal): the
@@ -345,13 +362,9 @@ class RNNBase(Module):
         x_gates = F.linear(data, w_ih, b_ih)  # every step's input projection in one matmul
         if b_hh is not None and self.mode != "GRU":  # and both biases in one add: a step is one addmm
             x_gates, b_hh = x_gates + b_hh, None
-        kernel = _fused.LSTM_CELL.get(data.device.type) if self.mode == "LSTM" else None
-        first = x_gates[:batch_sizes[0]] if batch_sizes else None
-        if (kernel is not None and w_hr is None and first is not None and len(set(batch_sizes)) == 1
-                and _fusable(kernel, first, state[0], 4) and _fusable(kernel, first, state[1], 4)
-                and w_hh.dtype is x_gates.dtype):  # a padded batch: the whole layer is one node
-            out, h, c = LstmLayer.apply(x_gates, state[0], state[1], w_hh, len(batch_sizes), reverse, kernel)
-            return out, (h, c)
+        whole = self._whole_layer(x_gates, batch_sizes, state, w_hh, b_hh, w_hr, reverse)
+        if whole is not None:
+            return whole
         step_gates = ops.split(x_gates, [int(b) for b in batch_sizes])  # one node: no quadratic backward
         lstm = self.mode == "LSTM"
         parts = state if lstm else (state,)
