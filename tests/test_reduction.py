@@ -359,3 +359,24 @@ def test_binary_max_min_and_moments():
     check(lambda lib, x: lib.var_mean(x, -1, correction=2)[0], Arg(data((3, 4)), requires_grad=True))
     gradcheck(lambda lib, x: lib.std_mean(x, 1)[0] * lib.std_mean(x, 1)[1], data((2, 3)))
     check(lambda lib, x: lib.var_mean(x.half(), 1), Arg(data((3, 4))))
+
+
+# ---------------------------------------------------------------------------- kept middle dims
+MIDDLE_REDUCTIONS = [
+    lambda x: x.sum((0, 2, 3)), lambda x: x.mean((0, 2)), lambda x: x.var((0, 2, 3)),
+    lambda x: x.std((0, 3), keepdim=True), lambda x: x.amax((0, 2, 3)), lambda x: x.amin((0, 3)),
+    lambda x: x.logsumexp((0, 2, 3)), lambda x: x.norm(3, (0, 2, 3)), lambda x: x.norm(float("inf"), (0, 3)),
+    lambda x: (x > 0).any((0, 3)), lambda x: (x > -3).all((0, 2, 3)), lambda x: x.count_nonzero((0, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fn", MIDDLE_REDUCTIONS)
+def test_reductions_around_kept_middle_dims(fn, dtype):
+    """Leading and trailing dims of a large contiguous input reduced around kept middle dims
+    (a convolution's bias gradient, batch norm's statistics), which the CPU reduces in place
+    without a transposing copy; a NaN and an inf stay in their channels."""
+    x = rng.standard_normal((24, 6, 5, 300))
+    x[3, 2, 1, 7], x[5, 4, 0, 0] = np.nan, np.inf
+    check(lambda lib, t: fn(t), Arg(x, dtype))
+    check(lambda lib, t: fn(t), Arg(np.abs(x[:, :, :, :200]), dtype, requires_grad=True))

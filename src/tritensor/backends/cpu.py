@@ -628,6 +628,8 @@ def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
         return
     compute = x.dtype.compute_np
     a = read(x, compute)
+    if _reduce_middle(op, out, a, dims, shift):
+        return
     v = _as_2d(a, dims)
     k = v.shape[0]
     acc = _accumulator(op, compute)
@@ -642,6 +644,36 @@ def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
     result = _reduce_2d(op, v, shift_arr, acc, into)
     if result is not into:
         write(out, result.reshape(out._shape))
+
+
+def _reduce_middle(op, out, a, dims, shift) -> bool:
+    """Leading and trailing dims reduced around a kept middle block of a contiguous array (a
+    convolution's bias gradient, batch norm's statistics: (N, C, H, W) over (0, 2, 3)): the
+    leading dims first, as whole (kept x trailing) rows added element by element (the column
+    sweep, which vectorises), then each kept element's trailing partials, merged. The general
+    path would first copy the input transposed. False leaves the call to it."""
+    n = a.ndim
+    lead = next((i for i in range(n) if i not in dims), n)  # dims 0..lead-1 reduced
+    tail = next((i for i in range(n - 1, -1, -1) if i not in dims), -1) + 1  # dims tail.. reduced
+    if (lead == 0 or tail == n or len(dims) != lead + n - tail or not a.flags.c_contiguous
+            or a.size < PARALLEL_MIN_ELEMENTS // 4):
+        return False
+    outer, kept = math.prod(a.shape[:lead]), math.prod(a.shape[lead:tail])
+    inner = a.size // (outer * kept)
+    acc = _accumulator(op, a.dtype)
+    if shift is None:
+        column_shift = _zero_shift(kept * inner, acc)
+    elif isinstance(shift, Tensor):
+        column_shift = np.repeat(read(shift, np.dtype(np.float64)).reshape(kept), inner)
+    else:
+        column_shift = np.full(kept * inner, shift, np.float64)
+    columns = _reduce_2d(op, a.reshape(outer, kept * inner).T, column_shift, acc)
+    merge = red_kernels.REDUCTIONS[op][2]
+    result = np.empty(kept, acc)
+    red_kernels.rows_kernel(merge)(result, columns.reshape(kept, inner), _zero_shift(kept, acc),
+                                   _identity(op, acc))
+    write(out, result.reshape(out._shape))
+    return True
 
 
 def _reduce_block(op, out, x, dims, shift) -> bool:
