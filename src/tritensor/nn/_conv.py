@@ -227,15 +227,21 @@ def _apply_weight(weight, cols, geo, groups, batch):
     return out.view((out_channels, batch) + geo.out).transpose(0, 1)
 
 
-def _apply_weight_transposed(g, weight, geo, groups):
-    """The adjoint of ``_apply_weight`` then im2col: ``weight``^T times ``g`` (N, O, *out), then
-    col2im into (N, C, *size). A convolution's input gradient, and a transposed convolution.
-    16-bit operands: the columns and their sums stay in float32 and round once at the end, as
-    cuDNN and oneDNN accumulate (a 16-bit col2im rounds after each kernel offset)."""
-    n, batch = len(geo.kernel), g.shape[0]
+def _grouped(g, groups):
+    """(N, O, *out) as the (G, O/G, N * prod(out)) matrices the products read (one copy: the
+    batch dim moves inside), shared by the input and the weight gradients."""
+    return g.transpose(0, 1).reshape(groups, g.shape[1] // groups, g.numel() // g.shape[1])
+
+
+def _apply_weight_transposed(gm, weight, geo, groups, batch):
+    """The adjoint of ``_apply_weight`` then im2col: ``weight``^T times ``gm`` (``_grouped``
+    (N, O, *out)), then col2im into (N, C, *size). A convolution's input gradient, and a
+    transposed convolution. 16-bit operands: the columns and their sums stay in float32 and
+    round once at the end, as cuDNN and oneDNN accumulate (a 16-bit col2im rounds after each
+    kernel offset)."""
+    n = len(geo.kernel)
     out_channels, channels = weight.shape[0], weight.shape[1] * groups
     _, inverse = _conv_layout(n)
-    gm = g.transpose(0, 1).reshape(groups, out_channels // groups, batch * math.prod(geo.out))
     w = weight.reshape(groups, out_channels // groups, weight.shape[1] * math.prod(geo.kernel))
     wide = weight.dtype in (dt.float16, dt.bfloat16)
     if wide:
@@ -245,10 +251,10 @@ def _apply_weight_transposed(g, weight, geo, groups):
     return out.to(weight.dtype) if wide else out
 
 
-def _weight_grad(g, cols, weight_shape, groups):
-    """Gradient of ``_apply_weight``'s weight: ``g`` (N, O, *out) times the columns^T, per group."""
-    g = g.transpose(0, 1).reshape(groups, weight_shape[0] // groups, cols.shape[2])
-    return ops.bmm(g, cols.transpose(1, 2)).view(weight_shape)
+def _weight_grad(gm, cols, weight_shape):
+    """Gradient of ``_apply_weight``'s weight: ``gm`` (``_grouped`` (N, O, *out)) times the
+    columns^T, per group."""
+    return ops.bmm(gm, cols.transpose(1, 2)).view(weight_shape)
 
 
 def _bias_grad(grad, n):
@@ -276,12 +282,13 @@ class _Convolution(Function):
         x, weight = ctx.saved_tensors
         geo, groups = ctx.geo, ctx.groups
         gx = gw = gb = None
+        gm = _grouped(grad, groups) if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] else None
         if ctx.needs_input_grad[0]:
-            gx = _apply_weight_transposed(grad, weight, geo, groups)
+            gx = _apply_weight_transposed(gm, weight, geo, groups, x.shape[0])
         if ctx.needs_input_grad[1]:
             # create_graph: the columns must be differentiable in x
             cols = _columns(x, geo, groups, True) if grad_mode.is_grad_enabled() else ctx.cols
-            gw = _weight_grad(grad, cols, weight.shape, groups)
+            gw = _weight_grad(gm, cols, weight.shape)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _bias_grad(grad, len(geo.kernel))
         return gx, gw, gb, None, None
@@ -297,7 +304,7 @@ class _ConvTranspose(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, geo, groups):
-        out = _apply_weight_transposed(x, weight, geo, groups)
+        out = _apply_weight_transposed(_grouped(x, groups), weight, geo, groups, x.shape[0])
         if bias is not None:
             out = out.add_(bias.view((1, -1) + (1,) * len(geo.kernel)))
         ctx.save_for_backward(x, weight)
@@ -315,7 +322,7 @@ class _ConvTranspose(Function):
             if ctx.needs_input_grad[0]:
                 gx = _apply_weight(weight, cols, geo, groups, grad.shape[0]).contiguous()
             if ctx.needs_input_grad[1]:
-                gw = _weight_grad(x, cols, weight.shape, groups)
+                gw = _weight_grad(_grouped(x, groups), cols, weight.shape)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _bias_grad(grad, len(geo.kernel))
         return gx, gw, gb, None, None
