@@ -491,6 +491,6 @@ def test_vecdot_errors_and_out():
 def test_linalg_matmul_and_absent_names():
     check(lambda lib, a, b: lib.linalg.matmul(a, b), A(2, 3, 4, dtype="float64", grad=True),
           A(4, 2, dtype="float64", grad=True))
-    for name in ("det", "inv", "solve", "svd", "qr", "eigh", "cholesky", "lstsq", "pinv", "svdvals"):
+    for name in ("svd", "eigh", "lstsq", "pinv", "svdvals"):  # not yet: see test_decompositions.py
         with pytest.raises(AttributeError):
             getattr(tritensor.linalg, name)

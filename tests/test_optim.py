@@ -58,6 +58,14 @@ def _configs():
                       decoupled_weight_decay=[False, True], maximize=[False, True]):
         if kw["weight_decay"] or not kw["decoupled_weight_decay"]:
             out.append(("RAdam", dict(lr=0.01, eps=1e-3, **kw)))
+    # t0=2: the averaging (mu != 1) starts at step 4, so both of ax's branches run
+    for kw in _combos(lambd=[1e-4, 0.05], alpha=[0.75, 0.3], t0=[1e6, 2], weight_decay=[0, 0.1],
+                      maximize=[False, True]):
+        out.append(("ASGD", dict(lr=0.1, **kw)))
+    # step_sizes=(0.01, 0.08): both clamps bite within the run
+    for kw in _combos(etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50), (0.01, 0.08)],
+                      maximize=[False, True]):
+        out.append(("Rprop", dict(lr=0.05, **kw)))
     return out
 
 
@@ -183,7 +191,7 @@ TAKE_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
 
 
 @pytest.mark.parametrize("name,impl", [(name, impl) for name in ["SGD", "Adam", "AdamW", "Adagrad", "Adamax",
-                                                                 "NAdam", "RAdam"]
+                                                                 "NAdam", "RAdam", "ASGD", "Rprop"]
                                        for impl in IMPLS if name in TAKE_FUSED or "fused" not in impl])
 def test_impl_switches(name, impl):
     kwargs = {"lr": 0.05}
@@ -321,6 +329,9 @@ def test_zero_grad():
     ("NAdam", {"fused": True}),
     ("RAdam", {"lr": -0.1}), ("RAdam", {"betas": (1.5, 0.999)}), ("RAdam", {"betas": (0.9, 1.0)}),
     ("RAdam", {"eps": -1.0}), ("RAdam", {"weight_decay": -0.1}), ("RAdam", {"fused": True}),
+    ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -0.1}), ("ASGD", {"fused": True}),
+    ("Rprop", {"lr": -0.1}), ("Rprop", {"etas": (0.0, 1.2)}), ("Rprop", {"etas": (1.0, 1.2)}),
+    ("Rprop", {"etas": (0.5, 1.0)}), ("Rprop", {"etas": (0.5, 0.9)}), ("Rprop", {"fused": True}),
 ])
 def test_bad_hyper_parameters_raise_like_torch(name, kwargs):
     errors = []
@@ -360,7 +371,11 @@ def test_bad_params_raise_like_torch(case):
     ("Adadelta", {"lr": 0.5}), ("Adamax", {}),
     ("Adamax", {"lr": 0.01, "betas": (0.5, 0.9), "foreach": False}),
     ("NAdam", {}), ("NAdam", {"momentum_decay": 0.1, "decoupled_weight_decay": True, "weight_decay": 0.1}),
-    ("RAdam", {}), ("RAdam", {"lr": 0.01, "decoupled_weight_decay": True, "maximize": True})])
+    ("RAdam", {}), ("RAdam", {"lr": 0.01, "decoupled_weight_decay": True, "maximize": True}),
+    ("ASGD", {}), ("ASGD", {"lr": 0.1, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1,
+                            "foreach": False, "maximize": True}),
+    ("Rprop", {}), ("Rprop", {"lr": 0.1, "etas": (0.3, 1.5), "step_sizes": (0.01, 1), "foreach": True,
+                              "maximize": True})])
 def test_repr_and_param_groups_match_torch(name, kwargs):
     opts = [getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], **kwargs)
             for lib in (torch, tritensor)]
@@ -383,7 +398,9 @@ def _to_tritensor(value):
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}), ("Adadelta", {"lr": 0.5}),
     ("Adamax", {"lr": 0.01, "weight_decay": 0.1}),
     ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "momentum_decay": 0.5}),
-    ("RAdam", {"lr": 0.01, "weight_decay": 0.1})])
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.1, "lambd": 0.05, "t0": 2, "weight_decay": 0.1}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.08)})])
 def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
     """Stopping after 3 steps, saving, loading into a fresh optimizer (ours or from torch's
     state_dict) and going on gives the uninterrupted run's parameters."""
@@ -396,7 +413,7 @@ def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
     def steps(lib, ps, opt, ks):
         for k in ks:
             for i, p in enumerate(ps):
-                p.grad = lib.tensor(grads_np[k][i], dtype=lib.float32)
+                p.grad = lib.tensor(grads_np[k][i], dtype=lib.float32, device=_device(lib))
             opt.step()
 
     ps_full, opt_full = fresh(tritensor)
@@ -421,7 +438,7 @@ def test_state_dict_round_trip_and_torch_checkpoint(name, kwargs):
     steps(torch, ps_r, opt_r, range(3))
     ps_c, opt_c = fresh(tritensor)
     for p, q in zip(ps_c, ps_r):
-        p.data = tritensor.tensor(q.detach().numpy())
+        p.data = tritensor.tensor(q.detach().numpy(), device=DEVICE)
     opt_c.load_state_dict(_to_tritensor(opt_r.state_dict()))
     steps(torch, ps_r, opt_r, range(3, 6))
     steps(tritensor, ps_c, opt_c, range(3, 6))
@@ -489,7 +506,7 @@ def test_unsupported_flags_raise():
         tritensor.optim.Adam([w], capturable=True)
     with pytest.raises(NotImplementedError):
         tritensor.optim.SGD([w], lr=0.1, differentiable=True)
-    for name in ("Adamax", "NAdam", "RAdam"):
+    for name in ("Adamax", "NAdam", "RAdam", "ASGD", "Rprop"):
         with pytest.raises(NotImplementedError, match="capturable"):
             getattr(tritensor.optim, name)([w], capturable=True)
         with pytest.raises(NotImplementedError, match="differentiable"):
@@ -516,7 +533,7 @@ def test_seed_usage():
     assert int(opt.state[model_w]["step"].item()) == 6
 
 
-@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
 def test_tensor_lr_and_scheduler(name):
     results = []
     for lib in (torch, tritensor):
@@ -582,7 +599,7 @@ def test_fused_blocks_and_threads_equal_reference(name, kwargs):
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad",
-                                  "Adadelta"])
+                                  "Adadelta", "ASGD", "Rprop"])
 def test_unpickling_fills_group_keys_an_older_torch_lacked(name):
     """Like torch's ``__setstate__``: a pickled param group without the newer flags gets
     their defaults, and then steps."""
@@ -596,3 +613,106 @@ def test_unpickling_fills_group_keys_an_older_torch_lacked(name):
     assert (group["maximize"], group["foreach"], group["differentiable"]) == (False, None, False)
     restored.param_groups[0]["params"][0].grad = tritensor.ones(3)
     restored.step()
+
+
+# ---------------------------------------------------------------- ASGD and Rprop
+@pytest.mark.parametrize("name,kwargs", [("ASGD", {"lr": 0.1, "t0": 1}), ("Rprop", {"lr": 0.1}),
+                                         ("ASGD", {"lr": 0.1, "foreach": False}),
+                                         ("Rprop", {"lr": 0.1, "foreach": False})])
+def test_closure_asgd_rprop(name, kwargs):
+    """``step(closure)`` re-evaluates the loss with grad enabled and returns it; the params move
+    like torch's."""
+    results = []
+    for lib in (torch, tritensor):
+        w = lib.tensor([1.0, -2.0, 0.5], device=_device(lib), requires_grad=True)
+        opt = getattr(lib.optim, name)([w], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = (w * w * w).sum()
+            loss.backward()
+            return loss
+        losses = []
+        with lib.no_grad():
+            for _ in range(4):
+                losses.append(float(opt.step(closure).detach()))
+        results.append((losses, _np(w)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-6)
+    _assert_close(results[1][1], results[0][1], "float32", name)
+
+
+@pytest.mark.parametrize("name", ["ASGD", "Rprop"])
+def test_state_layout_like_torch(name):
+    """torch's state: ASGD's step/eta/mu are 0-d tensors of the default dtype on the param's
+    device, Rprop's step a 0-d CPU tensor; the per-element state has the param's shape and dtype."""
+    opts = []
+    for lib in (torch, tritensor):
+        w = lib.zeros(2, 3, dtype=lib.float64, device=_device(lib), requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1)
+        w.grad = lib.ones(2, 3, dtype=lib.float64, device=_device(lib))
+        opt.step()
+        opts.append(opt.state[w])
+    ref, ours = opts
+    assert list(ours) == list(ref)
+    for key, value in ref.items():
+        assert tuple(ours[key].shape) == tuple(value.shape), key
+        assert ours[key].dtype.name == str(value.dtype).replace("torch.", ""), key
+        expected_device = "cpu" if value.device.type == "cpu" and value.dim() == 0 and name == "Rprop" \
+            else DEVICE
+        assert ours[key].device.type == expected_device, key
+        np.testing.assert_array_equal(_np(ours[key]), _np(value))
+
+
+@pytest.mark.parametrize("name,state", [
+    ("ASGD", {"step": 3, "eta": 0.25, "mu": 1.0}), ("Rprop", {"step": 3})])
+def test_old_checkpoint_numbers_become_tensors(name, state):
+    """A checkpoint whose scalar state is plain numbers (an older torch's) loads as 0-d tensors,
+    as torch's ``__setstate__`` converts them, and steps."""
+    w = tritensor.ones(3, device=DEVICE, requires_grad=True)
+    opt = getattr(tritensor.optim, name)([w], lr=0.1)
+    w.grad = tritensor.ones(3, device=DEVICE)
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"][0].update(state)
+    opt.load_state_dict(saved)
+    for key, value in state.items():
+        assert isinstance(opt.state[w][key], tritensor.Tensor) and opt.state[w][key].dim() == 0
+        assert float(opt.state[w][key]) == value
+    opt.step()
+    assert float(opt.state[w]["step"]) == 4
+
+
+def test_rprop_lr_change_has_no_effect_after_the_first_step():
+    """Rprop's lr only seeds the step sizes (torch's behaviour), so changing it later does nothing."""
+    _, a = run(tritensor, "Rprop", {"lr": 0.05}, "float32")
+    params_np, grads_np = _data("float32")
+    params = _make_params(tritensor, params_np, "float32")
+    opt = tritensor.optim.Rprop([{"params": params[:2]}, {"params": params[2:], "lr": 0.025}], lr=0.05)
+    for k in range(STEPS):
+        if k == 3:
+            for group in opt.param_groups:
+                group["lr"] = 123.0
+        for i, p in enumerate(params):
+            grad = tritensor.tensor(grads_np[k][i], dtype=tritensor.float32, device=DEVICE)
+            p.grad = None if (k == 1 and i == 2) else grad
+        opt.step()
+    for x, y in zip(a, params):
+        np.testing.assert_array_equal(_np(x), _np(y))
+
+
+@pytest.mark.parametrize("impl", [{}, {"foreach": False}])
+def test_rprop_non_finite_gradients_like_torch(impl):
+    """NaN and inf gradients: torch's sign(nan) is 0 (no move, step size kept); an inf that
+    flips sign is zeroed like any other flip."""
+    grads = [[1.0, -2.0, 3.0, 0.5], [np.nan, -np.inf, -1.0, np.inf], [2.0, 1.0, np.nan, -np.inf],
+             [1.0, 1.0, 1.0, 1.0]]
+    results = []
+    for lib, extra in ((torch, {}), (tritensor, impl)):
+        w = lib.tensor([0.5, 1.0, -1.0, 2.0], device=_device(lib), requires_grad=True)
+        opt = lib.optim.Rprop([w], lr=0.1, **extra)
+        for g in grads:
+            w.grad = lib.tensor(g, device=_device(lib))
+            opt.step()
+        results.append([_np(w), _np(opt.state[w]["prev"]), _np(opt.state[w]["step_size"])])
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, ref)

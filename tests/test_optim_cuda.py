@@ -56,10 +56,15 @@ CONFIGS = [
     ("RAdam", {"lr": 0.01, "eps": 1e-3}),
     ("RAdam", {"lr": 0.01, "betas": (0.3, 0.8), "weight_decay": 0.1, "decoupled_weight_decay": True,
                "maximize": True}),
+    ("ASGD", {"lr": 0.1}),
+    # t0=2: averaging (mu != 1) from step 4 on, both of ax's branches run
+    ("ASGD", {"lr": 0.1, "lambd": 0.05, "alpha": 0.5, "t0": 2, "weight_decay": 0.1, "maximize": True}),
+    ("Rprop", {"lr": 0.05}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.08), "maximize": True}),
 ]
 #: RAdam rectifies its step once rho_t > 5 (from step 6, or 7 with beta2=0.8): it runs long
 #: enough to take both branches
-STEPS_OF = {"RAdam": 8}
+STEPS_OF = {"RAdam": 8, "ASGD": 5}
 IDS = [f"{name}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for name, kw in CONFIGS]
 
 
@@ -217,7 +222,7 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
             assert err <= bound, f"param {i} against torch's fused step: relative error {err:.3g}"
 
 
-MANY_BLOCKS = [1, 4, 8, 11, 13, 15, 17, 19]
+MANY_BLOCKS = [1, 4, 8, 11, 13, 15, 17, 19, 22, 24]
 
 
 @pytest.mark.parametrize("name,kwargs", [CONFIGS[i] for i in MANY_BLOCKS], ids=[IDS[i] for i in MANY_BLOCKS])
@@ -237,7 +242,7 @@ def test_many_blocks_per_tensor(name, kwargs, monkeypatch):
     _assert_same_run(fused, reference)
 
 
-@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", ["Adam", "Adamax", "NAdam", "RAdam", "ASGD"])
 def test_lr_change_keeps_the_compiled_kernel(name, monkeypatch):
     """lr (and the step count) reach the kernel as data: nothing compiled changes with them
     (nor with RAdam's switch to the rectified step, a per-tensor runtime value)."""
@@ -481,6 +486,9 @@ def test_kernels_compile_for_a_gpu_without_fma():
     for update in (kernels.adamax_update, kernels.nadam_update, kernels.radam_update):
         ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
         assert "fma." not in ptx and "div.rn.f32" in ptx and "st.global.v4" in ptx, update
+    for update in (kernels.asgd_update, kernels.rprop_update):  # no division in these two
+        ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
+        assert "fma." not in ptx and "ld.global.v4" in ptx and "st.global.v4" in ptx, update
     ptx = _compile_for_sm90(kernels.unscale_kernel, {"work": "*i64", "addrs": "*i64", "inv_scale": "fp32",
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})

@@ -2,8 +2,9 @@
 
 All are composites of ops that exist (``vector_norm``'s reduction, amax/amin, sum, mul,
 matmul), so they run on every device and differentiate through those ops. The
-decompositions (det, inv, solve, svd, ...) are not here yet; so the matrix norms that need
-singular values ('nuc', 2, -2) raise NotImplementedError.
+LU/Cholesky decompositions and what is built on them (det, inv, solve, ...) live in
+ops/decompositions.py; svd/eig are not here yet, so the matrix norms that need singular
+values ('nuc', 2, -2) raise NotImplementedError.
 """
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from . import dtypes as dt
 from .ops import reduction as _reduction
 from .ops._common import wrap_dim
 from .ops.creation import resize_out, with_out
+from .ops.decompositions import (LinAlgError, cholesky, cholesky_ex, det, inv, inv_ex, lu, lu_factor,
+                                 lu_factor_ex, lu_solve, qr, slogdet, solve, solve_ex, solve_triangular)
 from .ops.einsum import linalg_cross
 from .ops.elementwise import _torch_name
 from .ops.linalg import matmul as _matmul, matrix_power as _matrix_power
 from .tensor import Tensor
 
-__all__ = ["cross", "matmul", "matrix_norm", "matrix_power", "norm", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "inv", "inv_ex", "lu", "lu_factor",
+           "lu_factor_ex", "lu_solve", "matmul", "matrix_norm", "matrix_power", "norm", "qr", "slogdet",
+           "solve", "solve_ex", "solve_triangular", "vecdot", "vector_norm"]
 
 
 def _check_float(name, x):

@@ -476,6 +476,80 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _in_place(self, "exponential", generator, float(lambd))
 
 
+@method
+def geometric_(self, p, *, generator=None):
+    """Trials up to and including the first success, ``ceil(log(u) / log(1 - p))``, u uniform
+    in (0, 1] (float64 draws, so float and integer tensors alike)."""
+    if self.dtype is dt.bool:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = _unit_draws(self, generator)
+    return _write_draws(self, (u.log() / np.log1p(-p)).ceil().clamp(min=1))
+
+
+@method
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    _float_dtype(self.dtype, "log_normal_cpu")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    z = _new(tuple(self.shape), dt.float64, self.device, False, "normal", generator, float(mean), float(std))
+    return _write_draws(self, z.exp())
+
+
+@method
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_torch_name(self.dtype)}")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = _unit_draws(self, generator)
+    return _write_draws(self, (np.pi * (u - 0.5)).tan() * sigma + median)
+
+
+def _unit_draws(like, generator):
+    """Float64 uniforms in (0, 1] of ``like``'s shape on its device (1 - u of [0, 1) draws)."""
+    u = _new(tuple(like.shape), dt.float64, like.device, False, "uniform", generator, 0.0, 1.0)
+    return 1 - u
+
+
+def _write_draws(self, values):
+    """Copy host-computed draws into ``self`` in place (a version bump, no autograd history)."""
+    from .autograd.grad_mode import no_grad
+    from .ops.elementwise import check_inplace
+    check_inplace(self)
+    with no_grad():
+        self.copy_(values)
+    return self
+
+
+class _Poisson(Function):
+    """Poisson draws; like torch, the gradient w.r.t. the rates is zero (PoissonBackward0)."""
+
+    node_name = "PoissonBackward0"
+
+    @staticmethod
+    def forward(ctx, rates, generator):
+        from .distributions._sampling import sample_poisson
+        return sample_poisson(rates, generator)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .ops.creation import zeros_like
+        return zeros_like(grad), None
+
+
+@export(method=False)
+def poisson(input, generator=None):
+    """``torch.poisson``: a Poisson draw per rate (methods in distributions/_sampling.py)."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_torch_name(input.dtype)}'")
+    if input.numel() and not bool((input >= 0).all()):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return _Poisson.apply(input, generator)
+
+
 # ------------------------------------------------------------------ dropout
 class _NativeDropout(Function):
     """(input * keep * scale, keep): on 'cuda' the mask is drawn in the kernel that applies it;

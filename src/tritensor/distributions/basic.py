@@ -62,6 +62,9 @@ class Normal(Distribution):
         self._validate_sample(value)
         return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
 
+    def icdf(self, value):
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
@@ -117,22 +120,9 @@ def _clamped_probs(probs):
     return probs.clamp(min=eps, max=1 - eps)
 
 
-class Bernoulli(Distribution):
-    """Given ``probs`` or ``logits`` (log-odds); the other is computed on first use."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
-        (value,) = broadcast_all(given)
-        self.__dict__["probs" if probs is not None else "logits"] = value
-        super().__init__(
-            Size() if isinstance(given, numbers.Number) else value.size(), validate_args=validate_args
-        )
+class _BinaryProbsLogits:
+    """Families given by a success probability ``probs`` or its log-odds ``logits``: the one not
+    given is computed on first use."""
 
     @lazy_property
     def logits(self):
@@ -142,6 +132,28 @@ class Bernoulli(Distribution):
     @lazy_property
     def probs(self):
         return self.logits.sigmoid()
+
+
+def _check_one_of(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+class Bernoulli(_BinaryProbsLogits, Distribution):
+    """Given ``probs`` or ``logits`` (log-odds)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        _check_one_of(probs, logits)
+        given = probs if probs is not None else logits
+        (value,) = broadcast_all(given)
+        self.__dict__["probs" if probs is not None else "logits"] = value
+        super().__init__(
+            Size() if isinstance(given, numbers.Number) else value.size(), validate_args=validate_args
+        )
 
     @property
     def mean(self):

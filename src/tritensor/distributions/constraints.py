@@ -39,6 +39,38 @@ class _GreaterThan(Constraint):
         return f"GreaterThan(lower_bound={self.lower_bound})"
 
 
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value):
+        return self.lower_bound <= value
+
+    def __repr__(self):
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _IntegerGreaterThan(Constraint):
+    """Integers at or above ``lower_bound`` (torch's ``nonnegative_integer``)."""
+
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        is_boolean = ((value == 0) | (value == 1)).all(-1)
+        return is_boolean & (value.sum(-1) == 1)
+
+
 class _LessThan(Constraint):
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
@@ -107,11 +139,14 @@ real = _Real()
 boolean = _Boolean()
 simplex = _Simplex()
 positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+one_hot = _OneHot()
 unit_interval = _Interval(0.0, 1.0)
-nonnegative_integer = _IntegerInterval(0, float("inf"))
+nonnegative_integer = _IntegerGreaterThan(0)
 independent = _IndependentConstraint
 real_vector = _IndependentConstraint(real, 1)
 greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
 less_than = _LessThan
 interval = _Interval
 half_open_interval = _HalfOpenInterval

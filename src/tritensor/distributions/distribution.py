@@ -48,9 +48,9 @@ class Distribution:
         self._validate_args = _validate_default if validate_args is None else validate_args
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
-                if name not in self.__dict__:
+                if name not in self.__dict__ and isinstance(getattr(type(self), name, None), lazy_property):
                     continue  # given the other parametrisation (probs vs logits)
-                value = self.__dict__[name]
+                value = getattr(self, name)
                 if not bool(constraint.check(value).all()):
                     raise ValueError(
                         f"Expected parameter {name} ({type(value).__name__} of shape "
@@ -80,6 +80,49 @@ class Distribution:
     def rsample(self, sample_shape=Size()):
         raise NotImplementedError(f"{type(self).__name__} does not support reparameterized sampling")
 
+    def expand(self, batch_shape, _instance=None):
+        """A view of this distribution with a larger batch shape: every batch-shaped tensor (and
+        nested distribution) on the instance is ``expand``-ed, nothing is copied; the expanded
+        distribution is not re-validated, as in torch."""
+        batch_shape = Size(batch_shape)
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        old_batch, ndim = tuple(self._batch_shape), len(self._batch_shape)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and tuple(value.shape[:ndim]) == old_batch:
+                new.__dict__[name] = value.expand(tuple(batch_shape) + tuple(value.shape[ndim:]))
+            elif isinstance(value, Distribution) and value.batch_shape == self._batch_shape:
+                new.__dict__[name] = value.expand(batch_shape)
+        new._batch_shape = batch_shape
+        return new
+
+    @property
+    def mean(self):
+        raise NotImplementedError(f"{type(self).__name__} does not implement mean")
+
+    @property
+    def mode(self):
+        raise NotImplementedError(f"{type(self).__name__} does not implement mode")
+
+    @property
+    def variance(self):
+        raise NotImplementedError(f"{type(self).__name__} does not implement variance")
+
+    def log_prob(self, value):
+        raise NotImplementedError
+
+    def cdf(self, value):
+        raise NotImplementedError
+
+    def icdf(self, value):
+        raise NotImplementedError
+
+    def entropy(self):
+        raise NotImplementedError
+
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError
+
     def perplexity(self):
         return self.entropy().exp()
 
@@ -88,12 +131,25 @@ class Distribution:
             return
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
+        self._validate_sample_shape(Size(value.shape))
         if not bool(self.support.check(value).all()):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be "
                 f"within the support ({self.support!r}) of the distribution {self!r}, but found "
                 f"invalid values:\n{value}"
             )
+
+    def _validate_sample_shape(self, shape):
+        """The value's trailing dims must be the event shape, the rest broadcast with the batch."""
+        event = tuple(self._event_shape)
+        if tuple(shape[len(shape) - len(event):]) != event:
+            raise ValueError(
+                f"The right-most size of value must match event_shape: {shape} vs {self._event_shape}.")
+        expected = Size(tuple(self._batch_shape) + event)
+        for got, want in zip(reversed(tuple(shape)), reversed(tuple(expected))):
+            if got != 1 and want != 1 and got != want:
+                raise ValueError(
+                    f"Value is not broadcastable with batch_shape+event_shape: {shape} vs {expected}.")
 
     def __repr__(self):
         shown = [name for name in self.arg_constraints if name in self.__dict__]

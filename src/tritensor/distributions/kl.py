@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+from .. import ops
 from .basic import Bernoulli, Categorical, Normal, Uniform
+from .continuous import Beta, Cauchy, Dirichlet, Exponential, Gamma, Laplace, LogNormal
+from .discrete import Binomial, Geometric, Independent, OneHotCategorical, Poisson, _sum_rightmost
 
 _KL_REGISTRY = {}
 
@@ -59,3 +62,200 @@ def _kl_categorical_categorical(p, q):
 def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
     return result.masked_fill((q.low > p.low) | (q.high < p.high), math.inf)
+
+
+# ------------------------------------------------------------------ continuous.py and discrete.py
+_EULER_GAMMA = 0.57721566490153286060
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - ratio.log() - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = q.concentration.lgamma() - p.concentration.lgamma()
+    t3 = (p.concentration - q.concentration) * p.concentration.digamma()
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    ratio = q.rate / p.rate
+    return (-q.concentration * ratio.log() + ratio + q.concentration.lgamma()
+            + q.concentration * _EULER_GAMMA - (1 + _EULER_GAMMA))
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_gap = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_gap / q.scale + scale_ratio * (-loc_gap / p.scale).exp() - 1
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    numerator = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
+    return (numerator / (4 * p.scale * q.scale)).log()
+
+
+@register_kl(LogNormal, LogNormal)
+def _kl_lognormal_lognormal(p, q):
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    total_p, total_q = p.concentration.sum(-1), q.concentration.sum(-1)
+    t1 = total_p.lgamma() - total_q.lgamma()
+    t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = p.concentration.digamma() - total_p.digamma().unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    total_p = p.concentration1 + p.concentration0
+    total_q = q.concentration1 + q.concentration0
+    t1 = q.concentration1.lgamma() + q.concentration0.lgamma() + total_p.lgamma()
+    t2 = p.concentration1.lgamma() + p.concentration0.lgamma() + total_q.lgamma()
+    t3 = (p.concentration1 - q.concentration1) * p.concentration1.digamma()
+    t4 = (p.concentration0 - q.concentration0) * p.concentration0.digamma()
+    t5 = (total_q - total_p) * total_p.digamma()
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return kl.masked_fill(p.total_count > q.total_count, math.inf)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p, q):
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+# ------------------------------------------------------------------ between families
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    total = p.concentration1 + p.concentration0
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (q.concentration - 1) * (p.concentration1.digamma() - total.digamma())
+    return -p.entropy() + t2 - t3 + q.rate * p.concentration1 / total
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+def _register_infinite(pairs, parameter):
+    """Pairs whose q has no mass somewhere p has (torch's infinite KL): a tensor of inf shaped
+    like p's ``parameter``."""
+
+    def infinite(p, q):
+        return ops.full_like(getattr(p, parameter), math.inf)
+
+    for type_p, type_q in pairs:
+        register_kl(type_p, type_q)(infinite)
+
+
+_register_infinite([(Exponential, Beta), (Exponential, Uniform)], "rate")
+_register_infinite([(Gamma, Beta), (Gamma, Uniform)], "concentration")
+_register_infinite([(Laplace, Beta), (Laplace, Exponential), (Laplace, Gamma), (Laplace, Uniform)], "loc")
+_register_infinite([(Poisson, Bernoulli), (Poisson, Binomial)], "rate")
+
+
+def _kl_to_normal(p, q):
+    """KL(p || Normal) = -H(p) + log(sqrt(2 pi) sigma) + E_p[(x - mu)^2] / (2 sigma^2), with
+    E_p[(x - mu)^2] = Var(p) + (E[p] - mu)^2: one form for every p with a finite variance."""
+    var_q = q.scale.pow(2)
+    second_moment = p.variance + (p.mean - q.loc).pow(2)
+    return -p.entropy() + 0.5 * (2 * math.pi * var_q).log() + second_moment / (2 * var_q)
+
+
+for _family in (Beta, Exponential, Gamma, Laplace, Uniform):
+    register_kl(_family, Normal)(_kl_to_normal)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    """E_p|x - m| for x ~ N(mu, s): s sqrt(2/pi) exp(-d^2 / 2s^2) + d erf(d / (s sqrt 2)), d = mu - m."""
+    gap = p.loc - q.loc
+    mean_abs = (math.sqrt(2 / math.pi) * p.scale * (-0.5 * (gap / p.scale).pow(2)).exp()
+                + gap * (gap / (p.scale * math.sqrt(2))).erf())
+    return -(p.scale / q.scale).log() + mean_abs / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return result.masked_fill((q.low > 0) | (q.high < 1), math.inf)
+
+
+def _mean_log_over(low, high):
+    """E[log x] for x ~ Uniform(low, high), low >= 0: (h log h - h - l log l + l) / (h - l)."""
+    return (ops.xlogy(high, high) - ops.xlogy(low, low) - (high - low)) / (high - low)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    return result.masked_fill(p.low < 0, math.inf)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    log_norm = q.concentration.lgamma() - q.concentration * q.rate.log()
+    result = (-(p.high - p.low).log() + log_norm - (q.concentration - 1) * _mean_log_over(p.low, p.high)
+              + q.rate * (p.high + p.low) / 2)
+    return result.masked_fill(p.low < 0, math.inf)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    a, b = q.concentration1, q.concentration0
+    log_beta = a.lgamma() + b.lgamma() - (a + b).lgamma()
+    mean_log_one_minus = _mean_log_over(1 - p.high, 1 - p.low)
+    result = (-(p.high - p.low).log() + log_beta - (a - 1) * _mean_log_over(p.low, p.high)
+              - (b - 1) * mean_log_one_minus)
+    return result.masked_fill((p.high > 1) | (p.low < 0), math.inf)
+
+
+_register_infinite([(Normal, Beta), (Normal, Exponential), (Normal, Gamma), (Normal, Uniform)], "loc")

@@ -5,7 +5,7 @@ Importing this package registers all ops; ``FUNCTIONS`` feeds ``tritensor.<name>
 """
 from __future__ import annotations
 
-from . import (conversion, creation, differences, einsum, elementwise, grids, histograms,  # noqa: F401
+from . import (conversion, creation, decompositions, differences, einsum, elementwise, grids, histograms,  # noqa: F401
                indexing, joining, linalg, norms, quadrature, quantiles, reduction, searching, sorting,
                special, statistics, structured, view_scatter, views, windows)
 from ._common import broadcast_shapes, wrap_dim  # noqa: F401

@@ -387,8 +387,8 @@ export(inplace_by_copy(addmv, "addmv_"), method=False)
 
 @export
 def matrix_power(input, n):
-    """input^n for square (batches of) matrices by repeated squaring; n = 0 is the identity.
-    A negative n needs a matrix inverse, which tritensor does not have yet."""
+    """input^n for square (batches of) matrices by repeated squaring; n = 0 is the identity,
+    a negative n the power of the inverse (linalg.inv: a singular input raises LinAlgError)."""
     if input.dim() < 2:
         raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
     rows, cols = input._shape[-2:]
@@ -396,8 +396,8 @@ def matrix_power(input, n):
         raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{rows} by {cols} matrices")
     if n < 0:
-        raise NotImplementedError("matrix_power with a negative exponent needs a matrix inverse, which "
-                                  "tritensor does not offer yet")
+        from .decompositions import inv
+        input, n = inv(input), -n
     if n == 0:  # the identity written over a copy, as torch: a zero gradient for input
         from .creation import eye
         return input.clone().copy_(eye(rows, dtype=input.dtype, device=input.device))

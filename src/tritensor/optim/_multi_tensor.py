@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import ops as _ops
 from ..backends import cpu
 from ..kernels.numba import optim as kernels
 from ..tensor import _contiguous_strides
@@ -90,6 +91,19 @@ def scale_scalar(t, factor) -> float:
     value = flat[0] = flat[0] * flat.dtype.type(factor)
     t._bump_version()
     return float(value)
+
+
+def assign_scalar(t, value) -> None:
+    """``t.copy_(torch.as_tensor(value))`` on a 0-d state tensor (ASGD's ``eta`` and ``mu``):
+    the Python float is rounded to the default dtype (the tensor ``as_tensor`` makes), then to
+    ``t``'s. Host arithmetic for a float32/float64 tensor on the CPU; elsewhere (a checkpoint
+    loaded onto another device or a 16-bit param) a small copy."""
+    default = _dt.get_default_dtype()
+    if t.device.type == "cpu" and t.dtype in KERNEL_DTYPES and default in KERNEL_DTYPES:
+        cpu.flat_of(t)[0] = KERNEL_DTYPES[default].type(value)
+        t._bump_version()
+        return
+    t.copy_(_ops.as_tensor(value))
 
 
 class Table:

@@ -13,7 +13,8 @@ One launch updates every parameter of a parameter group (of one dtype): the laun
   arithmetic is the very float32 (or float64) arithmetic of the unfused tensor-op path.
 - ``pt``      ``(n_tensors, k)`` per-tensor scalars in the parameter dtype (bias
   corrections, Adagrad's decayed lr, SGD's "first step" flag, NAdam's momentum-cache step
-  sizes, RAdam's rectification and whether it applies yet): they depend on each
+  sizes, RAdam's rectification and whether it applies yet, ASGD's step size and averaging
+  weight): they depend on each
   tensor's own step count, so changing lr or stepping never recompiles anything.
 - ``flags``   int64 switches (maximize, amsgrad, nesterov ...), read once per block.
 
@@ -29,6 +30,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from . import elementwise as _elementwise
 from ._specialize import specialize
 
 inline = numba.njit(inline="always", cache=True)
@@ -55,6 +57,9 @@ def _coupled_grad(g, p, maximize, has_wd, weight_decay):
     if has_wd:
         g = g + weight_decay * p
     return g
+
+
+_clamp = inline(_elementwise.clamp)  # the reference ``clamp_``'s NaN rules
 
 
 @inline
@@ -242,11 +247,41 @@ def adadelta_update(p, g, square_avg, acc_delta, s2, hp, pt, flags):
         p[j] = p[j] + lr_neg * delta
 
 
+def asgd_update(p, g, ax, s1, s2, hp, pt, flags):
+    weight_decay = hp[0]
+    decay, eta_neg, mu, averaging = pt[0], pt[1], pt[2], pt[3] != 0
+    maximize, has_wd = flags[0], flags[1]
+    for j in range(p.shape[0]):
+        gj = _coupled_grad(g[j], p[j], maximize, has_wd, weight_decay)
+        pj = p[j] * decay
+        pj = pj + eta_neg * gj
+        p[j] = pj
+        if averaging:  # from step t0 on: ax += mu * (p - ax)
+            ax[j] = ax[j] + (pj - ax[j]) * mu
+        else:
+            ax[j] = pj
+
+
+def rprop_update(p, g, prev, step_size, s2, hp, pt, flags):
+    etaminus, etaplus, step_size_min, step_size_max, one = hp[0], hp[1], hp[2], hp[3], hp[4]
+    maximize = flags[0]
+    for j in range(p.shape[0]):
+        gj = -g[j] if maximize else g[j]
+        direction = gj * prev[j]  # NaN (sign 0 in torch) counts as zero
+        factor = etaplus if direction > 0 else (etaminus if direction < 0 else one)
+        s = _clamp(step_size[j] * factor, step_size_min, step_size_max)
+        step_size[j] = s
+        if factor == etaminus:  # the sign flipped: no move, and the next step sees zero
+            gj = one - one  # +0, as torch's masked assignment writes
+        prev[j] = gj
+        p[j] = p[j] - (s if gj > 0 else (-s if gj < 0 else s * 0))  # p - sign(g) * s
+
+
 _KERNELS = {}
 
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
            "adagrad": adagrad_update, "adadelta": adadelta_update, "adamax": adamax_update,
-           "nadam": nadam_update, "radam": radam_update}
+           "nadam": nadam_update, "radam": radam_update, "asgd": asgd_update, "rprop": rprop_update}
 
 
 def step_kernel(name: str):

@@ -12,7 +12,9 @@ param group (of one dtype), whatever their number and sizes, like CUDA's
   interpreter's pointers are host addresses, so the same cast works there).
 - ``hp``    the group's hyper-parameters in the parameter dtype, ``pt`` the
   ``(n_tensors, kp)`` per-tensor scalars (bias corrections, Adagrad's decayed lr, SGD's
-  first-step flag, NAdam's step sizes, RAdam's rectification and whether it applies yet). Both are runtime data: a new lr or step count never recompiles.
+  first-step flag, NAdam's step sizes, RAdam's rectification and whether it applies yet,
+  ASGD's step size and averaging weight). Both are runtime data: a new lr or step count
+  never recompiles.
   The option switches (maximize, amsgrad, nesterov ...) are constexprs, so each
   combination compiles once and carries no dead branches.
 
@@ -43,7 +45,7 @@ import triton.language as tl
 from ... import dtypes as dt
 from ...backends import cuda_memory as _mem
 from ...backends.cuda_memory import KernelPointer, allocate, interpreting, upload
-from .elementwise import _div, _sqrt, addcdiv, addcmul, cast_to, lerp, maximum
+from .elementwise import _div, _sqrt, add_alpha, addcdiv, addcmul, cast_to, clamp, lerp, maximum, sign
 from .launch import launch
 
 #: elements per program (a chunk of the work list) on a GPU: small enough to fill the GPU
@@ -234,9 +236,39 @@ def adadelta_update(p_ptr, g_ptr, sq_ptr, acc_ptr, s2, offs, mask, hp, pt,
     _st(p_ptr, offs, p + tl.load(hp) * delta, mask)
 
 
+@triton.jit
+def asgd_update(p_ptr, g_ptr, ax_ptr, s1, s2, offs, mask, hp, pt,
+                MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
+    p = _ld(p_ptr, offs, mask, hp)
+    g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp))
+    p = add_alpha(p * tl.load(pt), g, tl.load(pt + 1))  # decay, then the gradient step
+    _st(p_ptr, offs, p, mask)
+    if tl.load(pt + 3) != 0:  # from step t0 on: ax += mu * (p - ax)
+        ax = _ld(ax_ptr, offs, mask, hp)
+        _st(ax_ptr, offs, ax + (p - ax) * tl.load(pt + 2), mask)
+    else:
+        _st(ax_ptr, offs, p, mask)
+
+
+@triton.jit
+def rprop_update(p_ptr, g_ptr, prev_ptr, size_ptr, s2, offs, mask, hp, pt,
+                 MAXIMIZE: tl.constexpr, F1: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
+    etaminus, etaplus, one = tl.load(hp), tl.load(hp + 1), tl.load(hp + 4)
+    g = _ld(g_ptr, offs, mask, hp)
+    if MAXIMIZE:
+        g = -g
+    direction = g * _ld(prev_ptr, offs, mask, hp)  # NaN (sign 0 in torch) counts as zero
+    factor = tl.where(direction > 0, etaplus, tl.where(direction < 0, etaminus, one))
+    size = clamp(_ld(size_ptr, offs, mask, hp) * factor, tl.load(hp + 2), tl.load(hp + 3))
+    _st(size_ptr, offs, size, mask)
+    g = tl.where(factor == etaminus, one - one, g)  # the sign flipped: no move, next step sees +0
+    _st(prev_ptr, offs, g, mask)
+    _st(p_ptr, offs, addcmul(_ld(p_ptr, offs, mask, hp), sign(g), size, -1.0), mask)
+
+
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
            "adagrad": adagrad_update, "adadelta": adadelta_update, "adamax": adamax_update,
-           "nadam": nadam_update, "radam": radam_update}
+           "nadam": nadam_update, "radam": radam_update, "asgd": asgd_update, "rprop": rprop_update}
 
 
 # ---------------------------------------------------------------- kernels
