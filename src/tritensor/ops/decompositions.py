@@ -580,24 +580,26 @@ def _qr_square_backward(Q, R, gQ, gR):
 # ------------------------------------------------------------------ public ops
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
     """torch.linalg.lu_factor_ex: (LU, pivots, info), square matrices only."""
-    if A.dim() < 2:
-        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
-                           f"{list(A.shape)} instead")
-    _check_matrix_dtype_lu(A)
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    if A.shape[-2] != A.shape[-1]:
-        raise NotImplementedError(f"linalg.lu_factor: tritensor factors square matrices only, got "
-                                  f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_lu_input("torch.lu_factor", "linalg.lu_factor", A, pivot)
     LU, pivots, info = _LuFactorEx.apply(A)
     if check_errors:
         _raise_on_info(info, lambda prefix, k: f"torch.linalg.lu_factor_ex: {prefix}U[{k},{k}] is zero.")
     return LuFactorExResult(LU, pivots, info)
 
 
-def _check_matrix_dtype_lu(A):
+def _check_lu_input(rank_name, name, A, pivot):
+    """torch's checks of an LU factorization's input (``rank_name`` and ``name`` are how its
+    messages name the op), and tritensor's limit to square matrices."""
+    if A.dim() < 2:
+        raise RuntimeError(f"{rank_name}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
     if A.dtype not in (dt.float32, dt.float64):
         raise _no_kernel("lu_cpu", A.dtype)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    if A.shape[-2] != A.shape[-1]:
+        raise NotImplementedError(f"{name}: tritensor factors square matrices only, got "
+                                  f"{A.shape[-2]} by {A.shape[-1]} matrices")
 
 
 def lu_factor(A, *, pivot=True):
@@ -625,15 +627,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
 
 def lu(A, *, pivot=True):
     """torch.linalg.lu: (P, L, U) with A = P L U; singular inputs do not raise."""
-    if A.dim() < 2:
-        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
-                           f"{list(A.shape)} instead")
-    _check_matrix_dtype_lu(A)
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    if A.shape[-2] != A.shape[-1]:
-        raise NotImplementedError(f"linalg.lu: tritensor factors square matrices only, got "
-                                  f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_lu_input("linalg.lu", "linalg.lu", A, pivot)
     return LuResult(*_Lu.apply(A))
 
 
