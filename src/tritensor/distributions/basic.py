@@ -12,29 +12,12 @@ from ..random import multinomial
 from ..size import Size
 from ..type_info import finfo
 from . import constraints
-from .distribution import Distribution, broadcast_all, lazy_property
+from .distribution import Distribution, _LocScale, broadcast_all, lazy_property
 
 
-class Normal(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch = (
-            Size()
-            if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-            else self.loc.size()
-        )
-        super().__init__(batch, validate_args=validate_args)
-
+class Normal(_LocScale):
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

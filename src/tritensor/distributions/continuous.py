@@ -5,7 +5,6 @@ formulas for densities, distribution functions, entropies and moments written in
 from __future__ import annotations
 
 import math
-import numbers
 
 from .. import ops
 from ..nn import functional as F
@@ -16,12 +15,7 @@ from . import constraints
 from ._incomplete_gamma import gammainc
 from ._sampling import standard_gamma
 from .basic import Normal
-from .distribution import Distribution, broadcast_all
-
-
-def _batch_of(params, tensors):
-    """torch's rule: a batch shape of () when every given parameter is a Python number."""
-    return Size() if all(isinstance(p, numbers.Number) for p in params) else tensors[0].size()
+from .distribution import Distribution, _batch_of, _LocScale, broadcast_all
 
 
 def _new_draws(like, shape, fill):
@@ -33,21 +27,6 @@ def _new_draws(like, shape, fill):
 def _full(dist, like, value):
     return ops.full(tuple(dist._extended_shape()), value, dtype=like.dtype, device=like.device)
 
-
-class _LocScale(Distribution):
-    """Real-valued families with a location and a positive scale."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(_batch_of((loc, scale), (self.loc,)), validate_args=validate_args)
-
-    @property
-    def mode(self):
-        return self.loc
 
 
 class Exponential(Distribution):

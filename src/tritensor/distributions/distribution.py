@@ -7,6 +7,7 @@ import numbers
 from .. import autograd, dtypes as _dt, ops
 from ..size import Size
 from ..tensor import Tensor
+from . import constraints
 
 _validate_default = __debug__
 
@@ -177,3 +178,24 @@ class lazy_property:
             value = self.compute(instance)
         instance.__dict__[self.name] = value
         return value
+
+
+def _batch_of(params, tensors):
+    """torch's rule: a batch shape of () when every given parameter is a Python number."""
+    return Size() if all(isinstance(p, numbers.Number) for p in params) else tensors[0].size()
+
+
+class _LocScale(Distribution):
+    """Real-valued families with a location and a positive scale."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_batch_of((loc, scale), (self.loc,)), validate_args=validate_args)
+
+    @property
+    def mode(self):
+        return self.loc
