@@ -455,15 +455,27 @@ def test_unscale_flags_exactly_the_non_finite(dtype, bad, monkeypatch):
 
 
 # ---------------------------------------------------------------- GPU code generation
-def _compile_for_sm90(kernel, signature, constexprs):
+def _compile_for_sm90(kernel, signature, constexprs, num_warps=4):
     """PTX of ``kernel`` compiled for an H100 (sm_90) by triton's bundled ptxas; no GPU needed."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
     source = ASTSource(kernel, {**signature, **{k: "constexpr" for k in constexprs}}, constexprs)
     from tritensor.kernels.triton.launch import COMPILE_OPTIONS
-    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32), options=COMPILE_OPTIONS)
+    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                              options={**COMPILE_OPTIONS, "num_warps": num_warps})
     return compiled.asm["ptx"]
+
+
+def _step_ptx(**constexprs):
+    """PTX of the fused step kernel as a GPU launch compiles it: Adam with every switch on, fp32,
+    aligned tables, unless ``constexprs`` say otherwise."""
+    import triton.language as tl
+    from tritensor.kernels.triton import optim as kernels
+    step = {"work": "*i64", "addrs": "*i64", "hp": "*fp32", "pt": "*fp32", "n_tensors": "i32", "kp": "i32"}
+    constexprs = {"UPDATE": kernels.adam_update, "F0": True, "F1": True, "F2": False, "F3": True,
+                  "DTYPE": tl.float32, "ALIGNED": True, "BLOCK": kernels.GPU_BLOCK, **constexprs}
+    return _compile_for_sm90(kernels.step_kernel, step, constexprs, kernels.GPU_WARPS)
 
 
 @pytest.mark.skipif(os.environ.get("TRITON_INTERPRET") == "1",
@@ -474,25 +486,44 @@ def test_kernels_compile_for_a_gpu_without_fma():
     pytest.importorskip("triton")
     import triton.language as tl
     from tritensor.kernels.triton import optim as kernels
-    step = {"work": "*i64", "addrs": "*i64", "hp": "*fp32", "pt": "*fp32", "n_tensors": "i32", "kp": "i32"}
-    constexprs = {"UPDATE": kernels.adam_update, "F0": True, "F1": True, "F2": False, "F3": True,
-                  "DTYPE": tl.float32, "ALIGNED": True, "BLOCK": kernels.GPU_BLOCK}
-    ptx = _compile_for_sm90(kernels.step_kernel, step, constexprs)
+    ptx = _step_ptx()
     assert "fma." not in ptx and "div.rn.f32" in ptx and "sqrt.rn.f32" in ptx
     assert "ld.global.v4" in ptx and "st.global.v4" in ptx
     # bfloat16 tensors: float32 arithmetic, each value rounded once (to nearest even) when stored
-    ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "DTYPE": tl.bfloat16})
+    ptx = _step_ptx(DTYPE=tl.bfloat16)
     assert "fma." not in ptx and "div.rn.f32" in ptx and "cvt.rn.bf16" in ptx
     for update in (kernels.adamax_update, kernels.nadam_update, kernels.radam_update):
-        ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
+        ptx = _step_ptx(UPDATE=update)
         assert "fma." not in ptx and "div.rn.f32" in ptx and "st.global.v4" in ptx, update
     for update in (kernels.asgd_update, kernels.rprop_update):  # no division in these two
-        ptx = _compile_for_sm90(kernels.step_kernel, step, {**constexprs, "UPDATE": update})
+        ptx = _step_ptx(UPDATE=update)
         assert "fma." not in ptx and "ld.global.v4" in ptx and "st.global.v4" in ptx, update
     ptx = _compile_for_sm90(kernels.unscale_kernel, {"work": "*i64", "addrs": "*i64", "inv_scale": "fp32",
                                                      "found_inf": "*fp32"},
                             {"DTYPE": tl.bfloat16, "ALIGNED": False, "BLOCK": kernels.GPU_BLOCK})
     assert "ld.global.v4" not in ptx  # unaligned tables: no vector access
+
+
+@pytest.mark.skipif(os.environ.get("TRITON_INTERPRET") == "1",
+                    reason="compiles the real Triton kernels: @triton.jit gives interpreted functions here")
+@pytest.mark.parametrize("update,flags", [
+    ("sgd_update", (False, True, True, True)), ("adam_update", (False, True, True, False)),
+    ("adam_update", (True, False, False, True)), ("adamax_update", (False, True, False, False)),
+    ("nadam_update", (False, False, False, False)), ("radam_update", (False, False, False, False)),
+    ("rmsprop_update", (False, True, True, True)), ("adagrad_update", (False, False, False, False)),
+    ("adadelta_update", (False, False, False, False)), ("asgd_update", (False, False, False, False)),
+    ("rprop_update", (True, False, False, False))])
+def test_every_slot_is_loaded_before_any_store(update, flags):
+    """A full slice's vector loads all precede its first vector store: the slots may alias as far as
+    the compiler knows, so a load placed after a store would wait for it (a second memory round
+    trip per slice)."""
+    pytest.importorskip("triton")
+    from tritensor.kernels.triton import optim as kernels
+    switches = dict(zip(("F0", "F1", "F2", "F3"), flags))
+    lines = _step_ptx(UPDATE=getattr(kernels, update), **switches).splitlines()
+    loads = [i for i, line in enumerate(lines) if "ld.global.v4" in line]
+    stores = [i for i, line in enumerate(lines) if "st.global.v4" in line]
+    assert loads and stores and max(loads) < min(stores)
 
 
 @pytest.mark.parametrize("name,kwargs,bad", [

@@ -21,7 +21,11 @@ param group (of one dtype), whatever their number and sizes, like CUDA's
 Memory pattern: a program walks its chunk in ``BLOCK``-wide contiguous slices (coalesced);
 full slices go unmasked, so when every address is 16-byte aligned (``ALIGNED``, checked on
 the host) they compile to 128-bit vector loads and stores; only a tensor's tail is masked.
-Each element's param, grad and state values are loaded once and stored once.
+Each element's param, grad and state values are loaded once and stored once, and every
+update loads all the slots it reads before it stores any: the slots' pointers come from a
+table, so the compiler cannot prove they do not alias, and keeps a load that follows a store
+behind it (e.g. Adam's second moment would wait for the first moment's update: two memory
+round trips per slice instead of one; tests/test_optim_cuda.py checks the order in the PTX).
 The update functions follow the Numba ones step for step, but are built from the
 'cuda' reference path's own scalar functions (``elementwise.lerp``, ``addcmul``,
 ``addcdiv`` ..., IEEE ``div_rn``/``sqrt_rn`` for fp32), so each rounding point is the
@@ -52,8 +56,12 @@ from .launch import launch
 GPU_CHUNK = 1 << 14
 #: the interpreter runs each program as a Python iteration: fewer, bigger chunks
 INTERPRETER_CHUNK = 1 << 16
-#: elements a program touches per loop iteration on a GPU (4 warps x 8 elements per thread)
+#: elements a program touches per loop iteration on a GPU: 8 warps x 4 elements per thread,
+#: so each slot is one 128-bit access per thread and every slot's load is issued before the
+#: arithmetic starts (with 8 elements per thread ptxas interleaves the later slots' loads with
+#: the first ones' arithmetic to stay at 64 registers: sm_90 SASS, Adam)
 GPU_BLOCK = 1024
+GPU_WARPS = 8
 
 
 # ---------------------------------------------------------------- helpers
@@ -95,12 +103,13 @@ def _adam_grad(g, p, hp, MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, DECOUPLED
 
 @triton.jit
 def _adam_moments(m_ptr, v_ptr, offs, mask, g, hp):
-    """Adam's running averages of g and g * g over one slice, updated and stored; their new
-    values. hp = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, ...)."""
-    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
+    """Adam's running averages of g and g * g over one slice, both loaded, then updated and
+    stored; their new values. hp = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, ...)."""
+    m = _ld(m_ptr, offs, mask, hp)
+    v = _ld(v_ptr, offs, mask, hp)
+    m = lerp(m, g, tl.load(hp + 2))
+    v = addcmul(v * tl.load(hp + 3), g, g, tl.load(hp + 4))
     _st(m_ptr, offs, m, mask)
-    v = _ld(v_ptr, offs, mask, hp) * tl.load(hp + 3)
-    v = addcmul(v, g, g, tl.load(hp + 4))
     _st(v_ptr, offs, v, mask)
     return m, v
 
@@ -137,9 +146,11 @@ def adam_update(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, mask, hp, pt,
                 AMSGRAD: tl.constexpr):
     g, p = _adam_grad(_ld(g_ptr, offs, mask, hp), _ld(p_ptr, offs, mask, hp), hp, MAXIMIZE, HAS_WD,
                       DECOUPLED)
+    if AMSGRAD:  # loaded with the other slots, before any store
+        v_max = _ld(vmax_ptr, offs, mask, hp)
     m, v = _adam_moments(m_ptr, v_ptr, offs, mask, g, hp)
-    if AMSGRAD:
-        v = maximum(_ld(vmax_ptr, offs, mask, hp), v)
+    if AMSGRAD:  # the step uses the largest second moment so far
+        v = maximum(v_max, v)
         _st(vmax_ptr, offs, v, mask)
     denom = _div(_sqrt(v), tl.load(pt + 1)) + tl.load(hp + 5)
     _st(p_ptr, offs, addcdiv(p, m, denom, tl.load(pt)), mask)
@@ -150,10 +161,10 @@ def adamax_update(p_ptr, g_ptr, m_ptr, u_ptr, s2, offs, mask, hp, pt,
                   MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
     p = _ld(p_ptr, offs, mask, hp)
     g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp))
-    m = lerp(_ld(m_ptr, offs, mask, hp), g, tl.load(hp + 2))
+    m, u = _ld(m_ptr, offs, mask, hp), _ld(u_ptr, offs, mask, hp)
+    m = lerp(m, g, tl.load(hp + 2))
+    u = maximum(u * tl.load(hp + 3), tl.abs(g) + tl.load(hp + 5))  # infinity norm: max(beta2 u, |g| + eps)
     _st(m_ptr, offs, m, mask)
-    # the infinity norm: max(beta2 * u, |g| + eps)
-    u = maximum(_ld(u_ptr, offs, mask, hp) * tl.load(hp + 3), tl.abs(g) + tl.load(hp + 5))
     _st(u_ptr, offs, u, mask)
     _st(p_ptr, offs, addcdiv(p, m, u, tl.load(pt)), mask)
 
@@ -189,19 +200,22 @@ def rmsprop_update(p_ptr, g_ptr, sq_ptr, buf_ptr, ga_ptr, offs, mask, hp, pt,
     lr_neg, one_minus_alpha, eps = tl.load(hp), tl.load(hp + 3), tl.load(hp + 4)
     p = _ld(p_ptr, offs, mask, hp)
     g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
-    sq = _ld(sq_ptr, offs, mask, hp) * tl.load(hp + 2)
-    sq = addcmul(sq, g, g, one_minus_alpha)
+    sq = _ld(sq_ptr, offs, mask, hp)
+    if CENTERED:
+        ga = _ld(ga_ptr, offs, mask, hp)
+    if MOMENTUM:
+        b = _ld(buf_ptr, offs, mask, hp)
+    sq = addcmul(sq * tl.load(hp + 2), g, g, one_minus_alpha)
     _st(sq_ptr, offs, sq, mask)
     if CENTERED:
-        ga = lerp(_ld(ga_ptr, offs, mask, hp), g, one_minus_alpha)
+        ga = lerp(ga, g, one_minus_alpha)
         _st(ga_ptr, offs, ga, mask)
         avg = _sqrt(addcmul(sq, ga, ga, -1.0))
     else:
         avg = _sqrt(sq)
     avg = avg + eps
     if MOMENTUM:
-        b = _ld(buf_ptr, offs, mask, hp) * tl.load(hp + 5)
-        b = b + _div(g, avg)
+        b = b * tl.load(hp + 5) + _div(g, avg)
         _st(buf_ptr, offs, b, mask)
         p = p + lr_neg * b
     else:
@@ -225,10 +239,9 @@ def adadelta_update(p_ptr, g_ptr, sq_ptr, acc_ptr, s2, offs, mask, hp, pt,
     rho, one_minus_rho, eps = tl.load(hp + 2), tl.load(hp + 3), tl.load(hp + 4)
     p = _ld(p_ptr, offs, mask, hp)
     g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp + 1))
-    sq = _ld(sq_ptr, offs, mask, hp) * rho
-    sq = addcmul(sq, g, g, one_minus_rho)
+    sq, acc = _ld(sq_ptr, offs, mask, hp), _ld(acc_ptr, offs, mask, hp)
+    sq = addcmul(sq * rho, g, g, one_minus_rho)
     _st(sq_ptr, offs, sq, mask)
-    acc = _ld(acc_ptr, offs, mask, hp)
     delta = _div(_sqrt(acc + eps), _sqrt(sq + eps))
     delta = delta * g
     acc = acc * rho
@@ -241,10 +254,10 @@ def asgd_update(p_ptr, g_ptr, ax_ptr, s1, s2, offs, mask, hp, pt,
                 MAXIMIZE: tl.constexpr, HAS_WD: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
     p = _ld(p_ptr, offs, mask, hp)
     g = _coupled_grad(_ld(g_ptr, offs, mask, hp), p, MAXIMIZE, HAS_WD, tl.load(hp))
+    ax = _ld(ax_ptr, offs, mask, hp)  # read before t0 too (then ignored)
     p = add_alpha(p * tl.load(pt), g, tl.load(pt + 1))  # decay, then the gradient step
     _st(p_ptr, offs, p, mask)
     if tl.load(pt + 3) != 0:  # from step t0 on: ax += mu * (p - ax)
-        ax = _ld(ax_ptr, offs, mask, hp)
         _st(ax_ptr, offs, ax + (p - ax) * tl.load(pt + 2), mask)
     else:
         _st(ax_ptr, offs, p, mask)
@@ -254,16 +267,17 @@ def asgd_update(p_ptr, g_ptr, ax_ptr, s1, s2, offs, mask, hp, pt,
 def rprop_update(p_ptr, g_ptr, prev_ptr, size_ptr, s2, offs, mask, hp, pt,
                  MAXIMIZE: tl.constexpr, F1: tl.constexpr, F2: tl.constexpr, F3: tl.constexpr):
     etaminus, etaplus, one = tl.load(hp), tl.load(hp + 1), tl.load(hp + 4)
-    g = _ld(g_ptr, offs, mask, hp)
+    p, g = _ld(p_ptr, offs, mask, hp), _ld(g_ptr, offs, mask, hp)
+    prev, size = _ld(prev_ptr, offs, mask, hp), _ld(size_ptr, offs, mask, hp)
     if MAXIMIZE:
         g = -g
-    direction = g * _ld(prev_ptr, offs, mask, hp)  # NaN (sign 0 in torch) counts as zero
+    direction = g * prev  # NaN (sign 0 in torch) counts as zero
     factor = tl.where(direction > 0, etaplus, tl.where(direction < 0, etaminus, one))
-    size = clamp(_ld(size_ptr, offs, mask, hp) * factor, tl.load(hp + 2), tl.load(hp + 3))
+    size = clamp(size * factor, tl.load(hp + 2), tl.load(hp + 3))
     _st(size_ptr, offs, size, mask)
     g = tl.where(factor == etaminus, one - one, g)  # the sign flipped: no move, next step sees +0
     _st(prev_ptr, offs, g, mask)
-    _st(p_ptr, offs, addcmul(_ld(p_ptr, offs, mask, hp), sign(g), size, -1.0), mask)
+    _st(p_ptr, offs, addcmul(p, sign(g), size, -1.0), mask)
 
 
 UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
@@ -411,7 +425,7 @@ def multi_tensor_step(name, addrs, work, hp, pt, flags, device, dtype):
     (work_p, addrs_p, hp_p, pt_p), aligned = _device_tables(device, work, addrs, (hp, pt))
     f = [bool(x) for x in flags] + [False] * (4 - len(flags))
     launch(step_kernel, (work.shape[0],), work_p, addrs_p, hp_p, pt_p, addrs.shape[1], pt.shape[1],
-           UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work))
+           UPDATES[name], *f, _TL_DTYPES[dtype], aligned, _block(work), num_warps=GPU_WARPS)
 
 
 def multi_tensor_unscale(addrs, work, inv_scale, found_inf, dtype):
