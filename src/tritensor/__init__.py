@@ -20,6 +20,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import autograd, cuda  # noqa: F401
 from . import func  # noqa: F401
+from .func import vmap  # noqa: F401
 from . import linalg  # noqa: F401
 from . import special  # noqa: F401
 from . import version  # noqa: F401

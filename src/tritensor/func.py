@@ -9,31 +9,15 @@ second derivative. Differentiated arguments may be tensors or tuples/lists/dicts
 from __future__ import annotations
 
 from . import autograd
+from ._functional_call import functional_call, stack_module_state
+from ._pytree import flatten as _flatten
+from ._pytree import structure as _structure
+from ._vmap import vmap
 from .autograd import grad_mode
 from .tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "value_and_grad", "vjp"]
-
-
-# ------------------------------------------------------------------ pytrees (tuple/list/dict)
-def _flatten(tree):
-    """Leaves of ``tree`` and a function rebuilding the same structure from new leaves."""
-    if isinstance(tree, (tuple, list)):
-        parts = [_flatten(x) for x in tree]
-        leaves = [leaf for p in parts for leaf in p[0]]
-
-        def unflatten(values, kind=type(tree)):
-            out, i = [], 0
-            for p in parts:
-                out.append(p[1](values[i:i + len(p[0])]))
-                i += len(p[0])
-            return kind(out)
-        return leaves, unflatten
-    if isinstance(tree, dict):
-        keys = list(tree)
-        leaves, unflatten_values = _flatten([tree[k] for k in keys])
-        return leaves, lambda values: dict(zip(keys, unflatten_values(values)))
-    return [tree], lambda values: values[0]
+__all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call", "stack_module_state"]
 
 
 # ------------------------------------------------------------------ levels
@@ -200,3 +184,110 @@ def vjp(func, *primals, has_aux=False):
 
     released = level.release(output)
     return (released, vjp_fn, level.release(aux)) if has_aux else (released, vjp_fn)
+
+
+# ------------------------------------------------------------------ jacobians and jvp
+def _chosen(func, args, nums):
+    """``func`` as a function of ``args[nums]`` only, the other arguments fixed."""
+    def of_chosen(*chosen):
+        full = list(args)
+        for a, value in zip(nums, chosen):
+            full[a] = value
+        return func(*full)
+    return of_chosen
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """``f -> its Jacobian`` w.r.t. ``args[argnums]`` by reverse mode (torch.func.jacrev): one
+    vector-Jacobian product per output element. Each output leaf gets ``out.shape + in.shape``
+    per input leaf, nested as the outputs, then as the chosen arguments (a tuple of them when
+    ``argnums`` is a tuple)."""
+    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    def wrapper(*args):
+        from .ops.creation import zeros_like
+        from .ops.joining import stack
+        nums = _argnums_tuple(argnums, len(args))
+        out, vjp_fn, *aux = vjp(_chosen(func, args, nums), *[args[a] for a in nums], has_aux=has_aux)
+        out_leaves, rebuild_out = _flatten(out)
+        for o in out_leaves:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only tensors, got "
+                                   f"unsupported type {type(o)}")
+        zeros = [zeros_like(o) for o in out_leaves]
+        per_output = []
+        for j, o in enumerate(out_leaves):
+            rows = []
+            for e in range(o.numel()):
+                seed = zeros_like(o).reshape(-1)
+                seed[e] = 1
+                cotangents = rebuild_out(zeros[:j] + [seed.reshape(o.shape)] + zeros[j + 1:])
+                rows.append(_flatten(list(vjp_fn(cotangents)))[0])
+            in_leaves, rebuild_in = _flatten([args[a] for a in nums])
+            jac = [(stack([r[k] for r in rows]) if rows else x.new_zeros((0,) + tuple(x.shape)))
+                   .reshape(tuple(o.shape) + tuple(x.shape)) for k, x in enumerate(in_leaves)]
+            per_arg = rebuild_in(jac)
+            per_output.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+        result = rebuild_out(per_output)
+        return (result, aux[0]) if has_aux else result
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """``f -> its Jacobian`` (torch.func.jacfwd). tritensor has no forward-mode AD: the same
+    Jacobian comes from reverse mode (``jacrev``), one backward pass per output element."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
+                           f"Got {randomness}")
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """``f -> its second derivatives`` w.r.t. ``args[argnums]`` (torch.func.hessian): the
+    Jacobian of the Jacobian."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)`` (torch.func.jvp), by differentiating a vector-Jacobian
+    product with respect to its cotangent (tritensor has no forward-mode AD)."""
+    from .autograd import functional
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
+                           "valid to call f(*primals).")
+    p_leaves, rebuild_primals = _flatten(primals)
+    t_leaves, _ = _flatten(tangents)
+    if not isinstance(tangents, tuple) or _structure(primals) != _structure(tangents):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, tangents also must "
+                           f"be. Got primals with structure {_structure(primals)} and tangents with "
+                           f"structure {_structure(tangents)}")
+    for p, t in zip(p_leaves, t_leaves):
+        if not isinstance(p, Tensor) or not isinstance(t, Tensor):
+            raise RuntimeError(f"jvp(f, primals, tangents): expected primals and tangents to be tensors, got "
+                               f"{type(p)} and {type(t)}")
+        if p.shape != t.shape:
+            raise RuntimeError("Trying to set a forward gradient that has a different size than that of the "
+                               f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} "
+                               f"while the given forward gradient is of size {list(t.shape)}.")
+    seen = {}
+
+    def flat_func(*leaves):
+        output, aux = _split_aux(func(*rebuild_primals(list(leaves))), has_aux, "jvp")
+        out_leaves, seen["rebuild"] = _flatten(output)
+        seen["aux"] = aux
+        for o in out_leaves:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(f"jvp(f, primals, tangents): expected f(*primals) to return only tensors, "
+                                   f"got unsupported type {type(o)}")
+        return tuple(out_leaves)
+
+    level = _Level()
+    with grad_mode.enable_grad():
+        tracked = [level.track(p) for p in p_leaves]
+        level.own = {id(t) for t in tracked if t.grad_fn is None}
+        out, jv = functional.jvp(flat_func, tuple(tracked), tuple(t_leaves), create_graph=True)
+    rebuild = seen["rebuild"]
+    result = (rebuild(level.release(list(out))), rebuild(level.release(list(jv))))
+    return result + (level.release(seen["aux"]),) if has_aux else result

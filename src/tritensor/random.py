@@ -131,8 +131,14 @@ def _cuda_seed_all(seed):
         cuda_default_generator(i).manual_seed(seed)
 
 
+#: called before every draw when set: ``vmap(randomness='error')`` refuses random ops with it
+_draw_guard = None
+
+
 def _gen(generator, device):
     """The generator a draw on ``device`` uses: ``generator``, or that device's default."""
+    if _draw_guard is not None:
+        _draw_guard()
     if generator is None:
         return default_generator if device.type == "cpu" else cuda_default_generator(device.index)
     if generator.device.type != device.type:
