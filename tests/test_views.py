@@ -183,6 +183,24 @@ def test_as_strided_unfold():
           Arg(data(4, dtype="float64"), requires_grad=True))
 
 
+def test_as_strided_gradient_follows_storage_positions():
+    """as_strided's strides address the input's storage: on a transposed or offset input the
+    gradient lands where the storage positions are, not where the input's elements would be
+    if it were contiguous; positions outside the input drop out; double backward too."""
+    def fn(lib, x):
+        return (lib.as_strided(x.t(), (2, 2), (1, 2)), lib.as_strided(x[1:], (3, 3), (1, 1), 4),
+                x.t().as_strided((2, 3), (1, 3), 1))
+    check(fn, Arg(data(4, 3, dtype="float64"), requires_grad=True))
+
+    def double(lib, x, v):
+        y = lib.as_strided(x.t(), (3, 2), (2, 1), 1)
+        g, = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        return (g * v).sum()
+    check(double, Arg(data(4, 3, dtype="float64"), requires_grad=True),
+          Arg(data(4, 3, dtype="float64"), requires_grad=True))
+    gradcheck(lambda lib, x: x.t().as_strided((2, 3), (2, 1), 1) ** 2, data(4, 3, dtype="float64"))
+
+
 def test_view_gradcheck():
     gradcheck(lambda lib, x: x.view(6, 2).t().unsqueeze(0).expand(3, 2, 6).diagonal(0, 1, 2),
               data(3, 4, dtype="float64"))

@@ -48,6 +48,9 @@ for _name, _cls in _tensor_module.CUDA_LEGACY_TYPES.items():
     setattr(cuda, _name, _cls)
 
 from . import nn, utils  # noqa: E402,F401  (model-building half: needs the ops attached)
+from .utils.deterministic import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
+                                   get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+                                   set_deterministic_debug_mode, use_deterministic_algorithms)
 
 # nn.functional ops torch also offers as torch.<name>, with the same signature
 for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_distance", "cosine_similarity",

@@ -881,6 +881,9 @@ def check_put_reduce(reduce) -> None:
 def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_stride, dim_size, reduce):
     """``dst`` at the located elements (op)= src; repeated indices combine atomically."""
     check_put_reduce(reduce)
+    if reduce == "add" and dst.dtype.is_floating_point:
+        from ..utils import deterministic
+        deterministic.alert_not_deterministic("an index/scatter addition of floats on 'cuda' (atomic adds)")
     n = 1
     for s in shape:
         n *= s

@@ -66,7 +66,7 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     base = new_empty((extent,), dtype or dt.get_default_dtype(), as_device(device))
     if pin_memory:  # the flat base is pinned; the strided view shares it
         base = _finish(base, False, pin_memory)
-    return _finish(Tensor._make(base._storage, shape, stride, 0, base.dtype), requires_grad)
+    return _finish(_uninitialized(Tensor._make(base._storage, shape, stride, 0, base.dtype)), requires_grad)
 
 
 def with_out(fn=None, *, factory=False, castable=False, no_overlap=False):
@@ -192,8 +192,19 @@ def _finish(t, requires_grad, pin_memory=False):
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False, memory_format=None):
     shape = _shape_arg(size, "empty")
-    return _finish(new_empty(shape, dtype or dt.get_default_dtype(), as_device(device)), requires_grad,
-                   pin_memory)
+    return _finish(_uninitialized(new_empty(shape, dtype or dt.get_default_dtype(), as_device(device))),
+                   requires_grad, pin_memory)
+
+
+def _uninitialized(t):
+    """``t`` from a public ``empty`` factory: filled with NaN (the largest integer, True) while
+    deterministic algorithms are on, as torch fills it (``utils/deterministic.py``)."""
+    from ..utils import deterministic
+    if deterministic.filling_uninitialized() and t.numel():
+        value = math.nan if t.dtype.is_floating_point else True if t.dtype is dt.bool else \
+            iinfo(t.dtype).max
+        backend(t).fill_(t, value)
+    return t
 
 
 @export(method=False)
@@ -231,7 +242,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     out = empty_preserving(input, dtype, as_device(device) if device is not None else None)
-    return _finish(out, requires_grad)
+    return _finish(_uninitialized(out), requires_grad)
 
 
 @export(method=False)

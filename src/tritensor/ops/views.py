@@ -558,7 +558,6 @@ def _named_subview(node_name):
 _Select = _named_subview("SelectBackward0")
 _Slice = _named_subview("SliceBackward0")
 _Diagonal = _named_subview("DiagonalBackward0")
-_AsStrided = _named_subview("AsStridedBackward0")
 _Unfold = _named_subview("UnfoldBackward0")
 
 
@@ -648,15 +647,61 @@ def _check_in_storage(t, size, stride, offset):
                                f"are out of bounds for storage of size {available}")
 
 
+class _AsStrided(Function):
+    """``as_strided``: its strides and offset address the input's storage, not its elements,
+    so the gradient goes through storage positions (``_StorageScatter``)."""
+
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, x, size, stride, offset):
+        ctx.geometries = (x._shape, x._stride, x._offset), (size, stride, offset)
+        return make_view(x, size, stride, offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        source, view = ctx.geometries
+        return _StorageScatter.apply(grad, view, source), None, None, None
+
+
+class _StorageScatter(Function):
+    """Values of geometry ``scatter`` (shape, strides, offset) added at their positions of a
+    zero buffer spanning both geometries, read back through geometry ``gather``: the gradient
+    of a view whose strides address storage (torch's as_strided_backward). Positions outside
+    ``gather``'s elements drop out; ``gather``'s aliasing elements each get the sum. Its own
+    gradient is the same map with the geometries swapped."""
+
+    node_name = "AsStridedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, values, scatter, gather):
+        from .creation import zeros
+        ctx.geometries = scatter, gather
+        spans = [_storage_span(*g) for g in (scatter, gather)]
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        buffer = zeros(max(hi - lo, 0), dtype=values.dtype, device=values.device)
+        _accumulate(make_view(buffer, scatter[0], scatter[1], scatter[2] - lo), values)
+        return make_view(buffer, gather[0], gather[1], gather[2] - lo).contiguous()
+
+    @staticmethod
+    def backward(ctx, grad):
+        scatter, gather = ctx.geometries
+        return _StorageScatter.apply(grad, gather, scatter), None, None
+
+
+def _storage_span(shape, stride, offset):
+    """[first, last + 1) of the storage positions a geometry addresses (empty: (offset, offset))."""
+    if 0 in shape:
+        return offset, offset
+    return offset, offset + sum((n - 1) * st for n, st in zip(shape, stride)) + 1
+
+
 @export
 def as_strided(input, size, stride, storage_offset=None):
     size, stride = tuple(size), tuple(stride)
     offset = input._offset if storage_offset is None else storage_offset
     _check_in_storage(input, size, stride, offset)
-
-    def view_fn(x):
-        return make_view(x, size, stride, x._offset - input._offset + offset)
-    return _AsStrided.apply(input, view_fn)
+    return _AsStrided.apply(input, size, stride, offset)
 
 
 # ------------------------------------------------------------------ splitting

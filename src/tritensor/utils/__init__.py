@@ -1,2 +1,2 @@
 """``tritensor.utils``: data loading (``utils.data``), activation checkpointing and hook handles."""
-from . import checkpoint, data, hooks  # noqa: F401
+from . import checkpoint, data, deterministic, hooks  # noqa: F401
