@@ -29,7 +29,9 @@ def test_vmap_dims_match_torch(in_dims, out_dims):
     def fn(lib, x, y):
         return lib.func.vmap(lambda a, b: a * b.sum() + a.exp(), in_dims=in_dims, out_dims=out_dims)(x, y)
     shapes = {(0, None): ((4, 3), (3,)), (1, 0): ((3, 4), (4, 2))}.get(in_dims, ((4, 4), (4, 4)))
-    check(fn, Arg(data(*shapes[0])), Arg(data(*shapes[1], seed=1)))
+    # the loop's results come out of a stack (torch's out of the last batched op): names differ
+    check(fn, Arg(data(*shapes[0]), requires_grad=True), Arg(data(*shapes[1], seed=1), requires_grad=True),
+          same_node=False)
 
 
 def test_vmap_nested_inputs_outputs_and_kwargs():
@@ -38,7 +40,8 @@ def test_vmap_nested_inputs_outputs_and_kwargs():
             return {"s": (pair[0] * pair[1]).sum() * scale, "v": [d["k"] + pair[0]]}
         mapped = lib.vmap(f, in_dims=((0, None), {"k": 1}), out_dims={"s": 0, "v": [1]})
         return _items(mapped((x, y), {"k": z}, scale=2.0))
-    check(fn, Arg(data(5, 3)), Arg(data(3, seed=1)), Arg(data(3, 5, seed=2)))
+    check(fn, Arg(data(5, 3), requires_grad=True), Arg(data(3, seed=1), requires_grad=True),
+          Arg(data(3, 5, seed=2), requires_grad=True), same_node=False)
 
 
 def test_vmap_of_vmap_and_of_grad_per_sample_gradients():
@@ -48,7 +51,7 @@ def test_vmap_of_vmap_and_of_grad_per_sample_gradients():
         per_sample = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0))(w, x)
         outer = lib.func.vmap(lib.func.vmap(lambda a: a * a.sum()))(x.reshape(2, 3, 4))
         return per_sample, outer
-    check(fn, Arg(data(4)), Arg(data(6, 4, seed=1)))
+    check(fn, Arg(data(4), requires_grad=True), Arg(data(6, 4, seed=1), requires_grad=True), same_node=False)
 
 
 def test_vmap_unbatched_outputs_and_empty_batch():
@@ -56,7 +59,7 @@ def test_vmap_unbatched_outputs_and_empty_batch():
         unbatched = lib.vmap(lambda a: (a.sum(), c * 2, 3.0), out_dims=(0, None, None))(x)
         empty = lib.vmap(lambda a: (a.sum(), a * 2))(x[:0])
         return unbatched, empty
-    check(fn, Arg(data(3, 4)), Arg(data(2, seed=1)))
+    check(fn, Arg(data(3, 4), requires_grad=True), Arg(data(2, seed=1), requires_grad=True), same_node=False)
 
 
 @pytest.mark.parametrize("case", ["in_dims None", "in_dims str", "in_dim out of range", "sizes differ",
@@ -149,7 +152,7 @@ def test_hessian_and_gradients_through_jacrev():
         hess = lib.func.hessian(lambda a: (a ** 3 * a.sum()).sum())(x.detach())
         jac = lib.func.jacrev(lambda a: (a * w).tanh())(x)  # depends on w, which requires grad
         return hess, jac
-    check(fn, Arg(data(3)), Arg(data(3, seed=1)))
+    check(fn, Arg(data(3), requires_grad=True), Arg(data(3, seed=1), requires_grad=True))
 
 
 @pytest.mark.parametrize("case", ["argnum", "non-tensor input", "non-tensor output"])
@@ -170,7 +173,8 @@ def test_jvp_matches_torch_and_nests_in_grad():
             return lib.func.jvp(lambda a: a * s, (x.detach(),), (t.detach(),))[1].sum()
         nested = lib.func.grad(jvp_sum)(y.detach().sum())
         return out, tangent, out_aux, nested
-    check(fn, Arg(data(3)), Arg(data(3, seed=1)), Arg(data(3, seed=2)))
+    check(fn, Arg(data(3), requires_grad=True), Arg(data(3, seed=1), requires_grad=True),
+          Arg(data(3, seed=2), requires_grad=True))
 
 
 @pytest.mark.parametrize("case", ["primals not a tuple", "structure", "tangent shape", "float output"])
@@ -219,7 +223,7 @@ def test_functional_call_values_gradients_and_restored_state():
         after = model.state_dict()
         restored = all(lib.equal(before[k], after[k]) for k in before)
         return out, restored, type(model[0].weight).__name__
-    check(fn, Arg(data(5, 3)), Arg(data(4, 3, seed=1)))
+    check(fn, Arg(data(5, 3), requires_grad=True), Arg(data(4, 3, seed=1), requires_grad=True))
 
 
 @pytest.mark.parametrize("case", ["strict", "two dicts", "tied both given", "bad path"])
@@ -243,7 +247,7 @@ def test_functional_call_tie_weights():
         return (lib.func.functional_call(tied, {"a.weight": w}, (x,)),
                 lib.func.functional_call(tied, {"a.weight": w}, (x,), tie_weights=False),
                 lib.func.functional_call(tied, {"a.weight": w, "b.weight": w * 2}, (x,), tie_weights=False))
-    check(fn, Arg(data(2)), Arg(data(2, 2, seed=1)))
+    check(fn, Arg(data(2), requires_grad=True), Arg(data(2, 2, seed=1), requires_grad=True))
 
 
 def test_functional_call_restores_after_an_error():
