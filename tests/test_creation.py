@@ -221,6 +221,20 @@ def test_arange(args, kw):
     check(f)
 
 
+@pytest.mark.parametrize("args,kw", [((0, 3), {}), ((0.5, 2.5, 0.5), {}), ((0, 10, 3), {}), ((3, 0, -1), {}),
+                                     ((1, 4), {"dtype": "int32"}), ((1.5, 4.2), {"dtype": "int64"}),
+                                     ((0, 1, 0.25), {"dtype": "float64"}), ((0, 3, 0), {}), ((3, 0), {})])
+def test_range_is_arange_with_the_end_included_and_warns(args, kw):
+    def f(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            k = {n: getattr(lib, v) for n, v in kw.items()}
+            result = lib.range(*args, **k, device=dev(lib))
+        return result, [w.category.__name__ for w in caught]
+    check(f)
+    check(lambda lib: lib.range(0, 3, out=lib.empty(2, device=dev(lib))))
+
+
 def test_arange_tensor_args():
     check(lambda lib: lib.arange(lib.tensor(4), device=dev(lib)))
     check(lambda lib: lib.arange(lib.tensor(1), lib.tensor(2.5), 0.5, device=dev(lib)))

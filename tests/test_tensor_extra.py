@@ -429,6 +429,43 @@ def test_diff_shapes_promotion_out_and_errors():
     check(lambda lib, a: lib.diff(a, append=1.0), Arg(a))
 
 
+# ------------------------------------------------------------------ gradient
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64"])
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_matches_torch(dtype, edge_order):
+    a = distinct((4, 5)).astype(np.float64)
+    grad = dtype in ("float64", "float32")
+    options = [{}, {"spacing": 2.0}, {"spacing": [0.5, 3]}, {"dim": 1}, {"dim": (-1, 0), "spacing": 2},
+               {"dim": -1, "spacing": (3.0,)}]
+    for kw in options:
+        check(lambda lib, a: lib.gradient(a, edge_order=edge_order, **kw), Arg(a, dtype, requires_grad=grad))
+    check(lambda lib, a: lib.gradient(a, edge_order=edge_order), Arg(a, dtype, transpose=True))
+
+    def coordinates(lib, a, x0, x1):
+        return lib.gradient(a, spacing=[x0, x1], edge_order=edge_order)
+    # mixed dtypes promote (the ends compute in the input's dtype, as torch's); float16 input takes
+    # float16 coordinates, so the result is float16 and compared at float16's tolerance
+    x0, x1 = ("float16", "float16") if dtype == "float16" else ("float32", "float64")
+    check(coordinates, Arg(a, dtype, requires_grad=grad), Arg(np.array([0, 1, 3, 4.5]), x0),
+          Arg(np.array([-1, 0, 2, 2.5, 4]), x1))
+
+
+def test_gradient_gradcheck_and_edge_cases():
+    x = np.array([0.0, 0.4, 1.5, 1.7, 3.0])
+    gradcheck(lambda lib, a: lib.gradient(a, edge_order=2)[1], distinct((3, 4)).astype(np.float64))
+    gradcheck(lambda lib, a: lib.gradient(a, spacing=(lib.tensor(x, dtype=lib.float64, device=a.device),),
+                                          edge_order=2)[0], np.sin(x))
+    check(lambda lib, a: lib.gradient(a), Arg(np.float64(3)))                  # 0-d: no dims, ()
+    check(lambda lib, a: lib.gradient(a), Arg(np.ones(2)))                     # the smallest size
+    check(lambda lib, a: lib.gradient(a, edge_order=2), Arg(np.ones(2)))       # too small for order 2
+    check(lambda lib, a: lib.gradient(a, edge_order=3), Arg(np.ones(4)))
+    check(lambda lib, a: lib.gradient(a, spacing=[1.0, 2.0, 3.0]), Arg(np.ones((3, 3))))
+    check(lambda lib, a: lib.gradient(a, dim=1, spacing=[1.0, 2.0]), Arg(np.ones((3, 3))))
+    check(lambda lib, a: lib.gradient(a, dim=(1, 1)), Arg(np.ones((3, 3))))
+    check(lambda lib, a: lib.gradient(a, dim=2), Arg(np.ones((3, 3))))
+    check(lambda lib, a: lib.gradient(a), Arg(np.array([True, False, True])))
+
+
 def test_diff_gradients():
     a = distinct((3, 5), seed=2)
     check_grads(lambda lib, a, p: lib.diff(a, 2, 1, prepend=p), Arg(a, requires_grad=True),

@@ -570,12 +570,25 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(from_host_array(values, dtype, as_device(device)), requires_grad)
 
 
-@export(method=False)
-def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+@export(name="range", method=False)
+@with_out(factory=True)
+def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False, layout=None):
+    """torch.range (deprecated): ``start`` to ``end`` inclusive, in the default dtype even for
+    integers; an integer ``dtype`` truncates the bounds and step first, as torch does."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
+                  "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+                  "values in [start, end).", UserWarning, stacklevel=3)
+    start, end, step = (_scalar_value(v) for v in (start, end, step))
+    dtype = dtype or dt.get_default_dtype()
+    if not dtype.is_floating_point:
+        start, end, step = math.trunc(start), math.trunc(end), math.trunc(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = int(math.floor((end - start) / step)) + 1
-    values = start + np.arange(n, dtype=np.float64) * step
-    return _finish(from_host_array(values, dtype or dt.get_default_dtype(), as_device(device)),
-                   requires_grad)
+    values = start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
+    return _finish(from_host_array(values, dtype, as_device(device)), requires_grad)
 
 
 @export(method=False)
