@@ -62,6 +62,8 @@ for _name in ("hardshrink", "prelu", "conv1d", "conv2d", "conv3d", "pairwise_dis
     globals()[_name] = getattr(nn.functional, _name)
 adaptive_max_pool1d = nn.functional.adaptive_max_pool1d_with_indices  # torch's returns (values, indices)
 Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
+from .nn._grid_sample import affine_grid_generator, grid_sampler  # noqa: E402,F401
+from .nn._ctc import ctc_loss_form as ctc_loss  # noqa: E402,F401
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
 globals().update(_ATEN_FORMS)
 from .serialization import load, save  # noqa: E402,F401

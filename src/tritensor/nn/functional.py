@@ -24,6 +24,10 @@ from ._margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin
                              multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                              soft_margin_loss, triplet_margin_with_distance_loss)
 from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
+from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._ctc import ctc_loss  # noqa: F401
+from ._fractional_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,  # noqa: F401
+                               fractional_max_pool3d, fractional_max_pool3d_with_indices)
 from ._padding import index_pad
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 from ._pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401

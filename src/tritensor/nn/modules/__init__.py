@@ -4,7 +4,10 @@ from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswis
                          SiLU, Sigmoid, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
                          Tanhshrink, Threshold)
 from .attention import MultiheadAttention  # noqa: F401
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
+from .ctc import CTCLoss  # noqa: F401
+from .compat import NLLLoss2d, SyncBatchNorm  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .linear import Bilinear, Identity, Linear  # noqa: F401
@@ -16,7 +19,12 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
 from .misc import (AlphaDropout, ChannelShuffle, Dropout, Dropout1d, Dropout2d, Dropout3d, Embedding,  # noqa: F401
                    EmbeddingBag, FeatureAlphaDropout, Flatten, Fold, LocalResponseNorm, PixelShuffle,
                    PixelUnshuffle, Unflatten, Unfold)
+from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: F401
 from .module import Module  # noqa: F401
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,  # noqa: F401
+                   LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d,
+                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear,
+                   UninitializedBuffer, UninitializedParameter)
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,  # noqa: F401
                             InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,  # noqa: F401
