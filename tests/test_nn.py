@@ -285,6 +285,13 @@ def test_forward_hooks():
     kw.remove()
 
 
+def test_share_memory_is_refused_not_silently_skipped():
+    """Hogwild-style training relies on share_memory(): without it each worker would train a
+    private copy, so tritensor says it cannot rather than returning the module unshared."""
+    with pytest.raises(NotImplementedError, match="shared memory"):
+        tritensor.nn.Linear(2, 2).share_memory()
+
+
 def test_module_without_forward_raises():
     with pytest.raises(NotImplementedError):
         tnn.Module()(1)

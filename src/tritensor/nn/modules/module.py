@@ -367,7 +367,11 @@ class Module:
         return self._cast_floats(_dt.bfloat16)
 
     def share_memory(self):
-        return self
+        """Not supported: tritensor cannot move CPU storage to shared memory yet, and returning
+        the module unshared would let worker processes train private copies without a word."""
+        raise NotImplementedError("Module.share_memory() / Tensor.share_memory_() are not supported by "
+                                  "tritensor yet: CPU tensors cannot be moved to shared memory "
+                                  "(docs/api-coverage.md)")
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
