@@ -259,3 +259,162 @@ def _kl_uniform_beta(p, q):
 
 
 _register_infinite([(Normal, Beta), (Normal, Exponential), (Normal, Gamma), (Normal, Uniform)], "loc")
+
+
+# ------------------------------------------------------------------ multivariate.py
+def _gaussian_scale_tril(d):
+    """A lower factor of the covariance, unbroadcast where the family keeps one."""
+    from .multivariate import MultivariateNormal
+
+    return d._unbroadcasted_scale_tril if isinstance(d, MultivariateNormal) else d.scale_tril
+
+
+def _kl_gaussian_gaussian(p, q):
+    """KL between two n-dimensional Gaussians from lower factors Lp, Lq of their covariances:
+    sum log diag Lq - sum log diag Lp + (|Lq^{-1} Lp|_F^2 + |Lq^{-1}(mu_q - mu_p)|^2 - n) / 2.
+    One form for every pair of MultivariateNormal / LowRankMultivariateNormal (torch uses
+    Woodbury-based forms for the low-rank pairs; the values agree)."""
+    from .multivariate import _half_log_det, _mahalanobis
+
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two Multivariate Normals with different event shapes "
+                         f"cannot be computed: {tuple(p.event_shape)} vs {tuple(q.event_shape)}")
+    n = p.event_shape[0]
+    p_tril, q_tril = _gaussian_scale_tril(p), _gaussian_scale_tril(q)
+    batch = tuple(ops.broadcast_shapes(tuple(p_tril.shape[:-2]), tuple(q_tril.shape[:-2])))
+    from ..linalg import solve_triangular
+
+    ratio = solve_triangular(q_tril.expand(batch + (n, n)), p_tril.expand(batch + (n, n)), upper=False)
+    trace_term = ratio.pow(2).sum((-2, -1))
+    mean_term = _mahalanobis(q_tril, q.loc - p.loc)
+    return _half_log_det(q_tril) - _half_log_det(p_tril) + 0.5 * (trace_term + mean_term - n)
+
+
+def _register_gaussian_pairs():
+    from .multivariate import LowRankMultivariateNormal, MultivariateNormal
+
+    for type_p in (MultivariateNormal, LowRankMultivariateNormal):
+        for type_q in (MultivariateNormal, LowRankMultivariateNormal):
+            register_kl(type_p, type_q)(_kl_gaussian_gaussian)
+
+
+_register_gaussian_pairs()
+
+
+# ------------------------------------------------------------------ transformed_families.py, more.py
+def _register_new_families():
+    """KL pairs of the families added with the transforms (torch's closed forms); a function
+    so that the imports stay local to it (those modules import this one's siblings)."""
+    from .more import ContinuousBernoulli
+    from .transformed import TransformedDistribution
+    from .transformed_families import EULER_GAMMA, Gumbel, HalfNormal, Pareto
+
+    @register_kl(Gumbel, Gumbel)
+    def _kl_gumbel_gumbel(p, q):
+        scale_ratio, q_loc, p_loc = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+        t3 = (q_loc + (1 + scale_ratio).lgamma() - p_loc).exp()
+        return -scale_ratio.log() - q_loc + p_loc + scale_ratio * EULER_GAMMA + t3 - (1 + EULER_GAMMA)
+
+    @register_kl(HalfNormal, HalfNormal)
+    def _kl_halfnormal_halfnormal(p, q):
+        return _kl_normal_normal(p.base_dist, q.base_dist)
+
+    @register_kl(Pareto, Pareto)
+    def _kl_pareto_pareto(p, q):
+        alpha_ratio = q.alpha / p.alpha
+        result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+        return result.masked_fill(p.scale < q.scale, math.inf)
+
+    @register_kl(ContinuousBernoulli, ContinuousBernoulli)
+    def _kl_continuous_bernoulli(p, q):
+        return (p.mean * (p.logits - q.logits) + p._cont_bern_log_norm() + (-p.probs).log1p()
+                - q._cont_bern_log_norm() - (-q.probs).log1p())
+
+    @register_kl(TransformedDistribution, TransformedDistribution)
+    def _kl_transformed_transformed(p, q):
+        if p.transforms != q.transforms or p.event_shape != q.event_shape:
+            raise NotImplementedError
+        return kl_divergence(p.base_dist, q.base_dist)
+
+    def cross_entropy_to_continuous_bernoulli(p, q):
+        """-H(p) - E_p[x] logit(q) - log(1 - q) - log C(q), for p on [0, 1]."""
+        return -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+    register_kl(Beta, ContinuousBernoulli)(cross_entropy_to_continuous_bernoulli)
+
+    @register_kl(Uniform, ContinuousBernoulli)
+    def _kl_uniform_continuous_bernoulli(p, q):
+        result = cross_entropy_to_continuous_bernoulli(p, q)
+        return result.masked_fill((p.high >= 1) | (p.low <= 0), math.inf)
+
+    @register_kl(ContinuousBernoulli, Exponential)
+    def _kl_continuous_bernoulli_exponential(p, q):
+        return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+    @register_kl(ContinuousBernoulli, Uniform)
+    def _kl_continuous_bernoulli_uniform(p, q):
+        result = -p.entropy() + (q.high - q.low).log()
+        return result.masked_fill((q.low >= 0) | (q.high <= 1), math.inf)
+
+    for family in (Gumbel, Pareto, ContinuousBernoulli):
+        register_kl(family, Normal)(_kl_to_normal)
+
+    @register_kl(Normal, Gumbel)
+    def _kl_normal_gumbel(p, q):
+        mean_ratio, var_ratio, loc_ratio = p.loc / q.scale, (p.scale / q.scale).pow(2), q.loc / q.scale
+        t3 = (-mean_ratio + 0.5 * var_ratio + loc_ratio).exp()
+        return -var_ratio.log() * 0.5 + mean_ratio - loc_ratio + t3 - (0.5 * (1 + math.log(2 * math.pi)))
+
+    @register_kl(Exponential, Gumbel)
+    def _kl_exponential_gumbel(p, q):
+        product, loc_ratio = p.rate * q.scale, q.loc / q.scale
+        tail = loc_ratio.exp() * product / (product + 1) + product.reciprocal()
+        return product.log() - 1 - loc_ratio + tail
+
+    @register_kl(Gamma, Gumbel)
+    def _kl_gamma_gumbel(p, q):
+        c, product, loc_ratio = p.concentration, p.rate * q.scale, q.loc / q.scale
+        t1 = (c - 1) * c.digamma() - c.lgamma() - c
+        t2 = product.log() + c / product
+        t3 = loc_ratio.exp() * (1 + product.reciprocal()).pow(-c) - loc_ratio
+        return t1 + t2 + t3
+
+    @register_kl(Uniform, Gumbel)
+    def _kl_uniform_gumbel(p, q):
+        ratio = q.scale / (p.high - p.low)
+        high, low = (p.high - q.loc) / q.scale, (p.low - q.loc) / q.scale
+        return ratio.log() + 0.5 * (high + low) - ratio * ((-high).exp() - (-low).exp())
+
+    @register_kl(Pareto, Exponential)
+    def _kl_pareto_exponential(p, q):
+        product = p.scale * q.rate
+        result = (p.alpha / product).log() - p.alpha.reciprocal() + p.alpha * product / (p.alpha - 1) - 1
+        return result.masked_fill(p.alpha <= 1, math.inf)
+
+    @register_kl(Pareto, Gamma)
+    def _kl_pareto_gamma(p, q):
+        common = p.scale.log() + p.alpha.reciprocal()
+        t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+        t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+        result = p.alpha.log() - common + t2 + (1 - q.concentration) * common + t4 - 1
+        return result.masked_fill(p.alpha <= 1, math.inf)
+
+    @register_kl(Uniform, Pareto)
+    def _kl_uniform_pareto(p, q):
+        width = p.high - p.low
+        t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+        result = _mean_log_over(p.low, p.high) * (q.alpha + 1) - t1
+        return result.masked_fill(p.low < q.scale, math.inf)
+
+    _register_infinite([(Gumbel, other) for other in (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto,
+                                                      Uniform)], "loc")
+    _register_infinite([(ContinuousBernoulli, Pareto)], "probs")
+    _register_infinite([(Beta, Pareto)], "concentration1")
+    _register_infinite([(Exponential, ContinuousBernoulli), (Exponential, Pareto)], "rate")
+    _register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], "concentration")
+    _register_infinite([(Laplace, ContinuousBernoulli), (Laplace, Pareto), (Normal, ContinuousBernoulli),
+                        (Normal, Pareto)], "loc")
+    _register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], "scale")
+
+
+_register_new_families()
