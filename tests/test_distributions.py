@@ -47,7 +47,7 @@ def test_uniform():
 
     def stats(lib, lo, hi, v):
         u = D(lib).Uniform(lo, hi)
-        return [u.log_prob(v), u.cdf(v), u.entropy(), u.mean, u.variance, u.stddev]
+        return [u.log_prob(v), u.cdf(v), u.entropy(), u.mean, u.variance, u.stddev, u.icdf(v.abs())]
 
     check(stats, g(low, "float64"), g(high, "float64"), value, same_node=False)
 

@@ -31,16 +31,7 @@ from .transforms import (
 EULER_GAMMA = 0.57721566490153286060
 
 
-class _UniformBase(TransformedDistribution):
-    """Families pushed forward from a Uniform base: icdf maps the probability onto the base's
-    interval directly (tritensor's Uniform has no icdf of its own)."""
-
-    def icdf(self, value):
-        value = self._monotonize_cdf(value)
-        return self._push_forward(self.base_dist.low + value * (self.base_dist.high - self.base_dist.low))
-
-
-class Gumbel(_UniformBase):
+class Gumbel(TransformedDistribution):
     """-log(-log U) scaled and shifted, U uniform on (tiny, 1 - eps)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -236,7 +227,7 @@ def _kumaraswamy_moment(a, b, n):
     return b * (shifted.lgamma() + b.lgamma() - (shifted + b).lgamma()).exp()
 
 
-class Kumaraswamy(_UniformBase):
+class Kumaraswamy(TransformedDistribution):
     """(1 - U ** (1 / b)) ** (1 / a), U uniform on (0, 1)."""
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
