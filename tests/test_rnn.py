@@ -115,6 +115,39 @@ def test_cells(cls, bias):
         check(_run(theirs, ours), g(randn(2, 3)), g(randn(2, 4)), grad=False)
 
 
+@pytest.mark.parametrize("name,gates", [("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1),
+                                        ("rnn_relu_cell", 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cell_functions_match_torch(name, gates, bias):
+    """torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell: values and gradients (inputs,
+    states and weights); grad_fn names for the RNN cells (tritensor's LSTM and GRU steps are one
+    fused node, named as torch's CUDA one, where torch's CPU build records its composite)."""
+    def fn(lib, x, h, c, w_ih, w_hh, b_ih, b_hh):
+        hx = (h, c) if name == "lstm_cell" else h
+        biases = (b_ih, b_hh) if bias else ()
+        return getattr(lib, name)(x, hx, w_ih, w_hh, *biases)
+    arrays = [rng.standard_normal(s) for s in ((3, 4), (3, 5), (3, 5), (gates * 5, 4), (gates * 5, 5),
+                                                (gates * 5,), (gates * 5,))]
+    fused = name in ("lstm_cell", "gru_cell")
+    for dtype in ("float64", "float32"):
+        check(fn, *[Arg(a.astype(dtype), dtype, requires_grad=True) for a in arrays], same_node=not fused)
+
+
+@pytest.mark.parametrize("case", ["1-D input", "one LSTM state", "input size", "batch", "hidden size",
+                                  "weight_ih rows"])
+def test_cell_function_errors_match_torch(case):
+    def fn(lib, x, h):
+        w_ih, w_hh = lib.ones(20, 4, device=x.device), lib.ones(20, 5, device=x.device)
+        calls = {"1-D input": lambda: lib.lstm_cell(x[0], (h[0], h[0]), w_ih, w_hh),
+                 "one LSTM state": lambda: lib.lstm_cell(x, (h,), w_ih, w_hh),
+                 "input size": lambda: lib.lstm_cell(x, (h, h), w_ih[:, :3], w_hh),
+                 "batch": lambda: lib.rnn_tanh_cell(x, h[:2], w_ih[:5], w_hh[:5]),
+                 "hidden size": lambda: lib.gru_cell(x, h[:, :4], w_ih[:15], w_hh[:15]),
+                 "weight_ih rows": lambda: lib.lstm_cell(x, (h, h), w_ih[:16], w_hh)}
+        return calls[case]()
+    check(fn, Arg(rng.standard_normal((3, 4)), "float32"), Arg(rng.standard_normal((3, 5)), "float32"))
+
+
 def test_reprs_and_parameter_layout():
     cases = [
         ("LSTM", (3, 4), {"num_layers": 2, "bidirectional": True, "proj_size": 2}),

@@ -64,6 +64,7 @@ adaptive_max_pool1d = nn.functional.adaptive_max_pool1d_with_indices  # torch's 
 Tensor.hardshrink, Tensor.prelu = nn.functional.hardshrink, nn.functional.prelu
 from .nn._grid_sample import affine_grid_generator, grid_sampler  # noqa: E402,F401
 from .nn._ctc import ctc_loss_form as ctc_loss  # noqa: E402,F401
+from .nn.modules.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: E402,F401
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
 globals().update(_ATEN_FORMS)
 from .serialization import load, save  # noqa: E402,F401

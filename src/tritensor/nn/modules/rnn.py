@@ -578,3 +578,41 @@ class LSTMCell(RNNCellBase):
 
 class GRUCell(RNNCellBase):
     _mode = "GRU"
+
+
+# ---------------------------------------------------------------- torch.<mode>_cell functions
+def _cell_function(mode, name):
+    """``torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None)``: one step of a cell on a
+    (batch, features) input, with ATen's argument checks; the same step RNNCellBase takes."""
+    def cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        states = tuple(hx) if mode == "LSTM" else (hx,)
+        if mode == "LSTM" and len(states) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
+        if input.dim() < 2:
+            raise IndexError(f"Dimension out of range (expected to be in range of [-{max(input.dim(), 1)}, "
+                             f"{max(input.dim(), 1) - 1}], but got 1)")
+        if input.shape[1] != w_ih.shape[1]:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected "
+                               f"{w_ih.shape[1]}")
+        hidden = w_hh.shape[1]
+        for k, h in enumerate(states):
+            if input.shape[0] != h.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{k} batch size "
+                                   f"{h.shape[0]}")
+            if h.shape[1] != hidden:
+                raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got {h.shape[1]}, expected "
+                                   f"{hidden}")
+        gates = _GATES[mode]
+        if w_ih.shape[0] != gates * hidden:
+            raise RuntimeError(f"weight_ih first dim must be {gates} * hidden_size = {gates * hidden}, but "
+                               f"got {w_ih.shape[0]}")
+        return _step(mode, F.linear(input, w_ih, b_ih), states if mode == "LSTM" else hx, w_hh, b_hh)
+    cell.__name__ = cell.__qualname__ = name
+    cell.__doc__ = f"``torch.{name}``: one {mode} step (see ``RNNCellBase``)."
+    return cell
+
+
+lstm_cell = _cell_function("LSTM", "lstm_cell")
+gru_cell = _cell_function("GRU", "gru_cell")
+rnn_tanh_cell = _cell_function("RNN_TANH", "rnn_tanh_cell")
+rnn_relu_cell = _cell_function("RNN_RELU", "rnn_relu_cell")
