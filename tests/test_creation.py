@@ -1,4 +1,5 @@
 """Creation and conversion against torch: dtype inference, factories, casts, legacy types, random."""
+import array
 import warnings
 
 import numpy as np
@@ -102,6 +103,35 @@ def test_type_method():
 
 
 # ------------------------------------------------------------------ sharing with numpy
+@pytest.mark.cpu_only  # frombuffer makes CPU tensors (no device argument, as torch)
+@pytest.mark.parametrize("kw", [{"dtype": "float32"}, {"dtype": "float32", "count": 1, "offset": 4},
+                                {"dtype": "int16"}, {"dtype": "bfloat16", "count": 2},
+                                {"dtype": "float32", "count": -2}, {"dtype": "uint8", "offset": 7},
+                                {"dtype": "float32", "count": 3}, {"dtype": "float32", "offset": 9},
+                                {"dtype": "float32", "offset": 2}, {"dtype": "float32", "count": 0}])
+def test_frombuffer_matches_torch_and_shares_memory(kw):
+    def fn(lib):
+        buffer = bytearray(b"\x00\x00\x80\x3f\x00\x00\x00\x40")
+        t = lib.frombuffer(buffer, **{k: getattr(lib, v) if k == "dtype" else v for k, v in kw.items()})
+        t[0] = 3
+        return t, bytes(buffer), t.is_contiguous()
+    check(fn)
+
+
+@pytest.mark.cpu_only
+def test_frombuffer_of_read_only_and_non_buffers():
+    def fn(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t = lib.frombuffer(b"\x01\x02\x03", dtype=lib.uint8, requires_grad=False)
+        ints = lib.frombuffer(array.array("i", [1, 2]), dtype=lib.int32)
+        return t, [w.category.__name__ for w in caught], ints
+    check(fn)
+    check(lambda lib: lib.frombuffer([1, 2], dtype=lib.uint8))
+    check(lambda lib: lib.frombuffer(bytearray(), dtype=lib.uint8))
+    check(lambda lib: lib.frombuffer(bytearray(4), dtype=lib.float32, requires_grad=True))
+
+
 @pytest.mark.cpu_only  # numpy memory sharing
 def test_as_tensor_and_from_numpy_share_memory():
     a = np.arange(6.0).reshape(2, 3)

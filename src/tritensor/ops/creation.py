@@ -513,6 +513,48 @@ def from_numpy(ndarray):
 
 
 @export(method=False)
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D CPU tensor of ``dtype`` on the memory of a Python buffer (bytes, bytearray,
+    memoryview, array.array ...): ``count`` elements (all, if negative) from byte ``offset``.
+    Writes show through both ways; a read-only buffer warns, as torch, and is then shared."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    length, itemsize = view.nbytes, dtype.itemsize
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+                         f"({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be "
+                             f"a multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) "
+                         f"must not be greater than actual buffer length ({length} bytes)")
+    if view.readonly:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. "
+                      "This means you can write to the underlying (supposedly non-writable) buffer using the "
+                      "tensor. You may want to copy the buffer to protect its data or make it writable before "
+                      "converting it to a tensor. This type of warning will be suppressed for the rest of this "
+                      "program.", UserWarning, stacklevel=2)
+    array = np.frombuffer(view.cast("B"), dtype=dtype.storage_np, count=count, offset=offset)
+    if view.readonly:
+        array = np.ndarray(array.shape, array.dtype, buffer=_writable_alias(array), offset=0)
+    out = backend_for(as_device("cpu")).wrap_array(array, dtype)
+    return _finish(out, requires_grad)
+
+
+def _writable_alias(array):
+    """A writable view of a read-only array's memory (torch shares read-only buffers too)."""
+    import ctypes
+    return (ctypes.c_char * array.nbytes).from_address(array.__array_interface__["data"][0])
+
+
+@export(method=False)
 def from_dlpack(ext_tensor):
     """A tensor sharing memory with any DLPack producer (numpy, torch ...) or capsule."""
     if isinstance(ext_tensor, Tensor):
