@@ -14,9 +14,10 @@ from .ops import reduction as _reduction
 from .ops import special as _special
 from .ops.creation import write_out
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
-           "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln",
-           "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+           "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax",
+           "xlog1py", "xlogy", "zeta", *_special.SPECIAL_WITHOUT_AUTOGRAD]
 
 digamma = psi = _special.digamma
 gammaln = _special.lgamma
@@ -43,6 +44,10 @@ exp2 = _ew.exp2
 expm1 = _ew.expm1
 log1p = _ew.log1p
 logsumexp = _reduction.logsumexp
+gammainc = _special.igamma
+gammaincc = _special.igammac
+# Bessel, Airy and orthogonal polynomial functions (no autograd, as torch)
+globals().update(_special.SPECIAL_WITHOUT_AUTOGRAD)
 
 # torch's composite, recorded as its Scalar overloads of add and mul
 _AddScalar = _ew._renamed(_ew._Add, "AddBackward1")

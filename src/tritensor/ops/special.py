@@ -6,6 +6,7 @@ function per op in each backend's elementwise kernels (``kernels/numba/elementwi
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 from .. import dtypes as dt
 from ..autograd.function import Function
@@ -13,9 +14,9 @@ from ..tensor import Tensor
 from ..type_info import finfo
 from ._common import broadcast_shapes, float_result
 from ._registry import export, method
-from .creation import arange, with_out, write_out, zeros_like
+from .creation import arange, resize_out, with_out, write_out, zeros_like
 from .elementwise import (Rule, _binary, _floating, _kernel_for, _not_implemented, _renamed, _unary, _variant,
-                          declare, not_implemented_for, where)
+                          compute, declare, not_implemented_for, where)
 
 
 def _integral(dtype):
@@ -358,3 +359,110 @@ def mvlgamma(input, p):
 def mvlgamma_(self, p):
     _check_mvlgamma(self, p)
     return self.copy_(mvlgamma(self, p))
+
+
+# ------------------------------------------------------------------ incomplete gamma
+def _not_differentiable_in(name, argument):
+    """torch's error for a derivative it does not define (raised by backward)."""
+    def derivative(grad):
+        raise NotImplementedError(f"the derivative for '{name}: {argument}' is not implemented.")
+    return derivative
+
+
+def _igamma_density(grad, self, other):
+    """d/dx P(a, x): the Gamma(a) density x^(a - 1) e^-x / Gamma(a) (Q's is its negative)."""
+    return grad * ((self - 1) * other.log() - other - self.lgamma()).exp()
+
+
+_Igamma = declare("igamma", rule=Rule.FLOAT, derivatives=(_not_differentiable_in("igamma", "input"),
+                                                           _igamma_density))
+_Igammac = declare("igammac", rule=Rule.FLOAT, derivatives=(
+    _not_differentiable_in("igammac", "input"),
+    lambda grad, self, other: -_igamma_density(grad, self, other)))
+
+
+def _floating_kernel(kernel):
+    """torch's check of a binary op with floating kernels only (igamma's: no integer promotion)."""
+    check = _kernel_for(kernel, _floating)
+    return lambda input, other: check(dt.result_type(input, other))
+
+
+igamma = _checked_binary("igamma", _Igamma, _floating_kernel("igamma_cpu"))
+igammac = _checked_binary("igammac", _Igammac, _floating_kernel("igammac_cpu"))
+
+
+# ------------------------------------------------------------------ Bessel functions, polynomials
+# torch computes these without autograd (their results never require grad) and has no float16 or
+# bfloat16 CPU kernels; integers and bools give the default float
+def _without_autograd(name, kernel, arity):
+    """torch.special.``name`` of ``arity`` (1: x, 2: x and a degree n, either a number) operands,
+    computed by ``kernel`` outside autograd."""
+    check = _no_16_bit(name + "_cpu")
+
+    def op(*operands, out=None):
+        if len(operands) != arity or not any(isinstance(x, Tensor) for x in operands):
+            raise TypeError(f"special_{name}() expected {arity} argument(s), one of them a Tensor, got "
+                            f"({', '.join(type(x).__name__ for x in operands)})")
+        check(float_result(dt.result_type(*operands)))
+        return compute(kernel, operands, Rule.FLOAT, out=out, resize=True)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.special.{name} (no autograd, as torch)."
+    return op
+
+
+BESSEL = ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+          "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+          "scaled_modified_bessel_k1", "spherical_bessel_j0", "airy_ai")
+POLYNOMIALS = tuple(f"{s}chebyshev_polynomial_{kind}" for s in ("", "shifted_") for kind in "tuvw") + (
+    "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
+_KERNELS = {"modified_bessel_i0": "i0", "modified_bessel_i1": "i1"}  # torch.i0's and special.i1's values
+SPECIAL_WITHOUT_AUTOGRAD = {name: _without_autograd(name, _KERNELS.get(name, name), 1) for name in BESSEL}
+SPECIAL_WITHOUT_AUTOGRAD.update({name: _without_autograd(name, name, 2) for name in POLYNOMIALS})
+
+
+# ------------------------------------------------------------------ frexp
+_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+class _Frexp(Function):
+    """x = mantissa 2^exponent, |mantissa| in [0.5, 1) (x itself, exponent 0, at 0, inf and nan);
+    two kernels over x, the exponent an int32 (no gradient), the mantissa's gradient
+    grad / 2^exponent."""
+
+    node_name = "FrexpBackward0"
+
+    @staticmethod
+    def forward(ctx, input):
+        exponent = compute("frexp_exponent", (input,), Rule.PROMOTE).to(dt.int32)
+        ctx.save_for_backward(exponent)
+        return compute("frexp_mantissa", (input,), Rule.PROMOTE), exponent
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        (exponent,) = ctx.saved_tensors
+        return grad / exponent.exp2()
+
+
+def _check_frexp_out(out, input):
+    mantissa, exponent = out
+    if mantissa.dtype is not input.dtype:
+        raise RuntimeError(f"torch.frexp() expects mantissa to have dtype {input.dtype} but got "
+                           f"{mantissa.dtype}")
+    if exponent.dtype is not dt.int32:
+        raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {exponent.dtype}")
+
+
+@export
+def frexp(input, *, out=None):
+    """Decompose into mantissa and exponent (torch.return_types.frexp), floats only."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, not {input.dtype}")
+    if out is not None:
+        _check_frexp_out(out, input)
+    result = _Frexp.apply(input)
+    if out is None:
+        return _FrexpResult(*result)
+    for o, r in zip(out, result):
+        resize_out(o, r.shape)
+        write_out(o, r, "frexp")
+    return _FrexpResult(*out)

@@ -694,6 +694,16 @@ def logit_backward(g, x, lo, hi):
 def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch
 
 
+# torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
+# their own (it reads _i0e, _i1e and _chbevl above)
+from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)
+    airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t, chebyshev_polynomial_u,
+    chebyshev_polynomial_v, chebyshev_polynomial_w, frexp_exponent, frexp_mantissa, hermite_polynomial_h,
+    hermite_polynomial_he, igamma, igammac, laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_k0,
+    modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0)
+
 _NAMES = {"abs": abs_, "round": round_, "pow": pow_}
 
 

@@ -975,6 +975,16 @@ def softplus_backward(g, x, beta, threshold):
     return tl.where(bx > threshold, g, g * _sigmoid(bx))
 
 
+# torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
+# their own (it reads _lgamma64, _bessel_i64, _expm1 and _atan_f64 above)
+from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)
+    airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t, chebyshev_polynomial_u,
+    chebyshev_polynomial_v, chebyshev_polynomial_w, frexp_exponent, frexp_mantissa, hermite_polynomial_h,
+    hermite_polynomial_he, igamma, igammac, laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_k0,
+    modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0)
+
 _NAMES = {"abs": abs_, "round": round_, "pow": pow_}
 
 
