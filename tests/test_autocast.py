@@ -451,3 +451,70 @@ def test_disabled_check_is_cheap():
     n = 200_000
     cost = (min(timeit.repeat(guard, number=n, repeat=5)) - min(timeit.repeat(empty, number=n, repeat=5))) / n
     assert cost < 0.2e-6, f"{cost * 1e9:.0f} ns"
+
+
+# ---------------------------------------------------------------------------- custom autograd functions
+def _custom_mm(lib, cast_inputs):
+    """A custom Function under ``amp.custom_fwd`` / ``custom_bwd`` on the library's device type;
+    it reports the dtypes its forward and backward saw and computed in."""
+    kind = dev(lib).split(":")[0]
+    seen = {}
+
+    class MatMul(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type=kind, cast_inputs=cast_inputs and getattr(lib, cast_inputs))
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            seen["forward"] = (str(a.dtype), str(b.dtype), lib.is_autocast_enabled(kind))
+            return a.mm(b)
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type=kind)
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            seen["backward"] = (str(grad.dtype), lib.is_autocast_enabled(kind), str(grad.mm(b.t()).dtype))
+            return grad.mm(b.t()), a.t().mm(grad)
+    return MatMul, seen
+
+
+@pytest.mark.parametrize("cast_inputs", [None, "float32"])
+@pytest.mark.parametrize("inside", [True, False])
+def test_custom_fwd_and_bwd_match_torch(cast_inputs, inside):
+    """Inside a region, ``cast_inputs`` casts the inputs and turns autocast off for forward;
+    without it forward's ops autocast; backward (called outside the region) runs under
+    forward's state either way. Outside a region both decorators change nothing."""
+    def fn(lib, a, b):
+        op, seen = _custom_mm(lib, cast_inputs)
+        if inside:
+            with autocast(lib):
+                out = op.apply(a.to(getattr(lib, "bfloat16")), b)
+        else:
+            out = op.apply(a, b)
+        out.float().sum().backward()
+        return out, a.grad, b.grad, seen["forward"], seen["backward"]
+    check(fn, g(randn(3, 4)), g(randn(4, 2)), grad=False, **_tol("bfloat16"))
+
+
+def test_custom_fwd_and_bwd_argument_errors_and_deprecated_spellings():
+    for lib in (torch, tritensor):
+        with pytest.raises(ValueError, match="device_type"):
+            lib.amp.custom_fwd(device_type=0)
+        with pytest.raises(ValueError, match="device_type"):
+            lib.amp.custom_bwd(device_type=None)
+        with pytest.warns(FutureWarning, match="torch.amp.custom_fwd"):
+            lib.cuda.amp.custom_fwd(lambda ctx, x: x)
+        with pytest.warns(FutureWarning, match="torch.amp.custom_bwd"):
+            lib.cuda.amp.custom_bwd(lambda ctx, g: g)
+        with pytest.warns(FutureWarning, match="torch.amp.autocast"):
+            region = lib.cpu.amp.autocast()
+        with region:
+            assert lib.is_autocast_enabled("cpu") and lib.get_autocast_dtype("cpu") is lib.bfloat16
+        with pytest.warns(FutureWarning, match="torch.amp.GradScaler"):
+            lib.cpu.amp.GradScaler()
+
+
+def test_cpu_device_module_matches_torch():
+    def fn(lib):
+        return (lib.cpu.is_available(), lib.cpu.device_count(), lib.cpu.current_device(),
+                lib.cpu.synchronize(), lib.cpu.set_device("cpu"))
+    check(fn)

@@ -18,7 +18,7 @@ from . import random as _random  # noqa: F401  (registers random ops)
 from .random import Generator, default_generator  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
-from . import autograd, cuda  # noqa: F401
+from . import autograd, cpu, cuda  # noqa: F401
 from . import func  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import linalg  # noqa: F401

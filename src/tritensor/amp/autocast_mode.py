@@ -127,3 +127,47 @@ class autocast:
             with autocast(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
                 return func(*args, **kwargs)
         return wrapper
+
+
+# ---------------------------------------------------------------- custom autograd functions
+def _device_type_argument(device_type):
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    return device_type
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorate an ``autograd.Function``'s ``forward`` for autocast regions: it records the
+    region's state on ``ctx`` for ``custom_bwd``; with ``cast_inputs``, inside an enabled
+    region it casts the floating-point (not float64) tensors of ``device_type`` to that dtype
+    and runs with autocast off. Outside a region it changes nothing."""
+    _device_type_argument(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def forward(ctx, *args, **kwargs):
+        from ..ops._autocast import cast_floating
+        ctx._dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        ctx._fwd_used_autocast = enabled and cast_inputs is None
+        if cast_inputs is None or not enabled:
+            return fwd(ctx, *args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(ctx, *cast_floating(args, cast_inputs, device_type),
+                       **dict(zip(kwargs, cast_floating(tuple(kwargs.values()), cast_inputs, device_type))))
+    return forward
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorate the matching ``backward``: it runs under the autocast state its ``forward``
+    ran under (``custom_fwd``), whatever the state where backward is called."""
+    _device_type_argument(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def backward(ctx, *args, **kwargs):
+        with autocast(device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(ctx, *args, **kwargs)
+    return backward

@@ -121,6 +121,12 @@ def _cast(t, to, device_type, lower):
     return hit[1]
 
 
+def cast_floating(args, to, device_type):
+    """``args`` with each floating-point (not float64) tensor of ``device_type`` cast to ``to``,
+    also inside list/tuple arguments (``amp.custom_fwd``'s ``cast_inputs``)."""
+    return _map(args, lambda t: t.to(to) if _eligible(t, device_type) else t)
+
+
 def _map(args, fn):
     """``fn`` applied to each tensor of ``args``, also inside list/tuple arguments (cat, stack)."""
     return tuple(_map_one(a, fn) for a in args)
