@@ -3,8 +3,9 @@
 All are composites of ops that exist (``vector_norm``'s reduction, amax/amin, sum, mul,
 matmul), so they run on every device and differentiate through those ops. The
 LU/Cholesky decompositions and what is built on them (det, inv, solve, ...) live in
-ops/decompositions.py; svd/eig are not here yet, so the matrix norms that need singular
-values ('nuc', 2, -2) raise NotImplementedError.
+ops/decompositions.py, eigh/svd and what is built on them (pinv, lstsq, cond, matrix_exp
+...) in ops/spectral.py; the matrix norms that need singular values ('nuc', 2, -2) still
+raise NotImplementedError here.
 """
 from __future__ import annotations
 
@@ -19,11 +20,17 @@ from .ops.decompositions import (LinAlgError, cholesky, cholesky_ex, det, inv, i
 from .ops.einsum import linalg_cross
 from .ops.elementwise import _torch_name
 from .ops.linalg import matmul as _matmul, matrix_power as _matrix_power
+from .ops.spectral import (cond, diagonal, eig, eigh, eigvals, eigvalsh, householder_product, lstsq,
+                           matrix_exp, matrix_rank, multi_dot, pinv, svd, svdvals, tensorinv, tensorsolve,
+                           vander)
 from .tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "inv", "inv_ex", "lu", "lu_factor",
            "lu_factor_ex", "lu_solve", "matmul", "matrix_norm", "matrix_power", "norm", "qr", "slogdet",
            "solve", "solve_ex", "solve_triangular", "vecdot", "vector_norm"]
+__all__ += ["cond", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "lstsq",
+            "matrix_exp", "matrix_rank", "multi_dot", "pinv", "svd", "svdvals", "tensorinv", "tensorsolve",
+            "vander"]
 
 
 def _check_float(name, x):

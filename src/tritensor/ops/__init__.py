@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import (conversion, creation, decompositions, differences, einsum, elementwise, grids, histograms,  # noqa: F401
                indexing, joining, linalg, norms, quadrature, quantiles, reduction, searching, sorting,
-               special, statistics, structured, view_copies, view_scatter, views, windows)
+               special, spectral, statistics, structured, view_copies, view_scatter, views, windows)
 from ._common import broadcast_shapes, wrap_dim  # noqa: F401
 from ._registry import FUNCTIONS, METHODS, attach_methods  # noqa: F401
 from .conversion import as_ndarray, to_host_array  # noqa: F401
