@@ -4,8 +4,8 @@ All are composites of ops that exist (``vector_norm``'s reduction, amax/amin, su
 matmul), so they run on every device and differentiate through those ops. The
 LU/Cholesky decompositions and what is built on them (det, inv, solve, ...) live in
 ops/decompositions.py, eigh/svd and what is built on them (pinv, lstsq, cond, matrix_exp
-...) in ops/spectral.py; the matrix norms that need singular values ('nuc', 2, -2) still
-raise NotImplementedError here.
+...) in ops/spectral.py; the matrix norms of singular values ('nuc', 2, -2) take them from
+``svdvals``.
 """
 from __future__ import annotations
 
@@ -83,22 +83,16 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """The matrix norm over the two dims ``dim``: 'fro' is the 2-norm of the elements; 1 and
-    inf (-1, -inf) the largest (smallest) absolute column and row sum. 'nuc', 2 and -2 need
-    singular values, which tritensor does not compute yet."""
+    inf (-1, -inf) the largest (smallest) absolute column and row sum; 'nuc' the sum of the
+    singular values, 2 (-2) the largest (smallest) one."""
     return _copy_out("matrix_norm", out, _matrix_norm(A, ord, dim, keepdim, dtype))
 
 
 def _matrix_norm(A, ord, dim, keepdim, dtype):
     if isinstance(ord, str):
-        if ord == "nuc":
-            raise NotImplementedError("linalg.matrix_norm: ord='nuc' needs the singular values (an SVD), "
-                                      "which tritensor does not compute yet")
-        if ord != "fro":
+        if ord not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    elif abs(ord) == 2:
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord} needs the singular values (an SVD), which "
-                                  "tritensor does not compute yet")
-    elif abs(ord) not in (1, math.inf):
+    elif abs(ord) not in (1, 2, math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {_order(ord)} not supported.")
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
@@ -112,6 +106,8 @@ def _matrix_norm(A, ord, dim, keepdim, dtype):
     _check_dtype("matrix_norm", A, dtype)
     if ord == "fro":
         return _reduction.vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
+    if ord == "nuc" or abs(ord) == 2:
+        return _singular_value_norm(A, ord, d0, d1, keepdim, dtype)
     if abs(ord) == math.inf:  # the inf-norm is the 1-norm of the transpose
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:  # the first reduction removes d0
@@ -121,6 +117,25 @@ def _matrix_norm(A, ord, dim, keepdim, dtype):
         return sums.amin(d1, keepdim)
     # the largest of no sums is 0 in torch (the smallest stays amin's error)
     return sums.sum(d1, keepdim) if sums._shape[d1] == 0 else sums.amax(d1, keepdim)
+
+
+def _singular_value_norm(A, ord, d0, d1, keepdim, dtype):
+    """'nuc' (the singular values' sum), 2 / -2 (the largest / smallest) over dims d0, d1."""
+    if A.dtype in (dt.float16, dt.bfloat16):
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got "
+                           f"{_torch_name(A.dtype)}")
+    order = [d for d in range(A.dim()) if d not in (d0, d1)] + [d0, d1]
+    moved = A.permute(order)
+    values = svdvals(moved if dtype is None else moved.to(dtype))
+    if ord == "nuc":
+        result = values.sum(-1, keepdim)
+    elif ord < 0:
+        result = values.amin(-1, keepdim)
+    else:  # the largest of no singular values is 0, as torch's
+        result = values.sum(-1, keepdim) if values._shape[-1] == 0 else values.amax(-1, keepdim)
+    if not keepdim:
+        return result
+    return result.unsqueeze(-1).permute([order.index(d) for d in range(A.dim())])  # dims back in place
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
