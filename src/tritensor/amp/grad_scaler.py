@@ -284,3 +284,17 @@ def _unscale_bucket(grads, dtype, inv_scale, found_inf):
     table.write_back()
     for g in grads:
         g._bump_version()
+
+
+def deprecated_alias(device_type):
+    """``torch.<device_type>.amp.GradScaler``: GradScaler for ``device_type``, warning as torch's."""
+    class DeprecatedGradScaler(GradScaler):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                     enabled=True):
+            warnings.warn(f"`torch.{device_type}.amp.GradScaler(args...)` is deprecated. Please use "
+                          f"`torch.amp.GradScaler('{device_type}', args...)` instead.", FutureWarning,
+                          stacklevel=2)
+            super().__init__(device_type, init_scale=init_scale, growth_factor=growth_factor,
+                             backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
+    DeprecatedGradScaler.__name__ = DeprecatedGradScaler.__qualname__ = "GradScaler"
+    return DeprecatedGradScaler

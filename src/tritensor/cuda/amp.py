@@ -9,13 +9,7 @@ from ..amp import grad_scaler as _grad_scaler
 __all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]
 
 
-class GradScaler(_grad_scaler.GradScaler):
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning, stacklevel=2)
-        super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
-                         backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
+GradScaler = _grad_scaler.deprecated_alias("cuda")
 
 
 class autocast(_autocast_mode.autocast):

@@ -56,6 +56,11 @@ def _check_matrix(name, A, kernel=None, ints_by_kernel=False):
         if kernel:
             raise _no_kernel(kernel, A.dtype)
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_torch_name(A.dtype)}")
+    check_square(name, A)
+
+
+def check_square(name, A):
+    """torch's squareCheckInputs: a (batch of) square matrices."""
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     rows, cols = A.shape[-2:]

@@ -20,7 +20,8 @@ from ..type_info import finfo
 from ._jacobi import singular_decomposition, symmetric_eigen
 from ._registry import export
 from .creation import eye, with_out, write_out, zeros
-from .decompositions import _batch_expand, _householder_qr, _no_kernel, _return_type, inv, inv_ex, solve
+from .decompositions import (_batch_expand, _householder_qr, _no_kernel, _return_type, check_square, inv,
+                             inv_ex, solve)
 from .elementwise import _torch_name, where
 from .joining import cat, stack
 
@@ -31,16 +32,6 @@ LstsqResult = _return_type("linalg_lstsq", "solution residuals rank singular_val
 
 
 # ------------------------------------------------------------------ argument checks and out=
-def _check_square(name, A):
-    """torch's squareCheckInputs: a (batch of) square matrices."""
-    if A.dim() < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    rows, cols = A.shape[-2:]
-    if rows != cols:
-        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {rows} by {cols} "
-                           "matrices")
-
-
 def _check_svd_input(name, A):
     """torch's linalg.svd checks: a float32/float64 (batch of) matrix."""
     if not A.dtype.is_floating_point:
@@ -108,7 +99,7 @@ class _Eigh(Function):
 
 
 def _check_eigh(A, UPLO):
-    _check_square("linalg.eigh", A)
+    check_square("linalg.eigh", A)
     if UPLO not in ("L", "U", "l", "u"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     if A.dtype not in (dt.float32, dt.float64):
@@ -341,7 +332,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     rtol = rtol if rcond is None else rcond
     _check_pinv_input(A)
     if hermitian:
-        _check_square("linalg.eigh", A)
+        check_square("linalg.eigh", A)
     return _Pinv.apply(A, atol, rtol, hermitian)
 
 
@@ -365,7 +356,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     if A.dtype not in (dt.float32, dt.float64):
         raise RuntimeError("This function doesn't handle types other than float and double")
     if hermitian:
-        _check_square("linalg.eigh", A)
+        check_square("linalg.eigh", A)
     A = A.detach()
     values = symmetric_eigen(_symmetric_from(A, False))[0].abs() if hermitian else _singular_values(A)
     cut = _threshold(_largest(values), atol, rtol, A.shape, A.dtype)
@@ -485,7 +476,7 @@ def cond(A, p=None):
     if A.dim() < 2:
         prefix = f"{name}: The input tensor A" if isinstance(p, str) else "linalg.cond: The input tensor"
         raise RuntimeError(f"{prefix} must have at least 2 dimensions.")
-    _check_square(name, A)
+    check_square(name, A)
     if p == "nuc":  # sum(s) * sum(1 / s) (NaN for a zero matrix, as torch)
         values = svdvals(A)
         return values.sum(-1) * values.reciprocal().sum(-1)
@@ -549,7 +540,7 @@ def matrix_exp(A):
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as input. "
                            f"Got {_torch_name(A.dtype)}")
-    _check_square("linalg.matrix_exp", A)
+    check_square("linalg.matrix_exp", A)
     return _MatrixExp.apply(A)
 
 
@@ -784,7 +775,7 @@ def tensorsolve(A, B, dims=None):
 # ------------------------------------------------------------------ eig, eigvals (complex results)
 def _complex_only(name, A):
     """torch's checks, then NotImplementedError: eig's results are complex tensors."""
-    _check_square(f"linalg.{name}", A)
+    check_square(f"linalg.{name}", A)
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"Unknown Complex ScalarType for {_torch_name(A.dtype)}")
     if A.dtype not in (dt.float32, dt.float64):
