@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..autograd import grad_mode
+from ..autograd.function import Function
 from ..device import as_device
 from ..size import Size
 from ..tensor import Tensor, _contiguous_strides, _init_from, new_tensor
@@ -671,3 +672,65 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     if k:
         t.as_strided((k,), (m + 1,)).fill_(1)
     return _finish(t, requires_grad)
+
+
+# ------------------------------------------------------------------ legacy Tensor.new / resize
+@method
+def new(self, *args, device=None):
+    """The legacy ``Tensor.new``: a tensor of this one's dtype (on its device, or ``device``):
+    uninitialized of the given sizes (ints or a Size), holding the given data (a list or
+    tuple), the given tensor itself when it has this dtype, or empty with no argument."""
+    device = self.device if device is None else device
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0].dtype is not self.dtype:
+            raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, but got {args[0].dtype}")
+        return args[0]
+    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
+        return tensor(args[0], dtype=self.dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], float):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    return empty(*(args or (0,)), dtype=self.dtype, device=device)
+
+
+def _resize_message(sizes, shape):
+    def show(s):
+        return "x".join(str(n) for n in s) or "[]"
+    return (f"requested resize to {show(sizes)} ({math.prod(sizes)} elements in total), but the given tensor "
+            f"has a size of {show(shape)} ({math.prod(shape)} elements). autograd's resize can only change "
+            "the shape of a given tensor, while preserving the number of elements.")
+
+
+class _Resize(Function):
+    """The deprecated out-of-place resize: a reshape that keeps the element count (torch's
+    ``ResizeBackward``)."""
+
+    node_name = "ResizeBackward"
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        ctx.original_shape = x._shape
+        return x.reshape(sizes).clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.original_shape), None
+
+
+def _resize_out_of_place(self, sizes, name):
+    warnings.warn(f"non-inplace {name} is deprecated", UserWarning, stacklevel=3)
+    sizes = tuple(sizes)
+    if math.prod(sizes) != self.numel():
+        raise RuntimeError(_resize_message(sizes, self._shape))
+    return _Resize.apply(self, sizes)
+
+
+@method
+def resize(self, *sizes):
+    """Deprecated: ``x.reshape(*sizes)`` (a copy), with torch's warning; like torch, a single
+    list is not unpacked (it is refused as a size of the wrong element count)."""
+    return _resize_out_of_place(self, sizes, "resize")
+
+
+@method
+def resize_as(self, other):
+    return _resize_out_of_place(self, other._shape, "resize_as")
