@@ -59,6 +59,31 @@ def test_unfold_fold_unbatched_noncontiguous_and_empty():
     check(lambda lib, c: F(lib).fold(c, (3, 3), 2), Arg(randn(0, 8, 4), requires_grad=True))
 
 
+COL2IM_GEOMETRIES = [  # size, kernel, dilation, stride, pads
+    ((7,), (3,), (2,), (1,), ((1, 2),)),
+    ((6, 7), (2, 3), (1, 2), (1, 1), ((1, 1), (0, 2))),
+    ((6, 5), (3, 2), (2, 1), (2, 3), ((2, 0), (1, 1))),
+    ((4, 5, 3), (2, 3, 1), (1, 1, 2), (2, 1, 1), ((0, 1), (1, 1), (0, 0))),
+]
+
+
+@pytest.mark.parametrize("size, kernel, dilation, stride, pads", COL2IM_GEOMETRIES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cpu_col2im_kernel_equals_the_composed_adds(size, kernel, dilation, stride, pads, dtype, monkeypatch):
+    """The CPU's one-pass col2im gives the strided adds' result bit for bit (same order of adds),
+    for columns of any strides (here: permuted, as a convolution's backward hands them over)."""
+    from tritensor.nn import _conv, _fused
+    geo = _conv.geometry(size, kernel, dilation, stride, pads)
+    shape = (3, 2) + geo.kernel + geo.out
+    data = rng.standard_normal(shape[::-1]).astype(dtype)
+    cols = tritensor.tensor(data).permute(tuple(range(len(shape)))[::-1])  # reversed strides
+    fused = _conv.col2im(cols, geo)
+    monkeypatch.setattr(_fused, "COL2IM", {})
+    composed = _conv.col2im(cols, geo)
+    assert fused.shape == composed.shape == (3, 2) + size and fused.is_contiguous()
+    np.testing.assert_array_equal(fused.numpy(), composed.numpy())
+
+
 def test_unfold_fold_gradcheck():
     gradcheck(lambda lib, x: F(lib).unfold(x, 2, 2, 1, 1), randn(1, 1, 4, 4))
     gradcheck(lambda lib, c: F(lib).fold(c, (4, 4), 2, padding=1, stride=2), randn(1, 4, 9))

@@ -8,6 +8,7 @@ buffer, one strided ``add_`` per kernel offset (each offset's positions are dist
 overlapping windows sum without scatter atomics), then crops the padding. ``unfold``/``fold``
 are these two; a convolution is im2col, a (grouped) matmul with the weight, and in backward
 the transposed matmul followed by col2im. The pools in ``_pool.py`` reuse the windows.
+A device with a col2im kernel (``_fused.COL2IM``: the CPU's Numba one) runs it in one pass.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import math
 import operator
 from typing import NamedTuple
 
+from . import _fused
 from .. import dtypes as dt, ops
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -82,6 +84,9 @@ def im2col(x, geo, order=None, value=0):
 def col2im(cols, geo):
     """Adjoint of im2col: ``cols`` (N, C, *kernel, *out), any strides, summed into (N, C, *size)
     (in the columns' dtype, rounding after each kernel offset, as torch's CPU col2im)."""
+    fused = _fused.COL2IM.get(cols.device.type)
+    if fused is not None and cols.dtype in fused.dtypes:
+        return fused(cols, geo)
     n = len(geo.kernel)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.size, geo.pads))
     buf = ops.zeros(tuple(cols.shape[:2]) + padded, dtype=cols.dtype, device=cols.device)

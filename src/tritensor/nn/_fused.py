@@ -252,3 +252,32 @@ class _CpuGruCell(_CpuRecurrentCell):
 #: ``backward(activations, y, h, grad) -> (grad_x, grad_y, grad_h)`` for one GRU step (torch's
 #: gate order r, z, n); devices without an entry compose it
 GRU_CELL = {"cpu": _CpuGruCell()}
+
+
+class _CpuCol2Im:
+    """``kernels/numba/col2im.py``: col2im of float32/float64 columns (N, C, *kernel, *out) of
+    any strides into a new contiguous (N, C, *size) tensor, in one pass instead of one strided
+    ``add_`` per kernel offset (same order of adds, so the same rounding)."""
+
+    dtypes = FUSED_DTYPES
+
+    def __call__(self, cols, geo):
+        from ..kernels.numba import col2im as kernels
+        n_spatial = len(geo.kernel)
+        batch, channels = cols._shape[:2]
+        lift = (1,) * (3 - n_spatial)  # 1-d and 2-d windows as 3-d ones with unit dims
+        out = cpu.empty((batch, channels) + tuple(geo.size), cols.dtype)
+        out._flat[:] = 0
+        oa = cpu.ndarray(out).reshape((batch, channels) + lift + tuple(geo.size))
+        ca = cpu.ndarray(cols).reshape((batch, channels) + lift + tuple(geo.kernel) + lift + tuple(geo.out))
+        dilation, stride = lift + tuple(geo.dilation), lift + tuple(geo.stride)
+        pad = (0,) * (3 - n_spatial) + tuple(lo for lo, _ in geo.pads)
+        per_plane = max(1, cols.numel() // max(1, batch * channels))
+        chunks = cpu.parallel_chunks(batch * channels, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // per_plane))
+        cpu.run_chunks(lambda lo, hi: kernels.col2im_planes(ca, oa, dilation, stride, pad, lo, hi), chunks)
+        return out
+
+
+#: ``COL2IM[device_type]``: ``dtypes`` and ``(cols, geo) -> tensor``, nn/_conv.py's col2im in one
+#: kernel; devices without an entry (and other dtypes) compose it of strided adds
+COL2IM = {"cpu": _CpuCol2Im()}
