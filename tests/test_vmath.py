@@ -29,7 +29,7 @@ def _ulps(got, exact, dtype):
 
 
 def _op(op):
-    return getattr(tritensor.nn.functional if op == "gelu" else tritensor, op)
+    return getattr(tritensor.nn.functional if op in ("gelu", "mish") else tritensor, op)
 
 
 def _run(op, x):
@@ -60,6 +60,9 @@ EXACT = {
     "log": lambda x: np.log(x.astype(REF)),
     "log1p": lambda x: np.log1p(x.astype(REF)),
     "expm1": lambda x: np.expm1(x.astype(REF)),
+    "log2": lambda x: np.log2(x.astype(REF)),
+    "log10": lambda x: np.log10(x.astype(REF)),
+    "mish": lambda x: x.astype(REF) * np.tanh(np.log1p(np.exp(x.astype(REF)))),
     # float64 libm references, ~1 float64 ulp: exact enough for float32 results
     "erf": lambda x: _erf(x.astype(np.float64)).astype(REF),
     "gelu": lambda x: (x.astype(REF) * _erfc(-x.astype(np.float64) / math.sqrt(2)).astype(REF) / 2),
@@ -78,6 +81,10 @@ EXACT = {
     ("log1p", np.float64, -1.0, 1e300, 3.1),
     ("expm1", np.float32, -20.0, 89.0, 0.51),
     ("expm1", np.float64, -40.0, 709.0, 3.5),
+    ("log2", np.float32, 0.0, 3e38, 0.51),
+    ("log10", np.float32, 0.0, 3e38, 0.51),
+    ("mish", np.float32, -110.0, 80.0, 0.51),
+    ("mish", np.float64, -700.0, 700.0, 4.5),  # below, e^x is denormal (torch loses digits too)
     ("erf", np.float32, -6.0, 6.0, 1.0),      # float32 throughout, see test_float32_erf_cdf_pdf_gelu
     ("gelu", np.float32, -14.0, 14.0, 2.0),
 ])
@@ -104,14 +111,15 @@ SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-310, 88.7, 89.
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh", "log", "log1p", "expm1", "erf"])
+@pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh", "log", "log1p", "expm1", "erf", "log2", "log10",
+                                "mish"])
 def test_special_values_match_torch(op, dtype):
     """NaN stays NaN, infinities and signed zeros as torch gives them; a denormal result of
     exp and sigmoid is the exact one rounded (torch's may be 0 where its exp flushes)."""
     with np.errstate(over="ignore"):
         x = np.array(SPECIALS, dtype=dtype)
-    got = getattr(tritensor, op)(tritensor.tensor(x)).numpy()
-    expected = getattr(torch, op)(torch.tensor(x)).numpy()
+    got = _op(op)(tritensor.tensor(x)).numpy()
+    expected = (torch.nn.functional.mish if op == "mish" else getattr(torch, op))(torch.tensor(x)).numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     keep = ~np.isnan(got) & (np.abs(expected) >= np.finfo(dtype).tiny)
     np.testing.assert_allclose(got[keep], expected[keep], rtol=4 * np.finfo(dtype).eps, atol=0)

@@ -57,8 +57,8 @@ def sign(x): return (x > 0) - (x < 0)  # torch: sign(nan) == 0
 def exp(x): return vm.exp(x)
 def exp2(x): return np.exp2(x)
 def log(x): return vm.log(x)
-def log2(x): return np.log2(x)
-def log10(x): return np.log10(x)
+def log2(x): return vm.log2(x)
+def log10(x): return vm.log10(x)
 def log1p(x): return vm.log1p(x)
 def expm1(x): return vm.expm1(x)
 def sqrt(x): return np.sqrt(x)
@@ -437,7 +437,7 @@ def elu_scaled(x, alpha, scale, input_scale):
 
 
 def threshold(x, threshold, value): return x if x > threshold else value
-def mish(x): return x * np.tanh(_softplus(x))
+def mish(x): return vm.mish(x)
 def deg2rad(x): return x * 0.017453292519943295
 def rad2deg(x): return x * 57.29577951308232
 

@@ -242,6 +242,52 @@ def log(x):
     return math.log(x)
 
 
+_INV_LN2, _INV_LN10 = 1.0 / math.log(2.0), 1.0 / math.log(10.0)
+
+
+@inline
+def _log2_for_float32(x):
+    return _log64(x) * _INV_LN2
+
+
+@inline
+def _log10_for_float32(x):
+    return _log64(x) * _INV_LN10
+
+
+@by_width(through_float64(_log2_for_float32),
+          lambda x: np.log2(x))
+def log2(x):
+    """log2(x): float32 as float64 log times 1/ln 2, rounded once (exact powers of 2 stay
+    exact); float64 libm's, whose powers of 2 are exact too."""
+    return math.log2(x)
+
+
+@by_width(through_float64(_log10_for_float32),
+          lambda x: np.log10(x))
+def log10(x):
+    """log10(x): float32 as float64 log times 1/ln 10, rounded once; float64 libm's."""
+    return math.log10(x)
+
+
+@inline
+def _mish64(x):
+    """x tanh(softplus(x)) = x n / (n + 2) with n = e^x (e^x + 2): one exp and a division,
+    nothing cancels (for x << 0 the quotient is ~e^x); above 20 tanh(softplus(x)) rounds to 1
+    in float64 (and e^2x would overflow further on)."""
+    e = _exp64(x if x < 20.0 else 20.0)
+    n = e * (e + 2.0)
+    r = x * (n / (n + 2.0))
+    return x if x > 20.0 else r
+
+
+@by_width(through_float64(_mish64),
+          lambda x: _mish64(x))
+def mish(x):
+    """mish(x) = x tanh(softplus(x)), vectorisable (float32 through float64)."""
+    return x * math.tanh(math.log1p(math.exp(x))) if x <= 20.0 else x
+
+
 @inline
 def _log1p64(x):
     """log(1 + x) with 1 + x's rounding undone (Goldberg): log(u) x / (u - 1), u = 1 + x;
