@@ -60,6 +60,9 @@ EXACT = {
     "log": lambda x: np.log(x.astype(REF)),
     "log1p": lambda x: np.log1p(x.astype(REF)),
     "expm1": lambda x: np.expm1(x.astype(REF)),
+    "sin": lambda x: np.sin(x.astype(REF)),  # long double sinl: its argument reduction is exact
+    "cos": lambda x: np.cos(x.astype(REF)),
+    "tan": lambda x: np.tan(x.astype(REF)),
     "log2": lambda x: np.log2(x.astype(REF)),
     "log10": lambda x: np.log10(x.astype(REF)),
     "mish": lambda x: x.astype(REF) * np.tanh(np.log1p(np.exp(x.astype(REF)))),
@@ -81,6 +84,9 @@ EXACT = {
     ("log1p", np.float64, -1.0, 1e300, 3.1),
     ("expm1", np.float32, -20.0, 89.0, 0.51),
     ("expm1", np.float64, -40.0, 709.0, 3.5),
+    ("sin", np.float32, -3e38, 3e38, 0.51),    # float64 inside, exact reduction (kernels/numba/vtrig.py)
+    ("cos", np.float32, -3e38, 3e38, 0.51),
+    ("tan", np.float32, -3e38, 3e38, 0.51),
     ("log2", np.float32, 0.0, 3e38, 0.51),
     ("log10", np.float32, 0.0, 3e38, 0.51),
     ("mish", np.float32, -110.0, 80.0, 0.51),
@@ -106,13 +112,30 @@ def test_accuracy_in_ulps(op, dtype, lo, hi, max_ulps):
     np.testing.assert_allclose(got[tiny].astype(REF), exact[tiny], rtol=0, atol=np.finfo(dtype).tiny)
 
 
+@pytest.mark.skipif(not EXTENDED, reason="needs long double sin/cos/tan as the reference")
+@pytest.mark.parametrize("op", ["sin", "cos", "tan"])
+def test_float32_trig_near_multiples_of_half_pi(op):
+    """Where the reduced argument cancels most: the float32 values nearest to k pi/2 (and
+    their neighbours) for k up to 2^18, and large arguments up to 1e38, within half an ulp."""
+    k = np.arange(1, 1 << 18, dtype=REF)
+    centers = (k * (REF(np.pi) / 2)).astype(np.float32)
+    large = np.random.default_rng(1).uniform(1e3, 1e38, 1 << 16).astype(np.float32)
+    x = np.concatenate([centers, np.nextafter(centers, np.float32(np.inf)),
+                        np.nextafter(centers, np.float32(0)), large, -large])
+    got = _run(op, x)
+    exact = getattr(np, op)(x.astype(REF))
+    keep = np.abs(exact.astype(np.float32)) >= np.finfo(np.float32).tiny
+    err = _ulps(got[keep], exact[keep], np.float32)
+    assert err.max() <= 0.51, f"{op}({x[keep][int(np.argmax(err))]!r}) off by {float(err.max()):.3f} ulp"
+
+
 SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-310, 88.7, 89.0, -87.5, -103.9,
             709.78, 709.79, -745.1, -745.2, 1000.0, -1000.0, -1.0, -0.5, -2.0, 1.0, 1e-7, -1e-7]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh", "log", "log1p", "expm1", "erf", "log2", "log10",
-                                "mish"])
+                                "mish", "sin", "cos", "tan"])
 def test_special_values_match_torch(op, dtype):
     """NaN stays NaN, infinities and signed zeros as torch gives them; a denormal result of
     exp and sigmoid is the exact one rounded (torch's may be 0 where its exp flushes)."""

@@ -7,8 +7,9 @@
   machinery then walks any strides and broadcasts (stride 0) without copying inputs.
 
 Both are compiled lazily per input types and cached on disk, and both release the GIL,
-so the backend can split large outputs across threads. Inputs arrive already cast to the op's compute dtype, so ``a + b`` of two
-float32 arrays runs in float32; integer arithmetic wraps on store like torch's.
+so the backend can split large outputs across threads. Inputs arrive already cast to the op's
+compute dtype, so ``a + b`` of two float32 arrays runs in float32; integer arithmetic wraps
+on store like torch's.
 Scalar functions receive scalars; extra ufunc arguments (``alpha``, ``beta`` ...) are
 broadcast scalars.
 """
@@ -21,7 +22,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from . import vmath as vm
+from . import vmath as vm, vtrig as vt
 from ._specialize import specialize
 
 inline = numba.njit(inline="always", cache=True)
@@ -65,9 +66,9 @@ def sqrt(x): return np.sqrt(x)
 def rsqrt(x): return 1.0 / np.sqrt(x)
 def reciprocal(x): return 1.0 / x
 def square(x): return x * x
-def sin(x): return np.sin(x)
-def cos(x): return np.cos(x)
-def tan(x): return np.tan(x)
+def sin(x): return vt.sin(x)
+def cos(x): return vt.cos(x)
+def tan(x): return vt.tan(x)
 def asin(x): return np.arcsin(x)
 def acos(x): return np.arccos(x)
 def atan(x): return np.arctan(x)
