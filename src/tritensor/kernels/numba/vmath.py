@@ -22,8 +22,9 @@ log1p, expm1 within 2-3.
 sums atanh's series; float64 ``log1p`` and ``expm1`` undo the rounding of 1 + x (Goldberg's
 and Kahan's rearrangements). float32 ``tanh``, ``log``, ``log1p`` and ``expm1`` go through
 float64, where their cancellations have bits to spare, and are rounded once; float64 ``tanh``
-and ``erf`` (so ``normal_cdf`` and ``gelu``) keep libm's. float32 ``log2``/``log10`` are the
-float64 log times a constant, rounded once; ``mish`` is x n / (n + 2) with n = e^x (e^x + 2)
+and ``erf`` (so ``normal_cdf`` and ``gelu``) keep libm's. float32 results take log's series to s^11
+instead of s^21 (``_log_for_float32``); float32 ``log2``/``log10`` are that log times a
+constant, rounded once; ``mish`` is x n / (n + 2) with n = e^x (e^x + 2)
 (one exp; float32 through float64; float64 within ~4.5 ulp where torch's composition has ~2).
 
 float32 ``erf``, ``normal_cdf``, ``gelu`` and ``normal_pdf`` stay in float32 (twice float64's
@@ -217,27 +218,48 @@ _TINY64 = 2.2250738585072014e-308
 
 
 @inline
-def _log64(x):
-    """log of a float64, vectorisable, within about 1 ulp: x = m 2^e with m in [sqrt(1/2),
-    sqrt(2)), log m = 2 atanh(s) = 2 (s + s^3 / 3 + ...), s = (m - 1) / (m + 1), |s| < 0.172
-    (ten terms: truncation < 1e-18); denormals are scaled by 2^54 first."""
+def _log_reduced64(x):
+    """(e, s) for log x = e ln 2 + 2 atanh(s): x = m 2^e with m in [sqrt(1/2), sqrt(2)) by
+    exponent-bit arithmetic (denormals scaled by 2^54 first), s = (m - 1) / (m + 1), |s| < 0.172."""
     sub = x < _TINY64
     y = x * 18014398509481984.0 if sub else x
     bits = _float64_bits(y) - _SQRT_HALF_BITS  # the exponent of y / sqrt(1/2), rounded down
     e = (bits >> 52) - (54 if sub else 0)
     m = _bits_to_float64((bits & 0x000FFFFFFFFFFFFF) + _SQRT_HALF_BITS)
-    s = (m - 1.0) / (m + 1.0)
-    z = s * s
-    p = z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9 + z * (1 / 11 + z * (1 / 13 + z * (
-        1 / 15 + z * (1 / 17 + z * (1 / 19 + z * (1 / 21))))))))))
-    f = np.float64(e)
+    return np.float64(e), (m - 1.0) / (m + 1.0)
+
+
+@inline
+def _log_assembled64(x, f, s, p):
+    """e ln 2 + 2 (s + s p), with p = s^2 / 3 + s^4 / 5 + ..., and log's special values."""
     r = f * _LN2_HI + (2.0 * s + (2.0 * s * p + f * _LN2_LO))
     r = r if x < np.inf else x       # +inf
     r = r if x > 0.0 else -np.inf    # 0 and -0
     return r if x >= 0.0 else np.nan  # negative, NaN
 
 
-@by_width(through_float64(_log64),
+@inline
+def _log64(x):
+    """log of a float64, vectorisable, within about 1 ulp: atanh's series to s^21 (truncation
+    < 1e-18)."""
+    f, s = _log_reduced64(x)
+    z = s * s
+    p = z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9 + z * (1 / 11 + z * (1 / 13 + z * (
+        1 / 15 + z * (1 / 17 + z * (1 / 19 + z * (1 / 21))))))))))
+    return _log_assembled64(x, f, s, p)
+
+
+@inline
+def _log_for_float32(x):
+    """log of a float64 whose result will be rounded to float32: the series to s^11
+    (truncation < 2e-9 relative), half of ``_log64``'s terms."""
+    f, s = _log_reduced64(x)
+    z = s * s
+    p = z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9 + z * (1 / 11)))))
+    return _log_assembled64(x, f, s, p)
+
+
+@by_width(through_float64(_log_for_float32),
           lambda x: _log64(x))
 def log(x):
     """log(x): float32 through float64 (rounded once), float64 within about 1 ulp."""
@@ -249,12 +271,12 @@ _INV_LN2, _INV_LN10 = 1.0 / math.log(2.0), 1.0 / math.log(10.0)
 
 @inline
 def _log2_for_float32(x):
-    return _log64(x) * _INV_LN2
+    return _log_for_float32(x) * _INV_LN2
 
 
 @inline
 def _log10_for_float32(x):
-    return _log64(x) * _INV_LN10
+    return _log_for_float32(x) * _INV_LN10
 
 
 @by_width(through_float64(_log2_for_float32),
@@ -291,16 +313,31 @@ def mish(x):
 
 
 @inline
+def _log1p_series(x):
+    """log(1 + x) below 2^-16: the series to x^4 / 4."""
+    return x * (1.0 - x * (1 / 2 - x * (1 / 3 - x * (1 / 4))))
+
+
+@inline
 def _log1p64(x):
     """log(1 + x) with 1 + x's rounding undone (Goldberg): log(u) x / (u - 1), u = 1 + x;
-    below 2^-16 the series to x^4 / 4."""
+    below 2^-16 the series."""
     u = 1.0 + x
     r = _log64(u) * (x / (u - 1.0))
-    r = x * (1.0 - x * (1 / 2 - x * (1 / 3 - x * (1 / 4)))) if abs(x) < 1.52587890625e-05 else r
+    r = _log1p_series(x) if abs(x) < 1.52587890625e-05 else r
     return r if x < np.inf else x
 
 
-@by_width(through_float64(_log1p64),
+@inline
+def _log1p_for_float32(x):
+    """``_log1p64`` with the shorter log, for a float32 result."""
+    u = 1.0 + x
+    r = _log_for_float32(u) * (x / (u - 1.0))
+    r = _log1p_series(x) if abs(x) < 1.52587890625e-05 else r
+    return r if x < np.inf else x
+
+
+@by_width(through_float64(_log1p_for_float32),
           lambda x: _log1p64(x))
 def log1p(x):
     """log(1 + x), vectorisable in either width (float32 through float64)."""
