@@ -33,11 +33,6 @@ _sigmoid = vm.sigmoid  # vectorisable, in the argument's width
 
 
 @inline
-def _softplus(x):
-    return x if x > 20.0 else vm.log1p(vm.exp(x))
-
-
-@inline
 def _is_nan(x):
     return x != x
 
