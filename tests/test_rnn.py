@@ -321,8 +321,8 @@ _FUSED_NODE = "ThnnFusedLstmCellBackward0"
 
 
 def _has_fused_step(dtype):
-    """Whether LSTM steps of ``dtype`` on the test device run as one fused node (the CPU's
-    float32 and float64; the GPU and 16-bit floats compose tensor ops)."""
+    """Whether LSTM steps of ``dtype`` on the test device run as one fused node (float32 and
+    float64 on either device; 16-bit floats compose tensor ops)."""
     kernel = _fused.LSTM_CELL.get(tritensor.device(DEVICE).type)
     return kernel is not None and getattr(tritensor, dtype) in kernel.dtypes
 
@@ -501,14 +501,14 @@ def test_fused_lstm_step_split_across_threads(monkeypatch):
 
 
 def test_lstm_step_composed_without_a_kernel():
-    """16-bit floats (and devices without a kernel, the GPU) take the composed step."""
+    """16-bit floats take the composed step; float32 the fused one on both devices (the
+    GPU's is ``kernels/triton/recurrent.py``)."""
     cell = tritensor.nn.LSTMCell(3, 5).to(DEVICE)
     for dtype in ("float32", "float16", "bfloat16"):
         x = tritensor.tensor(randn(2, 3), device=DEVICE).to(getattr(tritensor, dtype))
         _, c = cell.to(getattr(tritensor, dtype))(x)
         assert type(c.grad_fn).__name__ == (_FUSED_NODE if _has_fused_step(dtype) else "AddBackward0")
-    if tritensor.device(DEVICE).type == "cuda":
-        assert not _has_fused_step("float32")
+    assert _has_fused_step("float32") and _has_fused_gru_step("float64")
 
 
 # ---------------------------------------------------------------------------- the fused GRU step

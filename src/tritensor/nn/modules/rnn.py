@@ -3,7 +3,8 @@
 Each layer projects the whole input sequence in one matmul, then steps through time with one
 matmul of the hidden state per step; the gates are the core elementwise ops, so autograd and
 both devices come from them, except that an LSTM or GRU step is one fused node where the
-device has a kernel for it (``_fused.LSTM_CELL``, ``_fused.GRU_CELL``: the CPU's). torch's
+device has a kernel for it (``_fused.LSTM_CELL``, ``_fused.GRU_CELL``: Numba's on the CPU,
+Triton's on 'cuda', for float32/float64). torch's
 gate order: LSTM (input, forget, cell, output), GRU (reset, update, new).
 """
 
