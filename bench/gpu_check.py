@@ -395,6 +395,19 @@ def _mlp(batch, sizes):
     return setup
 
 
+def _lstm(steps, batch, features, hidden):
+    def setup(lib, device):
+        model = lib.nn.LSTM(features, hidden).to(device)
+        x = _randn(lib, device, steps, batch, features).requires_grad_()
+
+        def step():
+            x.grad = None
+            model.zero_grad()
+            model(x)[0].square().sum().backward()
+        return step
+    return setup
+
+
 def cases(smoke):
     """The benchmark table's rows; --smoke shrinks every size (the names keep the GPU sizes)
     and keeps one row of each kind."""
@@ -447,6 +460,8 @@ def cases(smoke):
                             torch_name=f"torch {impl}", reps=15))
     out.append(Case("MLP 784-512-256-10 b128 Adam step",
                     _mlp(8, (32, 16, 8, 4)) if smoke else _mlp(128, (784, 512, 256, 10)), reps=15))
+    out.append(Case("LSTM(64, 128) fwd+bwd, 32 steps x batch 64 (torch: cuDNN)",
+                    _lstm(4, 2, 8, 16) if smoke else _lstm(32, 64, 64, 128), reps=15))
     return out
 
 
