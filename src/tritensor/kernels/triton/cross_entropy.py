@@ -33,7 +33,7 @@ from ...backends.cuda_memory import KernelPointer, allocate, interpreting
 from ...backends.cuda_replay import replayable
 from .checks import record_first
 from .elementwise import cast_to
-from .launch import cdiv, launch
+from .launch import cdiv, cuda_backend as _backend, launch
 from .reduction import add, online_max_sumexp, reduce_rows
 
 INF = tl.constexpr(float("inf"))
@@ -172,25 +172,13 @@ def _bits(x) -> int:
     return int(np.float64(x).view(np.int64))
 
 
-_be = None
-
-
-def _backend():
-    """``backends.cuda``, bound on first use (it imports this module while it loads)."""
-    global _be
-    if _be is None:
-        from ...backends import cuda
-        _be = cuda
-    return _be
-
-
 def _tiles(n, c):
     """(BLOCK_N, BLOCK_C): a row's classes in as few tiles as fit the budget, rows filling
     the rest (the interpreter's budget is larger: a program is a Python iteration there).
     Up to 128 rows, so a training batch over few classes is one program: one launch, no
     reduction of partial sums."""
     budget = 1 << 14 if interpreting() else 4096
-    block = (_be or _backend())._block
+    block = _backend()._block
     bc = block(c, 1024)
     return max(1, min(block(n, 128), budget // bc)), bc
 
@@ -198,7 +186,7 @@ def _tiles(n, c):
 def _layout(x, target, weight):
     """The kernels' leading pointers (x, target, weight), sizes (N, C, x's strides, target's
     stride) and tiles (BLOCK_N, BLOCK_C)."""
-    pointer = (_be or _backend()).pointer
+    pointer = _backend().pointer
     n, c = x._shape
     pointers = (pointer(x), pointer(target), pointer(weight if weight is not None else x))
     return pointers, (n, c, *x._stride, target._stride[0] if n else 1), _tiles(n, c)
@@ -206,7 +194,7 @@ def _layout(x, target, weight):
 
 @replayable
 def _forward_into(loss, total, lse, x, target, weight, errors, ignore_index, eps, reduction):
-    be = _be or _backend()
+    be = _backend()
     pointers, sizes, (bn, bc) = _layout(x, target, weight)
     programs = max(1, cdiv(x._shape[0], bn))  # one program even for an empty batch: it writes the zeros
     code = _REDUCTIONS[reduction]
@@ -224,7 +212,7 @@ def _forward_into(loss, total, lse, x, target, weight, errors, ignore_index, eps
 @replayable
 def _backward_into(out, x, target, weight, lse, g, total, ignore_index, eps, total_weight):
     pointers, sizes, (bn, bc) = _layout(x, target, weight)
-    pointer = (_be or _backend()).pointer
+    pointer = _backend().pointer
     launch(backward_kernel, (cdiv(x._shape[0], bn),), pointer(out), *pointers, pointer(lse), pointer(g),
            pointer(total if total is not None else g), *sizes, g._stride[0] if g.dim() else 0, ignore_index,
            _bits(eps), _bits(total_weight), weight is not None, eps != 0, total is not None, _TL[lse.dtype],
@@ -243,7 +231,7 @@ class CrossEntropy:
     dtypes = (dt.float16, dt.bfloat16, dt.float32, dt.float64)
 
     def forward(self, x, target, weight, ignore_index, eps, reduction):
-        be = _be or _backend()
+        be = _backend()
         acc = dt.float64 if x.dtype is dt.float64 else dt.float32
         n = x._shape[0]
         device = x._storage.device
@@ -255,7 +243,7 @@ class CrossEntropy:
         return loss, total, lse
 
     def backward(self, x, target, weight, ignore_index, eps, lse, g, total_weight, total):
-        out = (_be or _backend()).empty(x._shape, x.dtype, x._storage.device)
+        out = _backend().empty(x._shape, x.dtype, x._storage.device)
         if out.numel():
             _backward_into(out, x, target, weight, lse, g, total, ignore_index, eps, total_weight)
         return out

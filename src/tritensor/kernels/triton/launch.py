@@ -223,3 +223,16 @@ def _import_cuda():
 
 def cdiv(a, b):
     return -(-a // b)
+
+
+_cuda_backend = None
+
+
+def cuda_backend():
+    """``backends.cuda``, bound on first use: it imports the kernel modules while it loads, so
+    they cannot import it at their top."""
+    global _cuda_backend
+    if _cuda_backend is None:
+        from ...backends import cuda
+        _cuda_backend = cuda
+    return _cuda_backend

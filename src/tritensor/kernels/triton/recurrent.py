@@ -18,7 +18,7 @@ import triton.language as tl
 from ... import dtypes as dt
 from ...backends.cuda_replay import replayable
 from .elementwise import _sigmoid, _tanh
-from .launch import cdiv, launch
+from .launch import cdiv, cuda_backend as _backend, launch
 
 #: the blocks of a saved activation row, in units of H (the CPU kernels' layout)
 LSTM_SAVED_BLOCKS = 5
@@ -122,21 +122,9 @@ def gru_backward_kernel(saved, y, h, grad, grad_x, grad_y, grad_h, n, H, BLOCK: 
     tl.store(grad_h + at, d * z, mask=mask)
 
 
-_be = None
-
-
-def _backend():
-    """``backends.cuda``, bound on first use (it imports this module while it loads)."""
-    global _be
-    if _be is None:
-        from ...backends import cuda
-        _be = cuda
-    return _be
-
-
 def _launch_flat(kernel, state, *tensors, flags=()):
     """Launch ``kernel`` over the (B, H) ``state``'s elements with the tensors' pointers."""
-    be = _be or _backend()
+    be = _backend()
     n, hidden = state.numel(), state._shape[1]
     block = be._block(n, 1024)
     launch(kernel, (max(1, cdiv(n, block)),), *(be.pointer(t) for t in tensors), n, hidden, *flags, block)
@@ -168,7 +156,7 @@ class _Cell:
 
     @staticmethod
     def _empty(shape, like):
-        return (_be or _backend()).empty(shape, like.dtype, like._storage.device)
+        return _backend().empty(shape, like.dtype, like._storage.device)
 
 
 class LstmCell(_Cell):
