@@ -111,17 +111,33 @@ def test_averaged_model_is_a_copy_and_checks_its_arguments():
     assert all(p.grad is None for p in avg.parameters())
 
 
-@pytest.mark.parametrize("batches", ["tensors", "tuples"])
+def _reading_dicts(lib, model):
+    """``model`` behind a module whose input is a dict batch (update_bn passes a dict on
+    unchanged, as torch's does)."""
+    class ReadsDicts(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, batch):
+            return self.inner(batch["x"])
+    return ReadsDicts().train(model.training)
+
+
+@pytest.mark.parametrize("batches", ["tensors", "tuples", "dicts"])
 def test_update_bn_matches_torch(batches):
     ours, ref = _pair()
     data = [rng.standard_normal((6, 4)).astype(np.float32) for _ in range(3)]
 
     def loader(lib):
         tensors = [lib.tensor(d, device=dev(lib)) for d in data]
+        if batches == "dicts":
+            return [{"x": t} for t in tensors]
         return tensors if batches == "tensors" else [(t, t.sum(1)) for t in tensors]
     ref.eval(), ours.eval()
-    torch.optim.swa_utils.update_bn(loader(torch), ref)
-    tritensor.optim.swa_utils.update_bn(loader(tritensor), ours)
+    wrap = _reading_dicts if batches == "dicts" else (lambda lib, model: model)
+    torch.optim.swa_utils.update_bn(loader(torch), wrap(torch, ref))
+    tritensor.optim.swa_utils.update_bn(loader(tritensor), wrap(tritensor, ours))
     _assert_state_equal(ours, ref)
     assert not ours.training and ours[1].momentum == 0.1
     # no batch norm: nothing to do, the model is left as it is

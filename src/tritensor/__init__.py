@@ -68,6 +68,23 @@ from .nn.modules.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  #
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
 globals().update(_ATEN_FORMS)
 from .serialization import load, save  # noqa: E402,F401
+from . import jit, profiler  # noqa: E402,F401  (torch.jit without TorchScript; the op profiler)
+from .jit import run_forked as fork, wait  # noqa: E402,F401  (torch.fork/torch.wait: run eagerly)
+from .utils import benchmark as _benchmark, dlpack as _dlpack_utils  # noqa: E402,F401  (utils.<name>)
+from .utils.dlpack import to_dlpack  # noqa: E402,F401
+# ATen forms and runtime flags: registered after nn, which they call into
+from .ops import native_forms as _native, recurrent_forms as _recurrent, runtime_flags as _flags  # noqa: E402
+from .ops import segment as _segment  # noqa: E402
+_late = {_m.__name__ for _m in (_native, _recurrent, _flags, _segment)}
+globals().update({k: v for k, v in _ops.FUNCTIONS.items() if getattr(v, "__module__", None) in _late})
+_ops.attach_methods(Tensor)
+from . import quasirandom, return_types, signal  # noqa: E402,F401
+newaxis = None  # torch.newaxis: ``x[:, torch.newaxis]`` adds a dim, like numpy's
+
+
+def is_inference(input) -> _dtypes.builtins.bool:
+    return input.is_inference()
+
 
 strided = "torch.strided"
 contiguous_format = _ops.conversion.CONTIGUOUS_FORMAT

@@ -19,6 +19,7 @@ from .ops.decompositions import (LinAlgError, cholesky, cholesky_ex, det, inv, i
                                  lu_factor_ex, lu_solve, qr, slogdet, solve, solve_ex, solve_triangular)
 from .ops.einsum import linalg_cross
 from .ops.elementwise import _torch_name
+from .ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .ops.linalg import matmul as _matmul, matrix_power as _matrix_power
 from .ops.spectral import (cond, diagonal, eig, eigh, eigvals, eigvalsh, householder_product, lstsq,
                            matrix_exp, matrix_rank, multi_dot, pinv, svd, svdvals, tensorinv, tensorsolve,
@@ -31,6 +32,7 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "inv", "inv
 __all__ += ["cond", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "lstsq",
             "matrix_exp", "matrix_rank", "multi_dot", "pinv", "svd", "svdvals", "tensorinv", "tensorsolve",
             "vander"]
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 
 def _check_float(name, x):

@@ -48,6 +48,8 @@ class Tensor:
     _view_fn = None
     #: set on what ``.data`` returns: its writes (and its views') leave the version alone
     _untracked = False
+    #: made inside inference_mode (set by ``new_tensor``); see ``is_inference``
+    _inference = False
 
     # ------------------------------------------------------------------ construction
     def __new__(cls, *args, **kwargs):
@@ -156,6 +158,22 @@ class Tensor:
     def layout(self):
         return "torch.strided"
 
+    # Backends and layouts tritensor does not have: every tensor is a dense strided one.
+    is_meta = is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = property(lambda self: False)
+    is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_mtia = is_maia = property(lambda self: False)
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """A strided tensor is already dense: itself (a cast when ``dtype`` differs)."""
+        return self if dtype is None or dtype is self.dtype else self.to(dtype)
+
+    def is_inference(self) -> bool:
+        """Made inside ``inference_mode`` (a view shares its base's answer)."""
+        return (self if self._base is None else self._base)._inference
+
     def is_floating_point(self) -> bool:
         return self.dtype.category == _dt._FLOAT
 
@@ -175,6 +193,9 @@ class Tensor:
         views go unseen by autograd; here the count lives on the storage, so they skip it."""
         if self._untracked or self._base is not None and self._base._untracked:
             return
+        if not grad_mode.inference and self.is_inference():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed. You "
+                               "can make a clone to get a normal tensor before doing inplace update.")
         self._storage.version += 1
 
     @property
@@ -537,6 +558,8 @@ def new_tensor(storage, shape, stride, offset, dtype):
     t._requires_grad = False
     t._grad = None
     t._grad_fn = None
+    if grad_mode.inference:
+        t._inference = True
     return t
 
 

@@ -110,3 +110,4 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - torch's
 
 
 from . import functional  # noqa: E402  (uses ``grad`` above)
+from . import profiler  # noqa: E402,F401  (torch.autograd.profiler: the same recorder as tritensor.profiler)

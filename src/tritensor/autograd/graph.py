@@ -8,6 +8,8 @@ shows torch's view of the same edges (tensor arguments only). Leaves end in an
 """
 from __future__ import annotations
 
+from . import grad_mode
+
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -30,6 +32,10 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "producer", "output_nr", "is_output")
 
     def __init__(self, tensor):
+        if not grad_mode.inference and tensor.is_inference():
+            raise RuntimeError("Inference tensors cannot be saved for backward. To work around this, you can "
+                               "make a clone to get a normal tensor and use it in autograd, or use "
+                               "`torch.no_grad()` instead of `torch.inference_mode()`.")
         self.tensor = tensor
         self.version = tensor._storage.version
         self.producer = tensor._grad_fn

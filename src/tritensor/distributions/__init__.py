@@ -27,6 +27,10 @@ from .transforms import (  # noqa: F401
     PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform, SoftmaxTransform,
     SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform, Transform, identity_transform,
 )
+from .exp_family import ExponentialFamily  # noqa: F401
+from .wishart import Wishart  # noqa: F401
+from .lkj_cholesky import LKJCholesky  # noqa: F401
+from . import exp_family, lkj_cholesky, utils, wishart  # noqa: F401
 from . import _aliases  # noqa: E402
 
 _aliases.register(sys.modules[__name__])  # torch's submodule paths: distributions.normal, .gamma, ...

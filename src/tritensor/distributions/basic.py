@@ -13,9 +13,19 @@ from ..size import Size
 from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution, _LocScale, broadcast_all, lazy_property
+from .exp_family import ExponentialFamily
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
+
     @property
     def mean(self):
         return self.loc
@@ -125,8 +135,17 @@ def _check_one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(_BinaryProbsLogits, Distribution):
+class Bernoulli(_BinaryProbsLogits, ExponentialFamily):
     """Given ``probs`` or ``logits`` (log-odds)."""
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean

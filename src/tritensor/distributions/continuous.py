@@ -16,6 +16,7 @@ from ._incomplete_gamma import gammainc
 from ._sampling import standard_gamma
 from .basic import Normal
 from .distribution import Distribution, _batch_of, _LocScale, broadcast_all
+from .exp_family import ExponentialFamily
 
 
 def _new_draws(like, shape, fill):
@@ -29,7 +30,16 @@ def _full(dist, like, value):
 
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -189,7 +199,16 @@ class LogNormal(Distribution):
         return self.base_dist.entropy() + self.loc
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
+
     """``rsample`` is reparameterised in both parameters: the concentration through the
     implicit derivative of the standard Gamma draws (see _sampling.py)."""
 
@@ -251,7 +270,14 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
     """``rsample`` normalises independent Gamma draws; its gradients are those of the
     implicit Gamma derivatives through the normalisation (torch uses a dedicated Dirichlet
     derivative; both are unbiased reparameterisations, per-draw values differ)."""
@@ -302,7 +328,14 @@ class Dirichlet(Distribution):
                 - ((c - 1.0) * c.digamma()).sum(-1))
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()
+
     """Samples x = g1 / (g1 + g0) of two Gamma draws (torch: a two-class Dirichlet, the same
     thing). The concentrations are kept as a (..., 2) tensor, so the repr is ``Beta()`` as in
     torch."""

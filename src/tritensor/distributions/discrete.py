@@ -12,9 +12,17 @@ from . import constraints
 from ._sampling import sample_binomial, sample_poisson
 from .basic import Categorical, _BinaryProbsLogits, _check_one_of
 from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 

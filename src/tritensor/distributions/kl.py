@@ -8,6 +8,7 @@ from .. import ops
 from .basic import Bernoulli, Categorical, Normal, Uniform
 from .continuous import Beta, Cauchy, Dirichlet, Exponential, Gamma, Laplace, LogNormal
 from .discrete import Binomial, Geometric, Independent, OneHotCategorical, Poisson, _sum_rightmost
+from .exp_family import ExponentialFamily, kl_between_members
 
 _KL_REGISTRY = {}
 
@@ -31,6 +32,12 @@ def kl_divergence(p, q):
     raise NotImplementedError(
         f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__}"
     )
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The generic fallback: a Bregman divergence, for two members of one family."""
+    return kl_between_members(p, q)
 
 
 @register_kl(Normal, Normal)

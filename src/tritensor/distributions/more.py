@@ -21,6 +21,7 @@ from . import constraints
 from .basic import _BinaryProbsLogits, _check_one_of, _clamped_probs
 from .continuous import Chi2, Gamma
 from .distribution import Distribution, _batch_of, broadcast_all, lazy_property
+from .exp_family import ExponentialFamily
 
 
 def _uniform_draws(like, shape):
@@ -208,7 +209,7 @@ class GeneralizedPareto(Distribution):
         return constraints.interval(self.loc, upper)
 
 
-class ContinuousBernoulli(_BinaryProbsLogits, Distribution):
+class ContinuousBernoulli(_BinaryProbsLogits, ExponentialFamily):
     """Density proportional to p^x (1 - p)^(1 - x) on [0, 1]. Near p = 1/2 (inside ``lims``)
     the normaliser, mean and variance use Taylor expansions, as torch, because the closed
     forms cancel there."""
@@ -237,6 +238,21 @@ class ContinuousBernoulli(_BinaryProbsLogits, Distribution):
     @property
     def param_shape(self):
         return self._param.size()
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """log((e^x - 1) / x); a Taylor polynomial where x is inside ``lims`` - 1/2 (torch
+        compares the natural parameter with the shifted probability limits)."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = ops.where(outside, x, (self._lims[0] - 0.5) * ops.ones_like(x))
+        closed_form = cut.expm1().abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return ops.where(outside, closed_form, taylor)
 
     def _outside_unstable_region(self):
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])

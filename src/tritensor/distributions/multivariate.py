@@ -55,6 +55,47 @@ def _precision_to_scale_tril(precision):
     return solve_triangular(upper_inverse_factor, _identity(precision.shape[-1], precision), upper=False)
 
 
+def _one_matrix(error_type, **given):
+    """The one (name, matrix) among covariance_matrix / precision_matrix / scale_tril given."""
+    given = {name: value for name, value in given.items() if value is not None}
+    if len(given) != 1:
+        raise error_type(
+            "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+        )
+    ((name, matrix),) = given.items()
+    return name, matrix
+
+
+def _lower_factor(name, matrix):
+    """The lower Cholesky factor of the covariance, from whichever matrix was given."""
+    if name == "scale_tril":
+        return matrix
+    if name == "covariance_matrix":
+        return cholesky(matrix)
+    return _precision_to_scale_tril(matrix)
+
+
+class _ScaleTrilMatrices:
+    """The three matrix parametrisations, computed on first use from the unbroadcasted lower
+    factor and expanded over the batch (MultivariateNormal and Wishart)."""
+
+    def _full_matrix(self, matrix):
+        return matrix.expand(tuple(self._batch_shape) + tuple(matrix.shape[-2:]))
+
+    @lazy_property
+    def scale_tril(self):
+        return self._full_matrix(self._unbroadcasted_scale_tril)
+
+    @lazy_property
+    def covariance_matrix(self):
+        lower = self._unbroadcasted_scale_tril
+        return self._full_matrix(lower @ lower.mT)
+
+    @lazy_property
+    def precision_matrix(self):
+        return self._full_matrix(ops.cholesky_inverse(self._unbroadcasted_scale_tril))
+
+
 def _check_matrix(name, value):
     if value.dim() < 2:
         raise ValueError(f"{name} must be at least two-dimensional, with optional leading batch dimensions")
@@ -83,7 +124,7 @@ class _GaussianBase(Distribution):
         return ops.empty(tuple(shape), dtype=self.loc.dtype, device=self.loc.device).normal_()
 
 
-class MultivariateNormal(_GaussianBase):
+class MultivariateNormal(_ScaleTrilMatrices, _GaussianBase):
     arg_constraints = {
         "loc": constraints.real_vector,
         "covariance_matrix": constraints.positive_definite,
@@ -96,44 +137,16 @@ class MultivariateNormal(_GaussianBase):
     ):
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        given = {
-            "covariance_matrix": covariance_matrix,
-            "precision_matrix": precision_matrix,
-            "scale_tril": scale_tril,
-        }
-        given = {name: value for name, value in given.items() if value is not None}
-        if len(given) != 1:
-            raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
-            )
-        ((name, matrix),) = given.items()
+        name, matrix = _one_matrix(
+            ValueError, covariance_matrix=covariance_matrix, precision_matrix=precision_matrix,
+            scale_tril=scale_tril,
+        )
         _check_matrix("scale_tril matrix" if name == "scale_tril" else name, matrix)
         batch = Size(ops.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
         self.__dict__[name] = matrix.expand(tuple(batch) + (-1, -1))
         self.loc = loc.expand(tuple(batch) + (-1,))
         super().__init__(batch, self.loc.shape[-1:], validate_args=validate_args)
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
-
-    def _full(self, matrix):
-        return matrix.expand(tuple(self._batch_shape) + tuple(self._event_shape) * 2)
-
-    @lazy_property
-    def scale_tril(self):
-        return self._full(self._unbroadcasted_scale_tril)
-
-    @lazy_property
-    def covariance_matrix(self):
-        lower = self._unbroadcasted_scale_tril
-        return self._full(lower @ lower.mT)
-
-    @lazy_property
-    def precision_matrix(self):
-        return self._full(ops.cholesky_inverse(self._unbroadcasted_scale_tril))
+        self._unbroadcasted_scale_tril = _lower_factor(name, matrix)
 
     def expand(self, batch_shape, _instance=None):
         """The unbroadcasted factor is shared; the batch-shaped tensors are expanded views."""

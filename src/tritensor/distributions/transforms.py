@@ -617,11 +617,12 @@ def _tril_positions(n, diagonal):
     return [i * n + j for i in range(n) for j in range(n) if j - i <= diagonal]
 
 
-def _vector_to_tril(vector, diagonal):
+def _vector_to_tril(vector, diagonal, n=None):
     """(..., m) -> (..., n, n) with the vector's entries below ``diagonal`` (row-major) and
-    zeros elsewhere, by one gather (so gradients flow)."""
+    zeros elsewhere, by one gather (so gradients flow). n is derived from m for diagonal <= 0."""
     m = vector.shape[-1]
-    n = round((0.25 + 2 * m) ** 0.5 - 0.5 - diagonal)
+    if n is None:
+        n = round((0.25 + 2 * m) ** 0.5 - 0.5 - diagonal)
     source = [m] * (n * n)  # index m is a zero appended to the vector
     for k, flat in enumerate(_tril_positions(n, diagonal)):
         source[flat] = k

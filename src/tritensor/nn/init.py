@@ -191,7 +191,22 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     return tensor
 
 
-# deprecated non-underscore aliases, as in torch
-uniform, normal, constant = uniform_, normal_, constant_
-xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
-kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
+def _deprecated_alias(initializer):
+    """``nn.init.<name>``: torch's deprecated spelling of ``<name>_``, warning like torch."""
+    new_name = initializer.__name__
+    old_name = new_name[:-1]
+
+    def alias(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return initializer(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old_name
+    alias.__doc__ = f"{old_name}(...): deprecated in favor of :func:`tritensor.nn.init.{new_name}`."
+    return alias
+
+
+uniform, normal, constant = map(_deprecated_alias, (uniform_, normal_, constant_))
+eye, dirac, orthogonal, sparse = map(_deprecated_alias, (eye_, dirac_, orthogonal_, sparse_))
+xavier_uniform, xavier_normal = map(_deprecated_alias, (xavier_uniform_, xavier_normal_))
+kaiming_uniform, kaiming_normal = map(_deprecated_alias, (kaiming_uniform_, kaiming_normal_))

@@ -6,7 +6,7 @@ Importing this package registers all ops; ``FUNCTIONS`` feeds ``tritensor.<name>
 from __future__ import annotations
 
 from . import (conversion, creation, decompositions, differences, einsum, elementwise, grids, histograms,  # noqa: F401
-               index_reduce,
+               index_reduce, ldl, legacy_linalg, lowrank,
                indexing, joining, linalg, norms, quadrature, quantiles, reduction, searching, sorting,
                special, spectral, statistics, structured, view_copies, view_scatter, views, windows)
 from ._common import broadcast_shapes, wrap_dim  # noqa: F401

@@ -220,6 +220,8 @@ def advanced_setitem(self, items, value):
             _index_put_dtype_check(self, value)
         if mask is None:
             _check_assignable(value._shape, target_shape)
+        else:  # torch's masked_fill_ converts value.item() with its overflow check (uint8 <- -2.)
+            check_fill_value(value.item(), self.dtype)
     elif isinstance(value, (list, tuple)) or _is_numpy_array(value):
         kind = "list" if isinstance(value, list) else f"{type(value).__module__}.{type(value).__name__}"
         raise TypeError(f"can't assign a {kind} to a {self.type()}")

@@ -369,7 +369,8 @@ def _narrowed(operands, scalar_as_given=False):
     """``operands`` as torch casts them when their common dtype is float16/bfloat16: numbers
     rounded to it, tensors of other dtypes converted (recorded). The kernels of those dtypes
     compute in float32, so without this ``x_half == 0.1`` compared with float32's 0.1.
-    ``scalar_as_given``: numbers and 0-d tensors stay as they are (torch's mul and div)."""
+    ``scalar_as_given``: a number or 0-d tensor *divisor/multiplier* (the second operand) stays as
+    it is (torch's mul and div kernels); a 0-d first operand is still cast."""
     if len(operands) < 2:  # one operand is its own common dtype
         return operands
     for x in operands:
@@ -381,11 +382,12 @@ def _narrowed(operands, scalar_as_given=False):
     if common not in _NARROW_FLOATS:
         return operands
     narrowed = []
-    for x in operands:
+    for position, x in enumerate(operands):
+        as_given = scalar_as_given and position == 1
         if type(x) is Tensor:
-            if x.dtype is not common and not (scalar_as_given and not x._shape):
+            if x.dtype is not common and not (as_given and not x._shape):
                 x = x.to(common)
-        elif type(x) in (int, float) and not scalar_as_given:
+        elif type(x) in (int, float) and not as_given:
             x = dt.round_scalar(x, common)
         narrowed.append(x)
     return tuple(narrowed)
@@ -453,6 +455,16 @@ def _identity_into(input, out, message=lambda o, i: f"Found dtype {o} but expect
     return out.copy_(input)
 
 
+#: torch builds these as dtype-preserving unary ops: an out= of another dtype raises (before the
+#: dtype's kernel is looked up), where the float-promoting ones (exp, sqrt) cast into out
+_SAME_DTYPE_OUT = frozenset({"abs", "neg", "sign", "floor", "ceil", "trunc", "frac", "bitwise_not"})
+
+
+def _check_same_dtype_out(input, out):
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {_torch_name(out.dtype)} but expected {_torch_name(input.dtype)}")
+
+
 def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, check=None,
            inplace=True, int_identity=False):
     """Declare a unary op and export it (and ``name_``: ``inplace="method"`` where torch has no
@@ -463,6 +475,8 @@ def _unary(name, derivative=None, *, rule=Rule.PROMOTE, kernel=None, node=None, 
     def op(input, *, out=None):
         if autocast and _amp.on:
             return autocast_call(name, op, input, out=out)
+        if name in _SAME_DTYPE_OUT:
+            _check_same_dtype_out(input, out)
         if check:
             check(input.dtype)
         if int_identity and not input.dtype.is_floating_point:
@@ -636,6 +650,7 @@ def _check_round_int_decimals(dtype, decimals):
 
 @export
 def round(input, *, decimals=0, out=None):
+    _check_same_dtype_out(input, out)
     _check_round(input.dtype)
     _check_round_int_decimals(input.dtype, decimals)
     if not input.dtype.is_floating_point:
@@ -1036,6 +1051,8 @@ for _cls in _RoundingDiv.values():
 
 
 def _check_int_divisor(input, other):
+    if any(isinstance(t, Tensor) and t.numel() == 0 for t in (input, other)):
+        return  # torch's check runs per output element: an empty result divides nothing
     if isinstance(other, Tensor):
         if not other.dtype.is_floating_point and not dt.result_type(input, other).is_floating_point \
                 and bool((other == 0).any()):
@@ -1088,6 +1105,7 @@ def div_(self, other, *, rounding_mode=None):
 
 _FloorDivide = _binary("floor_divide", (_not_implemented("floor_divide"), _not_implemented("floor_divide")),
                        kernel="float_floor_divide", node="NotImplemented")
+_FloorDivide.scalar_as_given = True  # torch's div_floor kernel: a 16-bit tensor's scalar divisor unrounded
 
 
 def _floor_divide_class(input, other):
@@ -1171,6 +1189,8 @@ def _pow_exponent_grad(grad, self, other, result):
 _Pow = _binary("pow", (_pow_self_grad, _pow_exponent_grad), node="PowBackward1", scalar_node="PowBackward0",
                scalar_kernel="pow_scalar")
 _ScalarPow = _renamed(_Pow, "PowBackward2")
+#: torch's float16 CPU kernel has no sqrt shortcut: pow(-0., 0.5) is 0., pow(-inf, 0.5) inf (C's pow)
+_HalfPowNumber = _renamed(_Pow, "PowBackward0", "pow")
 _IntPow = _binary("pow", (None, None), kernel="int_pow")
 
 
@@ -1187,6 +1207,8 @@ def _pow_class(input, exponent):
         return _IntPow
     if not isinstance(input, Tensor):
         return _ScalarPow
+    if input.dtype is dt.float16 and not isinstance(exponent, Tensor):
+        return _HalfPowNumber
     return _variant(_Pow, exponent)
 
 
@@ -1297,8 +1319,8 @@ _Ldexp = _binary("ldexp", (lambda grad, other: ldexp(grad, other),
 
 def _check_ldexp(input, other):
     _require_tensors("ldexp", input, other)
-    if other.dtype is dt.bool:
-        raise not_implemented_for("ldexp_cpu_exp", other.dtype)
+    if other.dtype is dt.bool and input.is_floating_point():  # torch: only a float input meets the
+        raise not_implemented_for("ldexp_cpu_exp", other.dtype)  # bool exponent's missing kernel
 
 
 ldexp = _checked_binary("ldexp", _Ldexp, _check_ldexp,

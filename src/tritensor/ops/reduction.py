@@ -937,6 +937,11 @@ def _scan(name, cls):
         if _amp.on:
             return autocast_call(name, op, input, dim, dtype=dtype, out=out)
         d = wrap_dim(_int_dim(name, dim), input.dim())
+        if isinstance(out, Tensor):  # torch scans in out's dtype (float into int64 out= truncates first)
+            if dtype is not None and dtype is not out.dtype:
+                raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPES[dtype]}, but got "
+                                   f"{_C_TYPES[out.dtype]} instead")
+            dtype = out.dtype
         target = dtype or (dt.int64 if not input.dtype.is_floating_point else input.dtype)
         if target is dt.bool:
             raise not_implemented_for(f"{name}_out_cpu", target)

@@ -488,7 +488,13 @@ def sub(a, b): return a - b
 def mul(a, b): return a * b
 def div(a, b): return a / b
 def div_trunc(a, b): return np.trunc(a / b)
-def int_div_trunc(a, b): return abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+def int_div_trunc(a, b):
+    # floor quotient, moved toward zero when inexact with unlike signs (abs() of the type's
+    # minimum overflows: int8's -128 // 3 must be -42)
+    q = a // b
+    return q + 1 if a % b != 0 and (a < 0) != (b < 0) else q
+
+
 def int_div_floor(a, b): return a // b
 def remainder(a, b): return _fmod_floor(a, b)
 def int_remainder(a, b): return a % b

@@ -20,6 +20,7 @@ from .misc import (AlphaDropout, ChannelShuffle, Dropout, Dropout1d, Dropout2d, 
                    EmbeddingBag, FeatureAlphaDropout, Flatten, Fold, LocalResponseNorm, PixelShuffle,
                    PixelUnshuffle, Unflatten, Unfold)
 from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: F401
+from .cross_map_lrn import CrossMapLRN2d  # noqa: F401
 from .module import Module  # noqa: F401
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,  # noqa: F401
                    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d,
