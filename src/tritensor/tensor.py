@@ -193,10 +193,15 @@ class Tensor:
         views go unseen by autograd; here the count lives on the storage, so they skip it."""
         if self._untracked or self._base is not None and self._base._untracked:
             return
-        if not grad_mode.inference and self.is_inference():
+        self._check_writable()  # a backstop: the in-place ops check before they write
+        self._storage.version += 1
+
+    def _check_writable(self):
+        """Refuse an in-place write to an inference tensor outside inference_mode (torch's rule);
+        called before the write so a refused call leaves the data as it was."""
+        if (self._inference or self._base is not None and self._base._inference) and not grad_mode.inference:
             raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed. You "
                                "can make a clone to get a normal tensor before doing inplace update.")
-        self._storage.version += 1
 
     @property
     def is_leaf(self) -> bool:

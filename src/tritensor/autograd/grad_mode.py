@@ -106,8 +106,8 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad (tritensor has no separate inference tensors); also sets the flag
-    ``is_inference_mode_enabled`` reads."""
+    """Like no_grad, and tensors made inside are inference tensors (``Tensor.is_inference``):
+    outside the mode they cannot be written in place or saved for backward."""
 
     def __init__(self, mode=True):
         self._target = not mode

@@ -32,7 +32,7 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "producer", "output_nr", "is_output")
 
     def __init__(self, tensor):
-        if not grad_mode.inference and tensor.is_inference():
+        if (tensor._inference or tensor._base is not None and tensor._base._inference) and not grad_mode.inference:
             raise RuntimeError("Inference tensors cannot be saved for backward. To work around this, you can "
                                "make a clone to get a normal tensor and use it in autograd, or use "
                                "`torch.no_grad()` instead of `torch.inference_mode()`.")

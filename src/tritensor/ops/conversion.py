@@ -118,6 +118,7 @@ class _Copy(Function):
     @staticmethod
     def forward(ctx, self, src, non_blocking=False):
         ctx.src_meta = (src.dtype, src.device, src._shape)
+        self._check_writable()
         if src.device != self.device:
             src = src.to(self.device, non_blocking=non_blocking)
         backend(self).copy_(self, src)

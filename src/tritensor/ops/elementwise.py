@@ -67,7 +67,9 @@ def _torch_name(d):
 
 
 def check_inplace(self: Tensor):
-    """Refuse an in-place write that autograd could not record (a leaf that requires grad)."""
+    """Refuse an in-place write that autograd could not record (a leaf that requires grad), or
+    one to an inference tensor outside inference_mode."""
+    self._check_writable()
     if not grad_mode.enabled:
         return
     if self._requires_grad and self.grad_fn is None:
@@ -205,6 +207,7 @@ def _inplace_lane(cls, operands):
     self = operands[0]
     if type(self) is not Tensor:
         return None
+    self._check_writable()
     dtype = self.dtype
     if _FAST_RESULT[cls.rule, dtype] is not dtype:
         return None
