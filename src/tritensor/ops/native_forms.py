@@ -12,6 +12,7 @@ from ..autograd import grad_mode
 from ..autograd.grad_mode import no_grad
 from ._registry import export, method
 from .creation import empty, empty_strided, zeros
+from .elementwise import _torch_name
 
 
 def _functional():
@@ -172,9 +173,9 @@ def binomial(count, prob, generator=None):
     """One Binomial(count, prob) draw per element (no gradient, like torch)."""
     if not count.dtype.is_floating_point:
         raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
-                         f"{_SCALAR_TYPES.get(count.dtype, count.dtype)}")
+                         f"{_torch_name(count.dtype)}")
     if prob.dtype is not count.dtype:
-        raise RuntimeError(f"Found dtype {_scalar_type(prob.dtype)} but expected {_scalar_type(count.dtype)}")
+        raise RuntimeError(f"Found dtype {_torch_name(prob.dtype)} but expected {_torch_name(count.dtype)}")
     from ..distributions._sampling import sample_binomial
     with no_grad():
         shape = _broadcast(count, prob)
@@ -184,16 +185,6 @@ def binomial(count, prob, generator=None):
 def _broadcast(a, b):
     from ._common import broadcast_shapes
     return broadcast_shapes(tuple(a.shape), tuple(b.shape))
-
-
-_SCALAR_TYPES = {dt.float32: "Float", dt.float64: "Double", dt.float16: "Half", dt.bfloat16: "BFloat16",
-                 dt.int64: "Long", dt.int32: "Int", dt.int16: "Short", dt.int8: "Char", dt.uint8: "Byte",
-                 dt.bool: "Bool"}
-
-
-def _scalar_type(dtype):
-    """torch's C++ ScalarType name (Float, Double, Long ...)."""
-    return _SCALAR_TYPES.get(dtype, str(dtype))
 
 
 @export(method=False)
