@@ -48,14 +48,7 @@ class Adafactor(Optimizer):
 
     _GROUP_DEFAULTS = (("foreach", None),)
 
-    def __setstate__(self, state):
-        """Also turns the plain-number ``step`` of an older checkpoint into a 0-d tensor."""
-        super().__setstate__(state)
-        for p_state in self.state.values():
-            if "step" in p_state and not isinstance(p_state["step"], Tensor):
-                step = new_step()
-                step.fill_(float(p_state["step"]))
-                p_state["step"] = step
+    _TENSOR_STATE_KEYS = ("step",)
 
     def step(self, closure=None):
         return step_by_group(self, closure)

@@ -38,16 +38,10 @@ class ASGD(Optimizer):
     _GROUP_DEFAULTS = (("foreach", None), ("maximize", False), ("differentiable", False),
                        ("capturable", False))
 
-    def __setstate__(self, state):
-        """Also turns the plain-number ``step``/``eta``/``mu`` of an older checkpoint into
-        the 0-d tensors this version keeps (as torch does)."""
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                for key in ("step", "eta", "mu"):
-                    if key in p_state and not isinstance(p_state[key], Tensor):
-                        p_state[key] = _scalar_state(float(p_state[key]), p)
+    _TENSOR_STATE_KEYS = ("step", "eta", "mu")
+
+    def _scalar_state_tensor(self, value, p):
+        return _scalar_state(value, p)
 
     def step(self, closure=None):
         return self._step_groups(closure)

@@ -149,6 +149,20 @@ class Optimizer:
         for group in self.param_groups:
             for key, default in self._GROUP_DEFAULTS:
                 group.setdefault(key, default)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                for key in self._TENSOR_STATE_KEYS:
+                    if key in p_state and not isinstance(p_state[key], Tensor):
+                        p_state[key] = self._scalar_state_tensor(float(p_state[key]), p)
+
+    #: per-parameter state entries kept as 0-d tensors that an older checkpoint stored as numbers;
+    #: unpickling converts them (as torch's ``__setstate__`` does)
+    _TENSOR_STATE_KEYS = ()
+
+    def _scalar_state_tensor(self, value, p):
+        step = new_step()
+        step.fill_(value)
+        return step
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("

@@ -37,14 +37,7 @@ class Rprop(Optimizer):
     _GROUP_DEFAULTS = (("foreach", None), ("maximize", False), ("differentiable", False),
                        ("capturable", False))
 
-    def __setstate__(self, state):
-        """Also turns the plain-number ``step`` of an older checkpoint into a 0-d tensor."""
-        super().__setstate__(state)
-        for p_state in self.state.values():
-            if "step" in p_state and not isinstance(p_state["step"], Tensor):
-                step = new_step()
-                step.fill_(float(p_state["step"]))
-                p_state["step"] = step
+    _TENSOR_STATE_KEYS = ("step",)
 
     def step(self, closure=None):
         return self._step_groups(closure)
