@@ -211,3 +211,25 @@ def test_addmm_row_bias_like_linear(dtype, m, k, n):
           A(n, k, dtype=dtype, grad=grad))
     check(lambda lib, c, a, b: lib.addmm(c, a, b), A(n, dtype=dtype), A(m, k, dtype=dtype, transpose=True),
           A(k, n, dtype=dtype))
+
+
+@pytest.mark.cpu_only  # the CPU's 16-bit path; 'cuda' fuses the epilogue in its own kernel
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name,shapes", [("addmm", [(8, 8), (8, 64), (64, 8)]), ("addmv", [(8,), (8, 64), (64,)]),
+                                         ("baddbmm", [(3, 8, 8), (3, 8, 64), (3, 64, 8)]),
+                                         ("addbmm", [(8,), (3, 8, 64), (3, 64, 8)])])
+def test_16_bit_add_products_round_like_torch(name, shapes, dtype):
+    """beta * input + alpha * product rounded once (addbmm: once per batch, as torch's loop of
+    addmm_), not the product rounded first: bfloat16 results equal torch's bit for bit."""
+    import torch
+    local = np.random.default_rng(7)
+    values = [local.standard_normal(s).astype(np.float32) for s in shapes]
+    for beta in (0.5, 0):
+        ref = getattr(torch, name)(*[torch.tensor(v).to(getattr(torch, dtype)) for v in values], beta=beta,
+                                   alpha=1.5).float().numpy()
+        ours = getattr(tritensor, name)(*[tritensor.tensor(v).to(getattr(tritensor, dtype)) for v in values],
+                                        beta=beta, alpha=1.5).float().numpy()
+        if dtype == "bfloat16":  # 8 significant bits: the float32 sums' order never shows
+            np.testing.assert_array_equal(ours, ref)
+        else:  # float16's 11 bits can show it: within one unit in the last place
+            np.testing.assert_allclose(ours, ref, rtol=2 ** -10, atol=0)

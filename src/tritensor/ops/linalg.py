@@ -138,16 +138,7 @@ class _AddProduct(Function):
     def forward(cls, ctx, input, a, b, beta, alpha):
         ctx.save_for_backward(a, b)
         ctx.scales = (beta, alpha)
-        if cls.kind == "mm":
-            fused = _fused_addmm(input, a, b, beta, alpha)
-            if fused is not None:
-                return fused
-        out = PRODUCTS[cls.kind][1](a, b)
-        if alpha != 1:
-            out.mul_(alpha)
-        if beta != 0:  # torch ignores input entirely when beta is 0 (NaN included)
-            out.add_(input if beta == 1 else input * beta)
-        return out
+        return _scaled_product(cls.kind, input, a, b, beta, alpha)
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -159,6 +150,36 @@ class _AddProduct(Function):
         return (None if not need[0] else grad if beta == 1 else grad * beta,
                 grad_a(scaled, a, b) if need[1] else None,
                 grad_b(scaled, a, b) if need[2] else None, None, None)
+
+
+def _scaled_product(kind, input, a, b, beta, alpha):
+    """beta * input + alpha * (a ``kind`` b), outside the graph."""
+    if kind == "mm":
+        fused = _fused_addmm(input, a, b, beta, alpha)
+        if fused is not None:
+            return fused
+    dtype = a.dtype
+    narrow = dtype in (dt.float16, dt.bfloat16)
+    if narrow and kind == "addbmm":
+        return _addbmm_per_batch(input, a, b, beta, alpha)
+    if narrow:  # torch's 16-bit gemm scales and adds in float32 and rounds once, at the end
+        input, a, b = input.float(), a.float(), b.float()
+    out = PRODUCTS[kind][1](a, b)
+    if alpha != 1:
+        out.mul_(alpha)
+    if beta != 0:  # torch ignores input entirely when beta is 0 (NaN included)
+        out.add_(input if beta == 1 else input * beta)
+    return out.to(dtype) if narrow else out
+
+
+def _addbmm_per_batch(input, a, b, beta, alpha):
+    """16-bit addbmm as torch computes it: ``beta * input``, then one addmm per batch, each
+    rounded to the dtype (so the rounding errors match torch's, not just its tolerance)."""
+    shape = (a._shape[1], b._shape[2])
+    out = (input * beta if beta != 0 else input.new_zeros(())).expand(shape).contiguous()
+    for k in range(a._shape[0]):
+        out = _scaled_product("mm", out, a[k], b[k], 1, alpha)
+    return out
 
 
 def _fused_addmm(input, a, b, beta, alpha):
