@@ -294,6 +294,14 @@ def test_sdpa_kernel_accepts_and_refuses_backends_like_torch_cpu(names):
         with lib.nn.attention.sdpa_kernel(backends, set_priority=True):
             return lib.nn.functional.scaled_dot_product_attention(query, query, query)
     check(run, Arg(q))
+
+    def attend_without_weights(lib, x):  # torch's MultiheadAttention goes through SDPA here
+        lib.manual_seed(0)
+        module = lib.nn.MultiheadAttention(4, 2).to(x.device)
+        backends = [getattr(lib.nn.attention.SDPBackend, n) for n in names]
+        with lib.nn.attention.sdpa_kernel(backends):
+            return module(x, x, x, need_weights=False)[0].shape
+    check(attend_without_weights, Arg(q[0]))
     assert tritensor.nn.attention.enabled_backends() == frozenset(
         b for b in tritensor.nn.attention.SDPBackend if b.name != "ERROR")
 

@@ -29,12 +29,26 @@ def _safe_softmax(scores, masked):
     return scores.masked_fill(blocked, 0).softmax(-1).masked_fill(blocked, 0)
 
 
+#: the ``nn.attention.sdpa_kernel`` backends in force: None outside any, else their names
+enabled_backends = None
+
+
+def _check_backend_allowed():
+    """Inside ``sdpa_kernel`` with only backends tritensor cannot run (see nn/attention), the
+    attention that would go through SDPA raises torch's error."""
+    if enabled_backends is not None:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due "
+                           "to turning off both the math kernel and the fused kernels. (tritensor runs MATH "
+                           f"and FLASH_ATTENTION on its math kernel; enabled: {sorted(enabled_backends)})")
+
+
 def scaled_dot_product_attention(
     query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
 ):
     """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims; ``is_causal``
     masks the keys after each query; ``enable_gqa`` shares each key/value head among a group
     of query heads."""
+    _check_backend_allowed()
     if not query.dtype is key.dtype is value.dtype:
         raise RuntimeError(
             f"Expected query, key, and value to have the same dtype, but got query.dtype: "
@@ -193,6 +207,8 @@ def multi_head_attention_forward(
         scores = scores + mask
     # torch returns weights through a plain softmax (a fully masked row is NaN) and attends
     # without them through scaled_dot_product_attention (zeros there)
+    if not need_weights:
+        _check_backend_allowed()
     attention = scores.softmax(-1) if need_weights else _safe_softmax(scores, masked=mask is not None)
     if dropout_p > 0.0 and training:
         from .functional import dropout

@@ -4,8 +4,8 @@ tritensor has one implementation (the math one, composed from matmul and softmax
 backend that torch's CPU build can run (``MATH`` and ``FLASH_ATTENTION``, which torch has on
 CPU) maps to it. Inside ``sdpa_kernel`` with only backends torch's CPU build cannot run
 (``EFFICIENT_ATTENTION``, ``CUDNN_ATTENTION``, ``OVERRIDEABLE``, or none),
-``nn.functional.scaled_dot_product_attention`` raises the RuntimeError torch raises. Difference:
-the check guards the ``nn.functional`` entry point; ``MultiheadAttention`` keeps working there.
+``nn.functional.scaled_dot_product_attention`` (and ``MultiheadAttention`` with
+``need_weights=False``, which torch routes through it) raises the RuntimeError torch raises.
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ class SDPBackend(enum.IntEnum):
 _RUNNABLE = frozenset({SDPBackend.MATH, SDPBackend.FLASH_ATTENTION})
 _ALL = frozenset(b for b in SDPBackend if b is not SDPBackend.ERROR)
 _enabled = set(_ALL)
-_unguarded = None  # the real scaled_dot_product_attention while the guard is installed
 
 
 def enabled_backends() -> frozenset:
@@ -38,24 +37,12 @@ def enabled_backends() -> frozenset:
     return frozenset(_enabled)
 
 
-def _no_viable_backend(*args, **kwargs):
-    raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due "
-                       "to turning off both the math kernel and the fused kernels. (tritensor runs MATH and "
-                       f"FLASH_ATTENTION on its math kernel; enabled: {sorted(b.name for b in _enabled)})")
-
-
 def _apply(backends) -> None:
-    """Sets the enabled backends and guards the functional entry point when none can run."""
-    global _unguarded
-    from .. import functional
+    """Sets the enabled backends; SDPA (nn/_attention.py) refuses to run when none can."""
+    from .. import _attention
     _enabled.clear()
     _enabled.update(backends)
-    runnable = bool(_enabled & _RUNNABLE)
-    if not runnable and _unguarded is None:
-        _unguarded = functional.scaled_dot_product_attention
-        functional.scaled_dot_product_attention = _no_viable_backend
-    elif runnable and _unguarded is not None:
-        functional.scaled_dot_product_attention, _unguarded = _unguarded, None
+    _attention.enabled_backends = None if _enabled & _RUNNABLE else [b.name for b in _enabled]
 
 
 def _as_backend_list(backends):
