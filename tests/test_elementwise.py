@@ -5,7 +5,7 @@ import torch
 from hypothesis import example, given, settings, strategies as st
 
 import tritensor
-from harness import (ALL_DTYPES, BF16_TRUNCATED, FLOAT_DTYPES, INT_DTYPES, ORACLE_DEVICE, Arg, check,
+from harness import (ALL_DTYPES, BF16_TRUNCATED, INT_DTYPES, ORACLE_DEVICE, Arg, check,
                      cpu_oracle_only, dev, gradcheck)
 
 rng = np.random.default_rng(0)

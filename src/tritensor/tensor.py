@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from . import dtypes as _dt
 from . import autograd as _autograd
 from .autograd import grad_mode
-from .device import CPU, device as _device_type
+from .device import device as _device_type
 from .size import Size
 
 _new_object = object.__new__

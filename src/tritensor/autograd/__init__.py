@@ -1,8 +1,8 @@
 """Reverse-mode automatic differentiation (``torch.autograd``)."""
 from __future__ import annotations
 
-from . import grad_mode, graph
-from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from . import grad_mode, graph  # noqa: F401  (torch.autograd.grad_mode / .graph)
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import run_backward
 from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled

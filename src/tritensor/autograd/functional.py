@@ -56,8 +56,8 @@ def _default_v(outputs, v, fn_name):
     if v is not None:
         return _as_tuple(v, "v", fn_name)[1]
     if len(outputs) != 1 or outputs[0].numel() != 1:
-        raise RuntimeError(f"The vector v can only be None if the user-provided function returns a single "
-                           f"Tensor with a single element.")
+        raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
+                           "Tensor with a single element.")
     return (ones_like(outputs[0]),)
 
 
