@@ -680,3 +680,6 @@ def test_window_errors_and_defaults(name):
     check(lambda lib: getattr(lib, name)(4, requires_grad=True, device=dev(lib)))
     check(lambda lib: getattr(lib, name)(-1))
     check(lambda lib: getattr(lib, name)(3, dtype=lib.int64))
+    for length in (3.0, True):  # TypeError: an int is required
+        check(lambda lib: getattr(lib, name)(length))
+    check(lambda lib: getattr(lib, name)(np.int64(3), device=dev(lib)))

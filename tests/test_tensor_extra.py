@@ -603,6 +603,8 @@ def test_tril_triu_indices():
             check(lambda lib: getattr(lib, name)(3, 3, dtype=getattr(lib, dtype)))
         check(lambda lib: getattr(lib, name)(-1, 3))
         check(lambda lib: getattr(lib, name)(3, -1))
+        for args in ((3.0, 3), (3, 3, 1.0), (np.int32(3), 2)):  # floats are refused (TypeError)
+            check(lambda lib: getattr(lib, name)(*args))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "uint8", "bool", "float16"])

@@ -29,6 +29,15 @@ def wrap_dims(dims, ndim: int):
     return out
 
 
+def require_int(function: str, argument: str, position: int, value) -> int:
+    """``value`` as an int, or torch's argument-parser TypeError (a float or bool where an int
+    is required; numpy integers pass, as in torch)."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be int, not "
+                        f"{type(value).__name__}")
+    return value.__index__()
+
+
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes; RuntimeError naming the mismatching sizes."""
     ndim = max((len(s) for s in shapes), default=0)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes as dt
-from ._common import common_device
+from ._common import common_device, require_int
 from ._registry import export
 from .creation import arange, ones, zeros
 from .elementwise import not_implemented_for
@@ -37,6 +37,8 @@ def block_diag(*tensors):
 
 
 def _tri_indices(name, row, col, offset, dtype, device, keep):
+    row, col, offset = (require_int(name, arg, k + 1, v) for k, (arg, v) in
+                        enumerate((("row", row), ("col", col), ("offset", offset))))
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, "
                            f"got{col}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..device import as_device
+from ._common import require_int
 from ._registry import export
 from .creation import arange, full_like, ones
 
@@ -16,6 +17,7 @@ from .creation import arange, full_like, ones
 def _window(name, window_length, periodic, dtype, device, requires_grad, formula):
     """``formula(n, m)`` of the sample indices ``n`` (0 .. m) of the symmetric window, m its
     length minus one."""
+    window_length = require_int(name, "window_length", 1, window_length)
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
     dtype = dtype or dt.get_default_dtype()
