@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, Arg, check, copied_state, gradcheck
+from harness import DEVICE, Arg, check, copied_state, dev, gradcheck
 
 rng = np.random.default_rng(0)
 # torch 2.13 deprecates TorchScript (tritensor warns alike); the calls here are deliberate
@@ -211,12 +211,25 @@ def test_step_cycles_call_on_trace_ready_like_torch():
     assert run(tritensor) == run(torch) == [(4, 2), (8, 2)]
 
 
+def test_backward_nodes_are_events_like_torch():
+    """Each backward node is an ``evaluate_function`` event holding one named as the node, as
+    in torch (the ops inside are each library's own)."""
+    def backward_events(lib):
+        x = lib.ones(3, device=dev(lib), requires_grad=True)
+        with lib.profiler.profile() as prof:
+            (x * 2).exp().sum().backward()
+        return [(e.name, e.cpu_parent.name if e.cpu_parent else None) for e in prof.events()
+                if e.name.startswith("autograd::") or e.name.endswith(("Backward0", "AccumulateGrad"))]
+    assert backward_events(tritensor) == backward_events(torch)
+
+
 def test_no_profiler_leaves_the_op_path_untouched():
+    from tritensor.autograd import engine
     before = (tritensor.Tensor.__add__, tritensor.Tensor.add, tritensor.add, tritensor.nn.functional.linear)
     with tritensor.profiler.profile():
-        assert tritensor.Tensor.__add__ is not before[0]
+        assert tritensor.Tensor.__add__ is not before[0] and engine.observe is not None
     after = (tritensor.Tensor.__add__, tritensor.Tensor.add, tritensor.add, tritensor.nn.functional.linear)
-    assert after == before
+    assert after == before and engine.observe is None
     with tritensor.profiler.record_function("idle"):  # no profiler: nothing recorded, no error
         pass
 

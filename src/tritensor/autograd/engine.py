@@ -13,6 +13,11 @@ from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, gradient_edge
 
 
+#: set by the profiler while it records (profiler/_recorder.py): runs one node's work as a
+#: profiled event, ``observe(name, work)``; None (the normal case) costs one test per node
+observe = None
+
+
 def _children(node):
     return [e[0] for e in node._edges if e is not None]
 
@@ -114,9 +119,13 @@ def run_backward(tensors, grad_tensors, *, retain_graph=False, create_graph=Fals
                     _capture(capture[node], grads, results, accumulate_into_grad, create_graph)
                 if type(node) is AccumulateGrad:
                     if capture is None:
-                        _accumulate_leaf(node.variable, grads[0], create_graph)
+                        if observe is None:
+                            _accumulate_leaf(node.variable, grads[0], create_graph)
+                        else:
+                            observe("torch::autograd::AccumulateGrad",
+                                    lambda: _accumulate_leaf(node.variable, grads[0], create_graph))
                 elif to_run is None or node in to_run:
-                    outputs = node.apply(grads)
+                    outputs = node.apply(grads) if observe is None else observe(node.name(), lambda: node.apply(grads))
                     if anomaly_mode.enabled and anomaly_mode.check_nan:
                         anomaly_mode.check_outputs(node, outputs)
                     if not retain_graph:

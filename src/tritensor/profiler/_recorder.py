@@ -1,7 +1,8 @@
 """Op recording for the profiler, installed only while a profiler records.
 
 No profiler active means no cost on the op path: nothing is wrapped. When the first profiler
-starts recording, every public op entry point (``tritensor.<name>``, ``tritensor.ops.<name>``
+starts recording, the autograd engine reports each backward node (``evaluate_function``
+events, as torch's) and every public op entry point (``tritensor.<name>``, ``tritensor.ops.<name>``
 which the Tensor operators call, ``Tensor.<name>`` methods, the Tensor operators and
 ``nn.functional``) is replaced by a wrapper that times the call as an ``aten::<name>`` event;
 when the last one stops, the originals are put back. Nested calls nest as events (an op's
@@ -117,8 +118,23 @@ class _Recorder:
         self.saved.append((owner, attribute, original))
         setattr(owner, attribute, self._wrap(current, "aten::" + name))
 
+    def _observe_node(self, name, work):
+        """One backward node as torch records it: ``autograd::engine::evaluate_function: <node>``
+        around an event named as the node, around the ops the node's backward calls."""
+        outer = self.open("autograd::engine::evaluate_function: " + name)
+        try:
+            inner = self.open(name)
+            try:
+                return work()
+            finally:
+                self.close(inner)
+        finally:
+            self.close(outer)
+
     def _install(self):
         import tritensor
+        from tritensor.autograd import engine
+        engine.observe = self._observe_node
         from tritensor import ops
         from tritensor.nn import functional
         from tritensor.ops._registry import FUNCTIONS, METHODS
@@ -139,6 +155,8 @@ class _Recorder:
                 self._replace(functional, name, name)
 
     def _uninstall(self):
+        from tritensor.autograd import engine
+        engine.observe = None
         for owner, attribute, original in reversed(self.saved):
             if original is _MISSING:
                 delattr(owner, attribute)
