@@ -120,7 +120,13 @@ def _lu_packed(A):
         zero = pivot == 0
         info = where((info == 0) & zero, k + 1, info).to(dt.int32)
         if k + 1 < n:  # a zero pivot has a zero column below it: leave it (LAPACK does not divide)
-            LU[..., k + 1:, k] /= where(zero, 1, pivot)[..., None]
+            # scaled by the pivot's reciprocal as LAPACK's getf2 (and MKL, whose small-matrix
+            # kernel divides in its last step up to 4 x 4): torch's LU bit for bit up to 16 x 16
+            safe_pivot = where(zero, 1, pivot)[..., None]
+            if k == n - 2 and n <= 4:
+                LU[..., k + 1:, k] /= safe_pivot
+            else:
+                LU[..., k + 1:, k] *= 1 / safe_pivot
             LU[..., k + 1:, k + 1:] -= LU[..., k + 1:, k:k + 1] * LU[..., k:k + 1, k + 1:]
     if not pivots:
         return LU, zeros(batch + (0,), dtype=dt.int32, device=A.device), info
@@ -343,8 +349,9 @@ class _Det(Function):
 
     @staticmethod
     def forward(ctx, A):
-        LU, pivots, _ = _lu_packed(A)
-        det = _pivot_sign(pivots, A.dtype) * LU.diagonal(0, -2, -1).prod(-1)
+        LU, pivots, _ = _lu_packed(_det_operand(A))
+        diag = LU.diagonal(0, -2, -1)
+        det = _pivot_sign(pivots, A.dtype) * _ordered_product(diag)
         ctx.save_for_backward(A, det)
         return det
 
@@ -352,6 +359,23 @@ class _Det(Function):
     def backward(ctx, grad):
         A, det = ctx.saved_tensors
         return (grad * det)[..., None, None] * inv(A).mT
+
+
+def _ordered_product(diag):
+    """The product over the last dim multiplied in order, in the dtype (torch's det; a
+    reduction may pair the factors differently, a float32 result then differs in the last bit)."""
+    if diag.shape[-1] == 0:
+        return diag.prod(-1)
+    product = diag[..., 0]
+    for k in range(1, diag.shape[-1]):
+        product = product * diag[..., k]
+    return product
+
+
+def _det_operand(A):
+    """det(A^T) = det(A): torch factors the transpose of a row-major A (LAPACK's column-major
+    view of its memory, no copy), so det's rounding is that of A^T's LU; the same here."""
+    return A.mT if A.is_contiguous() else A
 
 
 def _pivot_sign(pivots, dtype):
@@ -368,7 +392,7 @@ class _Slogdet(Function):
 
     @staticmethod
     def forward(ctx, A):
-        LU, pivots, _ = _lu_packed(A)
+        LU, pivots, _ = _lu_packed(_det_operand(A))
         diag = LU.diagonal(0, -2, -1)
         sign = _pivot_sign(pivots, A.dtype) * diag.sign().prod(-1)
         logabsdet = diag.abs().log().sum(-1)
