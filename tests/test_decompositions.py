@@ -331,7 +331,8 @@ def test_lu_factor_and_det_round_like_torch(n, dtype):
     for _ in range(20):
         a = local.standard_normal((n, n)).astype(dtype)
         ref_lu = torch.linalg.lu_factor(torch.tensor(a))[0]
-        np.testing.assert_array_equal(tritensor.linalg.lu_factor(tritensor.tensor(a))[0].numpy(), ref_lu.numpy())
+        np.testing.assert_array_equal(tritensor.linalg.lu_factor(tritensor.tensor(a))[0].numpy(),
+                                      ref_lu.numpy())
         ours, ref = tritensor.tensor(a), torch.tensor(a)
         for view in (lambda t: t, lambda t: t.mT):  # contiguous (factored as its transpose) and not
             assert tritensor.det(view(ours)).item() == torch.det(view(ref)).item()
