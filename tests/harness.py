@@ -41,10 +41,6 @@ TORCH_2_13 = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2
 torch_2_13 = pytest.mark.skipif(not TORCH_2_13, reason=f"tritensor follows torch 2.13 here; the oracle is "
                                 f"torch {torch.__version__}")
 
-#: float32 -> bfloat16 must round to nearest even, like torch and GPUs; Triton's interpreter truncates.
-BF16_TRUNCATED = pytest.mark.xfail(
-    DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1", strict=True,
-    reason="emulated cuda: Triton's interpreter casts float32 -> bfloat16 by truncation, 1 ulp off torch")
 
 
 def wait_for_device():

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import BroadcastableShapes, mutually_broadcastable_shapes
 
 import tritensor
-from harness import (ALL_DTYPES, BF16_TRUNCATED, DEVICE, FLOAT_DTYPES, INT_DTYPES, TORCH_DTYPES, TT_DTYPES,
+from harness import (ALL_DTYPES, DEVICE, FLOAT_DTYPES, INT_DTYPES, TORCH_DTYPES, TT_DTYPES,
                      Arg, check)
 
 EMULATED = DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1"
@@ -32,10 +32,7 @@ FUZZ = settings(derandomize=True, deadline=None, max_examples=EXAMPLES)
 FEW = settings(derandomize=True, deadline=None, max_examples=max(EXAMPLES // 2, 4))
 
 LAYOUTS = ("contiguous", "permuted", "sliced", "expanded")
-#: Triton's interpreter casts float32 -> bfloat16 by truncation (harness.BF16_TRUNCATED, a known
-#: gap): 1 ulp, which the ops' own rounding can turn into 2 ulp of bfloat16 -- above the tolerance
-#: for a few transcendental ops; bfloat16 is exercised on the CPU and by the other emulated tests.
-FUZZ_DTYPES = tuple(d for d in ALL_DTYPES if not (EMULATED and d == "bfloat16"))
+FUZZ_DTYPES = ALL_DTYPES
 FUZZ_FLOATS = tuple(d for d in FLOAT_DTYPES if d in FUZZ_DTYPES)
 
 # ------------------------------------------------------------------ data
@@ -187,9 +184,8 @@ def test_div_rounding_mode(mode, dtype_a, dtype_b, shapes, seed):
 _ROUNDING = ("trunc", "floor", "floor_divide", "remainder")
 
 
-@pytest.mark.parametrize("op, dtype", [
-    pytest.param(op, dtype, marks=BF16_TRUNCATED if dtype == "bfloat16" and op in _ROUNDING else ())
-    for op in ("mul", "div", "sub") + _ROUNDING for dtype in ("float16", "bfloat16")])
+@pytest.mark.parametrize("op, dtype", [(op, dtype) for op in ("mul", "div", "sub") + _ROUNDING
+                                       for dtype in ("float16", "bfloat16")])
 def test_zero_dim_float32_operand_of_16_bit_tensor(op, dtype):
     """Regression: torch's mul/div kernels (all rounding modes, floor_divide too) read a 0-d or
     number *second* operand unrounded, but cast a 0-d *first* operand to the 16-bit dtype first;

@@ -157,8 +157,7 @@ def test_conv2d_dtypes(dtype):
     """Forward and weight/bias gradients against torch in ``dtype``. The input gradient is summed
     in float32 and rounded once, as cuDNN and torch's CPU kernel on AVX512-BF16 machines do (on
     other CPUs torch's 16-bit col2im rounds after each kernel offset): the oracle is torch's
-    float64 gradient rounded to ``dtype``, exact here as every product and sum is (so bfloat16
-    also passes under the interpreter, which truncates float32 -> bfloat16)."""
+    float64 gradient rounded to ``dtype``, exact here as every product and sum is."""
     local = np.random.default_rng(5)
     x, w, b = (local.integers(-3, 4, s).astype(np.float64) / 2 for s in ((2, 3, 5, 5), (4, 3, 3, 3), (4,)))
     check(lambda lib, x, w, b: F(lib).conv2d(x, w, b, padding=1), Arg(x, dtype),

@@ -175,9 +175,6 @@ def test_fused_equals_reference_and_torch(name, kwargs, dtype, monkeypatch):
 #: subnormal (the spacing of its values near 0: float16's normal range ends at 6e-5)
 EPS_16 = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
 TINY_16 = {"float16": 2.0 ** -24, "bfloat16": 2.0 ** -133}
-#: Triton's interpreter rounds float32 -> bfloat16 by truncation: up to an epsilon per stored
-#: value from torch's round-to-nearest, on each step (see BF16_TRUNCATED below)
-TRUNCATING = DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1"
 #: torch's fused kernels that compute 16-bit params as ours do (torch 2.13's CPU build: its fused
 #: SGD with momentum on 16+ elements drifts from the float32 run by ~0.1, and its fused Adam on
 #: a transposed float16 param by ~1%, where its single-tensor path and ours stay within 4e-4)
@@ -215,7 +212,7 @@ def test_16_bit_params_take_one_launch_computed_in_float32(name, kwargs, dtype, 
                 f"{what}: error {err:.3g} for values up to {scale:.3g}"
     if name in TORCH_FUSED:
         _, fused = train(torch, name, {**kwargs, "fused": True}, dtype)
-        bound = EPS_16[dtype] * (STEPS if TRUNCATING and dtype == "bfloat16" else 1)
+        bound = EPS_16[dtype]
         for i, (p, q) in enumerate(zip(params[:-1], fused[:-1])):  # not the transposed one (above)
             ours, ref = _np(p.float()), _np(q.float())
             err = np.abs(ours - ref).max(initial=0.0) / max(np.abs(ref).max(initial=0.0), 1e-30)
@@ -396,13 +393,7 @@ def test_grad_scaler_skips_inf_steps_like_torch():
         _assert_close(a, b, "float32", f"param {i}")
 
 
-#: as in test_creation.py: Triton's interpreter truncates float32 -> bfloat16 (a GPU rounds)
-BF16_TRUNCATED = pytest.mark.xfail(
-    DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1", strict=True,
-    reason="emulated cuda: Triton's interpreter casts float32 -> bfloat16 by truncation, 1 ulp off torch")
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64", pytest.param("bfloat16", marks=BF16_TRUNCATED)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
 def test_unscale_is_one_launch_and_exact(dtype, monkeypatch):
     """unscale_ divides every grad by the scale (as torch rounds it) and flags inf/NaN."""
     _, grads = _data()

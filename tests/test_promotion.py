@@ -4,7 +4,6 @@ Operands are tensors with dimensions, 0-d tensors and Python scalars (int, float
 every dtype; torch decides the expected dtype (and value) of ``a + b``, ``a * b`` and ``a / b``.
 Broadcasting is exercised with generated shapes and non-contiguous (permuted, sliced) inputs.
 """
-import os
 
 import numpy as np
 import pytest
@@ -99,11 +98,7 @@ def test_zero_dim_does_not_outrank_dimensioned(dtype, zero_dtype, seed):
 
 # ------------------------------------------------------------------ broadcasting and strides
 LAYOUTS = ["contiguous", "permuted", "sliced"]
-#: Not bfloat16 on the emulated cuda device: Triton's interpreter truncates float32 -> bfloat16 (a
-#: known gap, xfailed in test_creation.py::test_bfloat16_rounds_to_nearest_even), and x * y + x
-#: cancels that 1-ulp error into a large relative one.
-BROADCAST_DTYPES = ["float64", "float32", "int64", "int16"] + \
-    ([] if DEVICE == "cuda" and os.environ.get("TRITON_INTERPRET") == "1" else ["bfloat16"])
+BROADCAST_DTYPES = ["float64", "float32", "int64", "int16", "bfloat16"]
 
 
 def _layout(shape, layout, dtype, seed, requires_grad):

@@ -33,6 +33,10 @@ from . import cuda_memory as _mem
 from .cuda_replay import replayable
 from .cuda_memory import KernelPointer, allocate, download, interpreting, upload
 
+if interpreting():  # the emulated device: bfloat16 casts round to nearest even, as on a GPU
+    from . import interpreter_rounding
+    interpreter_rounding.install()
+
 #: Triton's name of each dtype's storage element (bfloat16 storage is native bf16 here)
 _PTR_TYPE = {dt.bool: "int1", dt.uint8: "uint8", dt.int8: "int8", dt.int16: "int16", dt.int32: "int32",
              dt.int64: "int64", dt.float16: "float16", dt.bfloat16: "bfloat16", dt.float32: "float32",
