@@ -311,6 +311,9 @@ def test_bfloat16_rounds_to_nearest_even():
     # 3/4 of a bfloat16 ulp above a representable value: rounding and truncation differ
     values = np.array([1 + 0.75 * 2 ** -7, -(3 + 0.75 * 2 ** -6), 0.1, 300.7], np.float32)
     check(lambda lib, t: t.to(lib.bfloat16), Arg(values), rtol=0, atol=0)
+    ties = np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, -(2 + 2 ** -7)], np.float32)  # halfway: to the even one
+    specials = np.array([np.nan, np.inf, -np.inf, -0.0, 3.4e38, -3.4e38, 1e-40, 2 ** -133], np.float32)
+    check(lambda lib, t: t.to(lib.bfloat16), Arg(np.concatenate([ties, specials])), rtol=0, atol=0)
     products = np.random.default_rng(1).standard_normal((2, 16))  # bf16 * bf16 rounds its fp32 product
     check(lambda lib, a, b: a * b, Arg(products[0], "bfloat16"), Arg(products[1], "bfloat16"), rtol=0, atol=0)
 
