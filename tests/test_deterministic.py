@@ -90,3 +90,18 @@ def test_cpu_kernels_run_in_deterministic_mode():
         return _index_add(lib, lib.float32), lib.zeros(4, device=dev(lib)).scatter_add_(
             0, lib.tensor([1, 1, 3], device=dev(lib)), lib.ones(3, device=dev(lib)))
     check(fn)
+
+
+@pytest.mark.skipif(DEVICE != "cuda", reason="the atomic products are the 'cuda' backend's")
+def test_atomic_float_products_on_cuda_are_refused():
+    def product(dtype):
+        target = tritensor.ones(3, dtype=dtype, device=DEVICE)
+        return target.scatter_reduce_(0, tritensor.tensor([0, 0, 2], device=DEVICE),
+                                      tritensor.full((3,), 2, dtype=dtype, device=DEVICE), "prod")
+    tritensor.use_deterministic_algorithms(True)
+    try:
+        with pytest.raises(RuntimeError, match="does not have a deterministic implementation"):
+            product(tritensor.float32)
+        assert product(tritensor.int64).tolist() == [4, 1, 2]  # integer products: exact in any order
+    finally:
+        tritensor.use_deterministic_algorithms(False)

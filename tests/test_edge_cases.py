@@ -323,18 +323,20 @@ def test_empty_results_backpropagate(fn):
     check(lambda lib, x: fn(lib, x).sum(), F64)
 
 
-@pytest.mark.skipif(DEVICE != "cuda", reason="the 'cuda' backend's missing multiply kernel")
+@pytest.mark.skipif(DEVICE != "cuda", reason="the 'cuda' kernels' deferred bounds check")
 @pytest.mark.parametrize("call", [
     lambda T, x, i, s: x.scatter(0, i, s, reduce="multiply"),
     lambda T, x, i, s: x.scatter_reduce(0, i, s, "prod"),
 ])
-def test_refused_scatter_leaves_no_pending_error(call):
-    """The NotImplementedError comes before the deferred bounds check, whose error would
-    otherwise surface in the next call that waits for the device."""
+def test_out_of_range_product_scatter_reports_at_the_next_wait(call):
+    """The compare-and-swap product skips an out-of-range index and reports it at the next
+    call that waits for the device, as the other scatters (CUDA's device-side assert); the
+    device stays usable after."""
     import tritensor as T
-    x = T.zeros(3, device="cuda")
-    with pytest.raises(NotImplementedError, match="atomic multiply"):
-        call(T, x, T.tensor([5], device="cuda"), T.ones(1, device="cuda"))
+    x = T.ones(3, device="cuda")
+    call(T, x, T.tensor([5], device="cuda"), T.full((1,), 2.0, device="cuda"))
+    with pytest.raises(RuntimeError, match="index 5 is out of bounds"):
+        T.cuda.synchronize()
     assert (T.arange(4.0, device="cuda") + 1).cpu().tolist() == [1.0, 2.0, 3.0, 4.0]
 
 

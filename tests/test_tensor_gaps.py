@@ -131,11 +131,6 @@ REDUCES = ["prod", "mean", "amax", "amin"]
 @pytest.mark.parametrize("reduce", REDUCES)
 @pytest.mark.parametrize("include_self", [True, False])
 def test_index_reduce(reduce, include_self):
-    if DEVICE != "cpu" and reduce == "prod":  # no atomic multiply on GPUs: refused, as scatter_reduce('prod')
-        with pytest.raises(NotImplementedError, match="multiply"):
-            tritensor.ones(3, device=DEVICE).index_reduce(0, tritensor.tensor([0, 0], device=DEVICE),
-                                                          tritensor.ones(2, device=DEVICE), reduce)
-        return
     rng = np.random.default_rng(3)
     index = np.array([0, 4, 2, 0])
     ix = lambda lib: lib.tensor(index, device=dev(lib))  # noqa: E731

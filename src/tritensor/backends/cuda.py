@@ -860,8 +860,9 @@ def tri(out: Tensor, x: Tensor, diagonal: int, upper: bool) -> None:
            out._stride, x._stride, diagonal, bool(upper), out.dim(), big, block)
 
 
-#: scatter reductions done with atomics, and the dtypes atomics cannot take (widened first)
-_PUT_OPS = {None: 0, "add": 1, "amax": 2, "amin": 3}
+#: scatter reductions done with atomics (multiply: a compare-and-swap loop), and the dtypes
+#: atomics cannot take (widened first)
+_PUT_OPS = {None: 0, "add": 1, "amax": 2, "amin": 3, "multiply": 4}
 _WIDEN = {dt.int8: dt.int32, dt.uint8: dt.int32, dt.int16: dt.int32, dt.float16: dt.float32,
           dt.bfloat16: dt.float32}
 
@@ -879,15 +880,16 @@ def check_put_reduce(reduce) -> None:
     before its bounds check, whose deferred error would otherwise reach a later call."""
     if reduce not in _PUT_OPS:
         raise NotImplementedError(f"scatter with reduce={reduce!r} has no Triton kernel on device 'cuda' in "
-                                  "tritensor yet (GPUs have no atomic multiply)")
+                                  "tritensor yet")
 
 
 def _put(dst: Tensor, ds, src, src_strides, index: Tensor, istrides, shape, dim_stride, dim_size, reduce):
     """``dst`` at the located elements (op)= src; repeated indices combine atomically."""
     check_put_reduce(reduce)
-    if reduce == "add" and dst.dtype.is_floating_point:
+    if reduce in ("add", "multiply") and dst.dtype.is_floating_point:
         from ..utils import deterministic
-        deterministic.alert_not_deterministic("an index/scatter addition of floats on 'cuda' (atomic adds)")
+        deterministic.alert_not_deterministic(f"an index/scatter {'addition' if reduce == 'add' else 'product'} "
+                                              "of floats on 'cuda' (atomics, in no fixed order)")
     n = 1
     for s in shape:
         n *= s

@@ -59,13 +59,31 @@ def tri_kernel(out, x, n, rows, cols, shape, so, sx, diagonal, UPPER: tl.constex
 
 
 @triton.jit
+def _atomic_multiply(target, v, mask, safe):
+    """``*target *= v`` in each lane of ``mask``, atomically. GPUs have no atomic multiply:
+    read, multiply, compare-and-swap the bits, and retry the lanes another write overtook
+    (lanes aiming at one element serialise that way, within a block too). Lanes outside the
+    mask swap ``safe``'s element with itself, a no-op, so no lane touches memory out of range."""
+    if v.dtype.primitive_bitwidth == 64:
+        bits = tl.where(mask, target, safe).to(tl.pointer_type(tl.int64), bitcast=True)
+    else:
+        bits = tl.where(mask, target, safe).to(tl.pointer_type(tl.int32), bitcast=True)
+    pending = mask
+    while tl.max(pending.to(tl.int32), 0) > 0:
+        old = tl.load(bits, volatile=True)
+        product = (old.to(v.dtype, bitcast=True) * v).to(old.dtype, bitcast=True)
+        seen = tl.atomic_cas(bits, old, tl.where(pending, product, old))
+        pending = pending & (seen != old)
+
+
+@triton.jit
 def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, BOUNDED: tl.constexpr,
                OP: tl.constexpr, NDIM: tl.constexpr, INT64: tl.constexpr, BLOCK: tl.constexpr):
     """``dst[doff(p) + wrap(index[p]) * dim_stride] (op)= src[p]`` over the index's shape.
 
-    OP: 0 store, 1 add, 2 max, 3 min. Combining is atomic, so repeated indices all count
-    (the order of plain stores to one element is unspecified, as in torch on a GPU). For
-    bool, add and max are "or" (store True where src is), min is "and".
+    OP: 0 store, 1 add, 2 max, 3 min, 4 multiply. Combining is atomic, so repeated indices
+    all count (the order of plain stores to one element is unspecified, as in torch on a
+    GPU). For bool, add and max are "or" (store True where src is), min and multiply "and".
     """
     pid = tl.program_id(0)
     if INT64:
@@ -81,7 +99,7 @@ def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, BOUN
     if OP == 0:
         tl.store(target, v, mask=mask)
     elif dst.dtype.element_ty == tl.int1:
-        if OP == 3:
+        if OP >= 3:
             tl.store(target, v, mask=mask & (v == 0))
         else:
             tl.store(target, v, mask=mask & (v != 0))
@@ -89,5 +107,7 @@ def put_kernel(dst, src, index, n, shape, sd, ss, si, dim_stride, dim_size, BOUN
         tl.atomic_add(target, v, mask=mask)
     elif OP == 2:
         tl.atomic_max(target, v, mask=mask)
-    else:
+    elif OP == 3:
         tl.atomic_min(target, v, mask=mask)
+    else:
+        _atomic_multiply(target, v, mask, dst)
