@@ -380,3 +380,25 @@ def test_reductions_around_kept_middle_dims(fn, dtype):
     x[3, 2, 1, 7], x[5, 4, 0, 0] = np.nan, np.inf
     check(lambda lib, t: fn(t), Arg(x, dtype))
     check(lambda lib, t: fn(t), Arg(np.abs(x[:, :, :, :200]), dtype, requires_grad=True))
+
+
+# ---------------------------------------------------------------------------- reduced middle dims
+AROUND_REDUCTIONS = [
+    lambda x: x.sum(1), lambda x: x.mean((1, 2)), lambda x: x.var(1), lambda x: x.std((1, 2), keepdim=True),
+    lambda x: x.amax(1), lambda x: x.amin((1, 2)), lambda x: x.prod(1), lambda x: x.logsumexp(1),
+    lambda x: x.norm(3, (1, 2)), lambda x: x.norm(float("inf"), 1), lambda x: (x > 0).any(1),
+    lambda x: (x > -3).all((1, 2)), lambda x: x.count_nonzero(1), lambda x: x.argmax(1),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fn", AROUND_REDUCTIONS)
+def test_reductions_of_middle_dims_between_kept_ones(fn, dtype):
+    """Middle dims of a large contiguous input reduced between kept leading and trailing ones
+    (the heads of attention weights), which the CPU sweeps slice by slice without a
+    transposing copy; a NaN and an inf stay in their columns."""
+    x = rng.standard_normal((12, 8, 3, 1100)) * 0.9
+    x[3, 2, 1, 7], x[5, 4, 0, 0] = np.nan, np.inf
+    check(lambda lib, t: fn(t), Arg(x, dtype))
+    check(lambda lib, t: fn(t), Arg(np.abs(x[:, :, :, :1000]) + 0.5, dtype, requires_grad=True))
+    check(lambda lib, t: fn(t), Arg((x[:, :, :, :1000] * 2).astype(np.int64), "int64"))  # or torch's error

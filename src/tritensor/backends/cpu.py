@@ -628,7 +628,7 @@ def reduce(op: str, out: Tensor, x: Tensor, dims, shift=None) -> None:
         return
     compute = x.dtype.compute_np
     a = read(x, compute)
-    if _reduce_middle(op, out, a, dims, shift):
+    if _reduce_middle(op, out, a, dims, shift) or _reduce_around(op, out, a, dims, shift):
         return
     v = _as_2d(a, dims)
     k = v.shape[0]
@@ -672,6 +672,37 @@ def _reduce_middle(op, out, a, dims, shift) -> bool:
     result = np.empty(kept, acc)
     red_kernels.rows_kernel(merge)(result, columns.reshape(kept, inner), _zero_shift(kept, acc),
                                    _identity(op, acc))
+    write(out, result.reshape(out._shape))
+    return True
+
+
+def _reduce_around(op, out, a, dims, shift) -> bool:
+    """A run of middle dims reduced between kept leading and trailing dims of a contiguous
+    array (the heads of (N, heads, L, S) attention weights, dim 1 of any 3-D tensor): viewed
+    as (outer, reduced, inner), each outer slice's rows are swept into an (outer, inner)
+    accumulator, unit-stride, threads splitting the outer slices. The general path would copy
+    the input transposed and reduce rows as short as the reduced dims. False leaves the call
+    to it."""
+    if not dims:
+        return False
+    n = a.ndim
+    lead, tail = dims[0], dims[-1] + 1
+    if (lead == 0 or tail == n or len(dims) != tail - lead or not a.flags.c_contiguous
+            or a.size < PARALLEL_MIN_ELEMENTS // 4):
+        return False
+    outer, inner = math.prod(a.shape[:lead]), math.prod(a.shape[tail:])
+    x = a.reshape(outer, a.size // (outer * inner), inner)
+    acc = _accumulator(op, a.dtype)
+    if shift is None:
+        shifts = np.broadcast_to(_zero_shift(1, acc), (outer, inner))
+    elif isinstance(shift, Tensor):
+        shifts = np.ascontiguousarray(read(shift, np.dtype(np.float64)).reshape(outer, inner))
+    else:
+        shifts = np.broadcast_to(np.float64(shift), (outer, inner))
+    result = np.full((outer, inner), _identity(op, acc), acc)
+    kernel = red_kernels.cols_batched_kernel(op, a.dtype)
+    run_chunks(lambda s, e: kernel(result[s:e], x[s:e], shifts[s:e]),
+               parallel_chunks(outer, max(1, PARALLEL_MIN_ELEMENTS // max(x[0].size, 1))))
     write(out, result.reshape(out._shape))
     return True
 

@@ -194,6 +194,13 @@ def _reduce_cols_into(out, x, shift, init):
         out[k] = acc[k]
 
 
+def _reduce_cols_batched(acc, x, shift):
+    # x is (outer, reduced, kept), acc (outer, kept) arrives filled with the identity: the
+    # column loop once per outer slice, each slice's rows unit-stride (a reduced middle dim)
+    for o in range(x.shape[0]):
+        columns(acc[o], x[o], shift[o])
+
+
 _FASTMATH = {"fastmath": {"reassoc", "contract"}}
 
 
@@ -211,6 +218,13 @@ def cols_kernel(op, dtype):
         return specialize(_sum_cols_float32, "sum_float32", _FASTMATH)
     comb, trans, _ = REDUCTIONS[op]
     return specialize(_reduce_cols, op, _FASTMATH, combine=comb, transform=trans)
+
+
+def cols_batched_kernel(op, dtype):
+    """The column loop over each outer slice of an (outer, reduced, kept) array."""
+    blocked = op == "sum" and dtype == np.float32
+    return specialize(_reduce_cols_batched, op + ("_float32" if blocked else ""), None,
+                      columns=cols_kernel(op, dtype))
 
 
 def cols_into_kernel(op, dtype):
