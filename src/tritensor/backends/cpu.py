@@ -969,9 +969,17 @@ def cat(out: Tensor, tensors, dim: int) -> None:
                 flat_dst, flat_src = region.reshape(-1), src.reshape(-1)
                 run_chunks(lambda a, b: join_kernels.copy_flat(flat_dst[a:b], flat_src[a:b]),
                            parallel_chunks(flat_dst.shape[0]))
-            else:
+            elif _unit_stride_rows(src, inner):
+                np.copyto(region, src)  # numpy copies row by row (memcpy), ~10x the loop's speed
+            else:  # a transposed input: the loop reads it in place, walking the output in order
                 join_kernels.copy_block(region, src)
         offset += n
+
+
+def _unit_stride_rows(src: np.ndarray, inner: int) -> bool:
+    """Whether an (outer, along, inner) block's innermost non-trivial axis is unit-stride."""
+    axis = 2 if inner > 1 else 1
+    return src.shape[axis] <= 1 or src.strides[axis] == src.itemsize
 
 
 def _as_storage_dtype(t: Tensor, dtype) -> np.ndarray:
