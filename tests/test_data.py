@@ -435,3 +435,37 @@ def test_tensor_dataset_batch_gathered_at_once_matches_sample_by_sample(subset):
         for et, ft, st in zip(e, f, s):
             assert_same(et, ft, device="cpu")
             assert_same(et, st, device="cpu")
+
+
+class _BigItems(data.Dataset):
+    """Items made by an op large enough to be split across the CPU kernels' threads."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return tritensor.ones(1 << 20) * i
+
+
+@pytest.mark.cpu_only  # the CPU kernels' threads
+def test_workers_run_threaded_ops_after_the_parent_did():
+    """A forked worker's threaded op after the parent ran one: the child starts its own helper
+    threads (the parent's do not exist there; an inherited pool waited forever)."""
+    parent = tritensor.ones(1 << 21) * 2  # the parent's threads are started
+    loader = data.DataLoader(_BigItems(), batch_size=2, num_workers=2, timeout=60)
+    assert [float(b.sum()) for b in loader] == [2.0 ** 20, 5 * 2.0 ** 20]
+    assert float(parent.sum()) == 2.0 ** 22
+
+
+@pytest.mark.cpu_only
+def test_thread_chunks_raise_the_first_error_and_stay_usable():
+    from tritensor.backends import cpu_threads
+
+    def work(start, stop):
+        if start:
+            raise ValueError(f"chunk {start}")
+    with pytest.raises(ValueError, match="chunk 1"):
+        cpu_threads.run_chunks(work, [(0, 1), (1, 2)])
+    seen = []
+    cpu_threads.run_chunks(lambda a, b: seen.append(a), [(0, 1), (1, 2), (2, 3)])
+    assert sorted(seen) == [0, 1, 2]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from ..kernels.numba import sort as sort_kernels
 from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
 from ..storage import Storage
 from . import host_pool
+from .cpu_threads import run_chunks  # noqa: F401  (the kernels' thread hand-off; also used by nn)
 from ..tensor import Tensor, _contiguous_strides, new_tensor
 
 #: Below this many elements a launch runs on the calling thread. Handing work to the pool
@@ -33,26 +33,15 @@ try:
 except AttributeError:  # pragma: no cover - non-Linux
     NUM_THREADS = max(1, os.cpu_count() or 1)
 
-_pool = None
-
-
-def _executor():
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=NUM_THREADS, thread_name_prefix="tritensor-cpu")
-    return _pool
 
 
 def set_num_threads(n):
     """How many threads the CPU kernels split large launches over (``torch.set_num_threads``)."""
-    global NUM_THREADS, _pool
+    global NUM_THREADS
     if isinstance(n, bool) or not isinstance(n, int):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
-    if n != NUM_THREADS and _pool is not None:
-        _pool.shutdown(wait=True)
-        _pool = None
     NUM_THREADS = n
 
 
@@ -67,17 +56,6 @@ def parallel_chunks(n, minimum=PARALLEL_MIN_ELEMENTS):
     k = min(NUM_THREADS, n)
     step = -(-n // k)
     return [(i, min(i + step, n)) for i in range(0, n, step)]
-
-
-def run_chunks(fn, chunks):
-    """Run ``fn(start, stop)`` for each chunk, in parallel when there are several."""
-    if len(chunks) == 1:
-        fn(*chunks[0])
-        return
-    futures = [_executor().submit(fn, a, b) for a, b in chunks[1:]]
-    fn(*chunks[0])
-    for f in futures:
-        f.result()
 
 
 # ------------------------------------------------------------------ memory
