@@ -1,14 +1,15 @@
 """Random numbers: ``Generator``, ``manual_seed`` and the sampling ops.
 
-A CPU Generator owns a counter-based Philox stream (numpy's ``Philox`` bit generator) and
-samples on the host. A 'cuda' Generator is, like torch's, a (seed, offset) pair: each draw
+A CPU Generator owns torch's CPU stream (``random_mt.py``: a Mersenne Twister seeded and read
+as torch reads it) and samples on the host, so uniform, integer, permutation and normal draws
+equal torch's for the same seed. A 'cuda' Generator is, like torch's, a (seed, offset) pair: each draw
 of n elements runs a Triton kernel (kernels/triton/random.py) on Philox-4x32-10 counters
 ``offset .. offset + n - 1`` under key ``seed`` and advances the offset by n, so device
 draws are reproducible under ``manual_seed`` and independent of the launch configuration
 (and ``rand(n)`` then ``rand(m)`` equals ``rand(n + m)``). randperm and multinomial sample on
 the host for either device (a 'cuda' generator then seeds a host Philox stream from its
-(seed, offset) and advances its offset). Values follow torch's distributions, not torch's
-exact bits (torch's CPU generator is a Mersenne Twister, its CUDA sampling code differs).
+(seed, offset) and advances its offset). 'cuda' values follow torch's distributions, not
+torch's exact bits (its CUDA sampling code differs).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .device import as_device
 from .ops._registry import export, method
 from .ops.creation import with_out
 from .ops.elementwise import _torch_name
+from .random_mt import TorchCPUStream
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -42,7 +44,8 @@ class Generator:
         self._seed = seed
         self._offset = 0
         if self.device.type == "cpu":
-            self._rng = np.random.Generator(np.random.Philox(key=seed & _MASK64))
+            self._stream = TorchCPUStream(seed)
+            self._rng = self._stream.numpy
         return self
 
     def seed(self):
@@ -56,12 +59,10 @@ class Generator:
     def get_state(self):
         from .ops.creation import tensor
         if self.device.type != "cpu":  # torch's CUDA layout: seed (uint64) then offset (int64)
-            packed = np.array([self._seed & _MASK64, self._offset], np.uint64)
-        else:
-            state = self._rng.bit_generator.state
-            tail = np.array([state["buffer_pos"], state["has_uint32"], state["uinteger"]], np.uint64)
-            packed = np.concatenate([state["state"]["counter"], state["state"]["key"], state["buffer"], tail])
-        return tensor(packed.view(np.uint8), dtype=dt.uint8)
+            packed = np.array([self._seed & _MASK64, self._offset], np.uint64).view(np.uint8)
+        else:  # torch's CPU layout (5056 bytes): states move between the two libraries
+            packed = self._stream.state_bytes()
+        return tensor(packed, dtype=dt.uint8)
 
     def set_state(self, new_state):
         if not isinstance(new_state, Tensor) or new_state.dtype is not dt.uint8:
@@ -69,15 +70,12 @@ class Generator:
         raw = np.asarray(new_state.cpu().numpy(), dtype=np.uint8)
         if raw.size != self.get_state().numel():
             raise RuntimeError("RNG state is wrong size")
-        raw = raw.view(np.uint64)
         if self.device.type != "cpu":
-            self._seed, self._offset = int(raw[0]), int(raw[1])
+            words = raw.view(np.uint64)
+            self._seed, self._offset = int(words[0]), int(words[1])
             return self
-        bg = self._rng.bit_generator
-        bg.state = {"bit_generator": "Philox",
-                    "state": {"counter": raw[0:4].copy(), "key": raw[4:6].copy()},
-                    "buffer": raw[6:10].copy(), "buffer_pos": int(raw[10]),
-                    "has_uint32": int(raw[11]), "uinteger": int(raw[12])}
+        self._stream.set_state_bytes(raw.copy())
+        self._seed = self._stream.initial_seed
         return self
 
     def get_offset(self):
@@ -237,6 +235,22 @@ _HOST = {
 }
 
 
+def _torch_uniform(stream, n, dtype, a, b, contiguous):
+    return stream.uniform(n, a, b, _DIGITS[dtype])
+
+
+def _torch_normal(stream, n, dtype, a, b, contiguous):
+    return stream.normal(n, _DIGITS[dtype], a, b, contiguous)
+
+
+def _torch_integers(stream, n, dtype, a, b, contiguous):
+    return stream.integers(n, a, b)
+
+
+#: the CPU samplers that give torch's values (random_mt.py); the others use numpy's
+_TORCH_CPU = {"uniform": _torch_uniform, "normal": _torch_normal, "integer": _torch_integers}
+
+
 def _sample(out, dist, generator, a=0.0, b=0.0):
     """Fill ``out`` with samples of ``dist`` (see kernels/triton/random.py for the parameters
     a and b): in a kernel on 'cuda', on the host on the CPU."""
@@ -246,6 +260,9 @@ def _sample(out, dist, generator, a=0.0, b=0.0):
     from .ops._common import backend
     if out.device.type == "cuda":
         backend(out).sample(out, dist, *gen._advance(out.numel()), a, b)
+    elif gen.device.type == "cpu" and dist in _TORCH_CPU:
+        values = _TORCH_CPU[dist](gen._stream, out.numel(), out.dtype, a, b, out.is_contiguous())
+        backend(out).write(out, values.reshape(out.shape))
     else:
         backend(out).write(out, _HOST[dist](gen._host_rng(0), out.shape, out.dtype, a, b))
     return out
@@ -332,7 +349,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     device = as_device(device)
-    perm = _gen(generator, device)._host_rng(n).permutation(n)
+    gen = _gen(generator, device)
+    perm = gen._stream.permutation(n) if gen.device.type == "cpu" else gen._host_rng(n).permutation(n)
     return _emit(perm, (n,), dtype or dt.int64, device, requires_grad)
 
 
