@@ -119,3 +119,38 @@ def test_dataloader_shuffle_order_equals_torch(explicit_generator):
     split = [list(lib.utils.data.random_split(range(10), [8, 2], generator=lib.Generator().manual_seed(42))[0])
              for lib in (torch, tritensor)]
     assert split[0] == split[1]
+
+
+def test_bernoulli_and_dropout_equal_torch():
+    for seed in SEEDS:
+        for n in SIZES:
+            for p in (0.3, 0.9):
+                theirs, ours = _both(lambda lib: lib.empty(n).bernoulli_(p), seed)
+                np.testing.assert_array_equal(ours, theirs)
+                theirs, ours = _both(lambda lib: lib.nn.functional.dropout(lib.ones(3, n), p), seed)
+                np.testing.assert_array_equal(ours, theirs)
+            probs = np.random.default_rng(seed).random(n)
+            for dtype in ("float32", "float64"):  # one uniform per element in the probabilities' type
+                theirs, ours = _both(lambda lib: lib.bernoulli(lib.tensor(probs, dtype=getattr(lib, dtype))), seed)
+                np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_seeded_training_script_follows_torch():
+    """manual_seed, a model with dropout, shuffled batches, SGD: the same losses as torch's run
+    (initial weights, batch order and dropout masks all come from the shared stream)."""
+    def train(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(6, 16), lib.nn.ReLU(), lib.nn.Dropout(0.3), lib.nn.Linear(16, 3))
+        data = lib.utils.data.TensorDataset(lib.randn(40, 6), lib.randint(0, 3, (40,)))
+        loader = lib.utils.data.DataLoader(data, batch_size=8, shuffle=True)
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        losses = []
+        for _ in range(2):
+            for x, y in loader:
+                opt.zero_grad()
+                loss = lib.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        return losses
+    np.testing.assert_allclose(train(tritensor), train(torch), rtol=1e-4)

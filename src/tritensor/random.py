@@ -247,8 +247,13 @@ def _torch_integers(stream, n, dtype, a, b, contiguous):
     return stream.integers(n, a, b)
 
 
+def _torch_bernoulli(stream, n, dtype, a, b, contiguous):
+    return stream.bernoulli(n, a)
+
+
 #: the CPU samplers that give torch's values (random_mt.py); the others use numpy's
-_TORCH_CPU = {"uniform": _torch_uniform, "normal": _torch_normal, "integer": _torch_integers}
+_TORCH_CPU = {"uniform": _torch_uniform, "normal": _torch_normal, "integer": _torch_integers,
+              "bernoulli": _torch_bernoulli}
 
 
 def _sample(out, dist, generator, a=0.0, b=0.0):
@@ -410,8 +415,9 @@ def _bernoulli_tensor(out, probs, generator):
     if _any((probs < 0) | (probs > 1)):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     from .autograd.grad_mode import no_grad
-    with no_grad():
-        u = _new(out.shape, dt.float64, out.device, False, "uniform", generator, 0.0, 1.0)
+    with no_grad():  # torch draws each uniform in the probabilities' type (float64: 53 bits)
+        u_dtype = dt.float64 if probs.dtype is dt.float64 else dt.float32
+        u = _new(out.shape, u_dtype, out.device, False, "uniform", generator, 0.0, 1.0)
         out.copy_(u < probs)
     return out
 

@@ -12,11 +12,13 @@ element by element in memory order. Bit for bit (tests/test_random_torch_stream.
 - integers (``randint``, ``random_``): ``output % span + low``, 64-bit outputs when the span
   is 2**32 or more;
 - ``randperm``: Fisher-Yates, swapping i with i + ``random() % (n - i)``;
+- ``bernoulli_(p)`` (so dropout's masks): a 53-bit uniform below p; ``bernoulli(probs)``:
+  a uniform in the probabilities' type (24 or 53 bits) below each;
 - normal (``randn``, ``normal_``) of float64 tensors; float32 tensors of 16 or more elements
-  agree to 1 ulp (torch computes their Box-Muller with AVX2 approximations of log and sincos).
+  agree to 2 ulp (torch computes their Box-Muller with AVX2 approximations of log and sincos).
 
-The other samplers (bernoulli, exponential, multinomial, the distributions) draw from the same
-stream through numpy's ``Generator``: reproducible under ``manual_seed``, not torch's values.
+The other samplers (exponential, multinomial, the distributions) draw from the same stream
+through numpy's ``Generator``: reproducible under ``manual_seed``, not torch's values.
 """
 from __future__ import annotations
 
@@ -70,6 +72,10 @@ class TorchCPUStream:
             values, bounds = round_to(values, digits), round_to(np.array([low, high]), digits)
             values[values == bounds[1]] = bounds[0]
         return values
+
+    def bernoulli(self, n: int, p: float) -> np.ndarray:
+        """``bernoulli_(p)`` (dropout's masks): a 53-bit uniform below ``p``, per element."""
+        return self.unit(n, 53) < p
 
     def integers(self, n: int, low: int, span: int) -> np.ndarray:
         """``random_(low, low + span)``: int64 values (wrapping as the kernels do past 2**63)."""
