@@ -58,7 +58,9 @@ def test_normal_equals_torch(dtype):
     for seed in SEEDS:
         for n in SIZES:
             for mean, std in ((0.0, 1.0), (0.5, 2.0)):
-                theirs, ours = _both(lambda lib: lib.empty(n, dtype=getattr(lib, dtype)).normal_(mean, std), seed)
+                def draw(lib):
+                    return lib.empty(n, dtype=getattr(lib, dtype)).normal_(mean, std)
+                theirs, ours = _both(draw, seed)
                 if dtype == "float64" or n < 16:  # torch's scalar kernels: the same libm calls
                     np.testing.assert_array_equal(ours, theirs, err_msg=f"seed {seed}, n {n}")
                 else:  # torch's AVX2 log/sincos approximations
@@ -116,7 +118,8 @@ def test_dataloader_shuffle_order_equals_torch(explicit_generator):
         loader = lib.utils.data.DataLoader(data, batch_size=8, shuffle=True, generator=generator)
         orders.append([[int(v) for v in batch[0]] for _ in range(2) for batch in loader])
     assert orders[0] == orders[1]
-    split = [list(lib.utils.data.random_split(range(10), [8, 2], generator=lib.Generator().manual_seed(42))[0])
+    split = [list(lib.utils.data.random_split(range(10), [8, 2],
+                                              generator=lib.Generator().manual_seed(42))[0])
              for lib in (torch, tritensor)]
     assert split[0] == split[1]
 
@@ -131,7 +134,9 @@ def test_bernoulli_and_dropout_equal_torch():
                 np.testing.assert_array_equal(ours, theirs)
             probs = np.random.default_rng(seed).random(n)
             for dtype in ("float32", "float64"):  # one uniform per element in the probabilities' type
-                theirs, ours = _both(lambda lib: lib.bernoulli(lib.tensor(probs, dtype=getattr(lib, dtype))), seed)
+                def draw(lib):
+                    return lib.bernoulli(lib.tensor(probs, dtype=getattr(lib, dtype)))
+                theirs, ours = _both(draw, seed)
                 np.testing.assert_array_equal(ours, theirs)
 
 
@@ -140,7 +145,8 @@ def test_a_seeded_training_script_follows_torch():
     (initial weights, batch order and dropout masks all come from the shared stream)."""
     def train(lib):
         lib.manual_seed(0)
-        model = lib.nn.Sequential(lib.nn.Linear(6, 16), lib.nn.ReLU(), lib.nn.Dropout(0.3), lib.nn.Linear(16, 3))
+        model = lib.nn.Sequential(lib.nn.Linear(6, 16), lib.nn.ReLU(), lib.nn.Dropout(0.3),
+                                  lib.nn.Linear(16, 3))
         data = lib.utils.data.TensorDataset(lib.randn(40, 6), lib.randint(0, 3, (40,)))
         loader = lib.utils.data.DataLoader(data, batch_size=8, shuffle=True)
         opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
