@@ -48,26 +48,33 @@ class TorchCPUStream:
 
     # ------------------------------------------------------------------ raw outputs
     def random32(self, n: int) -> np.ndarray:
-        return self.bits.random_raw(n).astype(np.uint64)
+        """n 32-bit outputs (as uint64)."""
+        return self.bits.random_raw(n)
 
     def random64(self, n: int) -> np.ndarray:
-        pairs = self.bits.random_raw(2 * n).astype(np.uint64).reshape(n, 2)
+        pairs = self.bits.random_raw(2 * n).reshape(n, 2)
         return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
 
+    def _bits(self, n: int, digits: int) -> np.ndarray:
+        return self.random64(n) if digits > 32 else self.random32(n)
+
     # ------------------------------------------------------------------ torch's transforms
-    def unit(self, n: int, digits: int) -> np.ndarray:
-        """n uniforms k * 2**-digits in [0, 1) as float64 (k from 64-bit outputs for float64)."""
-        raw = self.random64(n) if digits > 32 else self.random32(n)
-        return (raw & np.uint64((1 << digits) - 1)).astype(np.float64) * 2.0 ** -digits
+    def unit(self, n: int, digits: int, dtype=np.float64) -> np.ndarray:
+        """n uniforms k * 2**-digits in [0, 1) (k from 64-bit outputs for float64), exact in
+        ``dtype``."""
+        k = (self._bits(n, digits) & np.uint64((1 << digits) - 1)).astype(dtype)
+        k *= dtype(2.0 ** -digits)
+        return k
 
     def uniform(self, n: int, low: float, high: float, digits: int) -> np.ndarray:
         """``uniform_(low, high)`` of n elements of the float dtype with ``digits`` mantissa
-        bits: float64 values, which the caller rounds to the dtype."""
-        x = self.unit(n, max(digits, 24))  # torch draws float16/bfloat16 as float32, then rounds
+        bits: float64 or float32 values, which the caller stores in the dtype."""
+        from .kernels.numba.random_host import uniform_from_bits
+        drawn = max(digits, 24)  # torch draws float16/bfloat16 as float32, then rounds
         rounding = np.float64 if digits == 53 else np.float32
-        from .kernels.numba.random_host import scale_uniform
-        values = np.empty(n, np.float64)
-        scale_uniform(values, x, float(rounding(rounding(high) - rounding(low))), float(rounding(low)))
+        values = np.empty(n, np.float32 if digits == 24 else np.float64)
+        uniform_from_bits(values, self._bits(n, drawn), np.uint64((1 << drawn) - 1), 2.0 ** -drawn,
+                          float(rounding(rounding(high) - rounding(low))), float(rounding(low)))
         if digits < 24:  # a value that rounds up to ``high`` becomes ``low``: [low, high) again
             values, bounds = round_to(values, digits), round_to(np.array([low, high]), digits)
             values[values == bounds[1]] = bounds[0]
@@ -110,23 +117,23 @@ class TorchCPUStream:
         return radius * math.cos(theta)
 
     def _normal_fill(self, n, digits, mean, std):
-        from .kernels.numba.random_host import box_muller_16
-        out = np.empty(n, np.float64)
+        u = self._fill_uniforms(n, digits)
+        out = np.empty(n, u.dtype)
         whole = n - n % 16
-        box_muller_16(out[:whole], self._fill_uniforms(n, digits)[:whole], mean, std)
+        _box_muller_16(out[:whole], u[:whole], mean, std)
         if n % 16:  # torch redraws the last 16 values and transforms them again
-            box_muller_16(out[n - 16:], self._fill_uniforms(16, digits), mean, std)
+            _box_muller_16(out[n - 16:], self._fill_uniforms(16, digits), mean, std)
         return out
 
     def _fill_uniforms(self, n, digits):
         """normal_fill's uniforms, stored in the tensor's dtype (16-bit: drawn as float32)."""
         if digits == 53:
             return self.unit(n, 53)
-        u = self.unit(n, 24)
+        u = self.unit(n, 24, np.float32)
         if digits < 24:  # as uniform_: a draw that rounds up to 1 becomes 0
-            u = round_to(u, digits)
+            u = round_to(u.astype(np.float64), digits).astype(np.float32)
             u[u == 1.0] = 0.0
-        return u.astype(np.float32)
+        return u
 
     # ------------------------------------------------------------------ torch's state layout
     def state_bytes(self) -> np.ndarray:
@@ -153,6 +160,24 @@ class TorchCPUStream:
         self.bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": 625 - left}}
         valid = int(raw[doubles + 24:doubles + 28].view(np.int32)[0])
         self.next_double_normal = float(raw[doubles + 8:doubles + 16].view(np.float64)[0]) if valid else None
+
+
+def _box_muller_16(out, u, mean, std):
+    """torch's ``normal_fill_16`` on the blocks of 16 in ``u``. float64: the C library's log,
+    sin and cos as torch's scalar kernel calls them (bit for bit); float32: numpy's vectorised
+    ones, since torch's AVX2 kernel uses approximations of its own anyway (within 2 ulp)."""
+    if u.dtype == np.float64:
+        from .kernels.numba.random_host import box_muller_16
+        box_muller_16(out, u, mean, std)
+        return
+    blocks, lanes = u.reshape(-1, 16), out.reshape(-1, 16)
+    radius = np.sqrt(np.float32(-2) * np.log(np.float32(1) - blocks[:, :8]))
+    theta = np.float32(2 * math.pi) * blocks[:, 8:]
+    np.multiply(radius, np.cos(theta), out=lanes[:, :8])
+    np.multiply(radius, np.sin(theta), out=lanes[:, 8:])
+    if std != 1 or mean != 0:
+        lanes *= np.float32(std)
+        lanes += np.float32(mean)
 
 
 def round_to(values: np.ndarray, digits: int) -> np.ndarray:

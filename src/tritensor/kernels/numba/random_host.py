@@ -17,25 +17,28 @@ def fisher_yates(perm, offsets):
         perm[i], perm[j] = perm[j], perm[i]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def uniform_from_bits(out, raw, mask, scale, span, low):
+    """``out = unit * span + low``, unit = (raw & mask) * scale exactly, in float64 with the
+    multiply-add fused, as GCC compiles torch's ``uniform_real`` (it contracts by default on
+    FMA hardware); the store rounds to out's dtype."""
+    for i in range(raw.shape[0]):
+        x = np.float64(raw[i] & mask) * scale
+        out[i] = x * span + low
+
+
 @numba.njit(cache=True, nogil=True)
 def box_muller_16(out, u, mean, std):
-    """torch's ``normal_fill_16`` on each block of 16 uniforms in ``u`` (float64 or float32,
-    computed in that type): lanes j and j + 8 become radius * (cos, sin) of the angle, with
-    radius = sqrt(-2 log(1 - u[j])) and angle = 2 pi u[j + 8]; ``out`` is float64."""
-    one, two = u.dtype.type(1), u.dtype.type(-2)
-    two_pi = u.dtype.type(2.0 * math.pi)
-    m, s = u.dtype.type(mean), u.dtype.type(std)
+    """torch's ``normal_fill_16`` on each block of 16 uniforms ``u``, computed in u's type
+    (float32 or float64): lanes j and j + 8 become radius * (cos, sin) of the angle, with
+    radius = sqrt(-2 log(1 - u[j])) and angle = 2 pi u[j + 8], then * std + mean."""
+    u_type = u.dtype.type
+    one, minus_two = u_type(1), u_type(-2)
+    two_pi = u_type(2.0 * math.pi)
+    m, s = u_type(mean), u_type(std)
     for b in range(0, u.shape[0], 16):
         for j in range(8):
-            radius = np.sqrt(two * np.log(one - u[b + j]))
+            radius = np.sqrt(minus_two * np.log(one - u[b + j]))
             theta = two_pi * u[b + j + 8]
             out[b + j] = radius * np.cos(theta) * s + m
             out[b + j + 8] = radius * np.sin(theta) * s + m
-
-
-@numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def scale_uniform(out, x, span, low):
-    """``out = x * span + low`` with the multiply-add fused, as GCC compiles torch's
-    ``uniform_real`` (it contracts by default on FMA hardware): the float64 results agree."""
-    for i in range(x.shape[0]):
-        out[i] = x[i] * span + low
