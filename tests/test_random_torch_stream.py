@@ -160,3 +160,11 @@ def test_a_seeded_training_script_follows_torch():
                 losses.append(loss.item())
         return losses
     np.testing.assert_allclose(train(tritensor), train(torch), rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                                  "feature_alpha_dropout"])
+def test_every_dropout_mask_equals_torch(name):
+    shape = (2, 3, 4) if name == "dropout1d" else (2, 3, 4, 5)
+    theirs, ours = _both(lambda lib: getattr(lib.nn.functional, name)(lib.ones(shape), 0.4, True), 5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
