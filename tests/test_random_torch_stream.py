@@ -168,3 +168,17 @@ def test_every_dropout_mask_equals_torch(name):
     shape = (2, 3, 4) if name == "dropout1d" else (2, 3, 4, 5)
     theirs, ours = _both(lambda lib: getattr(lib.nn.functional, name)(lib.ones(shape), 0.4, True), 5)
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_exponential_and_its_users_equal_torch():
+    for seed in SEEDS:
+        for n in SIZES:
+            for dtype in ("float64", "float32", "float16"):
+                def draw(lib):
+                    return lib.empty(n, dtype=getattr(lib, dtype)).exponential_(1.5)
+                theirs, ours = _both(draw, seed)
+                np.testing.assert_array_equal(ours, theirs)
+    theirs, ours = _both(lambda lib: lib.nn.functional.gumbel_softmax(lib.zeros(3, 4), tau=0.5), 2)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    theirs, ours = _both(lambda lib: lib.distributions.Exponential(lib.tensor([2.0, 0.5])).sample((5,)), 2)
+    np.testing.assert_array_equal(ours, theirs)

@@ -251,9 +251,13 @@ def _torch_bernoulli(stream, n, dtype, a, b, contiguous):
     return stream.bernoulli(n, a)
 
 
+def _torch_exponential(stream, n, dtype, a, b, contiguous):
+    return stream.exponential(n, a)
+
+
 #: the CPU samplers that give torch's values (random_mt.py); the others use numpy's
 _TORCH_CPU = {"uniform": _torch_uniform, "normal": _torch_normal, "integer": _torch_integers,
-              "bernoulli": _torch_bernoulli}
+              "bernoulli": _torch_bernoulli, "exponential": _torch_exponential}
 
 
 def _sample(out, dist, generator, a=0.0, b=0.0):

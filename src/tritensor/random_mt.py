@@ -14,11 +14,12 @@ element by element in memory order. Bit for bit (tests/test_random_torch_stream.
 - ``randperm``: Fisher-Yates, swapping i with i + ``random() % (n - i)``;
 - ``bernoulli_(p)`` (so dropout's masks): a 53-bit uniform below p; ``bernoulli(probs)``:
   a uniform in the probabilities' type (24 or 53 bits) below each;
+- ``exponential_``: (-1 / lambda) * log1p(-u) of a 53-bit uniform;
 - normal (``randn``, ``normal_``) of float64 tensors; float32 tensors of 16 or more elements
   agree to 2 ulp (torch computes their Box-Muller with AVX2 approximations of log and sincos).
 
-The other samplers (exponential, multinomial, the distributions) draw from the same stream
-through numpy's ``Generator``: reproducible under ``manual_seed``, not torch's values.
+The other samplers (multinomial, the distributions' own) draw from the same stream through
+numpy's ``Generator``: reproducible under ``manual_seed``, not torch's values.
 """
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ class TorchCPUStream:
     def bernoulli(self, n: int, p: float) -> np.ndarray:
         """``bernoulli_(p)`` (dropout's masks): a 53-bit uniform below ``p``, per element."""
         return self.unit(n, 53) < p
+
+    def exponential(self, n: int, lambd: float) -> np.ndarray:
+        """``exponential_(lambd)``: (-1 / lambd) * log1p(-u) from 53-bit uniforms, in float64."""
+        from .kernels.numba.random_host import exponential_from_bits
+        out = np.empty(n, np.float64)
+        exponential_from_bits(out, self.random64(n), np.uint64((1 << 53) - 1), 2.0 ** -53, -1.0 / lambd)
+        return out
 
     def integers(self, n: int, low: int, span: int) -> np.ndarray:
         """``random_(low, low + span)``: int64 values (wrapping as the kernels do past 2**63)."""

@@ -42,3 +42,11 @@ def box_muller_16(out, u, mean, std):
             theta = two_pi * u[b + j + 8]
             out[b + j] = radius * np.cos(theta) * s + m
             out[b + j + 8] = radius * np.sin(theta) * s + m
+
+
+@numba.njit(cache=True, nogil=True)
+def exponential_from_bits(out, raw, mask, scale, minus_inv_lambda):
+    """torch's ``exponential_``: (-1 / lambda) * log1p(-u), u a 53-bit uniform, in float64
+    with the C library's log1p (numpy's differs in the last bit); the store rounds."""
+    for i in range(raw.shape[0]):
+        out[i] = minus_inv_lambda * math.log1p(-(np.float64(raw[i] & mask) * scale))
