@@ -212,52 +212,15 @@ def _float_dtype(dtype, name):
 _DIGITS = {dt.float64: 53, dt.float32: 24, dt.float16: 11, dt.bfloat16: 8}
 
 
-def _uniform01(rng, shape, dtype):
-    digits = _DIGITS.get(dtype, 53)
-    return rng.integers(0, 1 << digits, shape, dtype=np.int64) * (2.0 ** -digits)
-
-
-def _host_integers(rng, shape, low, span):
-    """Integers in [low, low + span) (span up to 2**64) as int64, wrapping like the kernel."""
-    if -2**63 <= low and low + span <= 2**63:
-        return rng.integers(low, low + span, shape, dtype=np.int64)
-    draws = rng.integers(0, span, shape, dtype=np.uint64, endpoint=False)
-    return (draws + np.uint64(low & _MASK64)).view(np.int64)
-
-
-#: Host samplers: (numpy rng, shape, dtype, a, b) -> values, the parameters as in the kernels
-_HOST = {
-    "uniform": lambda rng, shape, dtype, a, b: a + (b - a) * _uniform01(rng, shape, dtype),
-    "normal": lambda rng, shape, dtype, a, b: rng.normal(a, b, shape),
-    "exponential": lambda rng, shape, dtype, a, b: rng.exponential(1.0 / a, shape),
-    "bernoulli": lambda rng, shape, dtype, a, b: rng.random(shape) < a,
-    "integer": lambda rng, shape, dtype, a, b: _host_integers(rng, shape, a, b),
+#: CPU samplers, (torch's stream, n, dtype, a, b, contiguous) -> values: torch's draws
+#: (random_mt.py), the parameters a and b as in the 'cuda' kernels (kernels/triton/random.py)
+_TORCH_CPU = {
+    "uniform": lambda stream, n, dtype, a, b, contiguous: stream.uniform(n, a, b, _DIGITS[dtype]),
+    "normal": lambda stream, n, dtype, a, b, contiguous: stream.normal(n, _DIGITS[dtype], a, b, contiguous),
+    "integer": lambda stream, n, dtype, a, b, contiguous: stream.integers(n, a, b),
+    "bernoulli": lambda stream, n, dtype, a, b, contiguous: stream.bernoulli(n, a),
+    "exponential": lambda stream, n, dtype, a, b, contiguous: stream.exponential(n, a),
 }
-
-
-def _torch_uniform(stream, n, dtype, a, b, contiguous):
-    return stream.uniform(n, a, b, _DIGITS[dtype])
-
-
-def _torch_normal(stream, n, dtype, a, b, contiguous):
-    return stream.normal(n, _DIGITS[dtype], a, b, contiguous)
-
-
-def _torch_integers(stream, n, dtype, a, b, contiguous):
-    return stream.integers(n, a, b)
-
-
-def _torch_bernoulli(stream, n, dtype, a, b, contiguous):
-    return stream.bernoulli(n, a)
-
-
-def _torch_exponential(stream, n, dtype, a, b, contiguous):
-    return stream.exponential(n, a)
-
-
-#: the CPU samplers that give torch's values (random_mt.py); the others use numpy's
-_TORCH_CPU = {"uniform": _torch_uniform, "normal": _torch_normal, "integer": _torch_integers,
-              "bernoulli": _torch_bernoulli, "exponential": _torch_exponential}
 
 
 def _sample(out, dist, generator, a=0.0, b=0.0):
@@ -269,11 +232,9 @@ def _sample(out, dist, generator, a=0.0, b=0.0):
     from .ops._common import backend
     if out.device.type == "cuda":
         backend(out).sample(out, dist, *gen._advance(out.numel()), a, b)
-    elif gen.device.type == "cpu" and dist in _TORCH_CPU:
+    else:
         values = _TORCH_CPU[dist](gen._stream, out.numel(), out.dtype, a, b, out.is_contiguous())
         backend(out).write(out, values.reshape(out.shape))
-    else:
-        backend(out).write(out, _HOST[dist](gen._host_rng(0), out.shape, out.dtype, a, b))
     return out
 
 
