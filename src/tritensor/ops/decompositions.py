@@ -80,6 +80,13 @@ def _check_same_dtype(name, A, B, a_name="A"):
                            f"type {_torch_name(A.dtype)} and B of type {_torch_name(B.dtype)} instead")
 
 
+def check_b_and_A_dtype(b, A):  # noqa: N802 - torch's names for the operands
+    """torch's solve-family dtype check (cholesky_solve, triangular_solve, ldl_solve)."""
+    if b.dtype is not A.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_torch_name(b.dtype)} and A of type {_torch_name(A.dtype)} instead.")
+
+
 def _raise_on_info(info, describe, error=LinAlgError):
     """Raise ``error`` for the first nonzero ``info`` (a host read, as torch's check)."""
     flat = info.reshape(-1).tolist()
@@ -817,9 +824,7 @@ def cholesky_solve(B, L, upper=False):
     if L.shape[-2] != L.shape[-1]:
         raise RuntimeError(f"A must be batches of square matrices, but they are {L.shape[-2]} by "
                            f"{L.shape[-1]} matrices")
-    if B.dtype is not L.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{_torch_name(B.dtype)} and A of type {_torch_name(L.dtype)} instead.")
+    check_b_and_A_dtype(B, L)
     if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {L.shape[-1]} by "
                            f"{L.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")

@@ -23,7 +23,7 @@ from .. import dtypes as dt
 from ..autograd.function import Function
 from ._common import broadcast_shapes
 from .creation import zeros
-from .decompositions import _no_kernel, check_square
+from .decompositions import _no_kernel, check_b_and_A_dtype, check_square
 from .elementwise import _torch_name
 from .joining import stack
 
@@ -272,9 +272,7 @@ def _check_ldl_solve(LD, pivots, B):
                            f"with shape {list(pivots.shape)} instead")
     if pivots.dtype not in (dt.int32, dt.int64):
         raise RuntimeError(f"{name}: Expected pivots to be integers. Got {_torch_name(pivots.dtype)}")
-    if B.dtype is not LD.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{_torch_name(B.dtype)} and A of type {_torch_name(LD.dtype)} instead.")
+    check_b_and_A_dtype(B, LD)
     if LD.dtype not in (dt.float32, dt.float64):
         raise _no_kernel("ldl_solve_cpu", LD.dtype)
     n = LD.shape[-1]

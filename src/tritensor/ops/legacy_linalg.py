@@ -20,7 +20,7 @@ from ..autograd.function import Function
 from ._registry import export
 from .creation import with_out
 from .decompositions import (LinAlgError, _CholeskyEx, _check_matrix, _no_kernel, _raise_on_info,
-                             _SolveTriangular, _batch_expand, lu_factor_ex, lu_solve as _linalg_lu_solve,
+                             check_b_and_A_dtype, _SolveTriangular, _batch_expand, lu_factor_ex, lu_solve as _linalg_lu_solve,
                              qr as _linalg_qr)
 from .elementwise import _torch_name, where
 from .joining import cat, stack
@@ -137,9 +137,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
     if A.dim() < 2:
         raise RuntimeError(f"torch.triangular_solve: Expected A to have at least 2 dimensions, but it has "
                            f"{A.dim()} dimensions instead")
-    if b.dtype is not A.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{_torch_name(b.dtype)} and A of type {_torch_name(A.dtype)} instead.")
+    check_b_and_A_dtype(b, A)
     if A.dtype not in (dt.float32, dt.float64):
         raise _no_kernel("triangular_solve_cpu", A.dtype)
     n = A.shape[-1]
