@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numba
 
-from .lstm import gate_sigmoid, tanh
-from .vmath import like
+from .lstm import gate_sigmoid
+from .vmath import like, tanh
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 

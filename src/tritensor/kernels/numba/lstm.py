@@ -27,28 +27,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from . import vmath
-from .vmath import by_width, expm1, like, sigmoid
+from .vmath import by_width, like, sigmoid, tanh
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 
 #: the blocks of a saved activation row, in units of H
 SAVED_BLOCKS = 5
 _TANH_C = 4
-
-
-def _tanh64(x):
-    """tanh of a float64 as -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign: vmath's float64
-    tanh is libm's (a scalar call that keeps the loop from vectorising), while its expm1 is
-    vectorisable and exact near 0 (Kahan), so nothing cancels: a few ulp."""
-    e = expm1(-2.0 * abs(x))
-    return np.copysign(-e / (2.0 + e), x)
-
-
-@by_width(lambda x: vmath.tanh(x), _tanh64)  # a call, so vmath's overload picks the body
-def tanh(x):
-    """tanh in the argument's width, vectorisable in both."""
-    return np.tanh(x)
 
 
 @by_width(lambda x: sigmoid(x), lambda x: sigmoid(x), inline="never")
