@@ -932,8 +932,16 @@ from ..kernels.numba import join as join_kernels  # noqa: E402
 
 def cat(out: Tensor, tensors, dim: int) -> None:
     """Copy each input into its slice of ``out`` along ``dim`` (inputs cast to out's dtype)."""
-    outer = int(np.prod(out._shape[:dim], dtype=np.int64))
-    inner = int(np.prod(out._shape[dim + 1:], dtype=np.int64))
+    outer = math.prod(out._shape[:dim])
+    if outer == 1:  # each input is one contiguous run of the output (cat along dim 0)
+        flat, offset = ndarray(out).reshape(-1), 0
+        for t in tensors:
+            n = t.numel()
+            if n:
+                _copy_run(flat[offset:offset + n], _as_storage_dtype(t, out.dtype))
+            offset += n
+        return
+    inner = math.prod(out._shape[dim + 1:])
     dst = _bits(ndarray(out)).reshape(outer, out._shape[dim], inner)
     offset = 0
     for t in tensors:
@@ -941,17 +949,22 @@ def cat(out: Tensor, tensors, dim: int) -> None:
         if t.numel():
             src = _bits(_as_storage_dtype(t, out.dtype)).reshape(outer, n, inner)
             region = dst[:, offset:offset + n]
-            if region.flags.c_contiguous and src.flags.c_contiguous:
-                # the whole input is one contiguous run of the output (outer == 1, or cat
-                # along dim 0): a flat copy, split across threads when large
-                flat_dst, flat_src = region.reshape(-1), src.reshape(-1)
-                run_chunks(lambda a, b: join_kernels.copy_flat(flat_dst[a:b], flat_src[a:b]),
-                           parallel_chunks(flat_dst.shape[0]))
-            elif _unit_stride_rows(src, inner):
+            if _unit_stride_rows(src, inner):
                 np.copyto(region, src)  # numpy copies row by row (memcpy), ~10x the loop's speed
             else:  # a transposed input: the loop reads it in place, walking the output in order
                 join_kernels.copy_block(region, src)
         offset += n
+
+
+def _copy_run(dst: np.ndarray, src: np.ndarray) -> None:
+    """Copy ``src`` (any shape and strides) into the flat contiguous run ``dst``: numpy's copy
+    (a memcpy for a contiguous input), a threaded flat copy when large."""
+    if dst.shape[0] < PARALLEL_MIN_ELEMENTS or not src.flags.c_contiguous:
+        np.copyto(dst.reshape(src.shape), src)
+        return
+    flat_dst, flat_src = _bits(dst), _bits(src.reshape(-1))
+    run_chunks(lambda a, b: join_kernels.copy_flat(flat_dst[a:b], flat_src[a:b]),
+               parallel_chunks(dst.shape[0]))
 
 
 def _unit_stride_rows(src: np.ndarray, inner: int) -> bool:

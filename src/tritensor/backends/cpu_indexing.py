@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..kernels.numba import indexing as ix_kernels
 from ..tensor import Tensor, _contiguous_strides
-from .cpu import empty, ndarray, parallel_chunks, read, run_chunks, write
+from .cpu import PARALLEL_MIN_ELEMENTS, empty, ndarray, parallel_chunks, read, run_chunks, write
 
 __all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
            "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
@@ -217,6 +217,11 @@ def _index_operands(x: Tensor, dims, indices, b_start):
 def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
     """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
     if out.numel() == 0:
+        return
+    if len(dims) == 1 and out.numel() < PARALLEL_MIN_ELEMENTS:
+        # one indexed dim (``x[idx]``, ``x[:, idx]``): numpy's take, a few us less than the
+        # offsets table and the kernel launch for the small gathers eager code makes often
+        np.take(ndarray(x), ndarray(indices[0]), axis=dims[0], out=ndarray(out))
         return
     xs, offsets = _index_operands(x, dims, indices, b_start)
     _launch("take", out._shape, _raw(out), _raw(x, xs), offsets, 1, 0, parallel=True)

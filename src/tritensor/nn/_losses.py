@@ -139,7 +139,8 @@ def _difference_loss(cls, input, target, reduction, param, name):
     if not input.dtype.is_floating_point:  # torch's kernels are for floats only
         raise not_implemented_for(f"{name.replace('_loss', '')}_{input.device.type}", input.dtype)
     _warn_size(input, target, name)
-    input, target = ops.broadcast_tensors(input, target)
+    if input._shape != target._shape:
+        input, target = ops.broadcast_tensors(input, target)
     return cls.apply(input, target, reduction, param)
 
 
