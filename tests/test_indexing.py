@@ -59,6 +59,21 @@ def test_basic_getitem(index):
     check(lambda lib, x: x[index], XG)
 
 
+@pytest.mark.parametrize("index", [range(2), range(3, 0, -2), (range(3), 1), (slice(None), range(1, 3)),
+                                   range(0), [range(2), 1]])
+def test_range_index_is_a_sequence_of_ints(index):
+    """A ``range`` indexes as the int64 tensor of its values (torch treats it as a sequence);
+    the written form too (``x[range(n), labels] = v``, pytorch/examples' forward-forward)."""
+    check(lambda lib, x: x[index], X)
+    check(lambda lib, x: x[index], XG)
+
+    def write(lib, x):
+        x = x.clone()
+        x[index] = -1.0
+        return x
+    check(write, X)
+
+
 def test_basic_getitem_noncontiguous_and_scalars():
     check(lambda lib, x: (x[1], x[:, ::2], x[-1, 1:3], x[..., 0]), XT, check_stride=True)
     check(lambda lib, x: (x[...], x[None], x[None, ..., None]), Arg(np.float32(3.0)))

@@ -450,3 +450,105 @@ def test_signal_window_errors():
         check(fn)
     check(lambda lib: lib.signal.windows.exponential(5, center=1.0, sym=False, dtype=lib.float64,
                                                      device=dev(lib)))
+
+
+@pytest.mark.parametrize("namespace", ["", "nn.functional", "special", "linalg", "nn.init"])
+def test_public_functions_pickle_by_reference(namespace):
+    """Every public function of torch's function namespaces pickles and unpickles to itself, as
+    torch's do (a model holding ``F.relu`` saves whole; spawned workers receive functions)."""
+    import pickle
+    import types
+    module = tritensor
+    for part in filter(None, namespace.split(".")):
+        module = getattr(module, part)
+    names = [n for n in dir(module)
+             if not n.startswith("_") and type(getattr(module, n)) is types.FunctionType]
+    assert len(names) > 5
+    for name in names:
+        function = getattr(module, name)
+        assert pickle.loads(pickle.dumps(function)) is function, f"{namespace}.{name}"
+
+
+def test_nn_modules_submodule_paths_like_torch():
+    """torch's module paths of the layers (``nn.modules.dropout.Dropout`` ...) name the same
+    classes, and the norm bases answer ``isinstance`` as torch's do."""
+    paths = {"dropout": ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                         "FeatureAlphaDropout", "_DropoutNd"],
+             "sparse": ["Embedding", "EmbeddingBag"],
+             "batchnorm": ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d",
+                           "_BatchNorm", "_NormBase"],
+             "instancenorm": ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm2d",
+                              "_InstanceNorm", "_NormBase"],
+             "flatten": ["Flatten", "Unflatten"], "fold": ["Fold", "Unfold"],
+             "pixelshuffle": ["PixelShuffle", "PixelUnshuffle"], "channelshuffle": ["ChannelShuffle"],
+             "activation": ["MultiheadAttention", "ReLU"], "linear": ["NonDynamicallyQuantizableLinear"]}
+    for module, names in paths.items():
+        ours, theirs = getattr(tritensor.nn.modules, module), getattr(torch.nn.modules, module)
+        for name in names:
+            assert hasattr(theirs, name), f"torch.nn.modules.{module}.{name}"
+            cls = getattr(ours, name)
+            if hasattr(torch.nn, name):
+                assert cls is getattr(tritensor.nn, name)
+    batchnorm, dropout = tritensor.nn.modules.batchnorm, tritensor.nn.modules.dropout
+    for cls in ("BatchNorm2d", "InstanceNorm2d"):
+        ours, theirs = getattr(tritensor.nn, cls)(3), getattr(torch.nn, cls)(3)
+        theirs_module = torch.nn.modules.batchnorm
+        assert isinstance(ours, batchnorm._BatchNorm) == isinstance(theirs, theirs_module._BatchNorm)
+        assert isinstance(ours, batchnorm._NormBase) and isinstance(theirs, theirs_module._NormBase)
+    assert all(isinstance(cls(), dropout._DropoutNd) for cls in (tritensor.nn.Dropout, tritensor.nn.Dropout2d,
+                                                                 tritensor.nn.AlphaDropout))
+
+
+def test_convert_sync_batchnorm_leaves_instance_norm():
+    """Only batch norms become SyncBatchNorm, as torch's (an InstanceNorm is no _BatchNorm)."""
+    model = tritensor.nn.Sequential(tritensor.nn.BatchNorm2d(3), tritensor.nn.InstanceNorm2d(3))
+    converted = tritensor.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert [type(m).__name__ for m in converted] == ["SyncBatchNorm", "InstanceNorm2d"]
+
+
+def test_onnx_namespace():
+    """``import torch.onnx`` works and reports no export running; exporting raises clearly."""
+    import tritensor.onnx
+    assert tritensor.onnx.is_in_onnx_export() is False
+    with pytest.raises(NotImplementedError, match="ONNX export is not supported"):
+        tritensor.onnx.export(tritensor.nn.Linear(2, 2), (tritensor.ones(1, 2),), "model.onnx")
+
+
+def test_rnn_flatten_parameters_keeps_the_outputs():
+    """``flatten_parameters`` (torch's cuDNN weight packing) is accepted and changes nothing."""
+    tritensor.manual_seed(0)
+    lstm = tritensor.nn.LSTM(3, 4, num_layers=2)
+    x = tritensor.randn(5, 2, 3)
+    before = lstm(x)[0]
+    lstm.flatten_parameters()
+    np.testing.assert_array_equal(lstm(x)[0].detach().numpy(), before.detach().numpy())
+
+
+def test_accelerator_front():
+    """``torch.accelerator`` (how PyTorch's examples pick a device) answers for tritensor's
+    'cuda': without one, torch CPU build's answers and errors; with the (emulated) device,
+    the cuda module's."""
+    acc = tritensor.accelerator
+    if not tritensor.cuda.is_available():
+        assert (acc.is_available(), acc.current_accelerator(), acc.device_count()) == \
+            (torch.accelerator.is_available(), torch.accelerator.current_accelerator(), 0)
+        for call in (acc.current_device_index, acc.synchronize, acc.current_stream, acc.empty_cache,
+                     acc.memory_allocated, lambda: acc.set_device_index(0)):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+                call()
+        return
+    assert acc.is_available() and acc.current_accelerator() == tritensor.device("cuda")
+    assert acc.device_count() == tritensor.cuda.device_count() >= 1
+    assert acc.current_device_index() == acc.current_device_idx() == 0
+    with acc.device_index(0):
+        x = tritensor.ones(4, device=acc.current_accelerator())
+    acc.synchronize()
+    assert acc.memory_allocated() >= 16 and acc.max_memory_allocated() >= acc.memory_allocated()
+    side = tritensor.cuda.Stream()
+    previous = acc.current_stream()
+    acc.set_stream(side)
+    try:
+        assert acc.current_stream() == side
+    finally:
+        acc.set_stream(previous)
+    assert float(x.sum()) == 4.0

@@ -157,3 +157,59 @@ def test_corrupted_and_truncated_files_raise_clearly(tmp_path):
         tritensor.load(pt)
     with pytest.raises(FileNotFoundError):
         tritensor.load(tmp_path / "missing.safetensors")
+
+
+class _Net(tritensor.nn.Module):
+    """A whole model to pickle: its own class, torch's layers, a function held as an attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = tritensor.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
+        self.norm = tritensor.nn.BatchNorm1d(8)
+        self.activation = tritensor.nn.functional.relu
+
+    def forward(self, x):
+        return self.activation(self.norm(self.layer(x).transpose(1, 2)))
+
+
+_NET_GLOBALS = [_Net, tritensor.nn.functional.relu, tritensor.nn.modules.activation.MultiheadAttention,
+                tritensor.nn.modules.container.ModuleList, tritensor.nn.modules.dropout.Dropout,
+                tritensor.nn.modules.linear.Linear,
+                tritensor.nn.modules.linear.NonDynamicallyQuantizableLinear,
+                tritensor.nn.modules.normalization.LayerNorm, tritensor.nn.modules.batchnorm.BatchNorm1d,
+                tritensor.nn.modules.transformer.TransformerEncoderLayer]
+
+
+def test_whole_model_under_safe_globals():
+    """``torch.save(model)`` and a weights-only load that allowlists the model's classes (the
+    pattern of pytorch/examples' word_language_model): the same outputs after the round trip;
+    the allowlist is needed, and the context manager leaves none behind."""
+    tritensor.manual_seed(0)
+    net = _Net().eval()
+    x = tritensor.randn(3, 5, 8)
+    with pytest.raises(pickle.UnpicklingError, match="_Net is not an allowed global.*add_safe_globals"):
+        roundtrip(net)
+    with tritensor.serialization.safe_globals(_NET_GLOBALS):
+        assert tritensor.serialization.get_safe_globals() == _NET_GLOBALS
+        loaded = roundtrip(net)
+    assert tritensor.serialization.get_safe_globals() == []
+    assert loaded.activation is tritensor.nn.functional.relu
+    with tritensor.no_grad():
+        np.testing.assert_array_equal(loaded(x).numpy(), net(x).numpy())
+    tritensor.serialization.add_safe_globals(_NET_GLOBALS)
+    try:
+        assert isinstance(roundtrip(net), _Net)
+    finally:
+        tritensor.serialization.clear_safe_globals()
+    with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+        roundtrip(net)
+
+
+def test_weights_only_refuses_code_even_when_reached_through_an_allowed_class():
+    """A pickle that calls ``os.system`` is refused by name before anything runs."""
+    class Evil:
+        def __reduce__(self):
+            import os
+            return os.system, ("echo should-not-run",)
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL (posix|nt|os).system is not an allowed"):
+        roundtrip({"x": Evil()})

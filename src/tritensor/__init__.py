@@ -18,7 +18,7 @@ from . import random as _random  # noqa: F401  (registers random ops)
 from .random import Generator, default_generator  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
-from . import autograd, cpu, cuda  # noqa: F401
+from . import accelerator, autograd, cpu, cuda  # noqa: F401
 from . import func  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import linalg  # noqa: F401
@@ -68,7 +68,7 @@ from .nn.modules.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  #
 from .nn._aten_forms import FORMS as _ATEN_FORMS  # noqa: E402  (and those whose arguments differ)
 globals().update(_ATEN_FORMS)
 from .serialization import load, save  # noqa: E402,F401
-from . import jit, profiler  # noqa: E402,F401  (torch.jit without TorchScript; the op profiler)
+from . import jit, onnx, profiler  # noqa: E402,F401  (torch.jit without TorchScript; onnx: no export; the op profiler)
 from .jit import run_forked as fork, wait  # noqa: E402,F401  (torch.fork/torch.wait: run eagerly)
 from .utils import benchmark as _benchmark, dlpack as _dlpack_utils  # noqa: E402,F401  (utils.<name>)
 from .utils.dlpack import to_dlpack  # noqa: E402,F401
@@ -109,3 +109,9 @@ def typename(obj) -> str:
 
 
 del _name, _cls
+
+
+import sys as _sys  # noqa: E402
+from ._picklable import name_public_functions as _name_public_functions  # noqa: E402
+
+_name_public_functions(_sys.modules[__name__], nn.functional, special, linalg, nn.init)

@@ -23,6 +23,8 @@ the file.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import pickle
@@ -160,11 +162,8 @@ class _Decoder:
         if "device" in node:
             return _device(node["device"])
         if "P" in node:
-            if self.weights_only:
-                raise pickle.UnpicklingError(
-                    "tritensor.load: the checkpoint holds a pickled Python object; weights_only=True refuses "
-                    "to unpickle it. Pass weights_only=False if you trust the file.")
-            return pickle.loads(base64.b64decode(node["P"]))
+            data = base64.b64decode(node["P"])
+            return _WeightsOnlyUnpickler(io.BytesIO(data)).load() if self.weights_only else pickle.loads(data)
         raise RuntimeError(f"tritensor.load: unknown structure node {sorted(node)}")
 
     def tensor(self, key, saved_device):
@@ -197,6 +196,64 @@ def _place(record, saved_device, map_location):
                                "machine, please use tritensor.load with map_location='cpu' to map your "
                                "storages to the CPU.")
     return _tensor_from_record(record, target)
+
+
+# ---------------------------------------------------------------------------- weights_only
+#: What a weights-only load unpickles without being told: containers, and what tritensor's
+#: tensors and parameters reduce to (a host numpy array and the names of dtype and device)
+_DEFAULT_SAFE = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset"),
+                 ("builtins", "slice"), ("builtins", "complex"), ("tritensor.tensor", "_rebuild"),
+                 ("tritensor.nn.parameter", "_rebuild_parameter"), ("numpy", "ndarray"), ("numpy", "dtype"),
+                 ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                 *(("numpy.dtypes", f"{name}DType") for name in ("Float64", "Float32", "Float16", "Int64",
+                                                                 "Int32", "Int16", "Int8", "UInt8", "UInt16",
+                                                                 "Bool"))}
+_user_safe = []  # torch.serialization.add_safe_globals: objects, or (object, "module.name") pairs
+
+
+def _global_name(entry) -> str:
+    if isinstance(entry, tuple):
+        return entry[1]
+    return f"{entry.__module__}.{entry.__qualname__}"
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow these classes and functions in ``load(weights_only=True)`` (``torch.serialization``'s)."""
+    _user_safe.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    return list(_user_safe)
+
+
+def clear_safe_globals() -> None:
+    _user_safe.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """``add_safe_globals`` for the duration of a ``with`` block."""
+    count = len(_user_safe)
+    _user_safe.extend(safe_globals)
+    try:
+        yield
+    finally:
+        del _user_safe[count:]
+
+
+class _WeightsOnlyUnpickler(pickle.Unpickler):
+    """Unpickles only the default globals and the allowlisted ones, as torch's weights-only
+    loader: a checkpoint cannot make ``load`` import or call anything else."""
+
+    def find_class(self, module, name):
+        if (module, name) in _DEFAULT_SAFE or f"{module}.{name}" in {_global_name(g) for g in _user_safe}:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            "tritensor.load: weights only load failed: the checkpoint holds a pickled Python object, and "
+            f"GLOBAL {module}.{name} is not an allowed global. If you trust this class/function, allow it "
+            f"with tritensor.serialization.add_safe_globals([{name}]) or the "
+            f"tritensor.serialization.safe_globals([{name}]) context manager; or, if you trust the whole "
+            "file, pass weights_only=False.")
 
 
 # ---------------------------------------------------------------------------- public API

@@ -272,6 +272,11 @@ def current_stream(device=None) -> Stream:
     return s
 
 
+def set_stream(stream: Stream) -> None:
+    """Make ``stream`` the current stream of its device (``torch.cuda.set_stream``)."""
+    _local.streams[stream.device_index] = stream
+
+
 def _current_stream_handle() -> int:
     """The current device's current stream as an int: the kernel launch path's query,
     without ``current_stream``'s device checks (a launch already has a usable device)."""

@@ -24,8 +24,8 @@ _MASKS = (dt.bool, dt.uint8)
 # ------------------------------------------------------------------ normalisation
 def _sequence_as_tuple(seq) -> bool:
     """torch's treatSequenceAsTuple: ``x[[0, slice]]`` means ``x[0, slice]``, ``x[[0, 1]]`` a tensor."""
-    return len(seq) < 32 and any(isinstance(i, (Tensor, list, tuple, slice)) or i is None or i is Ellipsis
-                                 for i in seq)
+    return len(seq) < 32 and any(isinstance(i, (Tensor, list, tuple, range, slice)) or i is None
+                                 or i is Ellipsis for i in seq)
 
 
 def _item(i, like: Tensor):
@@ -37,6 +37,8 @@ def _item(i, like: Tensor):
         if i.dim() == 0 and i.dtype.category == dt._INT:
             return int(i.item())
         return i
+    if isinstance(i, range):  # a sequence of ints to torch: an int64 index tensor
+        return arange(i.start, i.stop, i.step, device=like.device)
     if isinstance(i, (list, tuple, np.ndarray)):
         t = tensor(i, device=like.device)
         return t.long() if t.numel() == 0 and t.is_floating_point() else t

@@ -41,3 +41,6 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [name for name in dir() if name[:1].isupper()]  # the layer classes, for ``tritensor.nn``
+
+# torch's submodule paths of the layers above (``torch.nn.modules.dropout.Dropout`` ...)
+from . import batchnorm, channelshuffle, dropout, flatten, fold, instancenorm, pixelshuffle, sparse  # noqa: E402,F401

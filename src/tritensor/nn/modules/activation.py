@@ -260,3 +260,6 @@ class RReLU(Module):
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
+from .attention import MultiheadAttention  # noqa: E402,F401  (torch defines it in nn.modules.activation)

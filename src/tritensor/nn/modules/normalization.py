@@ -47,8 +47,9 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
-    """Batch normalisation over dim 1; subclasses check the input rank."""
+class _NormBase(Module):
+    """Batch and instance norm's parameters, running-statistics buffers and forward over dim
+    1 (torch's ``_NormBase``); subclasses check the input rank."""
 
     _version = 2
 
@@ -115,6 +116,11 @@ class _BatchNorm(Module):
                                       unexpected_keys, error_msgs, assign)
 
 
+class _BatchNorm(_NormBase):
+    """Batch normalisation over dim 1, the class ``isinstance`` checks name (instance norm is
+    no subclass, as in torch: SWA's update_bn and convert_sync_batchnorm skip it)."""
+
+
 class BatchNorm1d(_BatchNorm):
     _input_ranks = (2, 3)
 
@@ -175,7 +181,7 @@ class RMSNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Batch norm's parameters and buffers, statistics per sample and channel; an input
     without the batch dim is one sample. Subclasses give the rank of a batched input."""
 

@@ -221,6 +221,10 @@ class RNNBase(Module):
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
 
+    def flatten_parameters(self):
+        """torch's hint to pack the weights into one cuDNN buffer: the layers here read each
+        weight where it is, so there is nothing to pack."""
+
     def reset_parameters(self):
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
