@@ -552,3 +552,44 @@ def test_accelerator_front():
     finally:
         acc.set_stream(previous)
     assert float(x.sum()) == 4.0
+
+
+def test_data_parallel_on_one_device():
+    """DataParallel / data_parallel run the module on the one device there is (or as it is
+    without a GPU), with torch's ``module.`` state_dict prefix and repr."""
+    tritensor.manual_seed(0)
+    layer = tritensor.nn.Linear(2, 3).to(DEVICE)
+    wrapped = tritensor.nn.DataParallel(layer)
+    assert list(wrapped.state_dict()) == ["module.weight", "module.bias"]
+    assert repr(wrapped) == "DataParallel(\n  (module): Linear(in_features=2, out_features=3, bias=True)\n)"
+    x = tritensor.ones(4, 2, device=DEVICE)
+    expected = layer(x).detach().cpu().numpy()
+    np.testing.assert_array_equal(wrapped(x).detach().cpu().numpy(), expected)
+    out = tritensor.nn.parallel.data_parallel(layer, x)
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), expected)
+    if tritensor.cuda.is_available():
+        assert wrapped.device_ids == [0] and wrapped.output_device == 0
+        with pytest.raises(RuntimeError, match="parameters and buffers on device cuda:0"):
+            tritensor.nn.DataParallel(tritensor.nn.Linear(2, 3))(x)
+        with pytest.raises(NotImplementedError, match="DataParallel over 2 devices"):
+            tritensor.nn.DataParallel(layer, device_ids=[0, 1])(x)
+    else:
+        assert wrapped.device_ids == torch.nn.DataParallel(torch.nn.Linear(2, 3)).device_ids == []
+
+
+def test_backends_cudnn_module_and_mps():
+    """``import torch.backends.cudnn as cudnn`` gives a module whose flags are the checked
+    ones; ``torch.backends.mps`` answers False as on a machine without Metal."""
+    import importlib
+    cudnn = importlib.import_module("tritensor.backends.cudnn")
+    assert cudnn is tritensor.backends.cudnn and cudnn.is_available() is False
+    assert cudnn.benchmark is torch.backends.cudnn.benchmark is False
+    cudnn.benchmark = True
+    try:
+        assert tritensor.backends.cudnn.benchmark is True
+    finally:
+        cudnn.benchmark = False
+    with pytest.raises(AttributeError):
+        cudnn.no_such_flag
+    assert tritensor.backends.mps.is_available() is torch.backends.mps.is_available() is False
+    assert tritensor.backends.mps.is_built() is False

@@ -3,8 +3,7 @@
 reductions, matmul, indexing, joining). ``backend_for`` picks one for a device."""
 from __future__ import annotations
 
-from . import cpu
-from .precision import cudnn  # noqa: F401  (tritensor.backends.cudnn)
+from . import cpu, cudnn, mps  # noqa: F401  (torch.backends.cudnn's flags; mps: never available)
 
 _BACKENDS = {"cpu": cpu}
 
