@@ -1,5 +1,6 @@
 """Creation and conversion against torch: dtype inference, factories, casts, legacy types, random."""
 import array
+import collections
 import warnings
 
 import numpy as np
@@ -21,6 +22,18 @@ rng = np.random.default_rng(0)
 ])
 def test_tensor_dtype_inference(data):
     check(lambda lib: lib.tensor(data, device=dev(lib)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: collections.deque([1.5, 2.0]), lambda lib: range(4), lambda lib: range(0),
+    lambda lib: array.array("d", [1.0, 2.0]), lambda lib: [collections.deque([1, 2]), (3, 4)],
+    lambda lib: collections.deque([lib.tensor(1.5), lib.tensor(2.0)]), lambda lib: {1: 2},
+    lambda lib: {1.0, 2.0}, lambda lib: (x for x in [1.0]),
+])
+def test_tensor_from_any_sequence(make):
+    """Any object with a length and items reads as a sequence (a deque of returns in
+    pytorch/examples' reinforce.py, a range); mappings, sets and generators are refused."""
+    check(lambda lib: lib.tensor(make(lib), device=dev(lib)))
 
 
 def test_tensor_from_tensors_and_0d():

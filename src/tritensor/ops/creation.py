@@ -306,7 +306,7 @@ def _to_numpy_data(data):
         return _tensor_values(data), data.dtype
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data), dt.from_numpy_dtype(data.dtype)
-    if isinstance(data, (list, tuple)):
+    if _is_sequence(data):
         shape = _nested_shape(data)
         dtype, has_tensors = _infer_sequence(data, shape, 0)
         if has_tensors:
@@ -327,7 +327,16 @@ def _tensor_values(t):
 
 
 def _is_sequence(x):
-    return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim > 0)
+    """Whether torch reads ``x`` as a sequence of elements: lists, tuples, arrays of 1 or more
+    dims, and any other object with a length and items (a deque, a range, ``array.array``);
+    not strings, mappings, sets, generators or tensors (their own elements)."""
+    if isinstance(x, (list, tuple)):
+        return True
+    if isinstance(x, np.ndarray):
+        return x.ndim > 0
+    kind = type(x)
+    return (hasattr(kind, "__len__") and hasattr(kind, "__getitem__")
+            and not isinstance(x, (str, bytes, dict, Tensor, np.generic)))
 
 
 def _nested_shape(data):
@@ -406,7 +415,7 @@ def _python_scalars_dtype(seq):
 def _tensors_to_scalars(data):
     if isinstance(data, Tensor):
         return data.item()
-    if isinstance(data, (list, tuple)):
+    if _is_sequence(data) and not isinstance(data, np.ndarray):
         return [_tensors_to_scalars(x) for x in data]
     return data
 
