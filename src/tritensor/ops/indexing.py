@@ -95,11 +95,7 @@ def _basic(x, items):
             x = views.unsqueeze(x, dim)
             dim += 1
         elif isinstance(item, slice):
-            step = 1 if item.step is None else int(item.step)
-            if step <= 0:
-                raise ValueError("step must be greater than zero")
-            start = None if item.start is None else int(item.start)
-            stop = None if item.stop is None else int(item.stop)
+            start, stop, step = _slice_bounds(item)
             if (start, stop, step) != (None, None, 1):
                 x = views.slice_dim(x, dim, start, stop, step)
             dim += 1
@@ -111,15 +107,27 @@ def _basic(x, items):
             advanced.append((dim, item))
             dim += _consumed(item)
         elif hasattr(item, "__index__"):
-            size = x._shape[dim]
-            idx = item.__index__()
-            if idx < -size or idx >= size:
-                raise IndexError(f"index {idx} is out of bounds for dimension {dim} with size {size}")
-            x = views.select(x, dim, idx)
+            x = _select(x, dim, item.__index__())
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                              f"are valid indices (got {type(item).__name__})")
     return x, advanced
+
+
+def _slice_bounds(item):
+    """A slice's (start, stop, step) as ints or None; torch's ValueError for a step below 1."""
+    step = 1 if item.step is None else int(item.step)
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    start = None if item.start is None else int(item.start)
+    return start, (None if item.stop is None else int(item.stop)), step
+
+
+def _select(x, dim, idx):
+    size = x._shape[dim]
+    if idx < -size or idx >= size:
+        raise IndexError(f"index {idx} is out of bounds for dimension {dim} with size {size}")
+    return views.select(x, dim, idx)
 
 
 class _Alias(Function):
@@ -139,6 +147,9 @@ class _Alias(Function):
 # ------------------------------------------------------------------ entry points
 @export(method=False)
 def getitem(self, index):
+    kind = type(index)
+    if self._shape and (kind is int or kind is slice):  # ``x[i]``, ``x[a:b]``: straight to the view
+        return _select(self, 0, index) if kind is int else views.slice_dim(self, 0, *_slice_bounds(index))
     given = _normalize(index, self)
     x, advanced = _basic(self, _expand_ellipsis(given, self.dim()))
     if advanced:

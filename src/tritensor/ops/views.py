@@ -6,6 +6,8 @@ pick a subset (select, slice, diagonal, as_strided) a differentiable scatter int
 """
 from __future__ import annotations
 
+import math
+
 from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -24,6 +26,22 @@ def make_view(base: Tensor, shape, stride, offset) -> Tensor:
 
 # ------------------------------------------------------------------ view / reshape
 def _infer_shape(shape, numel):
+    """``shape`` with its one -1 (if any) inferred from ``numel``; torch's RuntimeErrors."""
+    shape = tuple(shape)
+    if -1 not in shape:  # the common cases first: no arithmetic beyond one product
+        if math.prod(shape) == numel and min(shape, default=0) >= 0:
+            return shape
+    else:
+        i = shape.index(-1)
+        rest = shape[:i] + shape[i + 1:]
+        known = math.prod(rest)
+        if known and numel % known == 0 and min(rest, default=0) >= 0:
+            return shape[:i] + (numel // known,) + shape[i + 1:]
+    return _checked_shape(shape, numel)
+
+
+def _checked_shape(shape, numel):
+    """``_infer_shape`` for what its fast path refuses: the same answer, or torch's error."""
     shape = list(shape)
     infer = [i for i, s in enumerate(shape) if s == -1]
     if len(infer) > 1:
@@ -84,7 +102,7 @@ def _view_strides(old_shape, old_stride, new_shape):
 def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 class _View(Function):
@@ -92,7 +110,8 @@ class _View(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        stride = _view_strides(x._shape, x._stride, shape)
+        dense = x.is_contiguous() and x.numel()  # an empty one keeps its strides for its own shape
+        stride = _contiguous_strides(shape) if dense else _view_strides(x._shape, x._stride, shape)
         if stride is None:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
@@ -107,7 +126,6 @@ class _View(Function):
 
 @method
 def view(self, *shape):
-    from .. import dtypes as dt
     if len(shape) == 1 and isinstance(shape[0], dt.dtype):
         return view_as_dtype(self, shape[0])
     return _View.apply(self, _infer_shape(_shape_args(shape), self.numel()))
