@@ -419,14 +419,47 @@ def test_large_strided_ops_by_rows(shape, other, transpose, dtype):
 
 @pytest.mark.cpu_only
 def test_row_kernels_take_the_eligible_layouts(monkeypatch):
-    """The layouts above do reach the row kernels (a fallback would hide a broken eligibility test)."""
+    """The layouts above do reach the row kernels, or the tiled ones for a trailing-dims
+    broadcast (a fallback would hide a broken eligibility test)."""
     from tritensor.backends import cpu
     taken = []
-    run_rows = cpu._run_rows
-    monkeypatch.setattr(cpu, "_run_rows", lambda *a: taken.append(run_rows(*a)) or taken[-1])
+    run_rows, run_tiled = cpu._run_rows, cpu._run_tiled
+    monkeypatch.setattr(cpu, "_run_rows",
+                        lambda *a: taken.append("rows" if run_rows(*a) else None) or taken[-1])
+    monkeypatch.setattr(cpu, "_run_tiled", lambda *a: taken.append("tiled") or run_tiled(*a))
     for shape, other, transpose in ROW_LAYOUTS:
         taken.clear()
         x = (tritensor.ones(shape[1], shape[0], *shape[2:]).transpose(0, 1) if transpose is True
              else tritensor.ones(shape[0], 2 * shape[1])[:, ::2] if transpose else tritensor.ones(shape))
         assert (x + tritensor.ones(other)).shape == shape
-        assert taken == [True], (shape, taken)
+        assert taken == ["tiled" if other == (64,) and not transpose else "rows"], (shape, taken)
+
+
+#: (shape, other): contiguous operands where one is the other's trailing dims (a bias, a
+#: scale), the tiled kernels' layouts; small and threaded sizes, a broadcast first operand
+TILED_LAYOUTS = [((97, 51), (51,)), ((8, 9, 5), (9, 5)), ((1, 51), (7, 51)), ((300, 3), (3,)),
+                 ((2, 3, 4), (1, 1, 4)), ((1200, 512), (512,))]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64"])
+@pytest.mark.parametrize("shape,other", TILED_LAYOUTS)
+def test_trailing_dims_broadcasts(shape, other, dtype):
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-4, 4, shape), rng.uniform(-4, 4, other)
+
+    def ops(lib, x, y):
+        return (x + y, y * x, lib.maximum(x, y), lib.where(x > 0, x, y), x > y, x.clone().sub_(y)
+                if x.shape == lib.broadcast_shapes(x.shape, y.shape) else y - x, lib.clamp(x, y, 3))
+    check(ops, Arg(a, dtype), Arg(b, dtype))
+
+
+@pytest.mark.cpu_only
+def test_trailing_dims_broadcasts_take_the_tiled_kernels(monkeypatch):
+    from tritensor.backends import cpu
+    taken = []
+    run_tiled = cpu._run_tiled
+    monkeypatch.setattr(cpu, "_run_tiled", lambda *a: taken.append(a[0]) or run_tiled(*a))
+    for shape, other in TILED_LAYOUTS:
+        taken.clear()
+        _ = tritensor.ones(shape) * tritensor.ones(other)
+        assert taken == ["mul"], (shape, other)

@@ -385,6 +385,11 @@ def elementwise(name: str, out: Tensor, operands, compute: np.dtype) -> None:
         return
     if out.numel() == 0:
         return
+    if target is not False and 2 <= len(operands) <= 3:
+        tiled = _tiled_operands(operands, shape, compute)
+        if tiled is not None:
+            _run_tiled(name, out, tiled, narrow)
+            return
     args = []
     for x in operands:
         if isinstance(x, Tensor):
@@ -499,6 +504,57 @@ def _flat_operands(operands, shape, compute):
         else:
             args.append(_scalar(x, compute))
     return args
+
+
+def _tiled_operands(operands, shape, compute):
+    """``(cols, args)`` for the tiled kernels when every tensor operand is contiguous with
+    ``shape`` or with its trailing dims (after leading 1s) of one common size ``cols``, the
+    common broadcasts of a bias or scale; 0-d tensors and numbers are scalars. Else None."""
+    cols, args = None, []
+    for x in operands:
+        if not isinstance(x, Tensor):
+            args.append(_scalar(x, compute))
+            continue
+        xs = x._shape
+        if not xs:
+            args.append(read(x, compute)[()])
+            continue
+        a = flat_of(x)
+        if a is False:
+            return None
+        if x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
+            a = read(x, compute).reshape(-1)
+        if xs != shape:
+            lead = 0
+            while lead < len(xs) - 1 and xs[lead] == 1:
+                lead += 1
+            trailing = xs[lead:]
+            if len(trailing) > len(shape) or shape[len(shape) - len(trailing):] != trailing or a.size == 0:
+                return None
+            if cols is None:
+                cols = a.size
+            elif cols != a.size:
+                return None
+        args.append(a)
+    if cols is None:  # nothing broadcast: not a tiled case
+        return None
+    return cols, args
+
+
+def _run_tiled(name, out, tiled, narrow):
+    """``out = name(*args)`` by the tiled kernel, rows split across threads when large."""
+    cols, args = tiled
+    rows = out.numel() // cols
+    result = np.empty((rows, cols), np.float32) if narrow else flat_of(out).reshape(rows, cols)
+    args = [a.reshape(rows, cols) if isinstance(a, np.ndarray) and a.size != cols else a for a in args]
+    kernel = ew_kernels.tiled_kernel(name, len(args))
+    if rows * cols < PARALLEL_MIN_ELEMENTS or NUM_THREADS == 1:
+        kernel(result, 0, rows, *args)
+    else:
+        run_chunks(lambda lo, hi: kernel(result, lo, hi, *args),
+                   parallel_chunks(rows, minimum=max(1, PARALLEL_MIN_ELEMENTS // cols)))
+    if narrow:
+        write(out, result.reshape(out._shape))
 
 
 def _scalar(x, compute: np.dtype):

@@ -845,6 +845,44 @@ def rows_kernel(name, arity):
     return _op_kernel(_ROWS_TEMPLATES[arity], name)
 
 
+# ---------------------------------------------------------------- tiled kernels
+# A broadcast over leading dims (``x + bias``, ``x * scale`` with the operand's shape the
+# output's trailing dims), every array C-contiguous: rows ``lo:hi`` of ``out`` viewed as
+# (rows, cols); an operand is a (rows, cols) array, a (cols,) row repeated for every row, or a
+# scalar, told apart at compile time. No offsets to build, so small ops take it too.
+def _tile(x, r):
+    """Row ``r`` of a (rows, cols) operand, the one row of a (cols,) operand, or the scalar."""
+
+
+@overload(_tile, inline="always")
+def _tile_overload(x, r):
+    if isinstance(x, types.Array) and x.ndim == 2:
+        return lambda x, r: x[r]
+    return lambda x, r: x
+
+
+def _tiled2(out, lo, hi, a, b):
+    for r in range(lo, hi):
+        o, av, bv = out[r], _tile(a, r), _tile(b, r)
+        for i in range(o.shape[0]):
+            o[i] = scalar_op(_at(av, i), _at(bv, i))
+
+
+def _tiled3(out, lo, hi, a, b, c):
+    for r in range(lo, hi):
+        o, av, bv, cv = out[r], _tile(a, r), _tile(b, r), _tile(c, r)
+        for i in range(o.shape[0]):
+            o[i] = scalar_op(_at(av, i), _at(bv, i), _at(cv, i))
+
+
+_TILED_TEMPLATES = {2: _tiled2, 3: _tiled3}
+
+
+def tiled_kernel(name, arity):
+    """The tiled kernel of op ``name`` taking ``arity`` (2 or 3) operands."""
+    return _op_kernel(_TILED_TEMPLATES[arity], name)
+
+
 _ENTRIES = {}
 
 
