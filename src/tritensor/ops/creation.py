@@ -29,10 +29,13 @@ def _shape_arg(size, name="empty"):
         raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = size[0]
-    shape = tuple(_dim_size(s, name) for s in size)
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    if all(type(s) is int for s in size):  # plain ints (bool is not one): nothing to convert
+        shape = tuple(size)
+    else:
+        shape = tuple(_dim_size(s, name) for s in size)
+    if shape and min(shape) < 0:
+        bad = next(s for s in shape if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {list(shape)}")
     return shape
 
 
@@ -216,7 +219,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
         dtype = dt.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     value = _scalar_value(fill_value)
     check_fill_value(value, dtype)
-    t = new_empty(_shape_arg((size,), "full"), dtype, as_device(device))
+    return _filled(_shape_arg((size,), "full"), value, dtype, device, requires_grad)
+
+
+def _filled(shape, value, dtype, device, requires_grad):
+    """A new tensor of ``shape`` holding ``value`` (already checked to fit ``dtype``)."""
+    t = new_empty(shape, dtype, as_device(device))
     backend(t).fill_(t, value)
     return _finish(t, requires_grad)
 
@@ -228,15 +236,13 @@ def _scalar_value(v):
 @export(method=False)
 @with_out(factory=True)
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
-    return full(_shape_arg(size, "zeros"), 0, dtype=dtype or dt.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
+    return _filled(_shape_arg(size, "zeros"), 0, dtype or dt.get_default_dtype(), device, requires_grad)
 
 
 @export(method=False)
 @with_out(factory=True)
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
-    return full(_shape_arg(size, "ones"), 1, dtype=dtype or dt.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
+    return _filled(_shape_arg(size, "ones"), 1, dtype or dt.get_default_dtype(), device, requires_grad)
 
 
 @export(method=False)
