@@ -313,6 +313,38 @@ def test_max_pool_nan_inf_noncontiguous_empty():
           Arg(randn(0, 2, 4, 4), requires_grad=True))
 
 
+def test_max_pool_windows_of_padding_only_and_double_backward():
+    """A window that dilation leaves without an input element (-inf, and torch's index past
+    the plane, whose gradient is dropped), and a backward that records a graph (the composed
+    scatter, differentiable again)."""
+    x = Arg(randn(1, 2, 5, 5), requires_grad=True)
+    check(lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1, 3, True, return_indices=True), x)
+
+    def twice(lib, x):
+        y = F(lib).max_pool2d(x, 2, 1)
+        (g,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        return g, lib.autograd.grad(g.sum(), x, retain_graph=True)[0]
+    check(twice, Arg(randn(2, 3, 4, 5), dtype="float64", requires_grad=True), same_node=False)
+
+
+@pytest.mark.cpu_only
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_takes_the_fused_kernel(monkeypatch, dtype):
+    """float32/float64 pools of any rank run the one-pass kernel (its results are the tests
+    above); other dtypes compose."""
+    from tritensor.nn import _fused
+    calls = []
+    kernel = _fused.MAX_POOL["cpu"]
+    monkeypatch.setattr(type(kernel), "forward", lambda self, x, geo, f=type(kernel).forward:
+                        calls.append(len(geo.kernel)) or f(self, x, geo))
+    x = tritensor.ones(2, 3, 6, 6, 6, dtype=getattr(tritensor, dtype))
+    tritensor.nn.functional.max_pool3d(x, 2)
+    tritensor.nn.functional.max_pool2d(x[0], 2)
+    tritensor.nn.functional.max_pool1d(x[0, 0], 2)
+    tritensor.nn.functional.max_pool2d(x[0].half(), 2)
+    assert calls == [3, 2, 2]
+
+
 @pytest.mark.parametrize("fn, shape", [
     (lambda lib, x: F(lib).max_pool2d(x, 2, padding=2), (1, 1, 8, 8)),       # pad > kernel / 2
     (lambda lib, x: F(lib).max_pool2d(x, 2), (8,)),                           # rank

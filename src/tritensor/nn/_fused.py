@@ -17,6 +17,7 @@ its own kernel here without touching ``nn``.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -281,3 +282,65 @@ class _CpuCol2Im:
 #: ``COL2IM[device_type]``: ``dtypes`` and ``(cols, geo) -> tensor``, nn/_conv.py's col2im in one
 #: kernel; devices without an entry (and other dtypes) compose it of strided adds
 COL2IM = {"cpu": _CpuCol2Im()}
+
+
+class _CpuMaxPool:
+    """``kernels/numba/pool.py``: a max pool's values and flat indices in one pass over
+    float32/float64 planes (N x C of any spatial rank up to 3), and its backward's scatter,
+    instead of a window copy, a max, a gather and a scatter_add."""
+
+    dtypes = FUSED_DTYPES
+
+    @staticmethod
+    def _lifted(geo):
+        """The geometry's (kernel, dilation, stride, low pad, size, out) as 3-d tuples."""
+        lift = 3 - len(geo.kernel)
+        pad = tuple(lo for lo, _ in geo.pads)
+        return tuple((1,) * lift + tuple(v) for v in (geo.kernel, geo.dilation, geo.stride)) + \
+            ((0,) * lift + pad, (1,) * lift + tuple(geo.size), (1,) * lift + tuple(geo.out))
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _bounds(geo):
+        from ..kernels.numba import pool as kernels
+        kernel, dilation, stride, pad, size, out = _CpuMaxPool._lifted(geo)
+        return tuple(kernels.window_bounds(*args) for args in zip(out, kernel, dilation, stride, pad, size))
+
+    def forward(self, x, geo):
+        """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
+        from ..kernels.numba import pool as kernels
+        n = len(geo.kernel)
+        lead = tuple(x._shape[:-n])
+        planes, (_, _, _, _, size, out) = math.prod(lead), self._lifted(geo)
+        values = cpu.empty(lead + tuple(geo.out), x.dtype)
+        indices = cpu.empty(lead + tuple(geo.out), _dt.int64)
+        xa = cpu.ndarray(x.contiguous()).reshape((planes,) + size)
+        va, ia = cpu.ndarray(values).reshape((planes,) + out), cpu.ndarray(indices).reshape((planes,) + out)
+        bounds, dilation = self._bounds(geo), self._lifted(geo)[1]
+        per_plane = max(1, math.prod(out) * math.prod(geo.kernel))
+        chunks = cpu.parallel_chunks(planes, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // per_plane))
+        lowest = xa.dtype.type(-np.inf)
+        cpu.run_chunks(lambda lo, hi: kernels.max_pool_planes(xa, *bounds, dilation, lowest, lo, hi, va, ia),
+                       chunks)
+        return values, indices
+
+    def backward(self, grad, indices, shape, n):
+        """The input gradient (``shape``) from the output's and the picks of ``forward``."""
+        from ..kernels.numba import pool as kernels
+        planes, size = math.prod(shape[:-n]), math.prod(shape[-n:])
+        out = cpu.empty(tuple(shape), grad.dtype)
+        out._flat[:] = 0
+        if not out.numel() or not grad.numel():
+            return out
+        ga = cpu.ndarray(grad.contiguous()).reshape(planes, -1)
+        ia = cpu.ndarray(indices).reshape(planes, -1)
+        oa = cpu.ndarray(out).reshape(planes, size)
+        chunks = cpu.parallel_chunks(planes, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // max(1, size)))
+        cpu.run_chunks(lambda lo, hi: kernels.max_pool_backward_planes(ga, ia, lo, hi, oa), chunks)
+        return out
+
+
+#: ``MAX_POOL[device_type]``: ``dtypes``, ``forward(x, geo) -> (values, indices)`` and
+#: ``backward(grad, indices, shape, n_spatial) -> grad_x`` of nn/_pool.py's max pools; devices
+#: without an entry (and other dtypes) compose them of window copies, max, gather and scatter_add
+MAX_POOL = {"cpu": _CpuMaxPool()}

@@ -25,9 +25,11 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt, ops
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._indexing_common import _check_bounds
 from ..ops.elementwise import _torch_name, not_implemented_for
+from . import _fused
 from ._conv import Geometry, _Col2Im, _padded, ntuple, windows
 
 _LOW_PRECISION = (_dt.float16, _dt.bfloat16)
@@ -229,12 +231,38 @@ class _MaxPool(_PickedMax):
 _MAX_POOL = _per_rank(_MaxPool, "MaxPool{}DWithIndicesBackward0")
 
 
+class _FusedMaxPool(_PickedMax):
+    """The same pool by the device's fused kernel (``_fused.MAX_POOL``): values and picks in
+    one pass, the backward one scatter; a backward that records a graph (double backward)
+    takes the composed scatter_add, which the saved picks serve as well."""
+
+    @staticmethod
+    def forward(ctx, x, geo, kernel):
+        values, indices = kernel.forward(x, geo)
+        ctx.mark_non_differentiable(indices)
+        ctx.indices, ctx.shape, ctx.spatial = indices, tuple(x.shape), len(geo.kernel)
+        ctx.spill, ctx.kernel = _leaves_the_plane(geo), kernel
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices):
+        if grad_mode.is_grad_enabled():
+            return (*_PickedMax.backward(ctx, grad, _grad_indices), None)
+        return ctx.kernel.backward(grad, ctx.indices, ctx.shape, ctx.spatial), None, None
+
+
+_FUSED_MAX_POOL = _per_rank(_FusedMaxPool, "MaxPool{}DWithIndicesBackward0")
+
+
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode):
     """(values, indices) of an n-d max pool; indices are flat over the spatial dims, as torch."""
     name = f"max_pool{n}d"
     if input.dtype is _dt.bool:
         raise not_implemented_for(name, input.dtype)
     geo = _pool_geometry(name, n, input, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel = _fused.MAX_POOL.get(input.device.type)
+    if kernel is not None and input.dtype in kernel.dtypes:
+        return _FUSED_MAX_POOL[n].apply(input, geo, kernel)
     return _MAX_POOL[n].apply(input, geo)
 
 
