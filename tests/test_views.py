@@ -354,3 +354,23 @@ def test_split_pieces_in_place():
         return t
     check(under_no_grad, Arg(np.zeros((2, 4)), requires_grad=True))
     check(lambda lib, t: [p.add_(1) for p in t.split(1)] and t, np.zeros(3))
+
+
+@pytest.mark.cpu_only  # the CPU's copy loop; millions of elements are too many for the interpreter
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int8", "bool"])
+@pytest.mark.parametrize("shape,perm", [
+    ((64, 32, 26, 26), "im2col"), ((1024, 1024), (1, 0)), ((8, 9, 10, 11, 12, 13), (5, 3, 1, 0, 2, 4)),
+    ((2, 3, 4, 5, 6, 7, 8, 9), (7, 6, 5, 4, 3, 2, 1, 0)), ((64, 3, 96, 96), (0, 2, 3, 1)),
+])
+def test_large_strided_copies(shape, perm, dtype):
+    """contiguous() of large permuted / windowed tensors (the CPU's Numba loop from 2^20
+    elements; ranks it cannot hold after merging dims go to numpy) equals torch's."""
+    data = np.random.default_rng(0).standard_normal(shape)
+
+    def copy(lib, x):
+        if perm == "im2col":  # the (C, kh, kw, N, oh, ow) columns of a 3x3 convolution
+            v = x.as_strided((32, 3, 3, 64, 24, 24), (676, 26, 1, 21632, 26, 1))
+        else:
+            v = x.permute(perm)
+        return v.contiguous()
+    check(copy, Arg(data, dtype), check_stride=True)

@@ -161,9 +161,50 @@ def _cast_like_torch(values, target):
 
 def copy_(dst: Tensor, src: Tensor) -> None:
     if src.dtype is dst.dtype and dst.dtype is not dt.bfloat16:
-        np.copyto(ndarray(dst), ndarray(src))
+        d, s = ndarray(dst), ndarray(src)
+        if d.size < _STRIDED_COPY_MIN or s.flags.c_contiguous or not _copy_strided(d, s):
+            np.copyto(d, s)
     else:
         write(dst, to_host(src))
+
+
+#: From this many elements a strided copy goes to the Numba loop. Measured against numpy's
+#: copy: 2.3x faster for im2col's (32, 3, 3, 64, 24, 24) columns, 2x for a 1024^2 transpose,
+#: 2.3x for NCHW -> NHWC of (64, 3, 224, 224); below ~1M elements numpy's is as fast or faster
+#: (a 512^2 transpose 0.37 against 0.44 ms)
+_STRIDED_COPY_MIN = 1 << 20
+
+
+#: unit-stride rows at least this long numpy copies as fast (a memcpy each, measured: a
+#: (64, 16, 8, 32) permute 40 against 78 us); shorter ones, and strided ones (transposes), the loop
+_NUMPY_ROW = 32
+
+
+def _copy_strided(dst: np.ndarray, src: np.ndarray) -> bool:
+    """``dst[...] = src`` (one shape) by ``join_kernels.copy_strided``, split across threads
+    along the first dim of more than one element when large; False (nothing copied) for
+    ranks above its 6 after merging the dims that allow it, for long unit-stride rows
+    (numpy's), or for overlapping arrays."""
+    if (src.strides[-1] == src.itemsize and src.shape[-1] >= _NUMPY_ROW) or np.may_share_memory(dst, src):
+        return False
+    shape, (d_strides, s_strides) = _collapse(dst.shape, [[t // dst.itemsize for t in dst.strides],
+                                                        [t // src.itemsize for t in src.strides]])
+    rank = join_kernels.STRIDED_RANK
+    if len(shape) > rank or (s_strides[-1] == 1 and shape[-1] >= _NUMPY_ROW):
+        return False
+    lead = (1,) * (rank - len(shape))
+    shape = lead + shape
+    view = np.lib.stride_tricks.as_strided
+    d = view(_bits(dst), shape, tuple(t * dst.itemsize for t in (0,) * len(lead) + tuple(d_strides)))
+    s = view(_bits(src), shape, tuple(t * src.itemsize for t in (0,) * len(lead) + tuple(s_strides)))
+    axis = next((i for i, n in enumerate(shape) if n > 1), 0)
+    per_item = dst.size // shape[axis]
+
+    def run(lo, hi):
+        part = (slice(None),) * axis + (slice(lo, hi),)
+        join_kernels.copy_strided(d[part], s[part])
+    run_chunks(run, parallel_chunks(shape[axis], minimum=max(1, PARALLEL_MIN_ELEMENTS // max(1, per_item))))
+    return True
 
 
 def fill_(t: Tensor, value) -> None:
