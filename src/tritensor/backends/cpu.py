@@ -161,11 +161,16 @@ def _cast_like_torch(values, target):
 
 def copy_(dst: Tensor, src: Tensor) -> None:
     if src.dtype is dst.dtype and dst.dtype is not dt.bfloat16:
-        d, s = ndarray(dst), ndarray(src)
-        if d.size < _STRIDED_COPY_MIN or s.flags.c_contiguous or not _copy_strided(d, s):
-            np.copyto(d, s)
+        _copy_array(ndarray(dst), ndarray(src))
     else:
         write(dst, to_host(src))
+
+
+def _copy_array(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` for arrays of one shape and dtype: numpy's copy, or the Numba loop
+    for large ones with short or strided rows."""
+    if dst.size < _STRIDED_COPY_MIN or src.flags.c_contiguous or not _copy_strided(dst, src):
+        np.copyto(dst, src)
 
 
 #: From this many elements a strided copy goes to the Numba loop. Measured against numpy's
@@ -1054,10 +1059,10 @@ def cat(out: Tensor, tensors, dim: int) -> None:
 
 
 def _copy_run(dst: np.ndarray, src: np.ndarray) -> None:
-    """Copy ``src`` (any shape and strides) into the flat contiguous run ``dst``: numpy's copy
-    (a memcpy for a contiguous input), a threaded flat copy when large."""
+    """Copy ``src`` (any shape and strides) into the flat contiguous run ``dst``: a threaded
+    flat copy for a large contiguous input, else ``_copy_array``."""
     if dst.shape[0] < PARALLEL_MIN_ELEMENTS or not src.flags.c_contiguous:
-        np.copyto(dst.reshape(src.shape), src)
+        _copy_array(dst.reshape(src.shape), src)
         return
     flat_dst, flat_src = _bits(dst), _bits(src.reshape(-1))
     run_chunks(lambda a, b: join_kernels.copy_flat(flat_dst[a:b], flat_src[a:b]),

@@ -25,6 +25,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backends import cpu
 from ..kernels.numba import cross_entropy as ce_kernels, gru as gru_kernels, lstm as lstm_kernels
+from ..kernels.numba import pool as pool_kernels
 
 CROSS_ENTROPY = {}
 
@@ -301,32 +302,30 @@ class _CpuMaxPool:
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
-    def _bounds(geo):
-        from ..kernels.numba import pool as kernels
+    def _plan(geo):
+        """(dilation, size, out) as 3-d tuples and each dim's window bounds, once per geometry."""
         kernel, dilation, stride, pad, size, out = _CpuMaxPool._lifted(geo)
-        return tuple(kernels.window_bounds(*args) for args in zip(out, kernel, dilation, stride, pad, size))
+        dims = zip(out, kernel, dilation, stride, pad, size)
+        return dilation, size, out, tuple(pool_kernels.window_bounds(*dim) for dim in dims)
 
     def forward(self, x, geo):
         """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
-        from ..kernels.numba import pool as kernels
-        n = len(geo.kernel)
-        lead = tuple(x._shape[:-n])
-        planes, (_, _, _, _, size, out) = math.prod(lead), self._lifted(geo)
+        dilation, size, out, bounds = self._plan(geo)
+        lead = tuple(x._shape[:-len(geo.kernel)])
+        planes = math.prod(lead)
         values = cpu.empty(lead + tuple(geo.out), x.dtype)
         indices = cpu.empty(lead + tuple(geo.out), _dt.int64)
         xa = cpu.ndarray(x.contiguous()).reshape((planes,) + size)
         va, ia = cpu.ndarray(values).reshape((planes,) + out), cpu.ndarray(indices).reshape((planes,) + out)
-        bounds, dilation = self._bounds(geo), self._lifted(geo)[1]
         per_plane = max(1, math.prod(out) * math.prod(geo.kernel))
         chunks = cpu.parallel_chunks(planes, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // per_plane))
         lowest = xa.dtype.type(-np.inf)
-        cpu.run_chunks(lambda lo, hi: kernels.max_pool_planes(xa, *bounds, dilation, lowest, lo, hi, va, ia),
-                       chunks)
+        kernel = pool_kernels.max_pool_planes
+        cpu.run_chunks(lambda lo, hi: kernel(xa, *bounds, dilation, lowest, lo, hi, va, ia), chunks)
         return values, indices
 
     def backward(self, grad, indices, shape, n):
         """The input gradient (``shape``) from the output's and the picks of ``forward``."""
-        from ..kernels.numba import pool as kernels
         planes, size = math.prod(shape[:-n]), math.prod(shape[-n:])
         out = cpu.empty(tuple(shape), grad.dtype)
         out._flat[:] = 0
@@ -336,7 +335,7 @@ class _CpuMaxPool:
         ia = cpu.ndarray(indices).reshape(planes, -1)
         oa = cpu.ndarray(out).reshape(planes, size)
         chunks = cpu.parallel_chunks(planes, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // max(1, size)))
-        cpu.run_chunks(lambda lo, hi: kernels.max_pool_backward_planes(ga, ia, lo, hi, oa), chunks)
+        cpu.run_chunks(lambda lo, hi: pool_kernels.max_pool_backward_planes(ga, ia, lo, hi, oa), chunks)
         return out
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .vmath import _select
+from .vmath import select
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -62,8 +62,8 @@ def max_pool_planes(x, bounds_d, bounds_h, bounds_w, dilation, lowest, lo, hi, o
                             for k in range(nw):
                                 value = row[w0 + k * dw]
                                 take = (value > best) | (value != value)  # a select, not a branch
-                                best = _select(take, value, best)
-                                pick = _select(take, base + w0 + k * dw, pick)
+                                best = select(take, value, best)
+                                pick = select(take, base + w0 + k * dw, pick)
                     values[ow] = best
                     picks[ow] = pick
 

@@ -198,7 +198,7 @@ def sigmoid(x):
 
 
 @intrinsic
-def _select(typingctx, condition, a, b):
+def select(typingctx, condition, a, b):
     """``a if condition else b`` as one LLVM select: no branch, so no phi node in Numba's IR
     (a kernel inlining several copies of a ternary-built body can trip Numba's SSA check, a
     NumbaIRAssumptionWarning), and a vector blend once vectorised."""
@@ -214,11 +214,11 @@ def _select(typingctx, condition, a, b):
 def _tanh_for_float32(x):
     """tanh of a float64 that will be rounded to float32. (1 - e) / (1 + e), e = exp(-2|x|),
     loses log2(1 / |x|) bits near 0; below 2^-12 it is x (1 - x^2 / 3), which keeps -0.0.
-    Branch-free (``_select``), so a kernel may inline several copies."""
+    Branch-free (``select``), so a kernel may inline several copies."""
     m = -2.0 * abs(x)
-    e = _exp64_clamped(_select(m > _EXP_RANGE_64[0], m, _EXP_RANGE_64[0]))
+    e = _exp64_clamped(select(m > _EXP_RANGE_64[0], m, _EXP_RANGE_64[0]))
     t = np.copysign((1.0 - e) / (1.0 + e), x)
-    return _select(abs(x) >= 0.000244140625, t, x * (1.0 - x * x * (1 / 3)))  # NaN: the series
+    return select(abs(x) >= 0.000244140625, t, x * (1.0 - x * x * (1 / 3)))  # NaN: the series
 
 
 #: Cephes' tanh (Moshier): tanh(a) = a + a^3 P(a^2) / Q(a^2) for a < 0.625, Q monic
@@ -236,7 +236,7 @@ def _tanh64(x):
     vectorise): the rational form below 0.625, 1 - 2 / (e^2a + 1) above, where it is at least
     0.55 and nothing cancels; the sign put back by copysign (keeps -0.0 under ``nsz``), NaN
     kept by the rational form. Within 1.4 ulp (tests/test_vmath.py); ~1 ns an element,
-    libm's scalar call ~7. Branch-free and loop-free (Horner written out, ``_select``), so a
+    libm's scalar call ~7. Branch-free and loop-free (Horner written out, ``select``), so a
     kernel may inline several copies."""
     a = abs(x)
     s = a * a
@@ -244,8 +244,8 @@ def _tanh64(x):
     q = ((s + _TANH_Q[0]) * s + _TANH_Q[1]) * s + _TANH_Q[2]
     small = a + a * s * (p / q)
     twice = 2.0 * a
-    large = 1.0 - 2.0 / (_exp64_clamped(_select(twice < _TANH_ONE_64, twice, _TANH_ONE_64)) + 1.0)
-    return np.copysign(_select(a >= 0.625, large, small), x)
+    large = 1.0 - 2.0 / (_exp64_clamped(select(twice < _TANH_ONE_64, twice, _TANH_ONE_64)) + 1.0)
+    return np.copysign(select(a >= 0.625, large, small), x)
 
 
 @by_width(through_float64(_tanh_for_float32),
