@@ -42,6 +42,27 @@ def test_view_incompatible_strides_and_errors():
     views(lambda lib, x: x.view(0, -1), Arg(data(0, 3)))
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.view(2.5, 2), lambda lib, x: x.view((3.0, 4)), lambda lib, x: x.view(True, 12),
+    lambda lib, x: x.view(3, None), lambda lib, x: x.view(lib.tensor(3.0), 4),
+    lambda lib, x: x.reshape(2.0, 6),
+    lambda lib, x: x.reshape((6, 2.0)), lambda lib, x: x.expand(1.0, 3, 4), lambda lib, x: x.permute(1.0, 0),
+    lambda lib, x: x.transpose(0.0, 1), lambda lib, x: x.flatten(1.0), lambda lib, x: x.unsqueeze(True),
+    lambda lib, x: x.narrow(0, 1.0, 1), lambda lib, x: x.narrow(1, 0, 2.0), lambda lib, x: x.sum("a"),
+])
+def test_sizes_must_be_ints(call):
+    """A float, bool or None size, dim or index is torch's TypeError, never truncated to an int."""
+    views(call, X)
+
+
+def test_sizes_accept_integer_types():
+    views(lambda lib, x: x.view(np.int64(4), lib.tensor(3)), X)
+    views(lambda lib, x: x.reshape([np.int32(2), -1]), X)
+    views(lambda lib, x: x.expand(lib.tensor(2), 3, 4), Arg(data(1, 3, 4)))
+    views(lambda lib, x: x.narrow(np.int64(1), lib.tensor(1), np.int64(2)), X)
+    check(lambda lib, x: (x.sum(np.int64(1)), x.mean((np.int32(0), 2))), X)
+
+
 def test_view_of_permuted_and_sliced():
     views(lambda lib, x: x.permute(1, 0, 2).view(3, 2, 2, 2), X)
     views(lambda lib, x: x[:, 1:].view(2, 8), X)

@@ -11,7 +11,9 @@ from ..tensor import Tensor
 
 def wrap_dim(dim, ndim: int) -> int:
     """Normalise a possibly negative ``dim``; IndexError naming the valid range like torch."""
-    if not isinstance(dim, int):
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(f"a dim must be an int, not {type(dim).__name__}")
         dim = dim.__index__()
     n = max(ndim, 1)
     if dim < -n or dim >= n:
@@ -23,8 +25,8 @@ def wrap_dim(dim, ndim: int) -> int:
 def wrap_dims(dims, ndim: int):
     if dims is None:
         return tuple(range(ndim))
-    if isinstance(dims, int):
-        dims = (dims,)
+    if isinstance(dims, int) or not isinstance(dims, (tuple, list)) and hasattr(dims, "__index__"):
+        dims = (dims,)  # one dim: an int, or a numpy integer
     out = tuple(wrap_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")

@@ -7,13 +7,14 @@ pick a subset (select, slice, diagonal, as_strided) a differentiable scatter int
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import dtypes as dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..size import Size
 from ..tensor import Tensor, _contiguous_strides
-from ._common import wrap_dim, wrap_dims
+from ._common import require_int, wrap_dim, wrap_dims
 from ._registry import export, method
 
 
@@ -99,10 +100,28 @@ def _view_strides(old_shape, old_stride, new_shape):
     return tuple(new_stride)
 
 
-def _shape_args(shape):
+def _shape_args(shape, name, arg):
+    """Sizes given as ints or as one sequence, each an integer (``__index__``: an int tensor
+    too, as torch) but not a bool; anything else is torch's TypeError, never truncated."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
-    return tuple(map(int, shape))
+    try:
+        sizes = tuple(map(operator.index, shape))
+    except TypeError:
+        sizes = None
+    if sizes is None or bool in map(type, shape):
+        pos, bad = next((i, s) for i, s in enumerate(shape) if isinstance(s, bool) or not _is_index(s))
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, but found element "
+                        f"of type {type(bad).__name__} at pos {pos}")
+    return sizes
+
+
+def _is_index(value):
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
 
 
 class _View(Function):
@@ -128,7 +147,7 @@ class _View(Function):
 def view(self, *shape):
     if len(shape) == 1 and isinstance(shape[0], dt.dtype):
         return view_as_dtype(self, shape[0])
-    return _View.apply(self, _infer_shape(_shape_args(shape), self.numel()))
+    return _View.apply(self, _infer_shape(_shape_args(shape, "view", "size"), self.numel()))
 
 
 def view_as_dtype(self, dtype):
@@ -196,7 +215,7 @@ def unsafe_view(x, shape):
 @export
 def reshape(input, *shape):
     """A view when the strides allow it, else a contiguous copy (like torch)."""
-    shape = _infer_shape(_shape_args(shape), input.numel())
+    shape = _infer_shape(_shape_args(shape, "reshape", "shape"), input.numel())
     if _view_strides(input._shape, input._stride, shape) is None:
         return unsafe_view(input.contiguous(), shape)
     return (_View if input.is_contiguous() else _ReshapeAlias).apply(input, shape)
@@ -264,7 +283,7 @@ class _T(_Permute):
 
 @export
 def permute(input, *dims):
-    dims = _shape_args(dims)
+    dims = _shape_args(dims, "permute", "dims")
     if len(dims) != input.dim():
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                            f"the length of the desired ordering of dimensions i.e. input.dim() = "
@@ -475,7 +494,7 @@ class _Expand(Function):
 
 @method
 def expand(self, *sizes):
-    return _Expand.apply(self, _shape_args(sizes))
+    return _Expand.apply(self, _shape_args(sizes, "expand", "size"))
 
 
 @method
@@ -618,7 +637,8 @@ def slice_dim(input, dim, start, stop, step=1):
 def narrow(input, dim, start, length):
     _check_not_0d(input, "narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.dim())
-    start = int(start)
+    start = int(start) if isinstance(start, Tensor) else require_int("narrow", "start", 3, start)
+    length = require_int("narrow", "length", 4, length)
     size = input._shape[dim]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got "
