@@ -77,7 +77,7 @@ EXACT = {
     ("exp", np.float64, -746.0, 710.0, 1.3),
     ("sigmoid", np.float32, -90.0, 90.0, 2.5),
     ("sigmoid", np.float64, -700.0, 700.0, 2.5),
-    ("tanh", np.float32, -12.0, 12.0, 0.51),   # float64 inside, rounded once
+    ("tanh", np.float32, -12.0, 12.0, 1.5),    # Cephes' float32 polynomial below 0.625, exp above
     ("tanh", np.float64, -40.0, 40.0, 1.5),    # Cephes' rational form below 0.625, exp above
     ("log", np.float32, 0.0, 3e38, 0.51),
     ("log", np.float64, 0.0, 1.7e308, 2.1),
@@ -214,6 +214,12 @@ def test_float32_erf_cdf_pdf_gelu(op, switches, max_ulps):
     else:
         with np.errstate(invalid="ignore"):  # -inf * 0
             got, exact = _run("gelu", x), x.astype(REF) * _ERFC_HALF(x64).astype(REF)
+    _assert_float32_within(op, x, got, exact, max_ulps)
+
+
+def _assert_float32_within(op, x, got, exact, max_ulps):
+    """float32 results within ``max_ulps`` of ``exact``, with NaN, infinities and the signs of
+    zeros exactly as in ``exact`` rounded."""
     assert got.dtype == np.float32
     with np.errstate(invalid="ignore"):
         rounded = exact.astype(np.float32)
@@ -225,6 +231,15 @@ def test_float32_erf_cdf_pdf_gelu(op, switches, max_ulps):
     np.testing.assert_array_equal(got[np.isinf(rounded)], rounded[np.isinf(rounded)])
     zero = rounded == 0
     np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(rounded[zero]))
+
+
+def test_float32_tanh_near_its_switches():
+    """float32 tanh, computed in float32: within 1.5 ulp, including every float32 near the
+    switch from the polynomial to exp (0.625) and where the result saturates to +-1 (9.01,
+    and 10, where 2|x| is clamped); exact at infinities, signed zeros and NaN. (Measured on
+    every third float32 in [2^-30, 12]: 1.34 ulp at most, 0.12 on average.)"""
+    x = _float32_points([0.625, 9.010913, 10.0], 20.0)
+    _assert_float32_within("tanh", x, _run("tanh", x), np.tanh(x.astype(REF)), 1.5)
 
 
 def test_gelu_far_negative_keeps_relative_accuracy():

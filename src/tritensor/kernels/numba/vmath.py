@@ -20,9 +20,10 @@ log1p, expm1 within 2-3.
 
 ``log`` reduces x to m 2^e with m in [sqrt(1/2), sqrt(2)) by exponent-bit arithmetic and
 sums atanh's series; float64 ``log1p`` and ``expm1`` undo the rounding of 1 + x (Goldberg's
-and Kahan's rearrangements). float32 ``tanh``, ``log``, ``log1p`` and ``expm1`` go through
-float64, where their cancellations have bits to spare, and are rounded once; float64 ``tanh`` is
-Cephes' (a rational form near 0, exp beyond); float64 ``erf`` (so ``normal_cdf`` and ``gelu``)
+and Kahan's rearrangements). float32 ``log``, ``log1p`` and ``expm1`` go through float64,
+where their cancellations have bits to spare, and are rounded once; ``tanh`` is Cephes' in
+either width (a polynomial or rational form near 0, exp beyond, where nothing cancels: float32
+stays in float32, within 1.5 ulp); float64 ``erf`` (so ``normal_cdf`` and ``gelu``)
 keeps libm's. float32 results take log's series to s^11
 instead of s^21 (``_log_for_float32``); float32 ``log2``/``log10`` are that log times a
 constant, rounded once; ``mish`` is x n / (n + 2) with n = e^x (e^x + 2)
@@ -210,17 +211,6 @@ def select(typingctx, condition, a, b):
     return a(condition, a, b), codegen
 
 
-@inline
-def _tanh_for_float32(x):
-    """tanh of a float64 that will be rounded to float32. (1 - e) / (1 + e), e = exp(-2|x|),
-    loses log2(1 / |x|) bits near 0; below 2^-12 it is x (1 - x^2 / 3), which keeps -0.0.
-    Branch-free (``select``), so a kernel may inline several copies."""
-    m = -2.0 * abs(x)
-    e = _exp64_clamped(select(m > _EXP_RANGE_64[0], m, _EXP_RANGE_64[0]))
-    t = np.copysign((1.0 - e) / (1.0 + e), x)
-    return select(abs(x) >= 0.000244140625, t, x * (1.0 - x * x * (1 / 3)))  # NaN: the series
-
-
 #: Cephes' tanh (Moshier): tanh(a) = a + a^3 P(a^2) / Q(a^2) for a < 0.625, Q monic
 _TANH_P = (-9.64399179425052238628E-1, -9.92877231001918586564E1, -1.61468768441708447952E3)
 _TANH_Q = (1.12811678491632931402E2, 2.23548839060100448583E3, 4.84406305325125486048E3)
@@ -248,7 +238,30 @@ def _tanh64(x):
     return np.copysign(select(a >= 0.625, large, small), x)
 
 
-@by_width(through_float64(_tanh_for_float32),
+#: Cephes' tanhf (Moshier): tanh(a) = a + a^3 P(a^2) for a < 0.625 in float32
+_TANH_P32 = tuple(_F32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
+                                    1.33314422036e-1, -3.33332819422e-1))
+#: Above this 2|x|, 2 / (e^2|x| + 1) is below half an ulp of 1 in float32: tanh rounds to +-1
+_TANH_ONE_32 = _F32(20.0)
+
+
+@inline
+def _tanh32(x):
+    """float32 tanh in float32 (sixteen lanes where float64 has eight): ``_tanh64``'s two
+    branches with Cephes' float32 polynomial below 0.625 and ``1 - 2 / (e^2a + 1)`` above
+    (at least 0.55 there: nothing cancels). Within 1.5 ulp (tests/test_vmath.py), about
+    three times the speed of the float64 route."""
+    a = abs(x)
+    s = a * a
+    p = (((_TANH_P32[0] * s + _TANH_P32[1]) * s + _TANH_P32[2]) * s + _TANH_P32[3]) * s + _TANH_P32[4]
+    small = a + a * s * p
+    twice = a + a
+    large = _F32(1.0) - _F32(2.0) / (_exp32_clamped(select(twice < _TANH_ONE_32, twice, _TANH_ONE_32))
+                                     + _F32(1.0))
+    return np.copysign(select(a >= _F32(0.625), large, small), x)
+
+
+@by_width(lambda x: _tanh32(x),
           lambda x: _tanh64(x))
 def tanh(x):
     """tanh(x), vectorisable in both widths (see the module docstring)."""
