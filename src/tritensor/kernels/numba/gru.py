@@ -17,9 +17,10 @@ multiplies::
 from __future__ import annotations
 
 import numba
+import numpy as np
 
-from .lstm import gate_sigmoid
-from .vmath import like, tanh
+from .lstm import sigmoid_into, tanh_into
+from .vmath import like
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 
@@ -32,17 +33,19 @@ def forward_rows(x, y, h, lo, hi, out, saved):
     """Rows ``lo:hi`` of the new state ``out`` (B, H) from ``x`` and ``y`` (B, 3H) and ``h``
     (B, H), with the activations in ``saved`` (B, 3H)."""
     n = h.shape[1]
-    for row in range(lo, hi):
+    pre = np.empty(2 * n, saved.dtype)  # pre-activations: the activations read one array and write
+    for row in range(lo, hi):           # another (an in-place loop fails LLVM's overlap check: scalar)
         xr, yr, hr, o, act = x[row], y[row], h[row], out[row], saved[row]
         one = like(1.0, hr[0])
+        for j in range(2 * n):
+            pre[j] = xr[j] + yr[j]
+        sigmoid_into(pre, act[:2 * n])  # reset and update gates
         for j in range(n):
-            r = gate_sigmoid(xr[j] + yr[j])
-            z = gate_sigmoid(xr[n + j] + yr[n + j])
-            new = tanh(xr[2 * n + j] + r * yr[2 * n + j])
-            o[j] = (one - z) * new + z * hr[j]
-            act[j] = r
-            act[n + j] = z
-            act[2 * n + j] = new
+            pre[j] = xr[2 * n + j] + act[j] * yr[2 * n + j]
+        tanh_into(pre[:n], act[2 * n:])  # the new gate
+        for j in range(n):
+            z = act[n + j]
+            o[j] = (one - z) * act[2 * n + j] + z * hr[j]
 
 
 @_jit
