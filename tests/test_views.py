@@ -49,9 +49,11 @@ def test_view_incompatible_strides_and_errors():
     lambda lib, x: x.reshape((6, 2.0)), lambda lib, x: x.expand(1.0, 3, 4), lambda lib, x: x.permute(1.0, 0),
     lambda lib, x: x.transpose(0.0, 1), lambda lib, x: x.flatten(1.0), lambda lib, x: x.unsqueeze(True),
     lambda lib, x: x.narrow(0, 1.0, 1), lambda lib, x: x.narrow(1, 0, 2.0), lambda lib, x: x.sum("a"),
+    lambda lib, x: x.narrow(1, lib.tensor(1.0), 2), lambda lib, x: x.narrow(1, lib.tensor([1]), 2),
 ])
 def test_sizes_must_be_ints(call):
-    """A float, bool or None size, dim or index is torch's TypeError, never truncated to an int."""
+    """A float, bool or None size, dim or index is torch's TypeError, never truncated to an int
+    (narrow's start as a float or 1-d tensor: its RuntimeError)."""
     views(call, X)
 
 

@@ -22,6 +22,7 @@ from .. import dtypes as dt, ops
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
+from ..ops._common import is_int
 from ..ops.views import _select_raw, make_view, slice_raw
 
 
@@ -417,19 +418,10 @@ def _convolution(name, n, input, weight, bias, stride, padding, dilation, groups
     return out if batched else out.squeeze(0)
 
 
-def _is_int(value):
-    """An int or any integer type (``__index__``), but not a bool: torch's argument parser."""
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return not isinstance(value, bool)
-
-
 def _int_tuple(name, arg, value, n):
     """An int or a sequence of ints as an n-tuple; anything else (a string, a float, a bool) is
     torch's argument-parser TypeError."""
-    if not all(map(_is_int, value if isinstance(value, (tuple, list)) else (value,))):
+    if not all(map(is_int, value if isinstance(value, (tuple, list)) else (value,))):
         raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, not {type(value).__name__}")
     return ntuple(value, n, arg)
 
@@ -451,7 +443,7 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
     """Checks and geometry of a transposed convolution; weight is (C_in, C_out / groups, *kernel)."""
     stride, padding, output_padding, dilation = (_int_tuple(name, arg, v, n) for arg, v in (
         ("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation)))
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
     groups = operator.index(groups)
     _check_ranks_and_groups(name, n, input, weight, groups)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 
 from .. import dtypes as dt
 from ..autograd import grad_mode
@@ -31,6 +32,16 @@ def wrap_dims(dims, ndim: int):
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
     return out
+
+
+def is_int(value) -> bool:
+    """An int or any integer type (``__index__``: numpy integers, integer tensors), but not a
+    bool: what torch's argument parser takes as an int."""
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return not isinstance(value, bool)
 
 
 def require_int(function: str, argument: str, position: int, value) -> int:

@@ -14,7 +14,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..size import Size
 from ..tensor import Tensor, _contiguous_strides
-from ._common import require_int, wrap_dim, wrap_dims
+from ._common import is_int, require_int, wrap_dim, wrap_dims
 from ._registry import export, method
 
 
@@ -110,18 +110,10 @@ def _shape_args(shape, name, arg):
     except TypeError:
         sizes = None
     if sizes is None or bool in map(type, shape):
-        pos, bad = next((i, s) for i, s in enumerate(shape) if isinstance(s, bool) or not _is_index(s))
+        pos, bad = next((i, s) for i, s in enumerate(shape) if not is_int(s))
         raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, but found element "
                         f"of type {type(bad).__name__} at pos {pos}")
     return sizes
-
-
-def _is_index(value):
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return True
 
 
 class _View(Function):
@@ -637,7 +629,9 @@ def slice_dim(input, dim, start, stop, step=1):
 def narrow(input, dim, start, length):
     _check_not_0d(input, "narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.dim())
-    start = int(start) if isinstance(start, Tensor) else require_int("narrow", "start", 3, start)
+    if isinstance(start, Tensor) and (start.dim() or start.dtype.is_floating_point or start.dtype is dt.bool):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
+    start = require_int("narrow", "start", 3, start)
     length = require_int("narrow", "length", 4, length)
     size = input._shape[dim]
     if not -size <= start <= size:

@@ -247,10 +247,10 @@ _TANH_ONE_32 = _F32(20.0)
 
 @inline
 def _tanh32(x):
-    """float32 tanh in float32 (sixteen lanes where float64 has eight): ``_tanh64``'s two
-    branches with Cephes' float32 polynomial below 0.625 and ``1 - 2 / (e^2a + 1)`` above
-    (at least 0.55 there: nothing cancels). Within 1.5 ulp (tests/test_vmath.py), about
-    three times the speed of the float64 route."""
+    """float32 tanh in float32 (twice float64's lanes): ``_tanh64``'s two branches with
+    Cephes' float32 polynomial below 0.625 and ``1 - 2 / (e^2a + 1)`` above (at least 0.55
+    there: nothing cancels). Within 1.5 ulp (tests/test_vmath.py), 2.3x the speed of the
+    float64 route (docs/performance.md, session 19)."""
     a = abs(x)
     s = a * a
     p = (((_TANH_P32[0] * s + _TANH_P32[1]) * s + _TANH_P32[2]) * s + _TANH_P32[3]) * s + _TANH_P32[4]
