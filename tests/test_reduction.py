@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tritensor
-from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, check, gradcheck, uniform_data
+from harness import DEVICE, FLOAT_DTYPES, INT_DTYPES, Arg, assert_same, check, gradcheck, uniform_data
 
 rng = np.random.default_rng(0)
 
@@ -111,6 +111,18 @@ def test_large_and_long_rows():
     check(lambda lib, x: (x.sum(1), x.mean(0), x.amax(1), x.var(1), x.logsumexp(1), x.softmax(1)),
           Arg(data((70, 1100), "float32")))
     check(lambda lib, x: (x.sum(1), x.amax(1), x.norm(dim=1), x.sum()), Arg(data((2, 150_000), "float32")))
+
+
+@pytest.mark.parametrize("row_length", [4096, 100_000])
+def test_float32_softmax_of_long_rows_is_accurate(row_length):
+    """The float32 row sums accumulate in float32 vector lanes (as torch's kernels do): the
+    result stays within float32's tolerance of the float64 softmax; a running float32 sum
+    over 100000 terms would not."""
+    logits = (np.random.default_rng(row_length).standard_normal((3, row_length)) * 5).astype(np.float32)
+    x = tritensor.tensor(logits, device=DEVICE)
+    exact = torch.tensor(logits, dtype=torch.float64)
+    assert_same(exact.softmax(1).float(), x.softmax(1))
+    assert_same(exact.log_softmax(1).float(), x.log_softmax(1))
 
 
 def test_extreme_gradients_with_nan():

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._specialize import specialize
 from .elementwise import logaddexp
-from .vmath import exp, exp_nonpositive, row_max
+from .vmath import exp, exp_nonpositive, like, row_max
 
 inline = numba.njit(inline="always", cache=True)
 
@@ -331,28 +331,31 @@ def softmax_rows(out, x, log):
 
     Softmax stores exp(x - max) while summing it and rescales in place, so the
     vectorisable ``vmath.exp_nonpositive`` runs once per element; log-softmax only sums.
-    The sum accumulates in float64; a row holding NaN or +inf becomes all NaN, and an all
-    -inf row gives NaN, like torch.
+    The sum accumulates in the row's float type, in vector lanes (``reassoc``), as torch's
+    vectorised CPU kernels do: a float64 sum of float32 terms halves the lanes and took 2.2x
+    the time. A row holding NaN or +inf becomes all NaN, and an all -inf row gives NaN, like
+    torch.
     """
     n = x.shape[1]
     for i in range(x.shape[0]):
-        m = row_max(x[i])
+        row, res = x[i], out[i]
+        m = row_max(row)
         if not np.isfinite(m):  # NaN, +inf (inf - inf is NaN) or an all -inf row: NaN, as torch
             for j in range(n):
-                out[i, j] = np.nan
+                res[j] = np.nan
             continue
-        total = 0.0
+        total = like(0.0, m)
         if log:
             for j in range(n):
-                total += exp_nonpositive(x[i, j] - m)
+                total += exp_nonpositive(row[j] - m)
             shift = m + np.log(total)
             for j in range(n):
-                out[i, j] = x[i, j] - shift
+                res[j] = row[j] - shift
         else:
             for j in range(n):
-                e = exp_nonpositive(x[i, j] - m)
-                out[i, j] = e
+                e = exp_nonpositive(row[j] - m)
+                res[j] = e
                 total += e
-            inv = 1.0 / total
+            inv = like(1.0, m) / total
             for j in range(n):
-                out[i, j] = out[i, j] * inv
+                res[j] = res[j] * inv
