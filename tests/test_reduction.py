@@ -313,6 +313,17 @@ def test_one_dim_gradcheck(name, dim):
     gradcheck(fn, data((3, 4), low=0.5, high=2) * rng.choice([-1, 1], (3, 4)))
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_backward_of_every_gradient_layout(dtype, log):
+    """Without create_graph the backward is one fused kernel a row: fed a transposed gradient,
+    a stride-0 one (a sum's), a 0-d and an empty row set, along the last dim and another."""
+    def fn(lib, x):
+        f = (lambda t, d: t.log_softmax(d)) if log else (lambda t, d: t.softmax(d))
+        return f(x, 1).t() * 1.5, f(x, 0).sum(0), f(x[1, 2], 0), f(x[:, :0], 1), f(x[:0], 0)
+    check(fn, Arg(data((5, 7), dtype), requires_grad=True))
+
+
 def test_ties():
     x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0], [5.0, -1.0, 4.0]])
     for fn in (lambda lib, t: t.max(), lambda lib, t: t.amax(1), lambda lib, t: t.amin(0), lambda lib, t: t.min(),

@@ -947,17 +947,25 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | No
                 (compute, np.int64))
 
 
-def _in_row_chunks(kernel, *args):
-    """A ``_row_op`` runner calling ``kernel(result_rows, input_rows, *args)`` on blocks of
-    rows, on the thread pool when the rows hold enough elements."""
+def _in_row_chunks(kernel, *args, along=()):
+    """A ``_row_op`` runner calling ``kernel(result_rows, input_rows, *along_rows, *args)`` on
+    blocks of rows, on the thread pool when the rows hold enough elements; ``along`` holds
+    more row arrays laid out as the input's, split with it."""
     def run(res, v):
         chunks = parallel_chunks(v.shape[0], max(1, PARALLEL_MIN_ELEMENTS // max(v.shape[1], 1)))
-        run_chunks(lambda s, e: kernel(res[s:e], v[s:e], *args), chunks)
+        run_chunks(lambda s, e: kernel(res[s:e], v[s:e], *(a[s:e] for a in along), *args), chunks)
     return run
 
 
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
     _row_op(out, x, dim, x.dtype.compute_np, _in_row_chunks(red_kernels.softmax_rows, log))
+
+
+def softmax_backward(out: Tensor, grad: Tensor, y: Tensor, dim: int, log: bool) -> None:
+    """``out``: the gradient of (log-)softmax's input, from its output ``y`` and ``grad``."""
+    compute = y.dtype.compute_np
+    grad_rows = _rows(read(grad, compute), dim)
+    _row_op(out, y, dim, compute, _in_row_chunks(red_kernels.softmax_backward_rows, log, along=(grad_rows,)))
 
 
 def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:

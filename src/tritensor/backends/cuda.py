@@ -517,8 +517,13 @@ def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) ->
            _TL[compute], values is not None, len(kshape), big, bk, br)
 
 
-def _row_launch(kernel, out: Tensor, x: Tensor, dim: int, *extra):
-    """Launch a per-row kernel (scan, softmax) over rows of ``x`` along ``dim``."""
+def _row_launch(kernel, out: Tensor, x, dim: int, *extra):
+    """Launch a per-row kernel (scan, softmax) over rows along ``dim`` of ``x``, a tensor or a
+    tuple of tensors of one shape. The kernel takes the pointers of ``out`` and the inputs,
+    K (rows), R (row length), the kept dims' shape, each input's then out's strides over
+    them, each input's then out's stride along ``dim``, then ``extra``."""
+    inputs = x if isinstance(x, tuple) else (x,)
+    x = inputs[0]
     K = x.numel() // x._shape[dim] if x.dim() and x._shape[dim] else 0
     if x.dim() == 0:
         K = 1
@@ -526,14 +531,14 @@ def _row_launch(kernel, out: Tensor, x: Tensor, dim: int, *extra):
         return
     R = x._shape[dim] if x.dim() else 1
     kept = [d for d in range(x.dim()) if d != dim]
-    kshape, (xk, ok) = _collapse([x._shape[d] for d in kept], [[x._stride[d] for d in kept],
-                                                               [out._stride[d] for d in kept]])
-    xr = x._stride[dim] if x.dim() else 1
-    orr = out._stride[dim] if x.dim() else 1
-    bk, br = _tiles(xk, (xr,), K, R)
-    big = max(_extent(x._shape, x._stride), _extent(out._shape, out._stride)) >= _I32
-    launch(kernel, (cdiv(K, bk),), pointer(out), pointer(x), K, R, kshape, xk, ok, xr, orr, *extra,
-           len(kshape), big, bk, br)
+    operands = inputs + (out,)
+    kshape, kept_strides = _collapse([x._shape[d] for d in kept],
+                                     [[t._stride[d] for d in kept] for t in operands])
+    row_strides = [t._stride[dim] if x.dim() else 1 for t in operands]
+    bk, br = _tiles(kept_strides[0], (row_strides[0],), K, R)
+    big = max(_extent(t._shape, t._stride) for t in operands) >= _I32
+    launch(kernel, (cdiv(K, bk),), pointer(out), *(pointer(t) for t in inputs), K, R, kshape,
+           *kept_strides, *row_strides, *extra, len(kshape), big, bk, br)
 
 
 @replayable
@@ -551,6 +556,12 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | No
 @replayable
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
     _row_launch(red.softmax_kernel, out, x, dim, bool(log), _TL[x.dtype.compute_np])
+
+
+@replayable
+def softmax_backward(out: Tensor, grad: Tensor, y: Tensor, dim: int, log: bool) -> None:
+    """``out``: the gradient of (log-)softmax's input, from its output ``y`` and ``grad``."""
+    _row_launch(red.softmax_backward_kernel, out, (y, grad), dim, bool(log), _TL[y.dtype.compute_np])
 
 
 #: a row's elements a program sorts in registers (longer rows take merge passes); the elements

@@ -817,10 +817,17 @@ class _Softmax(Function):
     @classmethod
     def backward(cls, ctx, grad):
         (y,) = ctx.saved_tensors
-        d = ctx.dim if y.dim() else ()
-        if cls.log:
-            return grad - y.exp() * grad.sum(d, keepdim=True), None
-        return y * (grad - (grad * y).sum(d, keepdim=True)), None
+        if grad_mode.is_grad_enabled():  # create_graph: the gradient in differentiable tensor ops
+            d = ctx.dim if y.dim() else ()
+            if cls.log:
+                return grad - y.exp() * grad.sum(d, keepdim=True), None
+            return y * (grad - (grad * y).sum(d, keepdim=True)), None
+        grad_x = new_empty(y._shape, y.dtype, y.device)  # one fused kernel: a reduction and a write a row
+        if y.dim() == 0:
+            backend(y).softmax_backward(grad_x.reshape(1), grad.reshape(1), y.reshape(1), 0, cls.log)
+        elif y.numel():
+            backend(y).softmax_backward(grad_x, grad, y, ctx.dim, cls.log)
+        return grad_x, None
 
 
 class _LogSoftmax(_Softmax):

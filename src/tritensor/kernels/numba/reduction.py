@@ -359,3 +359,25 @@ def softmax_rows(out, x, log):
             inv = like(1.0, m) / total
             for j in range(n):
                 res[j] = res[j] * inv
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def softmax_backward_rows(out, y, grad, log):
+    """The input gradient of each row from the output ``y`` and its gradient, in one pass to
+    reduce the row and one to write it: ``y (grad - sum(grad y))`` for softmax,
+    ``grad - exp(y) sum(grad)`` for log-softmax. The sum accumulates in the row's float type
+    in vector lanes, like the forward."""
+    n = y.shape[1]
+    for i in range(y.shape[0]):
+        y_row, g_row, res = y[i], grad[i], out[i]
+        total = like(0.0, y_row[0])
+        if log:
+            for j in range(n):
+                total += g_row[j]
+            for j in range(n):
+                res[j] = g_row[j] - exp(y_row[j]) * total
+        else:
+            for j in range(n):
+                total += g_row[j] * y_row[j]
+            for j in range(n):
+                res[j] = y_row[j] * (g_row[j] - total)

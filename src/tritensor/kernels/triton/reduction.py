@@ -439,3 +439,40 @@ def softmax_kernel(out, x, K, R, kshape, xk, ok, xr, orr, LOG: tl.constexpr, ACC
         else:
             r = tl.exp(v - safe[:, None]) * inv[:, None]
         tl.store(out + ko[:, None] + rs[None, :] * orr, r.to(out.dtype.element_ty), mask=m)
+
+
+@triton.jit
+def softmax_backward_kernel(out, y, grad, K, R, kshape, yk, gk, ok, yr, gr, orr, LOG: tl.constexpr,
+                            ACC: tl.constexpr, KDIM: tl.constexpr, INT64: tl.constexpr,
+                            BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
+    """(Log-)softmax's input gradient from its output ``y`` and ``grad``: y (grad - sum(grad y)),
+    or grad - exp(y) sum(grad). Each program owns BLOCK_K rows and walks them in BLOCK_R
+    column tiles twice: once to reduce, once to write."""
+    pid_k = tl.program_id(0)
+    if INT64:
+        pid_k = pid_k.to(tl.int64)
+    ks = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
+    kmask = ks < K
+    ky = _offsets(ks, kshape, yk, KDIM)
+    kg = _offsets(ks, kshape, gk, KDIM)
+    ko = _offsets(ks, kshape, ok, KDIM)
+    total = tl.full([BLOCK_K], 0, ACC)
+    for r0 in range(0, R, BLOCK_R):
+        rs = r0 + tl.arange(0, BLOCK_R)
+        m = kmask[:, None] & (rs < R)[None, :]
+        g = tl.load(grad + kg[:, None] + rs[None, :] * gr, mask=m, other=0).to(ACC)
+        if LOG:
+            total += tl.sum(g, axis=1)
+        else:
+            v = tl.load(y + ky[:, None] + rs[None, :] * yr, mask=m, other=0).to(ACC)
+            total += tl.sum(g * v, axis=1)
+    for r0 in range(0, R, BLOCK_R):
+        rs = r0 + tl.arange(0, BLOCK_R)
+        m = kmask[:, None] & (rs < R)[None, :]
+        g = tl.load(grad + kg[:, None] + rs[None, :] * gr, mask=m, other=0).to(ACC)
+        v = tl.load(y + ky[:, None] + rs[None, :] * yr, mask=m, other=0).to(ACC)
+        if LOG:
+            r = g - tl.exp(v) * total[:, None]
+        else:
+            r = v * (g - total[:, None])
+        tl.store(out + ko[:, None] + rs[None, :] * orr, r.to(out.dtype.element_ty), mask=m)
