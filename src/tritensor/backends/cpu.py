@@ -19,7 +19,7 @@ from ..kernels.numba import elementwise as ew_kernels
 from ..kernels.numba import sort as sort_kernels
 from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
 from ..storage import Storage
-from . import host_pool
+from . import blas_threads, host_pool
 from .cpu_threads import run_chunks  # noqa: F401  (the kernels' thread hand-off; also used by nn)
 from ..tensor import Tensor, _contiguous_strides, new_tensor
 
@@ -27,6 +27,8 @@ from ..tensor import Tensor, _contiguous_strides, new_tensor
 #: and joining costs 20-60 us, so a second thread only pays from about 2^19 float32
 #: elements (measured for relu/add on the 2-core machine; docs/performance.md).
 PARALLEL_MIN_ELEMENTS = 1 << 19
+
+blas_threads.shorten_openblas_spin()  # numpy's BLAS threads would hold the cores our kernels use
 
 try:
     NUM_THREADS = max(1, len(os.sched_getaffinity(0)))
