@@ -343,15 +343,22 @@ ARG_COMBINE = {"argmax": (_argmax_combine, "lowest"), "argmin": (_argmin_combine
 
 
 @triton.jit
-def arg_reduce_kernel(values, indices, x, K, R, kshape, kstrides, rstride,
-                      COMBINE: tl.constexpr, IDENTITY: tl.constexpr, ACC: tl.constexpr,
-                      WRITE_VALUES: tl.constexpr, KDIM: tl.constexpr, INT64: tl.constexpr,
-                      BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
+def _program_rows(K, INT64: tl.constexpr, BLOCK_K: tl.constexpr):
+    """The BLOCK_K rows this program owns (int64 indices where offsets can pass 2^31) and the
+    mask of those below K."""
     pid_k = tl.program_id(0)
     if INT64:
         pid_k = pid_k.to(tl.int64)
     ks = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
-    kmask = ks < K
+    return ks, ks < K
+
+
+@triton.jit
+def arg_reduce_kernel(values, indices, x, K, R, kshape, kstrides, rstride,
+                      COMBINE: tl.constexpr, IDENTITY: tl.constexpr, ACC: tl.constexpr,
+                      WRITE_VALUES: tl.constexpr, KDIM: tl.constexpr, INT64: tl.constexpr,
+                      BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
+    ks, kmask = _program_rows(K, INT64, BLOCK_K)
     koff = _offsets(ks, kshape, kstrides, KDIM)
     best_v = tl.full([BLOCK_K, BLOCK_R], IDENTITY, ACC)
     best_i = tl.full([BLOCK_K, BLOCK_R], R, tl.int64)
@@ -376,11 +383,7 @@ def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, indices, COMBINE: tl.cons
                 BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
     """Inclusive scan of each row; a running carry joins the tiles of one row. An INDEXED scan
     (cummax/cummin) scans (value, index) pairs and also stores the indices, laid out as out."""
-    pid_k = tl.program_id(0)
-    if INT64:
-        pid_k = pid_k.to(tl.int64)
-    ks = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
-    kmask = ks < K
+    ks, kmask = _program_rows(K, INT64, BLOCK_K)
     kx = _offsets(ks, kshape, xk, KDIM)
     ko = _offsets(ks, kshape, ok, KDIM)
     carry = tl.full([BLOCK_K], IDENTITY, ACC)
@@ -411,11 +414,7 @@ def scan_kernel(out, x, K, R, kshape, xk, ok, xr, orr, indices, COMBINE: tl.cons
 def softmax_kernel(out, x, K, R, kshape, xk, ok, xr, orr, LOG: tl.constexpr, ACC: tl.constexpr,
                    KDIM: tl.constexpr, INT64: tl.constexpr, BLOCK_K: tl.constexpr, BLOCK_R: tl.constexpr):
     """Online softmax: one pass for the running max and rescaled sum, one pass to write."""
-    pid_k = tl.program_id(0)
-    if INT64:
-        pid_k = pid_k.to(tl.int64)
-    ks = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
-    kmask = ks < K
+    ks, kmask = _program_rows(K, INT64, BLOCK_K)
     kx = _offsets(ks, kshape, xk, KDIM)
     ko = _offsets(ks, kshape, ok, KDIM)
     mx = tl.full([BLOCK_K], -INF, ACC)
@@ -448,11 +447,7 @@ def softmax_backward_kernel(out, y, grad, K, R, kshape, yk, gk, ok, yr, gr, orr,
     """(Log-)softmax's input gradient from its output ``y`` and ``grad``: y (grad - sum(grad y)),
     or grad - exp(y) sum(grad). Each program owns BLOCK_K rows and walks them in BLOCK_R
     column tiles twice: once to reduce, once to write."""
-    pid_k = tl.program_id(0)
-    if INT64:
-        pid_k = pid_k.to(tl.int64)
-    ks = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
-    kmask = ks < K
+    ks, kmask = _program_rows(K, INT64, BLOCK_K)
     ky = _offsets(ks, kshape, yk, KDIM)
     kg = _offsets(ks, kshape, gk, KDIM)
     ko = _offsets(ks, kshape, ok, KDIM)
