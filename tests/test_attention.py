@@ -170,6 +170,22 @@ def test_multihead_attention_self_attention_masks_and_unbatched():
     check(lambda lib, x, m: run(lib, x, m, False), g(x), randn(2 * 3, 4, 4), same_node=False)  # per head
 
 
+def test_batch_first_self_attention_projects_once(monkeypatch):
+    """batch_first transposes the inputs; one tensor passed as query, key and value stays one
+    tensor through it, so the three projections are one product (as in torch's module)."""
+    theirs, ours = _pair({"embed_dim": 8, "num_heads": 2, "batch_first": True})
+    x = randn(2, 5, 8)
+    check(lambda lib, x: list((ours if lib is tritensor else theirs)(x, x, x)), g(x), same_node=False)
+    projected, linear = [], tritensor.nn.functional.linear
+
+    def recorded_linear(input, weight, *args):
+        projected.append(tuple(weight.shape))
+        return linear(input, weight, *args)
+    monkeypatch.setattr(tritensor.nn.functional, "linear", recorded_linear)
+    ours(*[tritensor.tensor(x, device=DEVICE)] * 3)
+    assert projected == [(24, 8), (8, 8)]  # the packed q/k/v projection, then the output one
+
+
 def test_multihead_attention_repr_parameters_and_errors():
     for kwargs in [
         {"embed_dim": 8, "num_heads": 2},

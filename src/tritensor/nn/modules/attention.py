@@ -99,7 +99,10 @@ class MultiheadAttention(Module):
                 f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor"
             )
         if self.batch_first and query.dim() == 3:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+            # one transposed view per distinct input, so that self-attention (query is key is
+            # value) still projects all three in one product, as torch's module does
+            seq_first = {id(t): t.transpose(0, 1) for t in (query, key, value)}
+            query, key, value = seq_first[id(query)], seq_first[id(key)], seq_first[id(value)]
         out, weights = F.multi_head_attention_forward(
             query,
             key,
