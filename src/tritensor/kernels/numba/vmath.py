@@ -14,6 +14,8 @@ a branch.)
 polynomial (degree 13 in float64, truncation error < 5e-18; degree 7 in float32, < 6e-9),
 and ``2^n`` is applied as two halves built from their exponent bits, so results below the
 normal range round once into denormals and results past the largest value become inf.
+Arguments whose exp rounds to 0 (a -inf mask, a saturated sigmoid) get 0 by a select while
+their lane computes exp(0): underflowing there would run in x86's microcode, ~9x slower.
 Measured against long-double references (tests/test_vmath.py): exp within 1.2 ulp in either
 width, the float32 functions through float64 (below) within half an ulp or so, float64 log,
 log1p, expm1 within 2-3.
@@ -147,32 +149,43 @@ def _exp32_clamped(c):
     return p * _pow2_32(half) * _pow2_32(k - half)
 
 
+# Below the range (a -inf attention mask, a saturated sigmoid) the result is 0. It is
+# selected, and the lane computes exp(0) meanwhile: evaluated at the bound, the last scaling
+# would underflow through denormals, which x86 handles in microcode (~9x slower a vector).
+# Arguments whose exp is itself denormal, (-104, -87.3] in float32, still take that path.
+
 @inline
 def _exp64(x):
     lo, hi = _EXP_RANGE_64
-    c = x if x > lo else lo  # NaN compares false: clamped here, restored below
+    c = x if x > lo else 0.0  # NaN compares false: computed at 0, restored below
     c = c if c < hi else hi
-    return _exp64_clamped(c) if x == x else x
+    e = _exp64_clamped(c)
+    e = e if x > lo else 0.0
+    return e if x == x else x
 
 
 @inline
 def _exp32(x):
     lo, hi = _EXP_RANGE_32
-    c = x if x > lo else lo
+    c = x if x > lo else _F32(0.0)
     c = c if c < hi else hi
-    return _exp32_clamped(c) if x == x else x
+    e = _exp32_clamped(c)
+    e = e if x > lo else _F32(0.0)
+    return e if x == x else x
 
 
 @inline
 def _exp64_nonpositive(x):
     lo = _EXP_RANGE_64[0]
-    return _exp64_clamped(x if x > lo else lo)
+    e = _exp64_clamped(x if x > lo else 0.0)
+    return e if x > lo else 0.0
 
 
 @inline
 def _exp32_nonpositive(x):
     lo = _EXP_RANGE_32[0]
-    return _exp32_clamped(x if x > lo else lo)
+    e = _exp32_clamped(x if x > lo else _F32(0.0))
+    return e if x > lo else _F32(0.0)
 
 
 @by_width(lambda x: _exp32(x),
@@ -507,6 +520,9 @@ _CDF_TAIL = (_F32(2.828125), _F32(0.5), _F32(-1.365234375), _f32s((0.33958614, 0
              _f32s((0.0003824474, 1.3451897, 0.18919982, -0.37521112, -0.15784001, 0.2819065,
                     0.11346385, -0.2887638, -0.05215223, 0.24313268)))
 _CDF_SMALL_END, _CDF_END = _F32(0.5), _F32(14.5)  # gelu(-14.5) rounds to -0.0
+#: what lanes from _CDF_END on (and NaN) compute, their result being selected away: the bound
+#: itself would underflow through denormals, slow in x86's microcode (see ``_exp32``)
+_TAIL_STAND_IN = _F32(1)
 _TWO_M64 = _F32(2.0 ** -64)
 
 
@@ -570,7 +586,7 @@ def _normal_cdf32_parts(x):
     w = x * x
     q = _poly(w, _CDF_SMALL)
     a = abs(x)
-    t, r, e, n = _gauss_tail32(a if a < _CDF_END else _CDF_END, _CDF_TAIL, _F32(0.5))
+    t, r, e, n = _gauss_tail32(a if a < _CDF_END else _TAIL_STAND_IN, _CDF_TAIL, _F32(0.5))
     return q, t, r, e, _pow2_32(np.int32(n) + np.int32(64))
 
 
@@ -607,10 +623,11 @@ def _normal_pdf32(x):
     """exp(-x^2 / 2) / sqrt(2 pi), the exponent split as in the tails (exactly from |x| = 1/2
     on; 0 from 14.5 on)."""
     a = abs(x)
-    uh, ul = _split32(a if a < _CDF_END else _CDF_END)
+    uh, ul = _split32(a if a < _CDF_END else _TAIL_STAND_IN)
     low = _fma(-ul, _fma(ul, _F32(0.5), uh), _PDF_LOG[1])
     r, e, n = _exp_split32(uh * uh * _F32(-0.5) + _PDF_LOG[0], low)
     y = (_F32(1) + (r + e)) * _pow2_32(np.int32(n) + np.int32(64)) * _TWO_M64
+    y = y if a < _CDF_END else _F32(0)
     return y if x == x else x
 
 
