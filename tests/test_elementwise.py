@@ -535,6 +535,22 @@ def test_lane_takes_an_operand_expanded_from_one_value(op, dtype, monkeypatch):
           Arg(one, dtype))
 
 
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_operands_expanded_over_leading_dims(dtype):
+    """An operand expanded over leading dims (a bias or mask expanded to the batch) is read as
+    its contiguous block; torch's values for each layout: a (4, 5) block, a (5,) one under two
+    broadcast dims, a 4-D expansion, a transposed block (the general path), in place."""
+    def ops(lib, t, s, c):
+        big = s.expand(3, 4, 5)
+        return (t * big, big * t, lib.maximum(t, s[:1].expand(3, 4, 5)), t * s.expand(2, 3, 4, 5),
+                lib.maximum(t, s.t().contiguous().t().expand(3, 4, 5)), lib.where(c.expand(3, 4, 5), t, big),
+                lib.where(c.expand(3, 4, 5), big, t[0]), t.clone().mul_(big))
+    check(ops, Arg(data((3, 4, 5), dtype), dtype), Arg(data((4, 5), dtype), dtype),
+          Arg(np.triu(np.ones((4, 5), bool), 1)))
+    check(lambda lib, t, s: t * s.t().expand(3, 4, 5), Arg(data((3, 4, 5), dtype), dtype),
+          Arg(data((5, 4), dtype), dtype))
+
+
 def test_gradients_of_full_reductions_accumulate_like_torch():
     """``x.sum()``'s gradient is one value expanded: it accumulates into ``.grad`` (first a
     copy, then in place) and meets the other operand of a product on either side."""

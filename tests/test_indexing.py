@@ -601,6 +601,22 @@ def test_masked_fill_cases():
     gradcheck(lambda lib, t: t.masked_fill(t > 0, 0.0), data(3, 3, dtype="float64"))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_fill_with_masks_broadcast_over_a_batch(dtype):
+    """Attention's layouts: a (4, 5) causal mask over a (3, 4, 5) batch (expanded: read as
+    its block), a per-row (3, 4, 1) mask, a per-column one, in place on a transposed copy."""
+    floating = dtype in ("float32", "float64", "bfloat16", "float16")
+    value = -np.inf if floating else True if dtype == "bool" else 7
+    causal = Arg(np.triu(np.ones((4, 5), bool), 1))
+    rows = Arg(rng.integers(0, 2, (3, 4, 1)).astype(bool))
+    check(lambda lib, t, m, r: (t.masked_fill(m, value), t.masked_fill(r, value), t.masked_fill(m[0], value),
+                                t.clone().masked_fill_(m, value), t.clone().transpose(1, 2).masked_fill_(m.t(), value),
+                                t.masked_fill(m.expand(3, 4, 5), value), t.masked_fill(m[:, None], value)[1]),
+          Arg(data(3, 4, 5, dtype=dtype), dtype), causal, rows)
+    if dtype == "int64":  # a value no float holds exactly
+        check(lambda lib, t, m: t.masked_fill(m, 2 ** 62 + 1), Arg(data(3, 4, 5, dtype=dtype), dtype), causal)
+
+
 @pytest.mark.parametrize("fn", [
     lambda lib, t, m: t.masked_fill(m.long(), 1.0),
     lambda lib, t, m: t.masked_fill(m, lib.ones(2)),

@@ -122,13 +122,23 @@ def to_host(t: Tensor) -> np.ndarray:
 
 
 def read(t: Tensor, compute: np.dtype) -> np.ndarray:
-    """The tensor's values in ``compute`` dtype: a view when no conversion is needed."""
+    """The tensor's values in ``compute`` dtype: a view when no conversion is needed. An
+    expanded tensor (dims of stride 0) converts each stored element once and stays a
+    read-only broadcast view: a (64, 64) mask expanded over a batch of 256 converts 4096
+    values, not a million."""
     a = ndarray(t)
-    if t.dtype is dt.bfloat16:
+    if t.dtype is not dt.bfloat16 and a.dtype == compute:
+        return a
+    if 0 in a.strides and a.size > 1:
+        stored = a[tuple(slice(0, 1) if s == 0 else slice(None) for s in a.strides)]
+        return np.broadcast_to(_converted(stored, t.dtype, compute), a.shape)
+    return _converted(a, t.dtype, compute)
+
+
+def _converted(a: np.ndarray, dtype, compute: np.dtype) -> np.ndarray:
+    if dtype is dt.bfloat16:
         a = bfloat16_bits_to_float32(a)
-    if a.dtype != compute:
-        a = a.astype(compute)
-    return a
+    return a if a.dtype == compute else a.astype(compute)
 
 
 def write(out: Tensor, values) -> None:
@@ -569,8 +579,10 @@ def _tiled_operands(operands, shape, compute):
             continue
         a = flat_of(x)
         if a is False:
-            return None
-        if x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
+            a, xs = _expanded_block(x, compute)
+            if a is None:
+                return None
+        elif x.dtype.storage_np != compute or x.dtype is dt.bfloat16:
             a = read(x, compute).reshape(-1)
         if xs != shape:
             lead = 0
@@ -587,6 +599,22 @@ def _tiled_operands(operands, shape, compute):
     if cols is None:  # nothing broadcast: not a tiled case
         return None
     return cols, args
+
+
+def _expanded_block(x, compute):
+    """``(flat block, its shape)`` for an ``expand``-ed tensor (leading dims of stride 0 over
+    a contiguous block: a causal mask expanded to the batch), so that the tiled kernels read
+    the block like the broadcast operand it came from; ``(None, None)`` for other layouts."""
+    shape, strides = x._shape, x._stride
+    lead = 0
+    while lead < len(shape) - 1 and (strides[lead] == 0 or shape[lead] == 1):
+        lead += 1
+    if lead == 0 or x.dtype is dt.bfloat16 or x._storage.device is not CPU:
+        return None, None
+    block = ndarray(x)[(0,) * lead]
+    if not block.flags.c_contiguous:
+        return None, None
+    return block.reshape(-1).astype(compute, copy=False), shape[lead:]
 
 
 def _run_tiled(name, out, tiled, narrow):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..kernels.numba import indexing as ix_kernels
 from ..tensor import Tensor, _contiguous_strides
-from .cpu import PARALLEL_MIN_ELEMENTS, empty, ndarray, parallel_chunks, read, run_chunks, write
+from .cpu import PARALLEL_MIN_ELEMENTS, elementwise, empty, ndarray, parallel_chunks, read, run_chunks, write
 
 __all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
            "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
@@ -169,9 +169,12 @@ def _put(out, shape, src, src_strides, reduce, locate):
 
 # ------------------------------------------------------------------ masks
 def masked_fill(out: Tensor, mask: Tensor, value) -> None:
-    """out[mask] = value in place; ``mask`` is bool and already expanded to out's shape."""
-    _launch("masked_fill", out._shape, _raw(out), _scalar(value, out.dtype, out.dim()), _native(mask),
-            parallel=True)
+    """out[mask] = value in place; ``mask`` is bool and already expanded to out's shape.
+
+    ``out = where(mask, value, out)`` through the elementwise kernels, which read a broadcast
+    mask in vector loops; the indexing walk took 12 ns an element (a (256, 64, 64) fill with
+    a (64, 64) causal mask: 13 ms, against torch's 0.6)."""
+    elementwise("where", out, (mask, value, out), out.dtype.compute_np)
 
 
 def _truth(x: Tensor):
