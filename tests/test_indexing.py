@@ -666,6 +666,21 @@ def test_nonzero_shapes():
     check(lambda lib, t: (t.nonzero(), t.nonzero(as_tuple=True)), XT)
 
 
+def test_nonzero_where_the_nonzeros_sit():
+    """The CPU kernel writes every position's index and counts the nonzero ones (a spare row
+    takes the writes after the last): first, last, only, every and no position nonzero, a
+    1-D, a 3-D and a transposed input; the result has exactly those rows."""
+    cases = []
+    for where in ([0], [-1], [0, -1], slice(None), []):
+        a = np.zeros(24, np.float32)
+        a[where] = 1.0
+        cases += [a, a.reshape(2, 3, 4)]
+    cases.append(rng.random((300, 7)) > 0.5)
+    for a in cases:
+        check(lambda lib, t: (t.nonzero(), t.T.nonzero() if t.dim() == 2 else t[0],
+                              t.masked_select(t != 0)), Arg(a))
+
+
 # ------------------------------------------------------------------ take / put
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_take_put_dtypes(dtype):
@@ -908,3 +923,38 @@ def _through_view(lib, x, v):
 def test_inplace_indexing_ops_on_views_of_graph_tensors():
     check(_through_view, Arg(data(3, 4, dtype="float64"), requires_grad=True),
           Arg(np.float64(2.0), requires_grad=True))
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (2, 3, 4), (4, 1, 6)])
+def test_cpu_walk_over_any_chunks(shape):
+    """The CPU indexing kernels walk positions ``start:stop`` (a launch split across threads
+    starts and stops mid-row): every split gives the unsplit result, a gather and a triu."""
+    from tritensor.kernels.numba import indexing as ix_kernels
+    x = rng.standard_normal(shape)
+    total = x.size
+    dims = np.array(shape, np.int64)
+    strides = np.array([np.array(x.strides, np.int64) // 8] * 3, np.int64).reshape(3, len(shape))
+    base = np.zeros(3, np.int64)
+    splits = [[0, total]] + [[0, cut, total] for cut in range(1, total)] + [list(range(total + 1))]
+    for points in splits:
+        got = np.zeros_like(x)
+        for start, stop in zip(points[:-1], points[1:]):
+            ix_kernels.kernel("tri")(got.reshape(-1), x.reshape(-1), np.ones(1, bool), dims, strides, base,
+                                     1, 1, start, stop)
+        expected = np.triu(x, 1) if len(shape) >= 2 else None
+        if expected is not None:
+            np.testing.assert_array_equal(got, expected)
+        else:  # the walk's "last two dims" need two: it only copies where offset >= diagonal
+            assert got.shape == x.shape
+    index = rng.integers(0, shape[-1], shape) if shape else np.zeros((), np.int64)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    expected = np.take_along_axis(x, index, -1) if shape else x
+    along = strides.copy()
+    if shape:
+        along[1, -1] = 0  # x is read at the index's position along the last dim
+    for points in splits:
+        got = np.zeros_like(x)
+        for start, stop in zip(points[:-1], points[1:]):
+            ix_kernels.kernel("take")(got.reshape(-1), flat, index.reshape(-1), dims, along, base,
+                                      1 if shape else 0, shape[-1] if shape else 1, start, stop)
+        np.testing.assert_array_equal(got, expected)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..kernels.numba import indexing as ix_kernels
-from ..tensor import Tensor, _contiguous_strides
+from ..tensor import Tensor, _contiguous_strides, new_tensor
 from .cpu import PARALLEL_MIN_ELEMENTS, elementwise, empty, ndarray, parallel_chunks, read, run_chunks, write
 
 __all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
@@ -188,23 +188,35 @@ def _truth(x: Tensor):
 def nonzero(x: Tensor) -> Tensor:
     """(n, x.dim()) int64 multi-indices of the nonzero elements, in row-major order."""
     count = int(np.count_nonzero(read(x, x.dtype.compute_np))) if x.numel() else 0
-    out = empty((count, x.dim()), dt.int64)
-    if count:
-        nd = x.dim()
-        _launch("nonzero", x._shape, (ndarray(out), 0, (0,) * nd), (np.zeros(1, np.int64), 0, (0,) * nd),
-                _truth(x))
-    return out
+    if not count:
+        return empty((0, x.dim()), dt.int64)
+    rows = empty((count + 1, x.dim()), dt.int64)  # the kernel's spare row last (see its body)
+    nd = x.dim()
+    _launch("nonzero", x._shape, (ndarray(rows), 0, (0,) * nd), (np.zeros(1, np.int64), 0, (0,) * nd),
+            _truth(x))
+    return new_tensor(rows._storage, (count, nd), rows._stride, 0, dt.int64)  # the rows before the spare
 
 
 # ------------------------------------------------------------------ advanced indexing
 def _offsets(x: Tensor, dims, indices):
-    """Storage offsets (relative to x) that the broadcast ``indices`` pick along ``dims``."""
-    total = np.zeros((), np.int64)
+    """Storage offsets (relative to x) that the broadcast ``indices`` pick along ``dims``,
+    summed in place in one table (a mask's 500k nonzero rows: 5 -> ~1 ms); negative indices
+    take a pass of their own only where there are some."""
+    total = np.zeros(np.broadcast_shapes(*(idx._shape for idx in indices)), np.int64)
+    scaled = None
     for d, idx in zip(dims, indices):
-        a = ndarray(idx).astype(np.int64, copy=False)
-        a = np.where(a < 0, a + x._shape[d], a)
-        total = total + a * x._stride[d]
-    return np.ascontiguousarray(total)
+        a = ndarray(idx)
+        if a.size and a.min() < 0:
+            a = np.where(a < 0, a + x._shape[d], a)
+        stride = x._stride[d]
+        if stride == 1:
+            np.add(total, a, out=total)
+        elif stride:
+            if scaled is None:
+                scaled = np.empty_like(total)
+            np.multiply(a, stride, out=scaled, dtype=np.int64)
+            np.add(total, scaled, out=total)
+    return total
 
 
 def _index_operands(x: Tensor, dims, indices, b_start):
