@@ -610,7 +610,8 @@ def test_masked_fill_with_masks_broadcast_over_a_batch(dtype):
     causal = Arg(np.triu(np.ones((4, 5), bool), 1))
     rows = Arg(rng.integers(0, 2, (3, 4, 1)).astype(bool))
     check(lambda lib, t, m, r: (t.masked_fill(m, value), t.masked_fill(r, value), t.masked_fill(m[0], value),
-                                t.clone().masked_fill_(m, value), t.clone().transpose(1, 2).masked_fill_(m.t(), value),
+                                t.clone().masked_fill_(m, value),
+                                t.clone().transpose(1, 2).masked_fill_(m.t(), value),
                                 t.masked_fill(m.expand(3, 4, 5), value), t.masked_fill(m[:, None], value)[1]),
           Arg(data(3, 4, 5, dtype=dtype), dtype), causal, rows)
     if dtype == "int64":  # a value no float holds exactly
