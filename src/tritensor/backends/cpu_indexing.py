@@ -120,8 +120,42 @@ def gather(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
             parallel=True)
 
 
+#: runs shorter than this stay in the walk (a row's loop setup outweighs the copy)
+_ROW_MIN = 8
+
+
+def _as_rows(t: Tensor, dim: int):
+    """C-contiguous, non-empty ``t`` (not 0-d) as an (outer, size along dim, inner) array with
+    runs of at least ``_ROW_MIN``, or None."""
+    inner = 1
+    for s in t._shape[dim + 1:]:
+        inner *= s
+    if inner < _ROW_MIN or t.dtype in _WIDENED or t.dtype is dt.bool or t.numel() == 0:
+        return None
+    a = ndarray(t)
+    if not a.flags.c_contiguous:
+        return None
+    return a.reshape(-1, t._shape[dim], inner)
+
+
+def _take_rows(out: Tensor, x: Tensor, dim: int, index: Tensor) -> bool:
+    """index_select by whole runs of the trailing dims (``take_rows``) where they are long and
+    back to back; False (nothing done) otherwise."""
+    rows = _as_rows(x, dim) if x.dim() and index.dim() == 1 else None
+    if rows is None:
+        return False
+    picked = ndarray(out).reshape(rows.shape[0], index.numel(), rows.shape[2])
+    idx = ndarray(index)
+    minimum = max(1, PARALLEL_MIN_ELEMENTS // rows.shape[2])
+    run_chunks(lambda lo, hi: ix_kernels.take_rows(picked, rows, idx, rows.shape[1], lo, hi),
+               parallel_chunks(picked.shape[0] * picked.shape[1], minimum=minimum))
+    return True
+
+
 def index_select(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
     """out = x with dim picked by the vector ``index`` (0-d or 1-D; negatives count from the end)."""
+    if _take_rows(out, x, dim, index):
+        return
     xs = tuple(0 if d == dim else s for d, s in enumerate(x._stride))
     istride = index._stride[0] if index.dim() else 0
     _launch("take", out._shape, _raw(out), _raw(x, xs), _native(index, _along(out.dim(), dim, istride)),
@@ -136,6 +170,15 @@ def scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
 
 def index_scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
     """out[..., index[i], ...] (op)= src[..., i, ...] along dim (index_add/copy/fill); src may be a scalar."""
+    if reduce == "add" and isinstance(src, Tensor) and src.dtype is out.dtype and out.dim() and index.dim():
+        rows, runs = _as_rows(out, dim), _as_rows(src, dim)
+        if rows is not None and runs is not None:
+            idx = ndarray(index)
+            cols = rows.shape[2]
+            minimum = max(_ROW_MIN, PARALLEL_MIN_ELEMENTS // max(1, runs.size // cols))
+            run_chunks(lambda lo, hi: ix_kernels.add_rows(rows, runs, idx, rows.shape[1], lo, hi),
+                       parallel_chunks(cols, minimum=minimum))
+            return
     shape = list(out._shape)
     shape[dim] = index.numel()
     istride = index._stride[0] if index.dim() else 0
@@ -232,6 +275,8 @@ def _index_operands(x: Tensor, dims, indices, b_start):
 def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
     """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
     if out.numel() == 0:
+        return
+    if len(dims) == 1 and b_start == dims[0] and _take_rows(out, x, dims[0], indices[0]):  # index_select's layout
         return
     if len(dims) == 1 and out.numel() < PARALLEL_MIN_ELEMENTS:
         # one indexed dim (``x[idx]``, ``x[:, idx]``): numpy's take, a few us less than the

@@ -327,7 +327,8 @@ class _IndexSelect(Function):
     def backward(ctx, grad):
         shape, dim = ctx.meta
         (index,) = ctx.saved_tensors
-        return zeros(shape, dtype=grad.dtype, device=grad.device).index_add(dim, index, grad), None, None
+        # in place on the fresh zeros: index_add would copy them first
+        return zeros(shape, dtype=grad.dtype, device=grad.device).index_add_(dim, index, grad), None, None
 
 
 @export

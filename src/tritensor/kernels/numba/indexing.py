@@ -165,3 +165,37 @@ def kernel(name: str):
     else:
         body = _BODIES[name]
     return specialize(_walk, name, body=body)
+
+
+# ---------------------------------------------------------------- whole rows
+# index_select, embedding and index_add along a dim whose trailing block is contiguous move
+# runs of ``inner`` elements: arrays viewed as (outer, size, inner), each picked run copied or
+# added in a loop LLVM vectorises, where the walk above reads the index at every element.
+
+@numba.njit(cache=True, nogil=True)
+def take_rows(out, x, index, size, lo, hi):
+    """out[o, i] = x[o, index[i]] (runs of the last dim) for out's rows lo:hi of the
+    flattened (outer, n) ones; negative indices count from ``size``."""
+    n = out.shape[1]
+    for r in range(lo, hi):
+        o, i = r // n, r % n
+        j = index[i]
+        if j < 0:
+            j += size
+        dst, src = out[o, i], x[o, j]
+        for k in range(dst.shape[0]):
+            dst[k] = src[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def add_rows(out, src, index, size, lo, hi):
+    """out[o, index[i], lo:hi] += src[o, i, lo:hi] in index order: threads split the columns,
+    so repeated indices (an embedding's common tokens) never race."""
+    for o in range(out.shape[0]):
+        for i in range(src.shape[1]):
+            j = index[i]
+            if j < 0:
+                j += size
+            dst, run = out[o, j], src[o, i]
+            for k in range(lo, hi):
+                dst[k] += run[k]
