@@ -682,6 +682,8 @@ def test_index_select_and_add_by_whole_rows(dtype):
         check(lambda lib, t, i, s: (t.index_add(0, i % 6, s), t.index_add(1, i[:4] % 5, s[:, :4].transpose(0, 1)),
                                     t.clone().index_add_(0, i % 6, s, alpha=2)),
               x, rows, Arg(data(6, 5, 16, dtype=dtype), dtype))
+    if dtype != "float32":
+        return
     big = Arg(data(700, 1024, dtype="float32"))
     many = idx(rng.integers(-700, 700, 900))
     check(lambda lib, t, i: (t.index_select(0, i), t[i], lib.zeros(700, 1024).index_add_(0, i % 700, t[i])),
