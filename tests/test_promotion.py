@@ -199,3 +199,21 @@ def test_result_strides_follow_the_operands(shape, data):
         return out
     check(ops, a, b, c)
     assert results[tritensor] == results[torch]
+
+
+_CAST_EDGES = [0.0, -0.0, 1.7, -1.7, 2.5, -2.5, 2.0 ** 31, -2.0 ** 31, 2.0 ** 31 - 128, -2.0 ** 31 - 256, 3e9, -3e9,
+               1e20, -1e20, np.inf, -np.inf, np.nan, 255.9, 256.0, -129.5, 70000.2, 2.0 ** 63, -2.0 ** 63, 9.3e18]
+
+
+@pytest.mark.parametrize("source", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("target", ["int8", "uint8", "int16", "int32", "int64", "bool"])
+def test_float_to_integer_casts_like_torch(source, target):
+    """Truncation toward zero into int32 (int64 for int64), out of range and NaN giving the
+    minimum, then the low bits, as torch's x86 kernels: the edge values, contiguous, strided
+    and through ``copy_``."""
+    values = np.array(_CAST_EDGES * 3, np.float64)
+    if source in ("float16", "bfloat16"):  # beyond their range the values are inf already
+        values = np.clip(values, -6e4, 6e4)
+    check(lambda lib, t: (t.to(getattr(lib, target)), t[::3].to(getattr(lib, target)),
+                          lib.zeros(t.shape, dtype=getattr(lib, target)).copy_(t)),
+          Arg(values.astype(np.float32 if source == "bfloat16" else source), source))

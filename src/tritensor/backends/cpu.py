@@ -17,6 +17,7 @@ from .. import dtypes as dt
 from ..device import CPU
 from ..kernels.numba import elementwise as ew_kernels
 from ..kernels.numba import sort as sort_kernels
+from ..kernels.numba import cast as cast_kernels
 from ..kernels.numba.cast import bfloat16_bits_to_float32, float32_to_bfloat16_bits
 from ..storage import Storage
 from . import blas_threads, host_pool
@@ -165,6 +166,10 @@ def _cast_like_torch(values, target):
         return values != 0
     wide = np.dtype(np.int64 if target == np.int64 else np.int32)
     info = np.iinfo(wide)
+    if values.dtype == np.float32 or values.dtype == np.float64:
+        out = np.empty(values.shape, target)
+        cast_kernels.float_to_int(out, np.ascontiguousarray(values), float(info.min), -float(info.min))
+        return out
     with np.errstate(invalid="ignore"):
         whole = np.trunc(values.astype(np.float64, copy=False))
         fits = (whole >= info.min) & (whole < -float(info.min))

@@ -38,3 +38,19 @@ def float32_to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
     out = np.empty(src.shape, np.uint16)
     f32_to_bf16(out, src)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def float_to_int(out, values, low, high):
+    """out = values truncated toward zero, as torch's x86 kernels convert: into the wide
+    integer type (int32, or int64 for an int64 ``out``) where they lie in [low, high), else
+    (out of range, NaN) its minimum ``low``; then the low bits into out's type. One pass,
+    where numpy's version of the same rule took eight (a (1024, 1024) ``.int()`` 3.8 ms)."""
+    src = values.reshape(-1)
+    dst = out.reshape(-1)
+    floor = np.int64(low)
+    for i in range(src.size):
+        v = src[i]
+        fits = v >= low and v < high
+        whole = np.int64(v if fits else 0)
+        dst[i] = whole if fits else floor

@@ -1,7 +1,7 @@
-"""Indexed copies over strided operands: gather, scatter, masked fill, nonzero, tril.
+"""Indexed copies over strided operands: gather, scatter, nonzero, tril.
 
 Every kernel is one odometer walk over an N-D iteration space that carries one storage
-offset per operand, so any strides (0 for broadcast, negative for flip) work without
+offset per operand, so any strides (0 for broadcast, negative ones) work without
 copies and one compiled kernel serves every rank. The three operands ``a, b, c`` are
 flat storage buffers; ``strides[k, d]`` is operand k's stride (in elements) along
 iteration dim d and ``base[k]`` its starting offset. What happens at each position is a
@@ -85,12 +85,6 @@ def _put(a, b, c, oa, ob, oc, idx, step, size):
 
 
 @inline
-def _masked_fill(a, b, c, oa, ob, oc, idx, p0, p1):
-    if c[oc]:
-        a[oa] = b[ob]
-
-
-@inline
 def _nonzero(a, b, c, oa, ob, oc, idx, p0, p1):
     """Write the multi-index into row ``b[0]`` of ``a`` and count the row if c is nonzero.
     Branch-free: every position writes (``a`` has one spare row for the positions after the
@@ -153,7 +147,7 @@ def _and(old, new):
 COMBINE = {None: _assign, "add": _add, "multiply": _mul, "amax": _max, "amin": _min,
            "bool_add": _or, "bool_multiply": _and, "bool_amax": _or, "bool_amin": _and}
 
-_BODIES = {"take": _take, "masked_fill": _masked_fill, "nonzero": _nonzero, "tri": _tri}
+_BODIES = {"take": _take, "nonzero": _nonzero, "tri": _tri}
 
 
 def kernel(name: str):
