@@ -679,7 +679,8 @@ def test_index_select_and_add_by_whole_rows(dtype):
     check(lambda lib, t, i: (t.index_select(0, i), t.index_select(1, i[:4] % 5), t[i], t[:, i[:3] % 5],
                              t.transpose(1, 2).index_select(0, i)), x, rows)
     if dtype != "bool":
-        check(lambda lib, t, i, s: (t.index_add(0, i % 6, s), t.index_add(1, i[:4] % 5, s[:, :4].transpose(0, 1)),
+        check(lambda lib, t, i, s: (t.index_add(0, i % 6, s),
+                                    t.index_add(1, i[:4] % 5, s[:, :4].transpose(0, 1)),
                                     t.clone().index_add_(0, i % 6, s, alpha=2)),
               x, rows, Arg(data(6, 5, 16, dtype=dtype), dtype))
     if dtype != "float32":

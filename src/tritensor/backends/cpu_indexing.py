@@ -276,7 +276,8 @@ def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
     """out = x[indices along dims] (in-range, broadcastable); their shape sits at ``b_start`` in out."""
     if out.numel() == 0:
         return
-    if len(dims) == 1 and b_start == dims[0] and _take_rows(out, x, dims[0], indices[0]):  # index_select's layout
+    # one 1-D index in place of its dim: index_select's layout
+    if len(dims) == 1 and b_start == dims[0] and _take_rows(out, x, dims[0], indices[0]):
         return
     if len(dims) == 1 and out.numel() < PARALLEL_MIN_ELEMENTS:
         # one indexed dim (``x[idx]``, ``x[:, idx]``): numpy's take, a few us less than the

@@ -481,7 +481,8 @@ class _Embedding(Function):
             zeros = ops.zeros(shape[0], dtype=rows.dtype, device=rows.device)
             counts = zeros.index_add(0, flat, ops.ones(flat.shape, dtype=rows.dtype, device=rows.device))
             rows = rows / counts.index_select(0, flat).unsqueeze(1)
-        grad_weight = ops.zeros(shape, dtype=grad.dtype, device=grad.device).index_add_(0, flat, rows)  # no copy
+        # in place on the fresh zeros: index_add would copy them first
+        grad_weight = ops.zeros(shape, dtype=grad.dtype, device=grad.device).index_add_(0, flat, rows)
         return grad_weight, None, None, None
 
 
