@@ -324,6 +324,20 @@ def test_softmax_backward_of_every_gradient_layout(dtype, log):
     check(fn, Arg(data((5, 7), dtype), requires_grad=True))
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_along_a_middle_dim(dtype, log):
+    """Along a dim that is not the last of a contiguous tensor (NCHW channels, dim 0) the CPU
+    runs along the inner runs, vectorised, split across threads when large: values and
+    gradients like torch, forward and backward."""
+    def f(t, d):
+        return t.log_softmax(d) if log else t.softmax(d)
+    check(lambda lib, x: (f(x, 1), f(x, 0), f(x[0], 0), f(x, -2).sum(1)),
+          Arg(data((3, 5, 40), dtype), requires_grad=True))
+    if dtype == "float32":
+        check(lambda lib, x: f(x, 0) * 2, Arg(data((600, 1000), dtype), requires_grad=True))
+
+
 def test_ties():
     x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0], [5.0, -1.0, 4.0]])
     for fn in (lambda lib, t: t.max(), lambda lib, t: t.amax(1), lambda lib, t: t.amin(0), lambda lib, t: t.min(),

@@ -49,16 +49,26 @@ def test_long_rows_merge_sorted_blocks(dtype, descending):
 
 
 @pytest.mark.cpu_only
-@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "int16", "int8", "uint8",
-                                   "bool"])
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32", "float16", "bfloat16", "int32", "int16", "int8",
+                                   "uint8", "bool"])
 def test_radix_sorted_rows(dtype):
-    """The CPU radix-sorts rows of 2048 or more 32-bit or narrower values (keys built from
-    the bits: NaN, infinities, -0.0, negative integers); shorter rows take merge sort."""
+    """The CPU radix-sorts rows of 2048 or more values (keys built from the bits: NaN,
+    infinities, -0.0, negative integers; a pass per byte that varies); shorter rows take
+    merge sort. 64-bit values also far apart, so that every byte of the key varies."""
     a = tied((3, 2100), dtype, seed=9)
     for descending in (False, True):
         check(stable_sort(1, descending), Arg(a, dtype))
         check(stable_sort(0, descending), Arg(np.ascontiguousarray(a.T), dtype))
         check(stable_sort(1, descending), Arg(a * 7 - 3 if dtype not in ("bool", "uint8") else a, dtype))
+    if dtype in ("float64", "int64"):
+        rng = np.random.default_rng(5)
+        wide = (rng.integers(-2 ** 62, 2 ** 62, (2, 3000)) if dtype == "int64" else
+                rng.standard_normal((2, 3000)) * 10.0 ** rng.integers(-300, 300, (2, 3000)))
+        wide[:, ::7] = wide[:, 1::7]  # ties
+        if dtype == "int64":
+            wide[0, :4] = [2 ** 63 - 1, -2 ** 63, 0, -1]
+        for descending in (False, True):
+            check(stable_sort(1, descending), Arg(wide, dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])

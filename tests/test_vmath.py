@@ -336,6 +336,9 @@ def test_softmax_and_cross_entropy_rows_with_negative_nan_or_inf():
     for fn in ("softmax", "log_softmax"):
         same(getattr(tritensor, fn)(tritensor.tensor(x), 1).numpy(),
              getattr(torch, fn)(torch.tensor(x), 1).numpy())
+        columns = np.ascontiguousarray(x.T)  # the same rows as columns: the middle-dim kernel
+        same(getattr(tritensor, fn)(tritensor.tensor(columns), 0).numpy(),
+             getattr(torch, fn)(torch.tensor(columns), 0).numpy())
     target = np.array([0, 1, 2, 1])
     ours, theirs = (lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(target), reduction="none")
                     for lib in (tritensor, torch))

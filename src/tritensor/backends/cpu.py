@@ -992,12 +992,42 @@ def _in_row_chunks(kernel, *args, along=()):
     return run
 
 
+def _around(tensors, dim):
+    """The C-contiguous arrays of ``tensors`` (one shape, a non-16-bit float dtype) as
+    (outer, n, inner) views around a ``dim`` that is not the last, or None: softmax then
+    runs along the middle dim, vectorised over the inner one (``softmax_cols``)."""
+    first = tensors[0]
+    if dim == first.dim() - 1 or first.dtype.storage_np != first.dtype.compute_np or not first.numel():
+        return None
+    if not all(t.is_contiguous() for t in tensors):
+        return None
+    outer = math.prod(first._shape[:dim])
+    return [ndarray(t).reshape(outer, first._shape[dim], -1) for t in tensors]
+
+
+def _by_inner(kernel, arrays, *args):
+    """``kernel(*arrays, *args, lo, hi)`` over inner positions lo:hi, split across threads."""
+    inner = arrays[0].shape[2]
+    chunks = parallel_chunks(inner, max(1, PARALLEL_MIN_ELEMENTS // max(1, arrays[0].size // inner)))
+    run_chunks(lambda lo, hi: kernel(*arrays, *args, lo, hi), chunks)
+
+
 def softmax(out: Tensor, x: Tensor, dim: int, log: bool) -> None:
+    middle = _around((out, x), dim)
+    if middle is not None:
+        scratch = [np.empty(middle[0].shape[2], middle[0].dtype) for _ in range(2)]
+        _by_inner(red_kernels.softmax_cols, middle, log, *scratch)
+        return
     _row_op(out, x, dim, x.dtype.compute_np, _in_row_chunks(red_kernels.softmax_rows, log))
 
 
 def softmax_backward(out: Tensor, grad: Tensor, y: Tensor, dim: int, log: bool) -> None:
     """``out``: the gradient of (log-)softmax's input, from its output ``y`` and ``grad``."""
+    middle = _around((out, y, grad), dim) if grad.dtype is y.dtype else None
+    if middle is not None:
+        total = np.empty(middle[0].shape[2], middle[0].dtype)
+        _by_inner(red_kernels.softmax_backward_cols, middle, log, total)
+        return
     compute = y.dtype.compute_np
     grad_rows = _rows(read(grad, compute), dim)
     _row_op(out, y, dim, compute, _in_row_chunks(red_kernels.softmax_backward_rows, log, along=(grad_rows,)))
@@ -1005,9 +1035,9 @@ def softmax_backward(out: Tensor, grad: Tensor, y: Tensor, dim: int, log: bool) 
 
 def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
     """``indices``: the stable sorting order of ``x`` along ``dim`` (NaN sorted as largest):
-    long rows of 32-bit or narrower values by radix sort, others by merge sort."""
+    long rows by radix sort, short ones by merge sort."""
     compute = _sort_compute(x)
-    if x._shape[dim] >= sort_kernels.RADIX_MIN and compute.itemsize <= 4:
+    if x._shape[dim] >= sort_kernels.RADIX_MIN:
         def run(res, v):
             _in_row_chunks(sort_kernels.radix_argsort_rows)(res, sort_kernels.sortable_keys(v, descending))
     else:

@@ -361,6 +361,74 @@ def softmax_rows(out, x, log):
                 res[j] = res[j] * inv
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def softmax_cols(out, x, log, peak, total, lo, hi):
+    """``softmax_rows`` along the middle dim of C-contiguous (outer, n, inner) arrays, for
+    inner positions lo:hi (softmax over channels of NCHW, over dim 0): every loop runs along
+    a run of the inner dim, vectorised, where the row kernel would read strided rows.
+    ``peak`` and ``total`` are scratch rows of ``inner`` elements. Same results: a column
+    holding NaN or +inf, or all -inf, becomes NaN (its sum starts as NaN)."""
+    n = x.shape[1]
+    for o in range(x.shape[0]):
+        src, res = x[o], out[o]
+        first = src[0]
+        for k in range(lo, hi):
+            peak[k] = first[k]
+        for j in range(1, n):
+            row = src[j]
+            for k in range(lo, hi):
+                v, m = row[k], peak[k]
+                peak[k] = v if (v > m or v != v) else m
+        for k in range(lo, hi):
+            finite = np.isfinite(peak[k])
+            total[k] = 0 if finite else np.nan
+            peak[k] = peak[k] if finite else 0
+        for j in range(n):  # the exponentials into the result, then summed: one loop doing
+            row, dst = src[j], res[j]  # both did not vectorise (4.5 against 1.7 ms a 1024^2)
+            for k in range(lo, hi):
+                dst[k] = exp_nonpositive(row[k] - peak[k])
+            for k in range(lo, hi):
+                total[k] += dst[k]
+        for k in range(lo, hi):
+            total[k] = peak[k] + np.log(total[k]) if log else 1 / total[k]
+        for j in range(n):
+            row, dst = src[j], res[j]
+            if log:
+                for k in range(lo, hi):
+                    dst[k] = row[k] - total[k]
+            else:
+                for k in range(lo, hi):
+                    dst[k] *= total[k]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def softmax_backward_cols(out, y, grad, log, total, lo, hi):
+    """``softmax_backward_rows`` along the middle dim of C-contiguous (outer, n, inner)
+    arrays, for inner positions lo:hi (see ``softmax_cols``); ``total`` is a scratch row of
+    ``inner`` elements."""
+    n = y.shape[1]
+    for o in range(y.shape[0]):
+        ys, gs, res = y[o], grad[o], out[o]
+        for k in range(lo, hi):
+            total[k] = 0
+        for j in range(n):
+            y_row, g_row = ys[j], gs[j]
+            if log:
+                for k in range(lo, hi):
+                    total[k] += g_row[k]
+            else:
+                for k in range(lo, hi):
+                    total[k] += g_row[k] * y_row[k]
+        for j in range(n):
+            y_row, g_row, dst = ys[j], gs[j], res[j]
+            if log:
+                for k in range(lo, hi):
+                    dst[k] = g_row[k] - exp(y_row[k]) * total[k]
+            else:
+                for k in range(lo, hi):
+                    dst[k] = y_row[k] * (g_row[k] - total[k])
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def softmax_backward_rows(out, y, grad, log):
     """The input gradient of each row from the output ``y`` and its gradient, in one pass to

@@ -68,41 +68,45 @@ def topk_rows(indices, x, k, largest):
 
 
 # ---------------------------------------------------------------- radix sort
-#: rows at least this long (of 32-bit or narrower values) are radix-sorted: four passes over
-#: the row whatever its order, against merge sort's log2(n) passes
+#: rows at least this long are radix-sorted: a pass per byte of the key whatever the order
+#: (four for 32-bit values, eight for 64-bit ones, fewer where a byte is the same throughout:
+#: small integers), against merge sort's log2(n) passes (1M int64 in [0, 1024): 300 -> ~20 ms)
 RADIX_MIN = 2048
 
 
 def sortable_keys(x, descending):
-    """uint32 keys whose unsigned order is the sort order of ``x`` (float32 or an integer type
-    of at most 32 bits): float bits with the sign bit set for positives and every bit flipped
-    for negatives, -0.0 read as 0.0 and every NaN as one positive NaN (the largest); integers
+    """Unsigned keys (uint32, or uint64 for 64-bit values) whose order is the sort order of
+    ``x``: float bits with the sign bit set for positives and every bit flipped for
+    negatives, -0.0 read as 0.0 and every NaN as one positive NaN (the largest); integers
     offset into unsigned order. Descending order flips every bit."""
-    if x.dtype == np.float32:
-        canonical = np.where(x == 0, np.float32(0), x)
+    wide = x.dtype.itemsize == 8
+    unsigned, signed = (np.uint64, np.int64) if wide else (np.uint32, np.int32)
+    top = unsigned(1 << (63 if wide else 31))
+    if x.dtype.kind == "f":
+        canonical = np.where(x == 0, x.dtype.type(0), x)
         canonical[np.isnan(canonical)] = np.nan
-        bits = canonical.view(np.uint32)
-        keys = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(1 << 31))
+        bits = canonical.view(unsigned)
+        keys = np.where(bits & top != 0, ~bits, bits | top)
     elif x.dtype.kind == "u":
-        keys = x.astype(np.uint32)
+        keys = x.astype(unsigned)
     else:
-        keys = x.astype(np.int32).view(np.uint32) ^ np.uint32(1 << 31)
+        keys = x.astype(signed).view(unsigned) ^ top
     return ~keys if descending else keys
 
 
 @numba.njit(cache=True, nogil=True)
 def radix_argsort_rows(indices, keys):
-    """``indices[i]``: the stable order of ``keys[i]`` (uint32), by a least-significant-byte
+    """``indices[i]``: the stable order of ``keys[i]`` (unsigned), by a least-significant-byte
     first radix sort; a pass whose byte is the same for the whole row is skipped."""
     n = keys.shape[1]
-    key, key_next = np.empty(n, np.uint32), np.empty(n, np.uint32)
+    key, key_next = np.empty(n, keys.dtype), np.empty(n, keys.dtype)
     idx, idx_next = np.empty(n, np.int64), np.empty(n, np.int64)
     count = np.empty(256, np.int64)
     for i in range(keys.shape[0]):
         key[:] = keys[i]
         for j in range(n):
             idx[j] = j
-        for shift in range(0, 32, 8):
+        for shift in range(0, keys.itemsize * 8, 8):
             count[:] = 0
             for j in range(n):
                 count[(key[j] >> shift) & 255] += 1
