@@ -49,8 +49,8 @@ def test_long_rows_merge_sorted_blocks(dtype, descending):
 
 
 @pytest.mark.cpu_only
-@pytest.mark.parametrize("dtype", ["float64", "int64", "float32", "float16", "bfloat16", "int32", "int16", "int8",
-                                   "uint8", "bool"])
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32", "float16", "bfloat16", "int32", "int16",
+                                   "int8", "uint8", "bool"])
 def test_radix_sorted_rows(dtype):
     """The CPU radix-sorts rows of 2048 or more values (keys built from the bits: NaN,
     infinities, -0.0, negative integers; a pass per byte that varies); shorter rows take
