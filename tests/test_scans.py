@@ -237,3 +237,22 @@ def test_scans_hypothesis(data):
     assert_same(ops(torch, t), ops(tritensor, tt))
     if dtype in FLOAT_DTYPES:
         assert_same(torch.logcumsumexp(t, dim), tritensor.logcumsumexp(tt, dim))
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_value_scans_by_rows_and_along_a_middle_dim(dtype):
+    """cumsum/cumprod/logcumsumexp along the last dim (rows, threaded when large) and along a
+    middle dim of a contiguous tensor (the CPU runs the inner runs, vectorised), with a
+    result dtype; float rows accumulate in float64 and round once; a sum starting at -0.0
+    gives 0.0 as torch's (a product keeps -0.0)."""
+    a = normal((3, 4, 20)) if dtype in FLOAT_DTYPES else np.random.default_rng(1).integers(0, 3, (3, 4, 20))
+    if dtype in FLOAT_DTYPES:
+        a[:, 0] = -0.0
+        a[1, 2, 3] = np.nan
+    floating = dtype in FLOAT_DTYPES
+    check(lambda lib, t: (t.cumsum(1), t.cumsum(0), t.cumsum(-1), t.cumprod(1), t.cumprod(0),
+                          t.cumsum(1, dtype=lib.float64), t.cumsum(0, dtype=lib.int64) if not floating else t[0])
+          + ((t.logcumsumexp(1), t.logcumsumexp(0), t.logcumsumexp(-1)) if floating else ()),
+          Arg(a.astype(np.float32) if dtype == "bfloat16" else a.astype(dtype), dtype))
+    if dtype == "float32":
+        check(lambda lib, t: (t.cumsum(0), t.cumsum(1)), Arg(normal((700, 800))))

@@ -973,13 +973,30 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | No
     7000 rows drifts by ~5e-4, against ~8e-6 for the float64 one rounded once). cummax and
     cummin also write the index of each value into ``indices``."""
     acc = np.dtype(acc_np)
-    compute = np.dtype(np.float64) if acc.kind == "f" else acc
+    floating = acc.kind == "f"
+    # float rows are read as they are and accumulate in float64 in the kernel (``zero``),
+    # writing the result's dtype: no float64 copies of the input and the output
+    compute = acc if not floating else x.dtype.compute_np if x.dtype.is_floating_point else np.dtype(np.float64)
+    result = out.dtype.storage_np if out.dtype.storage_np == out.dtype.compute_np else out.dtype.compute_np
+    # the running value's type; its sign as torch's kernels start: a sum from +0 (a leading
+    # -0.0 sums to 0.0), a product or extremum from the first element itself
+    zero = (np.float64(0.0 if op in ("cumsum", "logcumsumexp") else -0.0)) if floating else acc.type(0)
+    if indices is None and x.dtype.storage_np == compute:
+        middle = _around((out, x), dim)
+        if middle is not None:
+            running = np.empty(middle[0].shape[2], np.result_type(compute, zero))
+            _by_inner(red_kernels.scan_cols_kernel(op), middle, zero, running)
+            return
     kernel = red_kernels.scan_kernel(op)
+
+    def rows(res, v, index_rows=None):
+        chunks = parallel_chunks(v.shape[0], max(1, PARALLEL_MIN_ELEMENTS // max(v.shape[1], 1)))
+        run_chunks(lambda s, e: kernel(res[s:e], _NO_INDICES if index_rows is None else index_rows[s:e],
+                                       v[s:e], zero), chunks)
     if indices is None:
-        _row_op(out, x, dim, compute, lambda res, v: kernel(res, _NO_INDICES, v))
+        _row_op(out, x, dim, compute, rows, result)
     else:
-        _row_op((out, indices), x, dim, compute, lambda res, v: kernel(res[0], res[1], v),
-                (compute, np.int64))
+        _row_op((out, indices), x, dim, compute, lambda res, v: rows(res[0], v, res[1]), (result, np.int64))
 
 
 def _in_row_chunks(kernel, *args, along=()):
