@@ -251,7 +251,8 @@ def test_value_scans_by_rows_and_along_a_middle_dim(dtype):
         a[1, 2, 3] = np.nan
     floating = dtype in FLOAT_DTYPES
     check(lambda lib, t: (t.cumsum(1), t.cumsum(0), t.cumsum(-1), t.cumprod(1), t.cumprod(0),
-                          t.cumsum(1, dtype=lib.float64), t.cumsum(0, dtype=lib.int64) if not floating else t[0])
+                          t.cumsum(1, dtype=lib.float64),
+                          t.cumsum(0, dtype=lib.int64) if not floating else t[0])
           + ((t.logcumsumexp(1), t.logcumsumexp(0), t.logcumsumexp(-1)) if floating else ()),
           Arg(a.astype(np.float32) if dtype == "bfloat16" else a.astype(dtype), dtype))
     if dtype == "float32":

@@ -976,7 +976,7 @@ def scan(op: str, out: Tensor, x: Tensor, dim: int, acc_np, indices: Tensor | No
     floating = acc.kind == "f"
     # float rows are read as they are and accumulate in float64 in the kernel (``zero``),
     # writing the result's dtype: no float64 copies of the input and the output
-    compute = acc if not floating else x.dtype.compute_np if x.dtype.is_floating_point else np.dtype(np.float64)
+    compute = (x.dtype.compute_np if x.dtype.is_floating_point else np.dtype(np.float64)) if floating else acc
     result = out.dtype.storage_np if out.dtype.storage_np == out.dtype.compute_np else out.dtype.compute_np
     # the running value's type; its sign as torch's kernels start: a sum from +0 (a leading
     # -0.0 sums to 0.0), a product or extremum from the first element itself
