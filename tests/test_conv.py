@@ -389,6 +389,7 @@ AVGPOOL = [  # kernel_size, stride, padding, ceil_mode, count_include_pad, divis
     (2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, False, False, None),
     (3, 2, 1, True, True, None), (3, 2, 1, True, False, None), ((2, 3), (1, 2), (1, 1), True, False, None),
     (2, 3, 1, True, True, None), (3, 2, 1, False, True, 5), (4, 3, 2, True, False, None),
+    (5, 1, 2, False, True, None),  # 25 offsets: the reduction over the window view, not the slices
 ]
 
 

@@ -20,6 +20,7 @@ builds them, hence their ``SqueezeBackward1``).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -436,11 +437,32 @@ def _avg_divisor(input, geo, count_include_pad, divisor_override):
     return divisor.to(_work_dtype(input.dtype))
 
 
+#: kernels of at most this many offsets sum their offsets' strided slices; larger ones reduce
+#: the window view over its kernel dims
+_SLICED_SUM_MAX = 16
+
+
+def _window_sums(x, geo):
+    """The sum of each window of zero-padded ``x`` in its work dtype. Small kernels add one
+    strided (N, C, *out) slice per kernel offset, in the windows' row-major order as torch's
+    kernels add: elementwise passes over the output, where the reduction over the view's
+    middle kernel dims copied it first ((32, 16, 64, 64) by 2 x 2: 9.8 -> ~1.5 ms)."""
+    n, lead = len(geo.kernel), x.dim() - len(geo.kernel)
+    view = windows(_padded(x, geo), geo)
+    work = _work_dtype(x.dtype)
+    if math.prod(geo.kernel) > _SLICED_SUM_MAX:
+        return view.sum(tuple(range(lead, lead + n)), dtype=work)
+    sums = None
+    for offset in itertools.product(*(range(k) for k in geo.kernel)):
+        piece = view[(slice(None),) * lead + offset]
+        sums = piece.to(work, copy=True) if sums is None else sums.add_(piece)
+    return sums
+
+
 class _AvgPool(Function):
     @staticmethod
     def forward(ctx, x, geo, divisor):
-        n, lead = len(geo.kernel), x.dim() - len(geo.kernel)
-        sums = windows(_padded(x, geo), geo).sum(tuple(range(lead, lead + n)), dtype=_work_dtype(x.dtype))
+        sums = _window_sums(x, geo)
         ctx.geo, ctx.divisor = geo, divisor
         if not x.dtype.is_floating_point:  # torch's integer average truncates
             return ops.div(sums, divisor, rounding_mode="trunc")
