@@ -724,6 +724,34 @@ def test_functional_layer_norm_and_batch_norm_eval():
           Arg(randn(5, 4), requires_grad=True), rm, rv, Arg(randn(4), requires_grad=True))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layer_and_group_norm_kernel_cases(dtype):
+    """The CPU's one-kernel layer norm (trailing dims of a contiguous float32/float64 input,
+    statistics from it) against torch: weight and/or bias or neither, one or two normalised
+    dims, rows split across threads, a transposed input (composed), group norm (its (N,
+    groups, rest) rows), values and gradients, and a double backward."""
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    x = Arg(randn(4, 6, 40).astype(dtype), dtype, requires_grad=True)
+    w, b = (Arg(randn(6, 40).astype(dtype), dtype, requires_grad=True) for _ in range(2))
+    def norms(lib, x, w, b):
+        f = F(lib)
+        return (f.layer_norm(x, (40,), w[0], b[0]), f.layer_norm(x, (6, 40), w, None),
+                f.layer_norm(x, (40,), None, b[1]), f.layer_norm(x, (6, 40)),
+                f.layer_norm(x.transpose(0, 1), (40,), w[2], b[2]))
+    check(norms, x, w, b)
+    # times 1: torch's group norm is one node, ours a layer norm and the channel affine
+    check(lambda lib, x, w, b: F(lib).group_norm(x, 3, w[:, 0], b[:, 0]) * 1, x, w, b)
+    if dtype == "float64":  # float64: the parameters' gradients sum 600 rows, which cancel
+        check(lambda lib, x, w, b: F(lib).layer_norm(x, (1000,), w, b),
+              *(Arg(randn(*shape).astype(dtype), dtype, requires_grad=True)
+                for shape in ((600, 1000), (1000,), (1000,))))
+        # create_graph: the backward recomputes the statistics in tensor ops (times 1: torch's
+        # double backward is one node of its own)
+        check(lambda lib, x, w: lib.autograd.grad((F(lib).layer_norm(x, (3,), w, None) ** 3).sum(), x,
+                                                  create_graph=True)[0] * 1,
+              Arg(randn(2, 3), dtype, requires_grad=True), Arg(randn(3), dtype, requires_grad=True))
+
+
 def test_layer_norm_float64_gradcheck():
     from harness import gradcheck
     gradcheck(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (3,), w, b),

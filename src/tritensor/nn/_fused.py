@@ -285,6 +285,43 @@ class _CpuCol2Im:
 COL2IM = {"cpu": _CpuCol2Im()}
 
 
+class _CpuLayerNorm:
+    """``kernels/numba/layer_norm.py``: layer norm over the trailing dims of a contiguous
+    float32/float64 ``x`` with statistics computed from it, rows split across threads."""
+
+    dtypes = FUSED_DTYPES
+
+    def accepts(self, x, weight, bias):
+        return (x.dtype in self.dtypes and x.is_contiguous() and x.numel() > 0
+                and all(p is None or (p.dtype is x.dtype and p.is_contiguous()) for p in (weight, bias)))
+
+    def forward(self, x, weight, bias, eps, stat_dims):
+        """``(y, xhat, rstd)``; ``y`` is ``xhat`` without weight and bias; ``rstd`` keeps the
+        statistics dims as 1s."""
+        from ..kernels.numba import layer_norm as kernels
+        n = math.prod(x._shape[len(x._shape) - stat_dims:])
+        rows = x.numel() // n
+        keep = tuple(x._shape[:len(x._shape) - stat_dims]) + (1,) * stat_dims
+        xhat = cpu.empty(x._shape, x.dtype)
+        affine = weight is not None or bias is not None
+        y = cpu.empty(x._shape, x.dtype) if affine else xhat
+        rstd = cpu.empty(keep, x.dtype)
+        mean = np.empty(rows, x.dtype.storage_np)
+        none = np.empty(0, x.dtype.storage_np)
+        xa, ha, ya = (cpu.ndarray(t).reshape(rows, n) for t in (x, xhat, y))
+        wa, ba = (none if p is None else cpu.ndarray(p).reshape(-1) for p in (weight, bias))
+        ra = cpu.ndarray(rstd).reshape(-1)
+        cpu.run_chunks(lambda lo, hi: kernels.forward_rows(xa, wa, ba, eps, ya, ha, mean, ra, lo, hi),
+                       cpu.parallel_chunks(rows, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // n)))
+        return y, xhat, rstd
+
+
+#: ``LAYER_NORM[device_type]``: ``accepts(x, weight, bias)`` and ``forward(x, weight, bias, eps,
+#: stat_dims) -> (y, xhat, rstd)``, layer norm over the trailing ``stat_dims`` dims in one
+#: kernel; devices without an entry (and other inputs) compose it of tensor ops
+LAYER_NORM = {"cpu": _CpuLayerNorm()}
+
+
 class _CpuMaxPool:
     """``kernels/numba/pool.py``: a max pool's values and flat indices in one pass over
     float32/float64 planes (N x C of any spatial rank up to 3), and its backward's scatter,

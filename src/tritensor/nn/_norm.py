@@ -11,8 +11,14 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
+from . import _fused
 
 _LOW_PRECISION = (_dt.float16, _dt.bfloat16)
+
+
+def _trailing(dims, rank):
+    """Whether ``dims`` are the last ``len(dims)`` dims of a rank-``rank`` tensor, in order."""
+    return bool(dims) and tuple(dims) == tuple(range(rank - len(dims), rank))
 
 
 def _sum_to(t, dims, shape):
@@ -28,6 +34,14 @@ class _Normalize(Function):
         if out_dtype in _LOW_PRECISION:
             x = x.float()
         computed = mean is None
+        fused = _fused.LAYER_NORM.get(x.device.type) if computed and _trailing(stat_dims, x.dim()) else None
+        if fused is not None and fused.accepts(x, weight, bias):
+            y, xhat, rstd = fused.forward(x, weight, bias, eps, len(stat_dims))
+            param_shape = next((p.shape for p in (weight, bias) if p is not None), None)
+            ctx.saved = (xhat if y is not xhat else xhat.detach(), rstd, weight, param_shape, stat_dims,
+                         affine_shape, computed, out_dtype)
+            ctx.stats = (None, None, eps)
+            return y.to(out_dtype)
         if computed:
             mean = x.mean(stat_dims, keepdim=True)
             var = ((x - mean) ** 2).mean(stat_dims, keepdim=True)
