@@ -1009,17 +1009,23 @@ def _in_row_chunks(kernel, *args, along=()):
     return run
 
 
+def around_dim(t: Tensor, dim: int):
+    """C-contiguous, non-empty ``t`` as an (outer, size along dim, inner) array view, else None."""
+    a = ndarray(t)
+    if not a.size or not a.flags.c_contiguous:
+        return None
+    return a.reshape(-1, t._shape[dim], a.size // (math.prod(t._shape[:dim]) * t._shape[dim]))
+
+
 def _around(tensors, dim):
-    """The C-contiguous arrays of ``tensors`` (one shape, a non-16-bit float dtype) as
-    (outer, n, inner) views around a ``dim`` that is not the last, or None: softmax then
-    runs along the middle dim, vectorised over the inner one (``softmax_cols``)."""
+    """The arrays of ``tensors`` (one shape, a non-16-bit float dtype) as ``around_dim`` views
+    for a ``dim`` that is not the last, or None: softmax and scans then run along the middle
+    dim, vectorised over the inner one (``softmax_cols``)."""
     first = tensors[0]
-    if dim == first.dim() - 1 or first.dtype.storage_np != first.dtype.compute_np or not first.numel():
+    if dim == first.dim() - 1 or first.dtype.storage_np != first.dtype.compute_np:
         return None
-    if not all(t.is_contiguous() for t in tensors):
-        return None
-    outer = math.prod(first._shape[:dim])
-    return [ndarray(t).reshape(outer, first._shape[dim], -1) for t in tensors]
+    views = [around_dim(t, dim) for t in tensors]
+    return None if any(v is None for v in views) else views
 
 
 def _by_inner(kernel, arrays, *args):

@@ -10,12 +10,15 @@ so one compiled kernel serves every dtype of that size.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import dtypes as dt
 from ..kernels.numba import indexing as ix_kernels
 from ..tensor import Tensor, _contiguous_strides, new_tensor
-from .cpu import PARALLEL_MIN_ELEMENTS, elementwise, empty, ndarray, parallel_chunks, read, run_chunks, write
+from .cpu import (PARALLEL_MIN_ELEMENTS, around_dim, elementwise, empty, ndarray, parallel_chunks, read,
+                  run_chunks, write)
 
 __all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
            "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
@@ -125,17 +128,11 @@ _ROW_MIN = 8
 
 
 def _as_rows(t: Tensor, dim: int):
-    """C-contiguous, non-empty ``t`` (not 0-d) as an (outer, size along dim, inner) array with
-    runs of at least ``_ROW_MIN``, or None."""
-    inner = 1
-    for s in t._shape[dim + 1:]:
-        inner *= s
-    if inner < _ROW_MIN or t.dtype in _WIDENED or t.dtype is dt.bool or t.numel() == 0:
+    """``around_dim(t, dim)`` (t not 0-d) where its runs hold at least ``_ROW_MIN`` elements of
+    a dtype the row kernels add, or None."""
+    if math.prod(t._shape[dim + 1:]) < _ROW_MIN or t.dtype in _WIDENED or t.dtype is dt.bool:
         return None
-    a = ndarray(t)
-    if not a.flags.c_contiguous:
-        return None
-    return a.reshape(-1, t._shape[dim], inner)
+    return around_dim(t, dim)
 
 
 def _take_rows(out: Tensor, x: Tensor, dim: int, index: Tensor) -> bool:

@@ -306,12 +306,11 @@ class _CpuLayerNorm:
         affine = weight is not None or bias is not None
         y = cpu.empty(x._shape, x.dtype) if affine else xhat
         rstd = cpu.empty(keep, x.dtype)
-        mean = np.empty(rows, x.dtype.storage_np)
         none = np.empty(0, x.dtype.storage_np)
         xa, ha, ya = (cpu.ndarray(t).reshape(rows, n) for t in (x, xhat, y))
         wa, ba = (none if p is None else cpu.ndarray(p).reshape(-1) for p in (weight, bias))
         ra = cpu.ndarray(rstd).reshape(-1)
-        cpu.run_chunks(lambda lo, hi: kernels.forward_rows(xa, wa, ba, eps, ya, ha, mean, ra, lo, hi),
+        cpu.run_chunks(lambda lo, hi: kernels.forward_rows(xa, wa, ba, eps, ya, ha, ra, lo, hi),
                        cpu.parallel_chunks(rows, minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // n)))
         return y, xhat, rstd
 

@@ -33,7 +33,7 @@ def _row_square_deviation(row, mean):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_rows(x, weight, bias, eps, y, xhat, mean, rstd, lo, hi):
+def forward_rows(x, weight, bias, eps, y, xhat, rstd, lo, hi):
     """Rows lo:hi of ``xhat = (x - mean) * rstd`` and ``y = xhat * weight + bias`` over the
     rows of ``x`` (B, n); ``weight``/``bias`` of n elements, or of none (skipped; with neither,
     ``y`` is not written: the caller's output is ``xhat`` itself)."""
@@ -42,7 +42,7 @@ def forward_rows(x, weight, bias, eps, y, xhat, mean, rstd, lo, hi):
         row, h, out = x[i], xhat[i], y[i]
         m = like(_row_sum(row) / n, row[0])
         r = like(1.0, m) / np.sqrt(like(_row_square_deviation(row, m) / n, m) + like(eps, m))
-        mean[i], rstd[i] = m, r
+        rstd[i] = r
         for j in range(n):
             h[j] = (row[j] - m) * r
         if weight.shape[0] and bias.shape[0]:
