@@ -676,6 +676,31 @@ def test_cdist_gradients_and_errors():
     check(lambda lib, a, b: lib.cdist(a, b), Arg(a, "float16"), Arg(b, "float16"))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cdist_matmul_path(dtype):
+    """p=2 with more than 25 rows (or use_mm_for_euclid_dist) is one matmul, as in torch."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 30, 4)), rng.standard_normal((1, 7, 4))
+    check(lambda lib, a, b: lib.cdist(a, b), Arg(a, dtype), Arg(b, dtype))
+    check(lambda lib, a, b: lib.cdist(b, a), Arg(a[0], dtype, transpose=True), Arg(b, dtype))
+    check(lambda lib, a, b: lib.cdist(a[0, :3], b[0], compute_mode="use_mm_for_euclid_dist"), Arg(a, dtype),
+          Arg(b, dtype))
+    check(lambda lib, a, b: lib.cdist(a[0, :0], a[0]), Arg(a, dtype), Arg(b, dtype))
+    check(lambda lib, a, b: lib.cdist(a[..., :0], b[..., :0]), Arg(a, dtype), Arg(b, dtype))
+
+
+def test_cdist_matmul_path_gradients():
+    """The matmul path's own backward, with torch's zero subgradient where rows coincide
+    (integer coordinates: the matmul gives exactly zero there)."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 28, 3)), rng.standard_normal((5, 3))
+    check_grads(lambda lib, a, b: lib.cdist(a, b), Arg(a, requires_grad=True), Arg(b, requires_grad=True))
+    gradcheck(lambda lib, a, b: lib.cdist(a, b, compute_mode="use_mm_for_euclid_dist"), a[0, :3], b[:2])
+    ints = rng.integers(-3, 4, (27, 2)).astype(np.float64)
+    check_grads(lambda lib, a, b: lib.cdist(a, b), Arg(ints, requires_grad=True),
+                Arg(ints[:4], requires_grad=True))
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_renorm(dtype):
     a = distinct((3, 4, 2), 3)
