@@ -235,6 +235,22 @@ def test_nan_propagation():
           Arg(x))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_min_with_nan_anywhere_in_vector_lanes(dtype):
+    """The vectorised max/min sweeps (several accumulators of vector lanes) propagate a NaN
+    from any position of rows of every length around the vector width, full and per row or
+    column, contiguous and strided."""
+    generator = np.random.default_rng(11)
+    for n in (1, 7, 8, 15, 16, 17, 31, 33, 64, 65, 130):
+        x = generator.standard_normal((6, n))
+        picks = generator.random(x.shape) < 0.04
+        x[picks] = generator.choice([np.nan, np.inf, -np.inf], picks.sum())
+        x[1, generator.integers(n)] = np.nan
+        for layout in (Arg(x, dtype), Arg(x, dtype, transpose=True)):
+            check(lambda lib, t: (t.max(), t.min(), t.amax(1), t.amin(1), t.amax(0), t.amin(0),
+                                  t.norm(float("inf"), 1)), layout)
+
+
 def test_infinities():
     x = np.array([[np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf], [np.inf, -np.inf, 0.0]])
     check(lambda lib, t: (t.sum(1), t.amax(1), t.logsumexp(1), t.softmax(1), t.log_softmax(1),

@@ -298,7 +298,7 @@ def test_kernel_fingerprint_covers_the_helper_modules(monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_max_is_numpys_max_with_nan_anywhere(dtype):
-    """The integer-keyed row max (the softmax and cross entropy shift) equals numpy's max,
+    """The row max (the softmax and cross entropy shift, llvm.maximum lanes) equals numpy's max,
     NaN-propagating, for rows of every length around the vector width, with NaN of either
     sign, infinities and strided rows; equal values of either zero sign are both right."""
     import numba

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._specialize import specialize
 from .elementwise import logaddexp
-from .vmath import exp, exp_nonpositive, like, row_max
+from .vmath import exp, exp_nonpositive, like, maximum, minimum, row_max
 
 inline = numba.njit(inline="always", cache=True)
 
@@ -34,16 +34,12 @@ def mul(a, b):
 @inline
 def nan_max(a, b):
     # torch propagates NaN through max/min
-    if a != a or b != b:
-        return a + b
-    return a if a >= b else b
+    return maximum(a, b)
 
 
 @inline
 def nan_min(a, b):
-    if a != a or b != b:
-        return a + b
-    return a if a <= b else b
+    return minimum(a, b)
 
 
 @inline
