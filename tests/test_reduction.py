@@ -236,19 +236,22 @@ def test_nan_propagation():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_max_min_with_nan_anywhere_in_vector_lanes(dtype):
+def test_max_min_and_arg_with_nan_anywhere_in_vector_lanes(dtype):
     """The vectorised max/min sweeps (several accumulators of vector lanes) propagate a NaN
-    from any position of rows of every length around the vector width, full and per row or
-    column, contiguous and strided."""
+    from any position of rows of every length around the vector width and the arg search's
+    block (64), full and per row or column, contiguous and strided; the arg reductions give
+    the first NaN or the first of tied extremes, as torch."""
     generator = np.random.default_rng(11)
-    for n in (1, 7, 8, 15, 16, 17, 31, 33, 64, 65, 130):
-        x = generator.standard_normal((6, n))
+    for n in (1, 7, 8, 15, 16, 17, 31, 33, 64, 65, 130, 200):
+        x = generator.standard_normal((6, n)).round(1)  # ties
         picks = generator.random(x.shape) < 0.04
         x[picks] = generator.choice([np.nan, np.inf, -np.inf], picks.sum())
         x[1, generator.integers(n)] = np.nan
+        x[2, -1] = x[2, n // 2] = 9.0  # the maximum, twice, late in the row
         for layout in (Arg(x, dtype), Arg(x, dtype, transpose=True)):
             check(lambda lib, t: (t.max(), t.min(), t.amax(1), t.amin(1), t.amax(0), t.amin(0),
-                                  t.norm(float("inf"), 1)), layout)
+                                  t.norm(float("inf"), 1), t.max(1), t.min(0), t.argmax(0), t.argmin(1),
+                                  t.argmax()), layout)
 
 
 def test_infinities():

@@ -926,7 +926,9 @@ def arg_reduce(op: str, values: Tensor, indices: Tensor, x: Tensor, dim: int) ->
     v = _as_2d(read(x, compute), [dim])
     vals = np.empty(v.shape[0], compute)
     idx = np.empty(v.shape[0], np.int64)
-    if v.shape[0]:
+    if v.shape[0] > 1 and abs(v.strides[0]) < abs(v.strides[1]):  # kept dim contiguous: sweep rows
+        red_kernels.arg_cols_kernel(op)(vals, idx, v.T)
+    elif v.shape[0]:
         red_kernels.arg_rows_kernel(op)(vals, idx, v)
     if values is not None:
         write(values, vals.reshape(values._shape))

@@ -230,36 +230,78 @@ def cols_into_kernel(op, dtype):
 
 
 # ---------------------------------------------------------------- arg reductions
+def extreme(a, b):  # bound per specialisation: vmath.maximum or vmath.minimum
+    raise NotImplementedError
+
+
+#: elements per block of the search for the extreme's first position
+ARG_BLOCK = 64
+
+
+def _arg_reduce_rows(values, indices, x):
+    # Two sweeps that vectorise, where one compare-and-branch loop does not: the row's extreme
+    # (NaN if the row holds one), then its first position, found block by block (a block's
+    # "does it hold it" is a vector reduction; only the block that does is walked). torch's
+    # argmax is the first maximum, or the first NaN.
+    n = x.shape[1]
+    for i in range(x.shape[0]):
+        row = x[i]
+        top = row[0]
+        for j in range(n):
+            top = extreme(top, row[j])
+        is_nan = top != top
+        start = 0
+        while start < n:
+            stop = min(start + ARG_BLOCK, n)
+            hits = 0
+            for j in range(start, stop):
+                v = row[j]
+                hits += (v == top) | (is_nan & (v != v))
+            if hits:
+                break
+            start = stop
+        idx = start
+        while not ((row[idx] == top) | (is_nan & (row[idx] != row[idx]))):
+            idx += 1
+        values[i] = row[idx]
+        indices[i] = idx
+
+
 @inline
 def greater(a, b):
-    # NaN wins (torch's argmax returns the first NaN)
-    return (a > b) or (a != a and b == b)
+    # NaN wins, and among equals the first (torch's argmax: the first maximum or first NaN)
+    return (a > b) | ((a != a) & (b == b))
 
 
 @inline
 def less(a, b):
-    return (a < b) or (a != a and b == b)
+    return (a < b) | ((a != a) & (b == b))
 
 
-def better(a, b):  # bound per specialisation
+def better(a, b):  # bound per specialisation: greater or less
     raise NotImplementedError
 
 
-def _arg_reduce_rows(values, indices, x):
-    for i in range(x.shape[0]):
-        best = x[i, 0]
-        idx = 0
-        for j in range(1, x.shape[1]):
-            v = x[i, j]
-            if better(v, best):
-                best = v
-                idx = j
-        values[i] = best
-        indices[i] = idx
+def _arg_reduce_cols(values, indices, x):
+    # x is (reduced, kept) with the kept dim contiguous: whole rows swept into the running
+    # extremes and their positions, one select each (no branch, so the sweep vectorises)
+    for k in range(x.shape[1]):
+        values[k] = x[0, k]
+        indices[k] = 0
+    for r in range(1, x.shape[0]):
+        for k in range(x.shape[1]):
+            v = x[r, k]
+            replace = better(v, values[k])
+            values[k] = v if replace else values[k]
+            indices[k] = r if replace else indices[k]
 
 
 def arg_rows_kernel(op):
-    return specialize(_arg_reduce_rows, op, None, better=greater if op == "argmax" else less)
+    return specialize(_arg_reduce_rows, op, None, extreme=maximum if op == "argmax" else minimum)
+
+
+def arg_cols_kernel(op):
+    return specialize(_arg_reduce_cols, op, None, better=greater if op == "argmax" else less)
 
 
 # ---------------------------------------------------------------- scans
