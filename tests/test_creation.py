@@ -253,7 +253,9 @@ def test_like_and_new():
     ((-3, 3, 1), {"dtype": "int32"}), ((0, 0), {}), ((1, 0.3, -0.2), {}), ((1, 5), {"dtype": "uint8"}),
     ((0, 10, 0), {}), ((0, 10, -1), {}), ((2.5,), {}), ((0, 1, 1 / 3), {"dtype": "float64"}),
     ((-0.5, 3.7, 1.5), {"dtype": "int64"}), ((0.5, 3), {"dtype": "int64"}),
-    ((0.0, 2.5, 0.9), {"dtype": "int64"}),
+    ((0.0, 2.5, 0.9), {"dtype": "int64"}), ((0, 3), {"dtype": "float16"}),
+    ((0, 2, 0.5), {"dtype": "bfloat16"}), ((0.0, -3.0, -1.0), {}),
+    ((3,), {"requires_grad": True, "dtype": "float32"}),
 ])
 def test_arange(args, kw):
     kw = dict(kw or {})

@@ -81,6 +81,14 @@ def empty(shape, dtype):
     return t
 
 
+def adopt(array: np.ndarray, dtype) -> Tensor:
+    """A tensor whose storage is ``array``, a fresh C-contiguous array in ``dtype``'s storage
+    type that nothing else holds (a factory's result computed on the host): no copy."""
+    t = new_tensor(Storage(array.reshape(-1), CPU), array.shape, _contiguous_strides(array.shape), 0, dtype)
+    t._flat = t._storage.data
+    return t
+
+
 def wrap_array(array: np.ndarray, dtype=None):
     """A tensor sharing ``array``'s memory (``from_numpy``); strides must be non-negative."""
     dtype = dtype or dt.from_numpy_dtype(array.dtype)

@@ -525,17 +525,21 @@ def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding along a new last dim."""
     if tensor.dtype is not _dt.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if tensor.numel() and bool((tensor < 0).any()):
+    lo, hi = (int(v) for v in ops.aminmax(tensor)) if tensor.numel() else (0, -1)
+    if lo < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
         if tensor.numel() == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(tensor.max().item()) + 1
+        num_classes = hi + 1
     elif num_classes < -1:
         raise RuntimeError("num_classes should be positive")
-    elif tensor.numel() and bool((tensor >= num_classes).any()):
+    elif hi >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return (tensor.unsqueeze(-1) == ops.arange(num_classes, device=tensor.device)).long()
+    # a 1 written at each class index into zeros: one pass over the result, where comparing
+    # with arange(num_classes) and casting the bools took three
+    return ops.zeros(*tensor.shape, num_classes, dtype=_dt.int64, device=tensor.device).scatter_(
+        -1, tensor.unsqueeze(-1), 1)
 
 
 # ---------------------------------------------------------------------------- pad / normalize

@@ -619,13 +619,19 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise RuntimeError(f"invalid size, possible overflow? arange({start}, {end}, {step}) would have "
                            f"{n} elements, more than int64 can count")
     if dtype.is_floating_point:
-        values = start + np.arange(n, dtype=np.float64) * step
+        values = np.arange(n, dtype=np.float64)
     else:  # torch: the length from the numbers given, the values from them truncated to integers
         start, step = math.trunc(start), math.trunc(step)
         if step == 0:
             raise ValueError("step must be nonzero")
-        values = start + np.arange(n, dtype=np.int64) * step
-    return _finish(from_host_array(values, dtype, as_device(device)), requires_grad)
+        values = np.arange(n, dtype=np.int64)
+    values *= step  # start + i * step, in place
+    values += start
+    device = as_device(device)
+    if device.type == "cpu" and dtype.storage_np == dtype.compute_np:  # the fresh array is the storage
+        return _finish(backend_for(device).adopt(values.astype(dtype.storage_np, copy=False), dtype),
+                       requires_grad)
+    return _finish(from_host_array(values, dtype, device), requires_grad)
 
 
 @export(name="range", method=False)
