@@ -174,6 +174,27 @@ def test_kthvalue_and_median_with_ties_and_nan(dtype):
         check(lambda lib, x: lib.nanmedian(x), Arg(a, dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_kthvalue_of_long_rows_is_the_stable_orders_element(dtype):
+    """Long rows with ties, NaN and both zeros, contiguous and strided: the values are
+    torch's, and the index is the one the stable ascending order puts at position k (the
+    CPU selects without sorting; other devices sort)."""
+    generator = np.random.default_rng(8)
+    for n in (1, 2, 33, 300):
+        a = generator.integers(-4, 5, (3, n)).astype(np.float64)
+        if dtype != "int64":
+            a[generator.random(a.shape) < 0.1] = np.nan
+            a[generator.random(a.shape) < 0.1] = -0.0
+        stable = np.argsort(np.where(a == 0, 0.0, a), axis=1, kind="stable")
+        for layout in (Arg(a, dtype), Arg(a, dtype, transpose=True)):
+            for k in sorted({1, (n + 1) // 2, n}):
+                check(lambda lib, x: lib.kthvalue(x, k, 1).values, layout)
+                _, ours = make_pair(layout)
+                np.testing.assert_array_equal(tritensor.kthvalue(ours, k, 1).indices.cpu().numpy(),
+                                              stable[:, k - 1])
+            check(lambda lib, x: (lib.median(x, 1).values, lib.median(x)), layout)
+
+
 def test_median_nan_rows():
     """A row with NaN: median is NaN at the row's first NaN; nanmedian skips NaN."""
     a = np.array([[1.0, np.nan, 3, np.nan], [np.nan, np.nan, 2, 1], [4, 3, 2, 1], [4, 3, 2, np.nan]])

@@ -1084,6 +1084,17 @@ def topk(indices: Tensor, x: Tensor, dim: int, k: int, largest: bool) -> None:
             np.int64)
 
 
+def select(indices: Tensor, x: Tensor, dim: int, positions) -> None:
+    """``indices`` (x's shape, ``dim`` of size 1): where the element at ``positions`` (an int,
+    or an int64 tensor shaped like ``indices``) of the stable ascending order along ``dim`` is."""
+    if isinstance(positions, Tensor):
+        along = _rows(read(positions, np.dtype(np.int64)), dim)[:, 0]
+    else:
+        along = np.full(indices.numel(), positions, np.int64)
+    _row_op(indices, x, dim, _sort_compute(x), _in_row_chunks(sort_kernels.select_rows, along=(along,)),
+            np.int64)
+
+
 def _sort_compute(x: Tensor) -> np.dtype:
     compute = x.dtype.compute_np
     return np.dtype(np.uint8) if compute == np.bool_ else compute

@@ -145,16 +145,25 @@ def _check_reduced_dim(name, x, d):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def _indices_at(input, d, position):
+    """Where the element at ``position`` (an int, or an int64 tensor with ``d`` of size 1) of
+    the stable ascending order along ``d`` is, with ``d`` kept (size 1). The CPU selects in
+    linear time; other devices sort."""
+    if not input.dim():
+        return _order(input, d, False)
+    if input.device.type == "cpu" and input.numel():
+        indices = new_empty(input._shape[:d] + (1,) + input._shape[d + 1:], dt.int64, input.device)
+        backend(input).select(indices, input, d, position)
+        return indices
+    if isinstance(position, int):
+        return _order(input, d, False).narrow(d, position, 1).contiguous()
+    return _order(input, d, False).gather(d, position)
+
+
 def _pick(cls, name, input, d, position, keepdim):
     """(values, indices) at ``position`` (an int, or an int64 tensor with ``d`` of size 1)
     of the ascending order along ``d``."""
-    order = _order(input, d, False)
-    if not input.dim():
-        indices = order
-    elif isinstance(position, int):
-        indices = order.narrow(d, position, 1).contiguous()
-    else:
-        indices = order.gather(d, position)
+    indices = _indices_at(input, d, position)
     values = cls.apply(input, d, indices, keepdim)
     if input.dim() and not keepdim:
         indices = indices.squeeze(d)
@@ -201,10 +210,7 @@ def _median_all(cls, name, input, ignore_nan):
     if flat.numel() == 0:
         empty_value = float("nan") if input.dtype.is_floating_point else iinfo(input.dtype).min
         return zeros((), dtype=input.dtype, device=input.device).fill_(empty_value)
-    position = _median_position(flat, 0, ignore_nan)
-    order = _order(flat, 0, False)
-    index = order[position] if isinstance(position, int) else order.gather(0, position).reshape(())
-    return cls.apply(input, index)
+    return cls.apply(input, _indices_at(flat, 0, _median_position(flat, 0, ignore_nan)).reshape(()))
 
 
 def _median(name, cls_all, cls_dim, ignore_nan):

@@ -1,4 +1,5 @@
-"""Sorting CPU kernels: a stable argsort of each row of a 2-D view, and its first k alone.
+"""Sorting CPU kernels: a stable argsort of each row of a 2-D view, its first k alone, and
+the element at one position of that order (kthvalue, median) without sorting.
 
 Numba's merge sort is stable, orders NaN after every number (torch's order) and treats -0.0
 and 0.0 as equal. Descending order reuses it on the reversed row: reversing the row and then
@@ -65,6 +66,42 @@ def topk_rows(indices, x, k, largest):
             indices[i, slot] = j
             if count < k:
                 count += 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _nth_equal(row, v, nth):
+    """The position of the ``nth`` (from 0) element of ``row`` equal to ``v`` (NaN: the nth NaN)."""
+    for j in range(row.shape[0]):
+        if row[j] == v or (v != v and row[j] != row[j]):
+            if nth == 0:
+                return j
+            nth -= 1
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def select_rows(indices, x, positions):
+    """``indices[i, 0]`` = the element at ``positions[i]`` of the stable ascending order of
+    ``x[i]`` (kthvalue, median), in linear expected time instead of a sort: the value there
+    by quickselect over the row's numbers (NaN sorts last), then, as the stable order ranks
+    equal values by position, the (p - count below it)-th occurrence of that value."""
+    n = x.shape[1]
+    numbers = np.empty(n, x.dtype)
+    for i in range(x.shape[0]):
+        row = x[i]
+        p = positions[i]
+        m = 0
+        for j in range(n):
+            numbers[m] = row[j]
+            m += row[j] == row[j]
+        if p >= m:
+            indices[i, 0] = _nth_equal(row, np.nan, p - m)
+            continue
+        v = np.partition(numbers[:m], p)[p]
+        below = 0
+        for j in range(m):
+            below += numbers[j] < v
+        indices[i, 0] = _nth_equal(row, v, p - below)
 
 
 # ---------------------------------------------------------------- radix sort
