@@ -66,6 +66,7 @@ EXACT = {
     "sin": lambda x: np.sin(x.astype(REF)),  # long double sinl: its argument reduction is exact
     "cos": lambda x: np.cos(x.astype(REF)),
     "tan": lambda x: np.tan(x.astype(REF)),
+    "atan": lambda x: np.arctan(x.astype(REF)),
     "log2": lambda x: np.log2(x.astype(REF)),
     "log10": lambda x: np.log10(x.astype(REF)),
     "mish": lambda x: x.astype(REF) * np.tanh(np.log1p(np.exp(x.astype(REF)))),
@@ -91,6 +92,7 @@ EXACT = {
     ("sin", np.float32, -3e38, 3e38, 0.51),    # float64 inside, exact reduction (kernels/numba/vtrig.py)
     ("cos", np.float32, -3e38, 3e38, 0.51),
     ("tan", np.float32, -3e38, 3e38, 0.51),
+    ("atan", np.float32, -3e38, 3e38, 0.51),   # float64 inside (Cephes' atan), rounded once
     ("log2", np.float32, 0.0, 3e38, 0.51),
     ("log10", np.float32, 0.0, 3e38, 0.51),
     ("mish", np.float32, -110.0, 80.0, 0.51),
@@ -139,7 +141,7 @@ SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-310, 88.7, 89.
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("op", ["exp", "sigmoid", "tanh", "log", "log1p", "expm1", "erf", "log2", "log10",
-                                "mish", "sin", "cos", "tan"])
+                                "mish", "sin", "cos", "tan", "atan"])
 def test_special_values_match_torch(op, dtype):
     """NaN stays NaN, infinities and signed zeros as torch gives them; a denormal result of
     exp and sigmoid is the exact one rounded (torch's may be 0 where its exp flushes)."""
@@ -153,6 +155,33 @@ def test_special_values_match_torch(op, dtype):
     assert np.array_equal(np.signbit(got[keep]), np.signbit(expected[keep]))
     tiny = ~np.isnan(got) & ~keep  # torch rounds to a denormal or flushes to zero there
     np.testing.assert_allclose(got[tiny], expected[tiny], rtol=0, atol=np.finfo(dtype).tiny)
+
+
+def test_float32_atan2_within_half_an_ulp_and_torchs_special_values():
+    """Magnitudes from 1e-30 to 1e30 in every quadrant and octant (ratios near 0.66, where
+    the reduction switches, and near 1), within half an ulp of long double atan2; every pair
+    of specials (signed zeros, infinities, NaN, denormals) as torch gives them."""
+    rng = np.random.default_rng(3)
+    n = 1 << 17
+    y = rng.choice([-1, 1], n) * 10.0 ** rng.uniform(-30, 30, n)
+    x = rng.choice([-1, 1], n) * 10.0 ** rng.uniform(-30, 30, n)
+    near = rng.uniform(0.6, 1.1, n // 4)
+    y, x = np.concatenate([y, near, -near, near]), np.concatenate([x, np.ones(n // 4), -np.ones(n // 4), near])
+    y, x = y.astype(np.float32), x.astype(np.float32)
+    got = tritensor.atan2(tritensor.tensor(y), tritensor.tensor(x)).numpy()
+    exact = np.arctan2(y.astype(REF), x.astype(REF))
+    keep = np.abs(exact.astype(np.float32)) >= np.finfo(np.float32).tiny
+    err = _ulps(got[keep], exact[keep], np.float32)
+    allowed = 0.51 if EXTENDED else 1.0
+    assert err.max() <= allowed, f"atan2 at {y[keep][int(np.argmax(err))]!r} off by {float(err.max()):.3f} ulp"
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1.0, -1.0, 3e38, -3e38], np.float32)
+    ys, xs = np.meshgrid(specials, specials)
+    got = tritensor.atan2(tritensor.tensor(ys), tritensor.tensor(xs)).numpy()
+    expected = torch.atan2(torch.tensor(ys), torch.tensor(xs)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    finite = ~np.isnan(got)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=2 * np.finfo(np.float32).eps, atol=0)
+    assert np.array_equal(np.signbit(got[finite]), np.signbit(expected[finite]))
 
 
 _ERFC_HALF = np.frompyfunc(lambda v: math.erfc(-v * math.sqrt(0.5)) / 2, 1, 1)

@@ -66,7 +66,7 @@ def cos(x): return vt.cos(x)
 def tan(x): return vt.tan(x)
 def asin(x): return np.arcsin(x)
 def acos(x): return np.arccos(x)
-def atan(x): return np.arctan(x)
+def atan(x): return vt.atan(x)
 def asinh(x): return np.arcsinh(x)
 def acosh(x): return np.arccosh(x)
 def atanh(x): return np.arctanh(x)
@@ -521,7 +521,7 @@ def pow_scalar(a, b):
     if b == -0.5:
         return 1.0 / np.sqrt(a)
     return a ** b
-def atan2(a, b): return np.arctan2(a, b)
+def atan2(a, b): return vt.atan2(a, b)
 def hypot(a, b): return np.hypot(a, b)
 def ldexp(a, b): return a * np.exp2(b)
 def copysign(a, b): return np.copysign(a, b)  # the sign bit: -0.0 and -nan count as negative

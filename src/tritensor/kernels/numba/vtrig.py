@@ -1,4 +1,5 @@
-"""Vectorisable float32 sin, cos and tan for the CPU kernels (float64 keeps libm's).
+"""Vectorisable float32 sin, cos, tan, atan and atan2 for the CPU kernels (float64 keeps
+libm's).
 
 A loop calling libm's ``sin`` makes one scalar call per element (~3 ns here, against a
 memory floor of ~0.1 ns for a float32 op; see vmath's docstring). These use multiplies,
@@ -19,6 +20,12 @@ Taylor polynomials of degree 11 (sin) and 12 (cos) in float64 leave < 1e-11 rela
 error before the one rounding to float32: the results are within about half an ulp of the
 exact values, for arguments up to float32's largest (tests/test_vmath.py checks against
 long double, also next to multiples of pi/2).
+
+**atan and atan2** work in float64 and round once: the ratio t = min(|y|, |x|) / max(...)
+in [0, 1] (exact cases first: 0/0 -> 0, inf/inf and equal magnitudes -> 1), Cephes'
+double-precision atan on it (Moshier's rational form on [0, 0.66], atan(t) = pi/4 +
+atan((t - 1) / (t + 1)) above), then the octant put back by selects: pi/2 - a where
+|y| > |x|, pi - a where x is negative (its sign bit, so atan2(0, -0.0) is pi), y's sign.
 """
 from __future__ import annotations
 
@@ -26,7 +33,9 @@ import math
 
 import numpy as np
 
-from .vmath import _float32_bits, by_width, inline
+from numba.extending import overload
+
+from .vmath import _float32_bits, _is_float32, by_width, inline, polevl, select
 
 #: floor(2/pi 2^352): 2/pi's leading 352 bits (the bit of weight 2^j is bit j + 352)
 _TWO_OVER_PI_BITS = int("a2f9836e4e441529fc2757d1f534ddc0db6295993c439041"
@@ -128,3 +137,61 @@ def cos(x):
 def tan(x):
     """tan(x): float32 vectorised, float64 libm's."""
     return math.tan(x)
+
+
+#: Cephes' atan (Moshier): atan(u) = u + u z P(z) / Q(z), z = u^2, for |u| <= 0.66; Q monic
+_ATAN_P = (-8.750608600031904122785E-1, -1.615753718733365076637E1, -7.500855792314704667340E1,
+           -1.228866684490136173410E2, -6.485021904942025371773E1)
+_ATAN_Q = (1.0, 2.485846490142306297962E1, 1.650270098316988542046E2, 4.328810604912902668951E2,
+           4.853903996359136964868E2, 1.945506571482613964425E2)
+#: pi/4 = _PI_4 + _PI_4_LO (the part of pi/4 a float64 cannot hold)
+_PI_4, _PI_4_LO = 0.78539816339744830962, 0.5 * 6.123233995736765886130E-17
+
+
+@inline
+def _atan_unit(t):
+    """atan(t) for float64 t in [0, 1] (NaN stays NaN), without a branch."""
+    above = t > 0.66
+    u = select(above, (t - 1.0) / (t + 1.0), t)
+    z = u * u
+    a = u + u * (z * polevl(z, _ATAN_P) / polevl(z, _ATAN_Q))
+    return select(above, _PI_4 + (_PI_4_LO + a), a)
+
+
+@inline
+def _atan32(x):
+    magnitude = abs(np.float64(x))
+    inverted = magnitude > 1.0
+    a = _atan_unit(select(inverted, 1.0 / magnitude, magnitude))
+    return np.float32(math.copysign(select(inverted, 2.0 * _PI_4 - a, a), np.float64(x)))
+
+
+@by_width(lambda x: _atan32(x), lambda x: np.arctan(x))
+def atan(x):
+    """atan(x): float32 vectorised (through float64), float64 libm's."""
+    return math.atan(x)
+
+
+@inline
+def _atan2_32(y, x):
+    y64, x64 = np.float64(y), np.float64(x)
+    ay, ax = abs(y64), abs(x64)
+    steep = ay > ax
+    near, far = select(steep, ax, ay), select(steep, ay, ax)
+    t = select(far == 0.0, 0.0, select(near == far, 1.0, near / far))  # 0/0 and inf/inf exactly
+    a = _atan_unit(t)
+    a = select(steep, 2.0 * _PI_4 - a, a)
+    a = select(math.copysign(1.0, x64) < 0.0, 4.0 * _PI_4 - a, a)
+    return np.float32(select((y != y) | (x != x), y64 + x64, math.copysign(a, y64)))
+
+
+def atan2(y, x):
+    """atan2(y, x): float32 vectorised (through float64), float64 libm's."""
+    return math.atan2(y, x)
+
+
+@overload(atan2, inline="always")
+def _atan2_by_width(y, x):
+    if _is_float32(y) and _is_float32(x):
+        return lambda y, x: _atan2_32(y, x)
+    return lambda y, x: np.arctan2(y, x)
