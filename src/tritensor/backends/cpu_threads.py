@@ -4,8 +4,9 @@ A kernel call is a few microseconds of work per 100k elements, so the hand-off m
 less than that. Each helper thread waits on a lock of its own and is handed one chunk by
 releasing it, then reports back through a second lock: ~5 us a launch, where a
 ``ThreadPoolExecutor``'s futures and queue cost ~20 us (a 2^19-element float32 multiply took
-63 us threaded against 40 us on one thread). The kernels release the GIL (``nogil``), so the
-chunks run in parallel.
+63 us threaded against 40 us on one thread). On a virtual machine whose idle cores halt, the
+wake-ups cost 70-90 us instead (docs/performance.md, "Session 22"). The kernels release the
+GIL (``nogil``), so the chunks run in parallel.
 
 - One launch at a time: a launch from another thread while one runs (a pin-memory thread,
   a user's thread), or from inside a chunk, runs its chunks itself, one after the other.
