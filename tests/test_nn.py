@@ -729,7 +729,8 @@ def test_layer_and_group_norm_kernel_cases(dtype):
     """The CPU's one-kernel layer norm (trailing dims of a contiguous float32/float64 input,
     statistics from it) against torch: weight and/or bias or neither, one or two normalised
     dims, rows split across threads, a transposed input (composed), group norm (its (N,
-    groups, rest) rows), values and gradients, and a double backward."""
+    groups, rest) rows), values and gradients (the kernel's backward: a strided incoming
+    gradient, a bias that needs none), and a double backward (composed)."""
     F = lambda lib: lib.nn.functional  # noqa: E731
     x = Arg(randn(4, 6, 40).astype(dtype), dtype, requires_grad=True)
     w, b = (Arg(randn(6, 40).astype(dtype), dtype, requires_grad=True) for _ in range(2))
@@ -737,7 +738,8 @@ def test_layer_and_group_norm_kernel_cases(dtype):
         f = F(lib)
         return (f.layer_norm(x, (40,), w[0], b[0]), f.layer_norm(x, (6, 40), w, None),
                 f.layer_norm(x, (40,), None, b[1]), f.layer_norm(x, (6, 40)),
-                f.layer_norm(x.transpose(0, 1), (40,), w[2], b[2]))
+                f.layer_norm(x.transpose(0, 1), (40,), w[2], b[2]),
+                f.layer_norm(x, (40,), w[3], b[3].detach()).transpose(0, 1))  # a strided gradient
     check(norms, x, w, b)
     # times 1: torch's group norm is one node, ours a layer norm and the channel affine
     check(lambda lib, x, w, b: F(lib).group_norm(x, 3, w[:, 0], b[:, 0]) * 1, x, w, b)

@@ -41,6 +41,7 @@ class _Normalize(Function):
             ctx.saved = (xhat if y is not xhat else xhat.detach(), rstd, weight, param_shape, stat_dims,
                          affine_shape, computed, out_dtype)
             ctx.stats = (None, None, eps)
+            ctx.fused = fused
             return y.to(out_dtype)
         if computed:
             mean = x.mean(stat_dims, keepdim=True)
@@ -59,6 +60,7 @@ class _Normalize(Function):
         # output would hold its node holding it (a cycle only the garbage collector frees)
         ctx.saved = (xhat.detach(), rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype)
         ctx.stats = (mean, var, eps)
+        ctx.fused = None
         return y.to(out_dtype)
 
     @staticmethod
@@ -66,6 +68,10 @@ class _Normalize(Function):
         xhat, rstd, weight, param_shape, stat_dims, affine_shape, computed, out_dtype = ctx.saved
         if grad_mode.is_grad_enabled():  # create_graph: the gradient must be differentiable in x
             xhat, rstd = _standardized(ctx, stat_dims, computed)
+        elif ctx.fused is not None:  # the forward's kernel has its backward: one pass, no graph
+            gx, gw, gb = ctx.fused.backward(grad.to(xhat.dtype), xhat, rstd, weight)
+            return (gx.to(out_dtype), gw.view(param_shape) if ctx.needs_input_grad[1] else None,
+                    gb.view(param_shape) if ctx.needs_input_grad[2] else None, None, None, None, None, None)
         g = grad.to(xhat.dtype)
         param_dims = tuple(d for d in range(g.dim()) if affine_shape[d] == 1)
         gxhat = g if weight is None else g * weight.to(g.dtype).view(affine_shape)
