@@ -318,6 +318,13 @@ def test_gather_dtypes(dtype):
     x = Arg(data(3, 4, dtype=dtype), dtype)
     check(lambda lib, t, i: (t.gather(0, i), lib.gather(t, 1, i), t.gather(-1, i[:2, :2])), x,
           idx(GATHER_INDEX))
+    # index and input alike in the other dims, contiguous: the (outer, n, inner) loop, along
+    # a middle dim (inner runs of 4) with more picks than the dim holds, and along the last
+    picks = np.random.default_rng(2).integers(0, 3, (2, 5, 4))
+    def middle_and_last(lib, t, i):
+        last = t.transpose(1, 2).contiguous().gather(2, i.transpose(1, 2).contiguous())
+        return t.gather(1, i), last
+    check(middle_and_last, Arg(data(2, 3, 4, dtype=dtype), dtype), idx(picks))
 
 
 def test_gather_grad_shapes_and_int32():

@@ -113,11 +113,34 @@ def index_range(index: Tensor):
     a = ndarray(index)
     if a.size == 0:
         return 0, -1
+    if a.flags.c_contiguous:
+        lo, hi = ix_kernels.span(a.reshape(-1))
+        return int(lo), int(hi)
     return int(a.min()), int(a.max())
+
+
+def _gather_around(out: Tensor, x: Tensor, dim: int, index: Tensor) -> bool:
+    """gather as one loop over (outer, n, inner) views (``gather_around``, raw element bits)
+    where ``x``, ``index`` and ``out`` are contiguous and ``index`` matches ``x`` in every
+    other dim (the common case: cross entropy's target picks, top-k follow-ups); the walk
+    recomputes every operand's offset per element. False (nothing done) otherwise."""
+    if not x.dim() or any(index._shape[d] != x._shape[d] for d in range(x.dim()) if d != dim):
+        return False
+    xa, ia, oa = around_dim(x, dim), around_dim(index, dim), around_dim(out, dim)
+    if xa is None or ia is None or oa is None:
+        return False
+    raw = _RAW[xa.itemsize]
+    xa, oa = xa.view(raw), oa.view(raw)
+    minimum = max(1, PARALLEL_MIN_ELEMENTS // (ia.shape[1] * ia.shape[2]))
+    run_chunks(lambda lo, hi: ix_kernels.gather_around(oa, xa, ia, lo, hi),
+               parallel_chunks(ia.shape[0], minimum=minimum))
+    return True
 
 
 def gather(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
     """out[p] = x[p with dim replaced by index[p]] over index's (= out's) shape."""
+    if _gather_around(out, x, dim, index):
+        return
     xs = tuple(0 if d == dim else s for d, s in enumerate(x._stride))
     _launch("take", out._shape, _raw(out), _raw(x, xs), _native(index), x._stride[dim], x._shape[dim],
             parallel=True)

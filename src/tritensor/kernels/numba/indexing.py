@@ -182,6 +182,36 @@ def take_rows(out, x, index, size, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
+def span(values):
+    """(min, max) of a non-empty 1-D integer array in one pass (numpy's min and max: two)."""
+    lo = hi = values[0]
+    for j in range(values.shape[0]):
+        v = values[j]
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+    return lo, hi
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_around(out, x, index, lo, hi):
+    """out[o, i, k] = x[o, index[o, i, k], k] for the outer slices lo:hi of (outer, n, inner)
+    views (gather along the middle dim; indices already checked to be in range). Along the
+    last dim (inner 1) the loop runs over 1-D rows: a length-1 inner loop per element costs
+    ~3x (2.3 against 0.8 ms for 1024 x 1024)."""
+    inner = out.shape[2]
+    for o in range(lo, hi):
+        x_rows, index_rows, out_rows = x[o], index[o], out[o]
+        if inner == 1:
+            row, picks, dst = x_rows[:, 0], index_rows[:, 0], out_rows[:, 0]
+            for i in range(dst.shape[0]):
+                dst[i] = row[picks[i]]
+        else:
+            for i in range(out_rows.shape[0]):
+                for k in range(inner):
+                    out_rows[i, k] = x_rows[index_rows[i, k], k]
+
+
+@numba.njit(cache=True, nogil=True)
 def add_rows(out, src, index, size, lo, hi):
     """out[o, index[i], lo:hi] += src[o, i, lo:hi] in index order: threads split the columns,
     so repeated indices (an embedding's common tokens) never race."""
