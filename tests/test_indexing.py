@@ -436,6 +436,26 @@ def test_scatter_dtypes(dtype):
               x, idx(SCATTER_INDEX), src)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatter_along_dims_alike(dtype):
+    """index and src alike, and alike the input in the other dims, all contiguous: the
+    (outer, n, inner) loop, along a middle dim (runs of 4) and the last, with repeated
+    indices (the last write wins in index order, as torch's CPU kernel; additions add up)."""
+    picks = np.random.default_rng(4).integers(0, 3, (2, 5, 4))
+    def scatters(lib, t, i, s):
+        last = t.transpose(1, 2).contiguous().scatter(2, i.transpose(1, 2).contiguous(),
+                                                      s.transpose(1, 2).contiguous())
+        results = [t.scatter(1, i, s), last]
+        if t.dtype is not lib.bool:
+            results += [t.scatter_add(1, i, s), t.scatter(1, i, s, reduce="add")]
+        return results
+    check(scatters, Arg(data(2, 3, 4, dtype=dtype), dtype), idx(picks),
+          Arg(data(2, 5, 4, dtype=dtype), dtype))
+    check(lambda lib, t, i, s: t.scatter_add(1, i, s),
+          Arg(data(2, 3, 4, dtype="float64"), requires_grad=True), idx(picks),
+          Arg(data(2, 5, 4, dtype="float64"), requires_grad=True))
+
+
 @pytest.mark.parametrize("dtype", [d for d in DTYPES if d != "bool"])
 def test_scatter_multiply_dtypes(dtype):
     check(lambda lib, t, i, s: t.scatter(1, i, s, reduce="multiply"),

@@ -184,8 +184,33 @@ def index_select(out: Tensor, x: Tensor, dim: int, index: Tensor) -> None:
 
 def scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
     """out[p with dim replaced by index[p]] (op)= src[p] over index's shape, in index order."""
+    if _scatter_around(out, dim, index, src, reduce):
+        return
     _scatter(out, dim, index, index._stride, index._shape, src, reduce,
              src._stride if isinstance(src, Tensor) else None)
+
+
+def _scatter_around(out: Tensor, dim: int, index: Tensor, src, reduce) -> bool:
+    """scatter / scatter_add of a tensor as one loop over (outer, n, inner) views
+    (``scatter_around``) where out, index and src are contiguous, src shaped as index, and
+    index alike out in every other dim; assignments move raw element bits, additions need a
+    dtype the kernels add. False (nothing done) otherwise."""
+    add = reduce == "add"
+    if (reduce not in (None, "add") or not isinstance(src, Tensor) or not out.dim()
+            or src._shape != index._shape
+            or any(index._shape[d] != out._shape[d] for d in range(out.dim()) if d != dim)
+            or add and (src.dtype is not out.dtype or out.dtype in _WIDENED or out.dtype is dt.bool)):
+        return False
+    oa, ia, sa = around_dim(out, dim), around_dim(index, dim), around_dim(src, dim)
+    if oa is None or ia is None or sa is None:
+        return False
+    if not add:
+        raw = _RAW[oa.itemsize]
+        oa, sa = oa.view(raw), sa.view(raw)
+    minimum = max(1, PARALLEL_MIN_ELEMENTS // (ia.shape[1] * ia.shape[2]))
+    run_chunks(lambda lo, hi: ix_kernels.scatter_around(oa, sa, ia, add, lo, hi),
+               parallel_chunks(ia.shape[0], minimum=minimum))
+    return True
 
 
 def index_scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:

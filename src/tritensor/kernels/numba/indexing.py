@@ -212,6 +212,31 @@ def gather_around(out, x, index, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
+def scatter_around(out, src, index, add, lo, hi):
+    """out[o, index[o, i, k], k] = (or +=, ``add``) src[o, i, k] for the outer slices lo:hi
+    of (outer, n, inner) views, in index order (a repeated index: the last write wins, or
+    all add up); the scatter counterpart of ``gather_around``."""
+    inner = out.shape[2]
+    for o in range(lo, hi):
+        out_rows, src_rows, index_rows = out[o], src[o], index[o]
+        if inner == 1:
+            dst, values, picks = out_rows[:, 0], src_rows[:, 0], index_rows[:, 0]
+            if add:
+                for i in range(picks.shape[0]):
+                    dst[picks[i]] += values[i]
+            else:
+                for i in range(picks.shape[0]):
+                    dst[picks[i]] = values[i]
+        else:
+            for i in range(index_rows.shape[0]):
+                for k in range(inner):
+                    if add:
+                        out_rows[index_rows[i, k], k] += src_rows[i, k]
+                    else:
+                        out_rows[index_rows[i, k], k] = src_rows[i, k]
+
+
+@numba.njit(cache=True, nogil=True)
 def add_rows(out, src, index, size, lo, hi):
     """out[o, index[i], lo:hi] += src[o, i, lo:hi] in index order: threads split the columns,
     so repeated indices (an embedding's common tokens) never race."""
