@@ -369,6 +369,14 @@ def test_histc(dtype):
           Arg(finite, dtype))
 
 
+@pytest.mark.cpu_only  # the CPU's counting kernel, its slices on separate threads
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histc_counted_in_threads(dtype):
+    a = np.random.default_rng(6).standard_normal(1 << 20)
+    a[::1000] = np.nan
+    check(lambda lib, a: (lib.histc(a, 50, -2, 2), lib.histc(a[a == a], 7)), Arg(a, dtype))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16",
                                    "bfloat16"])
 def test_histc_bin_edges(dtype):

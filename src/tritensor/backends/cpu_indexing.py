@@ -20,8 +20,8 @@ from ..tensor import Tensor, _contiguous_strides, new_tensor
 from .cpu import (PARALLEL_MIN_ELEMENTS, around_dim, elementwise, empty, ndarray, parallel_chunks, read,
                   run_chunks, write)
 
-__all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "masked_fill",
-           "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
+__all__ = ["index_range", "gather", "index_select", "scatter", "index_scatter", "bincount", "histc",
+           "masked_fill", "nonzero", "index", "index_put", "take", "put", "flip", "tri"]
 
 _RAW = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _WIDENED = (dt.float16, dt.bfloat16)
@@ -253,6 +253,32 @@ def _put(out, shape, src, src_strides, reduce, locate):
             index, step, size)
     if target:
         target.finish()
+
+
+# ------------------------------------------------------------------ histograms
+def bincount(counts: Tensor, values: Tensor, weights) -> None:
+    """counts[v] += weight (1 without ``weights``, which are of counts' dtype) for each of the
+    1-D ``values``, already checked to lie in range."""
+    added = np.empty(0, ndarray(counts).dtype) if weights is None else np.ascontiguousarray(ndarray(weights))
+    ix_kernels.count_values(ndarray(counts), np.ascontiguousarray(ndarray(values)), added)
+
+
+def histc(counts: Tensor, x: Tensor, low: float, high: float) -> bool:
+    """``counts`` (bins, x's float32/float64 dtype) of x's elements in equal bins over [low,
+    high] in one pass, threads counting separate slices; False (nothing done) for other
+    dtypes, which the op composes."""
+    if x.dtype not in (dt.float32, dt.float64):
+        return False
+    values = np.ascontiguousarray(ndarray(x)).reshape(-1)
+    kind = values.dtype.type
+    bins = counts.numel()
+    chunks = parallel_chunks(values.shape[0])
+    partial = np.zeros((len(chunks), bins), values.dtype)
+    slot = {lo: i for i, (lo, _) in enumerate(chunks)}
+    run_chunks(lambda lo, hi: ix_kernels.count_bins(partial[slot[lo]], values[lo:hi], kind(low), kind(high),
+                                                    bins), chunks)
+    write(counts, partial.sum(0) if len(chunks) > 1 else partial[0])
+    return True
 
 
 # ------------------------------------------------------------------ masks

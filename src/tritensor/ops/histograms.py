@@ -10,6 +10,7 @@ from collections import namedtuple
 from .. import dtypes as dt
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._common import backend
 from ._registry import export
 from .creation import linspace, ones, zeros
 from .elementwise import _torch_name, not_implemented_for, where
@@ -28,7 +29,7 @@ class _BinCount(Function):
 
     @staticmethod
     def forward(ctx, weights, input, length, dtype):
-        return zeros(length, dtype=dtype, device=input.device).index_add_(0, input, weights.to(dtype))
+        return _counted(input, weights.to(dtype), length, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -41,19 +42,30 @@ def bincount(input, weights=None, minlength=0):
     sum of its ``weights``: float32/float64 weights keep their dtype, others give float64)."""
     if input.dtype is dt.bool or input.dtype.is_floating_point:
         raise not_implemented_for(f"bincount_{_device_name(input)}", input.dtype)
-    if input.dim() != 1 or (input.numel() and int(input.min()) < 0):
+    lowest, highest = backend(input).index_range(input) if input.dim() == 1 else (0, -1)
+    if input.dim() != 1 or lowest < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     if weights is not None and (weights.dim() != 1 or weights._shape[0] != input._shape[0]):
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    length = max(int(input.max()) + 1 if input.numel() else 0, minlength)
-    input = input.long()
+    length = max(highest + 1, minlength)
     if weights is None:
-        return zeros(length, dtype=dt.int64, device=input.device).index_add_(
-            0, input, ones(input._shape, dtype=dt.int64, device=input.device))
+        return _counted(input, None, length, dt.int64)
     dtype = weights.dtype if weights.dtype in (dt.float32, dt.float64) else dt.float64
     return _BinCount.apply(weights, input, length, dtype)
+
+
+def _counted(input, weights, length, dtype):
+    """``length`` counts of ``dtype``: at each value of ``input``, 1 (``weights`` None) or its
+    weight (already of ``dtype``) added, in input order. The CPU counts in one pass; other
+    devices add with index_add_."""
+    counts = zeros(length, dtype=dtype, device=input.device)
+    if input.device.type == "cpu" and input.numel():
+        backend(input).bincount(counts, input, weights)
+        return counts
+    added = ones(input._shape, dtype=dtype, device=input.device) if weights is None else weights
+    return counts.index_add_(0, input.long(), added)
 
 
 @export
@@ -74,10 +86,12 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+    counts = zeros(bins, dtype=input.dtype, device=input.device)
+    if x.device.type == "cpu" and x.numel() and backend(x).histc(counts, x, lo, hi):  # one counting pass
+        return _into(out, counts)
     counted = (x >= lo) & (x <= hi)
     # the bin as torch computes it, in the input's dtype: (x - lo) * bins / (hi - lo)
     at = ((x - lo) * bins / (x.new_full((), hi) - lo)).floor().nan_to_num(0).long().clamp(0, bins - 1)
-    counts = zeros(bins, dtype=input.dtype, device=input.device)
     counts.index_add_(0, at, where(counted, 1, 0).to(input.dtype))
     return _into(out, counts)
 

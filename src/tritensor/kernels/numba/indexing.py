@@ -193,6 +193,31 @@ def span(values):
 
 
 @numba.njit(cache=True, nogil=True)
+def count_values(counts, values, weights):
+    """counts[v] += the weight of v (or 1 where ``weights`` is empty) for each value, in order."""
+    if weights.shape[0]:
+        for j in range(values.shape[0]):
+            counts[values[j]] += weights[j]
+    else:
+        for j in range(values.shape[0]):
+            counts[values[j]] += 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def count_bins(counts, x, low, high, bins):
+    """counts[b] += 1 for each x in [low, high], b = floor((x - low) * bins / (high - low)) in
+    x's type (torch's histc: the same roundings), the last bin closed; NaN and values outside
+    are not counted. ``low``/``high`` and ``counts`` are in x's type."""
+    width = high - low
+    scale = x.dtype.type(bins)
+    for j in range(x.shape[0]):
+        v = x[j]
+        if v >= low and v <= high:
+            b = int(np.floor((v - low) * scale / width))
+            counts[min(max(b, 0), bins - 1)] += 1
+
+
+@numba.njit(cache=True, nogil=True)
 def gather_around(out, x, index, lo, hi):
     """out[o, i, k] = x[o, index[o, i, k], k] for the outer slices lo:hi of (outer, n, inner)
     views (gather along the middle dim; indices already checked to be in range). Along the
