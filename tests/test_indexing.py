@@ -840,6 +840,25 @@ def test_index_put():
     check(lambda lib, t, a, b, v: t.index_put((a, b), v.float()), xg, i0, i1, vg)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int8"])
+def test_index_put_of_whole_rows(dtype):
+    """One 1-D index (negatives too) in place of its dim, runs of 16: whole rows copied or
+    added (put_rows); values broadcast along the picks, along a run, or given whole; repeated
+    indices only with accumulate (which write wins is unspecified in torch)."""
+    rows, columns = idx(np.array([3, -1, 0, 5])), idx(np.array([2, -1, 0]))
+    repeated = idx(np.array([3, 1, 3, -6, 0, 3]))
+    def puts(lib, t, rows, columns, repeated, v):
+        beside = t.clone()
+        beside[:, columns] = v[:, :3]  # the index after a sliced dim: six outer slices
+        return (t.clone().index_put_((rows,), v[0, 0]), beside,
+                t.clone().index_put_((rows,), v[:4, :1]),
+                t.clone().index_put_((repeated,), v[:6], accumulate=True),
+                t.clone().index_copy_(0, rows % 6, v[:4]))
+    values = Arg(data(6, 4, 16, dtype=dtype), dtype)
+    results = check(puts, Arg(data(6, 4, 16, dtype=dtype), dtype), rows, columns, repeated, values)
+    assert results is not None  # computed, not an error raised by both
+
+
 # ------------------------------------------------------------------ threaded launches, double backward
 def test_large_inputs_use_parallel_chunks():
     big = Arg(data(300, 400, dtype="float64"), requires_grad=True)

@@ -213,17 +213,28 @@ def _scatter_around(out: Tensor, dim: int, index: Tensor, src, reduce) -> bool:
     return True
 
 
+def _put_rows(out: Tensor, dim: int, index: Tensor, src: Tensor, add: bool) -> bool:
+    """out[..., index[i], ...] (+)= src[..., i, ...] by whole runs of the trailing dims
+    (``put_rows``) where out's are long and back to back and ``index`` is 1-D; src is read as
+    its (outer, n, inner) array (a broadcast src reshaped, copied only where numpy must).
+    False (nothing done) otherwise."""
+    rows = _as_rows(out, dim) if out.dim() and index.dim() == 1 and src.dtype is out.dtype else None
+    if rows is None:
+        return False
+    runs = ndarray(src).reshape(rows.shape[0], index.numel(), rows.shape[2])
+    idx = ndarray(index)
+    cols = rows.shape[2]
+    minimum = max(_ROW_MIN, PARALLEL_MIN_ELEMENTS // max(1, runs.size // cols))
+    run_chunks(lambda lo, hi: ix_kernels.put_rows(rows, runs, idx, rows.shape[1], add, lo, hi),
+               parallel_chunks(cols, minimum=minimum))
+    return True
+
+
 def index_scatter(out: Tensor, dim: int, index: Tensor, src, reduce=None) -> None:
     """out[..., index[i], ...] (op)= src[..., i, ...] along dim (index_add/copy/fill); src may be a scalar."""
-    if reduce == "add" and isinstance(src, Tensor) and src.dtype is out.dtype and out.dim() and index.dim():
-        rows, runs = _as_rows(out, dim), _as_rows(src, dim)
-        if rows is not None and runs is not None:
-            idx = ndarray(index)
-            cols = rows.shape[2]
-            minimum = max(_ROW_MIN, PARALLEL_MIN_ELEMENTS // max(1, runs.size // cols))
-            run_chunks(lambda lo, hi: ix_kernels.add_rows(rows, runs, idx, rows.shape[1], lo, hi),
-                       parallel_chunks(cols, minimum=minimum))
-            return
+    by_rows = reduce in (None, "add") and isinstance(src, Tensor)
+    if by_rows and _put_rows(out, dim, index, src, reduce == "add"):
+        return
     shape = list(out._shape)
     shape[dim] = index.numel()
     istride = index._stride[0] if index.dim() else 0
@@ -362,6 +373,9 @@ def index(out: Tensor, x: Tensor, dims, indices, b_start: int) -> None:
 def index_put(x: Tensor, dims, indices, b_start: int, values: Tensor, accumulate: bool) -> None:
     """x[indices along dims] (+)= values, values of x's dtype expanded to the indexing result's shape."""
     if values.numel() == 0:
+        return
+    # one 1-D index in place of its dim: index_copy_'s (index_add_'s) layout, by whole rows
+    if len(dims) == 1 and b_start == dims[0] and _put_rows(x, dims[0], indices[0], values, accumulate):
         return
 
     def locate(dst):

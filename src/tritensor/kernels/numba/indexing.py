@@ -262,14 +262,19 @@ def scatter_around(out, src, index, add, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def add_rows(out, src, index, size, lo, hi):
-    """out[o, index[i], lo:hi] += src[o, i, lo:hi] in index order: threads split the columns,
-    so repeated indices (an embedding's common tokens) never race."""
+def put_rows(out, src, index, size, add, lo, hi):
+    """out[o, index[i], lo:hi] = (or +=, ``add``) src[o, i, lo:hi] in index order (a repeated
+    index: the last write wins, or all add up): threads split the columns, so repeated
+    indices (an embedding's common tokens) never race. index_add_, index_put_ by rows."""
     for o in range(out.shape[0]):
         for i in range(src.shape[1]):
             j = index[i]
             if j < 0:
                 j += size
             dst, run = out[o, j], src[o, i]
-            for k in range(lo, hi):
-                dst[k] += run[k]
+            if add:
+                for k in range(lo, hi):
+                    dst[k] += run[k]
+            else:
+                for k in range(lo, hi):
+                    dst[k] = run[k]
