@@ -158,7 +158,11 @@ def write(out: Tensor, values) -> None:
         np.copyto(dst, float32_to_bfloat16_bits(values).reshape(dst.shape))
         return
     if out.dtype is dt.bool or (np.asarray(values).dtype.kind == "f" and dst.dtype.kind in "iu"):
-        values = _cast_like_torch(np.asarray(values), dst.dtype)
+        values = np.asarray(values)
+        into = dst if dst.flags.c_contiguous and dst.shape == values.shape else None
+        values = _cast_like_torch(values, dst.dtype, into)
+        if values is dst:
+            return
     elif type(values) is int and dst.dtype.kind in "iu":
         values = np.asarray(values).astype(dst.dtype)  # wraps like C (uint8 x.fill_(-1) is 255)
     elif dst.dtype == np.float16 and np.asarray(values).dtype == np.float64:
@@ -167,15 +171,16 @@ def write(out: Tensor, values) -> None:
         np.copyto(dst, values, casting="unsafe")
 
 
-def _cast_like_torch(values, target):
+def _cast_like_torch(values, target, into=None):
     """Float -> int/bool as torch does on x86: truncate toward zero into int32 (int64 for
-    int64), out-of-range and NaN becoming the minimum, then keep the low bits."""
+    int64), out-of-range and NaN becoming the minimum, then keep the low bits. A bool or a
+    float32/float64 cast writes straight into ``into`` (C-contiguous, values' shape) if given."""
     if target == np.bool_:
-        return values != 0
+        return values != 0 if into is None else np.not_equal(values, 0, out=into)
     wide = np.dtype(np.int64 if target == np.int64 else np.int32)
     info = np.iinfo(wide)
     if values.dtype == np.float32 or values.dtype == np.float64:
-        out = np.empty(values.shape, target)
+        out = into if into is not None else np.empty(values.shape, target)
         cast_kernels.float_to_int(out, np.ascontiguousarray(values), float(info.min), -float(info.min))
         return out
     with np.errstate(invalid="ignore"):
