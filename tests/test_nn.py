@@ -754,6 +754,37 @@ def test_layer_and_group_norm_kernel_cases(dtype):
               Arg(randn(2, 3), dtype, requires_grad=True), Arg(randn(3), dtype, requires_grad=True))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_kernel_cases(dtype):
+    """The CPU's one-kernel batch norm in training (a contiguous float32/float64 input of 3-5
+    dims, one channel a chunk): weight and/or bias or neither, values, the running statistics
+    it updates from its own batch statistics, gradients (a strided incoming gradient, a bias
+    that needs none), a transposed input (composed) and a double backward (composed)."""
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    w, b = (Arg(randn(4).astype(dtype), dtype, requires_grad=True) for _ in range(2))
+    def norms(lib, x, w, b):
+        stats = [lib.zeros(4, dtype=x.dtype, device=x.device), lib.ones(4, dtype=x.dtype, device=x.device)]
+        f = F(lib)
+        outs = (f.batch_norm(x, *stats, w, b, True), f.batch_norm(x, None, None, w, None, True),
+                f.batch_norm(x, None, None, None, b.detach(), True).transpose(0, 1),
+                f.batch_norm(x, None, None, None, None, True, 0.3),
+                f.batch_norm(x.transpose(2, -1), None, None, w, b, True))
+        return outs + tuple(stats)
+    for shape in ((6, 4, 5), (3, 4, 5, 6), (2, 4, 3, 2, 5)):
+        check(norms, Arg((randn(*shape) * 3 + 1).astype(dtype), dtype, requires_grad=True), w, b)
+    if dtype == "float64":
+        def double(lib, x, w):
+            y = F(lib).batch_norm(x, None, None, w, None, True)
+            return lib.autograd.grad((y ** 3).sum(), x, create_graph=True)[0] * 1
+        check(double, Arg(randn(3, 4, 5), dtype, requires_grad=True), w)
+
+
+@pytest.mark.cpu_only  # the CPU kernel's channels split across threads
+def test_batch_norm_kernel_in_threads():
+    x = Arg(randn(2, 128, 64, 32).astype(np.float32), "float32", requires_grad=True)
+    check(lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True), x)
+
+
 def test_layer_norm_float64_gradcheck():
     from harness import gradcheck
     gradcheck(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (3,), w, b),

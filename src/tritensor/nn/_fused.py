@@ -337,6 +337,61 @@ class _CpuLayerNorm:
         return grad_x, weight_grad, bias_grad
 
 
+class _CpuBatchNorm:
+    """``kernels/numba/layer_norm.py``'s batch kernels: batch norm in training (statistics
+    over every dim but 1) of a contiguous float32/float64 ``x``, one channel a thread-chunk."""
+
+    dtypes = FUSED_DTYPES
+    accepts = _CpuLayerNorm.accepts
+
+    @staticmethod
+    def _channels(x):
+        """(N, C, L) numpy view of contiguous ``x``, and thread chunks over C."""
+        channels = x._shape[1]
+        view = cpu.ndarray(x).reshape(x._shape[0], channels, -1)
+        per_channel = view.shape[0] * view.shape[2]
+        minimum = max(1, cpu.PARALLEL_MIN_ELEMENTS // max(1, per_channel))
+        return view, cpu.parallel_chunks(channels, minimum=minimum)
+
+    def forward(self, x, weight, bias, eps):
+        """``(y, xhat, rstd, mean, var)``: ``y`` is ``xhat`` without weight and bias; ``rstd``
+        shaped (1, C, 1, ...); ``mean`` and the biased ``var`` flat, one a channel."""
+        from ..kernels.numba import layer_norm as kernels
+        channels = x._shape[1]
+        xhat = cpu.empty(x._shape, x.dtype)
+        affine = weight is not None or bias is not None
+        y = cpu.empty(x._shape, x.dtype) if affine else xhat
+        rstd = cpu.empty((1, channels) + (1,) * (x.dim() - 2), x.dtype)
+        mean, var = cpu.empty((channels,), x.dtype), cpu.empty((channels,), x.dtype)
+        none = np.empty(0, x.dtype.storage_np)
+        xa, chunks = self._channels(x)
+        ha, ya = (cpu.ndarray(t).reshape(xa.shape) for t in (xhat, y))
+        wa, ba = (none if p is None else cpu.ndarray(p).reshape(-1) for p in (weight, bias))
+        ma, va, ra = (cpu.ndarray(t).reshape(-1) for t in (mean, var, rstd))
+        cpu.run_chunks(lambda lo, hi: kernels.batch_forward(xa, wa, ba, eps, ya, ha, ma, va, ra, lo, hi),
+                       chunks)
+        return y, xhat, rstd, mean, var
+
+    def backward(self, grad, xhat, rstd, weight):
+        """``(grad_x, grad_weight, grad_bias)``, the parameters' gradients flat."""
+        from ..kernels.numba import layer_norm as kernels
+        channels = xhat._shape[1]
+        grad = grad.contiguous()
+        grad_x = cpu.empty(xhat._shape, xhat.dtype)
+        weight_grad, bias_grad = cpu.empty((channels,), xhat.dtype), cpu.empty((channels,), xhat.dtype)
+        ha, chunks = self._channels(xhat)
+        ga, gxa = (cpu.ndarray(t).reshape(ha.shape) for t in (grad, grad_x))
+        wa = np.empty(0, xhat.dtype.storage_np) if weight is None else cpu.ndarray(weight).reshape(-1)
+        ra, wga, bga = (cpu.ndarray(t).reshape(-1) for t in (rstd, weight_grad, bias_grad))
+        cpu.run_chunks(lambda lo, hi: kernels.batch_backward(ga, ha, ra, wa, gxa, wga, bga, lo, hi), chunks)
+        return grad_x, weight_grad, bias_grad
+
+
+#: ``BATCH_NORM[device_type]``: as ``LAYER_NORM`` for statistics over every dim but 1, with
+#: ``forward(x, weight, bias, eps) -> (y, xhat, rstd, mean, var)``
+BATCH_NORM = {"cpu": _CpuBatchNorm()}
+
+
 #: ``LAYER_NORM[device_type]``: ``accepts(x, weight, bias)``, ``forward(x, weight, bias, eps,
 #: stat_dims) -> (y, xhat, rstd)``, layer norm over the trailing ``stat_dims`` dims in one
 #: kernel, and ``backward(grad, xhat, rstd, weight) -> (grad_x, grad_weight, grad_bias)``;

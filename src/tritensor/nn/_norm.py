@@ -27,16 +27,23 @@ def _sum_to(t, dims, shape):
 
 class _Normalize(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stat_dims, affine_shape, eps, mean=None, var=None):
-        """Normalise ``x`` over ``stat_dims``; ``mean``/``var`` given means use them as constants."""
+    def forward(ctx, x, weight, bias, stat_dims, affine_shape, eps, mean=None, var=None, batch_stats=None):
+        """Normalise ``x`` over ``stat_dims``; ``mean``/``var`` given means use them as constants.
+        A ``batch_stats`` list receives the computed (mean, biased var), one value a channel
+        (batch norm's running statistics)."""
         out_dtype = x.dtype
         ctx.save_for_backward(x)
         if out_dtype in _LOW_PRECISION:
             x = x.float()
         computed = mean is None
-        fused = _fused.LAYER_NORM.get(x.device.type) if computed and _trailing(stat_dims, x.dim()) else None
+        fused = _fused_kernels(x, stat_dims) if computed else None
         if fused is not None and fused.accepts(x, weight, bias):
-            y, xhat, rstd = fused.forward(x, weight, bias, eps, len(stat_dims))
+            if fused is _fused.BATCH_NORM.get(x.device.type):
+                y, xhat, rstd, mean, var = fused.forward(x, weight, bias, eps)
+                if batch_stats is not None:
+                    batch_stats.append((mean, var))
+            else:
+                y, xhat, rstd = fused.forward(x, weight, bias, eps, len(stat_dims))
             param_shape = next((p.shape for p in (weight, bias) if p is not None), None)
             ctx.saved = (xhat if y is not xhat else xhat.detach(), rstd, weight, param_shape, stat_dims,
                          affine_shape, computed, out_dtype)
@@ -46,6 +53,8 @@ class _Normalize(Function):
         if computed:
             mean = x.mean(stat_dims, keepdim=True)
             var = ((x - mean) ** 2).mean(stat_dims, keepdim=True)
+            if batch_stats is not None:
+                batch_stats.append((mean.reshape(-1), var.reshape(-1)))
         else:
             mean, var = mean.to(x.dtype).view(affine_shape), var.to(x.dtype).view(affine_shape)
         rstd = (var + eps).rsqrt()
@@ -71,7 +80,8 @@ class _Normalize(Function):
         elif ctx.fused is not None:  # the forward's kernel has its backward: one pass, no graph
             gx, gw, gb = ctx.fused.backward(grad.to(xhat.dtype), xhat, rstd, weight)
             return (gx.to(out_dtype), gw.view(param_shape) if ctx.needs_input_grad[1] else None,
-                    gb.view(param_shape) if ctx.needs_input_grad[2] else None, None, None, None, None, None)
+                    gb.view(param_shape) if ctx.needs_input_grad[2] else None, None, None, None, None, None,
+                    None)
         g = grad.to(xhat.dtype)
         param_dims = tuple(d for d in range(g.dim()) if affine_shape[d] == 1)
         gxhat = g if weight is None else g * weight.to(g.dtype).view(affine_shape)
@@ -82,7 +92,17 @@ class _Normalize(Function):
             gx = gxhat * rstd
         gw = _sum_to(g * xhat, param_dims, param_shape) if ctx.needs_input_grad[1] else None
         gb = _sum_to(g, param_dims, param_shape) if ctx.needs_input_grad[2] else None
-        return gx.to(out_dtype), gw, gb, None, None, None, None, None
+        return gx.to(out_dtype), gw, gb, None, None, None, None, None, None
+
+
+def _fused_kernels(x, stat_dims):
+    """The device's one-kernel layer norm (statistics over trailing dims) or batch norm (over
+    every dim but 1) for this layout, or None (composed of tensor ops)."""
+    if _trailing(stat_dims, x.dim()):
+        return _fused.LAYER_NORM.get(x.device.type)
+    if x.dim() > 2 and stat_dims == (0,) + tuple(range(2, x.dim())):
+        return _fused.BATCH_NORM.get(x.device.type)
+    return None
 
 
 def _standardized(ctx, stat_dims, computed):
@@ -152,18 +172,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         return _BatchNorm.apply(input, weight, bias, stat_dims, affine_shape, eps, running_mean, running_var)
-    out = _BatchNorm.apply(input, weight, bias, stat_dims, affine_shape, eps)
+    batch_stats = []
+    out = _BatchNorm.apply(input, weight, bias, stat_dims, affine_shape, eps, None, None, batch_stats)
     if running_mean is not None or running_var is not None:
-        _update_running_stats(input, stat_dims, count, running_mean, running_var, momentum)
+        _update_running_stats(*batch_stats[0], count, running_mean, running_var, momentum)
     return out
 
 
-def _update_running_stats(input, stat_dims, count, running_mean, running_var, momentum):
+def _update_running_stats(mean, biased_var, count, running_mean, running_var, momentum):
+    """running = (1 - momentum) * running + momentum * batch, the variance unbiased; from the
+    normalisation's own statistics."""
     from .. import autograd
     with autograd.no_grad():
-        x = input.detach().float() if input.dtype in _LOW_PRECISION else input.detach()
-        mean = x.mean(stat_dims)
-        var = x.var(stat_dims, unbiased=False) * (count / (count - 1))
+        mean, var = mean.detach(), biased_var.detach() * (count / (count - 1))
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(mean.to(running_mean.dtype) * momentum)
         if running_var is not None:

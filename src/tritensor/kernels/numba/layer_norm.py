@@ -1,7 +1,9 @@
-"""Layer normalisation of rows (CPU, Numba): the statistics and the normalised row in one
-kernel, where the composed version made seven passes (mean, a difference, a square, another
-mean, rsqrt, a difference and a product, then the affine); the backward's input gradient and
-the parameters' in one more (the composed backward made ten).
+"""Layer and batch normalisation (CPU, Numba). Layer norm: the statistics and the normalised
+row in one kernel, where the composed version made seven passes (mean, a difference, a
+square, another mean, rsqrt, a difference and a product, then the affine); the backward's
+input gradient and the parameters' in one more (the composed backward made ten). Batch norm:
+the same per channel of an (N, C, L) view, the channels split across threads (so no partial
+sums merge).
 
 Each step rounds as the composed ops do: the mean and the mean square deviation accumulate in
 float64 and round once to the row's type; differences, products and the affine's multiply
@@ -96,3 +98,77 @@ def backward_rows(grad, xhat, rstd, weight, grad_x, weight_grad, bias_grad, lo, 
             for j in range(n):
                 out[j] = r * ((g[j] - mean) - h[j] * mean_projected)
         _add_columns(weight_grad, bias_grad, g, h)
+
+
+# ---------------------------------------------------------------- batch norm: one channel at a time
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _row_sums(grad, xhat):
+    """(sum of grad, sum of grad * xhat) over a row, in float64."""
+    total = 0.0
+    projected = 0.0
+    for j in range(grad.shape[0]):
+        total += grad[j]
+        projected += grad[j] * xhat[j]
+    return total, projected
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def batch_forward(x, weight, bias, eps, y, xhat, mean, var, rstd, lo, hi):
+    """Channels lo:hi of batch norm over ``x`` (N, C, L): each channel's mean and (biased)
+    variance over its N x L values, rounded as the composed ops round, then ``xhat`` and
+    ``y = xhat * weight[c] + bias[c]`` (``weight``/``bias`` of C elements, or empty: skipped;
+    with neither, ``y`` is not written). ``mean``, ``var``, ``rstd``: one value a channel."""
+    count = x.shape[0] * x.shape[2]
+    for c in range(lo, hi):
+        total = 0.0
+        for n in range(x.shape[0]):
+            total += _row_sum(x[n, c])
+        m = like(total / count, x[0, 0, 0])
+        deviation = 0.0
+        for n in range(x.shape[0]):
+            deviation += _row_square_deviation(x[n, c], m)
+        v = like(deviation / count, m)
+        r = like(1.0, m) / np.sqrt(v + like(eps, m))
+        mean[c], var[c], rstd[c] = m, v, r
+        for n in range(x.shape[0]):
+            row, h, out = x[n, c], xhat[n, c], y[n, c]
+            for j in range(row.shape[0]):
+                h[j] = (row[j] - m) * r
+            if weight.shape[0] and bias.shape[0]:
+                w, b = weight[c], bias[c]
+                for j in range(row.shape[0]):
+                    out[j] = h[j] * w + b
+            elif weight.shape[0]:
+                w = weight[c]
+                for j in range(row.shape[0]):
+                    out[j] = h[j] * w
+            elif bias.shape[0]:
+                b = bias[c]
+                for j in range(row.shape[0]):
+                    out[j] = h[j] + b
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def batch_backward(grad, xhat, rstd, weight, grad_x, weight_grad, bias_grad, lo, hi):
+    """Channels lo:hi of batch norm's backward over (N, C, L): ``rstd * (g - mean(g) - xhat *
+    mean(g * xhat))`` with g = grad * weight[c], and the channel's ``sum(grad * xhat)`` and
+    ``sum(grad)`` (float64 sums, rounded once) into ``weight_grad``/``bias_grad``."""
+    count = grad.shape[0] * grad.shape[2]
+    for c in range(lo, hi):
+        total = 0.0
+        projected = 0.0
+        for n in range(grad.shape[0]):
+            t, p = _row_sums(grad[n, c], xhat[n, c])
+            total += t
+            projected += p
+        h0 = xhat[0, 0, 0]
+        w = weight[c] if weight.shape[0] else like(1.0, h0)
+        mean = like(total * w / count, h0)
+        mean_projected = like(projected * w / count, h0)
+        r = rstd[c]
+        for n in range(grad.shape[0]):
+            g, h, out = grad[n, c], xhat[n, c], grad_x[n, c]
+            for j in range(g.shape[0]):
+                out[j] = r * ((g[j] * w - mean) - h[j] * mean_projected)
+        weight_grad[c] = like(projected, h0)
+        bias_grad[c] = like(total, h0)
