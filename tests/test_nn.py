@@ -756,8 +756,8 @@ def test_layer_and_group_norm_kernel_cases(dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_batch_norm_kernel_cases(dtype):
-    """The CPU's one-kernel batch norm in training (a contiguous float32/float64 input of 3-5
-    dims, one channel a chunk): weight and/or bias or neither, values, the running statistics
+    """The CPU's one-kernel batch norm in training (a contiguous float32/float64 input of 2-5
+    dims, channels split across chunks): weight and/or bias or neither, values, the running statistics
     it updates from its own batch statistics, gradients (a strided incoming gradient, a bias
     that needs none), a transposed input (composed) and a double backward (composed)."""
     F = lambda lib: lib.nn.functional  # noqa: E731
@@ -767,11 +767,13 @@ def test_batch_norm_kernel_cases(dtype):
         f = F(lib)
         outs = (f.batch_norm(x, *stats, w, b, True), f.batch_norm(x, None, None, w, None, True),
                 f.batch_norm(x, None, None, None, b.detach(), True).transpose(0, 1),
-                f.batch_norm(x, None, None, None, None, True, 0.3),
-                f.batch_norm(x.transpose(2, -1), None, None, w, b, True))
+                f.batch_norm(x, None, None, None, None, True, 0.3))
+        if x.dim() > 2:
+            outs += (f.batch_norm(x.transpose(2, -1), None, None, w, b, True),)
         return outs + tuple(stats)
-    for shape in ((6, 4, 5), (3, 4, 5, 6), (2, 4, 3, 2, 5)):
-        check(norms, Arg((randn(*shape) * 3 + 1).astype(dtype), dtype, requires_grad=True), w, b)
+    for shape in ((6, 4), (6, 4, 5), (3, 4, 5, 6), (2, 4, 3, 2, 5)):  # (N, C): channels are columns
+        results = check(norms, Arg((randn(*shape) * 3 + 1).astype(dtype), dtype, requires_grad=True), w, b)
+        assert results is not None  # computed, not an error raised by both
     if dtype == "float64":
         def double(lib, x, w):
             y = F(lib).batch_norm(x, None, None, w, None, True)
@@ -783,6 +785,11 @@ def test_batch_norm_kernel_cases(dtype):
 def test_batch_norm_kernel_in_threads():
     x = Arg(randn(2, 128, 64, 32).astype(np.float32), "float32", requires_grad=True)
     check(lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True), x)
+    # (N, C): column slices; float64, as the parameters' gradients sum 600 rows that cancel
+    columns = Arg(randn(600, 1024), "float64", requires_grad=True)
+    w, b = (Arg(randn(1024), "float64", requires_grad=True) for _ in range(2))
+    check(lambda lib, x, w, b: lib.nn.functional.batch_norm(x, None, None, w, b, training=True),
+          columns, w, b)
 
 
 def test_layer_norm_float64_gradcheck():

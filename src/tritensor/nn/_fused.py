@@ -339,17 +339,19 @@ class _CpuLayerNorm:
 
 class _CpuBatchNorm:
     """``kernels/numba/layer_norm.py``'s batch kernels: batch norm in training (statistics
-    over every dim but 1) of a contiguous float32/float64 ``x``, one channel a thread-chunk."""
+    over every dim but 1) of a contiguous float32/float64 ``x``, threads splitting the
+    channels; an (N, C) input by row sweeps over its columns."""
 
     dtypes = FUSED_DTYPES
     accepts = _CpuLayerNorm.accepts
 
     @staticmethod
     def _channels(x):
-        """(N, C, L) numpy view of contiguous ``x``, and thread chunks over C."""
+        """(N, C, L) numpy view of contiguous ``x`` ((N, C) for a 2-D one: its channels are
+        columns), and thread chunks over C."""
         channels = x._shape[1]
-        view = cpu.ndarray(x).reshape(x._shape[0], channels, -1)
-        per_channel = view.shape[0] * view.shape[2]
+        view = cpu.ndarray(x).reshape(x._shape[0], channels, -1) if x.dim() > 2 else cpu.ndarray(x)
+        per_channel = x.numel() // max(1, channels)
         minimum = max(1, cpu.PARALLEL_MIN_ELEMENTS // max(1, per_channel))
         return view, cpu.parallel_chunks(channels, minimum=minimum)
 
@@ -368,8 +370,8 @@ class _CpuBatchNorm:
         ha, ya = (cpu.ndarray(t).reshape(xa.shape) for t in (xhat, y))
         wa, ba = (none if p is None else cpu.ndarray(p).reshape(-1) for p in (weight, bias))
         ma, va, ra = (cpu.ndarray(t).reshape(-1) for t in (mean, var, rstd))
-        cpu.run_chunks(lambda lo, hi: kernels.batch_forward(xa, wa, ba, eps, ya, ha, ma, va, ra, lo, hi),
-                       chunks)
+        kernel = kernels.batch_forward if x.dim() > 2 else kernels.batch_forward_columns
+        cpu.run_chunks(lambda lo, hi: kernel(xa, wa, ba, eps, ya, ha, ma, va, ra, lo, hi), chunks)
         return y, xhat, rstd, mean, var
 
     def backward(self, grad, xhat, rstd, weight):
@@ -383,7 +385,8 @@ class _CpuBatchNorm:
         ga, gxa = (cpu.ndarray(t).reshape(ha.shape) for t in (grad, grad_x))
         wa = np.empty(0, xhat.dtype.storage_np) if weight is None else cpu.ndarray(weight).reshape(-1)
         ra, wga, bga = (cpu.ndarray(t).reshape(-1) for t in (rstd, weight_grad, bias_grad))
-        cpu.run_chunks(lambda lo, hi: kernels.batch_backward(ga, ha, ra, wa, gxa, wga, bga, lo, hi), chunks)
+        kernel = kernels.batch_backward if xhat.dim() > 2 else kernels.batch_backward_columns
+        cpu.run_chunks(lambda lo, hi: kernel(ga, ha, ra, wa, gxa, wga, bga, lo, hi), chunks)
         return grad_x, weight_grad, bias_grad
 
 

@@ -100,7 +100,7 @@ def _fused_kernels(x, stat_dims):
     every dim but 1) for this layout, or None (composed of tensor ops)."""
     if _trailing(stat_dims, x.dim()):
         return _fused.LAYER_NORM.get(x.device.type)
-    if x.dim() > 2 and stat_dims == (0,) + tuple(range(2, x.dim())):
+    if x.dim() >= 2 and stat_dims == (0,) + tuple(range(2, x.dim())):
         return _fused.BATCH_NORM.get(x.device.type)
     return None
 
