@@ -101,17 +101,6 @@ def backward_rows(grad, xhat, rstd, weight, grad_x, weight_grad, bias_grad, lo, 
 
 
 # ---------------------------------------------------------------- batch norm: one channel at a time
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-def _row_sums(grad, xhat):
-    """(sum of grad, sum of grad * xhat) over a row, in float64."""
-    total = 0.0
-    projected = 0.0
-    for j in range(grad.shape[0]):
-        total += grad[j]
-        projected += grad[j] * xhat[j]
-    return total, projected
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def batch_forward(x, weight, bias, eps, y, xhat, mean, var, rstd, lo, hi):
     """Channels lo:hi of batch norm over ``x`` (N, C, L): each channel's mean and (biased)
@@ -158,7 +147,7 @@ def batch_backward(grad, xhat, rstd, weight, grad_x, weight_grad, bias_grad, lo,
         total = 0.0
         projected = 0.0
         for n in range(grad.shape[0]):
-            t, p = _row_sums(grad[n, c], xhat[n, c])
+            t, p = _row_dots(grad[n, c], weight[:0], xhat[n, c])  # unweighted: the weight applies after
             total += t
             projected += p
         h0 = xhat[0, 0, 0]
