@@ -12,6 +12,8 @@
 * LSTM(64, 128), GRU(64, 128) and MultiheadAttention(128, 8 heads) forward + backward:
   composites of matmuls and elementwise ops (one matmul per time step, the step itself one
   fused node on the CPU; the score matrix materialised).
+* Upsample(scale_factor=2, mode='bilinear') forward + backward on (16, 16, 64, 64) float32:
+  one separable pass per spatial dim (one kernel each on the CPU).
 Each variant runs a few times before timing, so compilation is never measured.
 """
 from __future__ import annotations
@@ -146,4 +148,12 @@ class _SelfAttention:
 def test_multihead_attention_fwd_bwd(benchmark, impl):
     step = _module_step(LIBS[impl], _SelfAttention, (64, 16, 128))
     benchmark.group = "MultiheadAttention(128, 8 heads) fwd+bwd, 64 x batch 16, fp32"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("impl", list(LIBS))
+def test_upsample_bilinear_fwd_bwd(benchmark, impl):
+    step = _module_step(LIBS[impl], lambda lib: lib.nn.Upsample(scale_factor=2, mode="bilinear"),
+                        (16, 16, 64, 64))
+    benchmark.group = "Upsample(x2, bilinear) fwd+bwd, (16, 16, 64, 64) fp32"
     benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)

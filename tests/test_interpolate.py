@@ -109,6 +109,14 @@ def test_noncontiguous_and_empty_batch(mode, n):
     check(interpolate(mode=mode, size=3), Arg(randn(0, 3, *(4,) * n), requires_grad=True))
 
 
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_inputs_large_enough_to_split_across_threads(mode):
+    """The CPU's one-kernel passes split an input's outer slices across threads past ~2^19
+    elements of work: every slice's output and gradient as torch's."""
+    check(interpolate(mode=mode, scale_factor=(2, 1.5)), Arg(randn(4, 8, 64, 96).astype(np.float32),
+                                                              requires_grad=True))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("mode, n", MODE_RANKS)
 def test_dtypes(mode, n, dtype):

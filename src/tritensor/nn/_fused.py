@@ -460,3 +460,46 @@ class _CpuMaxPool:
 #: ``backward(grad, indices, shape, n_spatial) -> grad_x`` of nn/_pool.py's max pools; devices
 #: without an entry (and other dtypes) compose them of window copies, max, gather and scatter_add
 MAX_POOL = {"cpu": _CpuMaxPool()}
+
+
+class _CpuResample:
+    """``kernels/numba/resample.py``: one weighted pass of ``F.interpolate`` along one dim in
+    one kernel, instead of an ``index_select`` of every tap, a multiply and a sum (a 2x bilinear
+    upsample wrote and re-read four times its output), and its adjoint instead of a multiply and
+    an ``index_add``. Float32/float64, and int64 for the uint8 modes' fixed-point passes."""
+
+    dtypes = (_dt.float32, _dt.float64, _dt.int64)
+
+    @staticmethod
+    def _run(kernel, src, dim, size, index, weight, zeroed):
+        """``kernel`` from ``src`` into a new (``zeroed``) tensor of ``size`` along ``dim``,
+        outer slices split across threads."""
+        from ..kernels.numba import resample as kernels
+        shape = tuple(src._shape[:dim]) + (size,) + tuple(src._shape[dim + 1:])
+        out = cpu.empty(shape, src.dtype)
+        if not out.numel():
+            return out
+        if zeroed:
+            out._flat[:] = 0
+        sa, oa = cpu.around_dim(src.contiguous(), dim), cpu.around_dim(out, dim)
+        ia, wa = cpu.ndarray(index), cpu.ndarray(weight)
+        per_slice = max(1, index.numel() * sa.shape[2])
+        chunks = cpu.parallel_chunks(sa.shape[0], minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // per_slice))
+        run = getattr(kernels, kernel)
+        cpu.run_chunks(lambda lo, hi: run(oa, sa, ia, wa, lo, hi), chunks)
+        return out
+
+    def gather(self, x, dim, index, weight):
+        """x resampled along ``dim``: every output position's taps, summed with their weights."""
+        return self._run("resample_taps", x, dim, index.shape[1], index, weight, False)
+
+    def scatter(self, g, dim, index, weight, in_size):
+        """The adjoint of ``gather``: each output's gradient, times each tap's weight, added to
+        the input position that tap read."""
+        return self._run("resample_taps_adjoint", g, dim, in_size, index, weight, True)
+
+
+#: ``RESAMPLE[device_type]``: ``dtypes``, ``gather(x, dim, index, weight)`` and ``scatter(g,
+#: dim, index, weight, in_size)`` of nn/_interpolate.py's weighted passes (x, index and weight
+#: on the device, weight of x's dtype); devices without an entry compose them of tensor ops
+RESAMPLE = {"cpu": _CpuResample()}

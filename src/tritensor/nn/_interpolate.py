@@ -39,9 +39,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import dtypes as _dt, ops
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops.elementwise import not_implemented_for
-from . import _pool
+from . import _fused, _pool
 
 _LOW_PRECISION = (_dt.float16, _dt.bfloat16)
 _FLOATS = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64)
@@ -328,16 +329,41 @@ class _Pass(NamedTuple):
 
 
 def _passes(taps_per_dim, weight_dtype, device):
-    """The passes of the dims that are not copied, those that shrink the tensor most first."""
-    order = sorted(range(len(taps_per_dim)),
+    """The passes of the dims that are not copied, those that shrink the tensor most first;
+    among dims resized alike, the last first: the order in which torch's kernels combine the
+    taps of an output element (inner dim first), and the last dim's pass, which gathers element
+    by element, runs on the smaller tensor when sizes grow."""
+    order = sorted(reversed(range(len(taps_per_dim))),
                    key=lambda i: taps_per_dim[i].index.shape[1] / taps_per_dim[i].in_size)
     return tuple(_Pass(2 + i, *_on_device(taps_per_dim[i], weight_dtype, device), taps_per_dim[i].in_size)
                  for i in order if not taps_per_dim[i].identity)
 
 
 # ---------------------------------------------------------------------------- resampling (device)
+@functools.lru_cache(maxsize=64)
+def _unit_weights(shape, dtype, device):
+    """Weights of 1 for ``shape`` (taps, out): a nearest pass (and its adjoint) as a weighted
+    one, exactly (x * 1 is x)."""
+    return ops.ones(shape, dtype=dtype, device=device)
+
+
+def _fused_pass(t, p):
+    """(the device's one-kernel pass ``_fused.RESAMPLE``, the pass's weights) for ``t``, or
+    None: other dtypes, and a pass to differentiate (a backward under create_graph), take the
+    tensor ops."""
+    fused = _fused.RESAMPLE.get(t.device.type)
+    if fused is None or t.dtype not in fused.dtypes or (t.requires_grad and grad_mode.is_grad_enabled()):
+        return None
+    weight = _unit_weights(tuple(p.index.shape), t.dtype, t.device) if p.weight is None else p.weight
+    return (fused, weight) if weight.dtype is t.dtype else None
+
+
 def _gather(x, p):
     """Along ``p.dim``: every output position's taps, summed with their weights."""
+    fused = _fused_pass(x, p)
+    if fused is not None:
+        kernels, weight = fused
+        return kernels.gather(x, p.dim, p.index, weight)
     k, out = p.index.shape
     picked = x.index_select(p.dim, p.index.reshape(-1))
     if p.weight is None:
@@ -349,6 +375,10 @@ def _gather(x, p):
 def _scatter(g, p):
     """The adjoint of ``_gather``: each output's gradient, times each tap's weight, added to
     the input position that tap read."""
+    fused = _fused_pass(g, p)
+    if fused is not None:
+        kernels, weight = fused
+        return kernels.scatter(g, p.dim, p.index, weight, p.in_size)
     k, out = p.index.shape
     if p.weight is not None:
         weighted = g.unsqueeze(p.dim) * p.weight.view((k, out) + (1,) * (g.dim() - p.dim - 1))
