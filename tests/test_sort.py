@@ -71,6 +71,27 @@ def test_radix_sorted_rows(dtype):
             check(stable_sort(1, descending), Arg(wide, dtype))
 
 
+@pytest.mark.cpu_only
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64", "float32"])
+def test_radix_sort_orders_by_every_byte(dtype):
+    """Values tied in every byte but one, for every byte (each byte one of three digits; the
+    top one picks sign and magnitude), so that each pass of the CPU's radix sort decides some
+    order; NaNs of either sign and any payload sort last, in input order."""
+    rng = np.random.default_rng(11)
+    width = np.dtype(dtype).itemsize
+    unsigned = np.uint64 if width == 8 else np.uint32
+    digits = rng.integers(0, 3, (2, 3000, width)).astype(unsigned)
+    digits[..., -1] = np.array([0x3F, 0x40, 0xC0], unsigned)[digits[..., -1]]
+    words = (digits << (8 * np.arange(width, dtype=unsigned))).sum(-1, dtype=unsigned)
+    if "float" in dtype:
+        words[:, ::97] = np.array(np.nan, dtype).view(unsigned)
+        words[:, 5::97] = np.array(np.copysign(np.nan, -1), dtype).view(unsigned)
+        words[:, 9::97] = np.array(np.nan, dtype).view(unsigned) | unsigned(5)  # another payload
+    a = words.view(dtype)
+    for descending in (False, True):
+        check(stable_sort(1, descending), Arg(a, dtype))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
 def test_argsort_and_msort(dtype):
     a = tied((4, 6), dtype, seed=2)
@@ -339,6 +360,22 @@ def test_unique_edges_and_errors():
         assert type(u.grad_fn).__name__ == name
         with pytest.raises(NotImplementedError, match="derivative for"):
             u.sum().backward()
+
+
+@pytest.mark.parametrize("dtype, low, high, size", [
+    ("int64", 0, 1024, (64, 64)),                  # a short range: counted
+    ("int64", -(2 ** 63), 2 ** 63 - 1, (5, 7)),    # the whole range: sorted
+    ("int64", -5000, 5000, (40,)),                 # longer than twice the count, under 2^16: counted
+    ("int64", -(2 ** 20), 2 ** 20, (40,)),         # longer than both: sorted
+    ("int8", -128, 127, (300,)),                   # the full int8 range (x - lowest overflows int8)
+    ("uint8", 200, 255, (3, 50)), ("int16", -300, -100, (90,)), ("int32", 7, 8, (10,))])
+def test_unique_of_integers_by_counting_or_sorting(dtype, low, high, size):
+    """Integers whose values span a short range are counted rather than sorted: the values,
+    inverse and counts are torch's either way."""
+    a = np.random.default_rng(3).integers(low, high, size, dtype=np.int64, endpoint=True).astype(dtype)
+    a.flat[0], a.flat[-1] = low, high
+    check(lambda lib, x: lib.unique(x, return_inverse=True, return_counts=True), Arg(a, dtype))
+    check(lambda lib, x: lib.unique(x[::2], return_inverse=True), Arg(a, dtype))
 
 
 @settings(max_examples=20)

@@ -1077,7 +1077,8 @@ def argsort(indices: Tensor, x: Tensor, dim: int, descending: bool) -> None:
     compute = _sort_compute(x)
     if x._shape[dim] >= sort_kernels.RADIX_MIN:
         def run(res, v):
-            _in_row_chunks(sort_kernels.radix_argsort_rows)(res, sort_kernels.sortable_keys(v, descending))
+            words, *number = sort_kernels.key_words(v)
+            _in_row_chunks(sort_kernels.radix_argsort_rows, *number, bool(descending))(res, words)
     else:
         run = _in_row_chunks(sort_kernels.argsort_rows, bool(descending))
     _row_op(indices, x, dim, compute, run, np.int64)

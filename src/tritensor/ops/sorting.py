@@ -263,14 +263,15 @@ def _lexicographic_order(rows):
 
 
 def _groups(rows, order):
-    """Runs of equal rows (NaN equals nothing, as in torch) in ``rows`` taken in ``order``:
-    (the rows so ordered, whether each starts a run, the run each row of ``rows`` is in, the
-    run lengths)."""
+    """Runs of equal rows of a 2-D ``rows`` (elements of a 1-D one; NaN equals nothing, as in
+    torch) taken in ``order``: (the rows so ordered, whether each starts a run, the run each
+    row of ``rows`` is in, the run lengths)."""
     ordered = rows[order] if order is not None else rows
     n = ordered._shape[0]
     starts = ones(n, dtype=dt.bool, device=rows.device)
     if n > 1:
-        starts[1:] = (ordered[1:] != ordered[:-1]).any(1)
+        differs = ordered[1:] != ordered[:-1]
+        starts[1:] = differs.any(1) if differs.dim() > 1 else differs
     run = starts.cumsum(0) - 1
     inverse = run if order is None else zeros(n, dtype=dt.int64, device=rows.device).scatter(0, order, run)
     bounds = cat([starts.nonzero().reshape(-1), tensor([n], device=rows.device)])
@@ -278,10 +279,37 @@ def _groups(rows, order):
     return ordered, starts, inverse, counts
 
 
+#: integer values spanning at most this many (or twice their count) are counted, not sorted
+_COUNTED_SPAN = 1 << 16
+
+
+def _unique_by_counting(flat):
+    """(values, inverse, counts) of a non-empty 1-D integer tensor whose values span a range
+    not much longer than it, else None: one counting pass over the range instead of a sort
+    (linear time), the distinct values coming out of the bins in ascending order and each
+    element's run being its bin's rank among the occupied bins."""
+    lowest, highest = backend(flat).index_range(flat)
+    span = highest - lowest + 1
+    if span > max(_COUNTED_SPAN, 2 * flat.numel()):
+        return None
+    from .histograms import _counted
+    shifted = flat.long() - lowest if lowest else flat.long()
+    bins = _counted(shifted, None, span, dt.int64)
+    occupied = bins > 0
+    rank = occupied.cumsum(0) - 1
+    values = (occupied.nonzero().reshape(-1) + lowest).to(flat.dtype)
+    return values, rank[shifted], bins[occupied]
+
+
 def _unique_flat(x, sort):
     flat = x.reshape(-1)
-    ordered, starts, inverse, counts = _groups(flat.unsqueeze(1), _order(flat, 0, False) if sort else None)
-    return ordered.reshape(-1)[starts], inverse.reshape(x._shape), counts
+    if sort and flat.numel() and not flat.dtype.is_floating_point and flat.dtype is not dt.bool:
+        counted = _unique_by_counting(flat)
+        if counted is not None:
+            values, inverse, counts = counted
+            return values, inverse.reshape(x._shape), counts
+    ordered, starts, inverse, counts = _groups(flat, _order(flat, 0, False) if sort else None)
+    return ordered[starts], inverse.reshape(x._shape), counts
 
 
 def _unique_dim(x, dim, sort):

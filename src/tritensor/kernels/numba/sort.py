@@ -111,42 +111,65 @@ def select_rows(indices, x, positions):
 RADIX_MIN = 2048
 
 
-def sortable_keys(x, descending):
-    """Unsigned keys (uint32, or uint64 for 64-bit values) whose order is the sort order of
-    ``x``: float bits with the sign bit set for positives and every bit flipped for
-    negatives, -0.0 read as 0.0 and every NaN as one positive NaN (the largest); integers
-    offset into unsigned order. Descending order flips every bit."""
-    wide = x.dtype.itemsize == 8
-    unsigned, signed = (np.uint64, np.int64) if wide else (np.uint32, np.int32)
-    top = unsigned(1 << (63 if wide else 31))
+#: how ``radix_argsort_rows`` reads its unsigned words: as they are, as two's complement
+#: integers, or as IEEE floats
+UNSIGNED, SIGNED, FLOAT = 0, 1, 2
+
+
+def key_words(x):
+    """``x`` (2-D) as ``radix_argsort_rows`` reads it: unsigned words (uint32, or uint64 for
+    64-bit values), the ``kind`` of number they hold, the sign bit and +inf's bits (floats)."""
+    unsigned = np.uint64 if x.dtype.itemsize == 8 else np.uint32
     if x.dtype.kind == "f":
-        canonical = np.where(x == 0, x.dtype.type(0), x)
-        canonical[np.isnan(canonical)] = np.nan
-        bits = canonical.view(unsigned)
-        keys = np.where(bits & top != 0, ~bits, bits | top)
-    elif x.dtype.kind == "u":
-        keys = x.astype(unsigned)
+        infinity = np.array(np.inf, x.dtype).view(unsigned)[()]
+        return x.view(unsigned), FLOAT, unsigned(1 << (8 * x.dtype.itemsize - 1)), infinity
+    if x.dtype.itemsize < 4:  # small integers widen to 32 bits, keeping their value
+        x = x.astype(np.uint32 if x.dtype.kind == "u" else np.int32)
+    kind = UNSIGNED if x.dtype.kind == "u" else SIGNED
+    return x.view(unsigned), kind, unsigned(1 << (8 * x.dtype.itemsize - 1)), unsigned(0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _sortable(word, kind, top, infinity, descending):
+    """The unsigned key whose order is the sort order of the number in ``word``: float bits
+    with the sign bit set for positives and every bit flipped for negatives, -0.0 read as 0.0
+    and every NaN as one positive quiet NaN (the largest); integers offset into unsigned
+    order. Descending order flips every bit."""
+    if kind == FLOAT:
+        magnitude = word & ~top
+        if magnitude > infinity:  # a NaN, whatever its sign and payload
+            word = infinity | (infinity >> 1)
+        elif magnitude == 0:  # -0.0
+            word = magnitude
+        key = ~word if word & top else word | top
+    elif kind == SIGNED:
+        key = word ^ top
     else:
-        keys = x.astype(signed).view(unsigned) ^ top
-    return ~keys if descending else keys
+        key = word
+    return ~key if descending else key
 
 
 @numba.njit(cache=True, nogil=True)
-def radix_argsort_rows(indices, keys):
-    """``indices[i]``: the stable order of ``keys[i]`` (unsigned), by a least-significant-byte
-    first radix sort; a pass whose byte is the same for the whole row is skipped."""
-    n = keys.shape[1]
-    key, key_next = np.empty(n, keys.dtype), np.empty(n, keys.dtype)
+def radix_argsort_rows(indices, words, kind, top, infinity, descending):
+    """``indices[i]``: the stable order of the numbers in ``words[i]`` (``key_words``), by a
+    least-significant-byte first radix sort of their keys. The pass that computes the keys
+    also counts every byte's digits; a byte that is the same for the whole row needs no pass
+    (small integers: two of eight)."""
+    n, width = words.shape[1], words.itemsize
+    key, key_next = np.empty(n, words.dtype), np.empty(n, words.dtype)
     idx, idx_next = np.empty(n, np.int64), np.empty(n, np.int64)
-    count = np.empty(256, np.int64)
-    for i in range(keys.shape[0]):
-        key[:] = keys[i]
+    counts = np.empty((width, 256), np.int64)
+    for i in range(words.shape[0]):
+        counts[:] = 0
+        row = words[i]
         for j in range(n):
             idx[j] = j
-        for shift in range(0, keys.itemsize * 8, 8):
-            count[:] = 0
-            for j in range(n):
-                count[(key[j] >> shift) & 255] += 1
+            k = _sortable(row[j], kind, top, infinity, descending)
+            key[j] = k
+            for b in range(width):
+                counts[b, (k >> (8 * b)) & 255] += 1
+        for b in range(width):
+            count = counts[b]
             if count.max() == n:
                 continue
             total = 0
@@ -154,6 +177,7 @@ def radix_argsort_rows(indices, keys):
                 c = count[d]
                 count[d] = total
                 total += c
+            shift = 8 * b
             for j in range(n):
                 d = (key[j] >> shift) & 255
                 p = count[d]
