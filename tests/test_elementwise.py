@@ -487,7 +487,8 @@ def test_fast_lane_follows_in_place_view_changes():
 
 
 def test_common_calls_take_the_fast_lane(monkeypatch):
-    """Same-dtype, same-shape operators, ops called by name, recorded ops and ops with scalar
+    """Same-dtype, same-shape operators (or a second operand broadcast as one row along the
+    first's leading dims: a bias), ops called by name, recorded ops and ops with scalar
     parameters run through the fast lane, never the general ``compute`` path (its cost is
     what the lane exists to avoid); anything else still reaches ``compute``."""
     from harness import DEVICE
@@ -500,10 +501,32 @@ def test_common_calls_take_the_fast_lane(monkeypatch):
     monkeypatch.setattr(ew, "compute", lambda *args, **kw: calls.append(args[0]) or general(*args, **kw))
     a + b, a * 2.5, a - 1, a / b, 3 * a, tritensor.add(a, b), a.relu(), a.exp(), w.sigmoid()
     tritensor.nn.functional.leaky_relu(a, 0.2)
+    a + b[0], a - b[:1], a * b[0, :1], a < b[0]
     assert calls == []
-    a + b[0]  # broadcast: the general path
+    b[0] + a  # a broadcast first operand: the general path
+    a + b[:, :1]  # a column: the general path
     a.double() + b  # promotion: the general path
-    assert len(calls) == 2
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int8", "bool"])
+@pytest.mark.parametrize("shape,other", [((4, 5), (5,)), ((2, 3, 4), (1, 3, 4)), ((3, 4), (1,)), ((3, 4), ()),
+                                         ((0, 4), (4,)), ((3, 0), (1,)), ((600, 512), (1, 512))])
+def test_row_broadcasts_of_the_fast_lane(shape, other, dtype):
+    """A second operand broadcast as one row along the first's leading dims (a bias; one
+    value; a 0-d tensor), empty results, and sizes split across threads, as torch computes."""
+    def ops(lib, x, y):
+        return x + y, x * y, x - y if dtype != "bool" else x ^ y, x > y, lib.maximum(x, y)
+    check(ops, Arg(data(shape, dtype)), Arg(data(other, dtype)), check_stride=True)
+
+
+def test_row_broadcasts_beside_expanded_values():
+    """An expanded value (a full reduction's gradient) times a row, and a row beside a
+    contiguous tensor expanded from one element: the lane declines what it cannot size."""
+    def ops(lib, x, y):
+        full = x.amax().expand(x.shape)
+        return full * y, y * full, full * y[:1], x * x[:1, :1].expand(1, 5), x + y.amax().expand(5)
+    check(ops, Arg(data((3, 5))), Arg(data((5,))))
 
 
 @pytest.mark.parametrize("op,dtype", [(op, dtype) for op in ("add", "sub", "mul", "truediv")

@@ -284,9 +284,11 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         for x in args:
             if x is False:
                 return None
-            if n < 0 and type(x) is np.ndarray:
+            if type(x) is np.ndarray:
+                if n >= 0 and len(x) != n:  # a row broadcast (a bias) beside an expanded value
+                    return None
                 n = len(x)
-        if n < 0:  # every operand one value: the general path sizes the output
+        if n < 0 or n != math.prod(operands[0]._shape):  # one value each, or the first broadcast
             return None
         if n >= _LANE_THREADED:
             return _threaded_lane_output(kernel, n, operands[0]._shape, result_dtype, args)
@@ -298,6 +300,7 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         return nary
     samples = (np.empty(1, out_np),) + (np.empty(1, dtype.storage_np),) * arity
     entry = ew_kernels.flat_entry(name, samples)
+    tiled = ew_kernels.tiled_kernel(name, 2) if arity == 2 else None
     scalar_entry = None  # made on first use: the entry with a scalar second operand
 
     def unary(a):
@@ -310,6 +313,21 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
         buf = empty(n, out_np)
         entry(buf, x)
         return _lane_tensor(buf, a._shape, result_dtype)
+
+    def by_rows(a, x, y):
+        """``b`` a row repeated along ``a``'s leading dims (a bias; the caller checked the
+        shapes): the tiled kernel over ``a`` as (rows, len(y))."""
+        cols = len(y)
+        if not cols or len(x) % cols:
+            return None
+        rows = len(x) // cols
+        buf = empty((rows, cols), out_np)
+        if len(x) >= _LANE_THREADED:
+            run_chunks(lambda lo, hi: tiled(buf, lo, hi, x.reshape(rows, cols), y),
+                       parallel_chunks(rows, minimum=max(1, PARALLEL_MIN_ELEMENTS // cols)))
+        else:
+            tiled(buf, 0, rows, x.reshape(rows, cols), y)
+        return _lane_tensor(buf.reshape(-1), a._shape, result_dtype)
 
     def binary(a, b):  # flat_of written out for both operands: the hottest call there is
         nonlocal scalar_entry
@@ -324,9 +342,15 @@ def elementwise_lane(name: str, arity: int, dtype, result_dtype):
                 y = flat_array(b)
             if y is False:
                 return nary(a, b)
-            run = entry
+            if len(y) == len(x):
+                run = entry
+            elif len(y) != 1:  # b broadcast along a's leading dims
+                return by_rows(a, x, y)
+            else:  # one value for every element: a scalar operand
+                y, run = y[0], None
         else:
-            y = _scalar(b, compute)
+            y, run = _scalar(b, compute), None
+        if run is None:
             if scalar_entry is None:
                 scalar_entry = ew_kernels.flat_entry(name, samples[:2] + (y,))
             run = scalar_entry

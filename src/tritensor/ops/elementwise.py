@@ -167,7 +167,9 @@ def _fast_lane(cls, operands):
         return None
     for x in operands[1:]:
         if type(x) is Tensor:
-            if x.dtype is not dtype or x._shape != shape or (recording and x._requires_grad):
+            if x.dtype is not dtype or (recording and x._requires_grad):
+                return None
+            if x._shape != shape and not (len(operands) == 2 and _repeats_along_rows(x._shape, shape)):
                 return None
         elif not _scalar_keeps_dtype(x, dtype):
             return None
@@ -175,6 +177,17 @@ def _fast_lane(cls, operands):
         return None
     lane = _lane(cls, first, len(operands))
     return lane(*operands) if lane is not None else None
+
+
+def _repeats_along_rows(small, shape) -> bool:
+    """Whether a second operand of shape ``small`` broadcasts to ``shape`` (the result's) as
+    one row repeated: its dims after leading 1s are ``shape``'s trailing ones (a bias)."""
+    if len(small) > len(shape):
+        return False
+    lead = 0
+    while lead < len(small) and small[lead] == 1:
+        lead += 1
+    return small[lead:] == shape[len(shape) - len(small) + lead:]
 
 
 def _number_operand(cls, operands):
