@@ -16,8 +16,8 @@ def data(*shape, dtype="float32"):
 
 
 def A(*shape, dtype="float32", grad=False, transpose=False):
-    return Arg(data(*(shape[::-1] if transpose else shape), dtype=dtype), dtype, requires_grad=grad,
-               transpose=transpose)
+    """An input of ``shape``; ``transpose``: a non-contiguous (transposed) view."""
+    return Arg(data(*shape, dtype=dtype), dtype, requires_grad=grad, transpose=transpose)
 
 
 @pytest.mark.parametrize("dim", [-4, -3, -2, -1, 0, 1, 2, 3, 4])
@@ -86,6 +86,22 @@ def test_noncontiguous_inputs():
 def test_large_cat():
     check(lambda lib, a, b: (lib.cat([a, b], 1), lib.stack([a, b], 1)), A(300, 257), A(300, 257))
     check(lambda lib, a, b: lib.cat([a, b], 0), A(40, 3, 70, dtype="bfloat16"), A(40, 3, 70, dtype="float32"))
+
+
+def test_joins_past_the_threading_threshold():
+    """Outputs of 2^19 elements or more copy input by input (threaded runs along dim 0, blocks
+    along others, a transposed input read in place) rather than in one numpy call."""
+    check(lambda lib, a, b: (lib.cat([a, b], 0), lib.cat([a, b], 1), lib.stack([a, b]), lib.stack([a, b], 2)),
+          A(600, 512), A(600, 512, transpose=True))
+    check(lambda lib, a, b: lib.cat([a, b], 1), A(600, 512, dtype="int64"), A(600, 512, dtype="int32"))
+
+
+def test_stack_of_many_tensors():
+    """A batch's collate: many small tensors (or 0-d ones) stacked, of mixed dtypes too."""
+    rows = [A(5) for _ in range(40)]
+    check(lambda lib, *t: (lib.stack(t), lib.stack(t, 1)), *rows)
+    scalars = [A(dtype="int64") for _ in range(30)] + [A(dtype="float32")]
+    check(lambda lib, *t: lib.stack(t), *scalars)
 
 
 def test_stack_family():

@@ -1181,22 +1181,39 @@ from ..kernels.numba import join as join_kernels  # noqa: E402
 
 def cat(out: Tensor, tensors, dim: int) -> None:
     """Copy each input into its slice of ``out`` along ``dim`` (inputs cast to out's dtype)."""
-    outer = math.prod(out._shape[:dim])
-    if outer == 1:  # each input is one contiguous run of the output (cat along dim 0)
+    _join(out, [(t, t._shape[dim]) for t in tensors], dim)
+
+
+def stack(out: Tensor, tensors, dim: int) -> None:
+    """Copy each input (all of one shape) into its index of ``out``'s new dim ``dim``: cat of
+    the inputs unsqueezed there, without making the views."""
+    _join(out, [(t, 1) for t in tensors], dim)
+
+
+def _join(out: Tensor, parts, dim: int) -> None:
+    """Copy each ``(tensor, length)`` of ``parts`` into the next ``length`` positions of
+    ``out`` along ``dim``, every input read as (outer, length, inner) like out."""
+    outer, total = math.prod(out._shape[:dim]), out._shape[dim]
+    inner = math.prod(out._shape[dim + 1:])
+    if outer == 1 and out.numel() >= PARALLEL_MIN_ELEMENTS:  # each input one run: threaded copies
         flat, offset = ndarray(out).reshape(-1), 0
-        for t in tensors:
+        for t, _ in parts:
             n = t.numel()
             if n:
                 _copy_run(flat[offset:offset + n], _as_storage_dtype(t, out.dtype))
             offset += n
         return
-    inner = math.prod(out._shape[dim + 1:])
-    dst = _bits(ndarray(out)).reshape(outer, out._shape[dim], inner)
+    dst = _bits(ndarray(out)).reshape(outer, total, inner)
+    blocks = [_bits(_as_storage_dtype(t, out.dtype)).reshape(outer, n, inner) for t, n in parts]
+    if out.numel() < PARALLEL_MIN_ELEMENTS:
+        # one numpy call for all inputs: a batch's collate stacks many small tensors, where a
+        # copy per input cost ~3 us of Python each
+        np.concatenate(blocks, axis=1, out=dst)
+        return
     offset = 0
-    for t in tensors:
-        n = t._shape[dim]
-        if t.numel():
-            src = _bits(_as_storage_dtype(t, out.dtype)).reshape(outer, n, inner)
+    for src in blocks:
+        n = src.shape[1]
+        if src.size:
             region = dst[:, offset:offset + n]
             if _unit_stride_rows(src, inner):
                 np.copyto(region, src)  # numpy copies row by row (memcpy), ~10x the loop's speed

@@ -20,9 +20,7 @@ from .views import unsqueezed_geometry
 def _cat_raw(tensors, dim):
     """New tensor: ``tensors`` (already checked) joined along ``dim``."""
     device = common_device(*tensors)
-    result_dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        result_dtype = dt.promote_types(result_dtype, t.dtype)
+    result_dtype = _promoted(tensors)
     parts = [t for t in tensors if not _legacy_empty(t)]
     if not parts:
         return new_empty((0,), result_dtype, device)
@@ -63,13 +61,30 @@ class _Stack(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
         ctx.dim = dim
-        return _cat_raw([Tensor._make(t._storage, *unsqueezed_geometry(t, dim), t._offset, t.dtype)
-                         for t in tensors], dim)
+        into = getattr(backend(tensors[0]), "stack", None)
+        if into is None:  # cat of the inputs unsqueezed at dim
+            return _cat_raw([Tensor._make(t._storage, *unsqueezed_geometry(t, dim), t._offset, t.dtype)
+                             for t in tensors], dim)
+        device = common_device(*tensors)
+        shape = tensors[0]._shape
+        out = new_empty(shape[:dim] + (len(tensors),) + shape[dim:], _promoted(tensors), device)
+        if out.numel():
+            into(out, tensors, dim)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         return (None,) + tuple(grad.select(ctx.dim, i) if need else None
                                for i, need in enumerate(ctx.needs_input_grad[1:]))
+
+
+def _promoted(tensors):
+    """The dtype all ``tensors`` promote to."""
+    result = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype is not result:
+            result = dt.promote_types(result, t.dtype)
+    return result
 
 
 def _legacy_empty(t):
