@@ -45,6 +45,38 @@ def test_regression_losses(name, kwargs, reduction):
           g(randn(4, 5)), g(randn(4, 5)))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kwargs", [("mse_loss", {}), ("huber_loss", {"delta": 0.3}),
+                                         ("smooth_l1_loss", {"beta": 0.4})])
+def test_regression_losses_dtypes_layouts_and_nan(name, kwargs, reduction, dtype):
+    """One kernel pass each way: every float dtype, a target of another dtype, a transposed
+    input, NaN (in the loss and the gradient, as torch's kernels), an empty batch."""
+    x, y = randn(4, 5), randn(4, 5)
+    x[1, 2] = np.nan
+
+    def loss(lib, a, b):
+        return getattr(F(lib), name)(a, b, reduction=reduction, **kwargs)
+    check(loss, Arg(x, dtype, requires_grad=True), Arg(y, dtype, requires_grad=True))
+    other = dtype if name == "huber_loss" else "float32"  # huber's backward refuses another (below)
+    check(loss, Arg(x, dtype, requires_grad=True, transpose=True), Arg(y, other, requires_grad=True))
+    check(loss, Arg(np.zeros((0, 3)), dtype, requires_grad=True), Arg(np.zeros((0, 3)), dtype))
+
+
+@pytest.mark.parametrize("dtypes", [("bfloat16", "float32"), ("float64", "float32"), ("float32", "float64")])
+def test_huber_loss_keeps_the_input_dtype_and_its_backward_refuses_another(dtypes):
+    """torch's huber_loss (unlike mse and smooth_l1) writes the loss in the input's dtype and
+    its backward raises for a target of another dtype."""
+    def loss(lib, a, b):
+        return F(lib).huber_loss(a, b, delta=0.3)
+    check(loss, Arg(randn(4, 5), dtypes[0]), Arg(randn(4, 5), dtypes[1]))
+    for lib in (torch, tritensor):
+        x = lib.ones(2, 3, dtype=getattr(lib, dtypes[0]), device=dev(lib), requires_grad=True)
+        out = loss(lib, x, lib.zeros(2, 3, dtype=getattr(lib, dtypes[1]), device=dev(lib)))
+        with pytest.raises(RuntimeError, match="^Found dtype"):
+            out.backward()
+
+
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
 def test_regression_losses_broadcast_and_mismatch(name):
     with warnings.catch_warnings():

@@ -17,6 +17,7 @@ from . import _fused
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
+from ..ops import elementwise as ew
 from ..ops._common import common_device, raise_if_any
 from ..ops.elementwise import _torch_name, not_implemented_for
 
@@ -68,11 +69,14 @@ def _warn_size(input, target, name):
 
 # ---------------------------------------------------------------------------- pointwise losses
 class _DifferenceLoss(Function):
-    """A loss ``f(input - target)`` elementwise, then reduced; subclasses give ``f`` and ``f'``."""
+    """A loss ``f(input - target)`` elementwise, then reduced. Subclasses name torch's kernels
+    (``kernels``: the pointwise loss and its gradient, one pass each, ``kernels/*/elementwise.py``)
+    and give ``f'`` in tensor ops for a differentiable backward (create_graph)."""
 
-    @staticmethod
-    def pointwise(d, param):
-        raise NotImplementedError
+    kernels = ("", "")  # (pointwise loss, its gradient times the loss's) elementwise kernel names
+    #: torch's kernel writes the loss in the input's dtype and its backward takes only a target
+    #: of that dtype (huber_loss), instead of promoting the two
+    input_dtype = False
 
     @staticmethod
     def derivative(d, param):
@@ -82,24 +86,33 @@ class _DifferenceLoss(Function):
     def forward(cls, ctx, input, target, reduction, param):
         ctx.save_for_backward(input, target)
         ctx.reduction, ctx.param = reduction, param
-        return _reduce(cls.pointwise(input - target, param), reduction)
+        params = () if param is None else (param,)
+        loss = ew.compute(cls.kernels[0], (input, target) + params, ew.Rule.PROMOTE)
+        return _reduce(loss.to(input.dtype) if cls.input_dtype else loss, reduction)
 
     @classmethod
     def backward(cls, ctx, grad):
-        # the difference again rather than kept from forward: with create_graph it is
-        # recorded here, so the gradient is differentiable in input and target
         input, target = ctx.saved_tensors
-        d = input - target
-        g = _unreduce(grad, d.shape, d.numel(), ctx.reduction) * cls.derivative(d, ctx.param)
-        return g, -g, None, None
+        if cls.input_dtype and target.dtype is not input.dtype:
+            raise RuntimeError(f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)} "
+                               f"(the backward of {cls.node_name[:-len('Backward0')]} takes a target of the "
+                               "input's dtype)")
+        if grad_mode.is_grad_enabled():
+            # create_graph: the difference again, recorded, so that the gradient is
+            # differentiable in input and target
+            d = input - target
+            g = _unreduce(grad, d.shape, d.numel(), ctx.reduction) * cls.derivative(d, ctx.param)
+            return g, -g, None, None
+        if ctx.reduction == "mean":
+            grad = grad / input.numel()
+        params = () if ctx.param is None else (ctx.param,)
+        g = ew.compute(cls.kernels[1], (input, target, grad) + params, ew.Rule.PROMOTE)
+        return g, (-g if ctx.needs_input_grad[1] else None), None, None
 
 
 class _MseLoss(_DifferenceLoss):
     node_name = "MseLossBackward0"
-
-    @staticmethod
-    def pointwise(d, param):
-        return d * d
+    kernels = ("squared_error", "squared_error_backward")
 
     @staticmethod
     def derivative(d, param):
@@ -108,12 +121,8 @@ class _MseLoss(_DifferenceLoss):
 
 class _HuberLoss(_DifferenceLoss):
     node_name = "HuberLossBackward0"
-
-    @staticmethod
-    def pointwise(d, delta):
-        a = d.abs()
-        small = (a < delta).to(d.dtype)
-        return small * (0.5 * d * d) + (1 - small) * (delta * (a - 0.5 * delta))
+    kernels = ("huber", "huber_backward")
+    input_dtype = True
 
     @staticmethod
     def derivative(d, delta):
@@ -122,12 +131,7 @@ class _HuberLoss(_DifferenceLoss):
 
 class _SmoothL1Loss(_DifferenceLoss):
     node_name = "SmoothL1LossBackward0"
-
-    @staticmethod
-    def pointwise(d, beta):
-        a = d.abs()
-        small = (a < beta).to(d.dtype)
-        return small * (0.5 * d * d / beta) + (1 - small) * (a - 0.5 * beta)
+    kernels = ("smooth_l1", "smooth_l1_backward")
 
     @staticmethod
     def derivative(d, beta):

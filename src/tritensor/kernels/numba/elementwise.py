@@ -696,6 +696,39 @@ def logit_backward(g, x, lo, hi):
 def threshold_backward(g, x, threshold): return 0.0 if x <= threshold else g  # NaN x: g, as torch
 
 
+# ---------------------------------------------------------------- losses of input - target
+# torch's kernels (aten/native/cpu/PointwiseOpsKernel.cpp, BinaryOpsKernel.cpp): the pointwise
+# loss, and its gradient times ``g`` (the loss's gradient, already divided by n for a mean)
+def squared_error(a, b):
+    d = a - b
+    return d * d
+
+
+def squared_error_backward(a, b, g): return vm.like(2.0, g) * (a - b) * g
+
+
+def huber(a, b, delta):
+    z = abs(a - b)
+    half = vm.like(0.5, z)
+    return half * z * z if z < delta else delta * (z - half * delta)
+
+
+def huber_backward(a, b, g, delta):
+    x = a - b
+    return -g * delta if x <= -delta else (g * delta if x >= delta else x * g)
+
+
+def smooth_l1(a, b, beta):
+    z = abs(a - b)
+    half = vm.like(0.5, z)
+    return half * z * z / beta if z < beta else z - half * beta
+
+
+def smooth_l1_backward(a, b, g, beta):
+    x = a - b
+    return -g if x < -beta else (g if x > beta else x * g / beta)
+
+
 # torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
 # their own (it reads _i0e, _i1e and _chbevl above)
 from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)

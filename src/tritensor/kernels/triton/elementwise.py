@@ -975,6 +975,42 @@ def softplus_backward(g, x, beta, threshold):
     return tl.where(bx > threshold, g, g * _sigmoid(bx))
 
 
+# ---------------------------------------------------------------- losses of input - target
+# as kernels/numba/elementwise.py's: the pointwise loss, and its gradient times ``g``
+@triton.jit
+def squared_error(a, b):
+    d = a - b
+    return d * d
+
+
+@triton.jit
+def squared_error_backward(a, b, g): return 2.0 * (a - b) * g
+
+
+@triton.jit
+def huber(a, b, delta):
+    z = tl.abs(a - b)
+    return tl.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+
+
+@triton.jit
+def huber_backward(a, b, g, delta):
+    x = a - b
+    return tl.where(x <= -delta, -g * delta, tl.where(x >= delta, g * delta, x * g))
+
+
+@triton.jit
+def smooth_l1(a, b, beta):
+    z = tl.abs(a - b)
+    return tl.where(z < beta, _div(0.5 * z * z, beta), z - 0.5 * beta)
+
+
+@triton.jit
+def smooth_l1_backward(a, b, g, beta):
+    x = a - b
+    return tl.where(x < -beta, -g, tl.where(x > beta, g, _div(x * g, beta)))
+
+
 # torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
 # their own (it reads _lgamma64, _bessel_i64, _expm1 and _atan_f64 above)
 from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)
