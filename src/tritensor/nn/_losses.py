@@ -94,9 +94,9 @@ class _DifferenceLoss(Function):
     def backward(cls, ctx, grad):
         input, target = ctx.saved_tensors
         if cls.input_dtype and target.dtype is not input.dtype:
-            raise RuntimeError(f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)} "
-                               f"(the backward of {cls.node_name[:-len('Backward0')]} takes a target of the "
-                               "input's dtype)")
+            found, expected = _torch_name(target.dtype), _torch_name(input.dtype)
+            raise RuntimeError(f"Found dtype {found} but expected {expected} (the backward of "
+                               f"{cls.node_name[:-len('Backward0')]} takes a target of the input's dtype)")
         if grad_mode.is_grad_enabled():
             # create_graph: the difference again, recorded, so that the gradient is
             # differentiable in input and target
