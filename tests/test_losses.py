@@ -277,6 +277,23 @@ def test_binary_cross_entropy_with_logits(reduction):
     check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y), randn(5, 3), randn(5))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_dtypes_layouts_and_nan(reduction, dtype):
+    """The one-pass kernels in every float dtype, with and without a (broadcast) pos_weight: a
+    transposed input, NaN logits, an empty batch; a target of another dtype takes tensor ops."""
+    x = randn(4, 3) * 4
+    x[2, 1] = np.nan
+
+    def loss(lib, a, b, pw=None):
+        return F(lib).binary_cross_entropy_with_logits(a, b, pos_weight=pw, reduction=reduction)
+    check(loss, Arg(x, dtype, requires_grad=True), Arg(probs(4, 3), dtype, requires_grad=True))
+    check(loss, Arg(x, dtype, requires_grad=True, transpose=True), Arg(probs(4, 3), dtype),
+          Arg(np.array([3.0, 1.0, 0.5]), dtype))
+    check(loss, Arg(x, dtype, requires_grad=True), Arg(probs(4, 3), "float32"))
+    check(loss, Arg(np.zeros((0, 3)), dtype, requires_grad=True), Arg(np.zeros((0, 3)), dtype))
+
+
 def test_bce_with_logits_large_logits_stable():
     check(lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y, reduction="none"),
           g(np.array([100.0, -100.0, 30.0], np.float32)), np.array([0.0, 1.0, 1.0], np.float32))

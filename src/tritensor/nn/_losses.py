@@ -246,35 +246,55 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 class _BinaryCrossEntropyWithLogits(Function):
-    """``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``, computed stably; times weight."""
+    """``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``, computed stably; times weight. Inputs of
+    one dtype take one kernel pass each way (``bce_with_logits``; a missing pos_weight is 1,
+    which leaves the terms it scales exact). Mixed dtypes take tensor ops, as torch's composite
+    does (softplus in the input's dtype, the rest promoted), and so does create_graph."""
 
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     @staticmethod
     def forward(ctx, input, target, weight, pos_weight, reduction):
-        softplus_neg = (-input).clamp_min(0) + (-input.abs()).exp().log1p()
-        log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * softplus_neg
+        fused = target.dtype is input.dtype and (pos_weight is None or pos_weight.dtype is input.dtype)
+        if fused:
+            loss = ew.compute("bce_with_logits", (input, target, 1.0 if pos_weight is None else pos_weight),
+                              ew.Rule.PROMOTE)
+        else:  # torch's composite: log_sigmoid in the input's dtype, the loss in the target's
+            log_sigmoid = -ops.softplus(-input)
+            if pos_weight is not None:
+                log_sigmoid = (log_sigmoid * ((pos_weight - 1) * target + 1)).to(input.dtype)
+            loss = (((1 - target) * input).to(target.dtype) - log_sigmoid).to(target.dtype)
         if weight is not None:
             loss = loss * weight
-        ctx.saved = (input, target, weight, pos_weight, softplus_neg)
-        ctx.reduction = reduction
+        ctx.saved = (input, target, weight, pos_weight)
+        ctx.reduction, ctx.fused = reduction, fused
         return _reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        input, target, weight, pos_weight, softplus_neg = ctx.saved
+        input, target, weight, pos_weight = ctx.saved
         g = _unreduce(grad, input.shape, input.numel(), ctx.reduction)
         if weight is not None:
             g = g * weight
-        s = input.sigmoid()
-        if pos_weight is None:
-            grad_input = g * (s - target)
+        if ctx.fused and not grad_mode.is_grad_enabled():
+            grad_input = ew.compute("bce_with_logits_backward",
+                                    (input, target, 1.0 if pos_weight is None else pos_weight, g), ew.Rule.PROMOTE)
+        else:  # recorded under create_graph
+            s = input.sigmoid()
+            grad_input = g * (s - target) if pos_weight is None else \
+                g * (((pos_weight - 1) * target + 1) * s - pos_weight * target)
+        if not ctx.needs_input_grad[1]:
+            grad_target = None
+        elif pos_weight is None:
             grad_target = -g * input
         else:
-            grad_input = g * (((pos_weight - 1) * target + 1) * s - pos_weight * target)
-            grad_target = g * ((pos_weight - 1) * softplus_neg - input)
-        return grad_input, grad_target if ctx.needs_input_grad[1] else None, None, None, None
+            grad_target = g * ((pos_weight - 1) * _softplus_neg(input) - input)
+        return grad_input, grad_target, None, None, None
+
+
+def _softplus_neg(x):
+    """softplus(-x) = max(-x, 0) + log1p(exp(-|x|)), which never overflows."""
+    return (-x).clamp_min(0) + (-x.abs()).exp().log1p()
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,

@@ -729,6 +729,19 @@ def smooth_l1_backward(a, b, g, beta):
     return -g if x < -beta else (g if x > beta else x * g / beta)
 
 
+def bce_with_logits(x, y, pos_weight):
+    # (1 - y) x + (1 + (pw - 1) y) softplus(-x), softplus(-x) = max(-x, 0) + log(1 + exp(-|x|)):
+    # torch's log(exp(-m) + exp(-x - m)) + m with m = max(-x, 0), one exp fewer
+    one = vm.like(1.0, x)
+    softplus_neg = (-x if x < 0 else x * 0) + vm.log(one + vm.exp(-abs(x)))
+    return (one - y) * x + ((pos_weight - one) * y + one) * softplus_neg
+
+
+def bce_with_logits_backward(x, y, pos_weight, g):
+    one = vm.like(1.0, x)
+    return g * (((pos_weight - one) * y + one) * _sigmoid(x) - pos_weight * y)
+
+
 # torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
 # their own (it reads _i0e, _i1e and _chbevl above)
 from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)

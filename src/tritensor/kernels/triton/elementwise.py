@@ -1011,6 +1011,17 @@ def smooth_l1_backward(a, b, g, beta):
     return tl.where(x < -beta, -g, tl.where(x > beta, g, _div(x * g, beta)))
 
 
+@triton.jit
+def bce_with_logits(x, y, pos_weight):
+    softplus_neg = tl.maximum(-x, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(x)))  # as torch's (see the CPU's)
+    return (1.0 - y) * x + ((pos_weight - 1.0) * y + 1.0) * softplus_neg
+
+
+@triton.jit
+def bce_with_logits_backward(x, y, pos_weight, g):
+    return g * (((pos_weight - 1.0) * y + 1.0) * _sigmoid(x) - pos_weight * y)
+
+
 # torch.special's incomplete gamma, Bessel, Airy and polynomial functions and frexp, in a module of
 # their own (it reads _lgamma64, _bessel_i64, _expm1 and _atan_f64 above)
 from .special_functions import (  # noqa: E402, F401 (the table: scalar_function reads globals)
