@@ -277,8 +277,8 @@ class _BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             g = g * weight
         if ctx.fused and not grad_mode.is_grad_enabled():
-            grad_input = ew.compute("bce_with_logits_backward",
-                                    (input, target, 1.0 if pos_weight is None else pos_weight, g), ew.Rule.PROMOTE)
+            weights = 1.0 if pos_weight is None else pos_weight
+            grad_input = ew.compute("bce_with_logits_backward", (input, target, weights, g), ew.Rule.PROMOTE)
         else:  # recorded under create_graph
             s = input.sigmoid()
             grad_input = g * (s - target) if pos_weight is None else \
