@@ -25,7 +25,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backends import cpu
 from ..kernels.numba import cross_entropy as ce_kernels, gru as gru_kernels, lstm as lstm_kernels
-from ..kernels.numba import pool as pool_kernels
+from ..kernels.numba import pool as pool_kernels, resample as resample_kernels
 
 CROSS_ENTROPY = {}
 
@@ -474,7 +474,6 @@ class _CpuResample:
     def _run(kernel, src, dim, size, index, weight, zeroed):
         """``kernel`` from ``src`` into a new (``zeroed``) tensor of ``size`` along ``dim``,
         outer slices split across threads."""
-        from ..kernels.numba import resample as kernels
         shape = tuple(src._shape[:dim]) + (size,) + tuple(src._shape[dim + 1:])
         out = cpu.empty(shape, src.dtype)
         if not out.numel():
@@ -485,18 +484,17 @@ class _CpuResample:
         ia, wa = cpu.ndarray(index), cpu.ndarray(weight)
         per_slice = max(1, index.numel() * sa.shape[2])
         chunks = cpu.parallel_chunks(sa.shape[0], minimum=max(1, cpu.PARALLEL_MIN_ELEMENTS // per_slice))
-        run = getattr(kernels, kernel)
-        cpu.run_chunks(lambda lo, hi: run(oa, sa, ia, wa, lo, hi), chunks)
+        cpu.run_chunks(lambda lo, hi: kernel(oa, sa, ia, wa, lo, hi), chunks)
         return out
 
     def gather(self, x, dim, index, weight):
         """x resampled along ``dim``: every output position's taps, summed with their weights."""
-        return self._run("resample_taps", x, dim, index.shape[1], index, weight, False)
+        return self._run(resample_kernels.resample_taps, x, dim, index.shape[1], index, weight, False)
 
     def scatter(self, g, dim, index, weight, in_size):
         """The adjoint of ``gather``: each output's gradient, times each tap's weight, added to
         the input position that tap read."""
-        return self._run("resample_taps_adjoint", g, dim, in_size, index, weight, True)
+        return self._run(resample_kernels.resample_taps_adjoint, g, dim, in_size, index, weight, True)
 
 
 #: ``RESAMPLE[device_type]``: ``dtypes``, ``gather(x, dim, index, weight)`` and ``scatter(g,

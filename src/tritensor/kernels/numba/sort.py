@@ -119,14 +119,13 @@ UNSIGNED, SIGNED, FLOAT = 0, 1, 2
 def key_words(x):
     """``x`` (2-D) as ``radix_argsort_rows`` reads it: unsigned words (uint32, or uint64 for
     64-bit values), the ``kind`` of number they hold, the sign bit and +inf's bits (floats)."""
-    unsigned = np.uint64 if x.dtype.itemsize == 8 else np.uint32
-    if x.dtype.kind == "f":
-        infinity = np.array(np.inf, x.dtype).view(unsigned)[()]
-        return x.view(unsigned), FLOAT, unsigned(1 << (8 * x.dtype.itemsize - 1)), infinity
-    if x.dtype.itemsize < 4:  # small integers widen to 32 bits, keeping their value
+    if x.dtype.kind != "f" and x.dtype.itemsize < 4:  # small integers widen to 32 bits, keeping their value
         x = x.astype(np.uint32 if x.dtype.kind == "u" else np.int32)
-    kind = UNSIGNED if x.dtype.kind == "u" else SIGNED
-    return x.view(unsigned), kind, unsigned(1 << (8 * x.dtype.itemsize - 1)), unsigned(0)
+    unsigned = np.uint64 if x.dtype.itemsize == 8 else np.uint32
+    top = unsigned(1 << (8 * x.dtype.itemsize - 1))
+    if x.dtype.kind == "f":
+        return x.view(unsigned), FLOAT, top, np.array(np.inf, x.dtype).view(unsigned)[()]
+    return x.view(unsigned), (UNSIGNED if x.dtype.kind == "u" else SIGNED), top, unsigned(0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
