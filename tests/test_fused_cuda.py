@@ -1,7 +1,8 @@
-"""The fused cross entropy and clip_grad_norm_ kernels against torch, on DEVICE.
+"""The fused cross entropy, clip_grad_norm_ and layer norm kernels against torch, on DEVICE.
 
 Run on 'cpu' (Numba kernels) and with ``TRITON_INTERPRET=1 TRITENSOR_TEST_DEVICE=cuda``
-(the Triton kernels of ``kernels/triton/cross_entropy.py`` and ``grad_norm.py``). Each
+(the Triton kernels of ``kernels/triton/cross_entropy.py``, ``grad_norm.py`` and
+``normalization.py``). Each
 group also proves that the device's fused entry in ``nn._fused`` served the call (and on
 'cuda', how many launches it took).
 """
@@ -54,13 +55,13 @@ class _Counting:
 
 @pytest.fixture
 def count_fused(monkeypatch):
-    """Counting wrappers around this device's CROSS_ENTROPY and GRAD_NORM entries."""
+    """Counting wrappers around this device's CROSS_ENTROPY, GRAD_NORM and LAYER_NORM entries."""
     tritensor.empty(0, device=DEVICE)  # loads the device backend, which registers its kernels
-    wrapped = {}
-    for table in (_fused.CROSS_ENTROPY, _fused.GRAD_NORM):
-        wrapped[id(table)] = _Counting(table[DEVICE])
-        monkeypatch.setitem(table, DEVICE, wrapped[id(table)])
-    return wrapped[id(_fused.CROSS_ENTROPY)], wrapped[id(_fused.GRAD_NORM)]
+    tables = (_fused.CROSS_ENTROPY, _fused.GRAD_NORM, _fused.LAYER_NORM)
+    wrapped = [_Counting(table[DEVICE]) for table in tables]
+    for table, counting in zip(tables, wrapped):
+        monkeypatch.setitem(table, DEVICE, counting)
+    return wrapped
 
 
 @pytest.fixture
@@ -69,10 +70,10 @@ def count_launches(monkeypatch):
     if DEVICE != "cuda":
         pytest.skip("Triton launches exist on device 'cuda' only")
     from tritensor.backends import cuda_replay
-    from tritensor.kernels.triton import cross_entropy, grad_norm
+    from tritensor.kernels.triton import cross_entropy, grad_norm, normalization
     monkeypatch.setattr(cuda_replay, "ENABLED", False)  # a GPU's replays launch without these modules
     counts = {}
-    for module in (cross_entropy, grad_norm):
+    for module in (cross_entropy, grad_norm, normalization):
         real = module.launch
 
         def counted(kernel, *args, _real=real, **kwargs):
@@ -162,7 +163,7 @@ def test_cross_entropy_bad_target(bad):
 
 
 def test_cross_entropy_takes_fused_path(count_fused):
-    ce_kernel, _ = count_fused
+    ce_kernel = count_fused[0]
     x = tritensor.randn(6, 4, device=DEVICE, requires_grad=True)
     t = tritensor.tensor(targets(6, 4), device=DEVICE)
     for smoothing in (0.0, 0.1):
@@ -287,7 +288,7 @@ def test_clip_coefficient_is_torchs_formula(dtype, scale, max_norm):
 
 
 def test_clip_grad_norm_takes_fused_path(count_fused):
-    _, norm_kernel = count_fused
+    norm_kernel = count_fused[1]
     _, aps = _params([rng.standard_normal(s) for s in MIXED], "float32")
     tritensor.nn.utils.clip_grad_norm_(aps, 0.1)
     assert norm_kernel.calls == {"accepts": 1, "total_norm": 1, "scale_": 1}
@@ -299,6 +300,47 @@ def test_clip_grad_norm_launches(count_launches):
     _, aps = _params([rng.standard_normal(s) for s in MIXED * 3], "float32")
     tritensor.nn.utils.clip_grad_norm_(aps, 0.1)
     assert count_launches == {"partial_norm_kernel": 1, "total_kernel": 1, "scale_kernel": 1}
+
+
+# ---------------------------------------------------------------------------- layer norm
+def _layer_norms(lib, x, w, b):
+    """Layer norm with weight and bias, either one, or neither (the output is xhat itself)."""
+    f, shape = lib.nn.functional, tuple(w.shape)
+    return (f.layer_norm(x, shape, w, b), f.layer_norm(x, shape, w, None), f.layer_norm(x, shape, None, b),
+            f.layer_norm(x, shape))
+
+
+@pytest.mark.parametrize("shape,k,dtype", [
+    ((3, 5), 1, "float32"), ((40, 7), 1, "float32"), ((2, 3, 4, 6), 2, "float32"),
+    ((3, 20000), 1, "float32"),    # a row in several column tiles (the interpreter's are 16384 wide)
+    ((5000, 16), 1, "float64"),    # rows in several blocks, shared by several backward programs
+    ((1, 1), 1, "float64"), ((2, 3), 1, "float64")])
+def test_layer_norm_kernel_layouts(shape, k, dtype):
+    """The device's one-kernel layer norm against torch: values and the gradients of input,
+    weight and bias. float64 where the parameters' gradients sum thousands of rows."""
+    x = Arg(rng.standard_normal(shape) * 3 + 1, dtype, requires_grad=True)
+    w, b = (Arg(rng.standard_normal(shape[-k:]), dtype, requires_grad=True) for _ in range(2))
+    check(_layer_norms, x, w, b)
+
+
+def test_layer_norm_takes_fused_path(count_fused):
+    norm_kernel = count_fused[2]
+    x = tritensor.randn(6, 4, device=DEVICE, requires_grad=True)
+    w = tritensor.randn(4, device=DEVICE, requires_grad=True)
+    tritensor.nn.functional.layer_norm(x, (4,), w).sum().backward()
+    assert norm_kernel.calls == {"accepts": 1, "forward": 1, "backward": 1}
+
+
+def test_layer_norm_launches(count_launches):
+    """One launch forward and one backward, whatever the number of rows and row tiles."""
+    for shape in ((6, 4), (5000, 16), (2, 20000)):
+        count_launches.clear()
+        x = tritensor.randn(*shape, device=DEVICE, requires_grad=True)
+        w, b = (tritensor.randn(shape[-1], device=DEVICE, requires_grad=True) for _ in range(2))
+        y = tritensor.nn.functional.layer_norm(x, shape[-1:], w, b)
+        assert count_launches == {"layer_norm_forward_kernel": 1}
+        y.backward(tritensor.ones_like(y))
+        assert count_launches == {"layer_norm_forward_kernel": 1, "layer_norm_backward_kernel": 1}
 
 
 # ---------------------------------------------------------------------------- data and checkpoints on DEVICE

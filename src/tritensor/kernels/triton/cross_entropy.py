@@ -22,7 +22,6 @@ bits (Triton passes Python floats as fp32).
 """
 from __future__ import annotations
 
-import numpy as np
 import triton
 import triton.language as tl
 
@@ -35,15 +34,10 @@ from .checks import record_first
 from .elementwise import cast_to
 from .launch import cdiv, cuda_backend as _backend, launch
 from .reduction import add, online_max_sumexp, reduce_rows
+from .scalars import float64_bits, from_float64_bits
 
 INF = tl.constexpr(float("inf"))
 TARGET_OUT_OF_BOUNDS = tl.constexpr(_TARGET_OUT_OF_BOUNDS)
-
-
-@triton.jit
-def _f64(bits, ACC: tl.constexpr):
-    """A float64 scalar passed as its int64 bits, in the compute dtype."""
-    return tl.cast(tl.cast(bits, tl.int64), tl.float64, bitcast=True).to(ACC)
 
 
 @triton.jit
@@ -76,7 +70,7 @@ def forward_kernel(x, target, weight, loss, total, lse_out, sums, errors, N, C, 
                    BLOCK_N: tl.constexpr, BLOCK_C: tl.constexpr):
     rows, in_range, t_given, t, keep, bad = _rows(target, t_stride, N, C, ignore_index, BLOCK_N)
     record_first(errors, rows, bad, t_given, N, TARGET_OUT_OF_BOUNDS)
-    eps = _f64(eps_bits, ACC)
+    eps = from_float64_bits(eps_bits).to(ACC)
     base = rows * sxn
     mx = tl.full([BLOCK_N], -INF, ACC)
     total_exp = tl.full([BLOCK_N], 0, ACC)
@@ -139,7 +133,7 @@ def backward_kernel(out, x, target, weight, lse, g, total, N, C, sxn, sxc, t_str
                     SMOOTH: tl.constexpr, MEAN: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
                     BLOCK_C: tl.constexpr):
     rows, in_range, t_given, t, keep, bad = _rows(target, t_stride, N, C, ignore_index, BLOCK_N)
-    eps = _f64(eps_bits, ACC)
+    eps = from_float64_bits(eps_bits).to(ACC)
     gi = tl.load(g + rows * g_stride, mask=keep, other=0).to(ACC)
     if MEAN:  # the mean's division by the total target weight, which the forward stored
         gi = gi / tl.load(total).to(ACC)
@@ -149,7 +143,7 @@ def backward_kernel(out, x, target, weight, lse, g, total, N, C, sxn, sxc, t_str
     else:
         w_t = tl.full([BLOCK_N], 1, ACC)
     hit = gi * (1.0 - eps) * w_t               # coefficient of p_c and of the one-hot
-    a = hit + gi * eps / C * _f64(total_weight_bits, ACC)
+    a = hit + gi * eps / C * from_float64_bits(total_weight_bits).to(ACC)
     b = gi * eps / C
     for c0 in range(0, C, BLOCK_C):
         cs = c0 + tl.arange(0, BLOCK_C)
@@ -168,10 +162,6 @@ def backward_kernel(out, x, target, weight, lse, g, total, N, C, sxn, sxc, t_str
 
 
 # ---------------------------------------------------------------- host side
-def _bits(x) -> int:
-    return int(np.float64(x).view(np.int64))
-
-
 def _tiles(n, c):
     """(BLOCK_N, BLOCK_C): a row's classes in as few tiles as fit the budget, rows filling
     the rest (the interpreter's budget is larger: a program is a Python iteration there).
@@ -203,8 +193,8 @@ def _forward_into(loss, total, lse, x, target, weight, errors, ignore_index, eps
     pointer = be.pointer
     total_ptr = pointer(total if total is not None else loss)
     launch(forward_kernel, (programs,), *pointers, pointer(loss), total_ptr, pointer(lse),
-           sums if sums is not None else pointer(lse), pointer(errors), *sizes, ignore_index, _bits(eps),
-           weight is not None, eps != 0, code, one_program, _TL[lse.dtype], bn, bc)
+           sums if sums is not None else pointer(lse), pointer(errors), *sizes, ignore_index,
+           float64_bits(eps), weight is not None, eps != 0, code, one_program, _TL[lse.dtype], bn, bc)
     if not one_program:
         launch(finish_kernel, (1,), sums, pointer(loss), total_ptr, programs, code, be._block(programs, 1024))
 
@@ -215,8 +205,8 @@ def _backward_into(out, x, target, weight, lse, g, total, ignore_index, eps, tot
     pointer = _backend().pointer
     launch(backward_kernel, (cdiv(x._shape[0], bn),), pointer(out), *pointers, pointer(lse), pointer(g),
            pointer(total if total is not None else g), *sizes, g._stride[0] if g.dim() else 0, ignore_index,
-           _bits(eps), _bits(total_weight), weight is not None, eps != 0, total is not None, _TL[lse.dtype],
-           bn, bc)
+           float64_bits(eps), float64_bits(total_weight), weight is not None, eps != 0, total is not None,
+           _TL[lse.dtype], bn, bc)
 
 
 class CrossEntropy:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from .scalars import from_float64_bits
+
 # ``tl.constexpr(...)`` instances: a kernel compiled for a GPU may read no other globals.
 # Keep them right of tensor operands (in the interpreter ``constexpr * tensor`` stays a
 # constexpr).
@@ -1092,7 +1094,7 @@ def _offsets(idx, shape, strides, NDIM: tl.constexpr):
 def _scalar_operand(p, COMPUTE: tl.constexpr, F64_BITS: tl.constexpr, SHAPE: tl.constexpr):
     """A scalar operand splat to the block's ``SHAPE`` (float64 arrives as its int64 bits)."""
     if F64_BITS:
-        v = tl.cast(tl.cast(p, tl.int64), tl.float64, bitcast=True)
+        v = from_float64_bits(p)
     else:
         v = tl.cast(p, COMPUTE)
     return tl.full(SHAPE, v, COMPUTE)

@@ -24,14 +24,10 @@ from ...backends.cuda_memory import KernelPointer, allocate
 from .elementwise import _div, cast_to
 from .launch import launch
 from .optim import _TL_DTYPES, _block, _device_tables, chunk
+from .scalars import float64_bits, from_float64_bits
 
 #: ``KIND`` codes (as in the Numba kernels); ``tl.constexpr``s, the only globals a compiled kernel reads
 SUM_SQUARES, SUM_ABS, MAX_ABS, SUM_POW = (tl.constexpr(code) for code in range(4))
-
-
-@triton.jit
-def _f64(bits):
-    return tl.cast(tl.cast(bits, tl.int64), tl.float64, bitcast=True)
 
 
 @triton.jit
@@ -48,7 +44,7 @@ def partial_norm_kernel(work, addrs, partials, p_bits, KIND: tl.constexpr, DTYPE
     lo = tl.load(work + 3 * w + 1)
     hi = tl.load(work + 3 * w + 2)
     g = tl.load(addrs + i).to(tl.pointer_type(DTYPE))
-    p = _f64(p_bits).to(ACC)
+    p = from_float64_bits(p_bits).to(ACC)
     acc = tl.full([BLOCK], 0, ACC)
     for start in range(lo, hi, BLOCK):
         offs = start + tl.arange(0, BLOCK)
@@ -88,14 +84,15 @@ def total_kernel(partials, out, P, p_bits, coef, max_bits, KIND: tl.constexpr, C
         if KIND == SUM_SQUARES:
             total = tl.sqrt(total)
         elif KIND == SUM_POW:
-            total = tl.where(total == 0, 0.0, tl.exp2(tl.log2(total) / _f64(p_bits)))
+            total = tl.where(total == 0, 0.0, tl.exp2(tl.log2(total) / from_float64_bits(p_bits)))
     DTYPE: tl.constexpr = out.dtype.element_ty
     tl.store(out, cast_to(total, DTYPE))
     if CLIP:  # torch: (norm + 1e-6).reciprocal() * max_norm (its __rtruediv__), then clamp_max(1)
         OPMATH: tl.constexpr = tl.float64 if DTYPE == tl.float64 else tl.float32
         held = _rounded(total, DTYPE, OPMATH)
         shifted = _rounded(held + tl.full([], 1e-6, tl.float64).to(OPMATH), DTYPE, OPMATH)
-        c = _rounded(_rounded(_div(1.0, shifted), DTYPE, OPMATH) * _f64(max_bits).to(OPMATH), DTYPE, OPMATH)
+        max_norm = from_float64_bits(max_bits).to(OPMATH)
+        c = _rounded(_rounded(_div(1.0, shifted), DTYPE, OPMATH) * max_norm, DTYPE, OPMATH)
         tl.store(coef, cast_to(tl.where(c > 1, 1.0, c), DTYPE))
 
 
@@ -128,11 +125,6 @@ def _kind(norm_type):
     return {2.0: SUM_SQUARES, 1.0: SUM_ABS}.get(norm_type, SUM_POW).value
 
 
-def _bits(value):
-    """A float as its float64 bits (Triton passes Python floats as fp32)."""
-    return int(np.float64(value).view(np.int64))
-
-
 class GradNorm:
     """``nn._fused.GRAD_NORM['cuda']``: one launch for all gradients' partial norms (plus a
     one-program fold), one launch to scale them. Takes same-dtype, same-device contiguous
@@ -160,14 +152,14 @@ class GradNorm:
         work, (work_p, addrs_p), device, dtype, acc = self._table(tensors)
         n = work.shape[0]
         partials = KernelPointer(allocate(8 * max(n, 1), device), 0, "float64")
-        kind, p_bits = _kind(norm_type), _bits(norm_type)
+        kind, p_bits = _kind(norm_type), float64_bits(norm_type)
         if n:
             launch(partial_norm_kernel, (n,), work_p, addrs_p, partials, p_bits, kind, dtype, acc,
                    _block(work))
         out = be.empty((), tensors[0].dtype, device)
         coef = None if max_norm is None else be.empty((), tensors[0].dtype, device)
         launch(total_kernel, (1,), partials, be.pointer(out), n, p_bits,
-               0 if coef is None else be.pointer(coef), _bits(max_norm or 0.0), kind, coef is not None,
+               0 if coef is None else be.pointer(coef), float64_bits(max_norm or 0.0), kind, coef is not None,
                be._block(n, 1024))
         return out if coef is None else (out, coef)
 
