@@ -213,6 +213,54 @@ def test_addmm_row_bias_like_linear(dtype, m, k, n):
           A(k, n, dtype=dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("m,k,n", [(2, 3, 4), (40, 50, 60), (0, 3, 4), (3, 0, 4)])
+def test_linear_recording_nothing(dtype, m, k, n):
+    """F.linear where nothing is recorded (under no_grad, or operands that need no grad):
+    the CPU's one backend call, the weight read transposed in place, against torch; with a
+    transposed weight and a strided bias too. The results require no grad."""
+    def unrecorded(lib, x, w, wt, b):
+        f, bias = lib.nn.functional, b[:n]
+        plain = f.linear(x.detach(), w.detach(), bias.detach())
+        with lib.no_grad():
+            return plain, f.linear(x, w, bias), f.linear(x, wt, b[::2]), f.linear(x, w, None)
+    results = check(unrecorded, A(m, k, dtype=dtype, grad=True), A(n, k, dtype=dtype, grad=True),
+                    A(k, n, dtype=dtype, transpose=True), A(2 * n, dtype=dtype, grad=True))
+    assert results is not None  # computed, not an error raised by both
+
+
+def test_linear_recording_nothing_errors():
+    """The unrecorded path's operands that do not fit raise torch's errors (the general path's)."""
+    def under_no_grad(fn):
+        def run(lib, *args):
+            with lib.no_grad():
+                return fn(lib, *args)
+        return run
+    linear = lambda lib, x, w, b: lib.nn.functional.linear(x, w, b)  # noqa: E731
+    for x, w, b in [(A(2, 3), A(4, 5), A(4)),                       # in-features differ
+                    (A(2, 3), A(4, 3), A(5)),                       # bias of another length
+                    (A(2, 3), A(4, 3, dtype="float64"), A(4)),      # weight of another dtype
+                    (A(2, 3), A(4, 3), A(4, dtype="float64")),      # bias of another dtype
+                    (A(2, 3), A(3), A(4))]:                         # a 1-d weight
+        assert check(under_no_grad(linear), x, w, b) is None  # both raised, the same type
+    assert check(under_no_grad(linear), A(2, 3), A(4, 3), A(1, 4)) is not None  # a 2-d bias broadcasts
+
+
+@pytest.mark.cpu_only  # the CPU backend's ``linear``
+def test_linear_recording_nothing_is_one_backend_call(monkeypatch):
+    from tritensor.backends import cpu
+    calls = []
+    real = cpu.linear
+    monkeypatch.setattr(cpu, "linear", lambda *args: calls.append(1) or real(*args))
+    lin = tritensor.nn.Linear(3, 4)
+    x = tritensor.randn(2, 3)
+    with tritensor.no_grad():
+        assert not lin(x).requires_grad
+    assert calls == [1]
+    y = lin(x)  # recorded: the addmm node, as torch's
+    assert calls == [1] and y.grad_fn.name() == "AddmmBackward0"
+
+
 @pytest.mark.cpu_only  # the CPU's 16-bit path; 'cuda' fuses the epilogue in its own kernel
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("name,shapes", [("addmm", [(8, 8), (8, 64), (64, 8)]), ("addmv", [(8,), (8, 64), (64,)]),

@@ -1164,10 +1164,24 @@ def addmm(bias: Tensor, a: Tensor, b: Tensor, beta, alpha):
     if (beta != 1 or alpha != 1 or a.dtype not in _BIAS_DTYPES or bias.dtype is not a.dtype
             or len(bias._shape) != 1 or bias._shape[0] != n):
         return None
-    out = empty((a._shape[0], n), a.dtype)
+    return _product_plus_row(ndarray(a), ndarray(b), bias, a.dtype)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor):
+    """``x @ weight.T + bias`` for a 2-d float32/float64 ``x`` and checked operands of its
+    dtype, the weight read transposed in place (no view tensor): the op layer's path for a
+    linear layer whose call records nothing. None declines (other dtypes)."""
+    if x.dtype not in _BIAS_DTYPES:
+        return None
+    return _product_plus_row(ndarray(x), ndarray(weight).T, bias, x.dtype)
+
+
+def _product_plus_row(a: np.ndarray, b: np.ndarray, bias: Tensor, dtype):
+    """A new tensor of ``a @ b``, then ``bias`` added to each row in one pass."""
+    out = empty((a.shape[0], b.shape[1]), dtype)
     o = ndarray(out)
     if out._flat.size:
-        mm_kernels.mm(o, ndarray(a), ndarray(b))
+        mm_kernels.mm(o, a, b)
         mm_kernels.add_row_bias(o, ndarray(bias))
     return out
 

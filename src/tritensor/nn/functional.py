@@ -12,6 +12,7 @@ from .. import ops
 from ..autograd.function import Function
 from ..ops._autocast import autocast_call, state as _amp
 from ..ops.elementwise import HARDTANH, _torch_name, not_implemented_for
+from ..ops.linalg import linear_unrecorded
 from ..type_info import finfo
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_similarity,  # noqa: F401
                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, pairwise_distance,
@@ -310,7 +311,8 @@ def linear(input, weight, bias=None):
     if bias is None:
         return ops.matmul(input, weight.t())
     if input.dim() == 2:
-        return ops.addmm(bias, input, weight.t())
+        out = linear_unrecorded(input, weight, bias)
+        return out if out is not None else ops.addmm(bias, input, weight.t())
     out = ops.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
     return out.view(tuple(input.shape[:-1]) + (weight.shape[0],))
 

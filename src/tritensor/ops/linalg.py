@@ -182,6 +182,23 @@ def _addbmm_per_batch(input, a, b, beta, alpha):
     return out
 
 
+def linear_unrecorded(input, weight, bias):
+    """``input @ weight.T + bias`` for a 2-d ``input`` in one backend call, where the call
+    records nothing (inference, evaluation under no_grad) and the backend has a ``linear``:
+    no transposed view, node or generic checks. None where the operands do not plainly fit
+    (the general path then computes, or raises torch's error)."""
+    if grad_mode.enabled and (input._requires_grad or weight._requires_grad or bias._requires_grad):
+        return None
+    hook = getattr(backend(input), "linear", None)
+    dtype, device = input.dtype, input._storage.device
+    if (hook is None or weight.dtype is not dtype or bias.dtype is not dtype or len(weight._shape) != 2
+            or len(bias._shape) != 1 or weight._shape[1] != input._shape[1]
+            or bias._shape[0] != weight._shape[0] or weight._storage.device != device
+            or bias._storage.device != device):
+        return None
+    return hook(input, weight, bias)
+
+
 def _fused_addmm(input, a, b, beta, alpha):
     """addmm with the scaling and bias fused into the product where the backend offers it
     (the 'cuda' epilogue, the CPU's one-pass row bias) and the bias matches the result's
