@@ -327,17 +327,16 @@ def test_max_pool_windows_of_padding_only_and_double_backward():
     check(twice, Arg(randn(2, 3, 4, 5), dtype="float64", requires_grad=True), same_node=False)
 
 
-@pytest.mark.cpu_only
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_max_pool_takes_the_fused_kernel(monkeypatch, dtype):
-    """float32/float64 pools of any rank run the one-pass kernel (its results are the tests
-    above); other dtypes compose."""
+    """float32/float64 pools of any rank run the device's one-pass kernel (Numba on the CPU,
+    Triton on 'cuda'; its results are the tests above); other dtypes compose."""
     from tritensor.nn import _fused
     calls = []
-    kernel = _fused.MAX_POOL["cpu"]
+    x = tritensor.ones(2, 3, 6, 6, 6, dtype=getattr(tritensor, dtype), device=DEVICE)
+    kernel = _fused.MAX_POOL[DEVICE]
     monkeypatch.setattr(type(kernel), "forward", lambda self, x, geo, f=type(kernel).forward:
                         calls.append(len(geo.kernel)) or f(self, x, geo))
-    x = tritensor.ones(2, 3, 6, 6, 6, dtype=getattr(tritensor, dtype))
     tritensor.nn.functional.max_pool3d(x, 2)
     tritensor.nn.functional.max_pool2d(x[0], 2)
     tritensor.nn.functional.max_pool1d(x[0, 0], 2)

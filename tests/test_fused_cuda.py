@@ -1,4 +1,4 @@
-"""The fused cross entropy, clip_grad_norm_ and layer norm kernels against torch, on DEVICE.
+"""The fused cross entropy, clip_grad_norm_, layer norm and batch norm kernels against torch, on DEVICE.
 
 Run on 'cpu' (Numba kernels) and with ``TRITON_INTERPRET=1 TRITENSOR_TEST_DEVICE=cuda``
 (the Triton kernels of ``kernels/triton/cross_entropy.py``, ``grad_norm.py`` and
@@ -55,9 +55,10 @@ class _Counting:
 
 @pytest.fixture
 def count_fused(monkeypatch):
-    """Counting wrappers around this device's CROSS_ENTROPY, GRAD_NORM and LAYER_NORM entries."""
+    """Counting wrappers around this device's CROSS_ENTROPY, GRAD_NORM, LAYER_NORM and BATCH_NORM
+    entries."""
     tritensor.empty(0, device=DEVICE)  # loads the device backend, which registers its kernels
-    tables = (_fused.CROSS_ENTROPY, _fused.GRAD_NORM, _fused.LAYER_NORM)
+    tables = (_fused.CROSS_ENTROPY, _fused.GRAD_NORM, _fused.LAYER_NORM, _fused.BATCH_NORM)
     wrapped = [_Counting(table[DEVICE]) for table in tables]
     for table, counting in zip(tables, wrapped):
         monkeypatch.setitem(table, DEVICE, counting)
@@ -338,9 +339,54 @@ def test_layer_norm_launches(count_launches):
         x = tritensor.randn(*shape, device=DEVICE, requires_grad=True)
         w, b = (tritensor.randn(shape[-1], device=DEVICE, requires_grad=True) for _ in range(2))
         y = tritensor.nn.functional.layer_norm(x, shape[-1:], w, b)
-        assert count_launches == {"layer_norm_forward_kernel": 1}
+        assert count_launches == {"normalize_forward_kernel": 1}
         y.backward(tritensor.ones_like(y))
-        assert count_launches == {"layer_norm_forward_kernel": 1, "layer_norm_backward_kernel": 1}
+        assert count_launches == {"normalize_forward_kernel": 1, "layer_norm_backward_kernel": 1}
+
+
+# ---------------------------------------------------------------------------- batch norm
+def _batch_norms(lib, x, w, b):
+    """Batch norm in training with weight and bias (updating running statistics, returned
+    too), either one, or neither."""
+    f, channels = lib.nn.functional, x.shape[1]
+    stats = [lib.zeros(channels, dtype=x.dtype, device=x.device),
+             lib.ones(channels, dtype=x.dtype, device=x.device)]
+    return (f.batch_norm(x, *stats, w, b, True), f.batch_norm(x, None, None, w, None, True),
+            f.batch_norm(x, None, None, None, b, True), f.batch_norm(x, None, None, None, None, True, 0.3),
+            *stats)
+
+
+@pytest.mark.parametrize("shape,dtype", [
+    ((6, 4), "float32"), ((6, 4, 5), "float32"), ((3, 4, 5, 6), "float64"), ((2, 3, 2, 2, 5), "float32"),
+    ((2, 3, 10000), "float32"),    # a channel's plane in several tiles (the interpreter's hold 16384)
+    ((4, 3000), "float64"),        # channels as columns, in several blocks of channels
+    ((2, 600, 3), "float64"), ((2, 1), "float64")])
+def test_batch_norm_kernel_layouts(shape, dtype):
+    """The device's one-kernel batch norm in training against torch: values, running
+    statistics and the gradients of input, weight and bias."""
+    x = Arg(rng.standard_normal(shape) * 3 + 1, dtype, requires_grad=True)
+    w, b = (Arg(rng.standard_normal(shape[1]), dtype, requires_grad=True) for _ in range(2))
+    assert check(_batch_norms, x, w, b) is not None
+
+
+def test_batch_norm_takes_fused_path(count_fused):
+    norm_kernel = count_fused[3]
+    x = tritensor.randn(6, 4, 3, device=DEVICE, requires_grad=True)
+    w = tritensor.randn(4, device=DEVICE, requires_grad=True)
+    tritensor.nn.functional.batch_norm(x, None, None, w, training=True).sum().backward()
+    assert norm_kernel.calls == {"accepts": 1, "forward": 1, "backward": 1}
+
+
+def test_batch_norm_launches(count_launches):
+    """One launch forward and one backward, whatever the layout."""
+    for shape in ((6, 4), (2, 3, 10000), (4, 3000)):
+        count_launches.clear()
+        x = tritensor.randn(*shape, device=DEVICE, requires_grad=True)
+        w, b = (tritensor.randn(shape[1], device=DEVICE, requires_grad=True) for _ in range(2))
+        y = tritensor.nn.functional.batch_norm(x, None, None, w, b, training=True)
+        assert count_launches == {"normalize_forward_kernel": 1}
+        y.backward(tritensor.ones_like(y))
+        assert count_launches == {"normalize_forward_kernel": 1, "batch_norm_backward_kernel": 1}
 
 
 # ---------------------------------------------------------------------------- data and checkpoints on DEVICE

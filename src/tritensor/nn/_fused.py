@@ -17,7 +17,6 @@ its own kernel here without touching ``nn``.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -409,25 +408,9 @@ class _CpuMaxPool:
 
     dtypes = FUSED_DTYPES
 
-    @staticmethod
-    def _lifted(geo):
-        """The geometry's (kernel, dilation, stride, low pad, size, out) as 3-d tuples."""
-        lift = 3 - len(geo.kernel)
-        pad = tuple(lo for lo, _ in geo.pads)
-        return tuple((1,) * lift + tuple(v) for v in (geo.kernel, geo.dilation, geo.stride)) + \
-            ((0,) * lift + pad, (1,) * lift + tuple(geo.size), (1,) * lift + tuple(geo.out))
-
-    @staticmethod
-    @functools.lru_cache(maxsize=64)
-    def _plan(geo):
-        """(dilation, size, out) as 3-d tuples and each dim's window bounds, once per geometry."""
-        kernel, dilation, stride, pad, size, out = _CpuMaxPool._lifted(geo)
-        dims = zip(out, kernel, dilation, stride, pad, size)
-        return dilation, size, out, tuple(pool_kernels.window_bounds(*dim) for dim in dims)
-
     def forward(self, x, geo):
         """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
-        dilation, size, out, bounds = self._plan(geo)
+        dilation, size, out, bounds = pool_kernels.window_plan(geo)
         lead = tuple(x._shape[:-len(geo.kernel)])
         planes = math.prod(lead)
         values = cpu.empty(lead + tuple(geo.out), x.dtype)
@@ -457,8 +440,9 @@ class _CpuMaxPool:
 
 
 #: ``MAX_POOL[device_type]``: ``dtypes``, ``forward(x, geo) -> (values, indices)`` and
-#: ``backward(grad, indices, shape, n_spatial) -> grad_x`` of nn/_pool.py's max pools; devices
-#: without an entry (and other dtypes) compose them of window copies, max, gather and scatter_add
+#: ``backward(grad, indices, shape, n_spatial) -> grad_x`` (or None: the composed scatter_add)
+#: of nn/_pool.py's max pools; devices without an entry (and other dtypes) compose them of
+#: window copies, max, gather and scatter_add
 MAX_POOL = {"cpu": _CpuMaxPool()}
 
 

@@ -234,8 +234,9 @@ _MAX_POOL = _per_rank(_MaxPool, "MaxPool{}DWithIndicesBackward0")
 
 class _FusedMaxPool(_PickedMax):
     """The same pool by the device's fused kernel (``_fused.MAX_POOL``): values and picks in
-    one pass, the backward one scatter; a backward that records a graph (double backward)
-    takes the composed scatter_add, which the saved picks serve as well."""
+    one pass, the backward one scatter; a backward that records a graph (double backward),
+    or a device without a fused backward, takes the composed scatter_add, which the saved
+    picks serve as well."""
 
     @staticmethod
     def forward(ctx, x, geo, kernel):
@@ -247,7 +248,7 @@ class _FusedMaxPool(_PickedMax):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        if grad_mode.is_grad_enabled():
+        if grad_mode.is_grad_enabled() or ctx.kernel.backward is None:
             return (*_PickedMax.backward(ctx, grad, _grad_indices), None)
         return ctx.kernel.backward(grad, ctx.indices, ctx.shape, ctx.spatial), None, None
 

@@ -18,6 +18,8 @@ rounding where windows overlap.
 """
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
@@ -37,6 +39,19 @@ def window_bounds(count, kernel, dilation, stride, pad, size):
             start += dilation
         bounds[o] = start, max(0, -(-(end - start) // dilation))
     return bounds
+
+
+@functools.lru_cache(maxsize=64)
+def window_plan(geo):
+    """(dilation, size, out) of a pool's ``geo`` (nn/_conv.Geometry) as 3-d tuples (1-d and
+    2-d pools lifted with unit dims) and each dim's ``window_bounds``, once per geometry: what
+    the max pool kernels take (the 'cuda' ones too)."""
+    lift = 3 - len(geo.kernel)
+    kernel, dilation, stride = ((1,) * lift + tuple(v) for v in (geo.kernel, geo.dilation, geo.stride))
+    pad = (0,) * lift + tuple(lo for lo, _ in geo.pads)
+    size, out = (1,) * lift + tuple(geo.size), (1,) * lift + tuple(geo.out)
+    dims = zip(out, kernel, dilation, stride, pad, size)
+    return dilation, size, out, tuple(window_bounds(*dim) for dim in dims)
 
 
 @_jit
