@@ -377,3 +377,27 @@ def test_area_3d_16_bit_gradient(dtype):
     x32 = torch.tensor(x, dtype=narrow).float().requires_grad_()
     F(torch).interpolate(x32, size=2, mode="area").backward(torch.tensor(seed, dtype=narrow).float())
     assert_same(x32.grad.to(narrow), x16.grad, what="gradient")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_passes_take_the_devices_fused_kernel(monkeypatch, dtype):
+    """Each weighted pass of a float32/float64 resize runs the device's one-kernel gather
+    (Numba on the CPU, Triton on 'cuda'; its values are the tests above), and the backward its
+    adjoint where the device has one (the CPU); so do uint8's int64 fixed-point passes and
+    float16's, computed in float32."""
+    from tritensor.nn import _fused
+    x = tritensor.rand(2, 3, 4, 5, dtype=getattr(tritensor, dtype), device=DEVICE, requires_grad=True)
+    kernel = _fused.RESAMPLE[DEVICE]
+    calls = []
+    for name in ("gather", "scatter"):
+        method = getattr(type(kernel), name)
+        if method is not None:
+            monkeypatch.setattr(type(kernel), name, lambda self, *args, f=method, n=name: calls.append(n) or
+                                f(self, *args))
+    F(tritensor).interpolate(x, scale_factor=2, mode="bilinear").sum().backward()
+    adjoints = ["scatter"] * 2 if type(kernel).scatter is not None else []
+    assert calls == ["gather"] * 2 + adjoints
+    calls.clear()
+    F(tritensor).interpolate((x.detach() * 255).to(tritensor.uint8), size=(6, 7), mode="bilinear")
+    F(tritensor).interpolate(x.detach().half(), size=(6, 7), mode="bilinear")
+    assert calls == ["gather"] * 4

@@ -1097,19 +1097,21 @@ def dropout(x: Tensor, p: float, seed: int, offset: int):
 
 # ------------------------------------------------------------------ fused nn kernels
 def _register_fused():
-    """Offer nn its fused cross entropy, grad-norm, layer- and batch-norm, max-pool and
-    recurrent-cell kernels for 'cuda' (nn never imports triton)."""
+    """Offer nn its fused cross entropy, grad-norm, layer- and batch-norm, max-pool,
+    interpolation and recurrent-cell kernels for 'cuda' (nn never imports triton)."""
     from ..kernels.triton import cross_entropy as ce_k
     from ..kernels.triton import grad_norm as gn_k
     from ..kernels.triton import normalization as norm_k
     from ..kernels.triton import pool as pool_k
     from ..kernels.triton import recurrent as rnn_k
+    from ..kernels.triton import resample as resample_k
     from ..nn import _fused
     _fused.CROSS_ENTROPY["cuda"] = ce_k.CrossEntropy()
     _fused.GRAD_NORM["cuda"] = gn_k.GradNorm()
     _fused.LAYER_NORM["cuda"] = norm_k.LayerNorm()
     _fused.BATCH_NORM["cuda"] = norm_k.BatchNorm()
     _fused.MAX_POOL["cuda"] = pool_k.MaxPool()
+    _fused.RESAMPLE["cuda"] = resample_k.Resample()
     _fused.LSTM_CELL["cuda"] = rnn_k.LstmCell()
     _fused.GRU_CELL["cuda"] = rnn_k.GruCell()
 

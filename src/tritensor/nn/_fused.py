@@ -482,6 +482,7 @@ class _CpuResample:
 
 
 #: ``RESAMPLE[device_type]``: ``dtypes``, ``gather(x, dim, index, weight)`` and ``scatter(g,
-#: dim, index, weight, in_size)`` of nn/_interpolate.py's weighted passes (x, index and weight
+#: dim, index, weight, in_size)`` (or None: the composed index_add) of nn/_interpolate.py's
+#: weighted passes (x, index and weight
 #: on the device, weight of x's dtype); devices without an entry compose them of tensor ops
 RESAMPLE = {"cpu": _CpuResample()}

@@ -376,7 +376,7 @@ def _scatter(g, p):
     """The adjoint of ``_gather``: each output's gradient, times each tap's weight, added to
     the input position that tap read."""
     fused = _fused_pass(g, p)
-    if fused is not None:
+    if fused is not None and fused[0].scatter is not None:
         kernels, weight = fused
         return kernels.scatter(g, p.dim, p.index, weight, p.in_size)
     k, out = p.index.shape
