@@ -327,6 +327,24 @@ def test_max_pool_windows_of_padding_only_and_double_backward():
     check(twice, Arg(randn(2, 3, 4, 5), dtype="float64", requires_grad=True), same_node=False)
 
 
+def test_max_pool_backward_is_deterministic():
+    """max_pool1d/2d's backward gathers each input's gradient on every device (in output order,
+    no atomics), so deterministic mode accepts it, as torch's CPU and CUDA kernels: overlapping
+    windows, padding, dilation, ceil_mode's windows past the plane, a strided gradient."""
+    def pooled_grad(lib, x):
+        lib.use_deterministic_algorithms(True)
+        try:
+            f = F(lib)
+            ys = (f.max_pool2d(x, 3, 1, 1), f.max_pool2d(x, 2, 1, 0, 2, True), f.max_pool2d(x, (3, 2), (2, 3), 1),
+                  f.max_pool1d(x[0], 3, 2, 1, 1, True), f.max_pool2d(x, 3, 2, 1, 3, True))
+            loss = sum((y.transpose(-1, -2) * y.transpose(-1, -2).detach().sin()).sum() for y in ys)
+            return lib.autograd.grad(loss, x)[0]
+        finally:
+            lib.use_deterministic_algorithms(False)
+    assert check(pooled_grad, Arg(randn(2, 3, 6, 7), requires_grad=True)) is not None
+    assert check(pooled_grad, Arg(randn(1, 2, 5, 5), dtype="float64", requires_grad=True)) is not None
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_max_pool_takes_the_fused_kernel(monkeypatch, dtype):
     """float32/float64 pools of any rank run the device's one-pass kernel (Numba on the CPU,

@@ -424,8 +424,9 @@ class _CpuMaxPool:
         cpu.run_chunks(lambda lo, hi: kernel(xa, *bounds, dilation, lowest, lo, hi, va, ia), chunks)
         return values, indices
 
-    def backward(self, grad, indices, shape, n):
+    def backward(self, grad, indices, shape, geo):
         """The input gradient (``shape``) from the output's and the picks of ``forward``."""
+        n = len(geo.kernel)
         planes, size = math.prod(shape[:-n]), math.prod(shape[-n:])
         out = cpu.empty(tuple(shape), grad.dtype)
         out._flat[:] = 0
@@ -440,9 +441,9 @@ class _CpuMaxPool:
 
 
 #: ``MAX_POOL[device_type]``: ``dtypes``, ``forward(x, geo) -> (values, indices)`` and
-#: ``backward(grad, indices, shape, n_spatial) -> grad_x`` (or None: the composed scatter_add)
-#: of nn/_pool.py's max pools; devices without an entry (and other dtypes) compose them of
-#: window copies, max, gather and scatter_add
+#: ``backward(grad, indices, shape, geo) -> grad_x`` of nn/_pool.py's max pools; devices
+#: without an entry (and other dtypes) compose them of window copies, max, gather and
+#: scatter_add
 MAX_POOL = {"cpu": _CpuMaxPool()}
 
 

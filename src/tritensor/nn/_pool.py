@@ -234,23 +234,22 @@ _MAX_POOL = _per_rank(_MaxPool, "MaxPool{}DWithIndicesBackward0")
 
 class _FusedMaxPool(_PickedMax):
     """The same pool by the device's fused kernel (``_fused.MAX_POOL``): values and picks in
-    one pass, the backward one scatter; a backward that records a graph (double backward),
-    or a device without a fused backward, takes the composed scatter_add, which the saved
-    picks serve as well."""
+    one pass, the backward one more; a backward that records a graph (double backward) takes
+    the composed scatter_add, which the saved picks serve as well."""
 
     @staticmethod
     def forward(ctx, x, geo, kernel):
         values, indices = kernel.forward(x, geo)
         ctx.mark_non_differentiable(indices)
         ctx.indices, ctx.shape, ctx.spatial = indices, tuple(x.shape), len(geo.kernel)
-        ctx.spill, ctx.kernel = _leaves_the_plane(geo), kernel
+        ctx.spill, ctx.kernel, ctx.geo = _leaves_the_plane(geo), kernel, geo
         return values, indices
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        if grad_mode.is_grad_enabled() or ctx.kernel.backward is None:
+        if grad_mode.is_grad_enabled():
             return (*_PickedMax.backward(ctx, grad, _grad_indices), None)
-        return ctx.kernel.backward(grad, ctx.indices, ctx.shape, ctx.spatial), None, None
+        return ctx.kernel.backward(grad, ctx.indices, ctx.shape, ctx.geo), None, None
 
 
 _FUSED_MAX_POOL = _per_rank(_FusedMaxPool, "MaxPool{}DWithIndicesBackward0")

@@ -15,8 +15,10 @@ OW) planes; for each kernel offset it reads one input element per output, so nei
 outputs read elements a stride apart in one row (coalesced for stride 1) and overlapping
 windows re-read from cache. Outputs are written once, in order. float32 and float64.
 
-The backward is the composed scatter_add of the gradient to the picked indices (``backward
-= None``), as nn/_pool.py does without a fused kernel.
+The backward gathers instead of scattering: each input element sums, in output order, the
+gradients of the outputs (at most ceil(reach / stride) per dim) that picked it, so no atomics
+and the same result every run (torch's CUDA max_pool2d backward is deterministic too; the
+composed ``scatter_add`` is not, and deterministic mode refuses it).
 """
 from __future__ import annotations
 
@@ -69,6 +71,46 @@ def max_pool_kernel(x, bounds_d, bounds_h, bounds_w, values, indices, total, D, 
     tl.store(indices + o, pick, mask=in_range)
 
 
+@triton.jit
+def _covering(z, pad, stride, reach, count):
+    """The outputs whose windows (``reach`` = (kernel - 1) dilation + 1 wide) may hold input
+    position ``z`` along a dim: the first, and one past the last (clipped to 0 .. count)."""
+    first = tl.maximum(z + pad - reach + stride, 0) // stride  # ceil((z + pad - reach + 1) / stride)
+    last = tl.minimum((z + pad) // stride + 1, count)
+    return first, last
+
+
+@triton.jit
+def max_pool_backward_kernel(grad, indices, grad_x, total, D, H, W, OD, OH, OW, pd, ph, pw, sd, sh, sw,
+                             rd, rh, rw, SPAN_D, SPAN_H, SPAN_W, BLOCK: tl.constexpr):
+    """Input gradient elements pid * BLOCK ... of the (P, D, H, W) planes: the sum of the
+    gradients of the outputs that picked each, gathered in output order (so deterministic,
+    and added in the order of the CPU kernel's scatter). ``p*`` low pads, ``s*`` strides,
+    ``r*`` window reaches, ``SPAN_*`` the most outputs whose windows hold one position."""
+    e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    in_range = e < total
+    w = e % W
+    h = e // W % H
+    d = e // (W * H) % D
+    plane = e // (W * H * D) * (OD * OH * OW)
+    here = (d * H + h) * W + w
+    d_first, d_last = _covering(d, pd, sd, rd, OD)
+    h_first, h_last = _covering(h, ph, sh, rh, OH)
+    w_first, w_last = _covering(w, pw, sw, rw, OW)
+    total_grad = tl.zeros([BLOCK], grad_x.dtype.element_ty)
+    for a in range(SPAN_D):
+        od = d_first + a
+        for b in range(SPAN_H):
+            oh = h_first + b
+            for c in range(SPAN_W):
+                ow = w_first + c
+                o = plane + (od * OH + oh) * OW + ow
+                inside = in_range & (od < d_last) & (oh < h_last) & (ow < w_last)
+                picked = inside & (tl.load(indices + o, mask=inside, other=-1) == here)
+                total_grad += tl.load(grad + o, mask=picked, other=0)
+    tl.store(grad_x + e, total_grad, mask=in_range)
+
+
 @functools.lru_cache(maxsize=64)
 def _device_bounds(geo, device):
     """Each dim's window bounds of ``geo`` as int64 tensors on ``device``, once per geometry."""
@@ -90,12 +132,24 @@ def _max_pool_into(x, values, indices, tables, size, out, dilation, kernel):
            be.pointer(values), be.pointer(indices), total, *size, *out, *dilation, *kernel, block)
 
 
+@replayable
+def _max_pool_backward_into(grad, indices, grad_x, size, out, pads, strides, reaches, spans):
+    be = _backend()
+    total = grad_x.numel()
+    block = be._block(total, 512)
+    launch(max_pool_backward_kernel, (cdiv(total, block),), be.pointer(grad), be.pointer(indices),
+           be.pointer(grad_x), total, *size, *out, *pads, *strides, *reaches, *spans, block)
+
+
+def _lifted(values, n, fill):
+    return (fill,) * (3 - n) + tuple(values)
+
+
 class MaxPool:
-    """``nn._fused.MAX_POOL['cuda']``: the forward of a max pool of float32/float64 planes (N x
-    C of any spatial rank up to 3)."""
+    """``nn._fused.MAX_POOL['cuda']``: a max pool of float32/float64 planes (N x C of any
+    spatial rank up to 3), and its backward gathering each input's gradient."""
 
     dtypes = (dt.float32, dt.float64)
-    backward = None  # the composed scatter_add of nn/_pool.py
 
     def forward(self, x, geo):
         """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
@@ -110,3 +164,20 @@ class MaxPool:
                            kernel)
         return values, indices
 
+
+    def backward(self, grad, indices, shape, geo):
+        """The input gradient (``shape``) from the output's and the picks of ``forward``."""
+        be = _backend()
+        n = len(geo.kernel)
+        grad_x = be.empty(tuple(shape), grad.dtype, grad._storage.device)
+        if not grad_x.numel():
+            return grad_x
+        if not grad.numel():
+            be.fill_(grad_x, 0)
+            return grad_x
+        reaches = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation))
+        spans = tuple(-(-r // s) for r, s in zip(reaches, geo.stride))
+        _max_pool_backward_into(grad.contiguous(), indices, grad_x, _lifted(geo.size, n, 1),
+                                _lifted(geo.out, n, 1), _lifted((lo for lo, _ in geo.pads), n, 0),
+                                _lifted(geo.stride, n, 1), _lifted(reaches, n, 1), _lifted(spans, n, 1))
+        return grad_x
