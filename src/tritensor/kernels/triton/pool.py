@@ -164,7 +164,6 @@ class MaxPool:
                            kernel)
         return values, indices
 
-
     def backward(self, grad, indices, shape, geo):
         """The input gradient (``shape``) from the output's and the picks of ``forward``."""
         be = _backend()
