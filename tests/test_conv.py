@@ -335,8 +335,9 @@ def test_max_pool_backward_is_deterministic():
         lib.use_deterministic_algorithms(True)
         try:
             f = F(lib)
-            ys = (f.max_pool2d(x, 3, 1, 1), f.max_pool2d(x, 2, 1, 0, 2, True), f.max_pool2d(x, (3, 2), (2, 3), 1),
-                  f.max_pool1d(x[0], 3, 2, 1, 1, True), f.max_pool2d(x, 3, 2, 1, 3, True))
+            ys = (f.max_pool2d(x, 3, 1, 1), f.max_pool2d(x, 2, 1, 0, 2, True),
+                  f.max_pool2d(x, (3, 2), (2, 3), 1), f.max_pool1d(x[0], 3, 2, 1, 1, True),
+                  f.max_pool2d(x, 3, 2, 1, 3, True))
             loss = sum((y.transpose(-1, -2) * y.transpose(-1, -2).detach().sin()).sum() for y in ys)
             return lib.autograd.grad(loss, x)[0]
         finally:

@@ -16,8 +16,8 @@ def data(*shape, dtype="float32"):
 
 
 def A(*shape, dtype="float32", grad=False, transpose=False):
-    if transpose:
-        shape = shape[::-1]
+    """A tensor argument of ``shape``; ``transpose``: a non-contiguous (transposed) view of
+    that shape."""
     return Arg(data(*shape, dtype=dtype), dtype, requires_grad=grad, transpose=transpose)
 
 
@@ -209,8 +209,9 @@ def test_addmm_row_bias_like_linear(dtype, m, k, n):
     grad = dtype in ("float32", "float64")
     check(lambda lib, c, a, w: lib.addmm(c, a, w.t()), A(n, dtype=dtype, grad=grad), A(m, k, dtype=dtype, grad=grad),
           A(n, k, dtype=dtype, grad=grad))
-    check(lambda lib, c, a, b: lib.addmm(c, a, b), A(n, dtype=dtype), A(m, k, dtype=dtype, transpose=True),
-          A(k, n, dtype=dtype))
+    transposed = A(m, k, dtype=dtype, transpose=True)
+    assert check(lambda lib, c, a, b: lib.addmm(c, a, b), A(n, dtype=dtype), transposed,
+                 A(k, n, dtype=dtype)) is not None
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
@@ -225,7 +226,7 @@ def test_linear_recording_nothing(dtype, m, k, n):
         with lib.no_grad():
             return plain, f.linear(x, w, bias), f.linear(x, wt, b[::2]), f.linear(x, w, None)
     results = check(unrecorded, A(m, k, dtype=dtype, grad=True), A(n, k, dtype=dtype, grad=True),
-                    A(k, n, dtype=dtype, transpose=True), A(2 * n, dtype=dtype, grad=True))
+                    A(n, k, dtype=dtype, transpose=True), A(2 * n, dtype=dtype, grad=True))
     assert results is not None  # computed, not an error raised by both
 
 

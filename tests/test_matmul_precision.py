@@ -31,8 +31,8 @@ def dtypes(*names):
 
 
 def A(*shape, dtype="float32", grad=False, transpose=False):
-    if transpose:
-        shape = shape[::-1]
+    """A tensor argument of ``shape``; ``transpose``: a non-contiguous (transposed) view of
+    that shape."""
     return Arg(data(*shape, dtype=dtype), dtype, requires_grad=grad, transpose=transpose)
 
 
@@ -212,8 +212,9 @@ def test_addmm_beta_zero_ignores_nan_bias():
 
 
 def test_addmm_transposed_operands_and_out():
-    check(lambda lib, c, a, b: (lib.addmm(c, a, b, alpha=0.5), lib.addmm(c.t(), b.t(), a.t())),
-          A(6, 5, transpose=True, grad=True), A(6, 8, transpose=True, grad=True), A(8, 5, grad=True))
+    c, a = A(6, 5, transpose=True, grad=True), A(6, 8, transpose=True, grad=True)
+    assert check(lambda lib, c, a, b: (lib.addmm(c, a, b, alpha=0.5), lib.addmm(c.t(), b.t(), a.t())),
+                 c, a, A(8, 5, grad=True)) is not None
 
     def with_out(lib, c, a, b):
         out = lib.empty(6, 5, device=dev(lib))
@@ -238,15 +239,17 @@ def test_every_tile_and_split_k(tile, dtype):
     with mm_k.force_tile(tile):
         check(lambda lib, a, b: (a @ b, lib.bmm(a.expand(2, 37, 70), b.expand(2, 70, 29))),
               A(37, 70, dtype=dtype), A(70, 29, dtype=dtype))
-        check(lambda lib, c, a, b: lib.addmm(c, a, b, beta=2, alpha=3),
-              A(29, dtype=dtype), A(37, 70, dtype=dtype, transpose=True), A(70, 29, dtype=dtype))
+        a = A(37, 70, dtype=dtype, transpose=True)
+        assert check(lambda lib, c, a, b: lib.addmm(c, a, b, beta=2, alpha=3),
+                     A(29, dtype=dtype), a, A(70, 29, dtype=dtype)) is not None
 
 
 @pytest.mark.parametrize("tile", TILES[:2], ids=lambda t: f"split{t.splits}")
 def test_split_k_grads(tile):
     with mm_k.force_tile(tile):
-        check(lambda lib, c, a, b: lib.addmm(c, a, b, alpha=0.5),
-              A(1, 9, grad=True), A(12, 80, grad=True), A(80, 9, grad=True, transpose=True))
+        b = A(80, 9, grad=True, transpose=True)
+        assert check(lambda lib, c, a, b: lib.addmm(c, a, b, alpha=0.5), A(1, 9, grad=True),
+                     A(12, 80, grad=True), b) is not None
 
 
 #: tile kind -> (dtype, fp32 precision setting) of the products that use it
@@ -297,8 +300,8 @@ def test_shape_classes_and_split_k_choice():
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_mm_edge_shapes(m, k, n, dtype):
     check(lambda lib, a, b: (lib.mm(a, b), a.t().t() @ b), A(m, k, dtype=dtype), A(k, n, dtype=dtype))
-    check(lambda lib, a, b: lib.mm(a.t(), b.t()), A(m, k, dtype=dtype, transpose=True),
-          A(k, n, dtype=dtype, transpose=True))
+    check(lambda lib, a, b: lib.mm(a.t(), b.t()), A(k, m, dtype=dtype, transpose=True),
+          A(n, k, dtype=dtype, transpose=True))
 
 
 def test_mm_edge_shape_grads():
