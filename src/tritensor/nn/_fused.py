@@ -410,7 +410,7 @@ class _CpuMaxPool:
 
     def forward(self, x, geo):
         """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
-        dilation, size, out, bounds = pool_kernels.window_plan(geo)
+        _, dilation, _, _, size, out, bounds = pool_kernels.window_plan(geo)
         lead = tuple(x._shape[:-len(geo.kernel)])
         planes = math.prod(lead)
         values = cpu.empty(lead + tuple(geo.out), x.dtype)
@@ -484,6 +484,6 @@ class _CpuResample:
 
 #: ``RESAMPLE[device_type]``: ``dtypes``, ``gather(x, dim, index, weight)`` and ``scatter(g,
 #: dim, index, weight, in_size)`` (or None: the composed index_add) of nn/_interpolate.py's
-#: weighted passes (x, index and weight
-#: on the device, weight of x's dtype); devices without an entry compose them of tensor ops
+#: weighted passes (x, index and weight on the device, weight of x's dtype); devices without
+#: an entry compose them of tensor ops
 RESAMPLE = {"cpu": _CpuResample()}

@@ -19,6 +19,7 @@ rounding where windows overlap.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -41,17 +42,29 @@ def window_bounds(count, kernel, dilation, stride, pad, size):
     return bounds
 
 
+class WindowPlan(NamedTuple):
+    """A pool's geometry as 3-d tuples (1-d and 2-d pools lifted with unit dims, no padding)
+    and each dim's ``window_bounds``."""
+
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pad: tuple  # low padding
+    size: tuple
+    out: tuple
+    bounds: tuple
+
+
 @functools.lru_cache(maxsize=64)
-def window_plan(geo):
-    """(dilation, size, out) of a pool's ``geo`` (nn/_conv.Geometry) as 3-d tuples (1-d and
-    2-d pools lifted with unit dims) and each dim's ``window_bounds``, once per geometry: what
+def window_plan(geo) -> WindowPlan:
+    """The ``WindowPlan`` of a pool's ``geo`` (nn/_conv.Geometry), once per geometry: what
     the max pool kernels take (the 'cuda' ones too)."""
     lift = 3 - len(geo.kernel)
-    kernel, dilation, stride = ((1,) * lift + tuple(v) for v in (geo.kernel, geo.dilation, geo.stride))
+    kernel, dilation, stride, size, out = ((1,) * lift + tuple(v) for v in
+                                           (geo.kernel, geo.dilation, geo.stride, geo.size, geo.out))
     pad = (0,) * lift + tuple(lo for lo, _ in geo.pads)
-    size, out = (1,) * lift + tuple(geo.size), (1,) * lift + tuple(geo.out)
-    dims = zip(out, kernel, dilation, stride, pad, size)
-    return dilation, size, out, tuple(window_bounds(*dim) for dim in dims)
+    bounds = tuple(window_bounds(*dim) for dim in zip(out, kernel, dilation, stride, pad, size))
+    return WindowPlan(kernel, dilation, stride, pad, size, out, bounds)
 
 
 @_jit

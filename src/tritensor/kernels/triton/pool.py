@@ -116,7 +116,7 @@ def _device_bounds(geo, device):
     """Each dim's window bounds of ``geo`` as int64 tensors on ``device``, once per geometry."""
     be = _backend()
     tables = []
-    for bounds in window_plan(geo)[3]:
+    for bounds in window_plan(geo).bounds:
         table = be.empty(bounds.shape, dt.int64, device)
         be.write(table, np.ascontiguousarray(bounds))
         tables.append(table)
@@ -133,16 +133,23 @@ def _max_pool_into(x, values, indices, tables, size, out, dilation, kernel):
 
 
 @replayable
-def _max_pool_backward_into(grad, indices, grad_x, size, out, pads, strides, reaches, spans):
+def _max_pool_backward_into(grad, indices, grad_x, geometry):
     be = _backend()
     total = grad_x.numel()
     block = be._block(total, 512)
     launch(max_pool_backward_kernel, (cdiv(total, block),), be.pointer(grad), be.pointer(indices),
-           be.pointer(grad_x), total, *size, *out, *pads, *strides, *reaches, *spans, block)
+           be.pointer(grad_x), total, *geometry, block)
 
 
-def _lifted(values, n, fill):
-    return (fill,) * (3 - n) + tuple(values)
+@functools.lru_cache(maxsize=64)
+def _backward_plan(geo):
+    """The backward kernel's geometry arguments, once per geometry: the lifted sizes, low
+    pads and strides, each dim's window reach ((kernel - 1) dilation + 1) and the most
+    outputs whose windows hold one input position (ceil(reach / stride))."""
+    plan = window_plan(geo)
+    reaches = tuple((k - 1) * d + 1 for k, d in zip(plan.kernel, plan.dilation))
+    spans = tuple(-(-r // s) for r, s in zip(reaches, plan.stride))
+    return (*plan.size, *plan.out, *plan.pad, *plan.stride, *reaches, *spans)
 
 
 class MaxPool:
@@ -154,29 +161,23 @@ class MaxPool:
     def forward(self, x, geo):
         """``(values, indices)`` of ``x`` (N, C, *size) or (C, *size)."""
         be, device = _backend(), x._storage.device
-        dilation, size, out, _ = window_plan(geo)
+        plan = window_plan(geo)
         lead = tuple(x._shape[:-len(geo.kernel)])
         values = be.empty(lead + tuple(geo.out), x.dtype, device)
         indices = be.empty(lead + tuple(geo.out), dt.int64, device)
         if values.numel():
-            kernel = (1,) * (3 - len(geo.kernel)) + tuple(geo.kernel)
-            _max_pool_into(x.contiguous(), values, indices, _device_bounds(geo, device), size, out, dilation,
-                           kernel)
+            _max_pool_into(x.contiguous(), values, indices, _device_bounds(geo, device), plan.size, plan.out,
+                           plan.dilation, plan.kernel)
         return values, indices
 
     def backward(self, grad, indices, shape, geo):
         """The input gradient (``shape``) from the output's and the picks of ``forward``."""
         be = _backend()
-        n = len(geo.kernel)
         grad_x = be.empty(tuple(shape), grad.dtype, grad._storage.device)
         if not grad_x.numel():
             return grad_x
         if not grad.numel():
             be.fill_(grad_x, 0)
             return grad_x
-        reaches = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation))
-        spans = tuple(-(-r // s) for r, s in zip(reaches, geo.stride))
-        _max_pool_backward_into(grad.contiguous(), indices, grad_x, _lifted(geo.size, n, 1),
-                                _lifted(geo.out, n, 1), _lifted((lo for lo, _ in geo.pads), n, 0),
-                                _lifted(geo.stride, n, 1), _lifted(reaches, n, 1), _lifted(spans, n, 1))
+        _max_pool_backward_into(grad.contiguous(), indices, grad_x, _backward_plan(geo))
         return grad_x
